@@ -1,0 +1,1 @@
+"""Spec, problem model, seeded generation and the reference LSTM solver."""

@@ -1,0 +1,51 @@
+"""Every default and threshold of lstm-exam, in one place."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+#: Decimal places answers are rounded to (the lecture uses 3).
+DECIMALS = 3
+
+#: Hidden size H and input size D allowed in a spec or problem file.
+MIN_SIZE, MAX_SIZE = 1, 8
+#: Steps T allowed for a sequence problem.
+MIN_STEPS, MAX_STEPS = 1, 8
+#: Default sizes when a spec does not give them (the lecture's example).
+HIDDEN, INPUTS, STEPS = 3, 3, 3
+
+#: Default points of one problem.
+POINTS = 3
+
+#: Default distribution of weights and biases: range, decimals, share of zeros.
+WEIGHTS = {"low": Decimal("-1.0"), "high": Decimal("1.0"), "decimals": 2, "zeros": Decimal("0.3")}
+#: Default distribution of the state and input values (h, x, C).
+VALUES = {"low": Decimal("-1.0"), "high": Decimal("1.5"), "decimals": 3}
+#: Range of given gate values (f_t, i_t of a cell_state problem).
+GATE_RANGE = (Decimal("0.05"), Decimal("0.95"))
+#: Range of a given candidate C_tilde.
+CANDIDATE_RANGE = (Decimal("-0.95"), Decimal("0.95"))
+
+# --- well-posedness (design.md, "Rounding and tolerance") ---------------------
+#: A pre-activation beyond this magnitude saturates its gate (sigma(3) = 0.953).
+MAX_PREACTIVATION = 3.0
+#: An asked full-chain value closer than this share of one unit in the last place
+#: (0.02: within 0.00002 at 3 places, so exact ties such as 0.0125 are refused)
+#: to a rounding boundary (x.xxx5) is a knife-edge.
+KNIFE_EDGE = 0.02
+#: A misconception must land farther than this many tolerances from the correct
+#: value (from both chains).
+MISCONCEPTION_MARGIN = 2
+#: Give up after this many draws of one problem (the spec is then too narrow).
+MAX_DRAWS = 500
+
+# --- the manifest ----------------------------------------------------------
+MANIFEST_FORMAT = "lstm-exam-manifest"
+MANIFEST_VERSION = 1
+#: Extra digits the key CSV keeps in accept_min / accept_max beyond `decimals`.
+BOUND_EXTRA_DIGITS = 2
+
+#: Where `generate` writes when no --out is given: output/<worksheet-slug>/.
+OUTPUT_ROOT = "output"
+#: Precision (significant digits) of the exact-decimal rounded chain.
+DECIMAL_PRECISION = 40

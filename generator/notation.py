@@ -1,0 +1,166 @@
+"""The lecture's notation: quantities, problem kinds, answer labels.
+
+Every name here is the one of design.md's Notation table; code, files, labels
+and templates all use it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """A problem kind of design.md."""
+
+    FORGET_GATE = "forget_gate"
+    INPUT_GATE = "input_gate"
+    CELL_STATE = "cell_state"
+    OUTPUT_GATE = "output_gate"
+    CELL_STEP = "cell_step"
+    SEQUENCE = "sequence"
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """One named quantity of the lecture."""
+
+    name: str
+    """Its name in code, files and labels, e.g. ``Wz_f``."""
+    words: str
+    """What it is, for a CSV description, e.g. ``forget gate W_f·z``."""
+    tex: str
+    """Its symbol in LaTeX."""
+
+
+_Q = [
+    Quantity("h_prev", "previous hidden state h_{t-1}", r"h_{t-1}"),
+    Quantity("x", "input x_t", r"x_t"),
+    Quantity("C_prev", "previous cell state C_{t-1}", r"C_{t-1}"),
+    Quantity("h_0", "initial hidden state h_0", r"h_0"),
+    Quantity("C_0", "initial cell state C_0", r"C_0"),
+    Quantity("xs", "inputs x_1..x_T", r"x_t"),
+]
+for _g, _act, _actwords, _acttex in [
+    ("f", "f_t", "forget gate f_t", r"f_t"),
+    ("i", "i_t", "input gate i_t", r"i_t"),
+    ("C", "C_tilde", "candidate C~_t", r"\tilde{C}_t"),
+    ("o", "o_t", "output gate o_t", r"o_t"),
+]:
+    _Q += [
+        Quantity(f"W_{_g}", f"weights W_{_g}", rf"W_{_g}"),
+        Quantity(f"b_{_g}", f"bias b_{_g}", rf"b_{_g}"),
+        Quantity(f"Wz_{_g}", f"W_{_g}·z (before bias)", rf"W_{_g} \cdot z"),
+        Quantity(f"a_{_g}", f"bias added W_{_g}·z + b_{_g}", rf"W_{_g} \cdot z + b_{_g}"),
+        Quantity(_act, _actwords, _acttex),
+    ]
+_Q += [
+    Quantity("fC", "f_t * C_{t-1}", r"f_t \ast C_{t-1}"),
+    Quantity("iC", "i_t * C~_t", r"i_t \ast \tilde{C}_t"),
+    Quantity("C_t", "cell state C_t", r"C_t"),
+    Quantity("tanh_C", "tanh(C_t)", r"\tanh(C_t)"),
+    Quantity("h_t", "hidden state h_t", r"h_t"),
+]
+QUANTITIES: dict[str, Quantity] = {q.name: q for q in _Q}
+
+#: The four gates: (letter, activation name, activation function name).
+GATES = (("f", "f_t", "sigmoid"), ("i", "i_t", "sigmoid"), ("C", "C_tilde", "tanh"),
+         ("o", "o_t", "sigmoid"))
+ALL_WEIGHTS = tuple(n for g, _, _ in GATES for n in (f"W_{g}", f"b_{g}"))
+
+
+@dataclass(frozen=True, slots=True)
+class KindInfo:
+    """What a problem kind gives and asks."""
+
+    kind: Kind
+    title: str
+    """A heading for sheets, e.g. ``Forget gate``."""
+    givens: tuple[tuple[str, str], ...]
+    """(name, shape): shape ``H``, ``D``, ``HxZ`` (H x (H+D)) or ``TxD``."""
+    order: tuple[str, ...]
+    """Every computed quantity, in the order a student computes them."""
+    asked: tuple[str, ...]
+    """What is always asked."""
+    steps: tuple[str, ...]
+    """What ``show_steps`` asks in addition."""
+
+
+def _gate_names(g: str, act: str) -> tuple[str, ...]:
+    return (f"Wz_{g}", f"a_{g}", act)
+
+
+_CELL_ORDER = (
+    *_gate_names("f", "f_t"), *_gate_names("i", "i_t"), *_gate_names("C", "C_tilde"),
+    "fC", "iC", "C_t", *_gate_names("o", "o_t"), "tanh_C", "h_t",
+)
+_ALL_W = tuple((n, "HxZ" if n.startswith("W") else "H") for n in ALL_WEIGHTS)
+
+KINDS: dict[Kind, KindInfo] = {
+    k.kind: k
+    for k in [
+        KindInfo(Kind.FORGET_GATE, "Forget gate",
+                 (("h_prev", "H"), ("x", "D"), ("W_f", "HxZ"), ("b_f", "H")),
+                 _gate_names("f", "f_t"), ("f_t",), ("Wz_f", "a_f")),
+        KindInfo(Kind.INPUT_GATE, "Input gate and candidate",
+                 (("h_prev", "H"), ("x", "D"), ("W_i", "HxZ"), ("b_i", "H"),
+                  ("W_C", "HxZ"), ("b_C", "H")),
+                 (*_gate_names("i", "i_t"), *_gate_names("C", "C_tilde")),
+                 ("i_t", "C_tilde"), ("Wz_i", "a_i", "Wz_C", "a_C")),
+        KindInfo(Kind.CELL_STATE, "Cell state",
+                 (("f_t", "H"), ("i_t", "H"), ("C_tilde", "H"), ("C_prev", "H")),
+                 ("fC", "iC", "C_t"), ("C_t",), ("fC", "iC")),
+        KindInfo(Kind.OUTPUT_GATE, "Output gate and hidden state",
+                 (("h_prev", "H"), ("x", "D"), ("W_o", "HxZ"), ("b_o", "H"), ("C_t", "H")),
+                 (*_gate_names("o", "o_t"), "tanh_C", "h_t"),
+                 ("o_t", "h_t"), ("Wz_o", "a_o", "tanh_C")),
+        KindInfo(Kind.CELL_STEP, "One LSTM step",
+                 (("h_prev", "H"), ("x", "D"), ("C_prev", "H"), *_ALL_W),
+                 _CELL_ORDER, ("f_t", "i_t", "C_tilde", "C_t", "o_t", "h_t"),
+                 tuple(n for n in _CELL_ORDER
+                       if n not in ("f_t", "i_t", "C_tilde", "C_t", "o_t", "h_t"))),
+        KindInfo(Kind.SEQUENCE, "A sequence through the LSTM",
+                 (("h_0", "H"), ("C_0", "H"), ("xs", "TxD"), *_ALL_W),
+                 _CELL_ORDER, ("C_t", "h_t"), ("f_t", "i_t", "C_tilde", "o_t")),
+    ]
+}
+
+LABEL_RE = re.compile(r"^(?:q(?P<q>[1-9]\d*)\.)?(?:t(?P<t>[1-9]\d*)\.)?"
+                      r"(?P<name>[A-Za-z_]+)\[(?P<cell>[1-9]\d*)\]$")
+
+
+def make_label(name: str, cell: int, step: int | None = None, problem: int | None = None) -> str:
+    """The answer label of design.md, cells and steps numbered from 1.
+
+    >>> make_label("f_t", 2, problem=1)
+    'q1.f_t[2]'
+    >>> make_label("h_t", 1, step=3, problem=4)
+    'q4.t3.h_t[1]'
+    """
+    q = f"q{problem}." if problem is not None else ""
+    t = f"t{step}." if step is not None else ""
+    return f"{q}{t}{name}[{cell}]"
+
+
+def describe_label(label: str) -> str:
+    """Words for a label, for the CSV's description column.
+
+    >>> describe_label("q1.t2.h_t[3]")
+    'step 2, hidden state h_t, cell 3'
+    """
+    m = LABEL_RE.match(label)
+    if m is None:
+        raise ValueError(f"not an answer label: {label!r}")
+    words = QUANTITIES[m["name"]].words
+    step = f"step {m['t']}, " if m["t"] else ""
+    return f"{step}{words}, cell {m['cell']}"
+
+
+def strip_problem(label: str) -> tuple[int | None, str]:
+    """Split ``q3.f_t[1]`` into ``(3, 'f_t[1]')``."""
+    if label.startswith("q") and "." in label:
+        head, rest = label.split(".", 1)
+        if head[1:].isdigit():
+            return int(head[1:]), rest
+    return None, label

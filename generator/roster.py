@@ -1,0 +1,97 @@
+"""Rosters and student ids: the strict check before an id becomes a file name."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from .errors import InputError
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
+             *(f"lpt{i}" for i in range(10))}
+MAX_ROSTER_BYTES = 5_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Student:
+    """One student of the roster."""
+
+    student_id: str
+    """Checked: safe as a file name on every system."""
+    name: str
+    extra: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Further roster columns, kept (email, LMS id, ...)."""
+
+
+def id_fault(student_id: str) -> str | None:
+    """Why a student id cannot be a file name, or None when it can.
+
+    >>> id_fault("s001") is None, id_fault("../x")
+    (True, "'../x' may hold only letters, digits, '.', '_' and '-', starting with a letter or digit")
+    """
+    if not student_id:
+        return "empty student id"
+    if not _ID_RE.fullmatch(student_id):
+        shown = student_id.encode("unicode_escape").decode("ascii")[:40]
+        return (f"'{shown}' may hold only letters, digits, '.', '_' and '-', "
+                "starting with a letter or digit")
+    if student_id.split(".")[0].lower() in _RESERVED:
+        return f"'{student_id}' is a reserved file name on Windows"
+    return None
+
+
+def read_roster(path: Path) -> tuple[Student, ...]:
+    """Read a roster CSV (``student_id,name``, further columns kept).
+
+    Raises:
+        InputError: on a missing column, an empty, unsafe or duplicate id.
+    """
+    file = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise InputError(file, "", e.strerror or "cannot read") from None
+    if len(raw) > MAX_ROSTER_BYTES:
+        raise InputError(file, "", "larger than 5 MB; is this a roster?")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+    if "student_id" not in header:
+        raise InputError(file, "line 1", "the header needs a student_id column (and name)")
+    reader.fieldnames = header
+    students: list[Student] = []
+    seen: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        sid = (row.get("student_id") or "").strip()
+        fault = id_fault(sid)
+        if fault:
+            raise InputError(file, f"line {line}", fault)
+        if sid.lower() in seen:
+            raise InputError(file, f"line {line}",
+                             f"student id '{sid}' repeats line {seen[sid.lower()]}")
+        seen[sid.lower()] = line
+        name = (row.get("name") or "").strip()
+        extra = {k: (v or "").strip() for k, v in row.items()
+                 if k not in ("student_id", "name") and k is not None}
+        students.append(Student(sid, name, MappingProxyType(extra)))
+    if not students:
+        raise InputError(file, "", "the roster lists no students")
+    return tuple(students)
+
+
+def numbered_roster(count: int) -> tuple[Student, ...]:
+    """``count`` anonymous students s001, s002, ..."""
+    if not 1 <= count <= 100_000:
+        raise InputError("--count", "", f"{count} must be from 1 to 100000")
+    width = max(3, len(str(count)))
+    return tuple(Student(f"s{k:0{width}d}", f"Student {k}") for k in range(1, count + 1))

@@ -1,0 +1,336 @@
+"""The reference LSTM solver: every intermediate, in two chains.
+
+One evaluator serves the whole product. It computes a problem's quantities
+in a *chain* of arithmetic:
+
+* :data:`FULL` -- float64 all the way (design.md's full-precision chain);
+* :class:`Rounded` -- exact decimals, every named quantity rounded half away
+  from zero before it is used, as a student with a calculator does.
+
+It also takes *overrides* (a student's own earlier answers, for error carried
+forward) and a *twist* (one misconception of design.md applied at one step),
+so grading and well-posedness reuse the very code that makes the key.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
+from enum import Enum
+from types import MappingProxyType
+from typing import Any
+
+from . import defaults
+from .notation import GATES, KINDS, Kind, make_label
+
+Number = Any  # float in the full chain, Decimal in a rounded chain
+Vector = tuple[Decimal, ...]
+Matrix = tuple[Vector, ...]
+
+
+# --- chains --------------------------------------------------------------------
+
+
+class Full:
+    """float64 all the way; nothing rounded."""
+
+    name = "full"
+
+    def num(self, d: Decimal | float) -> float:
+        return float(d)
+
+    def rnd(self, v: float) -> float:
+        return v
+
+    def sigmoid(self, v: float) -> float:
+        # the two forms avoid overflow of exp for large |v|
+        if v >= 0:
+            return 1.0 / (1.0 + math.exp(-v))
+        e = math.exp(v)
+        return e / (1.0 + e)
+
+    def tanh(self, v: float) -> float:
+        return math.tanh(v)
+
+
+@dataclass(frozen=True, slots=True)
+class Rounded:
+    """Exact decimals, each named quantity rounded to ``decimals`` places.
+
+    ``truncate`` cuts digits instead of rounding (misconception 7).
+    """
+
+    decimals: int
+    truncate: bool = False
+    name: str = field(default="rounded", init=False)
+
+    def num(self, d: Decimal | float) -> Decimal:
+        return d if isinstance(d, Decimal) else Decimal(repr(d))
+
+    def rnd(self, v: Decimal) -> Decimal:
+        mode = ROUND_DOWN if self.truncate else ROUND_HALF_UP
+        return v.quantize(Decimal(1).scaleb(-self.decimals), rounding=mode)
+
+    def sigmoid(self, v: Decimal) -> Decimal:
+        return 1 / (1 + (-v).exp())
+
+    def tanh(self, v: Decimal) -> Decimal:
+        if v < 0:
+            return -self.tanh(-v)
+        e = (-2 * v).exp()
+        return (1 - e) / (1 + e)
+
+
+FULL = Full()
+
+
+def round_half_away(v: Decimal | float, decimals: int) -> Decimal:
+    """Round half away from zero on the exact decimal value.
+
+    >>> round_half_away(Decimal("0.0125"), 3), round_half_away(Decimal("-0.0125"), 3)
+    (Decimal('0.013'), Decimal('-0.013'))
+    """
+    return Rounded(decimals).rnd(Rounded(decimals).num(v))
+
+
+# --- misconceptions as twists --------------------------------------------------
+
+
+class Twist(Enum):
+    """A misconception of design.md, as a change to one formula.
+
+    Each value is (number in design.md, the names it alters directly, words).
+    """
+
+    NO_BIAS = (1, ("a_f", "a_i", "a_C", "a_o"), "left out the bias: {act} = act(W·z), not act(W·z + b)")
+    TANH_GATE = (2, ("f_t", "i_t", "o_t"), "used tanh for a gate instead of the sigmoid")
+    SIGMOID_CANDIDATE = (2, ("C_tilde",), "used the sigmoid for C~_t instead of tanh")
+    NO_ACTIVATION = (2, ("f_t", "i_t", "o_t", "C_tilde"), "reported the bias-added value without the activation")
+    SIGN_SLIP = (3, ("f_t", "i_t", "o_t"), "sign slip in the sigmoid: 1/(1 + e^{+a}) = 1 − σ(a)")
+    SWAPPED_CONCAT = (4, ("Wz_f", "Wz_i", "Wz_C", "Wz_o"), "concatenated the wrong way round: z = [x_t, h_{t-1}]")
+    CELL_PLUS = (5, ("fC",), "added f_t + C_{t-1} instead of multiplying f_t * C_{t-1}")
+    CELL_DROP_I = (5, ("C_t",), "dropped i_t: C_t = f_t * C_{t-1} + C~_t")
+    CELL_DROP_F = (5, ("C_t",), "dropped f_t: C_t = C_{t-1} + i_t * C~_t")
+    H_NO_TANH = (6, ("h_t",), "left out tanh: h_t = o_t * C_t")
+    H_OLD_C = (6, ("h_t",), "used the old cell state: h_t = o_t * tanh(C_{t-1})")
+    H_TANH_OUTSIDE = (6, ("h_t",), "took tanh of the product: h_t = tanh(o_t * C_t)")
+    SEQ_REUSE = (8, ("h_prev", "C_prev"), "reused h_0 and C_0 at this step instead of the previous step's h_t and C_t")
+
+    @property
+    def number(self) -> int:
+        return self.value[0]
+
+    @property
+    def alters(self) -> tuple[str, ...]:
+        return self.value[1]
+
+    @property
+    def words(self) -> str:
+        return self.value[2]
+
+
+# --- the evaluator -------------------------------------------------------------
+
+
+def _vec(ch: Any, v: Sequence[Any]) -> list[Number]:
+    return [ch.num(e) for e in v]
+
+
+def evaluate(
+    kind: Kind,
+    givens: Mapping[str, Any],
+    ch: Any = FULL,
+    *,
+    twist: Twist | None = None,
+    twist_step: int = 1,
+    overrides: Mapping[str, Decimal | float] | None = None,
+) -> dict[str, Number]:
+    """Compute every intermediate of a problem; return ``{label: value}``.
+
+    Args:
+        kind: the problem kind.
+        givens: the given numbers by name (vectors, matrices, ``xs``).
+        ch: the chain (:data:`FULL` or a :class:`Rounded`).
+        twist: a misconception applied at step ``twist_step`` only (steps count
+            from 1; problems that are not sequences have the one step 1).
+        overrides: values to use instead of the computed ones, by label
+            without the ``q`` prefix (a student's earlier answers).
+
+    Labels have no ``q<problem>.`` prefix: ``Wz_f[1]``, ``t2.h_t[3]``.
+    """
+    with localcontext(prec=defaults.DECIMAL_PRECISION):
+        return evaluate_prepared(kind, prepare(givens, ch), ch, twist=twist,
+                                 twist_step=twist_step, overrides=overrides)
+
+
+def prepare(givens: Mapping[str, Any], ch: Any = FULL) -> dict[str, Any]:
+    """The givens converted to the chain's numbers, for repeated evaluation."""
+    return {k: _convert(ch, v) for k, v in givens.items()}
+
+
+def evaluate_prepared(
+    kind: Kind,
+    g: Mapping[str, Any],
+    ch: Any = FULL,
+    *,
+    twist: Twist | None = None,
+    twist_step: int = 1,
+    overrides: Mapping[str, Decimal | float] | None = None,
+) -> dict[str, Number]:
+    """:func:`evaluate` on givens already :func:`prepare`-d for ``ch``."""
+    ov = overrides or {}
+    out: dict[str, Number] = {}
+    if kind is Kind.SEQUENCE:
+        h, C = g["h_0"], g["C_0"]
+        for t, x in enumerate(g["xs"], start=1):
+            env = {**g, "x": x, "h_prev": h, "C_prev": C}
+            tw = twist if twist_step == t else None
+            if tw is Twist.SEQ_REUSE and t > 1:
+                env["h_prev"], env["C_prev"] = g["h_0"], g["C_0"]
+            _cell(kind, ch, env, out, ov, tw, t)
+            h, C = env["h_t"], env["C_t"]
+    else:
+        tw = twist if twist_step == 1 else None
+        _cell(kind, ch, dict(g), out, ov, tw, None)
+    return out
+
+
+def _convert(ch: Any, v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return [_convert(ch, e) for e in v]
+    return ch.num(v)
+
+
+def _cell(kind: Kind, ch: Any, env: dict, out: dict, ov: Mapping, tw: Twist | None,
+          step: int | None) -> None:
+    """One step of the cell: the quantities of ``kind`` into ``env`` and ``out``."""
+    names = KINDS[kind].order
+
+    def put(name: str, values: list[Number]) -> list[Number]:
+        vals = []
+        for c, v in enumerate(values, start=1):
+            label = make_label(name, c, step)
+            if label in ov:
+                v = ch.num(ov[label])
+            out[label] = v
+            vals.append(v)
+        env[name] = vals
+        return vals
+
+    def dot(row: list[Number], z: list[Number]) -> Number:
+        total = ch.num(0)
+        for w, zz in zip(row, z, strict=True):
+            total += w * zz
+        return total
+
+    for letter, act_name, act_fn in GATES:
+        if act_name not in names:
+            continue
+        z = env["h_prev"] + env["x"]
+        if tw is Twist.SWAPPED_CONCAT:
+            z = env["x"] + env["h_prev"]
+        Wz = put(f"Wz_{letter}", [ch.rnd(dot(row, z)) for row in env[f"W_{letter}"]])
+        if tw is Twist.NO_BIAS:
+            a = put(f"a_{letter}", list(Wz))
+        else:
+            a = put(f"a_{letter}", [ch.rnd(w + b) for w, b in zip(Wz, env[f"b_{letter}"], strict=True)])
+        fn = ch.sigmoid if act_fn == "sigmoid" else ch.tanh
+        if tw is Twist.TANH_GATE and act_fn == "sigmoid":
+            fn = ch.tanh
+        elif tw is Twist.SIGMOID_CANDIDATE and act_fn == "tanh":
+            fn = ch.sigmoid
+        elif tw is Twist.NO_ACTIVATION:
+            fn = None
+        elif tw is Twist.SIGN_SLIP and act_fn == "sigmoid":
+            put(act_name, [ch.rnd(1 - ch.sigmoid(v)) for v in a])
+            continue
+        put(act_name, [ch.rnd(fn(v)) if fn else v for v in a])
+        if letter == "C" and "fC" in names:
+            _cell_state(ch, env, put, tw)
+
+    if "fC" in names and "f_t" not in names:  # a cell_state problem: gates are given
+        _cell_state(ch, env, put, tw)
+    if "h_t" in names:
+        o, C = env["o_t"], env["C_t"]
+        tC = put("tanh_C", [ch.rnd(ch.tanh(c)) for c in C])
+        if tw is Twist.H_NO_TANH:
+            h = [oo * c for oo, c in zip(o, C, strict=True)]
+        elif tw is Twist.H_OLD_C and "C_prev" in env:
+            h = [oo * ch.rnd(ch.tanh(c)) for oo, c in zip(o, env["C_prev"], strict=True)]
+        elif tw is Twist.H_TANH_OUTSIDE:
+            h = [ch.tanh(oo * c) for oo, c in zip(o, C, strict=True)]
+        else:
+            h = [oo * t for oo, t in zip(o, tC, strict=True)]
+        put("h_t", [ch.rnd(v) for v in h])
+
+
+def _cell_state(ch: Any, env: dict, put: Any, tw: Twist | None) -> None:
+    f, i, Ct, Cp = env["f_t"], env["i_t"], env["C_tilde"], env["C_prev"]
+    if tw is Twist.CELL_PLUS:
+        fC = put("fC", [ch.rnd(a + b) for a, b in zip(f, Cp, strict=True)])
+    else:
+        fC = put("fC", [ch.rnd(a * b) for a, b in zip(f, Cp, strict=True)])
+    iC = put("iC", [ch.rnd(a * b) for a, b in zip(i, Ct, strict=True)])
+    if tw is Twist.CELL_DROP_I:
+        C = [a + b for a, b in zip(fC, Ct, strict=True)]
+    elif tw is Twist.CELL_DROP_F:
+        C = [a + b for a, b in zip(Cp, iC, strict=True)]
+    else:
+        C = [a + b for a, b in zip(fC, iC, strict=True)]
+    put("C_t", [ch.rnd(v) for v in C])
+
+
+# --- solutions -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """One quantity in both chains."""
+
+    full: float
+    """The float64 full-precision value."""
+    rounded: Decimal
+    """The rounded-chain value, exact, at ``decimals`` places."""
+
+
+@dataclass(frozen=True, slots=True)
+class Solution:
+    """Every intermediate of one problem, in both chains."""
+
+    kind: Kind
+    decimals: int
+    values: Mapping[str, Value]
+    """By label without the ``q`` prefix, in the order a student computes them."""
+    asked: tuple[str, ...]
+    """The asked labels, in the same order."""
+
+
+def asked_labels(kind: Kind, computed: Sequence[str], show_steps: bool) -> tuple[str, ...]:
+    """Which of the computed labels a problem asks."""
+    info = KINDS[kind]
+    wanted = set(info.asked) | (set(info.steps) if show_steps else set())
+    return tuple(lab for lab in computed if lab.split(".")[-1].split("[")[0] in wanted)
+
+
+def solve(kind: Kind, givens: Mapping[str, Any], decimals: int = defaults.DECIMALS,
+          show_steps: bool = True) -> Solution:
+    """Solve a problem in both chains.
+
+    >>> from decimal import Decimal as D
+    >>> s = solve(Kind.CELL_STATE, {"f_t": [D("0.5")], "i_t": [D("0.5")],
+    ...           "C_tilde": [D("0.25")], "C_prev": [D("1")]})
+    >>> s.values["C_t[1]"].rounded
+    Decimal('0.625')
+    """
+    return combine(kind, evaluate(kind, givens, FULL), givens, decimals, show_steps)
+
+
+def combine(kind: Kind, full: Mapping[str, float], givens: Mapping[str, Any], decimals: int,
+            show_steps: bool) -> Solution:
+    """The Solution from an already computed full chain (adds the rounded chain)."""
+    rounded = evaluate(kind, givens, Rounded(decimals))
+    values = {lab: Value(full[lab], rounded[lab]) for lab in full}
+    return Solution(kind, decimals, MappingProxyType(values),
+                    asked_labels(kind, list(full), show_steps))

@@ -1,0 +1,272 @@
+"""The worksheet spec (TOML): parse and check; the built-in default."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from . import defaults
+from .errors import InputError
+from .notation import KINDS, Kind
+from .problem import Problem, _show, read_problem_file, read_toml, to_decimal
+
+DEFAULT_SPEC = "default-spec.toml"
+LECTURE_EXAMPLE = "lecture-forget-gate.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    """How random numbers are drawn: a range, decimals, a share of zeros."""
+
+    low: Decimal
+    high: Decimal
+    decimals: int
+    zeros: Decimal = Decimal(0)
+    """Share of entries that are exactly zero (like the lecture's sparse W_f)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tolerance:
+    """The acceptance tolerance: absolute, or relative to the value."""
+
+    mode: str
+    """``absolute`` or ``relative``."""
+    amount: Decimal
+
+    def of(self, value: Decimal) -> Decimal:
+        """The tolerance around ``value``."""
+        return self.amount if self.mode == "absolute" else self.amount * abs(value)
+
+    def words(self) -> str:
+        """The rule in words a student understands."""
+        if self.mode == "absolute":
+            return f"within {_plain(self.amount)} of the correct value"
+        return f"within {_plain(self.amount * 100)}% of the correct value"
+
+
+def _plain(d: Decimal) -> str:
+    text = format(d.normalize(), "f")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemSpec:
+    """One problem of a worksheet: drawn at random, or fixed (``given``)."""
+
+    kind: Kind
+    points: Decimal
+    show_steps: bool
+    hidden: int
+    inputs: int
+    steps: int
+    weights: Distribution
+    values: Distribution
+    given: Problem | None = None
+    """Fixed numbers every student gets, from a problem file."""
+    given_file: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Worksheet:
+    """A validated worksheet spec."""
+
+    title: str
+    course: str
+    decimals: int
+    tolerance: Tolerance
+    seed: str | None
+    """The secret; None when the spec gives none (generate then makes one)."""
+    problems: tuple[ProblemSpec, ...]
+    carry_forward: Decimal = Decimal(1)
+    """Credit for an answer consistent with the student's own earlier answers."""
+    templates: str | None = None
+    """A folder of custom templates, relative to the spec's folder."""
+    source: str = "<built-in default>"
+
+    @property
+    def slug(self) -> str:
+        """The title as a folder name: ``week-5-lstm-gates``."""
+        return slugify(self.title)
+
+
+def slugify(text: str) -> str:
+    """ASCII folder name for a title.
+
+    >>> slugify("Week 5: LSTM gates — Zoë's")
+    'week-5-lstm-gates-zoes'
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower().replace("'", "")).strip("-")
+    return slug[:60].strip("-") or "worksheet"
+
+
+_TOP_KEYS = {"title", "course", "decimals", "tolerance", "seed", "problems",
+             "carry_forward", "templates"}
+_PROBLEM_KEYS = {"kind", "points", "show_steps", "hidden", "inputs", "steps", "weights",
+                 "values", "given"}
+
+
+def _int(value: Any, lo: int, hi: int, file: str, place: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise InputError(file, place, f"{_show(value)} must be an integer from {lo} to {hi}")
+    return value
+
+
+def _text(value: Any, file: str, place: str) -> str:
+    if not isinstance(value, str):
+        raise InputError(file, place, f"{_show(value)} must be a text in quotes")
+    if len(value) > 200:
+        raise InputError(file, place, "longer than 200 characters")
+    return value
+
+
+def _distribution(raw: Any, base: Mapping[str, Any], file: str, place: str,
+                  zeros: bool) -> Distribution:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise InputError(file, place, "expected a table such as { low = -1.0, high = 1.0 }")
+    keys = {"low", "high", "decimals"} | ({"zeros"} if zeros else set())
+    for key in raw:
+        if key not in keys:
+            raise InputError(file, f"{place}.{key}", "unknown key; expected " + ", ".join(sorted(keys)))
+    merged = {**base, **raw}
+    low = to_decimal(merged["low"], file, f"{place}.low")
+    high = to_decimal(merged["high"], file, f"{place}.high")
+    dec = _int(merged["decimals"], 0, 6, file, f"{place}.decimals")
+    if not low < high:
+        raise InputError(file, place, f"low ({low}) must be below high ({high})")
+    if abs(low) > 10 or abs(high) > 10:
+        raise InputError(file, place, "low and high must lie within -10 and 10")
+    if (high - low) * 10**dec < 4:
+        raise InputError(file, place, "the range holds too few numbers at these decimals")
+    share = Decimal(0)
+    if zeros:
+        share = to_decimal(merged.get("zeros", 0), file, f"{place}.zeros")
+        if not 0 <= share < Decimal("0.9"):
+            raise InputError(file, f"{place}.zeros", f"{share} must be from 0 to below 0.9")
+    return Distribution(low, high, dec, share)
+
+
+def _tolerance(raw: Any, decimals: int, file: str) -> Tolerance:
+    if raw is None:
+        return Tolerance("absolute", Decimal(1).scaleb(-decimals))
+    if not isinstance(raw, dict) or len(raw) != 1:
+        raise InputError(file, "tolerance", "expected one of { absolute = 0.001 }, "
+                         "{ relative = 0.005 }, { decimals = 3 }")
+    (mode, value), = raw.items()
+    if mode == "decimals":
+        return Tolerance("absolute", Decimal(1).scaleb(-_int(value, 0, 8, file, "tolerance.decimals")))
+    if mode not in ("absolute", "relative"):
+        raise InputError(file, f"tolerance.{mode}", "unknown; use absolute, relative or decimals")
+    amount = to_decimal(value, file, f"tolerance.{mode}")
+    if not 0 < amount <= Decimal("0.5"):
+        raise InputError(file, f"tolerance.{mode}", f"{amount} must be above 0 and at most 0.5")
+    return Tolerance(mode, amount)
+
+
+def parse_spec(data: Mapping[str, Any], file: str, folder: Path | None = None) -> Worksheet:
+    """Check a parsed spec and build the Worksheet.
+
+    Args:
+        data: the parsed TOML.
+        file: its name, for error messages.
+        folder: where ``given = ...`` files are looked up (the spec's folder).
+    """
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise InputError(file, key, "unknown key; expected " + ", ".join(sorted(_TOP_KEYS)))
+    title = _text(data.get("title", "LSTM worksheet"), file, "title")
+    course = _text(data.get("course", ""), file, "course")
+    decimals = _int(data.get("decimals", defaults.DECIMALS), 1, 6, file, "decimals")
+    tolerance = _tolerance(data.get("tolerance"), decimals, file)
+    seed = data.get("seed")
+    if seed is not None:
+        seed = _text(seed, file, "seed")
+        if len(seed) < 8:
+            raise InputError(file, "seed", "too short to be secret: use at least 8 characters")
+    cf = to_decimal(data.get("carry_forward", 1), file, "carry_forward")
+    if not 0 <= cf <= 1:
+        raise InputError(file, "carry_forward", f"{cf} must be from 0 to 1")
+    templates = data.get("templates")
+    if templates is not None:
+        templates = _text(templates, file, "templates")
+        if folder is not None:
+            templates = str((folder / templates).resolve())
+    raw_problems = data.get("problems")
+    if not isinstance(raw_problems, list) or not raw_problems:
+        raise InputError(file, "problems", "a spec needs one or more [[problems]] tables")
+    if len(raw_problems) > 20:
+        raise InputError(file, "problems", "at most 20 problems on one worksheet")
+    problems = tuple(_problem_spec(t, decimals, file, f"problems[{k}]", folder)
+                     for k, t in enumerate(raw_problems, start=1))
+    return Worksheet(title, course, decimals, tolerance, seed, problems, cf, templates, file)
+
+
+def _problem_spec(t: Any, decimals: int, file: str, place: str, folder: Path | None) -> ProblemSpec:
+    if not isinstance(t, dict):
+        raise InputError(file, place, "expected a [[problems]] table")
+    for key in t:
+        if key not in _PROBLEM_KEYS:
+            raise InputError(file, f"{place}.{key}",
+                             "unknown key; expected " + ", ".join(sorted(_PROBLEM_KEYS)))
+    points = to_decimal(t.get("points", defaults.POINTS), file, f"{place}.points")
+    if not 0 < points <= 1000:
+        raise InputError(file, f"{place}.points", f"{points} must be above 0 and at most 1000")
+    show_steps = t.get("show_steps", True)
+    if not isinstance(show_steps, bool):
+        raise InputError(file, f"{place}.show_steps", f"{_show(show_steps)} must be true or false")
+    given = None
+    given_file = None
+    if "given" in t:
+        given_file = _text(t["given"], file, f"{place}.given")
+        path = (folder or Path.cwd()) / given_file
+        if not path.is_file():
+            raise InputError(file, f"{place}.given", f"no such problem file: {path}")
+        found = read_problem_file(path)
+        if len(found) != 1:
+            raise InputError(file, f"{place}.given", f"{path} holds {len(found)} problems, expected 1")
+        given = found[0]
+        if "kind" in t and t["kind"] != given.kind:
+            raise InputError(file, f"{place}.kind", f"{t['kind']!r} but {given_file} holds a {given.kind}")
+        given = Problem(given.kind, given.givens, decimals, show_steps)
+        kind = given.kind
+    else:
+        raw_kind = t.get("kind")
+        if raw_kind is None:
+            raise InputError(file, f"{place}.kind", "missing; one of " + ", ".join(KINDS))
+        try:
+            kind = Kind(raw_kind)
+        except ValueError:
+            raise InputError(file, f"{place}.kind",
+                             f"unknown kind {_show(raw_kind)}; one of " + ", ".join(KINDS)) from None
+    lo, hi = defaults.MIN_SIZE, defaults.MAX_SIZE
+    hidden = _int(t.get("hidden", defaults.HIDDEN), lo, hi, file, f"{place}.hidden")
+    inputs = _int(t.get("inputs", defaults.INPUTS), lo, hi, file, f"{place}.inputs")
+    steps = _int(t.get("steps", defaults.STEPS), defaults.MIN_STEPS, defaults.MAX_STEPS,
+                 file, f"{place}.steps")
+    weights = _distribution(t.get("weights"), defaults.WEIGHTS, file, f"{place}.weights", True)
+    values = _distribution(t.get("values"), defaults.VALUES, file, f"{place}.values", False)
+    return ProblemSpec(kind, points, show_steps, hidden, inputs, steps, weights, values,
+                       given, given_file)
+
+
+def load_spec(path: Path | None) -> Worksheet:
+    """Read and check a spec file; None gives the built-in default."""
+    if path is None:
+        text = resources.files(__package__).joinpath("data", DEFAULT_SPEC).read_text("utf-8")
+        import tomllib
+
+        return parse_spec(tomllib.loads(text), "<built-in default>")
+    return parse_spec(read_toml(path), str(path), path.parent)
+
+
+def builtin_path(name: str) -> Path:
+    """The path of a bundled data file (default spec, lecture example, sample roster)."""
+    return Path(str(resources.files(__package__).joinpath("data", name)))

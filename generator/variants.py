@@ -1,0 +1,270 @@
+"""Seeded per-student variants: keyed-hash draws and well-posedness.
+
+Every random number comes from HMAC-SHA256 keyed with the worksheet's secret
+seed over (worksheet, student id, problem, draw), so the same spec, seed and
+id give the same numbers on any machine and any numpy version, and what a
+student sees (their numbers, their variant code) reveals neither the seed
+nor another student's numbers.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import struct
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import MappingProxyType
+
+from . import defaults
+from .errors import InputError
+from .notation import KINDS, Kind, make_label
+from .problem import Problem
+from .roster import Student
+from .solve import Solution, Twist, asked_labels, combine, evaluate_prepared, prepare
+from .spec import Distribution, ProblemSpec, Tolerance, Worksheet
+
+STREAM_VERSION = "lstm-exam/1"
+
+
+class Stream:
+    """A deterministic stream of random integers from HMAC-SHA256 in counter mode."""
+
+    def __init__(self, seed: str, *parts: str) -> None:
+        msg = "\x1f".join((STREAM_VERSION, *parts)).encode("utf-8") + b"\x1e"
+        self._mac = hmac.new(seed.encode("utf-8"), msg, hashlib.sha256)
+        self._counter = 0
+        self._words: list[int] = []
+
+    def _word(self) -> int:
+        if not self._words:
+            mac = self._mac.copy()
+            mac.update(self._counter.to_bytes(8, "big"))
+            self._counter += 1
+            self._words = list(struct.unpack(">4Q", mac.digest()))
+        return self._words.pop()
+
+    def below(self, n: int) -> int:
+        """A uniform integer in [0, n), by rejection (no modulo bias)."""
+        limit = _WORD - _WORD % n
+        while True:
+            r = self._word()
+            if r < limit:
+                return r % n
+
+    def decimal(self, low: Decimal, high: Decimal, decimals: int) -> Decimal:
+        """A uniform number on the grid of ``decimals`` places in [low, high]."""
+        lo, hi = _grid(low, high, decimals)
+        return Decimal(lo + self.below(hi - lo + 1)).scaleb(-decimals)
+
+    def chance(self, p: Decimal) -> bool:
+        """True with probability p (to 2**-30)."""
+        return self.below(1 << 30) < int(p * (1 << 30))
+
+
+_WORD = 1 << 64
+
+
+@functools.lru_cache(maxsize=256)
+def _grid(low: Decimal, high: Decimal, decimals: int) -> tuple[int, int]:
+    """The integer range of the grid: [ceil(low·10^d), floor(high·10^d)]."""
+    lo = int(low.scaleb(decimals).to_integral_value(rounding="ROUND_CEILING"))
+    hi = int(high.scaleb(decimals).to_integral_value(rounding="ROUND_FLOOR"))
+    return lo, hi
+
+
+def variant_code(seed: str, worksheet: str, student_id: str) -> str:
+    """The short code a sheet shows: 8 characters, from a keyed hash.
+
+    It identifies the variant for the instructor; it reveals nothing of the seed.
+    """
+    mac = hmac.new(seed.encode(), f"{STREAM_VERSION}\x1fcode\x1f{worksheet}\x1f{student_id}".encode(),
+                   hashlib.sha256).digest()
+    code = base64.b32encode(mac[:5]).decode("ascii")
+    return f"{code[:4]}-{code[4:]}"
+
+
+# --- drawing -------------------------------------------------------------------
+
+
+def _draw_vector(s: Stream, n: int, d: Distribution, zeros: bool = False,
+                 nonzero: bool = False) -> tuple[Decimal, ...]:
+    out = []
+    for _ in range(n):
+        if zeros and d.zeros and s.chance(d.zeros):
+            out.append(Decimal(0).scaleb(-d.decimals))
+            continue
+        v = s.decimal(d.low, d.high, d.decimals)
+        while nonzero and v == 0:
+            v = s.decimal(d.low, d.high, d.decimals)
+        out.append(v)
+    return tuple(out)
+
+
+def draw_problem(spec: ProblemSpec, decimals: int, s: Stream) -> Problem:
+    """Draw one problem's givens from its spec."""
+    info = KINDS[spec.kind]
+    H, D, T = spec.hidden, spec.inputs, spec.steps
+    vals = spec.values
+    gate = Distribution(*defaults.GATE_RANGE, vals.decimals)
+    cand = Distribution(*defaults.CANDIDATE_RANGE, vals.decimals)
+    givens: dict[str, object] = {}
+    for name, shape in info.givens:
+        if shape == "HxZ":
+            givens[name] = tuple(_draw_vector(s, H + D, spec.weights, zeros=True) for _ in range(H))
+        elif shape == "TxD":
+            givens[name] = tuple(_draw_vector(s, D, vals) for _ in range(T))
+        elif shape == "D":
+            givens[name] = _draw_vector(s, D, vals)
+        elif name.startswith("b_"):
+            givens[name] = _draw_vector(s, H, spec.weights, nonzero=True)
+        elif name in ("f_t", "i_t"):
+            givens[name] = _draw_vector(s, H, gate)
+        elif name == "C_tilde":
+            givens[name] = _draw_vector(s, H, cand)
+        else:
+            givens[name] = _draw_vector(s, H, vals)
+    return Problem(spec.kind, MappingProxyType(givens), decimals, spec.show_steps)
+
+
+# --- well-posedness ------------------------------------------------------------
+
+#: What each quantity feeds, within one step (element-wise, same cell).
+_FEEDS: dict[str, tuple[str, ...]] = {
+    "h_prev": ("Wz_f", "Wz_i", "Wz_C", "Wz_o"), "C_prev": ("fC",),
+    "Wz_f": ("a_f",), "Wz_i": ("a_i",), "Wz_C": ("a_C",), "Wz_o": ("a_o",),
+    "a_f": ("f_t",), "a_i": ("i_t",), "a_C": ("C_tilde",), "a_o": ("o_t",),
+    "f_t": ("fC",), "i_t": ("iC",), "C_tilde": ("iC",), "fC": ("C_t",), "iC": ("C_t",),
+    "C_t": ("tanh_C",), "tanh_C": ("h_t",), "o_t": ("h_t",), "h_t": (),
+}
+
+
+def _first_asked(name: str, asked: set[str], order: set[str]) -> set[str]:
+    """The asked quantities first reached from ``name`` on each path downstream."""
+    if name in asked:
+        return {name}
+    found: set[str] = set()
+    for nxt in _FEEDS.get(name, ()):
+        if nxt in order:
+            found |= _first_asked(nxt, asked, order)
+    return found
+
+
+def applicable_twists(problem: Problem) -> list[tuple[Twist, int]]:
+    """The misconceptions (and steps) that can show in this problem's answers."""
+    order = set(KINDS[problem.kind].order)
+    out = []
+    for tw in Twist:
+        if tw is Twist.SEQ_REUSE:
+            out += [(tw, t) for t in range(2, problem.steps + 1)]
+        elif tw is Twist.H_OLD_C and "C_prev" not in problem.givens and problem.kind is not Kind.SEQUENCE:
+            continue
+        elif order & set(tw.alters):
+            out += [(tw, t) for t in range(1, problem.steps + 1)]
+    return out
+
+
+def check_problem(problem: Problem, tol: Tolerance) -> tuple[Solution | None, str | None]:
+    """Solve a drawn problem and say why it is not well-posed (None when it is).
+
+    The rules (thresholds in :mod:`defaults`):
+
+    * no pre-activation (``a_*``) nor cell state beyond ``MAX_PREACTIVATION``:
+      no gate saturated;
+    * no asked value within ``KNIFE_EDGE`` of a unit in the last place of a
+      rounding boundary;
+    * every misconception of design.md that can show in this problem moves the
+      first asked value downstream of it farther than ``MISCONCEPTION_MARGIN``
+      tolerances from both chains' correct values.
+
+    The cheap checks on the full chain come first; the exact-decimal chain is
+    computed only for a draw that passes them.
+    """
+    g = prepare(problem.givens)
+    full = evaluate_prepared(problem.kind, g)
+    for label, v in full.items():
+        name = label.split(".")[-1].split("[")[0]
+        if (name.startswith("a_") or name == "C_t") and abs(v) > defaults.MAX_PREACTIVATION:
+            return None, "saturated"
+    asked = asked_labels(problem.kind, list(full), problem.show_steps)
+    scale = 10**problem.decimals
+    for label in asked:
+        frac = (abs(full[label]) * scale) % 1
+        if abs(frac - 0.5) < defaults.KNIFE_EDGE:
+            return None, "knife-edge"
+    solution = combine(problem.kind, full, problem.givens, problem.decimals, problem.show_steps)
+    return solution, _hidden_misconception(problem, solution, g, tol)
+
+
+def _hidden_misconception(problem: Problem, solution: Solution, g: dict, tol: Tolerance) -> str | None:
+    values = solution.values
+    info = KINDS[problem.kind]
+    order = set(info.order)
+    asked_names = {lab.split(".")[-1].split("[")[0] for lab in solution.asked}
+    step_of = (lambda t: t if problem.kind is Kind.SEQUENCE else None)
+    for tw, t in applicable_twists(problem):
+        twisted = evaluate_prepared(problem.kind, g, twist=tw, twist_step=t)
+        targets = set().union(*(_first_asked(n, asked_names, order) for n in tw.alters))
+        for name in targets:
+            for cell in range(1, problem.hidden + 1):
+                label = make_label(name, cell, step_of(t))
+                v = values[label]
+                margin = defaults.MISCONCEPTION_MARGIN * float(tol.of(v.rounded))
+                lo = min(v.full, float(v.rounded)) - margin
+                hi = max(v.full, float(v.rounded)) + margin
+                if lo <= twisted[label] <= hi:
+                    return f"misconception {tw.name} invisible"
+    return None
+
+
+# --- variants ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VariantProblem:
+    """One problem of a student's variant, solved."""
+
+    number: int
+    """1-based position on the worksheet (the ``q`` of labels)."""
+    spec: ProblemSpec
+    problem: Problem
+    solution: Solution
+    draws: int
+    """How many draws it took to get a well-posed problem (1 for a fixed one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """A student's worksheet: their numbers and both answer chains."""
+
+    student: Student
+    code: str
+    problems: tuple[VariantProblem, ...]
+    rejected: Counter = field(default_factory=Counter, compare=False)
+    """Why draws were rejected, for the benchmark's report."""
+
+
+def make_variant(ws: Worksheet, seed: str, student: Student) -> Variant:
+    """Draw and solve a student's variant; redraw each problem until well-posed."""
+    problems = []
+    rejected: Counter = Counter()
+    for number, spec in enumerate(ws.problems, start=1):
+        if spec.given is not None:
+            problems.append(VariantProblem(number, spec, spec.given, spec.given.solve(), 1))
+            continue
+        for draw in range(1, defaults.MAX_DRAWS + 1):
+            s = Stream(seed, ws.slug, student.student_id, f"q{number}", f"draw{draw}")
+            problem = draw_problem(spec, ws.decimals, s)
+            solution, why = check_problem(problem, ws.tolerance)
+            if solution is not None and why is None:
+                problems.append(VariantProblem(number, spec, problem, solution, draw))
+                break
+            rejected[why] += 1
+        else:
+            raise InputError(ws.source, f"problems[{number}]",
+                             f"no well-posed {spec.kind} variant in {defaults.MAX_DRAWS} draws; "
+                             "widen the ranges of weights and values")
+    return Variant(student, variant_code(seed, ws.slug, student.student_id), tuple(problems), rejected)

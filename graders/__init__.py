@@ -1,0 +1,1 @@
+"""Grading of submitted answer CSVs against a worksheet's manifest."""

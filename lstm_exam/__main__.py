@@ -1,0 +1,3 @@
+from lstm_exam.cli import main
+
+main()

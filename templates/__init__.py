@@ -1,0 +1,1 @@
+"""Jinja2 LaTeX templates for sheets and keys (package data)."""
