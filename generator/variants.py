@@ -229,11 +229,15 @@ class VariantProblem:
 
     number: int
     """1-based position on the worksheet (the ``q`` of labels)."""
-    spec: ProblemSpec
+    points: Decimal
     problem: Problem
     solution: Solution
     draws: int
     """How many draws it took to get a well-posed problem (1 for a fixed one)."""
+
+    def label(self, label: str) -> str:
+        """The worksheet label of a solution label: ``f_t[1]`` -> ``q2.f_t[1]``."""
+        return f"q{self.number}.{label}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,14 +257,14 @@ def make_variant(ws: Worksheet, seed: str, student: Student) -> Variant:
     rejected: Counter = Counter()
     for number, spec in enumerate(ws.problems, start=1):
         if spec.given is not None:
-            problems.append(VariantProblem(number, spec, spec.given, spec.given.solve(), 1))
+            problems.append(VariantProblem(number, spec.points, spec.given, spec.given.solve(), 1))
             continue
         for draw in range(1, defaults.MAX_DRAWS + 1):
             s = Stream(seed, ws.slug, student.student_id, f"q{number}", f"draw{draw}")
             problem = draw_problem(spec, ws.decimals, s)
             solution, why = check_problem(problem, ws.tolerance)
             if solution is not None and why is None:
-                problems.append(VariantProblem(number, spec, problem, solution, draw))
+                problems.append(VariantProblem(number, spec.points, problem, solution, draw))
                 break
             rejected[why] += 1
         else:

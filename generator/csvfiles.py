@@ -1,0 +1,51 @@
+"""Answer templates and keys as CSV (design.md's formats)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+from .manifest import Manifest, describe
+from .variants import Variant
+
+TEMPLATE_HEADER = ("label", "description", "answer")
+KEY_HEADER = (*TEMPLATE_HEADER, "full_precision", "accept_min", "accept_max")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(text: str) -> str:
+    """Neutralize a text cell a spreadsheet would run as a formula (OWASP's rule).
+
+    >>> safe_cell("=HYPERLINK(1)"), safe_cell("Ada")
+    ("'=HYPERLINK(1)", 'Ada')
+    """
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """CSV text with CRLF line ends, as spreadsheets write it."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def template_csv(v: Variant) -> str:
+    """The answer template a student fills: every asked label, answer empty."""
+    rows = [(vp.label(lab), describe(vp.label(lab)), "")
+            for vp in v.problems for lab in vp.solution.asked]
+    return to_csv(TEMPLATE_HEADER, rows)
+
+
+def key_csv(m: Manifest, v: Variant) -> str:
+    """The key: the template's rows with the rounded-chain answer and the accepted range."""
+    rows = []
+    for vp in v.problems:
+        for lab in vp.solution.asked:
+            val = vp.solution.values[lab]
+            lo, hi = m.bounds(val)
+            rows.append((vp.label(lab), describe(vp.label(lab)), format(val.rounded, "f"),
+                         f"{val.full:.{m.decimals + 4}f}", format(lo, "f"), format(hi, "f")))
+    return to_csv(KEY_HEADER, rows)

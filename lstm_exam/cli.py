@@ -1,0 +1,105 @@
+"""The `lstm-exam` command: thin wrappers that parse, call one library function, print."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from lstm_exam import __version__
+from lstm_exam.generator import spec as spec_mod
+from lstm_exam.generator.errors import InputError
+from lstm_exam.generator.generate import generate as generate_worksheet
+from lstm_exam.generator.problem import read_problem_file
+from lstm_exam.generator.report import solution_json, solution_table
+from lstm_exam.generator.roster import numbered_roster, read_roster
+
+
+def _reports_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Bad input: one line on stderr, exit code 2, no traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except InputError as e:
+            click.echo(f"error: {e.line()}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lstm-exam")
+def main() -> None:
+    """LSTM hand-calculation worksheets: generate, solve, render, grade."""
+
+
+@main.command()
+@click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print design.md's JSON instead of tables.")
+@click.option("--full", is_flag=True, help="Show the full-precision chain beside the rounded one.")
+@_reports_errors
+def solve(file: Path | None, as_json: bool, full: bool) -> None:
+    """Solve a problem file; without FILE, the lecture's forget-gate example."""
+    path = file or spec_mod.builtin_path(spec_mod.LECTURE_EXAMPLE)
+    problems = read_problem_file(path)
+    sols = [p.solve() for p in problems]
+    if as_json:
+        click.echo(solution_json(problems, sols))
+        return
+    if file is None:
+        click.echo("The lecture's forget-gate example (pass a problem file to solve your own):\n")
+    for k, (p, s) in enumerate(zip(problems, sols, strict=True), start=1):
+        if len(problems) > 1:
+            click.echo(f"Problem {k}")
+        click.echo(solution_table(p, s, full) + "\n")
+
+
+@main.command()
+@_reports_errors
+def spec() -> None:
+    """Print the built-in default spec, to copy and edit."""
+    click.echo(spec_mod.builtin_path(spec_mod.DEFAULT_SPEC).read_text("utf-8"), nl=False)
+
+
+@main.command()
+@click.argument("spec_file", metavar="[SPEC]", required=False,
+                type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--roster", type=click.Path(path_type=Path, dir_okay=False),
+              help="Roster CSV (student_id,name,...). Default: the bundled sample roster.")
+@click.option("--count", type=int, help="Instead of a roster: N students s001, s002, ...")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+              help="Output folder. Default: output/<worksheet-slug>/.")
+@click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
+@click.option("--no-pdf", is_flag=True, help="Skip the PDFs (sheets and keys).")
+@_reports_errors
+def generate(spec_file: Path | None, roster: Path | None, count: int | None, out: Path | None,
+             force: bool, no_pdf: bool) -> None:
+    """Generate a worksheet for every student; without SPEC, the built-in weekly sheet."""
+    if roster and count:
+        raise InputError("--roster/--count", "", "give one of them, not both")
+    ws = spec_mod.load_spec(spec_file)
+    if count:
+        students = numbered_roster(count)
+    else:
+        path = roster or spec_mod.builtin_path("sample-roster.csv")
+        if roster is None:
+            click.echo("No --roster given: using the bundled sample roster.", err=True)
+        students = read_roster(path)
+    target = out or Path("output") / ws.slug
+    with click.progressbar(length=len(students), label="Generating", file=sys.stderr) as bar:
+        result = generate_worksheet(ws, students, target, force=force, pdf=not no_pdf,
+                                    tick=bar.update)
+    n = len(result.manifest.variants)
+    click.echo(f"Wrote {n} variants of '{ws.title}' to {result.out}/")
+    click.echo("  manifest.json        private: the seed and every answer (keep it to yourself)")
+    click.echo("  problems/            each student's numbers (problem files)")
+    click.echo("  answer-templates/    the CSV each student fills in")
+    click.echo("  keys/                worked answer keys (CSV)")
+    if result.pdf_note:
+        click.echo(result.pdf_note, err=True)
