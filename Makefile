@@ -1,0 +1,33 @@
+# Quick start: `make demo` (set up, then the default worksheet) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test setup tex bench lint clean
+
+demo: setup
+	$(BIN)/lstm-exam generate --force
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+setup: $(VENV)/.installed tex
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	@# torch is optional (the cross-check with torch.nn.LSTMCell); 2.13.0 is the CPU build.
+	$(BIN)/pip install -q "torch==2.13.0" || echo "WARNING: torch==2.13.0 did not install: the torch cross-check will be skipped (and say so)" >&2
+	touch $@
+
+tex:
+	@scripts/setup-tex.sh
+
+bench: setup
+	$(BIN)/python bench/bench_generate.py
+
+clean:
+	rm -rf $(VENV) output/*/ .pytest_cache .ruff_cache .hypothesis
