@@ -34,8 +34,11 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 def template_csv(v: Variant) -> str:
     """The answer template a student fills: every asked label, answer empty."""
-    rows = [(vp.label(lab), describe(vp.label(lab)), "")
-            for vp in v.problems for lab in vp.solution.asked]
+    rows = [
+        (vp.label(lab), describe(vp.label(lab)), "")
+        for vp in v.problems
+        for lab in vp.solution.asked
+    ]
     return to_csv(TEMPLATE_HEADER, rows)
 
 
@@ -46,6 +49,14 @@ def key_csv(m: Manifest, v: Variant) -> str:
         for lab in vp.solution.asked:
             val = vp.solution.values[lab]
             lo, hi = m.bounds(val)
-            rows.append((vp.label(lab), describe(vp.label(lab)), format(val.rounded, "f"),
-                         f"{val.full:.{m.decimals + 4}f}", format(lo, "f"), format(hi, "f")))
+            rows.append(
+                (
+                    vp.label(lab),
+                    describe(vp.label(lab)),
+                    format(val.rounded, "f"),
+                    f"{val.full:.{m.decimals + 4}f}",
+                    format(lo, "f"),
+                    format(hi, "f"),
+                )
+            )
     return to_csv(KEY_HEADER, rows)

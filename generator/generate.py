@@ -29,12 +29,13 @@ class Generated:
     """Draws per problem kind, summed over students (for the average)."""
     rejected: Counter
     """Why draws were refused (saturation, knife-edge, a misconception)."""
-    pdf_note: str | None = None
-    """Why PDFs were not built, if they were not."""
+    notes: tuple[str, ...] = ()
+    """What the user should know: TeX missing, names the fonts cannot print."""
 
 
-def build_manifest(ws: Worksheet, students: Sequence[Student], seed: str | None = None,
-                   tick: Tick | None = None) -> tuple[Manifest, Counter, Counter]:
+def build_manifest(
+    ws: Worksheet, students: Sequence[Student], seed: str | None = None, tick: Tick | None = None
+) -> tuple[Manifest, Counter, Counter]:
     """Draw and solve every student's variant (pure: no files)."""
     seed = seed or ws.seed or secrets.token_hex(16)
     variants: list[Variant] = []
@@ -48,8 +49,18 @@ def build_manifest(ws: Worksheet, students: Sequence[Student], seed: str | None 
             draws[str(vp.problem.kind)] += vp.draws
         if tick:
             tick(1)
-    m = Manifest(ws.title, ws.course, ws.slug, ws.decimals, ws.tolerance, ws.carry_forward, seed,
-                 tuple(variants), ws.templates, now())
+    m = Manifest(
+        ws.title,
+        ws.course,
+        ws.slug,
+        ws.decimals,
+        ws.tolerance,
+        ws.carry_forward,
+        seed,
+        tuple(variants),
+        ws.templates,
+        now(),
+    )
     return m, draws, rejected
 
 
@@ -58,17 +69,28 @@ def write_files(m: Manifest, folder: Path) -> None:
     write_text(folder / MANIFEST, manifest_json(m))
     for v in m.variants:
         sid = v.student.student_id
-        comment = (f"lstm-exam problems for student {sid}, variant {v.code}\n"
-                   f"{m.title}".replace("\r", " "))
-        write_text(folder / "problems" / f"{sid}.toml",
-                   problems_toml(tuple(vp.problem for vp in v.problems), comment))
+        comment = f"lstm-exam problems for student {sid}, variant {v.code}\n{m.title}".replace(
+            "\r", " "
+        )
+        write_text(
+            folder / "problems" / f"{sid}.toml",
+            problems_toml(tuple(vp.problem for vp in v.problems), comment),
+        )
         write_text(folder / "answer-templates" / f"{sid}.csv", template_csv(v))
         write_text(folder / "keys" / f"{sid}.csv", key_csv(m, v))
 
 
-def generate(ws: Worksheet, students: Sequence[Student], out: Path, *, force: bool = False,
-             pdf: bool = True, seed: str | None = None, tick: Tick | None = None,
-             render: Callable[[Manifest, Path], str | None] | None = None) -> Generated:
+def generate(
+    ws: Worksheet,
+    students: Sequence[Student],
+    out: Path,
+    *,
+    force: bool = False,
+    pdf: bool = True,
+    seed: str | None = None,
+    tick: Tick | None = None,
+    render: Callable[[Manifest, Path], str | None] | None = None,
+) -> Generated:
     """Generate a worksheet folder (design.md's layout), all or nothing.
 
     Args:
@@ -78,10 +100,10 @@ def generate(ws: Worksheet, students: Sequence[Student], out: Path, *, force: bo
         pdf: whether to build the PDFs (needs ``render``).
         seed: overrides the spec's seed (a random one when both are None).
         tick: called once per student done.
-        render: the PDF stage; returns a note when it could not build PDFs.
+        render: the PDF stage; returns notes for the user.
     """
     with staged_folder(out, force) as stage:
         m, draws, rejected = build_manifest(ws, students, seed, tick)
         write_files(m, stage)
-        note = render(m, stage) if (pdf and render) else None
-    return Generated(out, m, draws, rejected, note)
+        notes = render(m, stage) if (pdf and render) else []
+    return Generated(out, m, draws, rejected, tuple(notes))

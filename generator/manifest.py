@@ -49,7 +49,11 @@ class Manifest:
     @property
     def max_score(self) -> Decimal:
         """Points of the whole worksheet."""
-        return sum((p.points for p in self.variants[0].problems), Decimal(0)) if self.variants else Decimal(0)
+        return (
+            sum((p.points for p in self.variants[0].problems), Decimal(0))
+            if self.variants
+            else Decimal(0)
+        )
 
     def bounds(self, value: Value) -> tuple[Decimal, Decimal]:
         """The accepted range of one answer."""
@@ -75,24 +79,47 @@ def manifest_json(m: Manifest) -> str:
                 entry: dict[str, Any] = {"full": val.full, "rounded": format(val.rounded, "f")}
                 if label in asked:
                     lo, hi = m.bounds(val)
-                    entry |= {"asked": True, "accept_min": format(lo, "f"), "accept_max": format(hi, "f")}
+                    entry |= {
+                        "asked": True,
+                        "accept_min": format(lo, "f"),
+                        "accept_max": format(hi, "f"),
+                    }
                 values[label] = entry
-            problems.append({
-                "number": vp.number, "kind": str(vp.problem.kind), "points": format(vp.points, "f"),
-                "decimals": sol.decimals, "show_steps": vp.problem.show_steps, "draws": vp.draws,
-                "givens": {k: _num(g) for k, g in vp.problem.givens.items()},
-                "values": values,
-            })
-        students.append({"student_id": v.student.student_id, "name": v.student.name,
-                         "extra": dict(v.student.extra), "variant": v.code, "problems": problems})
+            problems.append(
+                {
+                    "number": vp.number,
+                    "kind": str(vp.problem.kind),
+                    "points": format(vp.points, "f"),
+                    "decimals": sol.decimals,
+                    "show_steps": vp.problem.show_steps,
+                    "draws": vp.draws,
+                    "givens": {k: _num(g) for k, g in vp.problem.givens.items()},
+                    "values": values,
+                }
+            )
+        students.append(
+            {
+                "student_id": v.student.student_id,
+                "name": v.student.name,
+                "extra": dict(v.student.extra),
+                "variant": v.code,
+                "problems": problems,
+            }
+        )
     doc = {
-        "format": defaults.MANIFEST_FORMAT, "format_version": defaults.MANIFEST_VERSION,
-        "generator": f"lstm-exam {__version__}", "created": m.created,
+        "format": defaults.MANIFEST_FORMAT,
+        "format_version": defaults.MANIFEST_VERSION,
+        "generator": f"lstm-exam {__version__}",
+        "created": m.created,
         "private": "This file holds the secret seed and every answer: never share it with students.",
-        "title": m.title, "course": m.course, "slug": m.slug, "seed": m.seed,
+        "title": m.title,
+        "course": m.course,
+        "slug": m.slug,
+        "seed": m.seed,
         "decimals": m.decimals,
         "tolerance": {m.tolerance.mode: format(m.tolerance.amount, "f")},
-        "carry_forward": format(m.carry_forward, "f"), "templates": m.templates,
+        "carry_forward": format(m.carry_forward, "f"),
+        "templates": m.templates,
         "students": students,
     }
     return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
@@ -120,20 +147,35 @@ def load_manifest(folder: Path) -> Manifest:
     try:
         doc = json.loads(path.read_text("utf-8"))
     except FileNotFoundError:
-        raise InputError(file, "", "no manifest here: is this a folder made by `lstm-exam generate`?") from None
+        raise InputError(
+            file, "", "no manifest here: is this a folder made by `lstm-exam generate`?"
+        ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise InputError(file, "", f"unreadable manifest ({e})") from None
     if not isinstance(doc, dict) or doc.get("format") != defaults.MANIFEST_FORMAT:
         raise InputError(file, "format", "not an lstm-exam manifest")
     if doc.get("format_version") != defaults.MANIFEST_VERSION:
-        raise InputError(file, "format_version", f"version {doc.get('format_version')} is not "
-                         f"supported (this lstm-exam reads {defaults.MANIFEST_VERSION})")
+        raise InputError(
+            file,
+            "format_version",
+            f"version {doc.get('format_version')} is not "
+            f"supported (this lstm-exam reads {defaults.MANIFEST_VERSION})",
+        )
     try:
-        (mode, amount), = doc["tolerance"].items()
+        ((mode, amount),) = doc["tolerance"].items()
         variants = tuple(_variant(s) for s in doc["students"])
-        return Manifest(doc["title"], doc["course"], doc["slug"], int(doc["decimals"]),
-                        Tolerance(mode, Decimal(amount)), Decimal(doc["carry_forward"]),
-                        doc["seed"], variants, doc.get("templates"), doc.get("created", ""))
+        return Manifest(
+            doc["title"],
+            doc["course"],
+            doc["slug"],
+            int(doc["decimals"]),
+            Tolerance(mode, Decimal(amount)),
+            Decimal(doc["carry_forward"]),
+            doc["seed"],
+            variants,
+            doc.get("templates"),
+            doc.get("created", ""),
+        )
     except (KeyError, TypeError, ValueError, ArithmeticError) as e:
         raise InputError(file, "", f"damaged manifest ({type(e).__name__}: {e})") from None
 
@@ -149,11 +191,20 @@ def _variant(s: Mapping[str, Any]) -> Variant:
         givens = MappingProxyType({k: _dec_tree(v) for k, v in p["givens"].items()})
         dec = int(p["decimals"])
         problem = Problem(kind, givens, dec, bool(p["show_steps"]))
-        values = {lab: Value(float(e["full"]), Decimal(e["rounded"])) for lab, e in p["values"].items()}
-        sol = Solution(kind, dec, MappingProxyType(values),
-                       asked_labels(kind, list(values), problem.show_steps))
-        problems.append(VariantProblem(int(p["number"]), Decimal(p["points"]), problem, sol,
-                                       int(p.get("draws", 1))))
+        values = {
+            lab: Value(float(e["full"]), Decimal(e["rounded"])) for lab, e in p["values"].items()
+        }
+        sol = Solution(
+            kind,
+            dec,
+            MappingProxyType(values),
+            asked_labels(kind, list(values), problem.show_steps),
+        )
+        problems.append(
+            VariantProblem(
+                int(p["number"]), Decimal(p["points"]), problem, sol, int(p.get("draws", 1))
+            )
+        )
     return Variant(student, s["variant"], tuple(problems))
 
 

@@ -65,8 +65,12 @@ _Q += [
 QUANTITIES: dict[str, Quantity] = {q.name: q for q in _Q}
 
 #: The four gates: (letter, activation name, activation function name).
-GATES = (("f", "f_t", "sigmoid"), ("i", "i_t", "sigmoid"), ("C", "C_tilde", "tanh"),
-         ("o", "o_t", "sigmoid"))
+GATES = (
+    ("f", "f_t", "sigmoid"),
+    ("i", "i_t", "sigmoid"),
+    ("C", "C_tilde", "tanh"),
+    ("o", "o_t", "sigmoid"),
+)
 ALL_WEIGHTS = tuple(n for g, _, _ in GATES for n in (f"W_{g}", f"b_{g}"))
 
 
@@ -92,42 +96,85 @@ def _gate_names(g: str, act: str) -> tuple[str, ...]:
 
 
 _CELL_ORDER = (
-    *_gate_names("f", "f_t"), *_gate_names("i", "i_t"), *_gate_names("C", "C_tilde"),
-    "fC", "iC", "C_t", *_gate_names("o", "o_t"), "tanh_C", "h_t",
+    *_gate_names("f", "f_t"),
+    *_gate_names("i", "i_t"),
+    *_gate_names("C", "C_tilde"),
+    "fC",
+    "iC",
+    "C_t",
+    *_gate_names("o", "o_t"),
+    "tanh_C",
+    "h_t",
 )
 _ALL_W = tuple((n, "HxZ" if n.startswith("W") else "H") for n in ALL_WEIGHTS)
 
 KINDS: dict[Kind, KindInfo] = {
     k.kind: k
     for k in [
-        KindInfo(Kind.FORGET_GATE, "Forget gate",
-                 (("h_prev", "H"), ("x", "D"), ("W_f", "HxZ"), ("b_f", "H")),
-                 _gate_names("f", "f_t"), ("f_t",), ("Wz_f", "a_f")),
-        KindInfo(Kind.INPUT_GATE, "Input gate and candidate",
-                 (("h_prev", "H"), ("x", "D"), ("W_i", "HxZ"), ("b_i", "H"),
-                  ("W_C", "HxZ"), ("b_C", "H")),
-                 (*_gate_names("i", "i_t"), *_gate_names("C", "C_tilde")),
-                 ("i_t", "C_tilde"), ("Wz_i", "a_i", "Wz_C", "a_C")),
-        KindInfo(Kind.CELL_STATE, "Cell state",
-                 (("f_t", "H"), ("i_t", "H"), ("C_tilde", "H"), ("C_prev", "H")),
-                 ("fC", "iC", "C_t"), ("C_t",), ("fC", "iC")),
-        KindInfo(Kind.OUTPUT_GATE, "Output gate and hidden state",
-                 (("h_prev", "H"), ("x", "D"), ("W_o", "HxZ"), ("b_o", "H"), ("C_t", "H")),
-                 (*_gate_names("o", "o_t"), "tanh_C", "h_t"),
-                 ("o_t", "h_t"), ("Wz_o", "a_o", "tanh_C")),
-        KindInfo(Kind.CELL_STEP, "One LSTM step",
-                 (("h_prev", "H"), ("x", "D"), ("C_prev", "H"), *_ALL_W),
-                 _CELL_ORDER, ("f_t", "i_t", "C_tilde", "C_t", "o_t", "h_t"),
-                 tuple(n for n in _CELL_ORDER
-                       if n not in ("f_t", "i_t", "C_tilde", "C_t", "o_t", "h_t"))),
-        KindInfo(Kind.SEQUENCE, "A sequence through the LSTM",
-                 (("h_0", "H"), ("C_0", "H"), ("xs", "TxD"), *_ALL_W),
-                 _CELL_ORDER, ("C_t", "h_t"), ("f_t", "i_t", "C_tilde", "o_t")),
+        KindInfo(
+            Kind.FORGET_GATE,
+            "Forget gate",
+            (("h_prev", "H"), ("x", "D"), ("W_f", "HxZ"), ("b_f", "H")),
+            _gate_names("f", "f_t"),
+            ("f_t",),
+            ("Wz_f", "a_f"),
+        ),
+        KindInfo(
+            Kind.INPUT_GATE,
+            "Input gate and candidate",
+            (
+                ("h_prev", "H"),
+                ("x", "D"),
+                ("W_i", "HxZ"),
+                ("b_i", "H"),
+                ("W_C", "HxZ"),
+                ("b_C", "H"),
+            ),
+            (*_gate_names("i", "i_t"), *_gate_names("C", "C_tilde")),
+            ("i_t", "C_tilde"),
+            ("Wz_i", "a_i", "Wz_C", "a_C"),
+        ),
+        KindInfo(
+            Kind.CELL_STATE,
+            "Cell state",
+            (("f_t", "H"), ("i_t", "H"), ("C_tilde", "H"), ("C_prev", "H")),
+            ("fC", "iC", "C_t"),
+            ("C_t",),
+            ("fC", "iC"),
+        ),
+        KindInfo(
+            Kind.OUTPUT_GATE,
+            "Output gate and hidden state",
+            (("h_prev", "H"), ("x", "D"), ("W_o", "HxZ"), ("b_o", "H"), ("C_t", "H")),
+            (*_gate_names("o", "o_t"), "tanh_C", "h_t"),
+            ("o_t", "h_t"),
+            ("Wz_o", "a_o", "tanh_C"),
+        ),
+        KindInfo(
+            Kind.CELL_STEP,
+            "One LSTM step",
+            (("h_prev", "H"), ("x", "D"), ("C_prev", "H"), *_ALL_W),
+            _CELL_ORDER,
+            ("f_t", "i_t", "C_tilde", "C_t", "o_t", "h_t"),
+            tuple(
+                n for n in _CELL_ORDER if n not in ("f_t", "i_t", "C_tilde", "C_t", "o_t", "h_t")
+            ),
+        ),
+        KindInfo(
+            Kind.SEQUENCE,
+            "A sequence through the LSTM",
+            (("h_0", "H"), ("C_0", "H"), ("xs", "TxD"), *_ALL_W),
+            _CELL_ORDER,
+            ("C_t", "h_t"),
+            ("f_t", "i_t", "C_tilde", "o_t"),
+        ),
     ]
 }
 
-LABEL_RE = re.compile(r"^(?:q(?P<q>[1-9]\d*)\.)?(?:t(?P<t>[1-9]\d*)\.)?"
-                      r"(?P<name>[A-Za-z_]+)\[(?P<cell>[1-9]\d*)\]$")
+LABEL_RE = re.compile(
+    r"^(?:q(?P<q>[1-9]\d*)\.)?(?:t(?P<t>[1-9]\d*)\.)?"
+    r"(?P<name>[A-Za-z_]+)\[(?P<cell>[1-9]\d*)\]$"
+)
 
 
 def make_label(name: str, cell: int, step: int | None = None, problem: int | None = None) -> str:

@@ -97,8 +97,9 @@ def _size(n: int, lo: int, hi: int, file: str, place: str, what: str) -> int:
     return n
 
 
-def parse_problem(table: Mapping[str, Any], file: str, place: str = "",
-                  decimals: int | None = None) -> Problem:
+def parse_problem(
+    table: Mapping[str, Any], file: str, place: str = "", decimals: int | None = None
+) -> Problem:
     """Check one problem table of a problem file and build the Problem.
 
     Args:
@@ -110,21 +111,29 @@ def parse_problem(table: Mapping[str, Any], file: str, place: str = "",
     Raises:
         InputError: naming the file, the key and the fault.
     """
-    at = (lambda key: f"{place}.{key}" if place else key)
+
+    def at(key):
+        return f"{place}.{key}" if place else key
+
     kind_raw = table.get("kind")
     if kind_raw is None:
         raise InputError(file, at("kind"), "missing; one of " + ", ".join(KINDS))
     try:
         kind = Kind(kind_raw)
     except ValueError:
-        raise InputError(file, at("kind"),
-                         f"unknown kind {_show(kind_raw)}; one of " + ", ".join(KINDS)) from None
+        raise InputError(
+            file, at("kind"), f"unknown kind {_show(kind_raw)}; one of " + ", ".join(KINDS)
+        ) from None
     info = KINDS[kind]
     allowed = {"kind", "decimals", "show_steps", *(n for n, _ in info.givens)}
     for key in table:
         if key not in allowed:
-            raise InputError(file, at(key), f"unknown key for a {kind} problem; "
-                             "expected " + ", ".join(n for n, _ in info.givens))
+            raise InputError(
+                file,
+                at(key),
+                f"unknown key for a {kind} problem; "
+                "expected " + ", ".join(n for n, _ in info.givens),
+            )
     dec = table.get("decimals", decimals if decimals is not None else defaults.DECIMALS)
     if isinstance(dec, bool) or not isinstance(dec, int) or not 0 <= dec <= 8:
         raise InputError(file, at("decimals"), f"{_show(dec)} must be an integer from 0 to 8")
@@ -134,8 +143,11 @@ def parse_problem(table: Mapping[str, Any], file: str, place: str = "",
 
     for name, _ in info.givens:
         if name not in table:
-            raise InputError(file, at(name), f"missing: a {kind} problem gives "
-                             + ", ".join(n for n, _ in info.givens))
+            raise InputError(
+                file,
+                at(name),
+                f"missing: a {kind} problem gives " + ", ".join(n for n, _ in info.givens),
+            )
     lo, hi = defaults.MIN_SIZE, defaults.MAX_SIZE
     h_name = next(n for n, s in info.givens if s == "H")
     h_raw = table[h_name]
@@ -152,7 +164,9 @@ def parse_problem(table: Mapping[str, Any], file: str, place: str = "",
         xs = table["xs"]
         if not isinstance(xs, list) or not xs or not isinstance(xs[0], list):
             raise InputError(file, at("xs"), "expected a list of input vectors, one per step")
-        _size(len(xs), defaults.MIN_STEPS, defaults.MAX_STEPS, file, at("xs"), "the number of steps T")
+        _size(
+            len(xs), defaults.MIN_STEPS, defaults.MAX_STEPS, file, at("xs"), "the number of steps T"
+        )
         D = _size(len(xs[0]), lo, hi, file, at("xs[1]"), "its length D")
 
     givens: dict[str, Any] = {}
@@ -163,14 +177,17 @@ def parse_problem(table: Mapping[str, Any], file: str, place: str = "",
         elif shape == "D":
             givens[name] = _vector(value, D, file, where, "D")
         elif shape == "TxD":
-            givens[name] = tuple(_vector(row, D, file, f"{where}[{t}]", "D")
-                                 for t, row in enumerate(value, start=1))
+            givens[name] = tuple(
+                _vector(row, D, file, f"{where}[{t}]", "D") for t, row in enumerate(value, start=1)
+            )
         else:  # HxZ
             if not isinstance(value, list) or len(value) != H:
                 n = len(value) if isinstance(value, list) else "no"
                 raise InputError(file, where, f"has {n} rows, expected H = {H} (one per cell)")
-            givens[name] = tuple(_vector(row, H + (D or 0), file, f"{where}[{r}]", "H + D columns")
-                                 for r, row in enumerate(value, start=1))
+            givens[name] = tuple(
+                _vector(row, H + (D or 0), file, f"{where}[{r}]", "H + D columns")
+                for r, row in enumerate(value, start=1)
+            )
     return Problem(kind, MappingProxyType(givens), dec, steps)
 
 
@@ -207,8 +224,9 @@ def read_problem_file(path: Path) -> tuple[Problem, ...]:
         if extra:
             raise InputError(file, sorted(extra)[0], "unknown key beside [[problems]]")
         dec = data.get("decimals")
-        return tuple(parse_problem(t, file, f"problems[{k}]", dec)
-                     for k, t in enumerate(tables, start=1))
+        return tuple(
+            parse_problem(t, file, f"problems[{k}]", dec) for k, t in enumerate(tables, start=1)
+        )
     return (parse_problem(data, file),)
 
 
@@ -232,8 +250,11 @@ def _toml_value(v: Any, indent: int) -> str:
 
 def problem_toml(problem: Problem, header: str = "") -> str:
     """The TOML text of one problem's table (without ``[[problems]]``)."""
-    lines = [f'kind = "{problem.kind}"', f"decimals = {problem.decimals}",
-             f"show_steps = {'true' if problem.show_steps else 'false'}"]
+    lines = [
+        f'kind = "{problem.kind}"',
+        f"decimals = {problem.decimals}",
+        f"show_steps = {'true' if problem.show_steps else 'false'}",
+    ]
     for name, _ in KINDS[problem.kind].givens:
         prefix = f"{name} = "
         lines.append(prefix + _toml_value(problem.givens[name], len(prefix) + 1))

@@ -12,8 +12,15 @@ from .solve import Solution
 _HEAD = {
     **{f"Wz_{g}": f"W_{g}·z" for g in "fiCo"},
     **{f"a_{g}": f"a_{g}=+b_{g}" for g in "fiCo"},
-    "f_t": "f_t=σ", "i_t": "i_t=σ", "C_tilde": "C~_t=tanh", "o_t": "o_t=σ",
-    "fC": "f_t*C_t-1", "iC": "i_t*C~_t", "C_t": "C_t", "tanh_C": "tanh(C_t)", "h_t": "h_t",
+    "f_t": "f_t=σ",
+    "i_t": "i_t=σ",
+    "C_tilde": "C~_t=tanh",
+    "o_t": "o_t=σ",
+    "fC": "f_t*C_t-1",
+    "iC": "i_t*C~_t",
+    "C_t": "C_t",
+    "tanh_C": "tanh(C_t)",
+    "h_t": "h_t",
 }
 
 
@@ -24,8 +31,10 @@ def solution_table(problem: Problem, sol: Solution, full: bool = False) -> str:
     """
     info = KINDS[problem.kind]
     asked = {lab.split(".")[-1].split("[")[0] for lab in sol.asked}
-    lines = [f"{info.title} ({problem.kind}), rounded chain at {sol.decimals} decimals"
-             + (" [full precision]" if full else "")]
+    lines = [
+        f"{info.title} ({problem.kind}), rounded chain at {sol.decimals} decimals"
+        + (" [full precision]" if full else "")
+    ]
     steps = range(1, problem.steps + 1) if problem.kind is Kind.SEQUENCE else [None]
     for t in steps:
         prefix = f"t{t}." if t else ""
@@ -52,8 +61,14 @@ def solution_table(problem: Problem, sol: Solution, full: bool = False) -> str:
 
 def solution_json(problems: Sequence[Problem], sols: Sequence[Solution]) -> str:
     """design.md's JSON: one object for one problem, a list of them for several."""
-    objs = [{"kind": str(p.kind), "decimals": s.decimals,
-             "values": {lab: {"full": v.full, "rounded": float(v.rounded)}
-                        for lab, v in s.values.items()}}
-            for p, s in zip(problems, sols, strict=True)]
+    objs = [
+        {
+            "kind": str(p.kind),
+            "decimals": s.decimals,
+            "values": {
+                lab: {"full": v.full, "rounded": float(v.rounded)} for lab, v in s.values.items()
+            },
+        }
+        for p, s in zip(problems, sols, strict=True)
+    ]
     return json.dumps(objs[0] if len(objs) == 1 else objs, indent=2)

@@ -13,8 +13,14 @@ from types import MappingProxyType
 from .errors import InputError
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
-             *(f"lpt{i}" for i in range(10))}
+_RESERVED = {
+    "con",
+    "prn",
+    "aux",
+    "nul",
+    *(f"com{i}" for i in range(10)),
+    *(f"lpt{i}" for i in range(10)),
+}
 MAX_ROSTER_BYTES = 5_000_000
 
 
@@ -39,8 +45,10 @@ def id_fault(student_id: str) -> str | None:
         return "empty student id"
     if not _ID_RE.fullmatch(student_id):
         shown = student_id.encode("unicode_escape").decode("ascii")[:40]
-        return (f"'{shown}' may hold only letters, digits, '.', '_' and '-', "
-                "starting with a letter or digit")
+        return (
+            f"'{shown}' may hold only letters, digits, '.', '_' and '-', "
+            "starting with a letter or digit"
+        )
     if student_id.split(".")[0].lower() in _RESERVED:
         return f"'{student_id}' is a reserved file name on Windows"
     return None
@@ -77,12 +85,16 @@ def read_roster(path: Path) -> tuple[Student, ...]:
         if fault:
             raise InputError(file, f"line {line}", fault)
         if sid.lower() in seen:
-            raise InputError(file, f"line {line}",
-                             f"student id '{sid}' repeats line {seen[sid.lower()]}")
+            raise InputError(
+                file, f"line {line}", f"student id '{sid}' repeats line {seen[sid.lower()]}"
+            )
         seen[sid.lower()] = line
         name = (row.get("name") or "").strip()
-        extra = {k: (v or "").strip() for k, v in row.items()
-                 if k not in ("student_id", "name") and k is not None}
+        extra = {
+            k: (v or "").strip()
+            for k, v in row.items()
+            if k not in ("student_id", "name") and k is not None
+        }
         students.append(Student(sid, name, MappingProxyType(extra)))
     if not students:
         raise InputError(file, "", "the roster lists no students")

@@ -104,19 +104,35 @@ class Twist(Enum):
     Each value is (number in design.md, the names it alters directly, words).
     """
 
-    NO_BIAS = (1, ("a_f", "a_i", "a_C", "a_o"), "left out the bias: {act} = act(W·z), not act(W·z + b)")
+    NO_BIAS = (
+        1,
+        ("a_f", "a_i", "a_C", "a_o"),
+        "left out the bias: {act} = act(W·z), not act(W·z + b)",
+    )
     TANH_GATE = (2, ("f_t", "i_t", "o_t"), "used tanh for a gate instead of the sigmoid")
     SIGMOID_CANDIDATE = (2, ("C_tilde",), "used the sigmoid for C~_t instead of tanh")
-    NO_ACTIVATION = (2, ("f_t", "i_t", "o_t", "C_tilde"), "reported the bias-added value without the activation")
+    NO_ACTIVATION = (
+        2,
+        ("f_t", "i_t", "o_t", "C_tilde"),
+        "reported the bias-added value without the activation",
+    )
     SIGN_SLIP = (3, ("f_t", "i_t", "o_t"), "sign slip in the sigmoid: 1/(1 + e^{+a}) = 1 − σ(a)")
-    SWAPPED_CONCAT = (4, ("Wz_f", "Wz_i", "Wz_C", "Wz_o"), "concatenated the wrong way round: z = [x_t, h_{t-1}]")
+    SWAPPED_CONCAT = (
+        4,
+        ("Wz_f", "Wz_i", "Wz_C", "Wz_o"),
+        "concatenated the wrong way round: z = [x_t, h_{t-1}]",
+    )
     CELL_PLUS = (5, ("fC",), "added f_t + C_{t-1} instead of multiplying f_t * C_{t-1}")
     CELL_DROP_I = (5, ("C_t",), "dropped i_t: C_t = f_t * C_{t-1} + C~_t")
     CELL_DROP_F = (5, ("C_t",), "dropped f_t: C_t = C_{t-1} + i_t * C~_t")
     H_NO_TANH = (6, ("h_t",), "left out tanh: h_t = o_t * C_t")
     H_OLD_C = (6, ("h_t",), "used the old cell state: h_t = o_t * tanh(C_{t-1})")
     H_TANH_OUTSIDE = (6, ("h_t",), "took tanh of the product: h_t = tanh(o_t * C_t)")
-    SEQ_REUSE = (8, ("h_prev", "C_prev"), "reused h_0 and C_0 at this step instead of the previous step's h_t and C_t")
+    SEQ_REUSE = (
+        8,
+        ("h_prev", "C_prev"),
+        "reused h_0 and C_0 at this step instead of the previous step's h_t and C_t",
+    )
 
     @property
     def number(self) -> int:
@@ -161,8 +177,9 @@ def evaluate(
     Labels have no ``q<problem>.`` prefix: ``Wz_f[1]``, ``t2.h_t[3]``.
     """
     with localcontext(prec=defaults.DECIMAL_PRECISION):
-        return evaluate_prepared(kind, prepare(givens, ch), ch, twist=twist,
-                                 twist_step=twist_step, overrides=overrides)
+        return evaluate_prepared(
+            kind, prepare(givens, ch), ch, twist=twist, twist_step=twist_step, overrides=overrides
+        )
 
 
 def prepare(givens: Mapping[str, Any], ch: Any = FULL) -> dict[str, Any]:
@@ -203,8 +220,9 @@ def _convert(ch: Any, v: Any) -> Any:
     return ch.num(v)
 
 
-def _cell(kind: Kind, ch: Any, env: dict, out: dict, ov: Mapping, tw: Twist | None,
-          step: int | None) -> None:
+def _cell(
+    kind: Kind, ch: Any, env: dict, out: dict, ov: Mapping, tw: Twist | None, step: int | None
+) -> None:
     """One step of the cell: the quantities of ``kind`` into ``env`` and ``out``."""
     names = KINDS[kind].order
 
@@ -235,7 +253,9 @@ def _cell(kind: Kind, ch: Any, env: dict, out: dict, ov: Mapping, tw: Twist | No
         if tw is Twist.NO_BIAS:
             a = put(f"a_{letter}", list(Wz))
         else:
-            a = put(f"a_{letter}", [ch.rnd(w + b) for w, b in zip(Wz, env[f"b_{letter}"], strict=True)])
+            a = put(
+                f"a_{letter}", [ch.rnd(w + b) for w, b in zip(Wz, env[f"b_{letter}"], strict=True)]
+            )
         fn = ch.sigmoid if act_fn == "sigmoid" else ch.tanh
         if tw is Twist.TANH_GATE and act_fn == "sigmoid":
             fn = ch.tanh
@@ -314,8 +334,12 @@ def asked_labels(kind: Kind, computed: Sequence[str], show_steps: bool) -> tuple
     return tuple(lab for lab in computed if lab.split(".")[-1].split("[")[0] in wanted)
 
 
-def solve(kind: Kind, givens: Mapping[str, Any], decimals: int = defaults.DECIMALS,
-          show_steps: bool = True) -> Solution:
+def solve(
+    kind: Kind,
+    givens: Mapping[str, Any],
+    decimals: int = defaults.DECIMALS,
+    show_steps: bool = True,
+) -> Solution:
     """Solve a problem in both chains.
 
     >>> from decimal import Decimal as D
@@ -327,10 +351,16 @@ def solve(kind: Kind, givens: Mapping[str, Any], decimals: int = defaults.DECIMA
     return combine(kind, evaluate(kind, givens, FULL), givens, decimals, show_steps)
 
 
-def combine(kind: Kind, full: Mapping[str, float], givens: Mapping[str, Any], decimals: int,
-            show_steps: bool) -> Solution:
+def combine(
+    kind: Kind,
+    full: Mapping[str, float],
+    givens: Mapping[str, Any],
+    decimals: int,
+    show_steps: bool,
+) -> Solution:
     """The Solution from an already computed full chain (adds the rounded chain)."""
     rounded = evaluate(kind, givens, Rounded(decimals))
     values = {lab: Value(full[lab], rounded[lab]) for lab in full}
-    return Solution(kind, decimals, MappingProxyType(values),
-                    asked_labels(kind, list(full), show_steps))
+    return Solution(
+        kind, decimals, MappingProxyType(values), asked_labels(kind, list(full), show_steps)
+    )

@@ -106,10 +106,27 @@ def slugify(text: str) -> str:
     return slug[:60].strip("-") or "worksheet"
 
 
-_TOP_KEYS = {"title", "course", "decimals", "tolerance", "seed", "problems",
-             "carry_forward", "templates"}
-_PROBLEM_KEYS = {"kind", "points", "show_steps", "hidden", "inputs", "steps", "weights",
-                 "values", "given"}
+_TOP_KEYS = {
+    "title",
+    "course",
+    "decimals",
+    "tolerance",
+    "seed",
+    "problems",
+    "carry_forward",
+    "templates",
+}
+_PROBLEM_KEYS = {
+    "kind",
+    "points",
+    "show_steps",
+    "hidden",
+    "inputs",
+    "steps",
+    "weights",
+    "values",
+    "given",
+}
 
 
 def _int(value: Any, lo: int, hi: int, file: str, place: str) -> int:
@@ -126,8 +143,9 @@ def _text(value: Any, file: str, place: str) -> str:
     return value
 
 
-def _distribution(raw: Any, base: Mapping[str, Any], file: str, place: str,
-                  zeros: bool) -> Distribution:
+def _distribution(
+    raw: Any, base: Mapping[str, Any], file: str, place: str, zeros: bool
+) -> Distribution:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -135,7 +153,9 @@ def _distribution(raw: Any, base: Mapping[str, Any], file: str, place: str,
     keys = {"low", "high", "decimals"} | ({"zeros"} if zeros else set())
     for key in raw:
         if key not in keys:
-            raise InputError(file, f"{place}.{key}", "unknown key; expected " + ", ".join(sorted(keys)))
+            raise InputError(
+                file, f"{place}.{key}", "unknown key; expected " + ", ".join(sorted(keys))
+            )
     merged = {**base, **raw}
     low = to_decimal(merged["low"], file, f"{place}.low")
     high = to_decimal(merged["high"], file, f"{place}.high")
@@ -158,11 +178,16 @@ def _tolerance(raw: Any, decimals: int, file: str) -> Tolerance:
     if raw is None:
         return Tolerance("absolute", Decimal(1).scaleb(-decimals))
     if not isinstance(raw, dict) or len(raw) != 1:
-        raise InputError(file, "tolerance", "expected one of { absolute = 0.001 }, "
-                         "{ relative = 0.005 }, { decimals = 3 }")
-    (mode, value), = raw.items()
+        raise InputError(
+            file,
+            "tolerance",
+            "expected one of { absolute = 0.001 }, { relative = 0.005 }, { decimals = 3 }",
+        )
+    ((mode, value),) = raw.items()
     if mode == "decimals":
-        return Tolerance("absolute", Decimal(1).scaleb(-_int(value, 0, 8, file, "tolerance.decimals")))
+        return Tolerance(
+            "absolute", Decimal(1).scaleb(-_int(value, 0, 8, file, "tolerance.decimals"))
+        )
     if mode not in ("absolute", "relative"):
         raise InputError(file, f"tolerance.{mode}", "unknown; use absolute, relative or decimals")
     amount = to_decimal(value, file, f"tolerance.{mode}")
@@ -204,8 +229,10 @@ def parse_spec(data: Mapping[str, Any], file: str, folder: Path | None = None) -
         raise InputError(file, "problems", "a spec needs one or more [[problems]] tables")
     if len(raw_problems) > 20:
         raise InputError(file, "problems", "at most 20 problems on one worksheet")
-    problems = tuple(_problem_spec(t, decimals, file, f"problems[{k}]", folder)
-                     for k, t in enumerate(raw_problems, start=1))
+    problems = tuple(
+        _problem_spec(t, decimals, file, f"problems[{k}]", folder)
+        for k, t in enumerate(raw_problems, start=1)
+    )
     return Worksheet(title, course, decimals, tolerance, seed, problems, cf, templates, file)
 
 
@@ -214,8 +241,9 @@ def _problem_spec(t: Any, decimals: int, file: str, place: str, folder: Path | N
         raise InputError(file, place, "expected a [[problems]] table")
     for key in t:
         if key not in _PROBLEM_KEYS:
-            raise InputError(file, f"{place}.{key}",
-                             "unknown key; expected " + ", ".join(sorted(_PROBLEM_KEYS)))
+            raise InputError(
+                file, f"{place}.{key}", "unknown key; expected " + ", ".join(sorted(_PROBLEM_KEYS))
+            )
     points = to_decimal(t.get("points", defaults.POINTS), file, f"{place}.points")
     if not 0 < points <= 1000:
         raise InputError(file, f"{place}.points", f"{points} must be above 0 and at most 1000")
@@ -231,10 +259,14 @@ def _problem_spec(t: Any, decimals: int, file: str, place: str, folder: Path | N
             raise InputError(file, f"{place}.given", f"no such problem file: {path}")
         found = read_problem_file(path)
         if len(found) != 1:
-            raise InputError(file, f"{place}.given", f"{path} holds {len(found)} problems, expected 1")
+            raise InputError(
+                file, f"{place}.given", f"{path} holds {len(found)} problems, expected 1"
+            )
         given = found[0]
         if "kind" in t and t["kind"] != given.kind:
-            raise InputError(file, f"{place}.kind", f"{t['kind']!r} but {given_file} holds a {given.kind}")
+            raise InputError(
+                file, f"{place}.kind", f"{t['kind']!r} but {given_file} holds a {given.kind}"
+            )
         given = Problem(given.kind, given.givens, decimals, show_steps)
         kind = given.kind
     else:
@@ -244,17 +276,24 @@ def _problem_spec(t: Any, decimals: int, file: str, place: str, folder: Path | N
         try:
             kind = Kind(raw_kind)
         except ValueError:
-            raise InputError(file, f"{place}.kind",
-                             f"unknown kind {_show(raw_kind)}; one of " + ", ".join(KINDS)) from None
+            raise InputError(
+                file, f"{place}.kind", f"unknown kind {_show(raw_kind)}; one of " + ", ".join(KINDS)
+            ) from None
     lo, hi = defaults.MIN_SIZE, defaults.MAX_SIZE
     hidden = _int(t.get("hidden", defaults.HIDDEN), lo, hi, file, f"{place}.hidden")
     inputs = _int(t.get("inputs", defaults.INPUTS), lo, hi, file, f"{place}.inputs")
-    steps = _int(t.get("steps", defaults.STEPS), defaults.MIN_STEPS, defaults.MAX_STEPS,
-                 file, f"{place}.steps")
+    steps = _int(
+        t.get("steps", defaults.STEPS),
+        defaults.MIN_STEPS,
+        defaults.MAX_STEPS,
+        file,
+        f"{place}.steps",
+    )
     weights = _distribution(t.get("weights"), defaults.WEIGHTS, file, f"{place}.weights", True)
     values = _distribution(t.get("values"), defaults.VALUES, file, f"{place}.values", False)
-    return ProblemSpec(kind, points, show_steps, hidden, inputs, steps, weights, values,
-                       given, given_file)
+    return ProblemSpec(
+        kind, points, show_steps, hidden, inputs, steps, weights, values, given, given_file
+    )
 
 
 def load_spec(path: Path | None) -> Worksheet:

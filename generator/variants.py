@@ -81,8 +81,11 @@ def variant_code(seed: str, worksheet: str, student_id: str) -> str:
 
     It identifies the variant for the instructor; it reveals nothing of the seed.
     """
-    mac = hmac.new(seed.encode(), f"{STREAM_VERSION}\x1fcode\x1f{worksheet}\x1f{student_id}".encode(),
-                   hashlib.sha256).digest()
+    mac = hmac.new(
+        seed.encode(),
+        f"{STREAM_VERSION}\x1fcode\x1f{worksheet}\x1f{student_id}".encode(),
+        hashlib.sha256,
+    ).digest()
     code = base64.b32encode(mac[:5]).decode("ascii")
     return f"{code[:4]}-{code[4:]}"
 
@@ -90,8 +93,9 @@ def variant_code(seed: str, worksheet: str, student_id: str) -> str:
 # --- drawing -------------------------------------------------------------------
 
 
-def _draw_vector(s: Stream, n: int, d: Distribution, zeros: bool = False,
-                 nonzero: bool = False) -> tuple[Decimal, ...]:
+def _draw_vector(
+    s: Stream, n: int, d: Distribution, zeros: bool = False, nonzero: bool = False
+) -> tuple[Decimal, ...]:
     out = []
     for _ in range(n):
         if zeros and d.zeros and s.chance(d.zeros):
@@ -134,11 +138,25 @@ def draw_problem(spec: ProblemSpec, decimals: int, s: Stream) -> Problem:
 
 #: What each quantity feeds, within one step (element-wise, same cell).
 _FEEDS: dict[str, tuple[str, ...]] = {
-    "h_prev": ("Wz_f", "Wz_i", "Wz_C", "Wz_o"), "C_prev": ("fC",),
-    "Wz_f": ("a_f",), "Wz_i": ("a_i",), "Wz_C": ("a_C",), "Wz_o": ("a_o",),
-    "a_f": ("f_t",), "a_i": ("i_t",), "a_C": ("C_tilde",), "a_o": ("o_t",),
-    "f_t": ("fC",), "i_t": ("iC",), "C_tilde": ("iC",), "fC": ("C_t",), "iC": ("C_t",),
-    "C_t": ("tanh_C",), "tanh_C": ("h_t",), "o_t": ("h_t",), "h_t": (),
+    "h_prev": ("Wz_f", "Wz_i", "Wz_C", "Wz_o"),
+    "C_prev": ("fC",),
+    "Wz_f": ("a_f",),
+    "Wz_i": ("a_i",),
+    "Wz_C": ("a_C",),
+    "Wz_o": ("a_o",),
+    "a_f": ("f_t",),
+    "a_i": ("i_t",),
+    "a_C": ("C_tilde",),
+    "a_o": ("o_t",),
+    "f_t": ("fC",),
+    "i_t": ("iC",),
+    "C_tilde": ("iC",),
+    "fC": ("C_t",),
+    "iC": ("C_t",),
+    "C_t": ("tanh_C",),
+    "tanh_C": ("h_t",),
+    "o_t": ("h_t",),
+    "h_t": (),
 }
 
 
@@ -160,7 +178,11 @@ def applicable_twists(problem: Problem) -> list[tuple[Twist, int]]:
     for tw in Twist:
         if tw is Twist.SEQ_REUSE:
             out += [(tw, t) for t in range(2, problem.steps + 1)]
-        elif tw is Twist.H_OLD_C and "C_prev" not in problem.givens and problem.kind is not Kind.SEQUENCE:
+        elif (
+            tw is Twist.H_OLD_C
+            and "C_prev" not in problem.givens
+            and problem.kind is not Kind.SEQUENCE
+        ):
             continue
         elif order & set(tw.alters):
             out += [(tw, t) for t in range(1, problem.steps + 1)]
@@ -199,12 +221,17 @@ def check_problem(problem: Problem, tol: Tolerance) -> tuple[Solution | None, st
     return solution, _hidden_misconception(problem, solution, g, tol)
 
 
-def _hidden_misconception(problem: Problem, solution: Solution, g: dict, tol: Tolerance) -> str | None:
+def _hidden_misconception(
+    problem: Problem, solution: Solution, g: dict, tol: Tolerance
+) -> str | None:
     values = solution.values
     info = KINDS[problem.kind]
     order = set(info.order)
     asked_names = {lab.split(".")[-1].split("[")[0] for lab in solution.asked}
-    step_of = (lambda t: t if problem.kind is Kind.SEQUENCE else None)
+
+    def step_of(t):
+        return t if problem.kind is Kind.SEQUENCE else None
+
     for tw, t in applicable_twists(problem):
         twisted = evaluate_prepared(problem.kind, g, twist=tw, twist_step=t)
         targets = set().union(*(_first_asked(n, asked_names, order) for n in tw.alters))
@@ -268,7 +295,12 @@ def make_variant(ws: Worksheet, seed: str, student: Student) -> Variant:
                 break
             rejected[why] += 1
         else:
-            raise InputError(ws.source, f"problems[{number}]",
-                             f"no well-posed {spec.kind} variant in {defaults.MAX_DRAWS} draws; "
-                             "widen the ranges of weights and values")
-    return Variant(student, variant_code(seed, ws.slug, student.student_id), tuple(problems), rejected)
+            raise InputError(
+                ws.source,
+                f"problems[{number}]",
+                f"no well-posed {spec.kind} variant in {defaults.MAX_DRAWS} draws; "
+                "widen the ranges of weights and values",
+            )
+    return Variant(
+        student, variant_code(seed, ws.slug, student.student_id), tuple(problems), rejected
+    )

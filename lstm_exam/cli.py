@@ -11,12 +11,21 @@ from typing import Any
 import click
 
 from lstm_exam import __version__
+from lstm_exam.generator import defaults
 from lstm_exam.generator import spec as spec_mod
 from lstm_exam.generator.errors import InputError
 from lstm_exam.generator.generate import generate as generate_worksheet
+from lstm_exam.generator.manifest import Manifest, load_manifest
 from lstm_exam.generator.problem import read_problem_file
+from lstm_exam.generator.render import render_pdfs, rerender
 from lstm_exam.generator.report import solution_json, solution_table
 from lstm_exam.generator.roster import numbered_roster, read_roster
+
+_TEMPLATES = click.option(
+    "--templates",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="A folder of custom templates (copies of the built-in ones, changed).",
+)
 
 
 def _reports_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -68,18 +77,33 @@ def spec() -> None:
 
 
 @main.command()
-@click.argument("spec_file", metavar="[SPEC]", required=False,
-                type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--roster", type=click.Path(path_type=Path, dir_okay=False),
-              help="Roster CSV (student_id,name,...). Default: the bundled sample roster.")
+@click.argument(
+    "spec_file", metavar="[SPEC]", required=False, type=click.Path(path_type=Path, dir_okay=False)
+)
+@click.option(
+    "--roster",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Roster CSV (student_id,name,...). Default: the bundled sample roster.",
+)
 @click.option("--count", type=int, help="Instead of a roster: N students s001, s002, ...")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
-              help="Output folder. Default: output/<worksheet-slug>/.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Output folder. Default: output/<worksheet-slug>/.",
+)
 @click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
 @click.option("--no-pdf", is_flag=True, help="Skip the PDFs (sheets and keys).")
+@_TEMPLATES
 @_reports_errors
-def generate(spec_file: Path | None, roster: Path | None, count: int | None, out: Path | None,
-             force: bool, no_pdf: bool) -> None:
+def generate(
+    spec_file: Path | None,
+    roster: Path | None,
+    count: int | None,
+    out: Path | None,
+    force: bool,
+    no_pdf: bool,
+    templates: Path | None,
+) -> None:
     """Generate a worksheet for every student; without SPEC, the built-in weekly sheet."""
     if roster and count:
         raise InputError("--roster/--count", "", "give one of them, not both")
@@ -91,15 +115,47 @@ def generate(spec_file: Path | None, roster: Path | None, count: int | None, out
         if roster is None:
             click.echo("No --roster given: using the bundled sample roster.", err=True)
         students = read_roster(path)
-    target = out or Path("output") / ws.slug
-    with click.progressbar(length=len(students), label="Generating", file=sys.stderr) as bar:
-        result = generate_worksheet(ws, students, target, force=force, pdf=not no_pdf,
-                                    tick=bar.update)
+    target = out or Path(defaults.OUTPUT_ROOT) / ws.slug
+    # one bar: drawing and solving each student, then splitting their sheet and key
+    total = len(students) * (1 if no_pdf else 3)
+    with click.progressbar(length=total, label="Generating", file=sys.stderr) as bar:
+
+        def typeset(m: Manifest, stage: Path) -> list[str]:
+            bar.label = "Typesetting"
+            return render_pdfs(m, stage, templates, bar.update)
+
+        result = generate_worksheet(
+            ws, students, target, force=force, pdf=not no_pdf, tick=bar.update, render=typeset
+        )
     n = len(result.manifest.variants)
     click.echo(f"Wrote {n} variants of '{ws.title}' to {result.out}/")
     click.echo("  manifest.json        private: the seed and every answer (keep it to yourself)")
     click.echo("  problems/            each student's numbers (problem files)")
     click.echo("  answer-templates/    the CSV each student fills in")
-    click.echo("  keys/                worked answer keys (CSV)")
-    if result.pdf_note:
-        click.echo(result.pdf_note, err=True)
+    click.echo(
+        "  keys/                worked answer keys (CSV" + ("" if no_pdf else " and PDF") + ")"
+    )
+    if not no_pdf and not _missing_tex(result.notes):
+        click.echo("  sheets/              each student's problem sheet (PDF)")
+        click.echo("  class-sheets.pdf     every sheet, for printing; class-key.pdf: every key")
+    for note in result.notes:
+        click.echo(f"warning: {note}", err=True)
+
+
+def _missing_tex(notes: tuple[str, ...] | list[str]) -> bool:
+    return any(n.startswith("pdflatex not found") for n in notes)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@_TEMPLATES
+@_reports_errors
+def render(folder: Path, templates: Path | None) -> None:
+    """Rebuild the PDFs of a worksheet FOLDER from its manifest."""
+    m = load_manifest(folder)
+    with click.progressbar(length=2 * len(m.variants), label="Typesetting", file=sys.stderr) as bar:
+        _, notes = rerender(folder, templates, bar.update)
+    for note in notes:
+        click.echo(f"warning: {note}", err=True)
+    if not _missing_tex(notes):
+        click.echo(f"Wrote the sheets and keys of {len(m.variants)} students to {folder}/")

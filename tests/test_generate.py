@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from lstm_exam.generator import defaults
 from lstm_exam.generator.generate import build_manifest
 from lstm_exam.generator.notation import KINDS
@@ -48,8 +47,14 @@ def test_template_and_key_share_labels_and_keys_hold_both_chains(made):
     template = read_csv(made / "answer-templates" / "s001.csv")
     key = read_csv(made / "keys" / "s001.csv")
     assert list(template[0]) == ["label", "description", "answer"]
-    assert list(key[0]) == ["label", "description", "answer", "full_precision", "accept_min",
-                            "accept_max"]
+    assert list(key[0]) == [
+        "label",
+        "description",
+        "answer",
+        "full_precision",
+        "accept_min",
+        "accept_max",
+    ]
     assert [r["label"] for r in template] == [r["label"] for r in key]
     assert all(r["answer"] == "" for r in template)
     for row in key:
@@ -112,8 +117,11 @@ def test_numbers_are_stable_across_machines_and_library_versions():
 
 # Recorded with lstm-exam 0.1.0 (stream "lstm-exam/1"); a change here breaks every
 # instructor's ability to regenerate a published worksheet from its seed.
-GOLDEN = {"code": "3JDX-6BOA", "h_prev": ["0.704", "0.234", "1.436"],
-          "W_f_row1": ["-0.36", "0.07", "0.14", "0.98", "0.00", "-0.76"]}
+GOLDEN = {
+    "code": "3JDX-6BOA",
+    "h_prev": ["0.704", "0.234", "1.436"],
+    "W_f_row1": ["-0.36", "0.07", "0.14", "0.98", "0.00", "-0.76"],
+}
 
 
 def _margin_ok(v, twisted, tol):
@@ -123,7 +131,10 @@ def _margin_ok(v, twisted, tol):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(student=st.from_regex(r"[a-z][a-z0-9]{0,8}", fullmatch=True), seed=st.text(min_size=8, max_size=20))
+@given(
+    student=st.from_regex(r"[a-z][a-z0-9]{0,8}", fullmatch=True),
+    seed=st.text(min_size=8, max_size=20),
+)
 def test_every_variant_is_well_posed(student, seed):
     ws = load_spec(None)
     v = make_variant(ws, seed, Student(student, ""))
@@ -148,10 +159,24 @@ def test_every_variant_is_well_posed(student, seed):
 
 
 def test_average_draws_are_reported_and_modest():
-    m, draws, rejected = build_manifest(load_spec(None), numbered_roster(50), SEED)
+    _m, draws, rejected = build_manifest(load_spec(None), numbered_roster(50), SEED)
     per_problem = sum(draws.values()) / (50 * 4)
     assert 1 <= per_problem < 10
-    assert set(rejected) <= {"saturated", "knife-edge"} | {f"misconception {n} invisible" for n in (
-        "NO_BIAS", "TANH_GATE", "SIGMOID_CANDIDATE", "NO_ACTIVATION", "SIGN_SLIP", "SWAPPED_CONCAT",
-        "CELL_PLUS", "CELL_DROP_I", "CELL_DROP_F", "H_NO_TANH", "H_OLD_C", "H_TANH_OUTSIDE",
-        "SEQ_REUSE")}
+    assert set(rejected) <= {"saturated", "knife-edge"} | {
+        f"misconception {n} invisible"
+        for n in (
+            "NO_BIAS",
+            "TANH_GATE",
+            "SIGMOID_CANDIDATE",
+            "NO_ACTIVATION",
+            "SIGN_SLIP",
+            "SWAPPED_CONCAT",
+            "CELL_PLUS",
+            "CELL_DROP_I",
+            "CELL_DROP_F",
+            "H_NO_TANH",
+            "H_OLD_C",
+            "H_TANH_OUTSIDE",
+            "SEQ_REUSE",
+        )
+    }

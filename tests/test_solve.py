@@ -6,7 +6,6 @@ import json
 from decimal import Decimal as D
 
 import pytest
-
 from lstm_exam.generator.notation import Kind
 from lstm_exam.generator.problem import read_problem_file
 from lstm_exam.generator.solve import FULL, Rounded, Twist, evaluate, solve
@@ -41,10 +40,18 @@ def test_lecture_output_gate_slide_cell_2_is_0_233_not_the_misprinted_0_223():
 
 
 def test_lecture_cell_state_slide_products():
-    givens = {"f_t": [D("0.495"), D("0.460"), D("0.951")], "C_prev": [D("0.033"), D("0.509"), D("0.924")],
-              "i_t": [D("0.5")] * 3, "C_tilde": [D("0.5")] * 3}
+    givens = {
+        "f_t": [D("0.495"), D("0.460"), D("0.951")],
+        "C_prev": [D("0.033"), D("0.509"), D("0.924")],
+        "i_t": [D("0.5")] * 3,
+        "C_tilde": [D("0.5")] * 3,
+    }
     sol = solve(Kind.CELL_STATE, givens)
-    assert [sol.values[f"fC[{c}]"].rounded for c in (1, 2, 3)] == [D("0.016"), D("0.234"), D("0.879")]
+    assert [sol.values[f"fC[{c}]"].rounded for c in (1, 2, 3)] == [
+        D("0.016"),
+        D("0.234"),
+        D("0.879"),
+    ]
     # the slide prints 0.233 for 0.460 * 0.509 = 0.23414: another slip of the hand-made key
 
 
@@ -59,16 +66,25 @@ def test_rounded_chain_rounds_every_named_quantity_before_use():
 
 def test_sequence_feeds_each_step_the_previous_h_and_c():
     W = [[D("0.5"), D("0.25")]]
-    g = {"h_0": [D("0.1")], "C_0": [D("0.2")], "xs": [[D("1")], [D("-1")]],
-         **{f"W_{k}": W for k in "fiCo"}, **{f"b_{k}": [D("0.1")] for k in "fiCo"}}
+    g = {
+        "h_0": [D("0.1")],
+        "C_0": [D("0.2")],
+        "xs": [[D("1")], [D("-1")]],
+        **{f"W_{k}": W for k in "fiCo"},
+        **{f"b_{k}": [D("0.1")] for k in "fiCo"},
+    }
     seq = evaluate(Kind.SEQUENCE, g, FULL)
     step1 = evaluate(Kind.CELL_STEP, {**g, "h_prev": g["h_0"], "C_prev": g["C_0"], "x": g["xs"][0]})
-    step2 = evaluate(Kind.CELL_STEP, {**g, "h_prev": [step1["h_t[1]"]], "C_prev": [step1["C_t[1]"]],
-                                      "x": g["xs"][1]})
+    step2 = evaluate(
+        Kind.CELL_STEP,
+        {**g, "h_prev": [step1["h_t[1]"]], "C_prev": [step1["C_t[1]"]], "x": g["xs"][1]},
+    )
     assert seq["t1.h_t[1]"] == step1["h_t[1]"]
     assert seq["t2.h_t[1]"] == step2["h_t[1]"] and seq["t2.C_t[1]"] == step2["C_t[1]"]
     reused = evaluate(Kind.SEQUENCE, g, FULL, twist=Twist.SEQ_REUSE, twist_step=2)
-    from_start = evaluate(Kind.CELL_STEP, {**g, "h_prev": g["h_0"], "C_prev": g["C_0"], "x": g["xs"][1]})
+    from_start = evaluate(
+        Kind.CELL_STEP, {**g, "h_prev": g["h_0"], "C_prev": g["C_0"], "x": g["xs"][1]}
+    )
     assert reused["t2.h_t[1]"] == from_start["h_t[1]"] != seq["t2.h_t[1]"]
 
 

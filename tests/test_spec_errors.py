@@ -14,24 +14,51 @@ inputs = 2
 """
 
 SPEC_CASES = [
-    ("unknown kind", '[[problems]]\nkind = "forget"\n', "problems[1].kind", "unknown kind 'forget'"),
-    ("H = 0", '[[problems]]\nkind = "forget_gate"\nhidden = 0\n', "problems[1].hidden",
-     "must be an integer from 1 to 8"),
-    ("H = 50", '[[problems]]\nkind = "cell_step"\nhidden = 50\n', "problems[1].hidden",
-     "must be an integer from 1 to 8"),
+    (
+        "unknown kind",
+        '[[problems]]\nkind = "forget"\n',
+        "problems[1].kind",
+        "unknown kind 'forget'",
+    ),
+    (
+        "H = 0",
+        '[[problems]]\nkind = "forget_gate"\nhidden = 0\n',
+        "problems[1].hidden",
+        "must be an integer from 1 to 8",
+    ),
+    (
+        "H = 50",
+        '[[problems]]\nkind = "cell_step"\nhidden = 50\n',
+        "problems[1].hidden",
+        "must be an integer from 1 to 8",
+    ),
     ("TOML syntax", 'title = "Week 5\n' + GOOD_PROBLEM, "line 1", "TOML syntax error"),
     ("unknown key", 'titel = "x"\n' + GOOD_PROBLEM, "titel", "unknown key"),
-    ("non-numeric range", '[[problems]]\nkind = "forget_gate"\nweights = { low = "abc" }\n',
-     "problems[1].weights.low", "'abc' is not a number"),
-    ("bad tolerance", 'tolerance = { absolute = -1 }\n' + GOOD_PROBLEM, "tolerance.absolute",
-     "must be above 0"),
+    (
+        "non-numeric range",
+        '[[problems]]\nkind = "forget_gate"\nweights = { low = "abc" }\n',
+        "problems[1].weights.low",
+        "'abc' is not a number",
+    ),
+    (
+        "bad tolerance",
+        "tolerance = { absolute = -1 }\n" + GOOD_PROBLEM,
+        "tolerance.absolute",
+        "must be above 0",
+    ),
     ("no problems", 'title = "x"\n', "problems", "one or more [[problems]]"),
-    ("given file missing", '[[problems]]\ngiven = "nope.toml"\n', "problems[1].given",
-     "no such problem file"),
+    (
+        "given file missing",
+        '[[problems]]\ngiven = "nope.toml"\n',
+        "problems[1].given",
+        "no such problem file",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "text", "place", "fault"), SPEC_CASES, ids=[c[0] for c in SPEC_CASES])
+@pytest.mark.parametrize(
+    ("case", "text", "place", "fault"), SPEC_CASES, ids=[c[0] for c in SPEC_CASES]
+)
 def test_bad_spec_is_one_clear_line_and_writes_nothing(run, tmp_path, case, text, place, fault):
     Path("spec.toml").write_text(text, encoding="utf-8")
     res = run("generate", "spec.toml", "--count", "2", "--no-pdf", "--out", "out")
@@ -46,18 +73,35 @@ def test_bad_spec_is_one_clear_line_and_writes_nothing(run, tmp_path, case, text
 
 
 PROBLEM_CASES = [
-    ("wrong matrix shape", "W_f = [[0.1, 0.2, 0.3], [0.1, 0.2, 0.3]]", "W_f[1]",
-     "has 3 entries, expected 4 (H + D columns)"),
-    ("wrong row count", "W_f = [[0.1, 0.2, 0.3, 0.4]]", "W_f", "has 1 rows, expected H = 2 (one per cell)"),
-    ("non-numeric entry", 'W_f = [[0.1, 0.2, 0.3, 0.4], [0.1, "x", 0.3, 0.4]]', "W_f[2][2]",
-     "'x' is not a number"),
+    (
+        "wrong matrix shape",
+        "W_f = [[0.1, 0.2, 0.3], [0.1, 0.2, 0.3]]",
+        "W_f[1]",
+        "has 3 entries, expected 4 (H + D columns)",
+    ),
+    (
+        "wrong row count",
+        "W_f = [[0.1, 0.2, 0.3, 0.4]]",
+        "W_f",
+        "has 1 rows, expected H = 2 (one per cell)",
+    ),
+    (
+        "non-numeric entry",
+        'W_f = [[0.1, 0.2, 0.3, 0.4], [0.1, "x", 0.3, 0.4]]',
+        "W_f[2][2]",
+        "'x' is not a number",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "wline", "place", "fault"), PROBLEM_CASES, ids=[c[0] for c in PROBLEM_CASES])
+@pytest.mark.parametrize(
+    ("case", "wline", "place", "fault"), PROBLEM_CASES, ids=[c[0] for c in PROBLEM_CASES]
+)
 def test_bad_problem_file_named_in_the_error(run, case, wline, place, fault):
-    Path("p.toml").write_text(f'kind = "forget_gate"\nh_prev = [0.1, 0.2]\nx = [0.3, 0.4]\n'
-                              f"{wline}\nb_f = [0.1, 0.2]\n", encoding="utf-8")
+    Path("p.toml").write_text(
+        f'kind = "forget_gate"\nh_prev = [0.1, 0.2]\nx = [0.3, 0.4]\n{wline}\nb_f = [0.1, 0.2]\n',
+        encoding="utf-8",
+    )
     res = run("solve", "p.toml")
     assert res.exit_code == 2
     assert res.stderr.strip() == f"error: p.toml: {place}: {fault}"
@@ -73,13 +117,15 @@ ROSTER_CASES = [
     ("empty id", "student_id,name\ns1,A\n,B\n", "line 3", "empty student id"),
     ("escaping id", "student_id,name\n../x,Eve\n", "line 2", "may hold only letters"),
     ("slash id", "student_id,name\na/b,Eve\n", "line 2", "may hold only letters"),
-    ("control char", "student_id,name\n\"a\x07b\",Eve\n", "line 2", "may hold only letters"),
+    ("control char", 'student_id,name\n"a\x07b",Eve\n', "line 2", "may hold only letters"),
     ("reserved name", "student_id,name\nCON,Eve\n", "line 2", "reserved file name"),
     ("no id column", "id,name\ns1,A\n", "line 1", "student_id column"),
 ]
 
 
-@pytest.mark.parametrize(("case", "text", "place", "fault"), ROSTER_CASES, ids=[c[0] for c in ROSTER_CASES])
+@pytest.mark.parametrize(
+    ("case", "text", "place", "fault"), ROSTER_CASES, ids=[c[0] for c in ROSTER_CASES]
+)
 def test_bad_roster_is_refused_before_any_file_is_written(run, tmp_path, case, text, place, fault):
     Path("roster.csv").write_text(text, encoding="utf-8")
     res = run("generate", "--roster", "roster.csv", "--no-pdf", "--out", "out")

@@ -1,0 +1,45 @@
+"""Benchmark: a class of 1,000 students on the default spec, generated, solved,
+checked for well-posedness and written (no PDFs). Target: <= 5 s on 2 cores.
+
+Run on demand:  .venv/bin/python bench/bench_generate.py [--students N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from lstm_exam.generator.generate import generate
+from lstm_exam.generator.roster import numbered_roster
+from lstm_exam.generator.spec import load_spec
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--students", type=int, default=1000)
+    ap.add_argument("--spec", type=Path, default=None)
+    args = ap.parse_args()
+    ws = load_spec(args.spec)
+    students = numbered_roster(args.students)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        result = generate(ws, students, Path(tmp) / "out", pdf=False, seed="bench-seed-0001")
+        elapsed = time.perf_counter() - t0
+    n_problems = args.students * len(ws.problems)
+    print(
+        f"{args.students} students x {len(ws.problems)} problems: {elapsed:.2f} s "
+        f"({1000 * elapsed / args.students:.2f} ms per student), {os.cpu_count()} cores"
+    )
+    for kind, draws in result.draws.items():
+        print(f"  {kind:12s} {draws / args.students:.2f} draws on average")
+    print(f"  all problems {sum(result.draws.values()) / n_problems:.2f} draws on average")
+    for why, n in result.rejected.most_common():
+        print(f"    refused: {why}: {n}")
+    print("target <= 5 s:", "met" if elapsed <= 5 else "MISSED")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,597 @@
+"""The render stage: sheets and keys as LaTeX from Jinja2 templates, compiled by pdflatex.
+
+The class is typeset in one pdflatex run per document (sheets and keys, in
+parallel) and split into per-student PDFs with pypdf, using the first page of
+each student that the document itself logs (``<job>.pages``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from pylatex.utils import escape_latex
+from pypdf import PdfReader, PdfWriter
+
+from .errors import InputError
+from .formulas import KIND_FORMULAS, formula_tex
+from .manifest import Manifest
+from .notation import GATES, KINDS, QUANTITIES, Kind, make_label
+from .variants import Variant, VariantProblem
+
+TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-pictures lmodern"
+DOCUMENTS = {"sheets": "class-sheets", "keys": "class-key"}
+_T1_RANGES = (
+    (0x20, 0x7E),
+    (0x00A0, 0x00A1),
+    (0x00A3, 0x00A3),
+    (0x00AB, 0x00AB),
+    (0x00AD, 0x00AD),
+    (0x00BB, 0x00BB),
+    (0x00BF, 0x00D6),
+    (0x00D8, 0x00F6),
+    (0x00F8, 0x0125),
+    (0x0128, 0x0137),
+    (0x0139, 0x013E),
+    (0x0141, 0x0148),
+    (0x014A, 0x0165),
+    (0x0168, 0x017E),
+    (0x0218, 0x021B),
+    (0x2013, 0x2014),
+    (0x2018, 0x2019),
+    (0x201C, 0x201D),
+)
+
+
+class Tex(str):
+    """LaTeX made by the program: trusted, inserted as it is."""
+
+    __slots__ = ()
+
+
+def unsupported(text: str) -> str:
+    """The characters of ``text`` the PDF fonts (T1, Latin Modern) cannot print."""
+    return "".join(
+        dict.fromkeys(
+            ch
+            for ch in unicodedata.normalize("NFC", text)
+            if not any(lo <= ord(ch) <= hi for lo, hi in _T1_RANGES)
+        )
+    )
+
+
+def escape_text(text: str) -> Tex:
+    r"""User text as LaTeX that prints literally and never runs.
+
+    Characters the fonts lack become ``?``.
+
+    >>> escape_text(r"A & B_#1 {x} % \input{/etc/passwd}")
+    'A \\& B\\_\\#1 \\{x\\} \\% \\textbackslash{}input\\{/etc/passwd\\}'
+    """
+    text = unicodedata.normalize("NFC", text)
+    bad = set(unsupported(text))
+    if bad:
+        text = "".join("?" if ch in bad else ch for ch in text)
+    return Tex(escape_latex(text))
+
+
+def _finalize(value: Any) -> Any:
+    """Everything a template prints is escaped unless the program marked it as Tex."""
+    if isinstance(value, Tex):
+        return value
+    if isinstance(value, str):
+        return escape_text(value)
+    return value
+
+
+def template_folder() -> Path:
+    """The built-in templates (package data)."""
+    return Path(str(resources.files("lstm_exam.templates")))
+
+
+def make_env(custom: Path | None = None) -> jinja2.Environment:
+    """Jinja2 with LaTeX-safe delimiters, StrictUndefined and escape by default.
+
+    Every printed value is escaped unless it is :class:`Tex`; the ``tex`` filter
+    marks the output of a template macro as LaTeX (forgetting it shows escaped
+    LaTeX on the page: it fails safe).
+
+    A custom folder is searched first, so a copy may override any single template.
+    """
+    folders = [str(custom)] if custom else []
+    folders.append(str(template_folder()))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folders),
+        block_start_string="((*",
+        block_end_string="*))",
+        variable_start_string="(((",
+        variable_end_string=")))",
+        comment_start_string="((=",
+        comment_end_string="=))",
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+        autoescape=False,
+    )
+    # A macro's output is LaTeX the templates made: `((( macro(...) | tex )))` prints it as it is.
+    env.filters["tex"] = Tex
+    return env
+
+
+# --- numbers as LaTeX ------------------------------------------------------------
+
+
+def num(d: Decimal | float, places: int | None = None) -> Tex:
+    """A number in math mode with a true minus sign."""
+    text = format(d, "f") if places is None else f"{Decimal(d):.{places}f}"
+    return Tex(f"${text}$")
+
+
+def _plain(d: Decimal) -> str:
+    return format(d, "f")
+
+
+def vector_tex(v: Sequence[Decimal]) -> Tex:
+    """A row vector."""
+    return Tex(r"\begin{bmatrix}" + " & ".join(_plain(e) for e in v) + r"\end{bmatrix}")
+
+
+def column_tex(v: Sequence[Decimal]) -> Tex:
+    """A column vector."""
+    return Tex(r"\begin{bmatrix}" + r" \\ ".join(_plain(e) for e in v) + r"\end{bmatrix}")
+
+
+def matrix_tex(m: Sequence[Sequence[Decimal]], split: int | None = None) -> Tex:
+    """A matrix; ``split`` draws a bar after that column (between h and x)."""
+    n = len(m[0])
+    cols = "r" * n if not split else "r" * split + "|" + "r" * (n - split)
+    body = r" \\ ".join(" & ".join(_plain(e) for e in row) for row in m)
+    return Tex(rf"\left[\begin{{array}}{{{cols}}}{body}\end{{array}}\right]")
+
+
+def _head(name: str) -> Tex:
+    q = QUANTITIES[name]
+    if name.startswith("Wz_"):
+        return Tex(f"${q.tex}$")
+    if name.startswith("a_"):
+        return Tex(rf"bias added $+\,b_{{{name[2:]}}}$")
+    return Tex(f"${q.tex}$")
+
+
+# --- view models (pure) -------------------------------------------------------------
+
+
+def _givens_view(vp: VariantProblem) -> list[Tex]:
+    """The givens as display lines: the vectors together, each W beside its b."""
+    p = vp.problem
+    vectors, lines = [], []
+    for name, shape in KINDS[p.kind].givens:
+        value, sym = p.givens[name], QUANTITIES[name].tex
+        if shape == "HxZ":
+            b = f"b_{name[2:]}"
+            lines.append(
+                Tex(
+                    rf"{sym} = {matrix_tex(value, p.hidden)} \qquad "
+                    rf"{QUANTITIES[b].tex} = {column_tex(p.givens[b])}"
+                )
+            )
+        elif shape == "TxD":
+            lines.append(
+                Tex(
+                    r",\quad ".join(
+                        rf"x_{{{t}}} = {vector_tex(v)}" for t, v in enumerate(value, start=1)
+                    )
+                )
+            )
+        elif not name.startswith("b_"):
+            vectors.append(rf"{sym} = {vector_tex(value)}")
+    return [Tex(r"\qquad ".join(vectors)), *lines]
+
+
+def _steps(p: Any) -> list[int | None]:
+    return list(range(1, p.steps + 1)) if p.kind is Kind.SEQUENCE else [None]
+
+
+def _asked_names(vp: VariantProblem) -> list[str]:
+    seen: dict[str, None] = {}
+    for lab in vp.solution.asked:
+        seen.setdefault(lab.split(".")[-1].split("[")[0], None)
+    return list(seen)
+
+
+def _answer_tables(vp: VariantProblem, width: int = 6) -> list[dict[str, Any]]:
+    names = _asked_names(vp)
+    tables = []
+    for t in _steps(vp.problem):
+        for k in range(0, len(names), width):
+            chunk = names[k : k + width]
+            rows = [
+                [escape_text(vp.label(make_label(n, c, t))) for n in chunk]
+                for c in range(1, vp.problem.hidden + 1)
+            ]
+            tables.append(
+                {
+                    "caption": f"Step {t}" if t else "",
+                    "headers": [_head(n) for n in chunk],
+                    "rows": rows,
+                }
+            )
+    return tables
+
+
+def _problem_view(vp: VariantProblem) -> dict[str, Any]:
+    p = vp.problem
+    words = ", ".join(f"${QUANTITIES[n].tex}$" for n in _asked_names(vp))
+    if p.kind is Kind.SEQUENCE:
+        words += f" at each of the {p.steps} steps"
+    return {
+        "number": vp.number,
+        "title": KINDS[p.kind].title,
+        "points": _plain(vp.points.normalize()),
+        "formulas": [Tex(formula_tex(f)) for f in KIND_FORMULAS[p.kind]],
+        "diagram": Tex(_diagram_box(p.kind)),
+        "givens": _givens_view(vp),
+        "asked_words": Tex(words + " for every cell."),
+        "answer_tables": _answer_tables(vp),
+    }
+
+
+def _diagram_box(kind: Kind) -> str:
+    return "\\diag" + "".join(w.capitalize() for w in str(kind).split("_"))
+
+
+_KEY_TABLES: dict[str, tuple[str, tuple[str, ...], str | None]] = {
+    **{
+        letter: (f"{KINDS_TITLE}", (f"Wz_{letter}", f"a_{letter}", act), letter)
+        for letter, act, _ in GATES
+        for KINDS_TITLE in [QUANTITIES[act].words.capitalize()]
+    },
+    "cell": ("Cell state", ("f_t", "C_prev", "fC", "i_t", "C_tilde", "iC", "C_t"), None),
+    "out": ("Hidden state", ("o_t", "C_t", "tanh_C", "h_t"), None),
+}
+_KIND_TABLES = {
+    Kind.FORGET_GATE: ("f",),
+    Kind.INPUT_GATE: ("i", "C"),
+    Kind.CELL_STATE: ("cell",),
+    Kind.OUTPUT_GATE: ("o", "out"),
+    Kind.CELL_STEP: ("f", "i", "C", "cell", "o", "out"),
+    Kind.SEQUENCE: ("f", "i", "C", "cell", "o", "out"),
+}
+
+
+def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
+    p, sol = vp.problem, vp.solution
+    asked = set(sol.asked)
+    steps = []
+    for t in _steps(p):
+        prefix = f"t{t}." if t else ""
+
+        def value(name: str, cell: int, t: int | None = t, prefix: str = prefix) -> Decimal:
+            label = f"{prefix}{name}[{cell}]"
+            if label in sol.values:
+                return sol.values[label].rounded
+            if t and t > 1 and name in ("h_prev", "C_prev"):
+                return sol.values[f"t{t - 1}.{name[0]}_t[{cell}]"].rounded
+            given = {"h_prev": "h_0", "C_prev": "C_0"}.get(name, name) if t else name
+            if name == "x" and t:
+                return p.givens["xs"][t - 1][cell - 1]
+            return p.givens[given][cell - 1]
+
+        z = None
+        if "x" in p.givens or "xs" in p.givens:
+            D = p.inputs or 0
+            z = [value("h_prev", c) for c in range(1, p.hidden + 1)] + [
+                value("x", c) for c in range(1, D + 1)
+            ]
+        tables = []
+        for key in _KIND_TABLES[p.kind]:
+            title, cols, letter = _KEY_TABLES[key]
+            rows = []
+            for c in range(1, p.hidden + 1):
+                row = []
+                for n in cols:
+                    cell_tex = num(value(n, c))
+                    if f"{prefix}{n}[{c}]" in asked:
+                        cell_tex = Tex(r"\textbf{" + cell_tex + "}")
+                    row.append(cell_tex)
+                rows.append(row)
+            dot = None
+            if letter and z is not None:
+                W = p.givens[f"W_{letter}"][0]
+                terms = " + ".join(f"({_plain(w)})({_plain(v)})" for w, v in zip(W, z, strict=True))
+                exact = sum((w * v for w, v in zip(W, z, strict=True)), Decimal(0))
+                dot = Tex(
+                    rf"W_{{{letter}}}[1] \cdot z = {terms} = {_plain(exact)} "
+                    rf"\approx {_plain(value(f'Wz_{letter}', 1))}".replace("+ (-", "+ (-")
+                )
+            tables.append(
+                {"title": title, "headers": [_head(n) for n in cols], "rows": rows, "dot": dot}
+            )
+        steps.append(
+            {
+                "heading": f"Step {t}" if t else "",
+                "z": vector_tex(z) if z else None,
+                "tables": tables,
+            }
+        )
+    return steps
+
+
+def _accept_view(m: Manifest, vp: VariantProblem) -> list[tuple[dict, dict | None]]:
+    items = []
+    for lab in vp.solution.asked:
+        val = vp.solution.values[lab]
+        lo, hi = m.bounds(val)
+        items.append(
+            {
+                "label": escape_text(vp.label(lab)),
+                "key": num(val.rounded),
+                "range": Tex(f"$[{_plain(lo)},\\ {_plain(hi)}]$"),
+            }
+        )
+    half = (len(items) + 1) // 2
+    left, right = items[:half], items[half:]
+    return [(a, right[k] if k < len(right) else None) for k, a in enumerate(left)]
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """The LaTeX of the class documents and what to warn about."""
+
+    tex: Mapping[str, str]
+    """Document name (``class-sheets``, ``class-key``) to LaTeX."""
+    warnings: tuple[str, ...]
+
+
+def student_view(v: Variant) -> tuple[dict[str, Any], list[str]]:
+    """The student part of the view, and warnings about unprintable names."""
+    warnings = []
+    bad = unsupported(v.student.name)
+    if bad:
+        warnings.append(
+            f"student {v.student.student_id}: the PDF fonts lack {bad!r} in the name "
+            f"{v.student.name!r}; printed as '?'"
+        )
+    return {
+        "id_raw": Tex(v.student.student_id),
+        "id": v.student.student_id,
+        "name": v.student.name,
+        "code": v.code,
+    }, warnings
+
+
+def render_tex(m: Manifest, templates: Path | None = None) -> Rendered:
+    """The class sheets and class key as LaTeX (pure: no files)."""
+    env = make_env(templates)
+    kinds = sorted({vp.problem.kind for v in m.variants for vp in v.problems})
+    common = {
+        "course": m.course,
+        "title": m.title,
+        "decimals": m.decimals,
+        "tolerance_words": m.tolerance.words(),
+        "diagrams": {str(k): Tex(_diagram_box(k)) for k in kinds},
+    }
+    sheets, keys, warnings = [], [], []
+    for v in m.variants:
+        s, warn = student_view(v)
+        warnings += warn
+        sheets.append((s, [_problem_view(vp) for vp in v.problems]))
+        keys.append(
+            (
+                s,
+                [
+                    {
+                        **_problem_view(vp),
+                        "steps": _key_steps(vp),
+                        "accept_pairs": _accept_view(m, vp),
+                    }
+                    for vp in v.problems
+                ],
+            )
+        )
+    try:
+        tex = {
+            DOCUMENTS["sheets"]: env.get_template("sheets.tex.j2").render(common, students=sheets),
+            DOCUMENTS["keys"]: env.get_template("keys.tex.j2").render(common, students=keys),
+        }
+    except jinja2.TemplateSyntaxError as e:
+        raise InputError(
+            e.filename or e.name or "template", f"line {e.lineno}", e.message or "syntax error"
+        ) from None
+    except jinja2.TemplateNotFound as e:
+        raise InputError(
+            str(templates or template_folder()), "", f"template {e.name} not found"
+        ) from None
+    except jinja2.UndefinedError as e:
+        raise InputError(
+            str(templates or template_folder()), "", f"template error: {e.message}"
+        ) from None
+    return Rendered(tex, tuple(warnings))
+
+
+# --- compiling ---------------------------------------------------------------------
+
+
+class TexError(InputError):
+    """pdflatex failed: names the template, the line and the relevant log lines."""
+
+
+def pdflatex() -> str | None:
+    """The pdflatex program, or None when TeX is not installed."""
+    return shutil.which("pdflatex")
+
+
+def compile_tex(tex_file: Path, templates: Path | None = None) -> Path:
+    """Run pdflatex once (no shell escape) in the file's folder; return the PDF.
+
+    Raises:
+        TexError: with the template and line that probably caused the error.
+    """
+    exe = pdflatex()
+    if exe is None:
+        raise FileNotFoundError("pdflatex")
+    env = {**os.environ, "openout_any": "p", "shell_escape": "f"}
+    cmd = [
+        exe,
+        "-interaction=nonstopmode",
+        "-halt-on-error",
+        "-no-shell-escape",
+        "-file-line-error",
+        tex_file.name,
+    ]
+    res = subprocess.run(
+        cmd,
+        cwd=tex_file.parent,
+        env=env,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=900,
+        check=False,
+    )
+    pdf = tex_file.with_suffix(".pdf")
+    if res.returncode != 0 or not pdf.exists():
+        log = tex_file.with_suffix(".log")
+        text = (
+            log.read_text("utf-8", errors="replace")
+            if log.exists()
+            else res.stdout.decode(errors="replace")
+        )
+        raise _tex_error(tex_file, text, templates)
+    return pdf
+
+
+def _tex_error(tex_file: Path, log: str, templates: Path | None) -> TexError:
+    lines = log.splitlines()
+    idx = next(
+        (k for k, ln in enumerate(lines) if ln.startswith("!") or re.match(r"^\S+:\d+: ", ln)), None
+    )
+    excerpt = lines[idx : idx + 4] if idx is not None else lines[-5:]
+    m = re.search(r"^(?:\S+?):(\d+): |^l\.(\d+)", "\n".join(lines[idx or 0 :]), re.M)
+    where = ""
+    if m:
+        n = int(m.group(1) or m.group(2))
+        src = tex_file.read_text("utf-8").splitlines()
+        bad_line = src[n - 1] if 0 < n <= len(src) else ""
+        where = _find_template_line(bad_line, templates)
+    detail = " | ".join(s.strip() for s in excerpt if s.strip())
+    return TexError(where or str(tex_file), "", f"LaTeX error: {detail}")
+
+
+def _find_template_line(tex_line: str, templates: Path | None) -> str:
+    """The template line that most probably produced ``tex_line``."""
+    tokens = set(re.findall(r"\\[A-Za-z]+|[A-Za-z]{4,}", tex_line))
+    if not tokens:
+        return ""
+    best, best_score = "", 0
+    folders = ([templates] if templates else []) + [template_folder()]
+    for folder in folders:
+        for path in sorted(folder.glob("*.j2")):
+            for k, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+                score = sum(1 for t in tokens if t in line)
+                if score > best_score:
+                    best, best_score = f"{path}: line {k}", score
+    return best
+
+
+def _page_starts(log: Path) -> list[tuple[str, int]]:
+    out = []
+    for line in log.read_text("utf-8").splitlines():
+        sid, _, page = line.strip().rpartition(" ")
+        if sid:
+            out.append((sid, int(page)))
+    return out
+
+
+def split_pdf(
+    pdf: Path, pages_log: Path, folder: Path, tick: Callable[[int], None] | None = None
+) -> int:
+    """Split a class PDF into ``folder/<student_id>.pdf``; return how many."""
+    reader = PdfReader(pdf)
+    starts = _page_starts(pages_log)
+    folder.mkdir(parents=True, exist_ok=True)
+    total = len(reader.pages)
+    for k, (sid, first) in enumerate(starts):
+        last = starts[k + 1][1] - 1 if k + 1 < len(starts) else total
+        writer = PdfWriter()
+        for page in range(first - 1, last):
+            writer.add_page(reader.pages[page])
+        with (folder / f"{sid}.pdf").open("wb") as f:
+            writer.write(f)
+        if tick:
+            tick(1)
+    return len(starts)
+
+
+def render_pdfs(
+    m: Manifest,
+    folder: Path,
+    templates: Path | None = None,
+    tick: Callable[[int], None] | None = None,
+) -> list[str]:
+    """Write tex/, the class PDFs and per-student PDFs into ``folder``.
+
+    Returns notes for the user (unprintable names; TeX missing). Without TeX,
+    the LaTeX sources are still written and one note names the packages.
+    """
+    templates = templates or (Path(m.templates) if m.templates else None)
+    rendered = render_tex(m, templates)
+    notes = list(rendered.warnings)
+    texdir = folder / "tex"
+    texdir.mkdir(parents=True, exist_ok=True)
+    for name, text in rendered.tex.items():
+        (texdir / f"{name}.tex").write_text(text, encoding="utf-8")
+    if pdflatex() is None:
+        notes.append(
+            f"pdflatex not found: PDFs skipped (everything else is written). "
+            f"Install TeX Live: sudo apt-get install {TEX_PACKAGES}"
+        )
+        return notes
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pdfs = list(pool.map(lambda n: compile_tex(texdir / f"{n}.tex", templates), rendered.tex))
+    for (kind, name), pdf in zip(DOCUMENTS.items(), pdfs, strict=True):
+        shutil.copyfile(pdf, folder / f"{name}.pdf")
+        split_pdf(pdf, pdf.with_suffix(".pages"), folder / kind, tick)
+    for leftover in texdir.iterdir():
+        if leftover.suffix not in (".tex",):
+            leftover.unlink()
+    return notes
+
+
+def rerender(
+    folder: Path, templates: Path | None = None, tick: Callable[[int], None] | None = None
+) -> tuple[Manifest, list[str]]:
+    """Rebuild the PDFs of a worksheet folder from its manifest, all or nothing."""
+    from .manifest import load_manifest
+
+    m = load_manifest(folder)
+    stage = Path(tempfile.mkdtemp(prefix=".render-", dir=folder))
+    try:
+        notes = render_pdfs(m, stage, templates, tick)
+        for name in ("tex", "sheets", "keys"):
+            src = stage / name
+            if not src.exists():
+                continue
+            dst = folder / name
+            dst.mkdir(exist_ok=True)
+            for f in src.iterdir():
+                os.replace(f, dst / f.name)
+        for name in DOCUMENTS.values():
+            if (stage / f"{name}.pdf").exists():
+                os.replace(stage / f"{name}.pdf", folder / f"{name}.pdf")
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return m, notes
