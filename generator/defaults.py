@@ -49,3 +49,7 @@ BOUND_EXTRA_DIGITS = 2
 OUTPUT_ROOT = "output"
 #: Precision (significant digits) of the exact-decimal rounded chain.
 DECIMAL_PRECISION = 40
+
+#: The seed of `lstm-exam demo` (public, so the bundled sample submissions fit the
+#: demo worksheet). Never use it for a real class: a real spec has its own or none.
+DEMO_SEED = "lstm-exam-public-demo-seed"

@@ -171,6 +171,68 @@ KINDS: dict[Kind, KindInfo] = {
     ]
 }
 
+#: What each quantity feeds, within one step (element-wise: the same cell, but
+#: ``h_prev`` feeds every cell's ``Wz``). In a sequence, step t's ``h_t`` and
+#: ``C_t`` are step t+1's ``h_prev`` and ``C_prev``.
+FEEDS: dict[str, tuple[str, ...]] = {
+    "h_prev": ("Wz_f", "Wz_i", "Wz_C", "Wz_o"),
+    "C_prev": ("fC",),
+    "Wz_f": ("a_f",),
+    "Wz_i": ("a_i",),
+    "Wz_C": ("a_C",),
+    "Wz_o": ("a_o",),
+    "a_f": ("f_t",),
+    "a_i": ("i_t",),
+    "a_C": ("C_tilde",),
+    "a_o": ("o_t",),
+    "f_t": ("fC",),
+    "i_t": ("iC",),
+    "C_tilde": ("iC",),
+    "fC": ("C_t",),
+    "iC": ("C_t",),
+    "C_t": ("tanh_C",),
+    "tanh_C": ("h_t",),
+    "o_t": ("h_t",),
+    "h_t": (),
+}
+FED_BY: dict[str, tuple[str, ...]] = {
+    n: tuple(src for src, outs in FEEDS.items() if n in outs) for n in FEEDS
+}
+
+
+def upstream(name: str, cell: int, step: int | None, hidden: int) -> list[str]:
+    """Every label (without ``q`` prefix) whose value flows into ``name[cell]``.
+
+    >>> upstream("C_t", 2, None, 3)
+    ['fC[2]', 'f_t[2]', 'a_f[2]', 'Wz_f[2]', 'iC[2]', 'i_t[2]', 'a_i[2]', 'Wz_i[2]', 'C_tilde[2]', 'a_C[2]', 'Wz_C[2]']
+    """
+    out: list[str] = []
+    seen: set[tuple[str, int, int | None]] = set()
+
+    def visit(n: str, c: int, t: int | None) -> None:
+        for src in FED_BY.get(n, ()):
+            if src in ("h_prev", "C_prev"):
+                if t is None or t == 1:
+                    continue
+                prev = "h_t" if src == "h_prev" else "C_t"
+                cells = range(1, hidden + 1) if src == "h_prev" else [c]
+                for cc in cells:
+                    key = (prev, cc, t - 1)
+                    if key not in seen:
+                        seen.add(key)
+                        out.append(make_label(prev, cc, t - 1))
+                        visit(prev, cc, t - 1)
+                continue
+            key = (src, c, t)
+            if key not in seen:
+                seen.add(key)
+                out.append(make_label(src, c, t))
+                visit(src, c, t)
+
+    visit(name, cell, step)
+    return out
+
+
 LABEL_RE = re.compile(
     r"^(?:q(?P<q>[1-9]\d*)\.)?(?:t(?P<t>[1-9]\d*)\.)?"
     r"(?P<name>[A-Za-z_]+)\[(?P<cell>[1-9]\d*)\]$"

@@ -162,6 +162,7 @@ def evaluate(
     twist: Twist | None = None,
     twist_step: int = 1,
     overrides: Mapping[str, Decimal | float] | None = None,
+    computed: dict[str, Number] | None = None,
 ) -> dict[str, Number]:
     """Compute every intermediate of a problem; return ``{label: value}``.
 
@@ -173,13 +174,16 @@ def evaluate(
             from 1; problems that are not sequences have the one step 1).
         overrides: values to use instead of the computed ones, by label
             without the ``q`` prefix (a student's earlier answers).
+        computed: if given, receives each label's value as the formula gives it
+            from the (overridden) values before it: error carried forward.
 
     Labels have no ``q<problem>.`` prefix: ``Wz_f[1]``, ``t2.h_t[3]``.
     """
     with localcontext(prec=defaults.DECIMAL_PRECISION):
-        return evaluate_prepared(
-            kind, prepare(givens, ch), ch, twist=twist, twist_step=twist_step, overrides=overrides
-        )
+        g = prepare(givens, ch)
+    return evaluate_prepared(
+        kind, g, ch, twist=twist, twist_step=twist_step, overrides=overrides, computed=computed
+    )
 
 
 def prepare(givens: Mapping[str, Any], ch: Any = FULL) -> dict[str, Any]:
@@ -195,9 +199,22 @@ def evaluate_prepared(
     twist: Twist | None = None,
     twist_step: int = 1,
     overrides: Mapping[str, Decimal | float] | None = None,
+    computed: dict[str, Number] | None = None,
 ) -> dict[str, Number]:
     """:func:`evaluate` on givens already :func:`prepare`-d for ``ch``."""
-    ov = overrides or {}
+    with localcontext(prec=defaults.DECIMAL_PRECISION):
+        return _evaluate(kind, g, ch, twist, twist_step, overrides or {}, computed)
+
+
+def _evaluate(
+    kind: Kind,
+    g: Mapping[str, Any],
+    ch: Any,
+    twist: Twist | None,
+    twist_step: int,
+    ov: Mapping[str, Decimal | float],
+    computed: dict[str, Number] | None,
+) -> dict[str, Number]:
     out: dict[str, Number] = {}
     if kind is Kind.SEQUENCE:
         h, C = g["h_0"], g["C_0"]
@@ -206,11 +223,11 @@ def evaluate_prepared(
             tw = twist if twist_step == t else None
             if tw is Twist.SEQ_REUSE and t > 1:
                 env["h_prev"], env["C_prev"] = g["h_0"], g["C_0"]
-            _cell(kind, ch, env, out, ov, tw, t)
+            _cell(kind, ch, env, out, ov, tw, t, computed)
             h, C = env["h_t"], env["C_t"]
     else:
         tw = twist if twist_step == 1 else None
-        _cell(kind, ch, dict(g), out, ov, tw, None)
+        _cell(kind, ch, dict(g), out, ov, tw, None, computed)
     return out
 
 
@@ -221,7 +238,14 @@ def _convert(ch: Any, v: Any) -> Any:
 
 
 def _cell(
-    kind: Kind, ch: Any, env: dict, out: dict, ov: Mapping, tw: Twist | None, step: int | None
+    kind: Kind,
+    ch: Any,
+    env: dict,
+    out: dict,
+    ov: Mapping,
+    tw: Twist | None,
+    step: int | None,
+    computed: dict | None = None,
 ) -> None:
     """One step of the cell: the quantities of ``kind`` into ``env`` and ``out``."""
     names = KINDS[kind].order
@@ -230,6 +254,8 @@ def _cell(
         vals = []
         for c, v in enumerate(values, start=1):
             label = make_label(name, c, step)
+            if computed is not None:
+                computed[label] = v
             if label in ov:
                 v = ch.num(ov[label])
             out[label] = v

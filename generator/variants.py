@@ -21,7 +21,7 @@ from types import MappingProxyType
 
 from . import defaults
 from .errors import InputError
-from .notation import KINDS, Kind, make_label
+from .notation import FEEDS, KINDS, Kind, make_label
 from .problem import Problem
 from .roster import Student
 from .solve import Solution, Twist, asked_labels, combine, evaluate_prepared, prepare
@@ -136,36 +136,13 @@ def draw_problem(spec: ProblemSpec, decimals: int, s: Stream) -> Problem:
 
 # --- well-posedness ------------------------------------------------------------
 
-#: What each quantity feeds, within one step (element-wise, same cell).
-_FEEDS: dict[str, tuple[str, ...]] = {
-    "h_prev": ("Wz_f", "Wz_i", "Wz_C", "Wz_o"),
-    "C_prev": ("fC",),
-    "Wz_f": ("a_f",),
-    "Wz_i": ("a_i",),
-    "Wz_C": ("a_C",),
-    "Wz_o": ("a_o",),
-    "a_f": ("f_t",),
-    "a_i": ("i_t",),
-    "a_C": ("C_tilde",),
-    "a_o": ("o_t",),
-    "f_t": ("fC",),
-    "i_t": ("iC",),
-    "C_tilde": ("iC",),
-    "fC": ("C_t",),
-    "iC": ("C_t",),
-    "C_t": ("tanh_C",),
-    "tanh_C": ("h_t",),
-    "o_t": ("h_t",),
-    "h_t": (),
-}
-
 
 def _first_asked(name: str, asked: set[str], order: set[str]) -> set[str]:
     """The asked quantities first reached from ``name`` on each path downstream."""
     if name in asked:
         return {name}
     found: set[str] = set()
-    for nxt in _FEEDS.get(name, ()):
+    for nxt in FEEDS.get(name, ()):
         if nxt in order:
             found |= _first_asked(nxt, asked, order)
     return found

@@ -20,6 +20,8 @@ from lstm_exam.generator.problem import read_problem_file
 from lstm_exam.generator.render import render_pdfs, rerender
 from lstm_exam.generator.report import solution_json, solution_table
 from lstm_exam.generator.roster import numbered_roster, read_roster
+from lstm_exam.graders.outputs import summary_text
+from lstm_exam.graders.run import grade as grade_submissions
 
 _TEMPLATES = click.option(
     "--templates",
@@ -159,3 +161,62 @@ def render(folder: Path, templates: Path | None) -> None:
         click.echo(f"warning: {note}", err=True)
     if not _missing_tex(notes):
         click.echo(f"Wrote the sheets and keys of {len(m.variants)} students to {folder}/")
+
+
+@main.command()
+@click.argument("worksheet", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("submissions", type=click.Path(path_type=Path, exists=True))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Results folder. Default: WORKSHEET/grades/.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing results folder.")
+@_reports_errors
+def grade(worksheet: Path, submissions: Path, out: Path | None, force: bool) -> None:
+    """Grade the CSVs in SUBMISSIONS (a folder or a zip) against WORKSHEET's manifest."""
+    target = out or worksheet / "grades"
+    n = len(load_manifest(worksheet).variants)
+    with click.progressbar(length=n, label="Grading", file=sys.stderr) as bar:
+        run = grade_submissions(worksheet, submissions, target, force=force, tick=bar.update)
+    click.echo(summary_text(run))
+    click.echo(f"Wrote gradebook.csv, feedback/ and results.json to {target}/")
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path(defaults.OUTPUT_ROOT) / "demo",
+    show_default=True,
+    help="Where to write the demo worksheet (replaced if present).",
+)
+@click.option("--no-pdf", is_flag=True, help="Skip the PDFs.")
+@_reports_errors
+def demo(out: Path, no_pdf: bool) -> None:
+    """The whole routine on built-in data: generate the default worksheet for the sample
+    roster (public demo seed), then grade the bundled sample submissions."""
+    ws = spec_mod.load_spec(None)
+    students = read_roster(spec_mod.builtin_path("sample-roster.csv"))
+    with click.progressbar(length=3 * len(students), label="Generating", file=sys.stderr) as bar:
+        result = generate_worksheet(
+            ws,
+            students,
+            out,
+            force=True,
+            pdf=not no_pdf,
+            seed=defaults.DEMO_SEED,
+            tick=bar.update,
+            render=lambda m, stage: render_pdfs(m, stage, None, bar.update),
+        )
+    for note in result.notes:
+        click.echo(f"warning: {note}", err=True)
+    click.echo(f"1. Generated '{ws.title}' for {len(students)} students in {out}/")
+    if not no_pdf and not _missing_tex(result.notes):
+        click.echo(f"   sheets: {out}/class-sheets.pdf   keys: {out}/class-key.pdf")
+    samples = spec_mod.builtin_path("sample-submissions")
+    grades = out / "grades"
+    click.echo(f"2. Grading the bundled sample submissions ({samples}):")
+    run = grade_submissions(out, samples, grades, force=True)
+    click.echo(summary_text(run))
+    click.echo(f"   gradebook: {grades}/gradebook.csv   feedback: {grades}/feedback/")

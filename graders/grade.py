@@ -1,0 +1,349 @@
+"""Grading one submission: a visible sequence of small steps.
+
+read -> match to student (submissions.py) -> compare -> carry forward ->
+diagnose -> score. Each step is a pure function over frozen data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from enum import StrEnum
+
+from lstm_exam.generator.manifest import Manifest
+from lstm_exam.generator.notation import QUANTITIES, upstream
+from lstm_exam.generator.solve import FULL, Rounded, Twist, evaluate
+from lstm_exam.generator.variants import Variant, VariantProblem, applicable_twists
+
+from .submissions import Sheet, decimals_of, parse_number
+
+
+class Verdict(StrEnum):
+    """What became of one asked answer."""
+
+    CORRECT = "correct"
+    CARRIED = "carried forward"
+    WRONG = "wrong"
+    UNANSWERED = "unanswered"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One asked answer, judged."""
+
+    label: str
+    """The worksheet label, ``q1.f_t[2]``."""
+    answer: str
+    """What the student wrote (empty when unanswered)."""
+    value: Decimal | None
+    """The number read from it (None when unanswered or not a number)."""
+    verdict: Verdict
+    credit: Decimal
+    """Share of the answer's points earned: 1, the carry-forward share, or 0."""
+    key: Decimal
+    """The rounded-chain answer."""
+    accept: tuple[Decimal, Decimal]
+    """The accepted range."""
+    reason: str = ""
+    """Why, in a student's words."""
+    mistake: str | None = None
+    """The diagnosed misconception (a Twist name, TRUNCATED, ROUNDED_1, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Graded:
+    """A submission graded against its variant."""
+
+    findings: tuple[Finding, ...]
+    problem_scores: tuple[Decimal, ...]
+    notes: tuple[str, ...]
+    """Row-level findings: unknown or repeated labels, how the file was read."""
+
+
+# --- step: compare ------------------------------------------------------------
+
+
+def _within(value: Decimal, lo: Decimal, hi: Decimal) -> bool:
+    return lo <= value <= hi
+
+
+def compare(
+    m: Manifest,
+    vp: VariantProblem,
+    answers: Mapping[str, str],
+    values: Mapping[str, Decimal],
+    invalid: Mapping[str, str],
+) -> list[Finding]:
+    """Judge each asked answer against the key's accepted range."""
+    out = []
+    for lab in vp.solution.asked:
+        q = vp.label(lab)
+        val = vp.solution.values[lab]
+        lo, hi = m.bounds(val)
+        raw = answers.get(q, "")
+        base = Finding(q, raw, values.get(q), Verdict.WRONG, Decimal(0), val.rounded, (lo, hi))
+        if q in invalid:
+            out.append(replace(base, verdict=Verdict.INVALID, reason=invalid[q]))
+        elif not raw:
+            out.append(replace(base, verdict=Verdict.UNANSWERED, reason="no answer"))
+        elif _within(values[q], lo, hi):
+            out.append(
+                replace(
+                    base,
+                    verdict=Verdict.CORRECT,
+                    credit=Decimal(1),
+                    reason=_digits_note(raw, m.decimals),
+                )
+            )
+        else:
+            out.append(base)
+    return out
+
+
+def _digits_note(raw: str, decimals: int) -> str:
+    d = decimals_of(raw)
+    if d is not None and d < decimals:
+        return f"accepted; note: you gave {d} decimals, the sheet asks for {decimals}"
+    return ""
+
+
+# --- step: carry forward --------------------------------------------------------
+
+
+def _own_answers(vp: VariantProblem, values: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    prefix = f"q{vp.number}."
+    return {q[len(prefix) :]: v for q, v in values.items() if q.startswith(prefix)}
+
+
+def _window(a: float | Decimal, b: float | Decimal, tol: Decimal) -> tuple[Decimal, Decimal]:
+    da, db = (
+        Decimal(repr(a)) if isinstance(a, float) else a,
+        Decimal(repr(b)) if isinstance(b, float) else b,
+    )
+    lo, hi = min(da, db), max(da, db)
+    return lo - tol, hi + tol
+
+
+def carry_forward(
+    m: Manifest, vp: VariantProblem, findings: list[Finding], values: Mapping[str, Decimal]
+) -> list[Finding]:
+    """Credit a wrong answer that follows from the student's own earlier (wrong) answers."""
+    wrong = {f.label for f in findings if f.verdict in (Verdict.WRONG, Verdict.CARRIED)}
+    if not wrong:
+        return findings
+    own = _own_answers(vp, values)
+    p = vp.problem
+    full: dict = {}
+    rnd: dict = {}
+    evaluate(p.kind, p.givens, FULL, overrides=own, computed=full)
+    evaluate(p.kind, p.givens, Rounded(p.decimals), overrides=own, computed=rnd)
+    out = []
+    for f in findings:
+        if f.verdict is not Verdict.WRONG:
+            out.append(f)
+            continue
+        lab = f.label.split(".", 1)[1]
+        sources = [vp.label(u) for u in _upstream_of(vp, lab) if vp.label(u) in wrong]
+        tol = m.tolerance.of(f.key)
+        lo, hi = _window(full[lab], rnd[lab], tol)
+        if sources and _within(values[f.label], lo, hi):
+            shown = ", ".join(sources[:3]) + (" ..." if len(sources) > 3 else "")
+            out.append(
+                replace(
+                    f,
+                    verdict=Verdict.CARRIED,
+                    credit=m.carry_forward,
+                    reason=f"consistent with your own earlier answers: error carried "
+                    f"forward from {shown}",
+                )
+            )
+        else:
+            out.append(f)
+    return out
+
+
+def _upstream_of(vp: VariantProblem, lab: str) -> list[str]:
+    step, _, rest = lab.rpartition(".")
+    name, _, cell = rest.partition("[")
+    t = int(step[1:]) if step else None
+    return upstream(name, int(cell.rstrip("]")), t, vp.problem.hidden)
+
+
+# --- step: diagnose ---------------------------------------------------------------
+
+_GATE_OF = {"f_t": "f", "i_t": "i", "C_tilde": "C", "o_t": "o"}
+
+
+def explain(tw: Twist, name: str) -> str:
+    """A misconception in a student's words, for the quantity it shows in."""
+    sym = QUANTITIES[name].words.split(" ")[-1] if name in _GATE_OF else name
+    g = _GATE_OF.get(name) or name.rpartition("_")[2]
+    words = {
+        Twist.NO_BIAS: (
+            f"your {sym} is computed from W_{g}·z without the bias b_{g}"
+            if name in _GATE_OF
+            else f"your bias-added value is just W_{g}·z: b_{g} is missing"
+        ),
+        Twist.TANH_GATE: f"your {sym} uses tanh; a gate uses the sigmoid σ",
+        Twist.SIGMOID_CANDIDATE: "your C~_t uses the sigmoid; the candidate uses tanh",
+        Twist.NO_ACTIVATION: f"your {sym} is the bias-added value W·z + b: the activation is missing",
+        Twist.SIGN_SLIP: f"your {sym} is 1 − σ(a): a sign slip in e^(−a)",
+        Twist.SWAPPED_CONCAT: "you concatenated z = [x_t, h_{t-1}]; the order is [h_{t-1}, x_t]",
+        Twist.CELL_PLUS: "you added f_t + C_{t-1}; it is the product f_t * C_{t-1}",
+        Twist.CELL_DROP_I: "your C_t is f_t * C_{t-1} + C~_t: the input gate i_t is missing",
+        Twist.CELL_DROP_F: "your C_t is C_{t-1} + i_t * C~_t: the forget gate f_t is missing",
+        Twist.H_NO_TANH: "your h_t is o_t * C_t: tanh(C_t) is missing",
+        Twist.H_OLD_C: "your h_t uses the old cell state C_{t-1}; use the new C_t",
+        Twist.H_TANH_OUTSIDE: "your h_t is tanh(o_t * C_t); it is o_t * tanh(C_t)",
+        Twist.SEQ_REUSE: "at this step you started again from h_0 and C_0; use the previous step's h_t and C_t",
+    }
+    return words[tw]
+
+
+_ROUNDING = (
+    (
+        "TRUNCATED",
+        Rounded,
+        {"truncate": True},
+        "you cut digits off instead of rounding (0.4987 → 0.498, not 0.499)",
+    ),
+    ("ROUNDED_2", Rounded, {"decimals": 2}, "you rounded the steps to 2 decimals; keep {d}"),
+    ("ROUNDED_1", Rounded, {"decimals": 1}, "you rounded the steps to 1 decimal; keep {d}"),
+)
+
+
+def _rounding_matches(
+    p, wrong: list[Finding], own: Mapping[str, Decimal], values: Mapping[str, Decimal]
+) -> dict[str, tuple[str, str]]:
+    """Wrong answers that a rounding slip (misconception 7) reproduces exactly."""
+    found: dict[str, tuple[str, str]] = {}
+    for code, chain, kw, words in _ROUNDING:
+        ch = chain(**{"decimals": p.decimals, **kw})
+        computed: dict = {}
+        evaluate(p.kind, p.givens, ch, overrides=own, computed=computed)
+        for f in wrong:
+            lab = f.label.split(".", 1)[1]
+            if f.label not in found and values[f.label] == ch.rnd(computed[lab]):
+                found[f.label] = (code, words.format(d=p.decimals))
+    return found
+
+
+def diagnose(
+    m: Manifest, vp: VariantProblem, findings: list[Finding], values: Mapping[str, Decimal]
+) -> list[Finding]:
+    """Name the misconception of design.md that explains each wrong answer."""
+    wrong = [f for f in findings if f.verdict is Verdict.WRONG]
+    if not wrong:
+        return findings
+    p = vp.problem
+    own = _own_answers(vp, values)
+    ulp = Decimal(1).scaleb(-p.decimals)
+    found: dict[str, tuple[str, str]] = {}
+    rounding = _rounding_matches(p, wrong, own, values)
+    # a student who wrote fewer decimals than asked most likely rounded early
+    for f in wrong:
+        written = decimals_of(f.answer)
+        if f.label in rounding and written is not None and written < p.decimals:
+            found[f.label] = rounding[f.label]
+    for tw, t in applicable_twists(p):
+        computed: dict = {}
+        evaluate(p.kind, p.givens, FULL, twist=tw, twist_step=t, overrides=own, computed=computed)
+        for f in wrong:
+            lab = f.label.split(".", 1)[1]
+            if f.label in found or lab not in computed:
+                continue
+            v = Decimal(repr(computed[lab]))
+            tol = m.tolerance.of(f.key) + ulp / 2
+            if abs(values[f.label] - v) <= tol and not _within(v, *f.accept):
+                found[f.label] = (tw.name, explain(tw, lab.rpartition(".")[2].split("[")[0]))
+    for label, hit in rounding.items():
+        found.setdefault(label, hit)
+    out = []
+    for f in findings:
+        if f.label in found:
+            code, words = found[f.label]
+            out.append(replace(f, mistake=code, reason=words))
+        elif f.verdict is Verdict.WRONG:
+            out.append(
+                replace(f, reason="outside the accepted range; no usual mistake explains it")
+            )
+        else:
+            out.append(f)
+    return out
+
+
+# --- step: score ------------------------------------------------------------------
+
+
+def score(vp: VariantProblem, findings: Sequence[Finding]) -> Decimal:
+    """Points of one problem: its points times the mean credit of its answers."""
+    if not findings:
+        return Decimal(0)
+    total = sum((f.credit for f in findings), Decimal(0))
+    return (vp.points * total / len(findings)).quantize(Decimal("0.01"))
+
+
+# --- the pipeline -------------------------------------------------------------------
+
+
+def read_values(
+    sheet: Sheet, asked: set[str]
+) -> tuple[dict[str, str], dict[str, Decimal], dict[str, str], list[str]]:
+    """Map the rows to labels: raw answers, numbers, invalid cells, row notes."""
+    answers: dict[str, str] = {}
+    values: dict[str, Decimal] = {}
+    invalid: dict[str, str] = {}
+    notes: list[str] = []
+    first_line: dict[str, int] = {}
+    for cell in sheet.cells:
+        if cell.label not in asked:
+            if cell.label:
+                notes.append(
+                    f"line {cell.line}: label '{cell.label[:40]}' is not on your worksheet; ignored"
+                )
+            elif cell.raw:
+                notes.append(f"line {cell.line}: an answer without a label; ignored")
+            continue
+        if cell.label in first_line:
+            notes.append(
+                f"line {cell.line}: label {cell.label} repeats line "
+                f"{first_line[cell.label]}; the first was graded"
+            )
+            continue
+        first_line[cell.label] = cell.line
+        answers[cell.label] = cell.raw[:60]
+        if cell.raw:
+            try:
+                values[cell.label] = parse_number(cell.raw, sheet.decimal_comma)
+            except ValueError as e:
+                invalid[cell.label] = str(e)
+    return answers, values, invalid, notes
+
+
+def grade_sheet(m: Manifest, v: Variant, sheet: Sheet) -> Graded:
+    """Grade one readable submission against the student's variant."""
+    asked = {vp.label(lab) for vp in v.problems for lab in vp.solution.asked}
+    answers, values, invalid, notes = read_values(sheet, asked)
+    findings: list[Finding] = []
+    scores = []
+    for vp in v.problems:
+        fs = compare(m, vp, answers, values, invalid)
+        fs = carry_forward(m, vp, fs, values)
+        fs = diagnose(m, vp, fs, values)
+        scores.append(score(vp, fs))
+        findings += fs
+    return Graded(tuple(findings), tuple(scores), tuple(notes))
+
+
+def fit(m: Manifest, v: Variant, values: Mapping[str, Decimal]) -> float:
+    """Share of the answers that lie in this variant's accepted ranges (copy detection)."""
+    n = hit = 0
+    for vp in v.problems:
+        for lab in vp.solution.asked:
+            n += 1
+            q = vp.label(lab)
+            if q in values and _within(values[q], *m.bounds(vp.solution.values[lab])):
+                hit += 1
+    return hit / n if n else 0.0

@@ -1,0 +1,299 @@
+"""Reading what students really send, and finding whose file it is.
+
+Submissions come as a folder of CSV files or a zip of them, named by student id
+(``s001.csv``) or laid out by an LMS bulk download:
+
+* Moodle: one folder per student, ``Full Name_12345_assignsubmission_file_/answers.csv``;
+* Canvas: ``lastfirst_12345_67890_answers.csv`` (``lastfirst_late_12345_...`` when late),
+  where 12345 is the LMS user id.
+
+LMS numbers are matched through a roster column (``lms_id``, ``canvas_id``,
+``moodle_id`` or ``user_id``); a Moodle folder also matches by full name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from lstm_exam.generator.errors import InputError
+from lstm_exam.generator.roster import Student
+
+#: Limits on one submission file.
+MAX_FILE_BYTES = 1_000_000
+MAX_ROWS = 5_000
+#: Limits on a zip of submissions (zip bombs).
+MAX_ZIP_MEMBERS = 100_000
+MAX_ZIP_BYTES = 2_000_000_000
+LMS_COLUMNS = ("lms_id", "canvas_id", "moodle_id", "lms_user_id", "user_id")
+#: Files an operating system adds to folders and zips; ignored, but counted.
+_JUNK = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|Thumbs\.db$|desktop\.ini$|\._)")
+_MOODLE = re.compile(r"^(?P<name>.+)_(?P<num>\d+)_assignsubmission_(?:file|onlinetext)_?$")
+_CANVAS = re.compile(r"^(?P<login>[^_/]+)_(?:late_)?(?P<uid>\d+)_(?P<sub>\d+)_(?P<orig>.+)$", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class RawFile:
+    """A submitted file as found."""
+
+    path: str
+    """Its path inside the submissions folder or zip, with ``/``."""
+    data: bytes
+    mtime: float
+    """Last change (seconds since the epoch), to pick the latest of several."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One answer row as the student wrote it."""
+
+    label: str
+    raw: str
+    """The answer text, stripped; empty when unanswered."""
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """A readable submission: its rows and how it was read."""
+
+    cells: tuple[Cell, ...]
+    notes: tuple[str, ...]
+    """How the file was read, e.g. ``semicolon-separated, decimal commas``."""
+    decimal_comma: bool
+
+
+class Unreadable(Exception):
+    """A file that is no answer CSV: the reason, for the student and the gradebook."""
+
+
+# --- collecting --------------------------------------------------------------------
+
+
+def collect(source: Path) -> tuple[list[RawFile], list[str]]:
+    """Every submitted file in a folder or zip; also the system files skipped."""
+    if not source.exists():
+        raise InputError(str(source), "", "no such folder or zip file")
+    files: list[RawFile] = []
+    skipped: list[str] = []
+    if source.is_dir():
+        for path in sorted(source.rglob("*")):
+            if not path.is_file():
+                continue
+            rel = path.relative_to(source).as_posix()
+            if _JUNK.search(rel):
+                skipped.append(rel)
+                continue
+            size = path.stat().st_size
+            data = (
+                path.read_bytes()
+                if size <= MAX_FILE_BYTES
+                else path.read_bytes()[: MAX_FILE_BYTES + 1]
+            )
+            files.append(RawFile(rel, data, path.stat().st_mtime))
+        return files, skipped
+    if not zipfile.is_zipfile(source):
+        raise InputError(str(source), "", "neither a folder nor a zip file of submissions")
+    try:
+        with zipfile.ZipFile(source) as z:
+            infos = [i for i in z.infolist() if not i.is_dir()]
+            if len(infos) > MAX_ZIP_MEMBERS:
+                raise InputError(str(source), "", f"more than {MAX_ZIP_MEMBERS} files in the zip")
+            if sum(i.file_size for i in infos) > MAX_ZIP_BYTES:
+                raise InputError(str(source), "", "unpacks to more than 2 GB: refused")
+            for info in infos:
+                name = info.filename
+                if _JUNK.search(name):
+                    skipped.append(name)
+                    continue
+                with z.open(info) as f:
+                    data = f.read(MAX_FILE_BYTES + 1)
+                mtime = _zip_time(info)
+                files.append(RawFile(name, data, mtime))
+    except (zipfile.BadZipFile, OSError) as e:
+        raise InputError(str(source), "", f"damaged zip file ({e})") from None
+    return files, skipped
+
+
+def _zip_time(info: zipfile.ZipInfo) -> float:
+    import datetime as dt
+
+    try:
+        return dt.datetime(*info.date_time).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def _norm_name(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", " ", text).strip()
+
+
+def match_student(path: str, students: Sequence[Student]) -> tuple[Student | None, str]:
+    """Whose file is it? Returns the student (or None) and how it was matched."""
+    parts = path.split("/")
+    base = parts[-1]
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    by_id = {s.student_id.lower(): s for s in students}
+    if stem.lower() in by_id:
+        return by_id[stem.lower()], "file name"
+    for folder in parts[:-1]:
+        m = _MOODLE.match(folder)
+        if m:
+            s = _by_lms(m["num"], students) or _by_name(m["name"], students)
+            return s, "Moodle folder"
+        if folder.lower() in by_id:
+            return by_id[folder.lower()], "folder name"
+    m = _CANVAS.match(base)
+    if m:
+        s = _by_lms(m["uid"], students)
+        if s is None and m["login"].lower() in by_id:
+            s = by_id[m["login"].lower()]
+        return s, "Canvas file name"
+    return None, ""
+
+
+def _by_lms(number: str, students: Sequence[Student]) -> Student | None:
+    for s in students:
+        if any(s.extra.get(col, "").strip() == number for col in LMS_COLUMNS):
+            return s
+    return None
+
+
+def _by_name(name: str, students: Sequence[Student]) -> Student | None:
+    found = [s for s in students if s.name and _norm_name(s.name) == _norm_name(name)]
+    return found[0] if len(found) == 1 else None
+
+
+# --- reading -----------------------------------------------------------------------
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """UTF-16 (with BOM, as Excel's "Unicode text"), UTF-8 (BOM or not), else Latin-1."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError:
+            raise Unreadable("the file claims UTF-16 but is damaged") from None
+    try:
+        return data.decode("utf-8-sig"), "UTF-8"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "Latin-1"
+
+
+def _sniff(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            counts = {d: line.count(d) for d in (",", ";", "\t")}
+            best = max(counts, key=lambda d: counts[d])
+            return best if counts[best] else ","
+    return ","
+
+
+def read_sheet(data: bytes) -> Sheet:
+    """Parse a submission; raise Unreadable with a reason a student understands."""
+    if not data:
+        raise Unreadable("the file is empty")
+    if len(data) > MAX_FILE_BYTES:
+        raise Unreadable(f"the file is larger than {MAX_FILE_BYTES // 1_000_000} MB")
+    if data.startswith(b"PK\x03\x04"):
+        raise Unreadable("this is an Excel (.xlsx) or zip file, not CSV: use 'Save as CSV'")
+    if data.startswith(b"%PDF"):
+        raise Unreadable("this is a PDF, not CSV: fill in the answer template (CSV)")
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise Unreadable("this is an old Excel (.xls) file, not CSV: use 'Save as CSV'")
+    text, encoding = _decode(data)
+    if any(ord(ch) < 9 or 13 < ord(ch) < 32 for ch in text[:4096]):
+        raise Unreadable("the file is binary, not CSV text")
+    delimiter = _sniff(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = list(_limited(reader))
+    except csv.Error as e:
+        raise Unreadable(f"not valid CSV ({e})") from None
+    header_at = next((k for k, r in enumerate(rows) if any(c.strip() for c in r)), None)
+    if header_at is None:
+        raise Unreadable("the file holds no rows")
+    header = [c.strip().lower().lstrip("\ufeff") for c in rows[header_at]]
+    notes = [f"{encoding} text"]
+    if "label" in header and "answer" in header:
+        li, ai = header.index("label"), header.index("answer")
+        body = rows[header_at + 1 :]
+        first_line = header_at + 2
+    elif len(header) >= 2 and re.match(r"^q\d+\.", header[0]):
+        li, ai = 0, len(rows[header_at]) - 1
+        body = rows[header_at:]
+        first_line = header_at + 1
+        notes.append("no header row: read as label,answer")
+    else:
+        raise Unreadable(
+            "no 'label' and 'answer' columns in the first row: use the answer template"
+        )
+    decimal_comma = delimiter in (";", "\t")
+    if delimiter != ",":
+        notes.append({";": "semicolon-separated", "\t": "tab-separated"}[delimiter])
+    cells = []
+    for k, row in enumerate(body):
+        if not any(c.strip() for c in row):
+            continue
+        label = row[li].strip() if li < len(row) else ""
+        raw = row[ai].strip() if ai < len(row) else ""
+        cells.append(Cell(label, raw, first_line + k))
+    return Sheet(tuple(cells), tuple(notes), decimal_comma)
+
+
+def _limited(reader: Iterator[list[str]]) -> Iterator[list[str]]:
+    for n, row in enumerate(reader):
+        if n > MAX_ROWS:
+            raise Unreadable(f"more than {MAX_ROWS} rows: this is not an answer sheet")
+        yield row
+
+
+_SPACES = dict.fromkeys(map(ord, " \u00a0\u2009\u202f\u2007"), None)
+
+
+def parse_number(raw: str, decimal_comma: bool = False) -> Decimal:
+    """A student's number: leading +, spaces, decimal comma, scientific notation.
+
+    Raises:
+        ValueError: with words for the student (not a number, not finite, ...).
+
+    >>> parse_number(" +0,495 ", True), parse_number("4.95e-1"), parse_number("−0.031")
+    (Decimal('0.495'), Decimal('0.495'), Decimal('-0.031'))
+    """
+    text = raw.translate(_SPACES).replace("\u2212", "-")
+    if text.startswith("+"):
+        text = text[1:]
+    if (
+        text.count(",") == 1
+        and "." not in text
+        and (decimal_comma or re.fullmatch(r"-?\d*,\d+", text))
+    ):
+        text = text.replace(",", ".")
+    if not re.fullmatch(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text):
+        low = text.lower().lstrip("-")
+        if low in ("nan", "inf", "infinity"):
+            raise ValueError(f"'{raw}' is not a finite number")
+        raise ValueError(f"'{raw}' is not a number")
+    try:
+        d = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"'{raw}' is not a number") from None
+    if not d.is_finite() or abs(d) > 10**9:
+        raise ValueError(f"'{raw}' is out of range")
+    return d
+
+
+def decimals_of(raw: str) -> int | None:
+    """How many decimals the student wrote (None for scientific notation)."""
+    text = raw.strip().replace(",", ".")
+    if "e" in text.lower():
+        return None
+    return len(text.split(".", 1)[1]) if "." in text else 0
