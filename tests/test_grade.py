@@ -1,0 +1,337 @@
+"""Grading: real submission files in tests/data and the bundled samples, graded end to end."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lstm_exam.generator import defaults
+from lstm_exam.generator.generate import build_manifest, generate
+from lstm_exam.generator.roster import Student, read_roster
+from lstm_exam.generator.spec import builtin_path, load_spec, parse_spec
+from lstm_exam.graders.grade import Verdict, grade_sheet
+from lstm_exam.graders.run import Status, grade, grade_submissions
+from lstm_exam.graders.submissions import Cell, Sheet, Unreadable, parse_number, read_sheet
+
+SAMPLES = builtin_path("sample-submissions")
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    """The demo worksheet (default spec, sample roster, public demo seed), without PDFs."""
+    out = tmp_path_factory.mktemp("demo") / "wk"
+    ws = load_spec(None)
+    generate(
+        ws, read_roster(builtin_path("sample-roster.csv")), out, pdf=False, seed=defaults.DEMO_SEED
+    )
+    return out
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text("utf-8"))))
+
+
+def by_id(run):
+    return {r.student_id: r for r in run.results if r.student_id}
+
+
+def finding(result, label):
+    return next(f for f in result.findings if f.label == label)
+
+
+@pytest.fixture(scope="module")
+def samples(demo, tmp_path_factory):
+    out = tmp_path_factory.mktemp("grades") / "g"
+    return grade(demo, SAMPLES, out), out
+
+
+def test_every_roster_student_appears_with_the_right_status(samples):
+    run, out = samples
+    book = rows(out / "gradebook.csv")
+    assert [r["student_id"] for r in book] == ["s001", "s002", "s003", "s004", "s005", "s006"]
+    assert [r["status"] for r in book] == [
+        "graded",
+        "graded",
+        "graded",
+        "graded",
+        "unreadable",
+        "missing",
+    ]
+    assert list(book[0]) == [
+        "student_id",
+        "name",
+        "variant",
+        "status",
+        "score",
+        "max_score",
+        "percent",
+        "q1",
+        "q2",
+        "q3",
+        "q4",
+        "flags",
+    ]
+    assert book[0]["percent"] == "100" and book[0]["score"] == book[0]["max_score"] == "14"
+    assert "Excel" in book[4]["flags"] and book[4]["score"] == "0"
+    for sid in ("s001", "s005", "s006"):
+        assert (out / "feedback" / f"{sid}.md").is_file() and (
+            out / "feedback" / f"{sid}.html"
+        ).is_file()
+    doc = json.loads((out / "results.json").read_text())
+    assert {s["student_id"] for s in doc["students"]} == {f"s00{k}" for k in range(1, 7)}
+
+
+def test_rounded_early_is_diagnosed(samples):
+    r = by_id(samples[0])["s002"]
+    wrong = [f for f in r.findings if f.verdict is Verdict.WRONG]
+    assert wrong and all(f.mistake == "ROUNDED_2" for f in wrong)
+    accepted = [f for f in r.findings if f.verdict is Verdict.CORRECT]
+    assert all("you gave 2 decimals" in f.reason for f in accepted)
+
+
+def test_error_carried_forward_earns_credit_and_names_its_source(samples):
+    r = by_id(samples[0])["s003"]
+    slip = finding(r, "q1.a_f[2]")
+    assert slip.verdict is Verdict.WRONG and slip.credit == 0
+    carried = finding(r, "q1.f_t[2]")
+    assert carried.verdict is Verdict.CARRIED and carried.credit == 1
+    assert "q1.a_f[2]" in carried.reason
+    assert [f.label for f in r.findings if f.verdict is not Verdict.CORRECT] == [
+        "q1.a_f[2]",
+        "q1.f_t[2]",
+    ]
+
+
+def test_semicolon_decimal_comma_bom_file_and_misconceptions(samples):
+    r = by_id(samples[0])["s004"]
+    assert any("semicolon" in n for n in r.notes)
+    for c in (1, 2, 3):
+        a = finding(r, f"q1.a_f[{c}]")
+        assert a.mistake == "NO_BIAS" and a.reason.endswith("b_f is missing")
+        assert finding(r, f"q1.f_t[{c}]").verdict is Verdict.CARRIED
+        h = finding(r, f"q4.h_t[{c}]")
+        assert (
+            h.mistake == "H_NO_TANH" and h.reason == "your h_t is o_t * C_t: tanh(C_t) is missing"
+        )
+
+
+def test_messy_file_gives_findings_not_crashes(demo, tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(Path(__file__).parent / "data" / "messy-s001.csv", subs / "s001.csv")
+    r = by_id(grade_submissions(demo, subs))["s001"]
+    verdicts = {f.label: f for f in r.findings}
+    assert verdicts["q1.Wz_f[1]"].verdict is Verdict.CORRECT  # spaces, unicode minus or +
+    assert verdicts["q1.Wz_f[2]"].verdict is Verdict.CORRECT  # scientific notation
+    assert verdicts["q1.Wz_f[3]"].verdict is Verdict.INVALID
+    assert "not a number" in verdicts["q1.Wz_f[3]"].reason
+    assert (
+        verdicts["q1.a_f[1]"].verdict is Verdict.INVALID
+        and "finite" in verdicts["q1.a_f[1]"].reason
+    )
+    assert verdicts["q1.a_f[2]"].verdict is Verdict.INVALID
+    assert verdicts["q1.a_f[3]"].verdict is Verdict.UNANSWERED
+    assert verdicts["q1.f_t[1]"].verdict is Verdict.CORRECT  # the first of the repeated rows
+    assert any("q9.f_t[1]" in n and "not on your worksheet" in n for n in r.notes)
+    assert any("repeats line" in n for n in r.notes)
+
+
+@pytest.mark.parametrize("name", ["latin1-s001.csv", "utf16-s001.csv"])
+def test_other_encodings_read(demo, tmp_path, name):
+    (tmp_path / "s").mkdir()
+    shutil.copy(Path(__file__).parent / "data" / name, tmp_path / "s" / "s001.csv")
+    r = by_id(grade_submissions(demo, tmp_path / "s"))["s001"]
+    assert r.status is Status.GRADED and r.percent == 100
+
+
+def test_canvas_zip(demo):
+    run = grade_submissions(demo, Path(__file__).parent / "data" / "canvas.zip")
+    r = by_id(run)
+    assert r["s001"].percent == 100 and r["s001"].file == "lovelaceada_1001_77001_answers.csv"
+    assert r["s004"].status is Status.GRADED  # a late submission
+    assert r["s005"].status is Status.UNREADABLE
+    unmatched = [x for x in run.results if x.status is Status.UNMATCHED]
+    assert [x.file for x in unmatched] == ["someoneelse_4242_77100_answers.csv"]
+    assert run.skipped == (".DS_Store",)
+
+
+def test_moodle_folders_match_by_lms_id_or_name(demo):
+    run = grade_submissions(demo, Path(__file__).parent / "data" / "moodle")
+    r = by_id(run)
+    assert r["s001"].percent == 100  # Ada Lovelace_1001: the lms_id column
+    assert r["s003"].status is Status.GRADED  # José Núñez_999: by name
+    assert all(x.status is not Status.UNMATCHED for x in run.results)
+    assert len(run.skipped) == 1
+
+
+UNREADABLE = [
+    ("empty", b"", "empty"),
+    ("pdf", b"%PDF-1.5\n%\xe2\xe3\n1 0 obj", "PDF"),
+    ("binary", bytes(range(256)) * 4, "binary"),
+    ("no header", b"hello,world\n1,2\n", "no 'label' and 'answer'"),
+    ("too large", b"label,answer\n" + b"q1.f_t[1],0.5\n" * 80_000, "larger than"),
+]
+
+
+@pytest.mark.parametrize(("case", "data", "reason"), UNREADABLE, ids=[u[0] for u in UNREADABLE])
+def test_unreadable_files_are_reported_and_the_rest_graded(demo, tmp_path, case, data, reason):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "s002.csv").write_bytes(data)
+    shutil.copy(SAMPLES / "s001.csv", subs / "s001.csv")
+    r = by_id(grade_submissions(demo, subs))
+    assert r["s002"].status is Status.UNREADABLE and reason in r["s002"].notes[0]
+    assert r["s001"].percent == 100
+
+
+def test_lecture_output_gate_misprint_is_exactly_one_wrong_cell(tmp_path):
+    spec = parse_spec(
+        {
+            "title": "Lecture check",
+            "problems": [{"given": "lecture-output-gate.toml", "points": 5}],
+        },
+        "spec",
+        EXAMPLES,
+    )
+    out = tmp_path / "wk"
+    generate(spec, [Student("s1", "A")], out, pdf=False, seed="lecture-check-seed")
+    slide = {
+        "Wz_o": ("0.200", "0.400", "0.500"),
+        "a_o": ("0.241", "0.408", "0.533"),
+        "o_t": ("0.560", "0.601", "0.630"),
+        "tanh_C": ("0.393", "0.388", "0.679"),
+        "h_t": ("0.220", "0.223", "0.428"),
+    }
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    lines = ["label,answer"] + [
+        f"q1.{n}[{c}],{v}" for n, vs in slide.items() for c, v in enumerate(vs, start=1)
+    ]
+    (subs / "s1.csv").write_text("\n".join(lines) + "\n")
+    r = by_id(grade_submissions(out, subs))["s1"]
+    wrong = [f for f in r.findings if f.verdict is not Verdict.CORRECT]
+    assert [(f.label, f.verdict) for f in wrong] == [("q1.h_t[2]", Verdict.WRONG)]
+    assert wrong[0].key == Decimal("0.233")
+
+
+def test_copy_is_flagged(demo, tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(SAMPLES / "s001.csv", subs / "s001.csv")
+    shutil.copy(SAMPLES / "s001.csv", subs / "s003.csv")  # s003 hands in s001's answers
+    r = by_id(grade_submissions(demo, subs))
+    assert any("fit the variant of student s001" in f for f in r["s003"].flags)
+    assert not r["s001"].flags
+
+
+def test_formula_injection_is_neutralized_and_feedback_escaped(tmp_path):
+    ws = load_spec(None)
+    out = tmp_path / "wk"
+    students = [Student("s1", '=HYPERLINK("http://x")'), Student("s2", "@SUM(A1)")]
+    generate(ws, students, out, pdf=False, seed="formula-seed-1")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "s1.csv").write_text("label,answer\nq1.f_t[1],<script>alert(1)</script>\n")
+    res = grade(out, subs, tmp_path / "g")
+    book = rows(tmp_path / "g" / "gradebook.csv")
+    assert book[0]["name"].startswith("'=") and book[1]["name"].startswith("'@")
+    page = (tmp_path / "g" / "feedback" / "s1.html").read_text()
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert res.results[0].findings[0].verdict in (Verdict.INVALID, Verdict.UNANSWERED)
+
+
+def test_results_are_never_overwritten_without_force(demo, tmp_path, run):
+    out = tmp_path / "g"
+    r1 = run("grade", demo, SAMPLES, "--out", out)
+    assert r1.exit_code == 0 and "6 students" in r1.output
+    before = (out / "gradebook.csv").read_text()
+    r2 = run("grade", demo, SAMPLES, "--out", out)
+    assert r2.exit_code == 2 and "use --force" in r2.stderr
+    assert (out / "gradebook.csv").read_text() == before
+    assert run("grade", demo, SAMPLES, "--out", out, "--force").exit_code == 0
+
+
+def test_grading_a_folder_that_is_no_worksheet_is_one_line(run, tmp_path):
+    (tmp_path / "empty").mkdir()
+    res = run("grade", tmp_path / "empty", SAMPLES)
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1 and "manifest.json" in res.stderr
+
+
+def test_carry_forward_share_comes_from_the_spec(tmp_path):
+    ws = parse_spec({"carry_forward": 0.5, "problems": [{"kind": "cell_state"}]}, "spec")
+    m, _, _ = build_manifest(ws, [Student("s1", "A")], "cf-seed-123")
+    vp = m.variants[0].problems[0]
+    key = {vp.label(lab): vp.solution.values[lab].rounded for lab in vp.solution.asked}
+    key["q1.fC[1]"] += Decimal("0.2")
+    key["q1.C_t[1]"] += Decimal("0.2")  # consistent with the wrong fC
+    g = grade_sheet(m, m.variants[0], sheet_of(key))
+    carried = next(f for f in g.findings if f.label == "q1.C_t[1]")
+    assert carried.verdict is Verdict.CARRIED and carried.credit == Decimal("0.5")
+
+
+def sheet_of(values: dict[str, Decimal]) -> Sheet:
+    return Sheet(
+        tuple(Cell(k, format(v, "f"), n) for n, (k, v) in enumerate(values.items(), 2)), (), False
+    )
+
+
+ALL_KINDS = load_spec(EXAMPLES / "all-kinds.toml")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sid=st.from_regex(r"[a-z][a-z0-9]{0,6}", fullmatch=True), seed=st.text(min_size=8, max_size=16)
+)
+def test_key_graded_against_its_own_variant_scores_full_marks(sid, seed):
+    m, _, _ = build_manifest(ALL_KINDS, [Student(sid, "")], seed)
+    v = m.variants[0]
+    key = {
+        vp.label(lab): vp.solution.values[lab].rounded
+        for vp in v.problems
+        for lab in vp.solution.asked
+    }
+    g = grade_sheet(m, v, sheet_of(key))
+    assert all(f.verdict is Verdict.CORRECT for f in g.findings)
+    assert sum(g.problem_scores) == sum(vp.points for vp in v.problems)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.text(min_size=8, max_size=16),
+    pick=st.integers(0, 10_000),
+    push=st.decimals(min_value=Decimal("0.00001"), max_value=Decimal("2"), places=5),
+    up=st.booleans(),
+)
+def test_an_answer_moved_outside_its_range_is_never_accepted(seed, pick, push, up):
+    m, _, _ = build_manifest(ALL_KINDS, [Student("s1", "")], seed)
+    v = m.variants[0]
+    key = {vp.label(lab): vp.solution.values[lab] for vp in v.problems for lab in vp.solution.asked}
+    label = list(key)[pick % len(key)]
+    lo, hi = m.bounds(key[label])
+    moved = hi + push if up else lo - push
+    answers = {k: val.rounded for k, val in key.items()} | {label: moved}
+    g = grade_sheet(m, v, sheet_of(answers))
+    f = next(f for f in g.findings if f.label == label)
+    # nothing upstream of it changed, so it cannot be consistent with the student's own answers
+    assert f.verdict is Verdict.WRONG and f.credit == 0
+
+
+def test_parse_number_rejects_what_is_not_a_plain_number():
+    for bad in ("1,000.5", "0.5.1", "=0.5", "1/2", "0x10", "", "--1"):
+        with pytest.raises(ValueError):
+            parse_number(bad)
+    assert parse_number("1,5", decimal_comma=True) == Decimal("1.5")
+
+
+def test_read_sheet_rejects_an_xlsx_even_when_renamed():
+    with pytest.raises(Unreadable, match="Excel"):
+        read_sheet((SAMPLES / "s005.csv").read_bytes())
