@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 .PHONY: demo test setup tex bench lint clean
 
 demo: setup
-	$(BIN)/lstm-exam generate --force
+	$(BIN)/lstm-exam demo
 
 test: setup
 	$(BIN)/ruff check .
@@ -28,6 +28,8 @@ tex:
 
 bench: setup
 	$(BIN)/python bench/bench_generate.py
+	$(BIN)/python bench/bench_render.py
+	$(BIN)/python bench/bench_grade.py
 
 clean:
 	rm -rf $(VENV) output/*/ .pytest_cache .ruff_cache .hypothesis

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from . import defaults
@@ -9,6 +10,7 @@ from .solve import Value
 from .spec import Tolerance
 
 
+@functools.lru_cache(maxsize=1 << 20)
 def accept_bounds(value: Value, tol: Tolerance, decimals: int) -> tuple[Decimal, Decimal]:
     """[min(full, rounded) − tol, max(full, rounded) + tol], widened outward.
 

@@ -122,7 +122,8 @@ def manifest_json(m: Manifest) -> str:
         "templates": m.templates,
         "students": students,
     }
-    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+    # compact: the C encoder is ten times faster than the indenting one on a large class
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def now() -> str:

@@ -78,27 +78,22 @@ def compare(
 ) -> list[Finding]:
     """Judge each asked answer against the key's accepted range."""
     out = []
+    zero, one = Decimal(0), Decimal(1)
     for lab in vp.solution.asked:
         q = vp.label(lab)
         val = vp.solution.values[lab]
-        lo, hi = m.bounds(val)
+        bounds = m.bounds(val)
         raw = answers.get(q, "")
-        base = Finding(q, raw, values.get(q), Verdict.WRONG, Decimal(0), val.rounded, (lo, hi))
+        value = values.get(q)
         if q in invalid:
-            out.append(replace(base, verdict=Verdict.INVALID, reason=invalid[q]))
+            verdict, credit, reason = Verdict.INVALID, zero, invalid[q]
         elif not raw:
-            out.append(replace(base, verdict=Verdict.UNANSWERED, reason="no answer"))
-        elif _within(values[q], lo, hi):
-            out.append(
-                replace(
-                    base,
-                    verdict=Verdict.CORRECT,
-                    credit=Decimal(1),
-                    reason=_digits_note(raw, m.decimals),
-                )
-            )
+            verdict, credit, reason = Verdict.UNANSWERED, zero, "no answer"
+        elif value is not None and bounds[0] <= value <= bounds[1]:
+            verdict, credit, reason = Verdict.CORRECT, one, _digits_note(raw, m.decimals)
         else:
-            out.append(base)
+            verdict, credit, reason = Verdict.WRONG, zero, ""
+        out.append(Finding(q, raw, value, verdict, credit, val.rounded, bounds, reason))
     return out
 
 

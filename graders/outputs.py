@@ -213,7 +213,8 @@ def results_json(run: GradeRun) -> str:
             for r in run.results
         ],
     }
-    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+    # compact: the C encoder is ten times faster than the indenting one on a large class
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def summary_data(run: GradeRun) -> dict:

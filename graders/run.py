@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -13,7 +16,7 @@ from lstm_exam.generator.manifest import Manifest, load_manifest
 from lstm_exam.generator.variants import Variant
 
 from .grade import Finding, fit, grade_sheet
-from .submissions import RawFile, Unreadable, collect, match_student, read_sheet
+from .submissions import Matcher, RawFile, Unreadable, collect, read_sheet
 
 #: Copy detection: another variant fits at least this share of the answers ...
 COPY_FIT = 0.6
@@ -80,6 +83,10 @@ def _pick(files: list[RawFile]) -> tuple[RawFile, list[RawFile]]:
     return ordered[-1], ordered[:-1]
 
 
+def _unmatched(path: str, why: str) -> StudentResult:
+    return StudentResult("", "", "", Status.UNMATCHED, (), (), path, flags=(why,))
+
+
 def grade_submissions(
     folder: Path, source: Path, tick: Callable[[int], None] | None = None
 ) -> GradeRun:
@@ -90,54 +97,75 @@ def grade_submissions(
     """
     m = load_manifest(folder)
     files, skipped = collect(source)
-    students = [v.student for v in m.variants]
+    matcher = Matcher([v.student for v in m.variants])
     by_student: dict[str, list[RawFile]] = defaultdict(list)
     unmatched: list[StudentResult] = []
     for f in files:
-        st, _how = match_student(f.path, students)
+        st, _how = matcher.match(f.path)
         if st is None:
-            unmatched.append(
-                StudentResult(
-                    "",
-                    "",
-                    "",
-                    Status.UNMATCHED,
-                    (),
-                    (),
-                    f.path,
-                    flags=(f"file {f.path} matches no student on the roster",),
-                )
-            )
+            unmatched.append(_unmatched(f.path, f"file {f.path} matches no student on the roster"))
         else:
             by_student[st.student_id].append(f)
-    maxes = tuple(vp.points for vp in m.variants[0].problems) if m.variants else ()
-    zeros = tuple(Decimal(0) for _ in maxes)
+    jobs = [(k, by_student.get(v.student.student_id, [])) for k, v in enumerate(m.variants)]
     results: list[StudentResult] = []
-    for v in m.variants:
-        sid = v.student.student_id
-        base = StudentResult(sid, v.student.name, v.code, Status.MISSING, zeros, maxes)
-        if sid not in by_student:
-            results.append(base)
-        else:
-            chosen, others = _pick(by_student[sid])
-            results.append(_grade_one(m, v, base, chosen, others))
-            for o in others:
-                unmatched.append(
-                    StudentResult(
-                        "",
-                        "",
-                        "",
-                        Status.UNMATCHED,
-                        (),
-                        (),
-                        o.path,
-                        flags=(f"another file of {sid} was graded: {chosen.path}",),
-                    )
-                )
-        if tick:
-            tick(1)
+    for result, extra in _map(m, jobs, tick):
+        results.append(result)
+        unmatched += extra
     results = detect_copies(m, results, by_student)
     return GradeRun(m, tuple(results + unmatched), tuple(skipped), str(source))
+
+
+#: Below this many submissions one process is faster than starting workers.
+PARALLEL_FROM = 600
+_SHARED: dict[str, Manifest] = {}
+
+
+def _map(m: Manifest, jobs: list, tick: Callable[[int], None] | None):
+    """Grade the jobs, in worker processes (fork) on a large class."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < PARALLEL_FROM or workers < 2 or "fork" not in mp.get_all_start_methods():
+        for job in jobs:
+            yield _grade_student(m, *job)
+            if tick:
+                tick(1)
+        return
+    _SHARED["m"] = m  # inherited by the forked workers, never pickled
+    size = 100
+    chunks = [jobs[k : k + size] for k in range(0, len(jobs), size)]
+    try:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+            for done in pool.map(_grade_chunk, chunks):
+                yield from done
+                if tick:
+                    tick(len(done))
+    finally:
+        _SHARED.clear()
+
+
+def _grade_chunk(chunk: list) -> list:
+    m = _SHARED["m"]
+    return [_grade_student(m, *job) for job in chunk]
+
+
+def _grade_student(m: Manifest, k: int, files: list[RawFile]) -> tuple[StudentResult, list]:
+    v = m.variants[k]
+    maxes = tuple(vp.points for vp in v.problems)
+    base = StudentResult(
+        v.student.student_id,
+        v.student.name,
+        v.code,
+        Status.MISSING,
+        tuple(Decimal(0) for _ in maxes),
+        maxes,
+    )
+    if not files:
+        return base, []
+    chosen, others = _pick(files)
+    extra = [
+        _unmatched(o.path, f"another file of {base.student_id} was graded: {chosen.path}")
+        for o in others
+    ]
+    return _grade_one(m, v, base, chosen, others), extra
 
 
 def _grade_one(
@@ -210,7 +238,10 @@ def detect_copies(
         if not votes:
             out.append(r)
             continue
-        k, _ = votes.most_common(1)[0]
+        k, n_votes = votes.most_common(1)[0]
+        if n_votes < COPY_FIT * len(r.findings):
+            out.append(r)
+            continue
         other = fit(m, m.variants[k], numbers)
         own = fit(m, m.variants[me], numbers)
         if other >= COPY_FIT and other - own >= COPY_MARGIN:

@@ -34,6 +34,7 @@ MAX_ZIP_MEMBERS = 100_000
 MAX_ZIP_BYTES = 2_000_000_000
 LMS_COLUMNS = ("lms_id", "canvas_id", "moodle_id", "lms_user_id", "user_id")
 #: Files an operating system adds to folders and zips; ignored, but counted.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _JUNK = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|Thumbs\.db$|desktop\.ini$|\._)")
 _MOODLE = re.compile(r"^(?P<name>.+)_(?P<num>\d+)_assignsubmission_(?:file|onlinetext)_?$")
 _CANVAS = re.compile(r"^(?P<login>[^_/]+)_(?:late_)?(?P<uid>\d+)_(?P<sub>\d+)_(?P<orig>.+)$", re.I)
@@ -132,44 +133,48 @@ def _zip_time(info: zipfile.ZipInfo) -> float:
 
 
 def _norm_name(text: str) -> str:
+    """A name compared loosely: accents, case and punctuation dropped."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return re.sub(r"[^a-z0-9]+", " ", text).strip()
 
 
-def match_student(path: str, students: Sequence[Student]) -> tuple[Student | None, str]:
-    """Whose file is it? Returns the student (or None) and how it was matched."""
-    parts = path.split("/")
-    base = parts[-1]
-    stem = base.rsplit(".", 1)[0] if "." in base else base
-    by_id = {s.student_id.lower(): s for s in students}
-    if stem.lower() in by_id:
-        return by_id[stem.lower()], "file name"
-    for folder in parts[:-1]:
-        m = _MOODLE.match(folder)
+class Matcher:
+    """Finds whose file a submitted path is: by file name, LMS folder or LMS file name."""
+
+    def __init__(self, students: Sequence[Student]) -> None:
+        self.by_id = {s.student_id.lower(): s for s in students}
+        self.by_lms: dict[str, Student] = {}
+        for s in students:
+            for col in LMS_COLUMNS:
+                number = s.extra.get(col, "").strip()
+                if number:
+                    self.by_lms.setdefault(number, s)
+        names: dict[str, list[Student]] = {}
+        for s in students:
+            if s.name:
+                names.setdefault(_norm_name(s.name), []).append(s)
+        # a name shared by two students identifies neither
+        self.by_name = {n: ss[0] for n, ss in names.items() if len(ss) == 1}
+
+    def match(self, path: str) -> tuple[Student | None, str]:
+        """The student (or None) and how the path was matched."""
+        parts = path.split("/")
+        base = parts[-1]
+        stem = base.rsplit(".", 1)[0] if "." in base else base
+        if stem.lower() in self.by_id:
+            return self.by_id[stem.lower()], "file name"
+        for folder in parts[:-1]:
+            m = _MOODLE.match(folder)
+            if m:
+                s = self.by_lms.get(m["num"]) or self.by_name.get(_norm_name(m["name"]))
+                return s, "Moodle folder"
+            if folder.lower() in self.by_id:
+                return self.by_id[folder.lower()], "folder name"
+        m = _CANVAS.match(base)
         if m:
-            s = _by_lms(m["num"], students) or _by_name(m["name"], students)
-            return s, "Moodle folder"
-        if folder.lower() in by_id:
-            return by_id[folder.lower()], "folder name"
-    m = _CANVAS.match(base)
-    if m:
-        s = _by_lms(m["uid"], students)
-        if s is None and m["login"].lower() in by_id:
-            s = by_id[m["login"].lower()]
-        return s, "Canvas file name"
-    return None, ""
-
-
-def _by_lms(number: str, students: Sequence[Student]) -> Student | None:
-    for s in students:
-        if any(s.extra.get(col, "").strip() == number for col in LMS_COLUMNS):
-            return s
-    return None
-
-
-def _by_name(name: str, students: Sequence[Student]) -> Student | None:
-    found = [s for s in students if s.name and _norm_name(s.name) == _norm_name(name)]
-    return found[0] if len(found) == 1 else None
+            s = self.by_lms.get(m["uid"]) or self.by_id.get(m["login"].lower())
+            return s, "Canvas file name"
+        return None, ""
 
 
 # --- reading -----------------------------------------------------------------------
@@ -210,7 +215,7 @@ def read_sheet(data: bytes) -> Sheet:
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise Unreadable("this is an old Excel (.xls) file, not CSV: use 'Save as CSV'")
     text, encoding = _decode(data)
-    if any(ord(ch) < 9 or 13 < ord(ch) < 32 for ch in text[:4096]):
+    if _CONTROL.search(text, 0, 4096):
         raise Unreadable("the file is binary, not CSV text")
     delimiter = _sniff(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

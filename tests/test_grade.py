@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from lstm_exam.generator import defaults
 from lstm_exam.generator.generate import build_manifest, generate
 from lstm_exam.generator.roster import Student, read_roster

@@ -1,0 +1,83 @@
+"""Benchmark: grading 10,000 submissions of the default worksheet. Target: <= 10 s on 2 cores.
+
+Run on demand:  .venv/bin/python bench/bench_grade.py [--students N]
+
+The class is generated first (not timed); its submissions are real CSV files
+written to a folder: 60% all correct, 15% with one slip carried forward, 15%
+with a misconception (no bias in the forget gate), 5% rounded early, 5% empty
+templates. Timed: `grade` end to end (manifest read, every file read, graded,
+copy detection, gradebook, feedback and results written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from lstm_exam.generator.generate import generate
+from lstm_exam.generator.roster import numbered_roster
+from lstm_exam.generator.solve import Rounded, Twist, evaluate
+from lstm_exam.generator.spec import load_spec
+from lstm_exam.graders.run import grade
+
+
+def _answers(vp, ch, twist=None, overrides=None):
+    p = vp.problem
+    vals = evaluate(p.kind, p.givens, ch, twist=twist, overrides=overrides)
+    return {vp.label(lab): ch.rnd(vals[lab]) for lab in vp.solution.asked}
+
+
+def write_submissions(manifest, folder: Path) -> None:
+    folder.mkdir()
+    for k, v in enumerate(manifest.variants):
+        kind = k % 20
+        rows: dict[str, Decimal] = {}
+        for vp in v.problems:
+            ch = Rounded(2 if kind == 12 else vp.problem.decimals)
+            if kind in (13,):
+                rows |= {vp.label(lab): "" for lab in vp.solution.asked}
+            elif kind in (14, 15, 16) and vp.number == 1:
+                rows |= _answers(vp, ch, twist=Twist.NO_BIAS)
+            elif kind in (17, 18, 19) and vp.number == 1:
+                slip = vp.solution.values["a_f[2]"].rounded + Decimal("0.05")
+                rows |= _answers(vp, ch, overrides={"a_f[2]": slip})
+            else:
+                rows |= _answers(vp, ch)
+        text = "label,answer\n" + "".join(f"{lab},{val}\n" for lab, val in rows.items())
+        (folder / f"{v.student.student_id}.csv").write_text(text)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--students", type=int, default=10_000)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        t0 = time.perf_counter()
+        made = generate(
+            load_spec(None),
+            numbered_roster(args.students),
+            root / "wk",
+            pdf=False,
+            seed="bench-grade-seed",
+        )
+        write_submissions(made.manifest, root / "subs")
+        setup = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        run = grade(root / "wk", root / "subs", root / "grades")
+        elapsed = time.perf_counter() - t0
+    graded = sum(1 for r in run.results if r.status == "graded")
+    print(f"setup (generate + write submissions, not timed): {setup:.1f} s")
+    print(
+        f"grade {args.students} submissions: {elapsed:.2f} s "
+        f"({1000 * elapsed / args.students:.2f} ms each), {graded} graded, {os.cpu_count()} cores"
+    )
+    print("target <= 10 s:", "met" if elapsed <= 10 else "MISSED")
+
+
+if __name__ == "__main__":
+    main()
