@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test setup tex bench lint clean
+.PHONY: demo test setup tex bench clean
 
 demo: setup
 	$(BIN)/lstm-exam demo
@@ -17,7 +17,6 @@ setup: $(VENV)/.installed tex
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[test]"
 	@# torch is optional (the cross-check with torch.nn.LSTMCell); 2.13.0 is the CPU build.
 	$(BIN)/pip install -q "torch==2.13.0" || echo "WARNING: torch==2.13.0 did not install: the torch cross-check will be skipped (and say so)" >&2
