@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 from collections.abc import Callable
@@ -110,6 +111,8 @@ def generate(
     if roster and count:
         raise InputError("--roster/--count", "", "give one of them, not both")
     ws = spec_mod.load_spec(spec_file)
+    if templates is not None:  # kept in the manifest, so `render` uses it again
+        ws = dataclasses.replace(ws, templates=str(templates.resolve()))
     if count:
         students = numbered_roster(count)
     else:
@@ -134,10 +137,11 @@ def generate(
     click.echo("  manifest.json        private: the seed and every answer (keep it to yourself)")
     click.echo("  problems/            each student's numbers (problem files)")
     click.echo("  answer-templates/    the CSV each student fills in")
+    pdfs = not no_pdf and not _missing_tex(result.notes)
     click.echo(
-        "  keys/                worked answer keys (CSV" + ("" if no_pdf else " and PDF") + ")"
+        "  keys/                worked answer keys (CSV" + (" and PDF" if pdfs else "") + ")"
     )
-    if not no_pdf and not _missing_tex(result.notes):
+    if pdfs:
         click.echo("  sheets/              each student's problem sheet (PDF)")
         click.echo("  class-sheets.pdf     every sheet, for printing; class-key.pdf: every key")
     for note in result.notes:

@@ -54,7 +54,7 @@ def samples(demo, tmp_path_factory):
 
 
 def test_every_roster_student_appears_with_the_right_status(samples):
-    run, out = samples
+    _, out = samples
     book = rows(out / "gradebook.csv")
     assert [r["student_id"] for r in book] == ["s001", "s002", "s003", "s004", "s005", "s006"]
     assert [r["status"] for r in book] == [

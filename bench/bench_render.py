@@ -1,0 +1,136 @@
+"""Benchmark: the PDFs of a class of 200 students on the default spec (sheets and keys).
+
+Times the whole `generate` with PDFs, the PDF stage alone (`render_pdfs` on a worksheet
+generated without PDFs), and the bare typesetting cost: pdflatex on the same two .tex files,
+both at once, as `render_pdfs` runs them. Targets: total <= 20 s; render_pdfs <= 1.5 x bare.
+
+Run on demand:  .venv/bin/python bench/bench_render.py [--students N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from lstm_exam.generator.generate import generate
+from lstm_exam.generator.render import (
+    DOCUMENTS,
+    page_count,
+    page_ranges,
+    render_pdfs,
+    render_tex,
+    split_pdf,
+)
+from lstm_exam.generator.roster import numbered_roster
+from lstm_exam.generator.spec import load_spec
+
+SEED = "bench-render-seed-0001"
+TOTAL_TARGET = 20.0
+RATIO_TARGET = 1.5
+
+
+def bare_pdflatex(tex_files: list[Path], work: Path) -> float:
+    """Seconds for pdflatex on copies of ``tex_files``, all run at once."""
+    work.mkdir()
+    for f in tex_files:
+        shutil.copy(f, work / f.name)
+    t0 = time.perf_counter()
+    procs = [
+        subprocess.Popen(
+            ["pdflatex", "-interaction=nonstopmode", "-no-shell-escape", f.name],
+            cwd=work,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for f in tex_files
+    ]
+    codes = [p.wait() for p in procs]
+    elapsed = time.perf_counter() - t0
+    if any(codes):
+        sys.exit(f"pdflatex failed on the copied sources in {work} (exit codes {codes})")
+    return elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--students", type=int, default=200)
+    ap.add_argument("--spec", type=Path, default=None, help="default: the built-in spec")
+    args = ap.parse_args()
+    if shutil.which("pdflatex") is None:
+        sys.exit("pdflatex is not installed: run `make setup`")
+    ws = load_spec(args.spec)
+    students = numbered_roster(args.students)
+    n = args.students
+
+    with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp_name:
+        tmp = Path(tmp_name)
+
+        # 1. everything: draw, solve, write the files and typeset the PDFs
+        t0 = time.perf_counter()
+        full = generate(
+            ws,
+            students,
+            tmp / "full",
+            pdf=True,
+            seed=SEED,
+            render=lambda m, stage: render_pdfs(m, stage),
+        )
+        total = time.perf_counter() - t0
+        for note in full.notes:
+            print(f"note: {note}")
+
+        # 2. the PDF stage alone, on a worksheet generated without PDFs
+        t0 = time.perf_counter()
+        plain = generate(ws, students, tmp / "plain", pdf=False, seed=SEED)
+        no_pdf = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        render_pdfs(plain.manifest, plain.out)
+        pdf_part = time.perf_counter() - t0
+
+        # 3. bare pdflatex on the same sources, both documents at once
+        tex_files = [plain.out / "tex" / f"{name}.tex" for name in DOCUMENTS.values()]
+        bare = bare_pdflatex(tex_files, tmp / "bare")
+
+        # where render_pdfs spends the rest: the LaTeX from the templates, and the split
+        # (measured here one process, one document after the other)
+        t0 = time.perf_counter()
+        render_tex(plain.manifest)
+        templating = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for kind, name in DOCUMENTS.items():
+            pdf = tmp / "bare" / f"{name}.pdf"
+            ranges = page_ranges(pdf.with_suffix(".pages"), page_count(pdf))
+            split_pdf(pdf, ranges, tmp / "split" / kind)
+        splitting = time.perf_counter() - t0
+
+        pages = {name: page_count(plain.out / f"{name}.pdf") for name in DOCUMENTS.values()}
+
+    ratio = pdf_part / bare
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"{n} students, {len(ws.problems)} problems each (default spec), {cores} cores")
+    print(f"  total (generate with PDFs)      {total:7.2f} s   {1000 * total / n:7.1f} ms/student")
+    print(
+        f"  generate without PDFs           {no_pdf:7.2f} s   {1000 * no_pdf / n:7.1f} ms/student"
+    )
+    print(
+        f"  render_pdfs alone               {pdf_part:7.2f} s   {1000 * pdf_part / n:7.1f} ms/student"
+    )
+    print(f"  bare pdflatex, both in parallel {bare:7.2f} s   {1000 * bare / n:7.1f} ms/student")
+    print(f"  render_pdfs / bare pdflatex     {ratio:7.2f}")
+    print(f"    of which: LaTeX from the templates (render_tex) {templating:6.2f} s")
+    print(f"              splitting into student PDFs (pikepdf)   {splitting:6.2f} s")
+    for name, count in pages.items():
+        print(f"  {name + '.pdf':31s} {count:7d} pages  {count / n:7.2f} pages/student")
+    print(f"target total <= {TOTAL_TARGET:g} s:", "met" if total <= TOTAL_TARGET else "MISSED")
+    print(f"target ratio <= {RATIO_TARGET:g}:", "met" if ratio <= RATIO_TARGET else "MISSED")
+
+
+if __name__ == "__main__":
+    main()
