@@ -7,10 +7,12 @@ regenerate, so an upgrade of a library can never change a key or a grade.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
@@ -138,15 +140,43 @@ def _dec_tree(x: Any) -> Any:
 
 
 def load_manifest(folder: Path) -> Manifest:
-    """Read ``folder/manifest.json`` back into a Manifest.
+    """Read ``folder/manifest.json`` back into a Manifest with every variant.
 
     Raises:
         InputError: when it is missing, of another format or version, or damaged.
     """
+    header, students = read_manifest(folder)
+    try:
+        return replace(header, variants=tuple(variant_from_json(s) for s in students))
+    except (KeyError, TypeError, ValueError, ArithmeticError) as e:
+        raise InputError(
+            str(folder / MANIFEST), "", f"damaged manifest ({type(e).__name__}: {e})"
+        ) from None
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Parsing builds millions of objects and no cycles: the collector would only rescan them."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def read_manifest(folder: Path) -> tuple[Manifest, list[dict[str, Any]]]:
+    """The manifest's settings (``variants`` empty) and its students as parsed JSON.
+
+    For a large class: :func:`variant_from_json` builds one student's variant when
+    it is needed (grading does so in its worker processes).
+    """
     path = folder / MANIFEST
     file = str(path)
     try:
-        doc = json.loads(path.read_text("utf-8"))
+        with _gc_paused():
+            doc = json.loads(path.read_bytes())
     except FileNotFoundError:
         raise InputError(
             file, "", "no manifest here: is this a folder made by `lstm-exam generate`?"
@@ -164,8 +194,11 @@ def load_manifest(folder: Path) -> Manifest:
         )
     try:
         ((mode, amount),) = doc["tolerance"].items()
-        variants = tuple(_variant(s) for s in doc["students"])
-        return Manifest(
+        students = doc["students"]
+        for s in students:
+            if id_fault(s["student_id"]):
+                raise ValueError(f"unsafe student id {s['student_id']!r}")
+        header = Manifest(
             doc["title"],
             doc["course"],
             doc["slug"],
@@ -173,19 +206,27 @@ def load_manifest(folder: Path) -> Manifest:
             Tolerance(mode, Decimal(amount)),
             Decimal(doc["carry_forward"]),
             doc["seed"],
-            variants,
+            (),
             doc.get("templates"),
             doc.get("created", ""),
         )
     except (KeyError, TypeError, ValueError, ArithmeticError) as e:
         raise InputError(file, "", f"damaged manifest ({type(e).__name__}: {e})") from None
+    return header, students
 
 
-def _variant(s: Mapping[str, Any]) -> Variant:
-    sid = s["student_id"]
-    if id_fault(sid):
-        raise ValueError(f"unsafe student id {sid!r}")
-    student = Student(sid, s["name"], MappingProxyType(dict(s.get("extra", {}))))
+def student_from_json(s: Mapping[str, Any]) -> Student:
+    """The roster entry of one manifest student."""
+    return Student(s["student_id"], s["name"], MappingProxyType(dict(s.get("extra", {}))))
+
+
+def variant_from_json(s: Mapping[str, Any], asked_only: bool = False) -> Variant:
+    """One student's variant from the manifest's JSON.
+
+    ``asked_only`` keeps only the asked values (all grading needs: it recomputes
+    from the givens), which makes a large class quicker to load.
+    """
+    student = student_from_json(s)
     problems = []
     for p in s["problems"]:
         kind = Kind(p["kind"])
@@ -193,7 +234,14 @@ def _variant(s: Mapping[str, Any]) -> Variant:
         dec = int(p["decimals"])
         problem = Problem(kind, givens, dec, bool(p["show_steps"]))
         values = {
-            lab: Value(float(e["full"]), Decimal(e["rounded"])) for lab, e in p["values"].items()
+            lab: Value(float(e["full"]), Decimal(e["rounded"]))
+            for lab, e in p["values"].items()
+            if not asked_only or e.get("asked")
+        }
+        accept = {
+            lab: (Decimal(e["accept_min"]), Decimal(e["accept_max"]))
+            for lab, e in p["values"].items()
+            if e.get("asked")
         }
         sol = Solution(
             kind,
@@ -203,7 +251,12 @@ def _variant(s: Mapping[str, Any]) -> Variant:
         )
         problems.append(
             VariantProblem(
-                int(p["number"]), Decimal(p["points"]), problem, sol, int(p.get("draws", 1))
+                int(p["number"]),
+                Decimal(p["points"]),
+                problem,
+                sol,
+                int(p.get("draws", 1)),
+                MappingProxyType(accept),
             )
         )
     return Variant(student, s["variant"], tuple(problems))

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import struct
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
@@ -238,6 +239,8 @@ class VariantProblem:
     solution: Solution
     draws: int
     """How many draws it took to get a well-posed problem (1 for a fixed one)."""
+    accept: Mapping[str, tuple[Decimal, Decimal]] | None = None
+    """Accepted ranges by label, as read back from a manifest (None: derive them)."""
 
     def label(self, label: str) -> str:
         """The worksheet label of a solution label: ``f_t[1]`` -> ``q2.f_t[1]``."""

@@ -79,10 +79,11 @@ def compare(
     """Judge each asked answer against the key's accepted range."""
     out = []
     zero, one = Decimal(0), Decimal(1)
+    stored = vp.accept or {}
     for lab in vp.solution.asked:
         q = vp.label(lab)
         val = vp.solution.values[lab]
-        bounds = m.bounds(val)
+        bounds = stored.get(lab) or m.bounds(val)
         raw = answers.get(q, "")
         value = values.get(q)
         if q in invalid:

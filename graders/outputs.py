@@ -5,15 +5,35 @@ from __future__ import annotations
 import html
 import json
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 from lstm_exam.generator.csvfiles import safe_cell, to_csv
-from lstm_exam.generator.files import write_text
-from lstm_exam.generator.notation import KINDS
+from lstm_exam.generator.manifest import Manifest
 
 from .grade import Finding, Verdict
 from .run import GradeRun, Status, StudentResult
+
+#: Short names of the diagnosed mistakes, for the class summary.
+MISTAKE_WORDS = {
+    "NO_BIAS": "forgot the bias",
+    "TANH_GATE": "tanh for a gate",
+    "SIGMOID_CANDIDATE": "sigmoid for C~_t",
+    "NO_ACTIVATION": "no activation",
+    "SIGN_SLIP": "sign slip 1 - σ(a)",
+    "SWAPPED_CONCAT": "z = [x_t, h_t-1]",
+    "CELL_PLUS": "f_t + C_t-1",
+    "CELL_DROP_I": "dropped i_t",
+    "CELL_DROP_F": "dropped f_t",
+    "H_NO_TANH": "h_t without tanh",
+    "H_OLD_C": "h_t from C_t-1",
+    "H_TANH_OUTSIDE": "tanh(o_t * C_t)",
+    "SEQ_REUSE": "restarted from h_0, C_0",
+    "TRUNCATED": "truncated",
+    "ROUNDED_2": "rounded steps to 2 places",
+    "ROUNDED_1": "rounded steps to 1 place",
+}
 
 _MARK = {
     Verdict.CORRECT: "✔",
@@ -30,7 +50,7 @@ def _fmt(d: Decimal) -> str:
 
 def gradebook_csv(run: GradeRun) -> str:
     """design.md's gradebook: every roster student and every submitted file."""
-    n = len(run.manifest.variants[0].problems) if run.manifest.variants else 0
+    n = len(run.titles)
     header = [
         "student_id",
         "name",
@@ -61,12 +81,6 @@ def gradebook_csv(run: GradeRun) -> str:
     return to_csv(header, rows)
 
 
-def _problem_titles(run: GradeRun) -> list[str]:
-    if not run.manifest.variants:
-        return []
-    return [KINDS[vp.problem.kind].title for vp in run.manifest.variants[0].problems]
-
-
 def _by_problem(r: StudentResult) -> dict[int, list[Finding]]:
     out: dict[int, list[Finding]] = {}
     for f in r.findings:
@@ -78,46 +92,78 @@ def _range(f: Finding) -> str:
     return f"[{format(f.accept[0], 'f')}, {format(f.accept[1], 'f')}]"
 
 
-def feedback_md(run: GradeRun, r: StudentResult) -> str:
-    """A student's feedback in Markdown: per answer theirs, the range, the verdict, why."""
-    m = run.manifest
-    md = lambda s: s.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")  # noqa: E731
-    lines = [f"# {md(m.title)}: feedback for {md(r.name or r.student_id)} ({r.student_id})", ""]
-    lines.append(
-        f"Variant {r.variant} · score **{_fmt(r.score)} / {_fmt(r.max_score)}** "
-        f"({_fmt(r.percent)}%) · status: {r.status}"
-    )
-    lines.append("")
+@dataclass(frozen=True, slots=True)
+class FeedbackView:
+    """A student's feedback as plain text pieces, rendered as Markdown and as HTML."""
+
+    title: str
+    subtitle: str
+    paragraphs: tuple[str, ...]
+    problems: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]
+    """(heading, rows of label, answer, accepted range, verdict, reason)."""
+    notes: tuple[str, ...]
+
+
+def feedback_view(m: Manifest, titles: Sequence[str], r: StudentResult) -> FeedbackView:
+    """What a student's feedback says: per answer theirs, the range, the verdict, why."""
+    paragraphs = []
     if r.status is Status.MISSING:
-        lines.append("No submission was found for you. Talk to your instructor if you did submit.")
+        paragraphs.append(
+            "No submission was found for you. Talk to your instructor if you did submit."
+        )
     if r.status is Status.UNREADABLE:
-        lines.append(f"Your file `{md(r.file)}` could not be read: {md(r.notes[0])}.")
-        lines.append(
-            "Fill in the answer template (CSV) and submit it again if your instructor allows."
+        paragraphs.append(
+            f"Your file {r.file} could not be read: {r.notes[0]}. Fill in the "
+            "answer template (CSV) and submit it again if your instructor allows."
         )
-    tol = m.tolerance.words()
     if r.findings:
-        lines.append(
-            f"An answer is accepted when it lies {tol}; the accepted range also "
-            "admits values computed with more digits."
+        paragraphs.append(
+            f"An answer is accepted when it lies {m.tolerance.words()}; the accepted "
+            "range also admits values computed with more digits."
         )
-    titles = _problem_titles(run)
+    problems = []
     for k, fs in sorted(_by_problem(r).items()):
+        heading = (
+            f"Problem {k}: {titles[k - 1]}: {_fmt(r.problem_scores[k - 1])} / "
+            f"{_fmt(r.max_scores[k - 1])} points"
+        )
+        rows = tuple((f.label, f.answer or "—", _range(f), str(f.verdict), f.reason) for f in fs)
+        problems.append((heading, rows))
+    return FeedbackView(
+        f"{m.title}: feedback for {r.name or r.student_id} ({r.student_id})",
+        f"Variant {r.variant} · score {_fmt(r.score)} / {_fmt(r.max_score)} "
+        f"({_fmt(r.percent)}%) · status: {r.status}",
+        tuple(paragraphs),
+        tuple(problems),
+        r.notes if r.status is Status.GRADED else (),
+    )
+
+
+_MARKS = {str(v): _MARK[v] for v in Verdict}
+
+
+def feedback_md(view: FeedbackView) -> str:
+    """The feedback as Markdown."""
+
+    def md(s: str) -> str:
+        return s.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+
+    lines = [f"# {md(view.title)}", "", md(view.subtitle), ""]
+    lines += [md(p) for p in view.paragraphs]
+    for heading, rows in view.problems:
         lines += [
             "",
-            f"## Problem {k}: {titles[k - 1]}: {_fmt(r.problem_scores[k - 1])} / "
-            f"{_fmt(r.max_scores[k - 1])} points",
+            f"## {md(heading)}",
             "",
             "| Label | Your answer | Accepted | Verdict | Why |",
             "|---|---|---|---|---|",
         ]
-        for f in fs:
-            lines.append(
-                f"| `{f.label}` | {md(f.answer) or '—'} | {_range(f)} | "
-                f"{_MARK[f.verdict]} {f.verdict} | {md(f.reason)} |"
-            )
-    if r.notes and r.status is Status.GRADED:
-        lines += ["", "## About your file", ""] + [f"- {md(n)}" for n in r.notes]
+        lines += [
+            f"| `{label}` | {md(answer)} | {rng} | {_MARKS[verdict]} {verdict} | {md(why)} |"
+            for label, answer, rng, verdict, why in rows
+        ]
+    if view.notes:
+        lines += ["", "## About your file", ""] + [f"- {md(n)}" for n in view.notes]
     return "\n".join(lines) + "\n"
 
 
@@ -128,93 +174,96 @@ td.n{font-variant-numeric:tabular-nums}.correct{color:#1e7b34}.wrong,.invalid{co
 .carried{color:#8a5a00}.unanswered{color:#6b7785}code{font-size:.9em}"""
 
 
-def feedback_html(run: GradeRun, r: StudentResult) -> str:
-    """The same feedback as a standalone HTML page (every text escaped)."""
-    m = run.manifest
+def feedback_html(view: FeedbackView) -> str:
+    """The feedback as a standalone HTML page; every text is escaped."""
     e = html.escape
     parts = [
-        f"<!doctype html><html lang=en><meta charset=utf-8><title>{e(m.title)}: feedback</title>",
+        f"<!doctype html><html lang=en><meta charset=utf-8><title>{e(view.title)}</title>",
         f"<style>{_CSS}</style>",
-        f"<h1>{e(m.title)}: feedback for {e(r.name or r.student_id)} ({e(r.student_id)})</h1>",
-        f"<p>Variant {e(r.variant)} · score <b>{_fmt(r.score)} / {_fmt(r.max_score)}</b> "
-        f"({_fmt(r.percent)}%) · status: {e(str(r.status))}</p>",
+        f"<h1>{e(view.title)}</h1>",
+        f"<p>{e(view.subtitle)}</p>",
     ]
-    if r.status is Status.MISSING:
-        parts.append(
-            "<p>No submission was found for you. Talk to your instructor if you did submit.</p>"
-        )
-    if r.status is Status.UNREADABLE:
-        parts.append(
-            f"<p>Your file <code>{e(r.file)}</code> could not be read: {e(r.notes[0])}.</p>"
-        )
-    if r.findings:
-        parts.append(
-            f"<p>An answer is accepted when it lies {e(m.tolerance.words())}; the accepted "
-            "range also admits values computed with more digits.</p>"
-        )
-    titles = _problem_titles(run)
-    for k, fs in sorted(_by_problem(r).items()):
-        parts.append(
-            f"<h2>Problem {k}: {e(titles[k - 1])}: {_fmt(r.problem_scores[k - 1])} / "
-            f"{_fmt(r.max_scores[k - 1])} points</h2>"
-        )
+    parts += [f"<p>{e(p)}</p>" for p in view.paragraphs]
+    for heading, rows in view.problems:
+        parts.append(f"<h2>{e(heading)}</h2>")
         parts.append("<table><tr><th>Label<th>Your answer<th>Accepted<th>Verdict<th>Why</tr>")
-        for f in fs:
-            cls = str(f.verdict).split()[0]
-            parts.append(
-                f"<tr><td><code>{e(f.label)}</code><td class=n>{e(f.answer) or '—'}"
-                f"<td class=n>{_range(f)}<td class={cls}>{_MARK[f.verdict]} {e(str(f.verdict))}"
-                f"<td>{e(f.reason)}</tr>"
-            )
+        parts += [
+            f"<tr><td><code>{e(label)}</code><td class=n>{e(answer)}<td class=n>{rng}"
+            f"<td class={verdict.split()[0]}>{_MARKS[verdict]} {verdict}<td>{e(why)}</tr>"
+            for label, answer, rng, verdict, why in rows
+        ]
         parts.append("</table>")
-    if r.notes and r.status is Status.GRADED:
+    if view.notes:
         parts.append(
-            "<h2>About your file</h2><ul>" + "".join(f"<li>{e(n)}" for n in r.notes) + "</ul>"
+            "<h2>About your file</h2><ul>" + "".join(f"<li>{e(n)}" for n in view.notes) + "</ul>"
         )
     return "\n".join(parts) + "\n"
 
 
-def results_json(run: GradeRun) -> str:
-    """Everything, for other tools."""
+#: The columns of each student's ``answers`` in results.json.
+ANSWER_COLUMNS = (
+    "label",
+    "answer",
+    "value",
+    "verdict",
+    "credit",
+    "key",
+    "accept_min",
+    "accept_max",
+    "reason",
+    "mistake",
+)
 
-    def finding(f: Finding) -> dict:
-        return {
-            "label": f.label,
-            "answer": f.answer,
-            "value": None if f.value is None else format(f.value, "f"),
-            "verdict": str(f.verdict),
-            "credit": format(f.credit, "f"),
-            "key": format(f.key, "f"),
-            "accept": [format(f.accept[0], "f"), format(f.accept[1], "f")],
-            "reason": f.reason,
-            "mistake": f.mistake,
-        }
+
+def result_entry(r: StudentResult) -> str:
+    """One student's entry of results.json (without flags), as JSON text."""
+
+    def row(f: Finding) -> list:
+        return [
+            f.label,
+            f.answer,
+            None if f.value is None else format(f.value, "f"),
+            str(f.verdict),
+            format(f.credit, "f"),
+            format(f.key, "f"),
+            format(f.accept[0], "f"),
+            format(f.accept[1], "f"),
+            f.reason,
+            f.mistake,
+        ]
 
     doc = {
+        "student_id": r.student_id,
+        "name": r.name,
+        "variant": r.variant,
+        "status": str(r.status),
+        "file": r.file,
+        "score": format(r.score, "f"),
+        "max_score": format(r.max_score, "f"),
+        "percent": format(r.percent, "f"),
+        "problem_scores": [format(x, "f") for x in r.problem_scores],
+        "notes": list(r.notes),
+        "answers": [row(f) for f in r.findings],
+    }
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def student_json(entry: str, flags: Sequence[str]) -> str:
+    """A results.json entry with the row's flags (known only after copy detection)."""
+    return entry[:-1] + ',"flags":' + json.dumps(list(flags), ensure_ascii=False) + "}"
+
+
+def results_json(run: GradeRun, entries: Sequence[str]) -> str:
+    """Everything, for other tools: the summary and every row with every answer."""
+    head = {
         "worksheet": run.manifest.title,
         "source": run.source,
         "skipped_system_files": list(run.skipped),
         "summary": summary_data(run),
-        "students": [
-            {
-                "student_id": r.student_id,
-                "name": r.name,
-                "variant": r.variant,
-                "status": str(r.status),
-                "file": r.file,
-                "score": format(r.score, "f"),
-                "max_score": format(r.max_score, "f"),
-                "percent": format(r.percent, "f"),
-                "problem_scores": [format(s, "f") for s in r.problem_scores],
-                "flags": list(r.flags),
-                "notes": list(r.notes),
-                "findings": [finding(f) for f in r.findings],
-            }
-            for r in run.results
-        ],
+        "answer_columns": list(ANSWER_COLUMNS),
     }
-    # compact: the C encoder is ten times faster than the indenting one on a large class
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+    text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
+    return text[:-1] + ',"students":[\n' + ",\n".join(entries) + "\n]}\n"
 
 
 def summary_data(run: GradeRun) -> dict:
@@ -227,12 +276,8 @@ def summary_data(run: GradeRun) -> dict:
     distribution = {f"{10 * b}-{10 * b + 10}%": bins.get(b, 0) for b in range(10)}
     mistakes: dict[str, Counter] = {}
     for r in graded:
-        for f in r.findings:
-            q = f.label.split(".")[0]
-            if f.mistake:
-                mistakes.setdefault(q, Counter())[f.mistake] += 1
-            elif f.verdict is Verdict.WRONG:
-                mistakes.setdefault(q, Counter())["unexplained wrong answer"] += 1
+        for problem, code in r.mistakes:
+            mistakes.setdefault(f"q{problem}", Counter())[MISTAKE_WORDS.get(code, code)] += 1
     return {
         "students": len(roster),
         "status": dict(status),
@@ -266,14 +311,3 @@ def summary_text(run: GradeRun) -> str:
             f"{len(flagged)} rows flagged for a look (see the flags column of gradebook.csv)"
         )
     return "\n".join(lines)
-
-
-def write_results(run: GradeRun, folder: Path) -> None:
-    """gradebook.csv, feedback/<id>.md and .html, results.json into ``folder``."""
-    write_text(folder / "gradebook.csv", gradebook_csv(run))
-    for r in run.results:
-        if r.status is Status.UNMATCHED:
-            continue
-        write_text(folder / "feedback" / f"{r.student_id}.md", feedback_md(run, r))
-        write_text(folder / "feedback" / f"{r.student_id}.html", feedback_html(run, r))
-    write_text(folder / "results.json", results_json(run))

@@ -1,27 +1,47 @@
-"""The grade stage's driver: a worksheet folder and submissions in, results out."""
+"""The grade stage's driver: a worksheet folder and submissions in, results out.
+
+read the manifest -> collect the files -> match each to a student -> grade each
+student (grade.py) -> detect copies -> write gradebook, feedback, results.
+
+On a large class the students are graded in worker processes (fork), which
+also render and write each student's feedback and results entry, so only small
+records travel back to the parent.
+"""
 
 from __future__ import annotations
 
+import gc
+import json
 import multiprocessing as mp
 import os
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from lstm_exam.generator.manifest import Manifest, load_manifest
-from lstm_exam.generator.variants import Variant
+from lstm_exam.generator.files import check_target, staged_folder, write_text
+from lstm_exam.generator.manifest import (
+    Manifest,
+    read_manifest,
+    student_from_json,
+    variant_from_json,
+)
+from lstm_exam.generator.notation import KINDS, Kind
 
-from .grade import Finding, fit, grade_sheet
+from .grade import Finding, Verdict, grade_sheet
 from .submissions import Matcher, RawFile, Unreadable, collect, read_sheet
 
 #: Copy detection: another variant fits at least this share of the answers ...
 COPY_FIT = 0.6
 #: ... and this much better than the student's own variant.
 COPY_MARGIN = 0.4
+#: From this many students on, grade in worker processes.
+PARALLEL_FROM = 400
+UNEXPLAINED = "unexplained wrong answer"
 
 
 class Status(StrEnum):
@@ -45,10 +65,13 @@ class StudentResult:
     max_scores: tuple[Decimal, ...]
     file: str = ""
     findings: tuple[Finding, ...] = ()
+    """Every asked answer judged (left out of the records a large class passes around)."""
     notes: tuple[str, ...] = ()
     """How the file was read and row-level findings."""
     flags: tuple[str, ...] = ()
     """What the instructor should look at (unreadable, copying, extra files)."""
+    mistakes: tuple[tuple[int, str], ...] = ()
+    """(problem, diagnosed mistake) of each wrong answer, for the class summary."""
 
     @property
     def score(self) -> Decimal:
@@ -70,203 +93,189 @@ class GradeRun:
     """Everything one `grade` produced."""
 
     manifest: Manifest
+    """The worksheet's settings (its ``variants`` are not loaded)."""
+    titles: tuple[str, ...]
+    """The problems' titles."""
     results: tuple[StudentResult, ...]
     skipped: tuple[str, ...] = ()
     """System files skipped (.DS_Store, __MACOSX/...)."""
     source: str = ""
-    extra: Mapping[str, object] = field(default_factory=dict)
-
-
-def _pick(files: list[RawFile]) -> tuple[RawFile, list[RawFile]]:
-    """The latest of several files of one student, and the others."""
-    ordered = sorted(files, key=lambda f: (f.mtime, f.path))
-    return ordered[-1], ordered[:-1]
 
 
 def _unmatched(path: str, why: str) -> StudentResult:
     return StudentResult("", "", "", Status.UNMATCHED, (), (), path, flags=(why,))
 
 
-def grade_submissions(
-    folder: Path, source: Path, tick: Callable[[int], None] | None = None
-) -> GradeRun:
-    """Grade every submission in ``source`` against the worksheet in ``folder``.
+def _titles(students: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    if not students:
+        return ()
+    return tuple(KINDS[Kind(p["kind"])].title for p in students[0]["problems"])
 
-    Every roster student appears (graded, missing or unreadable) and every
-    submitted file appears (graded for its student, or unmatched).
-    """
-    m = load_manifest(folder)
-    files, skipped = collect(source)
-    matcher = Matcher([v.student for v in m.variants])
+
+def _assign(
+    students: Sequence[Mapping[str, Any]], files: list[RawFile]
+) -> tuple[dict[str, list[RawFile]], list[StudentResult]]:
+    """Match every file to a student; the files that match nobody."""
+    matcher = Matcher([student_from_json(s) for s in students])
     by_student: dict[str, list[RawFile]] = defaultdict(list)
-    unmatched: list[StudentResult] = []
+    unmatched = []
     for f in files:
         st, _how = matcher.match(f.path)
         if st is None:
             unmatched.append(_unmatched(f.path, f"file {f.path} matches no student on the roster"))
         else:
             by_student[st.student_id].append(f)
-    jobs = [(k, by_student.get(v.student.student_id, [])) for k, v in enumerate(m.variants)]
-    results: list[StudentResult] = []
-    for result, extra in _map(m, jobs, tick):
-        results.append(result)
-        unmatched += extra
-    results = detect_copies(m, results, by_student)
-    return GradeRun(m, tuple(results + unmatched), tuple(skipped), str(source))
+    return by_student, unmatched
 
 
-#: Below this many submissions one process is faster than starting workers.
-PARALLEL_FROM = 600
-_SHARED: dict[str, Manifest] = {}
+# --- grading one student ----------------------------------------------------------------
 
 
-def _map(m: Manifest, jobs: list, tick: Callable[[int], None] | None):
-    """Grade the jobs, in worker processes (fork) on a large class."""
-    workers = min(os.cpu_count() or 1, 8)
-    if len(jobs) < PARALLEL_FROM or workers < 2 or "fork" not in mp.get_all_start_methods():
-        for job in jobs:
-            yield _grade_student(m, *job)
-            if tick:
-                tick(1)
-        return
-    _SHARED["m"] = m  # inherited by the forked workers, never pickled
-    size = 100
-    chunks = [jobs[k : k + size] for k in range(0, len(jobs), size)]
-    try:
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
-            for done in pool.map(_grade_chunk, chunks):
-                yield from done
-                if tick:
-                    tick(len(done))
-    finally:
-        _SHARED.clear()
-
-
-def _grade_chunk(chunk: list) -> list:
-    m = _SHARED["m"]
-    return [_grade_student(m, *job) for job in chunk]
-
-
-def _grade_student(m: Manifest, k: int, files: list[RawFile]) -> tuple[StudentResult, list]:
-    v = m.variants[k]
+def grade_student(
+    m: Manifest, s: Mapping[str, Any], files: Sequence[RawFile]
+) -> tuple[StudentResult, list[StudentResult]]:
+    """Grade one student's file(s): their row and rows for extra files."""
+    v = variant_from_json(s, asked_only=True)
     maxes = tuple(vp.points for vp in v.problems)
-    base = StudentResult(
-        v.student.student_id,
-        v.student.name,
-        v.code,
-        Status.MISSING,
-        tuple(Decimal(0) for _ in maxes),
-        maxes,
-    )
+    zeros = tuple(Decimal(0) for _ in maxes)
+    base = StudentResult(v.student.student_id, v.student.name, v.code, Status.MISSING, zeros, maxes)
     if not files:
         return base, []
-    chosen, others = _pick(files)
+    ordered = sorted(files, key=lambda f: (f.mtime, f.path))
+    chosen, others = ordered[-1], ordered[:-1]
     extra = [
         _unmatched(o.path, f"another file of {base.student_id} was graded: {chosen.path}")
         for o in others
     ]
-    return _grade_one(m, v, base, chosen, others), extra
-
-
-def _grade_one(
-    m: Manifest, v: Variant, base: StudentResult, chosen: RawFile, others: list[RawFile]
-) -> StudentResult:
-    flags = [f"{len(others) + 1} files; graded the latest, {chosen.path}"] if others else []
+    flags = (f"{len(files)} files; graded the latest, {chosen.path}",) if others else ()
     try:
         sheet = read_sheet(chosen.data)
     except Unreadable as e:
-        return StudentResult(
-            base.student_id,
-            base.name,
-            base.variant,
-            Status.UNREADABLE,
-            base.problem_scores,
-            base.max_scores,
-            chosen.path,
+        return replace(
+            base,
+            status=Status.UNREADABLE,
+            file=chosen.path,
             notes=(str(e),),
             flags=(f"unreadable: {e}", *flags),
-        )
+        ), extra
     g = grade_sheet(m, v, sheet)
-    return StudentResult(
-        base.student_id,
-        base.name,
-        base.variant,
-        Status.GRADED,
-        g.problem_scores,
-        base.max_scores,
-        chosen.path,
-        g.findings,
-        (*sheet.notes, *g.notes),
-        tuple(flags),
+    mistakes = tuple(
+        (int(f.label.split(".")[0][1:]), f.mistake or UNEXPLAINED)
+        for f in g.findings
+        if f.verdict is Verdict.WRONG
     )
+    return replace(
+        base,
+        status=Status.GRADED,
+        problem_scores=g.problem_scores,
+        file=chosen.path,
+        findings=g.findings,
+        notes=(*sheet.notes, *g.notes),
+        flags=flags,
+        mistakes=mistakes,
+    ), extra
 
 
-# --- copy detection ------------------------------------------------------------------
+def _answers_at(r: StudentResult, decimals: int) -> dict[str, str]:
+    """The student's numbers at the worksheet's places, for copy detection."""
+    q = Decimal(1).scaleb(-decimals)
+    return {
+        f.label: format(f.value.quantize(q), "f")
+        for f in r.findings
+        if f.value is not None and abs(f.value) < 10**6
+    }
 
 
-def _index(m: Manifest) -> dict[tuple[str, str], list[int]]:
-    """(label, rounded answer) -> the variants whose key holds it; common values dropped."""
-    index: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for k, v in enumerate(m.variants):
-        for vp in v.problems:
-            for lab in vp.solution.asked:
-                index[(vp.label(lab), format(vp.solution.values[lab].rounded, "f"))].append(k)
-    return {key: ks for key, ks in index.items() if len(ks) <= 3}
+# --- copy detection -----------------------------------------------------------------
 
 
-def detect_copies(
-    m: Manifest, results: list[StudentResult], files: Mapping[str, list[RawFile]]
-) -> list[StudentResult]:
-    """Flag a submission whose answers fit another student's variant far better than its own."""
-    if len(m.variants) < 2:
-        return results
-    index = _index(m)
-    position = {v.student.student_id: k for k, v in enumerate(m.variants)}
-    q = Decimal(1).scaleb(-m.decimals)
-    out = []
-    for r in results:
-        if r.status is not Status.GRADED:
-            out.append(r)
-            continue
-        numbers = {f.label: f.value for f in r.findings if f.value is not None}
-        me = position[r.student_id]
+class CopyIndex:
+    """Which students' keys hold an answer, to spot a submission made for another variant.
+
+    Only the final quantities of each problem (f_t, C_t, h_t, ...) are compared: they
+    tell variants apart as well as every step does, at a third of the cost.
+    """
+
+    def __init__(self, students: Sequence[Mapping[str, Any]]) -> None:
+        index: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self.bounds: list[dict[str, tuple[str, str]]] = []
+        # every variant has the same labels: pick the final ones from the first
+        wanted = [
+            [
+                (lab, f"q{p['number']}.{lab}")
+                for lab, e in p["values"].items()
+                if e.get("asked")
+                and lab.rpartition(".")[2].partition("[")[0] in KINDS[Kind(p["kind"])].asked
+            ]
+            for p in (students[0]["problems"] if students else [])
+        ]
+        for k, s in enumerate(students):
+            ranges = {}
+            for p, labels in zip(s["problems"], wanted, strict=True):
+                values = p["values"]
+                for lab, label in labels:
+                    e = values[lab]
+                    index[(label, e["rounded"])].append(k)
+                    ranges[label] = (e["accept_min"], e["accept_max"])
+            self.bounds.append(ranges)
+        # values many keys share (fixed problems, round numbers) say nothing
+        self.index = {key: ks for key, ks in index.items() if len(ks) <= 3}
+        self.ids = [s["student_id"] for s in students]
+
+    def fit(self, k: int, numbers: Mapping[str, Decimal]) -> float:
+        """Share of student k's asked answers that these numbers hit."""
+        ranges = self.bounds[k]
+        hit = sum(
+            1
+            for label, (lo, hi) in ranges.items()
+            if label in numbers and Decimal(lo) <= numbers[label] <= Decimal(hi)
+        )
+        return hit / len(ranges) if ranges else 0.0
+
+    def flag(self, me: int, answers: Mapping[str, str]) -> str | None:
+        """The copy flag for student ``me``'s answers, or None."""
         votes: Counter = Counter()
-        for label, value in numbers.items():
-            for k in index.get((label, format(value.quantize(q), "f")), ()):
+        mine = self.bounds[me]
+        answers = {label: text for label, text in answers.items() if label in mine}
+        for label, text in answers.items():
+            for k in self.index.get((label, text), ()):
                 if k != me:
                     votes[k] += 1
         if not votes:
-            out.append(r)
-            continue
-        k, n_votes = votes.most_common(1)[0]
-        if n_votes < COPY_FIT * len(r.findings):
-            out.append(r)
-            continue
-        other = fit(m, m.variants[k], numbers)
-        own = fit(m, m.variants[me], numbers)
+            return None
+        k, n = votes.most_common(1)[0]
+        if n < COPY_FIT * len(self.bounds[me]):
+            return None
+        numbers = {label: Decimal(text) for label, text in answers.items()}
+        other, own = self.fit(k, numbers), self.fit(me, numbers)
         if other >= COPY_FIT and other - own >= COPY_MARGIN:
-            sid = m.variants[k].student.student_id
-            flag = (
-                f"answers fit the variant of student {sid} ({other:.0%}) far better than "
-                f"their own ({own:.0%})"
+            return (
+                f"answers fit the variant of student {self.ids[k]} ({other:.0%}) far better "
+                f"than their own ({own:.0%})"
             )
-            out.append(
-                StudentResult(
-                    r.student_id,
-                    r.name,
-                    r.variant,
-                    r.status,
-                    r.problem_scores,
-                    r.max_scores,
-                    r.file,
-                    r.findings,
-                    r.notes,
-                    (*r.flags, flag),
-                )
-            )
-        else:
-            out.append(r)
-    return out
+        return None
+
+
+# --- the library entry points ---------------------------------------------------------
+
+
+def grade_submissions(folder: Path, source: Path) -> GradeRun:
+    """Grade every submission (no files written); results keep every finding.
+
+    Every roster student appears (graded, missing or unreadable) and every
+    submitted file appears (graded for its student, or unmatched).
+    """
+    m, students = read_manifest(folder)
+    files, skipped = collect(source)
+    by_student, unmatched = _assign(students, files)
+    index = CopyIndex(students)
+    results = []
+    for k, s in enumerate(students):
+        r, extra = grade_student(m, s, by_student.get(s["student_id"], []))
+        flag = index.flag(k, _answers_at(r, m.decimals)) if r.status is Status.GRADED else None
+        results.append(replace(r, flags=(*r.flags, flag)) if flag else r)
+        unmatched += extra
+    return GradeRun(m, _titles(students), tuple(results + unmatched), tuple(skipped), str(source))
 
 
 def grade(
@@ -277,13 +286,124 @@ def grade(
     force: bool = False,
     tick: Callable[[int], None] | None = None,
 ) -> GradeRun:
-    """Grade and write gradebook.csv, feedback/ and results.json into ``out``, all or nothing."""
-    from lstm_exam.generator.files import check_target, staged_folder
+    """Grade and write gradebook.csv, feedback/ and results.json into ``out``, all or nothing.
 
-    from .outputs import write_results
-
+    The returned results carry no findings (they are in the files written).
+    """
     check_target(out, force)
-    run = grade_submissions(folder, source, tick)
+    m, students = read_manifest(folder)
+    # millions of parsed JSON objects live for the whole run: keep the cyclic garbage
+    # collector from scanning them again and again, here and in the forked workers
+    gc.freeze()
+    try:
+        return _grade(m, students, source, out, force, tick)
+    finally:
+        gc.unfreeze()
+
+
+def _grade(
+    m: Manifest,
+    students: list[dict[str, Any]],
+    source: Path,
+    out: Path,
+    force: bool,
+    tick: Callable[[int], None] | None,
+) -> GradeRun:
+    from .outputs import gradebook_csv, results_json, student_json
+
+    files, skipped = collect(source)
+    by_student, unmatched = _assign(students, files)
+    titles = _titles(students)
+    results: list[StudentResult] = []
+    entries: list[str] = []
     with staged_folder(out, force) as stage:
-        write_results(run, stage)
+        (stage / "feedback").mkdir()
+        # the index before the workers fork: touching every student after the fork
+        # would copy the whole shared heap page by page
+        index = CopyIndex(students)
+        stream = _start(_Job(m, titles, students, by_student, stage), tick)
+        for k, (r, entry, answers, extra) in enumerate(stream):
+            flag = index.flag(k, answers) if r.status is Status.GRADED else None
+            if flag:
+                r = replace(r, flags=(*r.flags, flag))
+            results.append(r)
+            entries.append(student_json(entry, r.flags))
+            unmatched += extra
+        entries += [student_json(json.dumps(_row_json(u)), u.flags) for u in unmatched]
+        run = GradeRun(m, titles, tuple(results + unmatched), tuple(skipped), str(source))
+        write_text(stage / "gradebook.csv", gradebook_csv(run))
+        write_text(stage / "results.json", results_json(run, entries))
     return run
+
+
+# --- the work, in this process or in workers ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    m: Manifest
+    titles: tuple[str, ...]
+    students: list[dict[str, Any]]
+    files: Mapping[str, list[RawFile]]
+    stage: Path
+
+
+_JOB: dict[str, _Job] = {}
+
+
+def _one(job: _Job, k: int) -> tuple[StudentResult, str, dict[str, str], list[StudentResult]]:
+    """Grade student k, write their feedback; a light record for the parent."""
+    from .outputs import feedback_html, feedback_md, feedback_view, result_entry
+
+    s = job.students[k]
+    r, extra = grade_student(job.m, s, job.files.get(s["student_id"], []))
+    view = feedback_view(job.m, job.titles, r)
+    folder = job.stage / "feedback"  # made once by grade(): no mkdir per file
+    (folder / f"{r.student_id}.md").write_text(feedback_md(view), encoding="utf-8")
+    (folder / f"{r.student_id}.html").write_text(feedback_html(view), encoding="utf-8")
+    answers = _answers_at(r, job.m.decimals) if r.status is Status.GRADED else {}
+    return replace(r, findings=()), result_entry(r), answers, extra
+
+
+def _chunk(bounds: tuple[int, int]) -> list:
+    job = _JOB["job"]
+    return [_one(job, k) for k in range(*bounds)]
+
+
+def _start(job: _Job, tick: Callable[[int], None] | None) -> Iterator[tuple]:
+    """Start grading; the results in roster order. Workers start at once, so the
+    caller's own work (the copy index) overlaps with theirs."""
+    n = len(job.students)
+    workers = min(os.cpu_count() or 1, 8)
+    if n < PARALLEL_FROM or workers < 2 or "fork" not in mp.get_all_start_methods():
+        return _in_process(job, tick)
+    _JOB["job"] = job  # inherited by the forked workers, never pickled
+    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
+    size = 250
+    futures = [pool.submit(_chunk, (k, min(k + size, n))) for k in range(0, n, size)]
+    return _collect(pool, futures, tick)
+
+
+def _in_process(job: _Job, tick: Callable[[int], None] | None) -> Iterator[tuple]:
+    for k in range(len(job.students)):
+        yield _one(job, k)
+        if tick:
+            tick(1)
+
+
+def _collect(
+    pool: ProcessPoolExecutor, futures: list, tick: Callable[[int], None] | None
+) -> Iterator[tuple]:
+    try:
+        for fut in futures:
+            done = fut.result()
+            yield from done
+            if tick:
+                tick(len(done))
+    finally:
+        pool.shutdown(cancel_futures=True)
+        _JOB.clear()
+
+
+def _row_json(r: StudentResult) -> dict[str, Any]:
+    return {"student_id": r.student_id, "status": str(r.status), "file": r.file}

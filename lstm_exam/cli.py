@@ -16,7 +16,7 @@ from lstm_exam.generator import defaults
 from lstm_exam.generator import spec as spec_mod
 from lstm_exam.generator.errors import InputError
 from lstm_exam.generator.generate import generate as generate_worksheet
-from lstm_exam.generator.manifest import Manifest, load_manifest
+from lstm_exam.generator.manifest import Manifest, load_manifest, read_manifest
 from lstm_exam.generator.problem import read_problem_file
 from lstm_exam.generator.render import render_pdfs, rerender
 from lstm_exam.generator.report import solution_json, solution_table
@@ -180,7 +180,7 @@ def render(folder: Path, templates: Path | None) -> None:
 def grade(worksheet: Path, submissions: Path, out: Path | None, force: bool) -> None:
     """Grade the CSVs in SUBMISSIONS (a folder or a zip) against WORKSHEET's manifest."""
     target = out or worksheet / "grades"
-    n = len(load_manifest(worksheet).variants)
+    n = len(read_manifest(worksheet)[1])
     with click.progressbar(length=n, label="Grading", file=sys.stderr) as bar:
         run = grade_submissions(worksheet, submissions, target, force=force, tick=bar.update)
     click.echo(summary_text(run))

@@ -180,3 +180,15 @@ def test_average_draws_are_reported_and_modest():
             "SEQ_REUSE",
         )
     }
+
+
+def test_the_manifest_reads_back_what_generate_made(made):
+    """Stored accept ranges, values and givens read back equal to what the rules give."""
+    from lstm_exam.generator.manifest import load_manifest
+
+    m = load_manifest(made)
+    for v in m.variants:
+        for vp in v.problems:
+            assert vp.problem.solve().values == vp.solution.values
+            for lab in vp.solution.asked:
+                assert vp.accept[lab] == m.bounds(vp.solution.values[lab])
