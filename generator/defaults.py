@@ -13,6 +13,10 @@ MIN_SIZE, MAX_SIZE = 1, 8
 MIN_STEPS, MAX_STEPS = 1, 8
 #: Default sizes when a spec does not give them (the lecture's example).
 HIDDEN, INPUTS, STEPS = 3, 3, 3
+#: A sequence's defaults are smaller: every cell of every step must keep every
+#: misconception visible, so a 3x3x3 sequence takes ~750 draws (1.6 s a student)
+#: where 2x2x2 takes a few dozen.
+SEQUENCE_SIZES = (2, 2, 2)
 
 #: Default points of one problem.
 POINTS = 3
@@ -30,14 +34,15 @@ CANDIDATE_RANGE = (Decimal("-0.95"), Decimal("0.95"))
 #: A pre-activation beyond this magnitude saturates its gate (sigma(3) = 0.953).
 MAX_PREACTIVATION = 3.0
 #: An asked full-chain value closer than this share of one unit in the last place
-#: (0.02: within 0.00002 at 3 places, so exact ties such as 0.0125 are refused)
+#: (0.002: within 0.000002 at 3 places, so exact ties such as 0.0125 are refused; a
+#: student who rounds a near-tie the other way stays inside the tolerance anyway)
 #: to a rounding boundary (x.xxx5) is a knife-edge.
-KNIFE_EDGE = 0.02
+KNIFE_EDGE = 0.002
 #: A misconception must land farther than this many tolerances from the correct
 #: value (from both chains).
 MISCONCEPTION_MARGIN = 2
 #: Give up after this many draws of one problem (the spec is then too narrow).
-MAX_DRAWS = 500
+MAX_DRAWS = 3000
 
 # --- the manifest ----------------------------------------------------------
 MANIFEST_FORMAT = "lstm-exam-manifest"

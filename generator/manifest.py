@@ -48,15 +48,6 @@ class Manifest:
     templates: str | None = None
     created: str = ""
 
-    @property
-    def max_score(self) -> Decimal:
-        """Points of the whole worksheet."""
-        return (
-            sum((p.points for p in self.variants[0].problems), Decimal(0))
-            if self.variants
-            else Decimal(0)
-        )
-
     def bounds(self, value: Value) -> tuple[Decimal, Decimal]:
         """The accepted range of one answer."""
         return accept_bounds(value, self.tolerance, self.decimals)

@@ -264,12 +264,3 @@ def describe_label(label: str) -> str:
     words = QUANTITIES[m["name"]].words
     step = f"step {m['t']}, " if m["t"] else ""
     return f"{step}{words}, cell {m['cell']}"
-
-
-def strip_problem(label: str) -> tuple[int | None, str]:
-    """Split ``q3.f_t[1]`` into ``(3, 'f_t[1]')``."""
-    if label.startswith("q") and "." in label:
-        head, rest = label.split(".", 1)
-        if head[1:].isdigit():
-            return int(head[1:]), rest
-    return None, label

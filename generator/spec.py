@@ -280,10 +280,15 @@ def _problem_spec(t: Any, decimals: int, file: str, place: str, folder: Path | N
                 file, f"{place}.kind", f"unknown kind {_show(raw_kind)}; one of " + ", ".join(KINDS)
             ) from None
     lo, hi = defaults.MIN_SIZE, defaults.MAX_SIZE
-    hidden = _int(t.get("hidden", defaults.HIDDEN), lo, hi, file, f"{place}.hidden")
-    inputs = _int(t.get("inputs", defaults.INPUTS), lo, hi, file, f"{place}.inputs")
+    sizes = (
+        defaults.SEQUENCE_SIZES
+        if kind is Kind.SEQUENCE
+        else (defaults.HIDDEN, defaults.INPUTS, defaults.STEPS)
+    )
+    hidden = _int(t.get("hidden", sizes[0]), lo, hi, file, f"{place}.hidden")
+    inputs = _int(t.get("inputs", sizes[1]), lo, hi, file, f"{place}.inputs")
     steps = _int(
-        t.get("steps", defaults.STEPS),
+        t.get("steps", sizes[2]),
         defaults.MIN_STEPS,
         defaults.MAX_STEPS,
         file,

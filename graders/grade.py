@@ -331,15 +331,3 @@ def grade_sheet(m: Manifest, v: Variant, sheet: Sheet) -> Graded:
         scores.append(score(vp, fs))
         findings += fs
     return Graded(tuple(findings), tuple(scores), tuple(notes))
-
-
-def fit(m: Manifest, v: Variant, values: Mapping[str, Decimal]) -> float:
-    """Share of the answers that lie in this variant's accepted ranges (copy detection)."""
-    n = hit = 0
-    for vp in v.problems:
-        for lab in vp.solution.asked:
-            n += 1
-            q = vp.label(lab)
-            if q in values and _within(values[q], *m.bounds(vp.solution.values[lab])):
-                hit += 1
-    return hit / n if n else 0.0
