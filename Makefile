@@ -20,6 +20,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e ".[test]"
 	@# torch is optional (the cross-check with torch.nn.LSTMCell); 2.13.0 is the CPU build.
 	$(BIN)/pip install -q "torch==2.13.0" || echo "WARNING: torch==2.13.0 did not install: the torch cross-check will be skipped (and say so)" >&2
+	@# keras 3 (on the torch backend) checks the Keras layout of `lstm-exam export`; optional too.
+	$(BIN)/pip install -q keras || echo "WARNING: keras did not install: the Keras export round trip will be skipped (and say so)" >&2
 	touch $@
 
 tex:

@@ -15,6 +15,7 @@ from lstm_exam import __version__
 from lstm_exam.generator import defaults
 from lstm_exam.generator import spec as spec_mod
 from lstm_exam.generator.errors import InputError
+from lstm_exam.generator.export import write_export
 from lstm_exam.generator.generate import generate as generate_worksheet
 from lstm_exam.generator.manifest import Manifest, load_manifest, read_manifest
 from lstm_exam.generator.problem import read_problem_file
@@ -224,3 +225,36 @@ def demo(out: Path, no_pdf: bool) -> None:
     run = grade_submissions(out, samples, grades, force=True)
     click.echo(summary_text(run))
     click.echo(f"   gradebook: {grades}/gradebook.csv   feedback: {grades}/feedback/")
+
+
+@main.command()
+@click.argument("problem_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--to",
+    "framework",
+    type=click.Choice(["pytorch", "keras"]),
+    required=True,
+    help="The framework whose layout to write.",
+)
+@click.option(
+    "--problem",
+    "number",
+    type=int,
+    help="Which problem of the file (default: the first cell_step or sequence).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("."),
+    show_default=True,
+    help="Folder for the .npz and the script.",
+)
+@_reports_errors
+def export(problem_file: Path, framework: str, number: int | None, out: Path) -> None:
+    """Write a problem's weights for Keras or PyTorch (.npz) and a script that prints h_t."""
+    npz, script = write_export(
+        read_problem_file(problem_file), problem_file, framework, out, number
+    )
+    click.echo(f"Wrote {npz} and {script}")
+    run = f"KERAS_BACKEND=torch python {script}" if framework == "keras" else f"python {script}"
+    click.echo(f"Check a hand calculation: {run}")

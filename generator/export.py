@@ -1,0 +1,172 @@
+"""A problem's weights in the layouts of Keras and PyTorch, with a script that checks h_t.
+
+The lecture writes one matrix per gate over z = [h_{t-1}, x_t] (h first). The
+frameworks stack the four gates and split the columns:
+
+* PyTorch (``torch.nn.LSTM``): ``weight_ih_l0`` is 4H x D and ``weight_hh_l0`` is
+  4H x H, gates stacked in the order i, f, g (the candidate C~), o; two biases
+  ``bias_ih_l0`` and ``bias_hh_l0`` that are added (here b and zeros).
+  Row block g of ``weight_hh`` is W_g[:, :H]; of ``weight_ih`` it is W_g[:, H:].
+* Keras (``keras.layers.LSTM``): ``kernel`` is D x 4H and ``recurrent_kernel`` is
+  H x 4H, gates in the order i, f, c, o along the columns (the transposes of the
+  blocks above); one ``bias`` of 4H.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+from .notation import Kind
+from .problem import Problem
+
+#: The frameworks' gate order, as the lecture's gate letters.
+GATE_ORDER = ("i", "f", "C", "o")
+FRAMEWORKS = ("pytorch", "keras")
+
+
+@dataclass(frozen=True, slots=True)
+class Exported:
+    """Arrays in a framework's layout and the script that loads them."""
+
+    arrays: dict[str, np.ndarray]
+    script: str
+
+
+def _inputs(p: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(xs as T x D, h0, c0) of a cell_step or sequence problem."""
+    g = p.givens
+    if p.kind is Kind.SEQUENCE:
+        xs, h0, c0 = g["xs"], g["h_0"], g["C_0"]
+    else:
+        xs, h0, c0 = (g["x"],), g["h_prev"], g["C_prev"]
+    f = np.float64
+    return np.array(xs, dtype=f), np.array(h0, dtype=f), np.array(c0, dtype=f)
+
+
+def framework_arrays(p: Problem, framework: str) -> dict[str, np.ndarray]:
+    """The problem's weights in a framework's layout (float64), plus its inputs."""
+    if p.kind not in (Kind.CELL_STEP, Kind.SEQUENCE):
+        raise ValueError(f"a {p.kind} problem does not hold all four gates")
+    H = p.hidden
+    W = {g: np.array(p.givens[f"W_{g}"], dtype=np.float64) for g in GATE_ORDER}
+    b = np.concatenate([np.array(p.givens[f"b_{g}"], dtype=np.float64) for g in GATE_ORDER])
+    w_hh = np.concatenate([W[g][:, :H] for g in GATE_ORDER])  # 4H x H
+    w_ih = np.concatenate([W[g][:, H:] for g in GATE_ORDER])  # 4H x D
+    xs, h0, c0 = _inputs(p)
+    common = {"xs": xs, "h0": h0, "c0": c0}
+    if framework == "pytorch":
+        return {
+            "weight_ih_l0": w_ih,
+            "weight_hh_l0": w_hh,
+            "bias_ih_l0": b,
+            "bias_hh_l0": np.zeros_like(b),
+            **common,
+        }
+    if framework == "keras":
+        return {"kernel": w_ih.T.copy(), "recurrent_kernel": w_hh.T.copy(), "bias": b, **common}
+    raise ValueError(f"unknown framework {framework!r}")
+
+
+_TORCH_SCRIPT = '''"""Load {npz} into torch.nn.LSTM and print h_t and C_t of every step (float64).
+
+Made by `lstm-exam export`. Run: python {script}
+"""
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+w = np.load(Path(__file__).with_name("{npz}"))
+H, D = w["weight_hh_l0"].shape[1], w["weight_ih_l0"].shape[1]
+lstm = torch.nn.LSTM(D, H, batch_first=True, dtype=torch.float64)
+with torch.no_grad():
+    for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
+        getattr(lstm, name).copy_(torch.from_numpy(w[name]))
+h = torch.from_numpy(w["h0"]).view(1, 1, H)
+c = torch.from_numpy(w["c0"]).view(1, 1, H)
+for t, x in enumerate(w["xs"], start=1):
+    out, (h, c) = lstm(torch.from_numpy(x).view(1, 1, D), (h, c))
+    print(f"step {{t}}: h_t =", " ".join(f"{{v:.12f}}" for v in h.flatten().tolist()))
+    print(f"step {{t}}: C_t =", " ".join(f"{{v:.12f}}" for v in c.flatten().tolist()))
+'''
+
+_KERAS_SCRIPT = '''"""Load {npz} into keras.layers.LSTM and print h_t and C_t of every step.
+
+Made by `lstm-exam export`. Keras 3 runs on any backend (torch, jax or tensorflow):
+KERAS_BACKEND=torch python {script}
+"""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+
+w = np.load(Path(__file__).with_name("{npz}"))
+H, D = w["recurrent_kernel"].shape[0], w["kernel"].shape[0]
+layer = keras.layers.LSTM(H, return_sequences=True, return_state=True, dtype="float64")
+layer.build((1, None, D))
+layer.set_weights([w["kernel"], w["recurrent_kernel"], w["bias"]])
+h, c = w["h0"].reshape(1, H), w["c0"].reshape(1, H)
+for t, x in enumerate(w["xs"], start=1):
+    _, h, c = layer(x.reshape(1, 1, D), initial_state=[h, c])
+    h, c = keras.ops.convert_to_numpy(h), keras.ops.convert_to_numpy(c)
+    print(f"step {{t}}: h_t =", " ".join(f"{{v:.12f}}" for v in h.flatten().tolist()))
+    print(f"step {{t}}: C_t =", " ".join(f"{{v:.12f}}" for v in c.flatten().tolist()))
+'''
+
+
+def export_problem(p: Problem, framework: str, stem: str) -> Exported:
+    """The arrays and the runnable script for ``stem.npz`` / ``stem.py``."""
+    arrays = framework_arrays(p, framework)
+    template = _TORCH_SCRIPT if framework == "pytorch" else _KERAS_SCRIPT
+    return Exported(arrays, template.format(npz=f"{stem}.npz", script=f"{stem}.py"))
+
+
+def write_export(
+    problems: tuple[Problem, ...],
+    source: Path,
+    framework: str,
+    out: Path,
+    number: int | None = None,
+) -> tuple[Path, Path]:
+    """Write ``<name>-<framework>.npz`` and ``.py`` for one problem of a problem file.
+
+    Args:
+        problems: the problems of the file.
+        source: the file, for names and messages.
+        framework: ``pytorch`` or ``keras``.
+        out: the folder to write into.
+        number: which problem (1-based); default the first cell_step or sequence.
+    """
+    file = str(source)
+    if number is None:
+        found = [k for k, p in enumerate(problems, 1) if p.kind in (Kind.CELL_STEP, Kind.SEQUENCE)]
+        if not found:
+            raise InputError(
+                file, "", "no cell_step or sequence problem: only they hold all four gates"
+            )
+        number = found[0]
+    if not 1 <= number <= len(problems):
+        raise InputError(file, f"problem {number}", f"the file holds {len(problems)} problems")
+    p = problems[number - 1]
+    if p.kind not in (Kind.CELL_STEP, Kind.SEQUENCE):
+        raise InputError(
+            file,
+            f"problem {number}",
+            f"a {p.kind} problem does not hold all four gates; export a cell_step or sequence",
+        )
+    stem = f"{source.stem}-{framework}" + (f"-q{number}" if len(problems) > 1 else "")
+    exported = export_problem(p, framework, stem)
+    out.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    np.savez(buf, **exported.arrays)
+    npz, script = out / f"{stem}.npz", out / f"{stem}.py"
+    npz.write_bytes(buf.getvalue())
+    script.write_text(exported.script, encoding="utf-8")
+    return npz, script

@@ -1,0 +1,106 @@
+"""`lstm-exam export`: the weights in Keras' and PyTorch's layouts round-trip to the key."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from lstm_exam.generator.export import framework_arrays
+from lstm_exam.generator.problem import read_problem_file
+from lstm_exam.generator.solve import FULL, evaluate
+
+DATA = Path(__file__).parent / "data"
+SEQUENCE = DATA / "sequence.toml"
+
+
+def expected(path: Path) -> dict[str, float]:
+    (p,) = read_problem_file(path)
+    return p, evaluate(p.kind, p.givens, FULL)
+
+
+def printed(output: str) -> dict[str, float]:
+    """{'t2.h_t[1]': value, ...} from the script's lines 'step 2: h_t = a b'."""
+    out = {}
+    for step, name, values in re.findall(r"step (\d+): (h_t|C_t) = (.+)", output):
+        for cell, v in enumerate(values.split(), start=1):
+            out[f"t{step}.{name}[{cell}]"] = float(v)
+    return out
+
+
+def run_script(script: Path, **env: str) -> str:
+    res = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=300,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    return res.stdout
+
+
+def test_pytorch_script_reproduces_the_key(run, tmp_path):
+    if importlib.util.find_spec("torch") is None:
+        pytest.skip(
+            "torch==2.13.0 is not installed: the PyTorch export round trip did NOT run "
+            "(pip install torch==2.13.0)"
+        )
+    res = run("export", SEQUENCE, "--to", "pytorch", "--out", tmp_path)
+    assert res.exit_code == 0, res.output
+    got = printed(run_script(tmp_path / "sequence-pytorch.py"))
+    _, want = expected(SEQUENCE)
+    assert len(got) == 12
+    for label, v in got.items():
+        assert abs(v - want[label]) <= 1e-11, label  # the script prints 12 decimals
+
+
+def test_keras_script_reproduces_the_key(run, tmp_path):
+    if importlib.util.find_spec("keras") is None:
+        pytest.skip(
+            "keras is not installed: the Keras export round trip did NOT run "
+            "(pip install keras; it runs on the torch backend)"
+        )
+    res = run("export", SEQUENCE, "--to", "keras", "--out", tmp_path)
+    assert res.exit_code == 0
+    got = printed(run_script(tmp_path / "sequence-keras.py", KERAS_BACKEND="torch"))
+    _, want = expected(SEQUENCE)
+    assert len(got) == 12
+    for label, v in got.items():
+        assert abs(v - want[label]) <= 1e-9, label
+
+
+def _sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+
+
+def test_keras_layout_by_its_own_formula():
+    """Keras' LSTM step, written out: z = x·kernel + h·recurrent_kernel + bias, gates i, f, c, o."""
+    p, want = expected(SEQUENCE)
+    w = framework_arrays(p, "keras")
+    H = w["recurrent_kernel"].shape[0]
+    h, c = w["h0"], w["c0"]
+    for t, x in enumerate(w["xs"], start=1):
+        z = x @ w["kernel"] + h @ w["recurrent_kernel"] + w["bias"]
+        i, f, g, o = (z[k * H : (k + 1) * H] for k in range(4))
+        c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
+        h = _sigmoid(o) * np.tanh(c)
+        for cell in range(H):
+            assert abs(h[cell] - want[f"t{t}.h_t[{cell + 1}]"]) < 1e-12
+            assert abs(c[cell] - want[f"t{t}.C_t[{cell + 1}]"]) < 1e-12
+
+
+def test_a_problem_without_all_gates_is_refused(run):
+    res = run(
+        "export",
+        DATA.parent.parent / "generator" / "data" / "lecture-forget-gate.toml",
+        "--to",
+        "pytorch",
+    )
+    assert res.exit_code == 2 and "no cell_step or sequence problem" in res.stderr
