@@ -74,12 +74,12 @@ def unsupported(text: str) -> str:
 def escape_text(text: str) -> Tex:
     r"""User text as LaTeX that prints literally and never runs.
 
-    Characters the fonts lack become ``?``.
+    Characters the fonts lack become ``?``; runs of white space one space.
 
     >>> escape_text(r"A & B_#1 {x} % \input{/etc/passwd}")
     'A \\& B\\_\\#1 \\{x\\} \\% \\textbackslash{}input\\{/etc/passwd\\}'
     """
-    text = unicodedata.normalize("NFC", text)
+    text = " ".join(unicodedata.normalize("NFC", text).split())  # newlines, tabs: one space
     bad = set(unsupported(text))
     if bad:
         text = "".join("?" if ch in bad else ch for ch in text)
@@ -98,6 +98,16 @@ def _finalize(value: Any) -> Any:
 def template_folder() -> Path:
     """The built-in templates (package data)."""
     return Path(str(resources.files("lstm_exam.templates")))
+
+
+def copy_templates(folder: Path) -> list[Path]:
+    """Copy the built-in templates into ``folder`` (which must not hold them yet)."""
+    sources = sorted(template_folder().glob("*.j2"))
+    clashes = [p.name for p in sources if (folder / p.name).exists()]
+    if clashes:
+        raise InputError(str(folder), "", f"already holds {clashes[0]}: copy into an empty folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    return [Path(shutil.copy(p, folder / p.name)) for p in sources]
 
 
 def make_env(custom: Path | None = None) -> jinja2.Environment:
@@ -484,10 +494,12 @@ def _tex_error(tex_file: Path, log: str, templates: Path | None) -> TexError:
         (k for k, ln in enumerate(lines) if ln.startswith("!") or re.match(r"^\S+:\d+: ", ln)), None
     )
     excerpt = lines[idx : idx + 4] if idx is not None else lines[-5:]
-    m = re.search(r"^(?:\S+?):(\d+): |^l\.(\d+)", "\n".join(lines[idx or 0 :]), re.M)
+    m = re.search(r"^(\S+?):(\d+): |^l\.(\d+)", "\n".join(lines[idx or 0 :]), re.M)
     where = ""
-    if m:
-        n = int(m.group(1) or m.group(2))
+    if m and m.group(1) and Path(m.group(1)).name != tex_file.name:
+        where = f"{m.group(1)}: line {m.group(2)}"  # in a file a template read, not ours
+    elif m:
+        n = int(m.group(2) or m.group(3))
         src = tex_file.read_text("utf-8").splitlines()
         bad_line = src[n - 1] if 0 < n <= len(src) else ""
         where = _find_template_line(bad_line, templates)

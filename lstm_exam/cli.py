@@ -19,7 +19,7 @@ from lstm_exam.generator.export import write_export
 from lstm_exam.generator.generate import generate as generate_worksheet
 from lstm_exam.generator.manifest import Manifest, load_manifest, read_manifest
 from lstm_exam.generator.problem import read_problem_file
-from lstm_exam.generator.render import render_pdfs, rerender
+from lstm_exam.generator.render import copy_templates, render_pdfs, rerender
 from lstm_exam.generator.report import solution_json, solution_table
 from lstm_exam.generator.roster import numbered_roster, read_roster
 from lstm_exam.graders.outputs import summary_text
@@ -258,3 +258,16 @@ def export(problem_file: Path, framework: str, number: int | None, out: Path) ->
     click.echo(f"Wrote {npz} and {script}")
     run = f"KERAS_BACKEND=torch python {script}" if framework == "keras" else f"python {script}"
     click.echo(f"Check a hand calculation: {run}")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@_reports_errors
+def templates(folder: Path) -> None:
+    """Copy the built-in templates into FOLDER, to change the look of sheets and keys."""
+    copied = copy_templates(folder)
+    click.echo(
+        f"Copied {len(copied)} templates to {folder}/; edit them, then pass "
+        f'--templates {folder} to generate or render (or set templates = "{folder}" '
+        "in the spec)."
+    )

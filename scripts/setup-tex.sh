@@ -5,7 +5,7 @@ if command -v pdflatex >/dev/null 2>&1 && kpsewhich lmodern.sty tikz.sty >/dev/n
   exit 0
 fi
 packages=(texlive-latex-base texlive-latex-recommended texlive-pictures
-          texlive-fonts-recommended lmodern poppler-utils)
+          lmodern poppler-utils)
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 if ! command -v apt-get >/dev/null 2>&1; then

@@ -609,3 +609,12 @@ def test_a_long_name_stays_on_the_page(tmp_path):
     # name box wraps a long name onto a second line
     text = norm(pdf_text(tmp_path / "wk" / "sheets" / "m1.pdf", layout=True))
     assert all(word in text.split() for word in name.split()), text[:300]
+
+
+def test_templates_command_copies_the_built_in_templates(run, tmp_path):
+    res = run("templates", tmp_path / "mine")
+    assert res.exit_code == 0
+    names = sorted(p.name for p in (tmp_path / "mine").iterdir())
+    assert names == sorted(p.name for p in render_mod.template_folder().glob("*.j2"))
+    again = run("templates", tmp_path / "mine")
+    assert again.exit_code == 2 and "already holds" in again.stderr
