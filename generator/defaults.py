@@ -58,3 +58,25 @@ DECIMAL_PRECISION = 40
 #: The seed of `lstm-exam demo` (public, so the bundled sample submissions fit the
 #: demo worksheet). Never use it for a real class: a real spec has its own or none.
 DEMO_SEED = "lstm-exam-public-demo-seed"
+
+# --- the spec ----------------------------------------------------------------
+#: Title of a spec that gives none.
+TITLE = "LSTM worksheet"
+#: Whether the intermediate steps are asked too.
+SHOW_STEPS = True
+#: Share of an answer's credit for one consistent with the student's own earlier answers.
+CARRY_FORWARD = 1
+
+# --- grading -----------------------------------------------------------------
+#: Limits on one submitted file, a zip of them (zip bombs) and a roster.
+MAX_FILE_BYTES = 1_000_000
+MAX_ROWS = 5_000
+MAX_ZIP_MEMBERS = 100_000
+MAX_ZIP_BYTES = 2_000_000_000
+MAX_ROSTER_BYTES = 5_000_000
+#: Copy detection: another variant fits at least this share of the final answers ...
+COPY_FIT = 0.6
+#: ... and this much better than the student's own variant.
+COPY_MARGIN = 0.4
+#: From this many students on, grade in worker processes.
+PARALLEL_FROM = 400

@@ -239,6 +239,15 @@ LABEL_RE = re.compile(
 )
 
 
+def label_name(label: str) -> str:
+    """The quantity of a label.
+
+    >>> label_name("q4.t3.h_t[1]")
+    'h_t'
+    """
+    return label.rpartition(".")[2].partition("[")[0]
+
+
 def make_label(name: str, cell: int, step: int | None = None, problem: int | None = None) -> str:
     """The answer label of design.md, cells and steps numbered from 1.
 

@@ -30,7 +30,7 @@ class Problem:
     """Given numbers by name: tuples of Decimal (vectors), of vectors (matrices, xs)."""
     decimals: int = defaults.DECIMALS
     """Places every answer is rounded to."""
-    show_steps: bool = True
+    show_steps: bool = defaults.SHOW_STEPS
     """Whether the intermediate steps are asked too."""
 
     @property
@@ -137,7 +137,7 @@ def parse_problem(
     dec = table.get("decimals", decimals if decimals is not None else defaults.DECIMALS)
     if isinstance(dec, bool) or not isinstance(dec, int) or not 0 <= dec <= 8:
         raise InputError(file, at("decimals"), f"{_show(dec)} must be an integer from 0 to 8")
-    steps = table.get("show_steps", True)
+    steps = table.get("show_steps", defaults.SHOW_STEPS)
     if not isinstance(steps, bool):
         raise InputError(file, at("show_steps"), f"{_show(steps)} must be true or false")
 

@@ -27,9 +27,11 @@ from pylatex.utils import escape_latex
 from .errors import InputError
 from .formulas import KIND_FORMULAS, formula_tex
 from .manifest import Manifest
-from .notation import GATES, KINDS, QUANTITIES, Kind, make_label
+from .notation import GATES, KINDS, QUANTITIES, Kind, label_name, make_label
 from .variants import Variant, VariantProblem
 
+#: The start of the note render_pdfs returns when TeX is missing.
+TEX_MISSING = "pdflatex not found"
 TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-pictures lmodern"
 DOCUMENTS = {"sheets": "class-sheets", "keys": "class-key"}
 _T1_RANGES = (
@@ -173,12 +175,10 @@ def matrix_tex(m: Sequence[Sequence[Decimal]], split: int | None = None) -> Tex:
 
 
 def _head(name: str) -> Tex:
-    q = QUANTITIES[name]
-    if name.startswith("Wz_"):
-        return Tex(f"${q.tex}$")
+    """A column heading: the symbol, or "bias added" as the lecture's tables say."""
     if name.startswith("a_"):
         return Tex(rf"bias added $+\,b_{{{name[2:]}}}$")
-    return Tex(f"${q.tex}$")
+    return Tex(f"${QUANTITIES[name].tex}$")
 
 
 # --- view models (pure) -------------------------------------------------------------
@@ -218,7 +218,7 @@ def _steps(p: Any) -> list[int | None]:
 def _asked_names(vp: VariantProblem) -> list[str]:
     seen: dict[str, None] = {}
     for lab in vp.solution.asked:
-        seen.setdefault(lab.split(".")[-1].split("[")[0], None)
+        seen.setdefault(label_name(lab), None)
     return list(seen)
 
 
@@ -265,9 +265,8 @@ def _diagram_box(kind: Kind) -> str:
 
 _KEY_TABLES: dict[str, tuple[str, tuple[str, ...], str | None]] = {
     **{
-        letter: (f"{KINDS_TITLE}", (f"Wz_{letter}", f"a_{letter}", act), letter)
+        letter: (QUANTITIES[act].words.capitalize(), (f"Wz_{letter}", f"a_{letter}", act), letter)
         for letter, act, _ in GATES
-        for KINDS_TITLE in [QUANTITIES[act].words.capitalize()]
     },
     "cell": ("Cell state", ("f_t", "C_prev", "fC", "i_t", "C_tilde", "iC", "C_t"), None),
     "out": ("Hidden state", ("o_t", "C_t", "tanh_C", "h_t"), None),
@@ -325,7 +324,7 @@ def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
                 exact = sum((w * v for w, v in zip(W, z, strict=True)), Decimal(0))
                 dot = Tex(
                     rf"W_{{{letter}}}[1] \cdot z = {terms} = {_plain(exact)} "
-                    rf"\approx {_plain(value(f'Wz_{letter}', 1))}".replace("+ (-", "+ (-")
+                    rf"\approx {_plain(value(f'Wz_{letter}', 1))}"
                 )
             tables.append(
                 {"title": title, "headers": [_head(n) for n in cols], "rows": rows, "dot": dot}
@@ -479,15 +478,6 @@ def _finish_pdflatex(proc: subprocess.Popen, tex_file: Path, templates: Path | N
     return pdf
 
 
-def compile_tex(tex_file: Path, templates: Path | None = None) -> Path:
-    """Run pdflatex once (no shell escape) in the file's folder; return the PDF.
-
-    Raises:
-        TexError: with the template and line that probably caused the error.
-    """
-    return _finish_pdflatex(_start_pdflatex(tex_file), tex_file, templates)
-
-
 def _tex_error(tex_file: Path, log: str, templates: Path | None) -> TexError:
     lines = log.splitlines()
     idx = next(
@@ -590,7 +580,7 @@ def render_pdfs(
         (texdir / f"{name}.tex").write_text(text, encoding="utf-8")
     if pdflatex() is None:
         notes.append(
-            f"pdflatex not found: PDFs skipped (everything else is written). "
+            f"{TEX_MISSING}: PDFs skipped (everything else is written). "
             f"Install TeX Live: sudo apt-get install {TEX_PACKAGES}"
         )
         return notes

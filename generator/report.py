@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from .notation import KINDS, Kind
+from .notation import KINDS, Kind, label_name
 from .problem import Problem
 from .solve import Solution
 
@@ -30,7 +30,7 @@ def solution_table(problem: Problem, sol: Solution, full: bool = False) -> str:
     With ``full``, each cell shows the full-precision value in brackets too.
     """
     info = KINDS[problem.kind]
-    asked = {lab.split(".")[-1].split("[")[0] for lab in sol.asked}
+    asked = {label_name(lab) for lab in sol.asked}
     lines = [
         f"{info.title} ({problem.kind}), rounded chain at {sol.decimals} decimals"
         + (" [full precision]" if full else "")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from . import defaults
 from .errors import InputError
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -21,7 +22,6 @@ _RESERVED = {
     *(f"com{i}" for i in range(10)),
     *(f"lpt{i}" for i in range(10)),
 }
-MAX_ROSTER_BYTES = 5_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,7 @@ def read_roster(path: Path) -> tuple[Student, ...]:
         raw = path.read_bytes()
     except OSError as e:
         raise InputError(file, "", e.strerror or "cannot read") from None
-    if len(raw) > MAX_ROSTER_BYTES:
+    if len(raw) > defaults.MAX_ROSTER_BYTES:
         raise InputError(file, "", "larger than 5 MB; is this a roster?")
     try:
         text = raw.decode("utf-8-sig")
@@ -90,6 +90,8 @@ def read_roster(path: Path) -> tuple[Student, ...]:
             )
         seen[sid.lower()] = line
         name = (row.get("name") or "").strip()
+        if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in name):
+            raise InputError(file, f"line {line}", "the name holds a control character")
         extra = {
             k: (v or "").strip()
             for k, v in row.items()

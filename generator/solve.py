@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import defaults
-from .notation import GATES, KINDS, Kind, make_label
+from .notation import GATES, KINDS, Kind, label_name, make_label
 
 Number = Any  # float in the full chain, Decimal in a rounded chain
 Vector = tuple[Decimal, ...]
@@ -148,10 +148,6 @@ class Twist(Enum):
 
 
 # --- the evaluator -------------------------------------------------------------
-
-
-def _vec(ch: Any, v: Sequence[Any]) -> list[Number]:
-    return [ch.num(e) for e in v]
 
 
 def evaluate(
@@ -357,7 +353,7 @@ def asked_labels(kind: Kind, computed: Sequence[str], show_steps: bool) -> tuple
     """Which of the computed labels a problem asks."""
     info = KINDS[kind]
     wanted = set(info.asked) | (set(info.steps) if show_steps else set())
-    return tuple(lab for lab in computed if lab.split(".")[-1].split("[")[0] in wanted)
+    return tuple(lab for lab in computed if label_name(lab) in wanted)
 
 
 def solve(

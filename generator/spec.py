@@ -83,7 +83,7 @@ class Worksheet:
     seed: str | None
     """The secret; None when the spec gives none (generate then makes one)."""
     problems: tuple[ProblemSpec, ...]
-    carry_forward: Decimal = Decimal(1)
+    carry_forward: Decimal = Decimal(defaults.CARRY_FORWARD)
     """Credit for an answer consistent with the student's own earlier answers."""
     templates: str | None = None
     """A folder of custom templates, relative to the spec's folder."""
@@ -140,6 +140,8 @@ def _text(value: Any, file: str, place: str) -> str:
         raise InputError(file, place, f"{_show(value)} must be a text in quotes")
     if len(value) > 200:
         raise InputError(file, place, "longer than 200 characters")
+    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+        raise InputError(file, place, "holds a control character (a line break or tab?)")
     return value
 
 
@@ -207,7 +209,7 @@ def parse_spec(data: Mapping[str, Any], file: str, folder: Path | None = None) -
     for key in data:
         if key not in _TOP_KEYS:
             raise InputError(file, key, "unknown key; expected " + ", ".join(sorted(_TOP_KEYS)))
-    title = _text(data.get("title", "LSTM worksheet"), file, "title")
+    title = _text(data.get("title", defaults.TITLE), file, "title")
     course = _text(data.get("course", ""), file, "course")
     decimals = _int(data.get("decimals", defaults.DECIMALS), 1, 6, file, "decimals")
     tolerance = _tolerance(data.get("tolerance"), decimals, file)
@@ -216,7 +218,7 @@ def parse_spec(data: Mapping[str, Any], file: str, folder: Path | None = None) -
         seed = _text(seed, file, "seed")
         if len(seed) < 8:
             raise InputError(file, "seed", "too short to be secret: use at least 8 characters")
-    cf = to_decimal(data.get("carry_forward", 1), file, "carry_forward")
+    cf = to_decimal(data.get("carry_forward", defaults.CARRY_FORWARD), file, "carry_forward")
     if not 0 <= cf <= 1:
         raise InputError(file, "carry_forward", f"{cf} must be from 0 to 1")
     templates = data.get("templates")
@@ -247,7 +249,7 @@ def _problem_spec(t: Any, decimals: int, file: str, place: str, folder: Path | N
     points = to_decimal(t.get("points", defaults.POINTS), file, f"{place}.points")
     if not 0 < points <= 1000:
         raise InputError(file, f"{place}.points", f"{points} must be above 0 and at most 1000")
-    show_steps = t.get("show_steps", True)
+    show_steps = t.get("show_steps", defaults.SHOW_STEPS)
     if not isinstance(show_steps, bool):
         raise InputError(file, f"{place}.show_steps", f"{_show(show_steps)} must be true or false")
     given = None

@@ -22,7 +22,7 @@ from types import MappingProxyType
 
 from . import defaults
 from .errors import InputError
-from .notation import FEEDS, KINDS, Kind, make_label
+from .notation import FEEDS, KINDS, Kind, label_name, make_label
 from .problem import Problem
 from .roster import Student
 from .solve import Solution, Twist, asked_labels, combine, evaluate_prepared, prepare
@@ -186,7 +186,7 @@ def check_problem(problem: Problem, tol: Tolerance) -> tuple[Solution | None, st
     g = prepare(problem.givens)
     full = evaluate_prepared(problem.kind, g)
     for label, v in full.items():
-        name = label.split(".")[-1].split("[")[0]
+        name = label_name(label)
         if (name.startswith("a_") or name == "C_t") and abs(v) > defaults.MAX_PREACTIVATION:
             return None, "saturated"
     asked = asked_labels(problem.kind, list(full), problem.show_steps)
@@ -205,7 +205,7 @@ def _hidden_misconception(
     values = solution.values
     info = KINDS[problem.kind]
     order = set(info.order)
-    asked_names = {lab.split(".")[-1].split("[")[0] for lab in solution.asked}
+    asked_names = {label_name(lab) for lab in solution.asked}
 
     def step_of(t):
         return t if problem.kind is Kind.SEQUENCE else None

@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from lstm_exam.generator.manifest import Manifest
-from lstm_exam.generator.notation import QUANTITIES, upstream
+from lstm_exam.generator.notation import QUANTITIES, label_name, upstream
 from lstm_exam.generator.solve import FULL, Rounded, Twist, evaluate
 from lstm_exam.generator.variants import Variant, VariantProblem, applicable_twists
 
@@ -253,7 +253,7 @@ def diagnose(
             v = Decimal(repr(computed[lab]))
             tol = m.tolerance.of(f.key) + ulp / 2
             if abs(values[f.label] - v) <= tol and not _within(v, *f.accept):
-                found[f.label] = (tw.name, explain(tw, lab.rpartition(".")[2].split("[")[0]))
+                found[f.label] = (tw.name, explain(tw, label_name(lab)))
     for label, hit in rounding.items():
         found.setdefault(label, hit)
     out = []

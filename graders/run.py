@@ -23,6 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from lstm_exam.generator import defaults
 from lstm_exam.generator.files import check_target, staged_folder, write_text
 from lstm_exam.generator.manifest import (
     Manifest,
@@ -30,17 +31,11 @@ from lstm_exam.generator.manifest import (
     student_from_json,
     variant_from_json,
 )
-from lstm_exam.generator.notation import KINDS, Kind
+from lstm_exam.generator.notation import KINDS, Kind, label_name
 
 from .grade import Finding, Verdict, grade_sheet
 from .submissions import Matcher, RawFile, Unreadable, collect, read_sheet
 
-#: Copy detection: another variant fits at least this share of the answers ...
-COPY_FIT = 0.6
-#: ... and this much better than the student's own variant.
-COPY_MARGIN = 0.4
-#: From this many students on, grade in worker processes.
-PARALLEL_FROM = 400
 UNEXPLAINED = "unexplained wrong answer"
 
 
@@ -204,8 +199,7 @@ class CopyIndex:
             [
                 (lab, f"q{p['number']}.{lab}")
                 for lab, e in p["values"].items()
-                if e.get("asked")
-                and lab.rpartition(".")[2].partition("[")[0] in KINDS[Kind(p["kind"])].asked
+                if e.get("asked") and label_name(lab) in KINDS[Kind(p["kind"])].asked
             ]
             for p in (students[0]["problems"] if students else [])
         ]
@@ -244,11 +238,11 @@ class CopyIndex:
         if not votes:
             return None
         k, n = votes.most_common(1)[0]
-        if n < COPY_FIT * len(self.bounds[me]):
+        if n < defaults.COPY_FIT * len(self.bounds[me]):
             return None
         numbers = {label: Decimal(text) for label, text in answers.items()}
         other, own = self.fit(k, numbers), self.fit(me, numbers)
-        if other >= COPY_FIT and other - own >= COPY_MARGIN:
+        if other >= defaults.COPY_FIT and other - own >= defaults.COPY_MARGIN:
             return (
                 f"answers fit the variant of student {self.ids[k]} ({other:.0%}) far better "
                 f"than their own ({own:.0%})"
@@ -359,8 +353,8 @@ def _one(job: _Job, k: int) -> tuple[StudentResult, str, dict[str, str], list[St
     r, extra = grade_student(job.m, s, job.files.get(s["student_id"], []))
     view = feedback_view(job.m, job.titles, r)
     folder = job.stage / "feedback"  # made once by grade(): no mkdir per file
-    (folder / f"{r.student_id}.md").write_text(feedback_md(view), encoding="utf-8")
-    (folder / f"{r.student_id}.html").write_text(feedback_html(view), encoding="utf-8")
+    write_text(folder / f"{r.student_id}.md", feedback_md(view), mkdir=False)
+    write_text(folder / f"{r.student_id}.html", feedback_html(view), mkdir=False)
     answers = _answers_at(r, job.m.decimals) if r.status is Status.GRADED else {}
     return replace(r, findings=()), result_entry(r), answers, extra
 
@@ -375,7 +369,7 @@ def _start(job: _Job, tick: Callable[[int], None] | None) -> Iterator[tuple]:
     caller's own work (the copy index) overlaps with theirs."""
     n = len(job.students)
     workers = min(os.cpu_count() or 1, 8)
-    if n < PARALLEL_FROM or workers < 2 or "fork" not in mp.get_all_start_methods():
+    if n < defaults.PARALLEL_FROM or workers < 2 or "fork" not in mp.get_all_start_methods():
         return _in_process(job, tick)
     _JOB["job"] = job  # inherited by the forked workers, never pickled
     pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import unicodedata
 import zipfile
@@ -23,15 +24,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from lstm_exam.generator.defaults import MAX_FILE_BYTES, MAX_ROWS, MAX_ZIP_BYTES, MAX_ZIP_MEMBERS
 from lstm_exam.generator.errors import InputError
 from lstm_exam.generator.roster import Student
 
-#: Limits on one submission file.
-MAX_FILE_BYTES = 1_000_000
-MAX_ROWS = 5_000
-#: Limits on a zip of submissions (zip bombs).
-MAX_ZIP_MEMBERS = 100_000
-MAX_ZIP_BYTES = 2_000_000_000
 LMS_COLUMNS = ("lms_id", "canvas_id", "moodle_id", "lms_user_id", "user_id")
 #: Files an operating system adds to folders and zips; ignored, but counted.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
@@ -92,13 +88,10 @@ def collect(source: Path) -> tuple[list[RawFile], list[str]]:
             if _JUNK.search(rel):
                 skipped.append(rel)
                 continue
-            size = path.stat().st_size
-            data = (
-                path.read_bytes()
-                if size <= MAX_FILE_BYTES
-                else path.read_bytes()[: MAX_FILE_BYTES + 1]
-            )
-            files.append(RawFile(rel, data, path.stat().st_mtime))
+            with open(path, "rb", buffering=0) as f:  # unbuffered: fewer system calls
+                data = f.read(MAX_FILE_BYTES + 1)  # enough to tell it is too large
+                mtime = os.fstat(f.fileno()).st_mtime
+            files.append(RawFile(rel, data, mtime))
         return files, skipped
     if not zipfile.is_zipfile(source):
         raise InputError(str(source), "", "neither a folder nor a zip file of submissions")
@@ -160,20 +153,22 @@ class Matcher:
         """The student (or None) and how the path was matched."""
         parts = path.split("/")
         base = parts[-1]
-        stem = base.rsplit(".", 1)[0] if "." in base else base
-        if stem.lower() in self.by_id:
-            return self.by_id[stem.lower()], "file name"
+        # the LMS's layout says who submitted; a file's own name is only the student's choice
         for folder in parts[:-1]:
             m = _MOODLE.match(folder)
             if m:
                 s = self.by_lms.get(m["num"]) or self.by_name.get(_norm_name(m["name"]))
                 return s, "Moodle folder"
-            if folder.lower() in self.by_id:
-                return self.by_id[folder.lower()], "folder name"
         m = _CANVAS.match(base)
         if m:
             s = self.by_lms.get(m["uid"]) or self.by_id.get(m["login"].lower())
             return s, "Canvas file name"
+        stem = base.rsplit(".", 1)[0] if "." in base else base
+        if stem.lower() in self.by_id:
+            return self.by_id[stem.lower()], "file name"
+        for folder in parts[:-1]:
+            if folder.lower() in self.by_id:
+                return self.by_id[folder.lower()], "folder name"
         return None, ""
 
 

@@ -19,7 +19,7 @@ from lstm_exam.generator.export import write_export
 from lstm_exam.generator.generate import generate as generate_worksheet
 from lstm_exam.generator.manifest import Manifest, load_manifest, read_manifest
 from lstm_exam.generator.problem import read_problem_file
-from lstm_exam.generator.render import copy_templates, render_pdfs, rerender
+from lstm_exam.generator.render import TEX_MISSING, copy_templates, render_pdfs, rerender
 from lstm_exam.generator.report import solution_json, solution_table
 from lstm_exam.generator.roster import numbered_roster, read_roster
 from lstm_exam.graders.outputs import summary_text
@@ -109,12 +109,12 @@ def generate(
     templates: Path | None,
 ) -> None:
     """Generate a worksheet for every student; without SPEC, the built-in weekly sheet."""
-    if roster and count:
+    if roster is not None and count is not None:
         raise InputError("--roster/--count", "", "give one of them, not both")
     ws = spec_mod.load_spec(spec_file)
     if templates is not None:  # kept in the manifest, so `render` uses it again
         ws = dataclasses.replace(ws, templates=str(templates.resolve()))
-    if count:
+    if count is not None:
         students = numbered_roster(count)
     else:
         path = roster or spec_mod.builtin_path("sample-roster.csv")
@@ -149,8 +149,25 @@ def generate(
         click.echo(f"warning: {note}", err=True)
 
 
+def _check_demo_folder(out: Path) -> None:
+    """The demo replaces its folder: refuse one that holds anything but an earlier demo."""
+    if not out.exists() or (out.is_dir() and not any(out.iterdir())):
+        return
+    try:
+        header, _ = read_manifest(out)
+    except InputError:
+        header = None
+    if header is None or header.seed != defaults.DEMO_SEED:
+        raise InputError(
+            str(out),
+            "",
+            "holds something other than an earlier demo: "
+            "choose another --out (the demo replaces its folder)",
+        )
+
+
 def _missing_tex(notes: tuple[str, ...] | list[str]) -> bool:
-    return any(n.startswith("pdflatex not found") for n in notes)
+    return any(n.startswith(TEX_MISSING) for n in notes)
 
 
 @main.command()
@@ -201,9 +218,11 @@ def grade(worksheet: Path, submissions: Path, out: Path | None, force: bool) -> 
 def demo(out: Path, no_pdf: bool) -> None:
     """The whole routine on built-in data: generate the default worksheet for the sample
     roster (public demo seed), then grade the bundled sample submissions."""
+    _check_demo_folder(out)
     ws = spec_mod.load_spec(None)
     students = read_roster(spec_mod.builtin_path("sample-roster.csv"))
-    with click.progressbar(length=3 * len(students), label="Generating", file=sys.stderr) as bar:
+    total = len(students) * (1 if no_pdf else 3)
+    with click.progressbar(length=total, label="Generating", file=sys.stderr) as bar:
         result = generate_worksheet(
             ws,
             students,

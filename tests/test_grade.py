@@ -338,10 +338,8 @@ def test_read_sheet_rejects_an_xlsx_even_when_renamed():
 
 
 def test_worker_processes_write_exactly_what_one_process_writes(demo, tmp_path, monkeypatch):
-    from lstm_exam.graders import run as run_mod
-
     grade(demo, Path(__file__).parent / "data" / "canvas.zip", tmp_path / "one")
-    monkeypatch.setattr(run_mod, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(defaults, "PARALLEL_FROM", 1)
     grade(demo, Path(__file__).parent / "data" / "canvas.zip", tmp_path / "many")
     one = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*"))
     many = sorted(p.relative_to(tmp_path / "many") for p in (tmp_path / "many").rglob("*"))
@@ -359,3 +357,22 @@ def test_worker_processes_write_exactly_what_one_process_writes(demo, tmp_path, 
         "unreadable",
         "unmatched-file",
     }
+
+
+def test_the_moodle_folder_not_the_file_name_says_whose_file_it_is(demo, tmp_path):
+    folder = tmp_path / "dl" / "Ada Lovelace_1001_assignsubmission_file_"
+    folder.mkdir(parents=True)
+    shutil.copy(SAMPLES / "s001.csv", folder / "s002.csv")  # Ada named her file after Zoë
+    r = by_id(grade_submissions(demo, tmp_path / "dl"))
+    assert r["s001"].status is Status.GRADED and r["s001"].percent == 100
+    assert r["s002"].status is Status.MISSING
+
+
+def test_demo_never_replaces_a_real_worksheet(run, tmp_path):
+    assert run("generate", "--count", "1", "--no-pdf", "--out", "real").exit_code == 0
+    before = (tmp_path / "real" / "manifest.json").read_text()
+    res = run("demo", "--out", "real", "--no-pdf")
+    assert res.exit_code == 2 and "other than an earlier demo" in res.stderr
+    assert (tmp_path / "real" / "manifest.json").read_text() == before
+    assert run("demo", "--out", "d", "--no-pdf").exit_code == 0
+    assert run("demo", "--out", "d", "--no-pdf").exit_code == 0  # an earlier demo: replaced

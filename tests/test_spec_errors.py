@@ -133,3 +133,23 @@ def test_bad_roster_is_refused_before_any_file_is_written(run, tmp_path, case, t
     assert res.stderr.strip().splitlines()[-1].startswith(f"error: roster.csv: {place}: ")
     assert fault in res.stderr
     assert not Path("out").exists() and not Path("output").exists()
+
+
+def test_a_control_character_in_the_title_is_refused(run):
+    Path("spec.toml").write_text('title = "Week\\u0001 5"\n' + GOOD_PROBLEM, encoding="utf-8")
+    res = run("generate", "spec.toml", "--count", "1", "--no-pdf", "--out", "out")
+    assert res.exit_code == 2 and "title: holds a control character" in res.stderr
+    assert not Path("out").exists()
+
+
+def test_count_zero_is_an_error_not_the_sample_roster(run):
+    res = run("generate", "--count", "0", "--no-pdf", "--out", "out")
+    assert res.exit_code == 2 and "--count" in res.stderr
+    assert not Path("out").exists()
+
+
+def test_generate_into_the_current_folder(run, tmp_path):
+    res = run("generate", "--count", "1", "--no-pdf", "--out", ".", "--force")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "manifest.json").is_file()
+    assert not [p for p in tmp_path.parent.iterdir() if p.name.startswith(f".{tmp_path.name}.")]
