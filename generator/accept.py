@@ -21,8 +21,6 @@ def accept_bounds(value: Value, tol: Tolerance, decimals: int) -> tuple[Decimal,
     >>> accept_bounds(Value(0.4946502, Decimal("0.495")), Tolerance("absolute", Decimal("0.001")), 3)
     (Decimal('0.49365'), Decimal('0.49600'))
     """
-    full = Decimal(repr(value.full))
-    lo, hi = min(full, value.rounded), max(full, value.rounded)
-    t = tol.of(max(abs(lo), abs(hi)))
+    lo, hi = tol.window(value.full, value.rounded)
     q = Decimal(1).scaleb(-(decimals + defaults.BOUND_EXTRA_DIGITS))
-    return (lo - t).quantize(q, rounding=ROUND_FLOOR), (hi + t).quantize(q, rounding=ROUND_CEILING)
+    return lo.quantize(q, rounding=ROUND_FLOOR), hi.quantize(q, rounding=ROUND_CEILING)

@@ -397,19 +397,10 @@ def render_tex(m: Manifest, templates: Path | None = None) -> Rendered:
     for v in m.variants:
         s, warn = student_view(v)
         warnings += warn
-        sheets.append((s, [_problem_view(vp) for vp in v.problems]))
-        keys.append(
-            (
-                s,
-                [
-                    {
-                        **_problem_view(vp),
-                        "steps": _key_steps(vp),
-                        "accept_pairs": _accept_view(m, vp),
-                    }
-                    for vp in v.problems
-                ],
-            )
+        views = [_problem_view(vp) for vp in v.problems]
+        sheets.append((s, views))
+        keys.append((s, [{**view, "steps": _key_steps(vp), "accept_pairs": _accept_view(m, vp)}
+                         for view, vp in zip(views, v.problems, strict=True)]))
         )
     try:
         tex = {
@@ -614,12 +605,12 @@ def _wait_any(running: Mapping[str, subprocess.Popen]) -> str:
 
 
 def rerender(
-    folder: Path, templates: Path | None = None, tick: Callable[[int], None] | None = None
-) -> tuple[Manifest, list[str]]:
-    """Rebuild the PDFs of a worksheet folder from its manifest, all or nothing."""
-    from .manifest import load_manifest
-
-    m = load_manifest(folder)
+    folder: Path,
+    m: Manifest,
+    templates: Path | None = None,
+    tick: Callable[[int], None] | None = None,
+) -> list[str]:
+    """Rebuild the PDFs of a worksheet folder from its (loaded) manifest, all or nothing."""
     stage = Path(tempfile.mkdtemp(prefix=".render-", dir=folder))
     try:
         notes = render_pdfs(m, stage, templates, tick)
@@ -636,4 +627,4 @@ def rerender(
                 os.replace(stage / f"{name}.pdf", folder / f"{name}.pdf")
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-    return m, notes
+    return notes

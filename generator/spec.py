@@ -43,6 +43,23 @@ class Tolerance:
         """The tolerance around ``value``."""
         return self.amount if self.mode == "absolute" else self.amount * abs(value)
 
+    def window(
+        self, a: Decimal | float, b: Decimal | float, times: int = 1, extra: Decimal = Decimal(0)
+    ) -> tuple[Decimal, Decimal]:
+        """The one acceptance rule: [min(a, b) − t, max(a, b) + t].
+
+        ``t`` is ``times`` tolerances (a relative one taken of the larger magnitude)
+        plus ``extra``; a and b are the two chains' values (floats taken exactly).
+
+        >>> Tolerance("absolute", Decimal("0.001")).window(0.5, Decimal("0.501"), times=2)
+        (Decimal('0.498'), Decimal('0.503'))
+        """
+        da = Decimal(repr(a)) if isinstance(a, float) else a
+        db = Decimal(repr(b)) if isinstance(b, float) else b
+        lo, hi = min(da, db), max(da, db)
+        t = times * self.of(max(abs(lo), abs(hi))) + extra
+        return lo - t, hi + t
+
     def words(self) -> str:
         """The rule in words a student understands."""
         if self.mode == "absolute":

@@ -217,10 +217,8 @@ def _hidden_misconception(
             for cell in range(1, problem.hidden + 1):
                 label = make_label(name, cell, step_of(t))
                 v = values[label]
-                margin = defaults.MISCONCEPTION_MARGIN * float(tol.of(v.rounded))
-                lo = min(v.full, float(v.rounded)) - margin
-                hi = max(v.full, float(v.rounded)) + margin
-                if lo <= twisted[label] <= hi:
+                lo, hi = tol.window(v.full, v.rounded, times=defaults.MISCONCEPTION_MARGIN)
+                if lo <= Decimal(repr(twisted[label])) <= hi:
                     return f"misconception {tw.name} invisible"
     return None
 

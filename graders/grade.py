@@ -113,15 +113,6 @@ def _own_answers(vp: VariantProblem, values: Mapping[str, Decimal]) -> dict[str,
     return {q[len(prefix) :]: v for q, v in values.items() if q.startswith(prefix)}
 
 
-def _window(a: float | Decimal, b: float | Decimal, tol: Decimal) -> tuple[Decimal, Decimal]:
-    da, db = (
-        Decimal(repr(a)) if isinstance(a, float) else a,
-        Decimal(repr(b)) if isinstance(b, float) else b,
-    )
-    lo, hi = min(da, db), max(da, db)
-    return lo - tol, hi + tol
-
-
 def carry_forward(
     m: Manifest, vp: VariantProblem, findings: list[Finding], values: Mapping[str, Decimal]
 ) -> list[Finding]:
@@ -142,8 +133,7 @@ def carry_forward(
             continue
         lab = f.label.split(".", 1)[1]
         sources = [vp.label(u) for u in _upstream_of(vp, lab) if vp.label(u) in wrong]
-        tol = m.tolerance.of(f.key)
-        lo, hi = _window(full[lab], rnd[lab], tol)
+        lo, hi = m.tolerance.window(full[lab], rnd[lab])
         if sources and _within(values[f.label], lo, hi):
             shown = ", ".join(sources[:3]) + (" ..." if len(sources) > 3 else "")
             out.append(
@@ -250,9 +240,11 @@ def diagnose(
             lab = f.label.split(".", 1)[1]
             if f.label in found or lab not in computed:
                 continue
-            v = Decimal(repr(computed[lab]))
-            tol = m.tolerance.of(f.key) + ulp / 2
-            if abs(values[f.label] - v) <= tol and not _within(v, *f.accept):
+            v = computed[lab]
+            # the student rounds what the slip gives: half a unit more than the rule
+            if _within(values[f.label], *m.tolerance.window(v, v, extra=ulp / 2)) and not _within(
+                Decimal(repr(v)), *f.accept
+            ):
                 found[f.label] = (tw.name, explain(tw, label_name(lab)))
     for label, hit in rounding.items():
         found.setdefault(label, hit)

@@ -279,13 +279,17 @@ def grade(
     *,
     force: bool = False,
     tick: Callable[[int], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> GradeRun:
     """Grade and write gradebook.csv, feedback/ and results.json into ``out``, all or nothing.
 
-    The returned results carry no findings (they are in the files written).
+    ``on_start`` learns how many students there are, ``tick`` of each one done. The
+    returned results carry no findings (they are in the files written).
     """
     check_target(out, force)
     m, students = read_manifest(folder)
+    if on_start:
+        on_start(len(students))
     # millions of parsed JSON objects live for the whole run: keep the cyclic garbage
     # collector from scanning them again and again, here and in the forked workers
     gc.freeze()

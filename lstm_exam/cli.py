@@ -149,6 +149,27 @@ def generate(
         click.echo(f"warning: {note}", err=True)
 
 
+class _Progress:
+    """A progress bar that appears only once the work (and its length) is known,
+    so that bad input stays one line."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+
+    def start(self, n: int) -> None:
+        self.bar = click.progressbar(length=n, label=self.label, file=sys.stderr)
+        self.bar.__enter__()
+
+    def tick(self, k: int) -> None:
+        if self.bar is not None:
+            self.bar.update(k)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
 def _check_demo_folder(out: Path) -> None:
     """The demo replaces its folder: refuse one that holds anything but an earlier demo."""
     if not out.exists() or (out.is_dir() and not any(out.iterdir())):
@@ -178,7 +199,7 @@ def render(folder: Path, templates: Path | None) -> None:
     """Rebuild the PDFs of a worksheet FOLDER from its manifest."""
     m = load_manifest(folder)
     with click.progressbar(length=2 * len(m.variants), label="Typesetting", file=sys.stderr) as bar:
-        _, notes = rerender(folder, templates, bar.update)
+        notes = rerender(folder, m, templates, bar.update)
     for note in notes:
         click.echo(f"warning: {note}", err=True)
     if not _missing_tex(notes):
@@ -198,9 +219,13 @@ def render(folder: Path, templates: Path | None) -> None:
 def grade(worksheet: Path, submissions: Path, out: Path | None, force: bool) -> None:
     """Grade the CSVs in SUBMISSIONS (a folder or a zip) against WORKSHEET's manifest."""
     target = out or worksheet / "grades"
-    n = len(read_manifest(worksheet)[1])
-    with click.progressbar(length=n, label="Grading", file=sys.stderr) as bar:
-        run = grade_submissions(worksheet, submissions, target, force=force, tick=bar.update)
+    progress = _Progress("Grading")
+    try:
+        run = grade_submissions(
+            worksheet, submissions, target, force=force, tick=progress.tick, on_start=progress.start
+        )
+    finally:
+        progress.close()
     click.echo(summary_text(run))
     click.echo(f"Wrote gradebook.csv, feedback/ and results.json to {target}/")
 
