@@ -399,8 +399,14 @@ def render_tex(m: Manifest, templates: Path | None = None) -> Rendered:
         warnings += warn
         views = [_problem_view(vp) for vp in v.problems]
         sheets.append((s, views))
-        keys.append((s, [{**view, "steps": _key_steps(vp), "accept_pairs": _accept_view(m, vp)}
-                         for view, vp in zip(views, v.problems, strict=True)]))
+        keys.append(
+            (
+                s,
+                [
+                    {**view, "steps": _key_steps(vp), "accept_pairs": _accept_view(m, vp)}
+                    for view, vp in zip(views, v.problems, strict=True)
+                ],
+            )
         )
     try:
         tex = {
