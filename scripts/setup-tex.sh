@@ -14,4 +14,4 @@ if ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "Installing TeX Live from Debian's packages: ${packages[*]}" >&2
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
