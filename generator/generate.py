@@ -67,6 +67,8 @@ def build_manifest(
 def write_files(m: Manifest, folder: Path) -> None:
     """Write the manifest and every student's problem file, template and key CSV."""
     write_text(folder / MANIFEST, manifest_json(m))
+    for sub in ("problems", "answer-templates", "keys"):
+        (folder / sub).mkdir(exist_ok=True)
     for v in m.variants:
         sid = v.student.student_id
         comment = f"lstm-exam problems for student {sid}, variant {v.code}\n{m.title}".replace(
@@ -75,9 +77,10 @@ def write_files(m: Manifest, folder: Path) -> None:
         write_text(
             folder / "problems" / f"{sid}.toml",
             problems_toml(tuple(vp.problem for vp in v.problems), comment),
+            mkdir=False,
         )
-        write_text(folder / "answer-templates" / f"{sid}.csv", template_csv(v))
-        write_text(folder / "keys" / f"{sid}.csv", key_csv(m, v))
+        write_text(folder / "answer-templates" / f"{sid}.csv", template_csv(v), mkdir=False)
+        write_text(folder / "keys" / f"{sid}.csv", key_csv(m, v), mkdir=False)
 
 
 def generate(

@@ -210,15 +210,20 @@ def _hidden_misconception(
     def step_of(t):
         return t if problem.kind is Kind.SEQUENCE else None
 
+    windows: dict[str, tuple[float, float]] = {}
     for tw, t in applicable_twists(problem):
         twisted = evaluate_prepared(problem.kind, g, twist=tw, twist_step=t)
         targets = set().union(*(_first_asked(n, asked_names, order) for n in tw.alters))
         for name in targets:
             for cell in range(1, problem.hidden + 1):
                 label = make_label(name, cell, step_of(t))
-                v = values[label]
-                lo, hi = tol.window(v.full, v.rounded, times=defaults.MISCONCEPTION_MARGIN)
-                if lo <= Decimal(repr(twisted[label])) <= hi:
+                if label not in windows:
+                    v = values[label]
+                    lo, hi = tol.window(v.full, v.rounded, times=defaults.MISCONCEPTION_MARGIN)
+                    windows[label] = (float(lo), float(hi))
+                lo, hi = windows[label]
+                # float bounds of the exact window: off by 1e-16, far inside the margin
+                if lo <= twisted[label] <= hi:
                     return f"misconception {tw.name} invisible"
     return None
 
