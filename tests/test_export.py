@@ -46,34 +46,23 @@ def run_script(script: Path, **env: str) -> str:
     return res.stdout
 
 
-def test_pytorch_script_reproduces_the_key(run, tmp_path):
-    if importlib.util.find_spec("torch") is None:
+@pytest.mark.parametrize(
+    ("framework", "module", "env", "digits"),
+    [("pytorch", "torch", {}, 1e-11), ("keras", "keras", {"KERAS_BACKEND": "torch"}, 1e-9)],
+)
+def test_exported_script_reproduces_the_key(run, tmp_path, framework, module, env, digits):
+    if importlib.util.find_spec(module) is None:
         pytest.skip(
-            "torch==2.13.0 is not installed: the PyTorch export round trip did NOT run "
-            "(pip install torch==2.13.0)"
+            f"{module} is not installed: the {framework} export round trip did NOT run "
+            f"(pip install {'torch==2.13.0' if module == 'torch' else module})"
         )
-    res = run("export", SEQUENCE, "--to", "pytorch", "--out", tmp_path)
+    res = run("export", SEQUENCE, "--to", framework, "--out", tmp_path)
     assert res.exit_code == 0, res.output
-    got = printed(run_script(tmp_path / "sequence-pytorch.py"))
+    got = printed(run_script(tmp_path / f"sequence-{framework}.py", **env))
     _, want = expected(SEQUENCE)
     assert len(got) == 12
     for label, v in got.items():
-        assert abs(v - want[label]) <= 1e-11, label  # the script prints 12 decimals
-
-
-def test_keras_script_reproduces_the_key(run, tmp_path):
-    if importlib.util.find_spec("keras") is None:
-        pytest.skip(
-            "keras is not installed: the Keras export round trip did NOT run "
-            "(pip install keras; it runs on the torch backend)"
-        )
-    res = run("export", SEQUENCE, "--to", "keras", "--out", tmp_path)
-    assert res.exit_code == 0
-    got = printed(run_script(tmp_path / "sequence-keras.py", KERAS_BACKEND="torch"))
-    _, want = expected(SEQUENCE)
-    assert len(got) == 12
-    for label, v in got.items():
-        assert abs(v - want[label]) <= 1e-9, label
+        assert abs(v - want[label]) <= digits, label  # the script prints 12 decimals
 
 
 def _sigmoid(a):
