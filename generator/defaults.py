@@ -18,6 +18,11 @@ HIDDEN, INPUTS, STEPS = 3, 3, 3
 #: where 2x2x2 takes a few dozen.
 SEQUENCE_SIZES = (2, 2, 2)
 
+#: Largest count of a parameters problem (sizes D, H, K, F, T).
+MAX_COUNT = 100_000
+#: Ranges of the sizes a parameters problem draws.
+PARAMETER_RANGES = {"D": (2, 64), "H": (2, 128), "K": (2, 20), "F": (16, 512), "T": (5, 60)}
+
 #: Default points of one problem.
 POINTS = 3
 

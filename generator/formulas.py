@@ -57,6 +57,7 @@ _S = {
     ]
 }
 sigma = sp.Function(r"\sigma")
+_P = {n: sp.Symbol(n) for n in ("D", "H", "K", "F")}
 
 
 def _gate(act: Any, g: str) -> Any:
@@ -74,6 +75,24 @@ FORMULAS: dict[str, Any] = {
     ),
     "o_t": sp.Eq(_S["o_t"], _gate(sigma, "o")),
     "h_t": sp.Eq(_S["h_t"], _Times(_S["o_t"], sp.tanh(_S["C_t"]))),
+    "P_lstm": sp.Eq(
+        sp.Symbol(r"P_{\text{LSTM}}"),
+        sp.Mul(
+            4,
+            sp.Add(
+                sp.Mul(_P["H"], sp.Add(_P["H"], _P["D"], evaluate=False), evaluate=False),
+                _P["H"],
+                evaluate=False,
+            ),
+            evaluate=False,
+        ),
+        evaluate=False,
+    ),
+    "P_dense": sp.Eq(
+        sp.Symbol(r"P_{\text{dense}}"),
+        sp.Add(sp.Mul(_P["K"], _P["H"], evaluate=False), _P["K"], evaluate=False),
+        evaluate=False,
+    ),
     "sigma": sp.Eq(sigma(_S["a"]), 1 / (1 + sp.exp(-_S["a"]))),
     "tanh": sp.Eq(
         sp.tanh(_S["a"]),
@@ -93,6 +112,7 @@ KIND_FORMULAS: dict[Kind, tuple[str, ...]] = {
     Kind.OUTPUT_GATE: ("o_t", "h_t", "sigma", "tanh"),
     Kind.CELL_STEP: ("f_t", "i_t", "C_tilde", "C_t", "o_t", "h_t", "sigma"),
     Kind.SEQUENCE: ("f_t", "i_t", "C_tilde", "C_t", "o_t", "h_t", "sigma"),
+    Kind.PARAMETERS: ("P_lstm", "P_dense"),
 }
 
 

@@ -20,6 +20,7 @@ class Kind(StrEnum):
     OUTPUT_GATE = "output_gate"
     CELL_STEP = "cell_step"
     SEQUENCE = "sequence"
+    PARAMETERS = "parameters"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,20 @@ _Q += [
     Quantity("tanh_C", "tanh(C_t)", r"\tanh(C_t)"),
     Quantity("h_t", "hidden state h_t", r"h_t"),
 ]
+_Q += [
+    Quantity("D", "input features per step D", "D"),
+    Quantity("H", "LSTM units H", "H"),
+    Quantity("K", "classes K", "K"),
+    Quantity("F", "CNN features per frame F", "F"),
+    Quantity("T", "time steps T", "T"),
+    Quantity("P_gate", "parameters of one gate", r"P_{\text{gate}}"),
+    Quantity("P_lstm", "parameters of the LSTM layer", r"P_{\text{LSTM}}"),
+    Quantity("P_dense", "parameters of the dense layer", r"P_{\text{dense}}"),
+    Quantity("P_video", "parameters of the video classifier", r"P_{\text{video}}"),
+    Quantity("seq_steps", "output shape with return_sequences: steps", r"\text{seq.\ steps}"),
+    Quantity("seq_units", "output shape with return_sequences: units", r"\text{seq.\ units}"),
+    Quantity("last_units", "output shape without return_sequences: units", r"\text{last units}"),
+]
 QUANTITIES: dict[str, Quantity] = {q.name: q for q in _Q}
 
 #: The four gates: (letter, activation name, activation function name).
@@ -82,7 +97,7 @@ class KindInfo:
     title: str
     """A heading for sheets, e.g. ``Forget gate``."""
     givens: tuple[tuple[str, str], ...]
-    """(name, shape): shape ``H``, ``D``, ``HxZ`` (H x (H+D)) or ``TxD``."""
+    """(name, shape): shape ``H``, ``D``, ``HxZ`` (H x (H+D)), ``TxD``, or ``N`` (a count)."""
     order: tuple[str, ...]
     """Every computed quantity, in the order a student computes them."""
     asked: tuple[str, ...]
@@ -168,6 +183,14 @@ KINDS: dict[Kind, KindInfo] = {
             ("C_t", "h_t"),
             ("f_t", "i_t", "C_tilde", "o_t"),
         ),
+        KindInfo(
+            Kind.PARAMETERS,
+            "Parameters and output shapes",
+            (("D", "N"), ("H", "N"), ("K", "N"), ("F", "N"), ("T", "N")),
+            ("P_gate", "P_lstm", "P_dense", "P_video", "seq_steps", "seq_units", "last_units"),
+            ("P_lstm", "P_dense", "P_video", "seq_steps", "seq_units", "last_units"),
+            ("P_gate",),
+        ),
     ]
 }
 
@@ -194,9 +217,12 @@ FEEDS: dict[str, tuple[str, ...]] = {
     "tanh_C": ("h_t",),
     "o_t": ("h_t",),
     "h_t": (),
+    "P_gate": ("P_lstm",),
+    "P_dense": ("P_video",),
 }
 FED_BY: dict[str, tuple[str, ...]] = {
-    n: tuple(src for src, outs in FEEDS.items() if n in outs) for n in FEEDS
+    n: tuple(src for src, outs in FEEDS.items() if n in outs)
+    for n in {*FEEDS, *(o for outs in FEEDS.values() for o in outs)}
 }
 
 
@@ -272,4 +298,6 @@ def describe_label(label: str) -> str:
         raise ValueError(f"not an answer label: {label!r}")
     words = QUANTITIES[m["name"]].words
     step = f"step {m['t']}, " if m["t"] else ""
+    if m["name"] in KINDS[Kind.PARAMETERS].order:  # counts have no cells
+        return f"{step}{words}"
     return f"{step}{words}, cell {m['cell']}"

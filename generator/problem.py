@@ -37,8 +37,8 @@ class Problem:
     def hidden(self) -> int:
         """H, the number of cells."""
         info = KINDS[self.kind]
-        first_h = next(n for n, shape in info.givens if shape == "H")
-        return len(self.givens[first_h])
+        first_h = next((n for n, shape in info.givens if shape == "H"), None)
+        return len(self.givens[first_h]) if first_h else 1  # counts have one "cell"
 
     @property
     def inputs(self) -> int | None:
@@ -89,6 +89,18 @@ def _vector(value: Any, n: int | None, file: str, place: str, what: str) -> tupl
     if n is not None and len(value) != n:
         raise InputError(file, place, f"has {len(value)} entries, expected {n} ({what})")
     return tuple(to_decimal(v, file, f"{place}[{k}]") for k, v in enumerate(value, start=1))
+
+
+def _count(value: Any, file: str, place: str) -> int:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 1 <= value <= defaults.MAX_COUNT
+    ):
+        raise InputError(
+            file, place, f"{_show(value)} must be a whole number from 1 to {defaults.MAX_COUNT}"
+        )
+    return value
 
 
 def _size(n: int, lo: int, hi: int, file: str, place: str, what: str) -> int:
@@ -148,6 +160,15 @@ def parse_problem(
                 at(name),
                 f"missing: a {kind} problem gives " + ", ".join(n for n, _ in info.givens),
             )
+    if kind is Kind.PARAMETERS:  # counts, answered as whole numbers
+        return Problem(
+            kind,
+            MappingProxyType(
+                {name: (Decimal(_count(table[name], file, at(name))),) for name, _ in info.givens}
+            ),
+            0,
+            steps,
+        )
     lo, hi = defaults.MIN_SIZE, defaults.MAX_SIZE
     h_name = next(n for n, s in info.givens if s == "H")
     h_raw = table[h_name]
@@ -255,9 +276,11 @@ def problem_toml(problem: Problem, header: str = "") -> str:
         f"decimals = {problem.decimals}",
         f"show_steps = {'true' if problem.show_steps else 'false'}",
     ]
-    for name, _ in KINDS[problem.kind].givens:
+    for name, shape in KINDS[problem.kind].givens:
         prefix = f"{name} = "
-        lines.append(prefix + _toml_value(problem.givens[name], len(prefix) + 1))
+        value = problem.givens[name]
+        text = str(int(value[0])) if shape == "N" else _toml_value(value, len(prefix) + 1)
+        lines.append(prefix + text)
     return header + "\n".join(lines) + "\n"
 
 

@@ -206,6 +206,8 @@ def _givens_view(vp: VariantProblem) -> list[Tex]:
                     )
                 )
             )
+        elif shape == "N":
+            vectors.append(rf"{sym} = {int(value[0])}")
         elif not name.startswith("b_"):
             vectors.append(rf"{sym} = {vector_tex(value)}")
     return [Tex(r"\qquad ".join(vectors)), *lines]
@@ -237,9 +239,17 @@ def _answer_tables(vp: VariantProblem, width: int = 6) -> list[dict[str, Any]]:
                     "caption": f"Step {t}" if t else "",
                     "headers": [_head(n) for n in chunk],
                     "rows": rows,
+                    "row_names": _row_names(vp.problem),
                 }
             )
     return tables
+
+
+def _row_names(p: Any) -> list[str]:
+    """Table rows: one per cell, or the one row of a problem of counts."""
+    if p.kind is Kind.PARAMETERS:
+        return ["Answer"]
+    return [f"Cell {c}" for c in range(1, p.hidden + 1)]
 
 
 def _problem_view(vp: VariantProblem) -> dict[str, Any]:
@@ -254,9 +264,23 @@ def _problem_view(vp: VariantProblem) -> dict[str, Any]:
         "formulas": [Tex(formula_tex(f)) for f in KIND_FORMULAS[p.kind]],
         "diagram": Tex(_diagram_box(p.kind)),
         "givens": _givens_view(vp),
-        "asked_words": Tex(words + " for every cell."),
+        "asked_words": Tex(
+            words + (" (whole numbers)." if p.kind is Kind.PARAMETERS else " for every cell.")
+        ),
+        "intro": _INTRO.get(p.kind, ""),
         "answer_tables": _answer_tables(vp),
     }
+
+
+_INTRO = {
+    Kind.PARAMETERS: (
+        "A Keras model reads sequences of T steps of D features: an LSTM layer with H units, "
+        "then a Dense layer with K outputs and softmax (sequence classification). A video "
+        "classifier feeds the F features a CNN computes from each frame into the same kind of "
+        "LSTM(H) and Dense(K). Count the trainable parameters as Keras does (one bias per "
+        "gate), and give the output shapes without the batch dimension."
+    ),
+}
 
 
 def _diagram_box(kind: Kind) -> str:
@@ -270,6 +294,7 @@ _KEY_TABLES: dict[str, tuple[str, tuple[str, ...], str | None]] = {
     },
     "cell": ("Cell state", ("f_t", "C_prev", "fC", "i_t", "C_tilde", "iC", "C_t"), None),
     "out": ("Hidden state", ("o_t", "C_t", "tanh_C", "h_t"), None),
+    "params": ("Counts and shapes", KINDS[Kind.PARAMETERS].order, None),
 }
 _KIND_TABLES = {
     Kind.FORGET_GATE: ("f",),
@@ -278,6 +303,7 @@ _KIND_TABLES = {
     Kind.OUTPUT_GATE: ("o", "out"),
     Kind.CELL_STEP: ("f", "i", "C", "cell", "o", "out"),
     Kind.SEQUENCE: ("f", "i", "C", "cell", "o", "out"),
+    Kind.PARAMETERS: ("params",),
 }
 
 
@@ -327,7 +353,13 @@ def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
                     rf"\approx {_plain(value(f'Wz_{letter}', 1))}"
                 )
             tables.append(
-                {"title": title, "headers": [_head(n) for n in cols], "rows": rows, "dot": dot}
+                {
+                    "title": title,
+                    "headers": [_head(n) for n in cols],
+                    "rows": rows,
+                    "row_names": _row_names(p),
+                    "dot": dot,
+                }
             )
         steps.append(
             {

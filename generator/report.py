@@ -41,10 +41,10 @@ def solution_table(problem: Problem, sol: Solution, full: bool = False) -> str:
         if t:
             lines.append(f"Step {t}")
         names = list(info.order)
-        head = ["      "] + [_HEAD[n] + ("*" if n in asked else "") for n in names]
+        head = ["      "] + [_HEAD.get(n, n) + ("*" if n in asked else "") for n in names]
         rows = []
         for c in range(1, problem.hidden + 1):
-            row = [f"Cell {c}"]
+            row = ["Answer" if problem.kind is Kind.PARAMETERS else f"Cell {c}"]
             for n in names:
                 v = sol.values[f"{prefix}{n}[{c}]"]
                 text = format(v.rounded, "f")

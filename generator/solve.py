@@ -128,6 +128,18 @@ class Twist(Enum):
     H_NO_TANH = (6, ("h_t",), "left out tanh: h_t = o_t * C_t")
     H_OLD_C = (6, ("h_t",), "used the old cell state: h_t = o_t * tanh(C_{t-1})")
     H_TANH_OUTSIDE = (6, ("h_t",), "took tanh of the product: h_t = tanh(o_t * C_t)")
+    P_NO_BIAS = (
+        9,
+        ("P_gate", "P_lstm", "P_video"),
+        "counted no biases: 4·H·(H + D) instead of 4·(H·(H + D) + H)",
+    )
+    P_ONE_GATE = (9, ("P_lstm", "P_video"), "counted one gate instead of four")
+    P_H_TIMES_D = (
+        9,
+        ("P_gate", "P_lstm", "P_video"),
+        "used H·D weights per gate instead of H·(H + D): forgot the recurrent weights",
+    )
+    P_DENSE_NO_BIAS = (9, ("P_dense", "P_video"), "counted the dense layer without its biases")
     SEQ_REUSE = (
         8,
         ("h_prev", "C_prev"),
@@ -212,7 +224,9 @@ def _evaluate(
     computed: dict[str, Number] | None,
 ) -> dict[str, Number]:
     out: dict[str, Number] = {}
-    if kind is Kind.SEQUENCE:
+    if kind is Kind.PARAMETERS:
+        _parameters(ch, g, out, ov, twist, computed)
+    elif kind is Kind.SEQUENCE:
         h, C = g["h_0"], g["C_0"]
         for t, x in enumerate(g["xs"], start=1):
             env = {**g, "x": x, "h_prev": h, "C_prev": C}
@@ -306,6 +320,39 @@ def _cell(
         else:
             h = [oo * t for oo, t in zip(o, tC, strict=True)]
         put("h_t", [ch.rnd(v) for v in h])
+
+
+def _parameters(
+    ch: Any, g: Mapping[str, Any], out: dict, ov: Mapping, tw: Twist | None, computed: dict | None
+) -> None:
+    """Counts of an LSTM network (Keras' layout: one bias per gate), as whole numbers."""
+    D, H, K, F, T = (int(g[n][0]) for n in ("D", "H", "K", "F", "T"))
+
+    def put(name: str, value: int) -> Number:
+        label = make_label(name, 1)
+        v = ch.num(value)
+        if computed is not None:
+            computed[label] = v
+        if label in ov:
+            v = ch.num(ov[label])
+        out[label] = v
+        return v
+
+    def gate(inputs: int) -> int:
+        if tw is Twist.P_NO_BIAS:
+            return H * (H + inputs)
+        if tw is Twist.P_H_TIMES_D:
+            return H * inputs + H
+        return H * (H + inputs) + H
+
+    gates = 1 if tw is Twist.P_ONE_GATE else 4
+    p_gate = put("P_gate", gate(D))
+    put("P_lstm", gates * int(p_gate))
+    dense = put("P_dense", H * K if tw is Twist.P_DENSE_NO_BIAS else H * K + K)
+    put("P_video", gates * gate(F) + int(dense))
+    put("seq_steps", T)
+    put("seq_units", H)
+    put("last_units", H)
 
 
 def _cell_state(ch: Any, env: dict, put: Any, tw: Twist | None) -> None:

@@ -286,7 +286,12 @@ def _problem_spec(t: Any, decimals: int, file: str, place: str, folder: Path | N
             raise InputError(
                 file, f"{place}.kind", f"{t['kind']!r} but {given_file} holds a {given.kind}"
             )
-        given = Problem(given.kind, given.givens, decimals, show_steps)
+        given = Problem(
+            given.kind,
+            given.givens,
+            given.decimals if given.kind is Kind.PARAMETERS else decimals,
+            show_steps,
+        )
         kind = given.kind
     else:
         raw_kind = t.get("kind")

@@ -117,6 +117,11 @@ def draw_problem(spec: ProblemSpec, decimals: int, s: Stream) -> Problem:
     gate = Distribution(*defaults.GATE_RANGE, vals.decimals)
     cand = Distribution(*defaults.CANDIDATE_RANGE, vals.decimals)
     givens: dict[str, object] = {}
+    if spec.kind is Kind.PARAMETERS:  # sizes of a network, answered as whole numbers
+        for name, _ in info.givens:
+            lo, hi = defaults.PARAMETER_RANGES[name]
+            givens[name] = (Decimal(lo + s.below(hi - lo + 1)),)
+        return Problem(spec.kind, MappingProxyType(givens), 0, spec.show_steps)
     for name, shape in info.givens:
         if shape == "HxZ":
             givens[name] = tuple(_draw_vector(s, H + D, spec.weights, zeros=True) for _ in range(H))

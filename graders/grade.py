@@ -183,6 +183,11 @@ def explain(tw: Twist, name: str) -> str:
         Twist.H_NO_TANH: "your h_t is o_t * C_t: tanh(C_t) is missing",
         Twist.H_OLD_C: "your h_t uses the old cell state C_{t-1}; use the new C_t",
         Twist.H_TANH_OUTSIDE: "your h_t is tanh(o_t * C_t); it is o_t * tanh(C_t)",
+        Twist.P_NO_BIAS: "you counted no biases: each gate has H·(H + D) weights and H biases",
+        Twist.P_ONE_GATE: "you counted one gate: an LSTM layer has four (f, i, C~, o)",
+        Twist.P_H_TIMES_D: "you counted H·D weights per gate: the gates also read h_{t-1}, "
+        "so H·(H + D)",
+        Twist.P_DENSE_NO_BIAS: "you counted the dense layer's weights but not its K biases",
         Twist.SEQ_REUSE: "at this step you started again from h_0 and C_0; use the previous step's h_t and C_t",
     }
     return words[tw]

@@ -1,0 +1,113 @@
+"""The `parameters` kind: counts and shapes of the lecture's networks, whole-number answers."""
+
+from __future__ import annotations
+
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from lstm_exam.generator.generate import build_manifest
+from lstm_exam.generator.notation import Kind
+from lstm_exam.generator.roster import Student
+from lstm_exam.generator.solve import solve
+from lstm_exam.generator.spec import load_spec
+from lstm_exam.graders.grade import Verdict, grade_sheet
+from lstm_exam.graders.submissions import Cell, Sheet
+
+SPEC = Path(__file__).parent.parent / "examples" / "parameters.toml"
+
+
+def counts(**sizes: int) -> dict[str, tuple[Decimal, ...]]:
+    return {k: (Decimal(v),) for k, v in sizes.items()}
+
+
+def test_counts_follow_keras():
+    # keras.layers.LSTM(32) on 8 features: 4 * (32 * (32 + 8) + 32) = 5248 parameters
+    s = solve(Kind.PARAMETERS, counts(D=8, H=32, K=5, F=256, T=20), 0)
+    got = {
+        k: s.values[f"{k}[1]"].rounded
+        for k in ("P_gate", "P_lstm", "P_dense", "P_video", "seq_steps", "seq_units", "last_units")
+    }
+    assert got == {
+        "P_gate": 1312,
+        "P_lstm": 5248,
+        "P_dense": 165,
+        "P_video": 4 * (32 * 288 + 32) + 165,
+        "seq_steps": 20,
+        "seq_units": 32,
+        "last_units": 32,
+    }
+
+
+def sheet_of(values: dict[str, Decimal]) -> Sheet:
+    return Sheet(
+        tuple(Cell(k, format(v, "f"), n) for n, (k, v) in enumerate(values.items(), 2)), (), False
+    )
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    m, _, _ = build_manifest(
+        load_spec(SPEC), [Student("s1", "A"), Student("s2", "B")], "params-seed"
+    )
+    return m
+
+
+def key_of(m, k=0) -> dict[str, Decimal]:
+    v = m.variants[k]
+    return {
+        vp.label(lab): vp.solution.values[lab].rounded
+        for vp in v.problems
+        for lab in vp.solution.asked
+    }
+
+
+def test_correct_wrong_and_carried_forward(manifest):
+    v = manifest.variants[0]
+    g = grade_sheet(manifest, v, sheet_of(key_of(manifest)))
+    assert all(f.verdict is Verdict.CORRECT for f in g.findings)
+    H = int(v.problems[0].problem.givens["H"][0])
+    D = int(v.problems[0].problem.givens["D"][0])
+    answers = key_of(manifest) | {"q1.P_gate[1]": Decimal(H * (H + D))}  # forgot the biases ...
+    answers["q1.P_lstm[1]"] = 4 * answers["q1.P_gate[1]"]  # ... and carried that forward
+    g = {f.label: f for f in grade_sheet(manifest, v, sheet_of(answers)).findings}
+    assert g["q1.P_gate[1]"].verdict is Verdict.WRONG and g["q1.P_gate[1]"].mistake == "P_NO_BIAS"
+    assert g["q1.P_lstm[1]"].verdict is Verdict.CARRIED
+    one_gate = key_of(manifest) | {"q1.P_lstm[1]": key_of(manifest)["q1.P_gate[1]"]}
+    g = {f.label: f for f in grade_sheet(manifest, v, sheet_of(one_gate)).findings}
+    assert g["q1.P_lstm[1]"].mistake == "P_ONE_GATE" and "four" in g["q1.P_lstm[1]"].reason
+
+
+def test_through_generate_render_and_grade(run, tmp_path):
+    res = run("generate", SPEC, "--count", "2", "--out", "wk")
+    assert res.exit_code == 0, res.output
+    key = (tmp_path / "wk" / "keys" / "s001.csv").read_text()
+    answer = next(line.split(",")[-4] for line in key.splitlines() if "P_lstm" in line)
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "wk" / "keys" / "s001.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert answer in text and "Counts and shapes" in text
+    problem = (tmp_path / "wk" / "problems" / "s001.toml").read_text()
+    assert "H = " in problem and "decimals = 0" in problem
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    lines = ["label,answer"] + [
+        ",".join(r.split(",")[:1] + r.split(",")[-4:-3]) for r in key.splitlines()[1:]
+    ]
+    (subs / "s001.csv").write_text("\n".join(lines) + "\n")
+    res = run("grade", "wk", subs, "--out", "g")
+    assert res.exit_code == 0
+    assert "s001,Student 1," in (tmp_path / "g" / "gradebook.csv").read_text()
+    assert ",graded,4,4,100," in (tmp_path / "g" / "gradebook.csv").read_text()
+
+
+def test_a_count_must_be_a_whole_number(run, tmp_path):
+    Path("p.toml").write_text('kind = "parameters"\nD = 8\nH = 2.5\nK = 3\nF = 16\nT = 5\n')
+    res = run("solve", "p.toml")
+    assert res.exit_code == 2 and res.stderr.strip() == (
+        "error: p.toml: H: 2.5 must be a whole number from 1 to 100000"
+    )
