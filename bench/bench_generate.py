@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -25,13 +26,18 @@ def main() -> None:
     ws = load_spec(args.spec)
     students = numbered_roster(args.students)
     with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
+        t0, r0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
         result = generate(ws, students, Path(tmp) / "out", pdf=False, seed="bench-seed-0001")
         elapsed = time.perf_counter() - t0
+        r1 = resource.getrusage(resource.RUSAGE_SELF)
     n_problems = args.students * len(ws.problems)
     print(
         f"{args.students} students x {len(ws.problems)} problems: {elapsed:.2f} s "
         f"({1000 * elapsed / args.students:.2f} ms per student), {os.cpu_count()} cores"
+    )
+    print(
+        f"  CPU: user {r1.ru_utime - r0.ru_utime:.2f} s, system {r1.ru_stime - r0.ru_stime:.2f} s "
+        "(the system share varies with the machine's file system from run to run)"
     )
     for kind, draws in result.draws.items():
         print(f"  {kind:12s} {draws / args.students:.2f} draws on average")
