@@ -423,6 +423,7 @@ def render_tex(m: Manifest, templates: Path | None = None) -> Rendered:
         "title": m.title,
         "decimals": m.decimals,
         "tolerance_words": m.tolerance.words(),
+        "counts_only": kinds == [Kind.PARAMETERS],
         "diagrams": {str(k): Tex(_diagram_box(k)) for k in kinds},
     }
     sheets, keys, warnings = [], [], []
