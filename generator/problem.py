@@ -54,6 +54,11 @@ class Problem:
         """T for a sequence, else 1."""
         return len(self.givens["xs"]) if "xs" in self.givens else 1
 
+    @property
+    def step_numbers(self) -> list[int | None]:
+        """The steps of a sequence (1..T); ``[None]`` for a problem without steps."""
+        return list(range(1, self.steps + 1)) if self.kind is Kind.SEQUENCE else [None]
+
     def solve(self) -> Solution:
         """Both chains of this problem."""
         return solve(self.kind, self.givens, self.decimals, self.show_steps)

@@ -213,10 +213,6 @@ def _givens_view(vp: VariantProblem) -> list[Tex]:
     return [Tex(r"\qquad ".join(vectors)), *lines]
 
 
-def _steps(p: Any) -> list[int | None]:
-    return list(range(1, p.steps + 1)) if p.kind is Kind.SEQUENCE else [None]
-
-
 def _asked_names(vp: VariantProblem) -> list[str]:
     seen: dict[str, None] = {}
     for lab in vp.solution.asked:
@@ -227,7 +223,7 @@ def _asked_names(vp: VariantProblem) -> list[str]:
 def _answer_tables(vp: VariantProblem, width: int = 6) -> list[dict[str, Any]]:
     names = _asked_names(vp)
     tables = []
-    for t in _steps(vp.problem):
+    for t in vp.problem.step_numbers:
         for k in range(0, len(names), width):
             chunk = names[k : k + width]
             rows = [
@@ -311,7 +307,7 @@ def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
     p, sol = vp.problem, vp.solution
     asked = set(sol.asked)
     steps = []
-    for t in _steps(p):
+    for t in p.step_numbers:
         prefix = f"t{t}." if t else ""
 
         def value(name: str, cell: int, t: int | None = t, prefix: str = prefix) -> Decimal:

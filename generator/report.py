@@ -35,7 +35,7 @@ def solution_table(problem: Problem, sol: Solution, full: bool = False) -> str:
         f"{info.title} ({problem.kind}), rounded chain at {sol.decimals} decimals"
         + (" [full precision]" if full else "")
     ]
-    steps = range(1, problem.steps + 1) if problem.kind is Kind.SEQUENCE else [None]
+    steps = problem.step_numbers
     for t in steps:
         prefix = f"t{t}." if t else ""
         if t:

@@ -101,7 +101,8 @@ def round_half_away(v: Decimal | float, decimals: int) -> Decimal:
 class Twist(Enum):
     """A misconception of design.md, as a change to one formula.
 
-    Each value is (number in design.md, the names it alters directly, words).
+    Each value is (number in design.md, the names it alters directly, words); the
+    words also keep two misconceptions that alter the same names apart.
     """
 
     NO_BIAS = (
@@ -147,16 +148,8 @@ class Twist(Enum):
     )
 
     @property
-    def number(self) -> int:
-        return self.value[0]
-
-    @property
     def alters(self) -> tuple[str, ...]:
         return self.value[1]
-
-    @property
-    def words(self) -> str:
-        return self.value[2]
 
 
 # --- the evaluator -------------------------------------------------------------

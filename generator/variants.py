@@ -212,16 +212,13 @@ def _hidden_misconception(
     order = set(info.order)
     asked_names = {label_name(lab) for lab in solution.asked}
 
-    def step_of(t):
-        return t if problem.kind is Kind.SEQUENCE else None
-
     windows: dict[str, tuple[float, float]] = {}
     for tw, t in applicable_twists(problem):
         twisted = evaluate_prepared(problem.kind, g, twist=tw, twist_step=t)
         targets = set().union(*(_first_asked(n, asked_names, order) for n in tw.alters))
         for name in targets:
             for cell in range(1, problem.hidden + 1):
-                label = make_label(name, cell, step_of(t))
+                label = make_label(name, cell, t if problem.kind is Kind.SEQUENCE else None)
                 if label not in windows:
                     v = values[label]
                     lo, hi = tol.window(v.full, v.rounded, times=defaults.MISCONCEPTION_MARGIN)

@@ -90,7 +90,7 @@ def compare(
             verdict, credit, reason = Verdict.INVALID, zero, invalid[q]
         elif not raw:
             verdict, credit, reason = Verdict.UNANSWERED, zero, "no answer"
-        elif value is not None and bounds[0] <= value <= bounds[1]:
+        elif value is not None and _within(value, *bounds):
             verdict, credit, reason = Verdict.CORRECT, one, _digits_note(raw, m.decimals)
         else:
             verdict, credit, reason = Verdict.WRONG, zero, ""
@@ -117,7 +117,7 @@ def carry_forward(
     m: Manifest, vp: VariantProblem, findings: list[Finding], values: Mapping[str, Decimal]
 ) -> list[Finding]:
     """Credit a wrong answer that follows from the student's own earlier (wrong) answers."""
-    wrong = {f.label for f in findings if f.verdict in (Verdict.WRONG, Verdict.CARRIED)}
+    wrong = {f.label for f in findings if f.verdict is Verdict.WRONG}
     if not wrong:
         return findings
     own = _own_answers(vp, values)
