@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +16,13 @@ from lstm_exam.generator import defaults
 from lstm_exam.generator import spec as spec_mod
 from lstm_exam.generator.errors import InputError
 from lstm_exam.generator.export import write_export
+from lstm_exam.generator.generate import Generated
 from lstm_exam.generator.generate import generate as generate_worksheet
 from lstm_exam.generator.manifest import Manifest, load_manifest, read_manifest
 from lstm_exam.generator.problem import read_problem_file
 from lstm_exam.generator.render import TEX_MISSING, copy_templates, render_pdfs, rerender
 from lstm_exam.generator.report import solution_json, solution_table
-from lstm_exam.generator.roster import numbered_roster, read_roster
+from lstm_exam.generator.roster import Student, numbered_roster, read_roster
 from lstm_exam.graders.outputs import summary_text
 from lstm_exam.graders.run import grade as grade_submissions
 
@@ -122,17 +123,7 @@ def generate(
             click.echo("No --roster given: using the bundled sample roster.", err=True)
         students = read_roster(path)
     target = out or Path(defaults.OUTPUT_ROOT) / ws.slug
-    # one bar: drawing and solving each student, then splitting their sheet and key
-    total = len(students) * (1 if no_pdf else 3)
-    with click.progressbar(length=total, label="Generating", file=sys.stderr) as bar:
-
-        def typeset(m: Manifest, stage: Path) -> list[str]:
-            bar.label = "Typesetting"
-            return render_pdfs(m, stage, templates, bar.update)
-
-        result = generate_worksheet(
-            ws, students, target, force=force, pdf=not no_pdf, tick=bar.update, render=typeset
-        )
+    result = _generate_with_progress(ws, students, target, force, no_pdf, templates)
     n = len(result.manifest.variants)
     click.echo(f"Wrote {n} variants of '{ws.title}' to {result.out}/")
     click.echo("  manifest.json        private: the seed and every answer (keep it to yourself)")
@@ -145,7 +136,40 @@ def generate(
     if pdfs:
         click.echo("  sheets/              each student's problem sheet (PDF)")
         click.echo("  class-sheets.pdf     every sheet, for printing; class-key.pdf: every key")
-    for note in result.notes:
+    _warn(result.notes)
+
+
+def _generate_with_progress(
+    ws: spec_mod.Worksheet,
+    students: Sequence[Student],
+    out: Path,
+    force: bool,
+    no_pdf: bool,
+    templates: Path | None,
+    seed: str | None = None,
+) -> Generated:
+    """`generate` with one bar: drawing each student, then splitting their sheet and key."""
+    total = len(students) * (1 if no_pdf else 3)
+    with click.progressbar(length=total, label="Generating", file=sys.stderr) as bar:
+
+        def typeset(m: Manifest, stage: Path) -> list[str]:
+            bar.label = "Typesetting"
+            return render_pdfs(m, stage, templates, bar.update)
+
+        return generate_worksheet(
+            ws,
+            students,
+            out,
+            force=force,
+            pdf=not no_pdf,
+            seed=seed,
+            tick=bar.update,
+            render=typeset,
+        )
+
+
+def _warn(notes: Sequence[str]) -> None:
+    for note in notes:
         click.echo(f"warning: {note}", err=True)
 
 
@@ -200,8 +224,7 @@ def render(folder: Path, templates: Path | None) -> None:
     m = load_manifest(folder)
     with click.progressbar(length=2 * len(m.variants), label="Typesetting", file=sys.stderr) as bar:
         notes = rerender(folder, m, templates, bar.update)
-    for note in notes:
-        click.echo(f"warning: {note}", err=True)
+    _warn(notes)
     if not _missing_tex(notes):
         click.echo(f"Wrote the sheets and keys of {len(m.variants)} students to {folder}/")
 
@@ -246,20 +269,8 @@ def demo(out: Path, no_pdf: bool) -> None:
     _check_demo_folder(out)
     ws = spec_mod.load_spec(None)
     students = read_roster(spec_mod.builtin_path("sample-roster.csv"))
-    total = len(students) * (1 if no_pdf else 3)
-    with click.progressbar(length=total, label="Generating", file=sys.stderr) as bar:
-        result = generate_worksheet(
-            ws,
-            students,
-            out,
-            force=True,
-            pdf=not no_pdf,
-            seed=defaults.DEMO_SEED,
-            tick=bar.update,
-            render=lambda m, stage: render_pdfs(m, stage, None, bar.update),
-        )
-    for note in result.notes:
-        click.echo(f"warning: {note}", err=True)
+    result = _generate_with_progress(ws, students, out, True, no_pdf, None, defaults.DEMO_SEED)
+    _warn(result.notes)
     click.echo(f"1. Generated '{ws.title}' for {len(students)} students in {out}/")
     if not no_pdf and not _missing_tex(result.notes):
         click.echo(f"   sheets: {out}/class-sheets.pdf   keys: {out}/class-key.pdf")
