@@ -17,6 +17,18 @@ HIDDEN, INPUTS, STEPS = 3, 3, 3
 #: misconception visible, so a 3x3x3 sequence takes ~750 draws (1.6 s a student)
 #: where 2x2x2 takes a few dozen.
 SEQUENCE_SIZES = (2, 2, 2)
+#: Default (H, D, T) per kind; other kinds take (HIDDEN, INPUTS, STEPS). The network
+#: kinds run a sequence; a backward step is long by hand, so it is small too.
+KIND_SIZES = {
+    "sequence": SEQUENCE_SIZES,
+    "classification": SEQUENCE_SIZES,
+    "regression": SEQUENCE_SIZES,
+    "backward_step": (2, 2, 1),
+}
+#: Classes K of a classification problem: the default and the largest allowed.
+CLASSES, MAX_CLASSES = 3, 8
+#: Range of the given upstream gradients dL/dh_t and dL/dC_t of a backward step.
+GRADIENT_RANGE = (Decimal("-1.0"), Decimal("1.0"))
 
 #: Largest count of a parameters problem (sizes D, H, K, F, T).
 MAX_COUNT = 100_000

@@ -7,6 +7,7 @@ and templates all use it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -20,6 +21,9 @@ class Kind(StrEnum):
     OUTPUT_GATE = "output_gate"
     CELL_STEP = "cell_step"
     SEQUENCE = "sequence"
+    CLASSIFICATION = "classification"
+    REGRESSION = "regression"
+    BACKWARD_STEP = "backward_step"
     PARAMETERS = "parameters"
 
 
@@ -64,6 +68,29 @@ _Q += [
     Quantity("h_t", "hidden state h_t", r"h_t"),
 ]
 _Q += [
+    Quantity("W_y", "dense layer weights W_y", r"W_y"),
+    Quantity("b_y", "dense layer bias b_y", r"b_y"),
+    Quantity("y", "target y", r"y"),
+    Quantity("logit", "logit W_y·h_T + b_y", r"\ell"),
+    Quantity("prob", "softmax probability", r"p"),
+    Quantity("class", "predicted class (1..K)", r"\hat{k}"),
+    Quantity("y_hat", "prediction W_y·h_T + b_y", r"\hat{y}"),
+    Quantity("sq_error", "squared error (y_hat - y)^2", r"(\hat{y} - y)^2"),
+]
+# backpropagation through one step: "dX" is dL/dX
+_Q += [
+    Quantity("dh_t", "dL/dh_t (given)", r"\partial h_t"),
+    Quantity("dC_next", "dL/dC_t from step t+1 (given)", r"\partial C_t^{\,\mathrm{next}}"),
+    Quantity("do_t", "dL/do_t", r"\partial o_t"),
+    Quantity("dC_t", "dL/dC_t (total)", r"\partial C_t"),
+    Quantity("df_t", "dL/df_t", r"\partial f_t"),
+    Quantity("di_t", "dL/di_t", r"\partial i_t"),
+    Quantity("dC_tilde", "dL/dC~_t", r"\partial \tilde{C}_t"),
+    *(Quantity(f"da_{g}", f"dL/da_{g} (pre-activation)", rf"\partial a_{g}") for g in "fiCo"),
+    Quantity("dh_prev", "dL/dh_{t-1}", r"\partial h_{t-1}"),
+    Quantity("dC_prev", "dL/dC_{t-1}", r"\partial C_{t-1}"),
+]
+_Q += [
     Quantity("D", "input features per step D", "D"),
     Quantity("H", "LSTM units H", "H"),
     Quantity("K", "classes K", "K"),
@@ -97,13 +124,19 @@ class KindInfo:
     title: str
     """A heading for sheets, e.g. ``Forget gate``."""
     givens: tuple[tuple[str, str], ...]
-    """(name, shape): shape ``H``, ``D``, ``HxZ`` (H x (H+D)), ``TxD``, or ``N`` (a count)."""
+    """(name, shape): ``H``, ``D``, ``HxZ`` (H x (H+D)), ``TxD``, ``KxH``, ``K``, ``1`` or
+    ``N`` (a count)."""
     order: tuple[str, ...]
     """Every computed quantity, in the order a student computes them."""
     asked: tuple[str, ...]
     """What is always asked."""
     steps: tuple[str, ...]
     """What ``show_steps`` asks in addition."""
+
+    @property
+    def stepped(self) -> bool:
+        """Whether the cell runs over a sequence ``xs`` (labels then carry ``t<step>.``)."""
+        return any(shape == "TxD" for _, shape in self.givens)
 
 
 def _gate_names(g: str, act: str) -> tuple[str, ...]:
@@ -122,6 +155,25 @@ _CELL_ORDER = (
     "h_t",
 )
 _ALL_W = tuple((n, "HxZ" if n.startswith("W") else "H") for n in ALL_WEIGHTS)
+_SEQ_GIVENS = (("h_0", "H"), ("C_0", "H"), ("xs", "TxD"), *_ALL_W)
+#: The gradients of one step backwards, in the order the chain rule reaches them.
+BACKWARD = (
+    "do_t",
+    "dC_t",
+    "df_t",
+    "di_t",
+    "dC_tilde",
+    "da_f",
+    "da_i",
+    "da_C",
+    "da_o",
+    "dh_prev",
+    "dC_prev",
+)
+#: Quantities computed once after the last step (the network's output layer).
+HEAD = frozenset({"logit", "prob", "class", "y_hat", "sq_error"})
+#: Rows of a quantity that is not one per cell: ``K`` (classes) or a single ``1``.
+SIZES: dict[str, str] = {"logit": "K", "prob": "K", "class": "1", "y_hat": "1", "sq_error": "1"}
 
 KINDS: dict[Kind, KindInfo] = {
     k.kind: k
@@ -178,10 +230,41 @@ KINDS: dict[Kind, KindInfo] = {
         KindInfo(
             Kind.SEQUENCE,
             "A sequence through the LSTM",
-            (("h_0", "H"), ("C_0", "H"), ("xs", "TxD"), *_ALL_W),
+            _SEQ_GIVENS,
             _CELL_ORDER,
             ("C_t", "h_t"),
             ("f_t", "i_t", "C_tilde", "o_t"),
+        ),
+        KindInfo(
+            Kind.CLASSIFICATION,
+            "Sequence classification: LSTM, dense layer, softmax",
+            (*_SEQ_GIVENS, ("W_y", "KxH"), ("b_y", "K")),
+            (*_CELL_ORDER, "logit", "prob", "class"),
+            ("C_t", "h_t", "logit", "prob", "class"),
+            ("f_t", "i_t", "C_tilde", "o_t"),
+        ),
+        KindInfo(
+            Kind.REGRESSION,
+            "Sequence regression: LSTM, dense layer, linear output",
+            (*_SEQ_GIVENS, ("W_y", "1xH"), ("b_y", "1"), ("y", "1")),
+            (*_CELL_ORDER, "y_hat", "sq_error"),
+            ("C_t", "h_t", "y_hat", "sq_error"),
+            ("f_t", "i_t", "C_tilde", "o_t"),
+        ),
+        KindInfo(
+            Kind.BACKWARD_STEP,
+            "Backpropagation through one LSTM step",
+            (
+                ("h_prev", "H"),
+                ("x", "D"),
+                ("C_prev", "H"),
+                *_ALL_W,
+                ("dh_t", "H"),
+                ("dC_next", "H"),
+            ),
+            (*_CELL_ORDER, *BACKWARD),
+            BACKWARD,
+            ("f_t", "i_t", "C_tilde", "C_t", "o_t", "tanh_C"),
         ),
         KindInfo(
             Kind.PARAMETERS,
@@ -199,7 +282,6 @@ KINDS: dict[Kind, KindInfo] = {
 #: ``C_t`` are step t+1's ``h_prev`` and ``C_prev``.
 FEEDS: dict[str, tuple[str, ...]] = {
     "h_prev": ("Wz_f", "Wz_i", "Wz_C", "Wz_o"),
-    "C_prev": ("fC",),
     "Wz_f": ("a_f",),
     "Wz_i": ("a_i",),
     "Wz_C": ("a_C",),
@@ -208,15 +290,29 @@ FEEDS: dict[str, tuple[str, ...]] = {
     "a_i": ("i_t",),
     "a_C": ("C_tilde",),
     "a_o": ("o_t",),
-    "f_t": ("fC",),
-    "i_t": ("iC",),
-    "C_tilde": ("iC",),
     "fC": ("C_t",),
     "iC": ("C_t",),
     "C_t": ("tanh_C",),
-    "tanh_C": ("h_t",),
-    "o_t": ("h_t",),
-    "h_t": (),
+    "h_t": ("logit", "y_hat"),
+    "logit": ("prob",),
+    "prob": ("class",),
+    "y_hat": ("sq_error",),
+    # backwards (element-wise but for dh_prev, which reads every cell's da)
+    "tanh_C": ("h_t", "do_t", "dC_t"),
+    "o_t": ("h_t", "dC_t", "da_o"),
+    "C_prev": ("fC", "df_t"),
+    "C_tilde": ("iC", "di_t", "da_C"),
+    "i_t": ("iC", "dC_tilde", "da_i"),
+    "f_t": ("fC", "da_f", "dC_prev"),
+    "do_t": ("da_o",),
+    "dC_t": ("df_t", "di_t", "dC_tilde", "dC_prev"),
+    "df_t": ("da_f",),
+    "di_t": ("da_i",),
+    "dC_tilde": ("da_C",),
+    "da_f": ("dh_prev",),
+    "da_i": ("dh_prev",),
+    "da_C": ("dh_prev",),
+    "da_o": ("dh_prev",),
     "P_gate": ("P_lstm",),
     "P_dense": ("P_video",),
 }
@@ -226,34 +322,47 @@ FED_BY: dict[str, tuple[str, ...]] = {
 }
 
 
-def upstream(name: str, cell: int, step: int | None, hidden: int) -> list[str]:
+#: (source, target) pairs where ``target[c]`` reads every cell of ``source``.
+MIXING = frozenset(
+    {("h_prev", f"Wz_{g}") for g in "fiCo"}
+    | {(f"da_{g}", "dh_prev") for g in "fiCo"}
+    | {("h_t", "logit"), ("h_t", "y_hat"), ("logit", "prob"), ("prob", "class")}
+)
+
+
+def upstream(
+    name: str, cell: int, step: int | None, cells: Callable[[str], int], last_step: int | None
+) -> list[str]:
     """Every label (without ``q`` prefix) whose value flows into ``name[cell]``.
 
-    >>> upstream("C_t", 2, None, 3)
-    ['fC[2]', 'f_t[2]', 'a_f[2]', 'Wz_f[2]', 'iC[2]', 'i_t[2]', 'a_i[2]', 'Wz_i[2]', 'C_tilde[2]', 'a_C[2]', 'Wz_C[2]']
+    Args:
+        name, cell, step: the label's parts (``step`` None outside a sequence).
+        cells: how many cells (rows) a quantity has in the problem.
+        last_step: T for a problem over a sequence (its head reads step T's h_t).
+
+    >>> upstream("C_t", 2, None, lambda n: 3, None)
+    ['fC[2]', 'f_t[2]', 'a_f[2]', 'Wz_f[2]', 'iC[2]', 'C_tilde[2]', 'a_C[2]', 'Wz_C[2]', 'i_t[2]', 'a_i[2]', 'Wz_i[2]']
+    >>> upstream("prob", 1, None, lambda n: 2, 4)[:4]
+    ['logit[1]', 't4.h_t[1]', 't4.tanh_C[1]', 't4.C_t[1]']
     """
     out: list[str] = []
     seen: set[tuple[str, int, int | None]] = set()
 
     def visit(n: str, c: int, t: int | None) -> None:
         for src in FED_BY.get(n, ()):
+            mixed, at = (src, n) in MIXING, t
             if src in ("h_prev", "C_prev"):
                 if t is None or t == 1:
-                    continue
-                prev = "h_t" if src == "h_prev" else "C_t"
-                cells = range(1, hidden + 1) if src == "h_prev" else [c]
-                for cc in cells:
-                    key = (prev, cc, t - 1)
-                    if key not in seen:
-                        seen.add(key)
-                        out.append(make_label(prev, cc, t - 1))
-                        visit(prev, cc, t - 1)
-                continue
-            key = (src, c, t)
-            if key not in seen:
-                seen.add(key)
-                out.append(make_label(src, c, t))
-                visit(src, c, t)
+                    continue  # given
+                src, at = ("h_t" if src == "h_prev" else "C_t"), t - 1
+            elif n in HEAD and src not in HEAD:
+                at = last_step
+            for cc in range(1, cells(src) + 1) if mixed else [c]:
+                key = (src, cc, at)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(make_label(src, cc, at))
+                    visit(src, cc, at)
 
     visit(name, cell, step)
     return out
@@ -298,6 +407,7 @@ def describe_label(label: str) -> str:
         raise ValueError(f"not an answer label: {label!r}")
     words = QUANTITIES[m["name"]].words
     step = f"step {m['t']}, " if m["t"] else ""
-    if m["name"] in KINDS[Kind.PARAMETERS].order:  # counts have no cells
+    size = SIZES.get(m["name"])
+    if size == "1" or m["name"] in KINDS[Kind.PARAMETERS].order:  # one value, no cells
         return f"{step}{words}"
-    return f"{step}{words}, cell {m['cell']}"
+    return f"{step}{words}, {'class' if size == 'K' else 'cell'} {m['cell']}"

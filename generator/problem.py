@@ -17,7 +17,7 @@ from typing import Any
 
 from . import defaults
 from .errors import InputError
-from .notation import KINDS, Kind
+from .notation import HEAD, KINDS, LABEL_RE, SIZES, Kind, upstream
 from .solve import Solution, solve
 
 
@@ -57,7 +57,30 @@ class Problem:
     @property
     def step_numbers(self) -> list[int | None]:
         """The steps of a sequence (1..T); ``[None]`` for a problem without steps."""
-        return list(range(1, self.steps + 1)) if self.kind is Kind.SEQUENCE else [None]
+        return list(range(1, self.steps + 1)) if KINDS[self.kind].stepped else [None]
+
+    @property
+    def classes(self) -> int:
+        """K, the outputs of the dense layer (1 for regression, 0 without one)."""
+        return len(self.givens["b_y"]) if "b_y" in self.givens else 0
+
+    def cells(self, name: str) -> int:
+        """How many values (rows) a quantity has: H per cell, K classes, or one."""
+        size = SIZES.get(name)
+        return self.classes if size == "K" else 1 if size == "1" else self.hidden
+
+    def step_of(self, name: str, step: int | None) -> int | None:
+        """The step a quantity's label carries: none for the output layer after the steps."""
+        return None if name in HEAD else step
+
+    def upstream(self, label: str) -> list[str]:
+        """Every label of this problem whose value flows into ``label`` (no ``q`` prefix)."""
+        m = LABEL_RE.match(label)
+        if m is None:
+            raise ValueError(f"not an answer label: {label!r}")
+        step = int(m["t"]) if m["t"] else None
+        last = self.steps if KINDS[self.kind].stepped else None
+        return upstream(m["name"], int(m["cell"]), step, self.cells, last)
 
     def solve(self) -> Solution:
         """Both chains of this problem."""
@@ -194,6 +217,16 @@ def parse_problem(
             len(xs), defaults.MIN_STEPS, defaults.MAX_STEPS, file, at("xs"), "the number of steps T"
         )
         D = _size(len(xs[0]), lo, hi, file, at("xs[1]"), "its length D")
+    K = 1
+    if "W_y" in table:
+        rows = table["W_y"]
+        if not isinstance(rows, list) or not rows:
+            raise InputError(file, at("W_y"), "expected a list of rows, one per output")
+        shape = dict(info.givens)["W_y"]
+        if shape == "1xH" and len(rows) != 1:
+            raise InputError(file, at("W_y"), f"has {len(rows)} rows, expected 1 (one output)")
+        if shape == "KxH":
+            K = _size(len(rows), 2, defaults.MAX_CLASSES, file, at("W_y"), "its rows K (classes)")
 
     givens: dict[str, Any] = {}
     for name, shape in info.givens:
@@ -202,6 +235,13 @@ def parse_problem(
             givens[name] = _vector(value, H, file, where, "H")
         elif shape == "D":
             givens[name] = _vector(value, D, file, where, "D")
+        elif shape in ("K", "1"):
+            givens[name] = _vector(value, K, file, where, "K" if shape == "K" else "one value")
+        elif shape in ("KxH", "1xH"):
+            givens[name] = tuple(
+                _vector(row, H, file, f"{where}[{r}]", "H columns")
+                for r, row in enumerate(value, start=1)
+            )
         elif shape == "TxD":
             givens[name] = tuple(
                 _vector(row, D, file, f"{where}[{t}]", "D") for t, row in enumerate(value, start=1)

@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import defaults
-from .notation import GATES, KINDS, Kind, label_name, make_label
+from .notation import GATES, HEAD, KINDS, Kind, label_name, make_label
 
 Number = Any  # float in the full chain, Decimal in a rounded chain
 Vector = tuple[Decimal, ...]
@@ -54,6 +54,9 @@ class Full:
     def tanh(self, v: float) -> float:
         return math.tanh(v)
 
+    def exp(self, v: float) -> float:
+        return math.exp(v)
+
 
 @dataclass(frozen=True, slots=True)
 class Rounded:
@@ -81,6 +84,9 @@ class Rounded:
             return -self.tanh(-v)
         e = (-2 * v).exp()
         return (1 - e) / (1 + e)
+
+    def exp(self, v: Decimal) -> Decimal:
+        return v.exp()
 
 
 FULL = Full()
@@ -146,6 +152,29 @@ class Twist(Enum):
         ("h_prev", "C_prev"),
         "reused h_0 and C_0 at this step instead of the previous step's h_t and C_t",
     )
+    HEAD_ON_C = (10, ("logit", "y_hat"), "applied the dense layer to C_T instead of h_T")
+    HEAD_NO_BIAS = (10, ("logit", "y_hat"), "left out the dense layer's bias b_y")
+    SOFTMAX_NO_NORM = (
+        10,
+        ("prob",),
+        "softmax without normalizing: e^logit, not divided by the sum",
+    )
+    CLASS_FROM_ZERO = (10, ("class",), "counted the classes from 0 (as argmax does), not from 1")
+    ERROR_NOT_SQUARED = (10, ("sq_error",), "did not square the error: y_hat - y")
+    SIGMA_AS_DERIVATIVE = (
+        11,
+        ("da_f", "da_i", "da_o"),
+        "wrote the sigmoid's derivative σ'(a) as σ(a), not σ(a)(1 − σ(a))",
+    )
+    TANH_DERIVATIVE = (
+        11,
+        ("dC_t", "da_C"),
+        "wrote tanh's derivative as 1 − tanh(a), not 1 − tanh²(a)",
+    )
+    NO_NEXT_GRADIENT = (11, ("dC_t",), "left out dL/dC_t arriving from the next step")
+    NO_H_PATH = (11, ("dC_t",), "left out the path from h_t through tanh(C_t) into dL/dC_t")
+    DC_PREV_NO_F = (11, ("dC_prev",), "dL/dC_{t-1} = dL/dC_t: forgot the factor f_t")
+    NO_TRANSPOSE = (11, ("dh_prev",), "multiplied by W instead of its transpose W^T")
 
     @property
     def alters(self) -> tuple[str, ...]:
@@ -219,18 +248,26 @@ def _evaluate(
     out: dict[str, Number] = {}
     if kind is Kind.PARAMETERS:
         _parameters(ch, g, out, ov, twist, computed)
-    elif kind is Kind.SEQUENCE:
+        return out
+    names = KINDS[kind].order
+    if KINDS[kind].stepped:
         h, C = g["h_0"], g["C_0"]
         for t, x in enumerate(g["xs"], start=1):
             env = {**g, "x": x, "h_prev": h, "C_prev": C}
             tw = twist if twist_step == t else None
             if tw is Twist.SEQ_REUSE and t > 1:
                 env["h_prev"], env["C_prev"] = g["h_0"], g["C_0"]
-            _cell(kind, ch, env, out, ov, tw, t, computed)
+            _cell(names, ch, env, _Put(ch, env, out, ov, computed, t), tw)
             h, C = env["h_t"], env["C_t"]
+        if names[-1] in HEAD:
+            head = {**g, "h_t": h, "C_t": C}
+            _head(names, ch, head, _Put(ch, head, out, ov, computed, None), twist)
     else:
-        tw = twist if twist_step == 1 else None
-        _cell(kind, ch, dict(g), out, ov, tw, None, computed)
+        env = dict(g)
+        put = _Put(ch, env, out, ov, computed, None)
+        _cell(names, ch, env, put, twist if twist_step == 1 else None)
+        if "dh_prev" in names:
+            _backward(ch, env, put, twist)
     return out
 
 
@@ -240,45 +277,51 @@ def _convert(ch: Any, v: Any) -> Any:
     return ch.num(v)
 
 
-def _cell(
-    kind: Kind,
-    ch: Any,
-    env: dict,
-    out: dict,
-    ov: Mapping,
-    tw: Twist | None,
-    step: int | None,
-    computed: dict | None = None,
-) -> None:
-    """One step of the cell: the quantities of ``kind`` into ``env`` and ``out``."""
-    names = KINDS[kind].order
+@dataclass(frozen=True, slots=True)
+class _Put:
+    """Stores one quantity's values: in ``out`` by label and in ``env`` by name.
 
-    def put(name: str, values: list[Number]) -> list[Number]:
+    A student's own value (an override) replaces the formula's, and ``computed``
+    receives what the formula gave.
+    """
+
+    ch: Any
+    env: dict
+    out: dict
+    ov: Mapping
+    computed: dict | None
+    step: int | None
+
+    def __call__(self, name: str, values: list[Number]) -> list[Number]:
         vals = []
         for c, v in enumerate(values, start=1):
-            label = make_label(name, c, step)
-            if computed is not None:
-                computed[label] = v
-            if label in ov:
-                v = ch.num(ov[label])
-            out[label] = v
+            label = make_label(name, c, self.step)
+            if self.computed is not None:
+                self.computed[label] = v
+            if label in self.ov:
+                v = self.ch.num(self.ov[label])
+            self.out[label] = v
             vals.append(v)
-        env[name] = vals
+        self.env[name] = vals
         return vals
 
-    def dot(row: list[Number], z: list[Number]) -> Number:
-        total = ch.num(0)
-        for w, zz in zip(row, z, strict=True):
-            total += w * zz
-        return total
 
+def _dot(ch: Any, row: list[Number], z: list[Number]) -> Number:
+    total = ch.num(0)
+    for w, zz in zip(row, z, strict=True):
+        total += w * zz
+    return total
+
+
+def _cell(names: tuple[str, ...], ch: Any, env: dict, put: _Put, tw: Twist | None) -> None:
+    """One step of the cell: the quantities among ``names`` into ``env`` and the output."""
     for letter, act_name, act_fn in GATES:
         if act_name not in names:
             continue
         z = env["h_prev"] + env["x"]
         if tw is Twist.SWAPPED_CONCAT:
             z = env["x"] + env["h_prev"]
-        Wz = put(f"Wz_{letter}", [ch.rnd(dot(row, z)) for row in env[f"W_{letter}"]])
+        Wz = put(f"Wz_{letter}", [ch.rnd(_dot(ch, row, z)) for row in env[f"W_{letter}"]])
         if tw is Twist.NO_BIAS:
             a = put(f"a_{letter}", list(Wz))
         else:
@@ -313,6 +356,72 @@ def _cell(
         else:
             h = [oo * t for oo, t in zip(o, tC, strict=True)]
         put("h_t", [ch.rnd(v) for v in h])
+
+
+def _head(names: tuple[str, ...], ch: Any, env: dict, put: _Put, tw: Twist | None) -> None:
+    """The dense layer on h_T: logits, softmax and class, or a prediction and its error."""
+    h = env["C_t"] if tw is Twist.HEAD_ON_C else env["h_t"]
+    bias = [ch.num(0)] * len(env["b_y"]) if tw is Twist.HEAD_NO_BIAS else env["b_y"]
+    out = [ch.rnd(_dot(ch, row, h) + b) for row, b in zip(env["W_y"], bias, strict=True)]
+    if "y_hat" in names:
+        (y_hat,) = put("y_hat", out)
+        err = y_hat - env["y"][0]
+        put("sq_error", [ch.rnd(err if tw is Twist.ERROR_NOT_SQUARED else err * err)])
+        return
+    logits = put("logit", out)
+    top = max(logits)  # e^(l - max) / sum: the same softmax, no overflow
+    exps = [ch.exp(v - top) for v in logits]
+    if tw is Twist.SOFTMAX_NO_NORM:
+        probs = put("prob", [ch.rnd(ch.exp(v)) for v in logits])
+    else:
+        total = sum(exps[1:], exps[0])
+        probs = put("prob", [ch.rnd(e / total) for e in exps])
+    k = max(range(len(probs)), key=lambda j: probs[j])  # the first of equals
+    put("class", [ch.num(k if tw is Twist.CLASS_FROM_ZERO else k + 1)])
+
+
+def _backward(ch: Any, env: dict, put: _Put, tw: Twist | None) -> None:
+    """Backpropagation through the step just computed: the chain rule, one quantity at a time."""
+    one = ch.num(1)
+    dh, tC, o = env["dh_t"], env["tanh_C"], env["o_t"]
+    f, i, Ct, Cp = env["f_t"], env["i_t"], env["C_tilde"], env["C_prev"]
+    put("do_t", [ch.rnd(d * t) for d, t in zip(dh, tC, strict=True)])
+    tanh_slope = (lambda t: one - t) if tw is Twist.TANH_DERIVATIVE else (lambda t: one - t * t)
+    via_h = [d * oo * tanh_slope(t) for d, oo, t in zip(dh, o, tC, strict=True)]
+    nxt = env["dC_next"]
+    if tw is Twist.NO_NEXT_GRADIENT:
+        dC_raw = via_h
+    elif tw is Twist.NO_H_PATH:
+        dC_raw = list(nxt)
+    else:
+        dC_raw = [a + b for a, b in zip(nxt, via_h, strict=True)]
+    dC = put("dC_t", [ch.rnd(v) for v in dC_raw])
+    put("df_t", [ch.rnd(d * c) for d, c in zip(dC, Cp, strict=True)])
+    put("di_t", [ch.rnd(d * c) for d, c in zip(dC, Ct, strict=True)])
+    put("dC_tilde", [ch.rnd(d * g) for d, g in zip(dC, i, strict=True)])
+
+    def sigma_slope(g: Number) -> Number:
+        return g if tw is Twist.SIGMA_AS_DERIVATIVE else g * (one - g)
+
+    for letter, grad, act, slope in (
+        ("f", "df_t", f, sigma_slope),
+        ("i", "di_t", i, sigma_slope),
+        ("C", "dC_tilde", Ct, tanh_slope),
+        ("o", "do_t", o, sigma_slope),
+    ):
+        put(f"da_{letter}", [ch.rnd(d * slope(a)) for d, a in zip(env[grad], act, strict=True)])
+    H = len(dh)
+    dh_prev = []
+    for j in range(H):  # dL/dh_{t-1}[j] = sum over gates and cells of W_g[c][j] * da_g[c]
+        total = ch.num(0)
+        for letter in "fiCo":
+            W, da = env[f"W_{letter}"], env[f"da_{letter}"]
+            for c in range(H):
+                total += (W[j][c] if tw is Twist.NO_TRANSPOSE else W[c][j]) * da[c]
+        dh_prev.append(ch.rnd(total))
+    put("dh_prev", dh_prev)
+    dC_prev = dC if tw is Twist.DC_PREV_NO_F else [d * g for d, g in zip(dC, f, strict=True)]
+    put("dC_prev", [ch.rnd(v) for v in dC_prev])
 
 
 def _parameters(

@@ -87,6 +87,8 @@ class ProblemSpec:
     given: Problem | None = None
     """Fixed numbers every student gets, from a problem file."""
     given_file: str | None = None
+    classes: int = defaults.CLASSES
+    """K, the classes of a classification problem."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +142,7 @@ _PROBLEM_KEYS = {
     "hidden",
     "inputs",
     "steps",
+    "classes",
     "weights",
     "values",
     "given",
@@ -304,11 +307,7 @@ def _problem_spec(t: Any, decimals: int, file: str, place: str, folder: Path | N
                 file, f"{place}.kind", f"unknown kind {_show(raw_kind)}; one of " + ", ".join(KINDS)
             ) from None
     lo, hi = defaults.MIN_SIZE, defaults.MAX_SIZE
-    sizes = (
-        defaults.SEQUENCE_SIZES
-        if kind is Kind.SEQUENCE
-        else (defaults.HIDDEN, defaults.INPUTS, defaults.STEPS)
-    )
+    sizes = defaults.KIND_SIZES.get(kind, (defaults.HIDDEN, defaults.INPUTS, defaults.STEPS))
     hidden = _int(t.get("hidden", sizes[0]), lo, hi, file, f"{place}.hidden")
     inputs = _int(t.get("inputs", sizes[1]), lo, hi, file, f"{place}.inputs")
     steps = _int(
@@ -318,10 +317,17 @@ def _problem_spec(t: Any, decimals: int, file: str, place: str, folder: Path | N
         file,
         f"{place}.steps",
     )
+    if "classes" in t and kind is not Kind.CLASSIFICATION:
+        raise InputError(
+            file, f"{place}.classes", f"only a classification problem has classes, not a {kind}"
+        )
+    classes = _int(
+        t.get("classes", defaults.CLASSES), 2, defaults.MAX_CLASSES, file, f"{place}.classes"
+    )
     weights = _distribution(t.get("weights"), defaults.WEIGHTS, file, f"{place}.weights", True)
     values = _distribution(t.get("values"), defaults.VALUES, file, f"{place}.values", False)
     return ProblemSpec(
-        kind, points, show_steps, hidden, inputs, steps, weights, values, given, given_file
+        kind, points, show_steps, hidden, inputs, steps, weights, values, given, given_file, classes
     )
 
 

@@ -22,7 +22,7 @@ from types import MappingProxyType
 
 from . import defaults
 from .errors import InputError
-from .notation import FEEDS, KINDS, Kind, label_name, make_label
+from .notation import FEEDS, HEAD, KINDS, Kind, label_name, make_label
 from .problem import Problem
 from .roster import Student
 from .solve import Solution, Twist, asked_labels, combine, evaluate_prepared, prepare
@@ -116,6 +116,8 @@ def draw_problem(spec: ProblemSpec, decimals: int, s: Stream) -> Problem:
     vals = spec.values
     gate = Distribution(*defaults.GATE_RANGE, vals.decimals)
     cand = Distribution(*defaults.CANDIDATE_RANGE, vals.decimals)
+    grad = Distribution(*defaults.GRADIENT_RANGE, vals.decimals)
+    K = spec.classes if spec.kind is Kind.CLASSIFICATION else 1
     givens: dict[str, object] = {}
     if spec.kind is Kind.PARAMETERS:  # sizes of a network, answered as whole numbers
         for name, _ in info.givens:
@@ -127,6 +129,14 @@ def draw_problem(spec: ProblemSpec, decimals: int, s: Stream) -> Problem:
             givens[name] = tuple(_draw_vector(s, H + D, spec.weights, zeros=True) for _ in range(H))
         elif shape == "TxD":
             givens[name] = tuple(_draw_vector(s, D, vals) for _ in range(T))
+        elif shape in ("KxH", "1xH"):
+            givens[name] = tuple(_draw_vector(s, H, spec.weights, zeros=True) for _ in range(K))
+        elif name == "b_y":
+            givens[name] = _draw_vector(s, K, spec.weights, nonzero=True)
+        elif name == "y":
+            givens[name] = _draw_vector(s, 1, vals)
+        elif name in ("dh_t", "dC_next"):
+            givens[name] = _draw_vector(s, H, grad, nonzero=True)
         elif shape == "D":
             givens[name] = _draw_vector(s, D, vals)
         elif name.startswith("b_"):
@@ -164,9 +174,11 @@ def applicable_twists(problem: Problem) -> list[tuple[Twist, int]]:
         elif (
             tw is Twist.H_OLD_C
             and "C_prev" not in problem.givens
-            and problem.kind is not Kind.SEQUENCE
+            and not KINDS[problem.kind].stepped
         ):
             continue
+        elif order & set(tw.alters) and HEAD.issuperset(tw.alters):
+            out.append((tw, 1))  # the output layer comes once, after the steps
         elif order & set(tw.alters):
             out += [(tw, t) for t in range(1, problem.steps + 1)]
     return out
@@ -201,7 +213,19 @@ def check_problem(problem: Problem, tol: Tolerance) -> tuple[Solution | None, st
         if abs(frac - 0.5) < defaults.KNIFE_EDGE:
             return None, "knife-edge"
     solution = combine(problem.kind, full, problem.givens, problem.decimals, problem.show_steps)
+    if "class[1]" in full and _close_call(problem, solution, tol):
+        return None, "close call"
     return solution, _hidden_misconception(problem, solution, g, tol)
+
+
+def _close_call(problem: Problem, solution: Solution, tol: Tolerance) -> bool:
+    """Whether the two likeliest classes lie so close that a tolerated slip could swap them."""
+    windows = []
+    for k in range(1, problem.classes + 1):
+        v = solution.values[f"prob[{k}]"]
+        windows.append(tol.window(v.full, v.rounded, times=defaults.MISCONCEPTION_MARGIN))
+    best = int(solution.values["class[1]"].rounded) - 1
+    return any(windows[k][1] >= windows[best][0] for k in range(len(windows)) if k != best)
 
 
 def _hidden_misconception(
@@ -217,8 +241,9 @@ def _hidden_misconception(
         twisted = evaluate_prepared(problem.kind, g, twist=tw, twist_step=t)
         targets = set().union(*(_first_asked(n, asked_names, order) for n in tw.alters))
         for name in targets:
-            for cell in range(1, problem.hidden + 1):
-                label = make_label(name, cell, t if problem.kind is Kind.SEQUENCE else None)
+            step = problem.step_of(name, t if info.stepped else None)
+            for cell in range(1, problem.cells(name) + 1):
+                label = make_label(name, cell, step)
                 if label not in windows:
                     v = values[label]
                     lo, hi = tol.window(v.full, v.rounded, times=defaults.MISCONCEPTION_MARGIN)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from lstm_exam.generator.manifest import Manifest
-from lstm_exam.generator.notation import QUANTITIES, label_name, upstream
+from lstm_exam.generator.notation import QUANTITIES, label_name
 from lstm_exam.generator.solve import FULL, Rounded, Twist, evaluate
 from lstm_exam.generator.variants import Variant, VariantProblem, applicable_twists
 
@@ -132,7 +132,7 @@ def carry_forward(
             out.append(f)
             continue
         lab = f.label.split(".", 1)[1]
-        sources = [vp.label(u) for u in _upstream_of(vp, lab) if vp.label(u) in wrong]
+        sources = [vp.label(u) for u in vp.problem.upstream(lab) if vp.label(u) in wrong]
         lo, hi = m.tolerance.window(full[lab], rnd[lab])
         if sources and _within(values[f.label], lo, hi):
             shown = ", ".join(sources[:3]) + (" ..." if len(sources) > 3 else "")
@@ -148,13 +148,6 @@ def carry_forward(
         else:
             out.append(f)
     return out
-
-
-def _upstream_of(vp: VariantProblem, lab: str) -> list[str]:
-    step, _, rest = lab.rpartition(".")
-    name, _, cell = rest.partition("[")
-    t = int(step[1:]) if step else None
-    return upstream(name, int(cell.rstrip("]")), t, vp.problem.hidden)
 
 
 # --- step: diagnose ---------------------------------------------------------------
@@ -189,6 +182,23 @@ def explain(tw: Twist, name: str) -> str:
         "so H·(H + D)",
         Twist.P_DENSE_NO_BIAS: "you counted the dense layer's weights but not its K biases",
         Twist.SEQ_REUSE: "at this step you started again from h_0 and C_0; use the previous step's h_t and C_t",
+        Twist.HEAD_ON_C: "you applied the dense layer to C_T; it reads the last hidden state h_T",
+        Twist.HEAD_NO_BIAS: "your output is W_y·h_T without the dense layer's bias b_y",
+        Twist.SOFTMAX_NO_NORM: "your probabilities are e^logit: divide each by the sum over "
+        "all classes so they add up to 1",
+        Twist.CLASS_FROM_ZERO: "you counted the classes from 0, as argmax does; the sheet "
+        "numbers them from 1",
+        Twist.ERROR_NOT_SQUARED: "your error is y_hat − y; the squared error is (y_hat − y)²",
+        Twist.SIGMA_AS_DERIVATIVE: "you used σ(a) as the sigmoid's derivative; it is "
+        "σ(a)(1 − σ(a)), i.e. gate * (1 − gate)",
+        Twist.TANH_DERIVATIVE: "you used 1 − tanh(a) as tanh's derivative; it is 1 − tanh²(a)",
+        Twist.NO_NEXT_GRADIENT: "your dL/dC_t leaves out the gradient dL/dC_t arriving from "
+        "the next step",
+        Twist.NO_H_PATH: "your dL/dC_t leaves out the path through h_t: "
+        "dL/dh_t * o_t * (1 − tanh²(C_t))",
+        Twist.DC_PREV_NO_F: "your dL/dC_{t-1} is dL/dC_t: multiply by the forget gate f_t",
+        Twist.NO_TRANSPOSE: "you multiplied by W_g; dL/dh_{t-1} takes the transpose: "
+        "the h-columns of W_g, column by column",
     }
     return words[tw]
 
