@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -17,7 +17,7 @@ from typing import Any
 
 from . import defaults
 from .errors import InputError
-from .notation import HEAD, KINDS, LABEL_RE, SIZES, Kind, upstream
+from .notation import BACKWARD, HEAD, KINDS, LABEL_RE, SIZES, Kind, upstream
 from .solve import Solution, solve
 
 
@@ -72,6 +72,19 @@ class Problem:
     def step_of(self, name: str, step: int | None) -> int | None:
         """The step a quantity's label carries: none for the output layer after the steps."""
         return None if name in HEAD else step
+
+    def blocks(self, names: Sequence[str]) -> list[tuple[int | None, list[str]]]:
+        """Names grouped into tables of equal rows: per step, then the output layer's."""
+        out: list[tuple[int | None, list[str]]] = []
+        for part in (BACKWARD, ()):  # a backward step: the forward pass, then the way back
+            per_cell = [n for n in names if n not in HEAD and (n in BACKWARD) == bool(part)]
+            if per_cell:
+                out[:0] = [(t, per_cell) for t in self.step_numbers]
+        for size in ("K", "1"):
+            head = [n for n in names if n in HEAD and SIZES[n] == size]
+            if head:
+                out.append((None, head))
+        return out
 
     def upstream(self, label: str) -> list[str]:
         """Every label of this problem whose value flows into ``label`` (no ``q`` prefix)."""

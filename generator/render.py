@@ -27,7 +27,8 @@ from pylatex.utils import escape_latex
 from .errors import InputError
 from .formulas import KIND_FORMULAS, formula_tex
 from .manifest import Manifest
-from .notation import GATES, KINDS, QUANTITIES, Kind, label_name, make_label
+from .notation import GATES, HEAD, KINDS, QUANTITIES, SIZES, Kind, label_name, make_label
+from .problem import Problem
 from .variants import Variant, VariantProblem
 
 #: The start of the note render_pdfs returns when TeX is missing.
@@ -206,11 +207,21 @@ def _givens_view(vp: VariantProblem) -> list[Tex]:
                     )
                 )
             )
+        elif shape in ("KxH", "1xH"):
+            lines.append(
+                Tex(
+                    rf"{sym} = {matrix_tex(value)} \qquad "
+                    rf"{QUANTITIES['b_y'].tex} = {column_tex(p.givens['b_y'])}"
+                )
+            )
         elif shape == "N":
             vectors.append(rf"{sym} = {int(value[0])}")
+        elif shape == "1" and not name.startswith("b_"):
+            vectors.append(rf"{sym} = {_plain(value[0])}")
         elif not name.startswith("b_"):
             vectors.append(rf"{sym} = {vector_tex(value)}")
-    return [Tex(r"\qquad ".join(vectors)), *lines]
+    rows = [vectors[k : k + 3] for k in range(0, len(vectors), 3)]  # 3 vectors fit a line
+    return [*(Tex(r"\qquad ".join(row)) for row in rows), *lines]
 
 
 def _asked_names(vp: VariantProblem) -> list[str]:
@@ -221,52 +232,69 @@ def _asked_names(vp: VariantProblem) -> list[str]:
 
 
 def _answer_tables(vp: VariantProblem, width: int = 6) -> list[dict[str, Any]]:
-    names = _asked_names(vp)
+    p = vp.problem
     tables = []
-    for t in vp.problem.step_numbers:
+    for t, names in p.blocks(_asked_names(vp)):
         for k in range(0, len(names), width):
             chunk = names[k : k + width]
             rows = [
-                [escape_text(vp.label(make_label(n, c, t))) for n in chunk]
-                for c in range(1, vp.problem.hidden + 1)
+                [escape_text(vp.label(make_label(n, c, p.step_of(n, t)))) for n in chunk]
+                for c in range(1, p.cells(chunk[0]) + 1)
             ]
             tables.append(
                 {
-                    "caption": f"Step {t}" if t else "",
+                    "caption": f"Step {t}" if t else "Output layer" if chunk[0] in HEAD else "",
                     "headers": [_head(n) for n in chunk],
                     "rows": rows,
-                    "row_names": _row_names(vp.problem),
+                    "row_names": _row_names(p, chunk[0]),
                 }
             )
     return tables
 
 
-def _row_names(p: Any) -> list[str]:
-    """Table rows: one per cell, or the one row of a problem of counts."""
-    if p.kind is Kind.PARAMETERS:
+def _row_names(p: Problem, name: str) -> list[str]:
+    """Table rows: one per cell, per class, or the one row of a single answer."""
+    if p.kind is Kind.PARAMETERS or SIZES.get(name) == "1":
         return ["Answer"]
+    if SIZES.get(name) == "K":
+        return [f"Class {k}" for k in range(1, p.classes + 1)]
     return [f"Cell {c}" for c in range(1, p.hidden + 1)]
+
+
+def _asked_words(p: Problem, names: list[str]) -> str:
+    def words(ns: list[str]) -> str:
+        return ", ".join(f"${QUANTITIES[n].tex}$" for n in ns)
+
+    per_cell = [n for n in names if n not in HEAD]
+    head = [n for n in names if n in HEAD]
+    if p.kind is Kind.PARAMETERS:
+        return words(names) + " (whole numbers)."
+    text = words(per_cell) + " for every cell"
+    if KINDS[p.kind].stepped:
+        text += f" at each of the {p.steps} steps"
+    if head:
+        text += "; then " + words(head) + " of the output layer"
+    return text + "."
 
 
 def _problem_view(vp: VariantProblem) -> dict[str, Any]:
     p = vp.problem
-    words = ", ".join(f"${QUANTITIES[n].tex}$" for n in _asked_names(vp))
-    if p.kind is Kind.SEQUENCE:
-        words += f" at each of the {p.steps} steps"
     return {
         "number": vp.number,
         "title": KINDS[p.kind].title,
         "points": _plain(vp.points.normalize()),
         "formulas": [Tex(formula_tex(f)) for f in KIND_FORMULAS[p.kind]],
         "diagram": Tex(_diagram_box(p.kind)),
+        "network": p.kind in NETWORK_KINDS,
         "givens": _givens_view(vp),
-        "asked_words": Tex(
-            words + (" (whole numbers)." if p.kind is Kind.PARAMETERS else " for every cell.")
-        ),
+        "asked_words": Tex(_asked_words(p, _asked_names(vp))),
         "intro": _INTRO.get(p.kind, ""),
         "answer_tables": _answer_tables(vp),
     }
 
+
+#: Kinds drawn as a network rather than as the cell.
+NETWORK_KINDS = (Kind.PARAMETERS, Kind.CLASSIFICATION, Kind.REGRESSION)
 
 _INTRO = {
     Kind.PARAMETERS: (
@@ -276,6 +304,25 @@ _INTRO = {
         "LSTM(H) and Dense(K). Count the trainable parameters as Keras does (one bias per "
         "gate), and give the output shapes without the batch dimension."
     ),
+    Kind.CLASSIFICATION: Tex(
+        r"The sequence $x_1, \dots, x_T$ runs through the LSTM cell from $h_0$ and $C_0$. "
+        r"A dense layer reads the last hidden state $h_T$ and gives one logit $\ell_k$ per "
+        r"class; softmax turns the logits into probabilities $p_k$, and the predicted class "
+        r"$\hat{k}$ is the likeliest one, numbered from 1. Round the logits before softmax."
+    ),
+    Kind.REGRESSION: Tex(
+        r"The sequence $x_1, \dots, x_T$ runs through the LSTM cell from $h_0$ and $C_0$. "
+        r"A dense layer with one linear output reads the last hidden state $h_T$ and predicts "
+        r"$\hat{y}$; the loss is the squared error $(\hat{y} - y)^2$ against the target $y$."
+    ),
+    Kind.BACKWARD_STEP: Tex(
+        r"First run the step forwards with the lecture's formulas, "
+        r"$f_t = \sigma(W_f \cdot z + b_f)$ and so on, $z = [h_{t-1}, x_t]$. Then send the "
+        r"gradients back through it with the chain rule. $\partial q$ stands for "
+        r"$\partial L / \partial q$; $\partial h_t$ comes from the layer above and "
+        r"$\partial C_t^{\,\mathrm{next}}$ from step $t+1$. $W_g^{h}$ are the first $H$ "
+        r"columns of $W_g$ (the ones that multiply $h_{t-1}$)."
+    ),
 }
 
 
@@ -283,35 +330,102 @@ def _diagram_box(kind: Kind) -> str:
     return "\\diag" + "".join(w.capitalize() for w in str(kind).split("_"))
 
 
-_KEY_TABLES: dict[str, tuple[str, tuple[str, ...], str | None]] = {
+#: The key's tables: title, columns, and what the first row's written-out sum is.
+_KEY_TABLES: dict[str, tuple[str | Tex, tuple[str, ...], str | None]] = {
     **{
-        letter: (QUANTITIES[act].words.capitalize(), (f"Wz_{letter}", f"a_{letter}", act), letter)
+        letter: (
+            Tex(f"{QUANTITIES[act].words.rsplit(' ', 1)[0].capitalize()} ${QUANTITIES[act].tex}$"),
+            (f"Wz_{letter}", f"a_{letter}", act),
+            letter,
+        )
         for letter, act, _ in GATES
     },
     "cell": ("Cell state", ("f_t", "C_prev", "fC", "i_t", "C_tilde", "iC", "C_t"), None),
     "out": ("Hidden state", ("o_t", "C_t", "tanh_C", "h_t"), None),
     "params": ("Counts and shapes", KINDS[Kind.PARAMETERS].order, None),
+    "softmax": ("Dense layer and softmax", ("logit", "prob"), "head"),
+    "class": ("Predicted class", ("class",), None),
+    "linear": ("Dense layer and squared error", ("y_hat", "y", "sq_error"), "head"),
+    "through_h": (
+        Tex("Through $h_t$ into $C_t$"),
+        ("dh_t", "tanh_C", "do_t", "o_t", "dC_next", "dC_t"),
+        None,
+    ),
+    "gates": ("Gates", ("dC_t", "C_prev", "df_t", "C_tilde", "di_t", "i_t", "dC_tilde"), None),
+    "pre": (
+        "Pre-activations",
+        ("f_t", "da_f", "i_t", "da_i", "C_tilde", "da_C", "o_t", "da_o"),
+        None,
+    ),
+    "back": ("To the previous step", ("dC_t", "f_t", "dC_prev", "dh_prev"), "back"),
 }
-_KIND_TABLES = {
-    Kind.FORGET_GATE: ("f",),
-    Kind.INPUT_GATE: ("i", "C"),
-    Kind.CELL_STATE: ("cell",),
-    Kind.OUTPUT_GATE: ("o", "out"),
-    Kind.CELL_STEP: ("f", "i", "C", "cell", "o", "out"),
-    Kind.SEQUENCE: ("f", "i", "C", "cell", "o", "out"),
-    Kind.PARAMETERS: ("params",),
+_CELL_TABLES = ("f", "i", "C", "cell", "o", "out")
+#: Per kind: the tables of each step, then those of the output layer or of the way back.
+_KIND_TABLES: dict[Kind, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    Kind.FORGET_GATE: (("f",), ()),
+    Kind.INPUT_GATE: (("i", "C"), ()),
+    Kind.CELL_STATE: (("cell",), ()),
+    Kind.OUTPUT_GATE: (("o", "out"), ()),
+    Kind.CELL_STEP: (_CELL_TABLES, ()),
+    Kind.SEQUENCE: (_CELL_TABLES, ()),
+    Kind.CLASSIFICATION: (_CELL_TABLES, ("softmax", "class")),
+    Kind.REGRESSION: (_CELL_TABLES, ("linear",)),
+    Kind.BACKWARD_STEP: (_CELL_TABLES, ("through_h", "gates", "pre", "back")),
+    Kind.PARAMETERS: (("params",), ()),
 }
+
+
+def _written_out(
+    what: str, p: Problem, value: Callable[[str, int], Decimal], z: list[Decimal] | None
+) -> Tex | None:
+    """The first row's sum written out term by term, as the lecture does."""
+    if what == "head":
+        h = [value("h_t", c) for c in range(1, p.hidden + 1)]
+        W, b = p.givens["W_y"][0], p.givens["b_y"][0]
+        terms = " + ".join(f"({_plain(w)})({_plain(v)})" for w, v in zip(W, h, strict=True))
+        exact = sum((w * v for w, v in zip(W, h, strict=True)), b)
+        first = "logit" if "logit" in KINDS[p.kind].order else "y_hat"
+        return Tex(
+            rf"{QUANTITIES[first].tex}[1] = W_y[1] \cdot h_T + b_y[1] = {terms} + ({_plain(b)}) "
+            rf"= {_plain(exact)} \approx {_plain(value(first, 1))}"
+        )
+    if what == "back":
+        pairs = [
+            (p.givens[f"W_{g}"][c - 1][0], value(f"da_{g}", c))
+            for g in "fiCo"
+            for c in range(1, p.hidden + 1)
+        ]
+        terms = " + ".join(f"({_plain(w)})({_plain(d)})" for w, d in pairs)
+        exact = sum((w * d for w, d in pairs), Decimal(0))
+        return Tex(
+            rf"\partial h_{{t-1}}[1] = \sum_g \sum_c W_g[c][1]\, \partial a_g[c] = {terms} "
+            rf"= {_plain(exact)} \approx {_plain(value('dh_prev', 1))}"
+        )
+    if what and z is not None:
+        W = p.givens[f"W_{what}"][0]
+        terms = " + ".join(f"({_plain(w)})({_plain(v)})" for w, v in zip(W, z, strict=True))
+        exact = sum((w * v for w, v in zip(W, z, strict=True)), Decimal(0))
+        return Tex(
+            rf"W_{{{what}}}[1] \cdot z = {terms} = {_plain(exact)} "
+            rf"\approx {_plain(value(f'Wz_{what}', 1))}"
+        )
+    return None
 
 
 def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
     p, sol = vp.problem, vp.solution
     asked = set(sol.asked)
+    step_tables, after = _KIND_TABLES[p.kind]
+    last = p.step_numbers[-1]
+    blocks = [(t, step_tables, f"Step {t}" if t else "") for t in p.step_numbers]
+    if after:
+        title = "Backwards through the step" if p.kind is Kind.BACKWARD_STEP else "Output layer"
+        blocks.append((last, after, title))
     steps = []
-    for t in p.step_numbers:
-        prefix = f"t{t}." if t else ""
+    for t, keys, heading in blocks:
 
-        def value(name: str, cell: int, t: int | None = t, prefix: str = prefix) -> Decimal:
-            label = f"{prefix}{name}[{cell}]"
+        def value(name: str, cell: int, t: int | None = t) -> Decimal:
+            label = make_label(name, cell, p.step_of(name, t))
             if label in sol.values:
                 return sol.values[label].rounded
             if t and t > 1 and name in ("h_prev", "C_prev"):
@@ -322,44 +436,35 @@ def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
             return p.givens[given][cell - 1]
 
         z = None
-        if "x" in p.givens or "xs" in p.givens:
+        if keys is step_tables and ("x" in p.givens or "xs" in p.givens):
             D = p.inputs or 0
             z = [value("h_prev", c) for c in range(1, p.hidden + 1)] + [
                 value("x", c) for c in range(1, D + 1)
             ]
         tables = []
-        for key in _KIND_TABLES[p.kind]:
-            title, cols, letter = _KEY_TABLES[key]
+        for key in keys:
+            title, cols, what = _KEY_TABLES[key]
             rows = []
-            for c in range(1, p.hidden + 1):
+            for c in range(1, p.cells(cols[-1]) + 1):
                 row = []
                 for n in cols:
                     cell_tex = num(value(n, c))
-                    if f"{prefix}{n}[{c}]" in asked:
+                    if make_label(n, c, p.step_of(n, t)) in asked:
                         cell_tex = Tex(r"\textbf{" + cell_tex + "}")
                     row.append(cell_tex)
                 rows.append(row)
-            dot = None
-            if letter and z is not None:
-                W = p.givens[f"W_{letter}"][0]
-                terms = " + ".join(f"({_plain(w)})({_plain(v)})" for w, v in zip(W, z, strict=True))
-                exact = sum((w * v for w, v in zip(W, z, strict=True)), Decimal(0))
-                dot = Tex(
-                    rf"W_{{{letter}}}[1] \cdot z = {terms} = {_plain(exact)} "
-                    rf"\approx {_plain(value(f'Wz_{letter}', 1))}"
-                )
             tables.append(
                 {
                     "title": title,
                     "headers": [_head(n) for n in cols],
                     "rows": rows,
-                    "row_names": _row_names(p),
-                    "dot": dot,
+                    "row_names": _row_names(p, cols[-1]),
+                    "dot": _written_out(what, p, value, z) if what else None,
                 }
             )
         steps.append(
             {
-                "heading": f"Step {t}" if t else "",
+                "heading": heading,
                 "z": vector_tex(z) if z else None,
                 "tables": tables,
             }

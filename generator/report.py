@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from .notation import KINDS, Kind, label_name
+from .notation import HEAD, KINDS, SIZES, Kind, label_name, make_label
 from .problem import Problem
 from .solve import Solution
 
@@ -35,18 +35,23 @@ def solution_table(problem: Problem, sol: Solution, full: bool = False) -> str:
         f"{info.title} ({problem.kind}), rounded chain at {sol.decimals} decimals"
         + (" [full precision]" if full else "")
     ]
-    steps = problem.step_numbers
-    for t in steps:
-        prefix = f"t{t}." if t else ""
+    for t, names in problem.blocks(info.order):
         if t:
             lines.append(f"Step {t}")
-        names = list(info.order)
+        elif names[0] in HEAD:
+            lines.append("Output layer")
         head = ["      "] + [_HEAD.get(n, n) + ("*" if n in asked else "") for n in names]
         rows = []
-        for c in range(1, problem.hidden + 1):
-            row = ["Answer" if problem.kind is Kind.PARAMETERS else f"Cell {c}"]
+        for c in range(1, problem.cells(names[0]) + 1):
+            row = [
+                "Answer"
+                if problem.kind is Kind.PARAMETERS or SIZES.get(names[0]) == "1"
+                else f"Class {c}"
+                if names[0] in HEAD
+                else f"Cell {c}"
+            ]
             for n in names:
-                v = sol.values[f"{prefix}{n}[{c}]"]
+                v = sol.values[make_label(n, c, problem.step_of(n, t))]
                 text = format(v.rounded, "f")
                 if full:
                     text += f" [{v.full:.{sol.decimals + 4}f}]"
