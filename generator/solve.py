@@ -14,6 +14,7 @@ so grading and well-posedness reuse the very code that makes the key.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -230,10 +231,19 @@ def evaluate_prepared(
     twist_step: int = 1,
     overrides: Mapping[str, Decimal | float] | None = None,
     computed: dict[str, Number] | None = None,
+    until: int | None = None,
+    resume: tuple[int, Mapping[str, Number]] | None = None,
 ) -> dict[str, Number]:
-    """:func:`evaluate` on givens already :func:`prepare`-d for ``ch``."""
+    """:func:`evaluate` on givens already :func:`prepare`-d for ``ch``.
+
+    For a sequence, ``until`` stops after that step (no later steps, no output
+    layer), and ``resume=(t, values)`` starts at step t from the h_t and C_t that
+    ``values`` (an earlier evaluation in ``ch``) holds for step t - 1; the result
+    then holds step t onwards only. Well-posedness uses both to redo only what a
+    misconception changes.
+    """
     with localcontext(prec=defaults.DECIMAL_PRECISION):
-        return _evaluate(kind, g, ch, twist, twist_step, overrides or {}, computed)
+        return _evaluate(kind, g, ch, twist, twist_step, overrides or {}, computed, until, resume)
 
 
 def _evaluate(
@@ -244,6 +254,8 @@ def _evaluate(
     twist_step: int,
     ov: Mapping[str, Decimal | float],
     computed: dict[str, Number] | None,
+    until: int | None = None,
+    resume: tuple[int, Mapping[str, Number]] | None = None,
 ) -> dict[str, Number]:
     out: dict[str, Number] = {}
     if kind is Kind.PARAMETERS:
@@ -252,13 +264,22 @@ def _evaluate(
     names = KINDS[kind].order
     if KINDS[kind].stepped:
         h, C = g["h_0"], g["C_0"]
-        for t, x in enumerate(g["xs"], start=1):
+        first = 1
+        if resume is not None and resume[0] > 1:
+            first, base = resume
+            h, C = (
+                [base[make_label(n, c, first - 1)] for c in range(1, len(h) + 1)]
+                for n in ("h_t", "C_t")
+            )
+        for t, x in enumerate(g["xs"][first - 1 :], start=first):
             env = {**g, "x": x, "h_prev": h, "C_prev": C}
             tw = twist if twist_step == t else None
             if tw is Twist.SEQ_REUSE and t > 1:
                 env["h_prev"], env["C_prev"] = g["h_0"], g["C_0"]
             _cell(names, ch, env, _Put(ch, env, out, ov, computed, t), tw)
             h, C = env["h_t"], env["C_t"]
+            if t == until:
+                return out
         if names[-1] in HEAD:
             head = {**g, "h_t": h, "C_t": C}
             _head(names, ch, head, _Put(ch, head, out, ov, computed, None), twist)
@@ -294,8 +315,7 @@ class _Put:
 
     def __call__(self, name: str, values: list[Number]) -> list[Number]:
         vals = []
-        for c, v in enumerate(values, start=1):
-            label = make_label(name, c, self.step)
+        for label, v in zip(_labels(name, len(values), self.step), values, strict=True):
             if self.computed is not None:
                 self.computed[label] = v
             if label in self.ov:
@@ -304,6 +324,11 @@ class _Put:
             vals.append(v)
         self.env[name] = vals
         return vals
+
+
+@functools.lru_cache(maxsize=4096)
+def _labels(name: str, cells: int, step: int | None) -> tuple[str, ...]:
+    return tuple(make_label(name, c, step) for c in range(1, cells + 1))
 
 
 def _dot(ch: Any, row: list[Number], z: list[Number]) -> Number:

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import struct
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
@@ -25,7 +25,7 @@ from .errors import InputError
 from .notation import FEEDS, HEAD, KINDS, Kind, label_name, make_label
 from .problem import Problem
 from .roster import Student
-from .solve import Solution, Twist, asked_labels, combine, evaluate_prepared, prepare
+from .solve import Solution, Twist, Value, asked_labels, combine, evaluate_prepared, prepare
 from .spec import Distribution, ProblemSpec, Tolerance, Worksheet
 
 STREAM_VERSION = "lstm-exam/1"
@@ -164,24 +164,25 @@ def _first_asked(name: str, asked: set[str], order: set[str]) -> set[str]:
     return found
 
 
-def applicable_twists(problem: Problem) -> list[tuple[Twist, int]]:
+def applicable_twists(problem: Problem) -> tuple[tuple[Twist, int], ...]:
     """The misconceptions (and steps) that can show in this problem's answers."""
-    order = set(KINDS[problem.kind].order)
+    return _applicable(problem.kind, problem.steps, "C_prev" in problem.givens)
+
+
+@functools.lru_cache(maxsize=256)
+def _applicable(kind: Kind, steps: int, old_cell: bool) -> tuple[tuple[Twist, int], ...]:
+    order = set(KINDS[kind].order)
     out = []
     for tw in Twist:
         if tw is Twist.SEQ_REUSE:
-            out += [(tw, t) for t in range(2, problem.steps + 1)]
-        elif (
-            tw is Twist.H_OLD_C
-            and "C_prev" not in problem.givens
-            and not KINDS[problem.kind].stepped
-        ):
+            out += [(tw, t) for t in range(2, steps + 1)]
+        elif tw is Twist.H_OLD_C and not old_cell and not KINDS[kind].stepped:
             continue
         elif order & set(tw.alters) and HEAD.issuperset(tw.alters):
             out.append((tw, 1))  # the output layer comes once, after the steps
         elif order & set(tw.alters):
-            out += [(tw, t) for t in range(1, problem.steps + 1)]
-    return out
+            out += [(tw, t) for t in range(1, steps + 1)]
+    return tuple(out)
 
 
 def check_problem(problem: Problem, tol: Tolerance) -> tuple[Solution | None, str | None]:
@@ -212,10 +213,16 @@ def check_problem(problem: Problem, tol: Tolerance) -> tuple[Solution | None, st
         frac = (abs(full[label]) * scale) % 1
         if abs(frac - 0.5) < defaults.KNIFE_EDGE:
             return None, "knife-edge"
+    # misconceptions: first against the full chain alone (its window lies inside the
+    # exact one, so what it refuses is refused), then the exact-decimal chain
+    twisted: dict[tuple[Twist, int], dict] = {}
+    why = _hidden_misconception(problem, full, None, asked, g, tol, twisted)
+    if why:
+        return None, why
     solution = combine(problem.kind, full, problem.givens, problem.decimals, problem.show_steps)
     if "class[1]" in full and _close_call(problem, solution, tol):
         return None, "close call"
-    return solution, _hidden_misconception(problem, solution, g, tol)
+    return solution, _hidden_misconception(problem, full, solution.values, asked, g, tol, twisted)
 
 
 def _close_call(problem: Problem, solution: Solution, tol: Tolerance) -> bool:
@@ -228,29 +235,78 @@ def _close_call(problem: Problem, solution: Solution, tol: Tolerance) -> bool:
     return any(windows[k][1] >= windows[best][0] for k in range(len(windows)) if k != best)
 
 
-def _hidden_misconception(
-    problem: Problem, solution: Solution, g: dict, tol: Tolerance
-) -> str | None:
-    values = solution.values
-    info = KINDS[problem.kind]
-    order = set(info.order)
-    asked_names = {label_name(lab) for lab in solution.asked}
+#: The misconceptions that most often hide in a draw, checked first so a draw that
+#: will be refused is refused early (the order changes nothing but speed).
+_LIKELY_HIDDEN = (
+    Twist.H_NO_TANH,
+    Twist.NO_BIAS,
+    Twist.SWAPPED_CONCAT,
+    Twist.NO_ACTIVATION,
+    Twist.SIGN_SLIP,
+    Twist.TANH_GATE,
+    Twist.SIGMOID_CANDIDATE,
+    Twist.H_TANH_OUTSIDE,
+    Twist.SIGMA_AS_DERIVATIVE,
+    Twist.HEAD_ON_C,
+)
 
+
+@functools.lru_cache(maxsize=1024)
+def _targets(kind: Kind, show_steps: bool, tw: Twist) -> frozenset[str]:
+    """The asked quantities a misconception shows in first, on each path downstream."""
+    info = KINDS[kind]
+    asked = set(info.asked) | (set(info.steps) if show_steps else set())
+    return frozenset().union(*(_first_asked(n, asked, set(info.order)) for n in tw.alters))
+
+
+@functools.lru_cache(maxsize=256)
+def _likely_first(kind: Kind, steps: int, old_cell: bool) -> tuple[tuple[Twist, int], ...]:
+    def rank(item: tuple[Twist, int]) -> tuple[int, int]:
+        tw, t = item
+        return (_LIKELY_HIDDEN.index(tw) if tw in _LIKELY_HIDDEN else len(_LIKELY_HIDDEN)), -t
+
+    return tuple(sorted(_applicable(kind, steps, old_cell), key=rank))
+
+
+def _hidden_misconception(
+    problem: Problem,
+    full: Mapping[str, float],
+    rounded: Mapping[str, Value] | None,
+    asked: Sequence[str],
+    g: dict,
+    tol: Tolerance,
+    twisted: dict[tuple[Twist, int], dict],
+) -> str | None:
+    """The first misconception whose answer lands inside the margin, or None.
+
+    Without ``rounded`` the window is the full chain's alone (a part of the exact
+    window); ``twisted`` caches each misconception's chain between the two passes.
+    """
+    info = KINDS[problem.kind]
     windows: dict[str, tuple[float, float]] = {}
-    for tw, t in applicable_twists(problem):
-        twisted = evaluate_prepared(problem.kind, g, twist=tw, twist_step=t)
-        targets = set().union(*(_first_asked(n, asked_names, order) for n in tw.alters))
+    for tw, t in _likely_first(problem.kind, problem.steps, "C_prev" in problem.givens):
+        targets = _targets(problem.kind, problem.show_steps, tw)
+        values = twisted.get((tw, t))
+        if values is None:
+            # redo from step t (the output layer alone for its own slips) to where it shows
+            until = None if targets & HEAD else t
+            start = problem.steps + 1 if HEAD.issuperset(tw.alters) else t
+            values = evaluate_prepared(
+                problem.kind, g, twist=tw, twist_step=t, until=until, resume=(start, full)
+            )
+            twisted[tw, t] = values
         for name in targets:
             step = problem.step_of(name, t if info.stepped else None)
             for cell in range(1, problem.cells(name) + 1):
                 label = make_label(name, cell, step)
                 if label not in windows:
-                    v = values[label]
-                    lo, hi = tol.window(v.full, v.rounded, times=defaults.MISCONCEPTION_MARGIN)
+                    v = full[label]
+                    r = rounded[label].rounded if rounded is not None else v
+                    lo, hi = tol.window(v, r, times=defaults.MISCONCEPTION_MARGIN)
                     windows[label] = (float(lo), float(hi))
                 lo, hi = windows[label]
                 # float bounds of the exact window: off by 1e-16, far inside the margin
-                if lo <= twisted[label] <= hi:
+                if lo <= values[label] <= hi:
                     return f"misconception {tw.name} invisible"
     return None
 
