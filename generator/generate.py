@@ -5,12 +5,13 @@ from __future__ import annotations
 import secrets
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .csvfiles import key_csv, template_csv
 from .files import staged_folder, write_text
 from .manifest import MANIFEST, Manifest, manifest_json, now
+from .parallel import fork_map, forks
 from .problem import problems_toml
 from .roster import Student
 from .spec import Worksheet
@@ -41,8 +42,22 @@ def build_manifest(
     variants: list[Variant] = []
     draws: Counter = Counter()
     rejected: Counter = Counter()
-    for st in students:
-        v = make_variant(ws, seed, st)
+
+    def search(k: int) -> tuple[tuple[int, ...], Counter]:
+        v = make_variant(ws, seed, students[k])
+        return tuple(vp.draws for vp in v.problems), v.rejected
+
+    # a large class searches for well-posed draws in worker processes; only the draw
+    # numbers come back, and the variants are drawn and solved once more here
+    if forks(len(students)):
+        found = fork_map(search, len(students), size=100)
+        each = (
+            replace(make_variant(ws, seed, st, known), rejected=refused)
+            for st, (known, refused) in zip(students, found, strict=True)
+        )
+    else:
+        each = (make_variant(ws, seed, st) for st in students)
+    for v in each:
         variants.append(v)
         rejected.update(v.rejected)
         for vp in v.problems:

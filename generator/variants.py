@@ -344,13 +344,26 @@ class Variant:
     """Why draws were rejected, for the benchmark's report."""
 
 
-def make_variant(ws: Worksheet, seed: str, student: Student) -> Variant:
-    """Draw and solve a student's variant; redraw each problem until well-posed."""
+def make_variant(
+    ws: Worksheet, seed: str, student: Student, known: Sequence[int] | None = None
+) -> Variant:
+    """Draw and solve a student's variant; redraw each problem until well-posed.
+
+    ``known`` gives each problem's well-posed draw when a search already found it
+    (in a worker process): that draw is drawn and solved, without the checks.
+    """
     problems = []
     rejected: Counter = Counter()
     for number, spec in enumerate(ws.problems, start=1):
         if spec.given is not None:
             problems.append(VariantProblem(number, spec.points, spec.given, spec.given.solve(), 1))
+            continue
+        if known is not None:
+            s = Stream(seed, ws.slug, student.student_id, f"q{number}", f"draw{known[number - 1]}")
+            problem = draw_problem(spec, ws.decimals, s)
+            problems.append(
+                VariantProblem(number, spec.points, problem, problem.solve(), known[number - 1])
+            )
             continue
         for draw in range(1, defaults.MAX_DRAWS + 1):
             s = Stream(seed, ws.slug, student.student_id, f"q{number}", f"draw{draw}")

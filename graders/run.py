@@ -10,13 +10,11 @@ records travel back to the parent.
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
-import multiprocessing as mp
-import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
@@ -32,6 +30,7 @@ from lstm_exam.generator.manifest import (
     variant_from_json,
 )
 from lstm_exam.generator.notation import KINDS, Kind, label_name
+from lstm_exam.generator.parallel import fork_map
 
 from .grade import Finding, Verdict, grade_sheet
 from .submissions import Matcher, RawFile, Unreadable, collect, read_sheet
@@ -346,9 +345,6 @@ class _Job:
     stage: Path
 
 
-_JOB: dict[str, _Job] = {}
-
-
 def _one(job: _Job, k: int) -> tuple[StudentResult, str, dict[str, str], list[StudentResult]]:
     """Grade student k, write their feedback; a light record for the parent."""
     from .outputs import feedback_html, feedback_md, feedback_view, result_entry
@@ -363,44 +359,9 @@ def _one(job: _Job, k: int) -> tuple[StudentResult, str, dict[str, str], list[St
     return replace(r, findings=()), result_entry(r), answers, extra
 
 
-def _chunk(bounds: tuple[int, int]) -> list:
-    job = _JOB["job"]
-    return [_one(job, k) for k in range(*bounds)]
-
-
 def _start(job: _Job, tick: Callable[[int], None] | None) -> Iterator[tuple]:
-    """Start grading; the results in roster order. Workers start at once, so the
-    caller's own work (the copy index) overlaps with theirs."""
-    n = len(job.students)
-    workers = min(os.cpu_count() or 1, 8)
-    if n < defaults.PARALLEL_FROM or workers < 2 or "fork" not in mp.get_all_start_methods():
-        return _in_process(job, tick)
-    _JOB["job"] = job  # inherited by the forked workers, never pickled
-    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
-    size = 250
-    futures = [pool.submit(_chunk, (k, min(k + size, n))) for k in range(0, n, size)]
-    return _collect(pool, futures, tick)
-
-
-def _in_process(job: _Job, tick: Callable[[int], None] | None) -> Iterator[tuple]:
-    for k in range(len(job.students)):
-        yield _one(job, k)
-        if tick:
-            tick(1)
-
-
-def _collect(
-    pool: ProcessPoolExecutor, futures: list, tick: Callable[[int], None] | None
-) -> Iterator[tuple]:
-    try:
-        for fut in futures:
-            done = fut.result()
-            yield from done
-            if tick:
-                tick(len(done))
-    finally:
-        pool.shutdown(cancel_futures=True)
-        _JOB.clear()
+    """Start grading; the results in roster order (see :func:`fork_map`)."""
+    return fork_map(functools.partial(_one, job), len(job.students), tick)
 
 
 def _row_json(r: StudentResult) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from lstm_exam.generator import defaults
 from lstm_exam.generator.generate import build_manifest
 from lstm_exam.generator.notation import KINDS
+from lstm_exam.generator.parallel import forks
 from lstm_exam.generator.roster import Student, numbered_roster
 from lstm_exam.generator.solve import FULL, evaluate
 from lstm_exam.generator.spec import load_spec
@@ -192,3 +194,13 @@ def test_the_manifest_reads_back_what_generate_made(made):
             assert vp.problem.solve().values == vp.solution.values
             for lab in vp.solution.asked:
                 assert vp.accept[lab] == m.bounds(vp.solution.values[lab])
+
+
+def test_worker_processes_draw_the_same_variants(monkeypatch):
+    spec = load_spec(Path(__file__).parent.parent / "bench" / "with-network-kinds.toml")
+    students = numbered_roster(6)
+    serial, _, _ = build_manifest(spec, students, "same-seed")
+    monkeypatch.setattr(defaults, "PARALLEL_FROM", 2)
+    assert forks(len(students)) == ((os.cpu_count() or 1) >= 2)
+    forked, _, _ = build_manifest(spec, students, "same-seed")
+    assert forked.variants == serial.variants
