@@ -21,12 +21,17 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .notation import Kind
+from .notation import KINDS
 from .problem import Problem
 
 #: The frameworks' gate order, as the lecture's gate letters.
 GATE_ORDER = ("i", "f", "C", "o")
 FRAMEWORKS = ("pytorch", "keras")
+#: The kinds whose problems hold all four gates' weights.
+EXPORTABLE = tuple(
+    k for k, info in KINDS.items() if {f"W_{g}" for g in GATE_ORDER} <= dict(info.givens).keys()
+)
+_KIND_NAMES = ", ".join(str(k) for k in EXPORTABLE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +43,9 @@ class Exported:
 
 
 def _inputs(p: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(xs as T x D, h0, c0) of a cell_step or sequence problem."""
+    """(xs as T x D, h0, c0) of a problem with all four gates."""
     g = p.givens
-    if p.kind is Kind.SEQUENCE:
+    if "xs" in g:
         xs, h0, c0 = g["xs"], g["h_0"], g["C_0"]
     else:
         xs, h0, c0 = (g["x"],), g["h_prev"], g["C_prev"]
@@ -50,7 +55,7 @@ def _inputs(p: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def framework_arrays(p: Problem, framework: str) -> dict[str, np.ndarray]:
     """The problem's weights in a framework's layout (float64), plus its inputs."""
-    if p.kind not in (Kind.CELL_STEP, Kind.SEQUENCE):
+    if p.kind not in EXPORTABLE:
         raise ValueError(f"a {p.kind} problem does not hold all four gates")
     H = p.hidden
     W = {g: np.array(p.givens[f"W_{g}"], dtype=np.float64) for g in GATE_ORDER}
@@ -59,6 +64,9 @@ def framework_arrays(p: Problem, framework: str) -> dict[str, np.ndarray]:
     w_ih = np.concatenate([W[g][:, H:] for g in GATE_ORDER])  # 4H x D
     xs, h0, c0 = _inputs(p)
     common = {"xs": xs, "h0": h0, "c0": c0}
+    for name in ("W_y", "b_y", "dh_t", "dC_next"):  # the dense layer; a backward step's gradients
+        if name in p.givens:
+            common[name] = np.array(p.givens[name], dtype=np.float64)
     if framework == "pytorch":
         return {
             "weight_ih_l0": w_ih,
@@ -90,10 +98,34 @@ with torch.no_grad():
         getattr(lstm, name).copy_(torch.from_numpy(w[name]))
 h = torch.from_numpy(w["h0"]).view(1, 1, H)
 c = torch.from_numpy(w["c0"]).view(1, 1, H)
+h0, c0 = h.requires_grad_(), c.requires_grad_()
+
+
+def show(name, values):
+    print(name, "=", " ".join(f"{{v:.12f}}" for v in values.flatten().tolist()))
+
+
 for t, x in enumerate(w["xs"], start=1):
     out, (h, c) = lstm(torch.from_numpy(x).view(1, 1, D), (h, c))
-    print(f"step {{t}}: h_t =", " ".join(f"{{v:.12f}}" for v in h.flatten().tolist()))
-    print(f"step {{t}}: C_t =", " ".join(f"{{v:.12f}}" for v in c.flatten().tolist()))
+    show(f"step {{t}}: h_t", h)
+    show(f"step {{t}}: C_t", c)
+if "W_y" in w:  # the dense layer on h_T
+    dense = torch.nn.Linear(H, len(w["b_y"]), dtype=torch.float64)
+    with torch.no_grad():
+        dense.weight.copy_(torch.from_numpy(w["W_y"]))
+        dense.bias.copy_(torch.from_numpy(w["b_y"]))
+    out = dense(h.flatten())
+    if len(out) > 1:
+        show("logits", out)
+        show("probabilities", torch.softmax(out, 0))
+        print("class =", int(out.argmax()) + 1)
+    else:
+        show("y_hat", out)
+if "dh_t" in w:  # backwards: L = sum(h_t * dL/dh_t) + sum(C_t * dL/dC_t from step t+1)
+    loss = (h.flatten() * torch.from_numpy(w["dh_t"])).sum()
+    (loss + (c.flatten() * torch.from_numpy(w["dC_next"])).sum()).backward()
+    show("dL/dh_prev", h0.grad)
+    show("dL/dC_prev", c0.grad)
 '''
 
 _KERAS_SCRIPT = '''"""Load {npz} into keras.layers.LSTM and print h_t and C_t of every step.
@@ -113,11 +145,29 @@ layer = keras.layers.LSTM(H, return_sequences=True, return_state=True, dtype="fl
 layer.build((1, None, D))
 layer.set_weights([w["kernel"], w["recurrent_kernel"], w["bias"]])
 h, c = w["h0"].reshape(1, H), w["c0"].reshape(1, H)
+
+
+def show(name, values):
+    print(name, "=", " ".join(f"{{v:.12f}}" for v in np.ravel(values).tolist()))
+
+
 for t, x in enumerate(w["xs"], start=1):
     _, h, c = layer(x.reshape(1, 1, D), initial_state=[h, c])
     h, c = keras.ops.convert_to_numpy(h), keras.ops.convert_to_numpy(c)
-    print(f"step {{t}}: h_t =", " ".join(f"{{v:.12f}}" for v in h.flatten().tolist()))
-    print(f"step {{t}}: C_t =", " ".join(f"{{v:.12f}}" for v in c.flatten().tolist()))
+    show(f"step {{t}}: h_t", h)
+    show(f"step {{t}}: C_t", c)
+if "W_y" in w:  # the dense layer on h_T: Keras keeps its kernel as H x K
+    K = len(w["b_y"])
+    dense = keras.layers.Dense(K, dtype="float64")
+    dense.build((1, H))
+    dense.set_weights([w["W_y"].T, w["b_y"]])
+    out = keras.ops.convert_to_numpy(dense(h))
+    if K > 1:
+        show("logits", out)
+        show("probabilities", keras.ops.convert_to_numpy(keras.ops.softmax(out)))
+        print("class =", int(np.argmax(out)) + 1)
+    else:
+        show("y_hat", out)
 '''
 
 
@@ -146,20 +196,20 @@ def write_export(
     """
     file = str(source)
     if number is None:
-        found = [k for k, p in enumerate(problems, 1) if p.kind in (Kind.CELL_STEP, Kind.SEQUENCE)]
+        found = [k for k, p in enumerate(problems, 1) if p.kind in EXPORTABLE]
         if not found:
             raise InputError(
-                file, "", "no cell_step or sequence problem: only they hold all four gates"
+                file, "", f"no problem holds all four gates; export one of kind {_KIND_NAMES}"
             )
         number = found[0]
     if not 1 <= number <= len(problems):
         raise InputError(file, f"problem {number}", f"the file holds {len(problems)} problems")
     p = problems[number - 1]
-    if p.kind not in (Kind.CELL_STEP, Kind.SEQUENCE):
+    if p.kind not in EXPORTABLE:
         raise InputError(
             file,
             f"problem {number}",
-            f"a {p.kind} problem does not hold all four gates; export a cell_step or sequence",
+            f"a {p.kind} problem does not hold all four gates; export one of kind {_KIND_NAMES}",
         )
     stem = f"{source.stem}-{framework}" + (f"-q{number}" if len(problems) > 1 else "")
     exported = export_problem(p, framework, stem)

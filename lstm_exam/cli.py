@@ -295,7 +295,7 @@ def demo(out: Path, no_pdf: bool) -> None:
     "--problem",
     "number",
     type=int,
-    help="Which problem of the file (default: the first cell_step or sequence).",
+    help="Which problem of the file (default: the first that holds all four gates).",
 )
 @click.option(
     "--out",

@@ -92,4 +92,49 @@ def test_a_problem_without_all_gates_is_refused(run):
         "--to",
         "pytorch",
     )
-    assert res.exit_code == 2 and "no cell_step or sequence problem" in res.stderr
+    assert res.exit_code == 2 and "no problem holds all four gates" in res.stderr
+
+
+_HEAD_LINES = {
+    "logits": "logit",
+    "probabilities": "prob",
+    "y_hat": "y_hat",
+    "dL/dh_prev": "dh_prev",
+    "dL/dC_prev": "dC_prev",
+}
+
+
+# Keras' Dense layer agrees to about 1e-9 only; a wrong layout is off by far more
+@pytest.mark.parametrize(
+    ("framework", "module", "env", "digits"),
+    [("pytorch", "torch", {}, 1e-11), ("keras", "keras", {"KERAS_BACKEND": "torch"}, 1e-7)],
+)
+@pytest.mark.parametrize("example", ["classification", "regression", "backward-step"])
+def test_network_kinds_export_their_output_layer(
+    run, tmp_path, framework, module, env, digits, example
+):
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(f"{module} is not installed: the {framework} export round trip did NOT run")
+    spec = DATA.parent.parent / "examples" / f"{example}.toml"
+    assert run("generate", spec, "--count", "1", "--out", "wk", "--no-pdf").exit_code == 0
+    problem = tmp_path / "wk" / "problems" / "s001.toml"
+    res = run("export", problem, "--to", framework, "--out", tmp_path)
+    assert res.exit_code == 0, res.output
+    output = run_script(tmp_path / f"s001-{framework}.py", **env)
+    _, want = expected(problem)
+    got = printed(output)
+    for line, values in re.findall(r"^([\w/]+) = (.+)$", output, re.M):
+        if line in _HEAD_LINES:
+            for k, v in enumerate(values.split(), start=1):
+                got[f"{_HEAD_LINES[line]}[{k}]"] = float(v)
+        elif line == "class":
+            got["class[1]"] = float(values)
+    # the output layer's values; the gradients where torch computes them
+    shown = {"logit", "prob", "class", "y_hat"} | (
+        {"dh_prev", "dC_prev"} if framework == "pytorch" else set()
+    )
+    names = {label.partition("[")[0] for label in got}
+    assert names >= shown & {label.partition("[")[0] for label in want}
+    for label, v in got.items():
+        key = label if label in want else label.removeprefix("t1.")  # a backward step
+        assert abs(v - want[key]) <= digits, label
