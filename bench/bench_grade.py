@@ -1,11 +1,12 @@
 """Benchmark: grading 10,000 submissions of the default worksheet. Target: <= 10 s on 2 cores.
 
-Run on demand:  .venv/bin/python bench/bench_grade.py [--students N]
+Run on demand:  .venv/bin/python bench/bench_grade.py [--students N] [--spec FILE]
+(``--spec bench/with-network-kinds.toml``: the weekly sheet and every network kind)
 
 The class is generated first (not timed); its submissions are real CSV files
 written to a folder: 60% all correct, 15% with one slip carried forward, 15%
-with a misconception (no bias in the forget gate), 5% rounded early, 5% empty
-templates. Timed: `grade` end to end (manifest read, every file read, graded,
+with a misconception (no bias in the forget gate, and one in each network
+problem), 5% rounded early, 5% empty templates. Timed: `grade` end to end (manifest read, every file read, graded,
 copy detection, gradebook, feedback and results written).
 """
 
@@ -19,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from lstm_exam.generator.generate import generate
+from lstm_exam.generator.notation import Kind
 from lstm_exam.generator.roster import numbered_roster
 from lstm_exam.generator.solve import Rounded, Twist, evaluate
 from lstm_exam.generator.spec import load_spec
@@ -31,6 +33,15 @@ def _answers(vp, ch, twist=None, overrides=None):
     return {vp.label(lab): ch.rnd(vals[lab]) for lab in vp.solution.asked}
 
 
+#: The misconception a student of the 15% shows in each kind.
+SLIPS = {
+    Kind.FORGET_GATE: Twist.NO_BIAS,
+    Kind.CLASSIFICATION: Twist.SOFTMAX_NO_NORM,
+    Kind.REGRESSION: Twist.ERROR_NOT_SQUARED,
+    Kind.BACKWARD_STEP: Twist.SIGMA_AS_DERIVATIVE,
+}
+
+
 def write_submissions(manifest, folder: Path) -> None:
     folder.mkdir()
     for k, v in enumerate(manifest.variants):
@@ -40,8 +51,8 @@ def write_submissions(manifest, folder: Path) -> None:
             ch = Rounded(2 if kind == 12 else vp.problem.decimals)
             if kind in (13,):
                 rows |= {vp.label(lab): "" for lab in vp.solution.asked}
-            elif kind in (14, 15, 16) and vp.number == 1:
-                rows |= _answers(vp, ch, twist=Twist.NO_BIAS)
+            elif kind in (14, 15, 16) and vp.problem.kind in SLIPS:
+                rows |= _answers(vp, ch, twist=SLIPS[vp.problem.kind])
             elif kind in (17, 18, 19) and vp.number == 1:
                 slip = vp.solution.values["a_f[2]"].rounded + Decimal("0.05")
                 rows |= _answers(vp, ch, overrides={"a_f[2]": slip})
@@ -54,12 +65,13 @@ def write_submissions(manifest, folder: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--students", type=int, default=10_000)
+    ap.add_argument("--spec", type=Path, default=None, help="default: the built-in spec")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         t0 = time.perf_counter()
         made = generate(
-            load_spec(None),
+            load_spec(args.spec),
             numbered_roster(args.students),
             root / "wk",
             pdf=False,

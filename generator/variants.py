@@ -252,7 +252,7 @@ _LIKELY_HIDDEN = (
 
 
 @functools.lru_cache(maxsize=1024)
-def _targets(kind: Kind, show_steps: bool, tw: Twist) -> frozenset[str]:
+def twist_targets(kind: Kind, show_steps: bool, tw: Twist) -> frozenset[str]:
     """The asked quantities a misconception shows in first, on each path downstream."""
     info = KINDS[kind]
     asked = set(info.asked) | (set(info.steps) if show_steps else set())
@@ -285,7 +285,7 @@ def _hidden_misconception(
     info = KINDS[problem.kind]
     windows: dict[str, tuple[float, float]] = {}
     for tw, t in _likely_first(problem.kind, problem.steps, "C_prev" in problem.givens):
-        targets = _targets(problem.kind, problem.show_steps, tw)
+        targets = twist_targets(problem.kind, problem.show_steps, tw)
         values = twisted.get((tw, t))
         if values is None:
             # redo from step t (the output layer alone for its own slips) to where it shows

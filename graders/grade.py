@@ -13,8 +13,13 @@ from enum import StrEnum
 
 from lstm_exam.generator.manifest import Manifest
 from lstm_exam.generator.notation import QUANTITIES, label_name
-from lstm_exam.generator.solve import FULL, Rounded, Twist, evaluate
-from lstm_exam.generator.variants import Variant, VariantProblem, applicable_twists
+from lstm_exam.generator.solve import FULL, Rounded, Twist, evaluate, evaluate_prepared, prepare
+from lstm_exam.generator.variants import (
+    Variant,
+    VariantProblem,
+    applicable_twists,
+    twist_targets,
+)
 
 from .submissions import Sheet, decimals_of, parse_number
 
@@ -222,6 +227,8 @@ def _rounding_matches(
     found: dict[str, tuple[str, str]] = {}
     for code, chain, kw, words in _ROUNDING:
         ch = chain(**{"decimals": p.decimals, **kw})
+        if not any(values[f.label] == ch.rnd(values[f.label]) for f in wrong):
+            continue  # no wrong answer is a number this chain can give
         computed: dict = {}
         evaluate(p.kind, p.givens, ch, overrides=own, computed=computed)
         for f in wrong:
@@ -248,9 +255,15 @@ def diagnose(
         written = decimals_of(f.answer)
         if f.label in rounding and written is not None and written < p.decimals:
             found[f.label] = rounding[f.label]
+    # with every asked answer given, a slip shows only in the first asked values after it
+    names = {label_name(f.label) for f in wrong}
+    everything = len(own) < len(vp.solution.asked)
+    g = prepare(p.givens)
     for tw, t in applicable_twists(p):
+        if not everything and not names & twist_targets(p.kind, p.show_steps, tw):
+            continue
         computed: dict = {}
-        evaluate(p.kind, p.givens, FULL, twist=tw, twist_step=t, overrides=own, computed=computed)
+        evaluate_prepared(p.kind, g, FULL, twist=tw, twist_step=t, overrides=own, computed=computed)
         for f in wrong:
             lab = f.label.split(".", 1)[1]
             if f.label in found or lab not in computed:

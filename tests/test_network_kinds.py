@@ -170,3 +170,14 @@ def test_classes_belong_to_classification_only(run):
     res = run("generate", "s.toml", "--count", "1", "--out", "o")
     assert res.exit_code == 2 and "problems[1].classes" in res.stderr
     assert not Path("o").exists()
+
+
+def test_every_misconception_has_words_for_feedback_and_summary():
+    from lstm_exam.graders.grade import explain
+    from lstm_exam.graders.outputs import MISTAKE_WORDS
+
+    for tw in Twist:
+        assert tw.name in MISTAKE_WORDS, tw
+        for name in tw.alters:
+            if name not in ("h_prev", "C_prev"):
+                assert explain(tw, name).strip(), (tw, name)
