@@ -6,6 +6,7 @@ turns it into a :class:`~lstm_exam.generator.solve.Solution`.
 
 from __future__ import annotations
 
+import functools
 import math
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -66,8 +67,7 @@ class Problem:
 
     def cells(self, name: str) -> int:
         """How many values (rows) a quantity has: H per cell, K classes, or one."""
-        size = SIZES.get(name)
-        return self.classes if size == "K" else 1 if size == "1" else self.hidden
+        return _cells(self.hidden, self.classes, name)
 
     def step_of(self, name: str, step: int | None) -> int | None:
         """The step a quantity's label carries: none for the output layer after the steps."""
@@ -88,16 +88,28 @@ class Problem:
 
     def upstream(self, label: str) -> list[str]:
         """Every label of this problem whose value flows into ``label`` (no ``q`` prefix)."""
-        m = LABEL_RE.match(label)
-        if m is None:
-            raise ValueError(f"not an answer label: {label!r}")
-        step = int(m["t"]) if m["t"] else None
-        last = self.steps if KINDS[self.kind].stepped else None
-        return upstream(m["name"], int(m["cell"]), step, self.cells, last)
+        return list(_upstream(self.kind, self.hidden, self.classes, self.steps, label))
 
     def solve(self) -> Solution:
         """Both chains of this problem."""
         return solve(self.kind, self.givens, self.decimals, self.show_steps)
+
+
+@functools.lru_cache(maxsize=65536)
+def _upstream(kind: Kind, hidden: int, classes: int, steps: int, label: str) -> tuple[str, ...]:
+    """:meth:`Problem.upstream`, computed once per shape of problem and label."""
+    m = LABEL_RE.match(label)
+    if m is None:
+        raise ValueError(f"not an answer label: {label!r}")
+    step = int(m["t"]) if m["t"] else None
+    last = steps if KINDS[kind].stepped else None
+    cells = functools.partial(_cells, hidden, classes)
+    return tuple(upstream(m["name"], int(m["cell"]), step, cells, last))
+
+
+def _cells(hidden: int, classes: int, name: str) -> int:
+    size = SIZES.get(name)
+    return classes if size == "K" else 1 if size == "1" else hidden
 
 
 def to_decimal(value: Any, file: str, place: str) -> Decimal:

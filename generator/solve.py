@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
@@ -314,8 +315,13 @@ class _Put:
     step: int | None
 
     def __call__(self, name: str, values: list[Number]) -> list[Number]:
+        labels = _labels(name, len(values), self.step)
+        if self.computed is None and not self.ov:  # the common case, kept quick
+            self.out.update(zip(labels, values, strict=True))
+            self.env[name] = values
+            return values
         vals = []
-        for label, v in zip(_labels(name, len(values), self.step), values, strict=True):
+        for label, v in zip(labels, values, strict=True):
             if self.computed is not None:
                 self.computed[label] = v
             if label in self.ov:
@@ -332,10 +338,10 @@ def _labels(name: str, cells: int, step: int | None) -> tuple[str, ...]:
 
 
 def _dot(ch: Any, row: list[Number], z: list[Number]) -> Number:
-    total = ch.num(0)
-    for w, zz in zip(row, z, strict=True):
-        total += w * zz
-    return total
+    """Σ w·z from left to right, as a calculator adds the terms."""
+    if len(row) != len(z):
+        raise ValueError(f"a row of {len(row)} weights against {len(z)} values")
+    return sum(map(operator.mul, row, z), ch.num(0))
 
 
 def _cell(names: tuple[str, ...], ch: Any, env: dict, put: _Put, tw: Twist | None) -> None:

@@ -123,7 +123,15 @@ def carry_forward(
 ) -> list[Finding]:
     """Credit a wrong answer that follows from the student's own earlier (wrong) answers."""
     wrong = {f.label for f in findings if f.verdict is Verdict.WRONG}
-    if not wrong:
+    # the wrong answers that could follow from earlier wrong ones
+    sources = {
+        f.label: [
+            q for u in vp.problem.upstream(f.label.split(".", 1)[1]) if (q := vp.label(u)) in wrong
+        ]
+        for f in findings
+        if f.label in wrong
+    }
+    if not any(sources.values()):
         return findings
     own = _own_answers(vp, values)
     p = vp.problem
@@ -133,14 +141,14 @@ def carry_forward(
     evaluate(p.kind, p.givens, Rounded(p.decimals), overrides=own, computed=rnd)
     out = []
     for f in findings:
-        if f.verdict is not Verdict.WRONG:
+        if not sources.get(f.label):
             out.append(f)
             continue
         lab = f.label.split(".", 1)[1]
-        sources = [vp.label(u) for u in vp.problem.upstream(lab) if vp.label(u) in wrong]
         lo, hi = m.tolerance.window(full[lab], rnd[lab])
-        if sources and _within(values[f.label], lo, hi):
-            shown = ", ".join(sources[:3]) + (" ..." if len(sources) > 3 else "")
+        if _within(values[f.label], lo, hi):
+            found = sources[f.label]
+            shown = ", ".join(found[:3]) + (" ..." if len(found) > 3 else "")
             out.append(
                 replace(
                     f,
