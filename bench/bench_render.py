@@ -114,7 +114,10 @@ def main() -> None:
 
     ratio = pdf_part / bare
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"{n} students, {len(ws.problems)} problems each (default spec), {cores} cores")
+    print(
+        f"{n} students, {len(ws.problems)} problems each ({args.spec or 'default spec'}), "
+        f"{cores} cores"
+    )
     print(f"  total (generate with PDFs)      {total:7.2f} s   {1000 * total / n:7.1f} ms/student")
     print(
         f"  generate without PDFs           {no_pdf:7.2f} s   {1000 * no_pdf / n:7.1f} ms/student"

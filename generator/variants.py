@@ -59,14 +59,25 @@ class Stream:
     def decimal(self, low: Decimal, high: Decimal, decimals: int) -> Decimal:
         """A uniform number on the grid of ``decimals`` places in [low, high]."""
         lo, hi = _grid(low, high, decimals)
-        return Decimal(lo + self.below(hi - lo + 1)).scaleb(-decimals)
+        return _on_grid(lo + self.below(hi - lo + 1), decimals)
 
     def chance(self, p: Decimal) -> bool:
         """True with probability p (to 2**-30)."""
-        return self.below(1 << 30) < int(p * (1 << 30))
+        return self.below(1 << 30) < _threshold(p)
 
 
 _WORD = 1 << 64
+
+
+@functools.lru_cache(maxsize=65536)
+def _on_grid(k: int, decimals: int) -> Decimal:
+    """k units of the last place: the same (immutable) Decimal every time."""
+    return Decimal(k).scaleb(-decimals)
+
+
+@functools.lru_cache(maxsize=256)
+def _threshold(p: Decimal) -> int:
+    return int(p * (1 << 30))
 
 
 @functools.lru_cache(maxsize=256)
