@@ -323,6 +323,7 @@ def summary_text(run: GradeRun) -> str:
     flagged = [r for r in run.results if r.flags]
     if flagged:
         lines.append(
-            f"{len(flagged)} rows flagged for a look (see the flags column of gradebook.csv)"
+            f"{len(flagged)} {'row' if len(flagged) == 1 else 'rows'} flagged for a look "
+            "(see the flags column of gradebook.csv)"
         )
     return "\n".join(lines)
