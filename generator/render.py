@@ -349,13 +349,13 @@ _KEY_TABLES: dict[str, tuple[str | Tex, tuple[str, ...], str | None]] = {
     "through_h": (
         Tex("Through $h_t$ into $C_t$"),
         ("dh_t", "tanh_C", "do_t", "o_t", "dC_next", "dC_t"),
-        None,
+        "through_h",
     ),
-    "gates": ("Gates", ("dC_t", "C_prev", "df_t", "C_tilde", "di_t", "i_t", "dC_tilde"), None),
+    "gates": ("Gates", ("dC_t", "C_prev", "df_t", "C_tilde", "di_t", "i_t", "dC_tilde"), "gates"),
     "pre": (
         "Pre-activations",
         ("f_t", "da_f", "i_t", "da_i", "C_tilde", "da_C", "o_t", "da_o"),
-        None,
+        "pre",
     ),
     "back": ("To the previous step", ("dC_t", "f_t", "dC_prev", "dh_prev"), "back"),
 }
@@ -375,41 +375,121 @@ _KIND_TABLES: dict[Kind, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+def _line(lhs: str, rule: str, filled: str, exact: Decimal, key: Decimal) -> Tex:
+    """``lhs = rule = the numbers = exact ≈ the key``, one worked line of the key."""
+    return Tex(rf"{lhs} = {rule} = {filled} = {_plain(exact)} \approx {_plain(key)}")
+
+
+def _n(d: Decimal) -> str:
+    return f"({_plain(d)})"
+
+
 def _written_out(
     what: str, p: Problem, value: Callable[[str, int], Decimal], z: list[Decimal] | None
-) -> Tex | None:
-    """The first row's sum written out term by term, as the lecture does."""
+) -> list[Tex]:
+    """The first row worked out with its numbers, as the lecture does."""
+    one = Decimal(1)
+
+    def v(name: str) -> Decimal:
+        return value(name, 1)
+
+    def product(lhs: str, rule: str, names: tuple[str, ...], key: str) -> Tex:
+        factors = [v(n) for n in names]
+        exact = one
+        for f in factors:
+            exact *= f
+        return _line(lhs, rule, "".join(_n(f) for f in factors), exact, v(key))
+
     if what == "head":
         h = [value("h_t", c) for c in range(1, p.hidden + 1)]
         W, b = p.givens["W_y"][0], p.givens["b_y"][0]
-        terms = " + ".join(f"({_plain(w)})({_plain(v)})" for w, v in zip(W, h, strict=True))
-        exact = sum((w * v for w, v in zip(W, h, strict=True)), b)
+        terms = " + ".join(f"{_n(w)}{_n(x)}" for w, x in zip(W, h, strict=True))
+        exact = sum((w * x for w, x in zip(W, h, strict=True)), b)
         first = "logit" if "logit" in KINDS[p.kind].order else "y_hat"
-        return Tex(
-            rf"{QUANTITIES[first].tex}[1] = W_y[1] \cdot h_T + b_y[1] = {terms} + ({_plain(b)}) "
-            rf"= {_plain(exact)} \approx {_plain(value(first, 1))}"
+        return [
+            _line(
+                f"{QUANTITIES[first].tex}[1]",
+                r"W_y[1] \cdot h_T + b_y[1]",
+                f"{terms} + {_n(b)}",
+                exact,
+                v(first),
+            )
+        ]
+    if what == "through_h":
+        dh, o, tC, nxt = v("dh_t"), v("o_t"), v("tanh_C"), v("dC_next")
+        return [
+            product(
+                r"\partial o_t[1]", r"\partial h_t \ast \tanh(C_t)", ("dh_t", "tanh_C"), "do_t"
+            ),
+            _line(
+                r"\partial C_t[1]",
+                r"\partial C_t^{\,\mathrm{next}} + \partial h_t \ast o_t \ast (1 - \tanh^2(C_t))",
+                rf"{_n(nxt)} + {_n(dh)}{_n(o)}(1 - {_n(tC)}^2)",
+                nxt + dh * o * (one - tC * tC),
+                v("dC_t"),
+            ),
+        ]
+    if what == "gates":
+        return [
+            product(r"\partial f_t[1]", r"\partial C_t \ast C_{t-1}", ("dC_t", "C_prev"), "df_t"),
+            product(
+                r"\partial i_t[1]", r"\partial C_t \ast \tilde{C}_t", ("dC_t", "C_tilde"), "di_t"
+            ),
+            product(
+                r"\partial \tilde{C}_t[1]", r"\partial C_t \ast i_t", ("dC_t", "i_t"), "dC_tilde"
+            ),
+        ]
+    if what == "pre":
+        lines = []
+        for g, grad, act in (("f", "df_t", "f_t"), ("i", "di_t", "i_t"), ("o", "do_t", "o_t")):
+            d, a = v(grad), v(act)
+            lines.append(
+                _line(
+                    rf"\partial a_{g}[1]",
+                    rf"{QUANTITIES[grad].tex} \ast {g}_t \ast (1 - {g}_t)",
+                    f"{_n(d)}{_n(a)}(1 - {_n(a)})",
+                    d * a * (one - a),
+                    v(f"da_{g}"),
+                )
+            )
+        d, c = v("dC_tilde"), v("C_tilde")
+        lines.insert(
+            2,
+            _line(
+                r"\partial a_C[1]",
+                r"\partial \tilde{C}_t \ast (1 - \tilde{C}_t^2)",
+                f"{_n(d)}(1 - {_n(c)}^2)",
+                d * (one - c * c),
+                v("da_C"),
+            ),
         )
+        return lines
     if what == "back":
         pairs = [
             (p.givens[f"W_{g}"][c - 1][0], value(f"da_{g}", c))
             for g in "fiCo"
             for c in range(1, p.hidden + 1)
         ]
-        terms = " + ".join(f"({_plain(w)})({_plain(d)})" for w, d in pairs)
-        exact = sum((w * d for w, d in pairs), Decimal(0))
-        return Tex(
-            rf"\partial h_{{t-1}}[1] = \sum_g \sum_c W_g[c][1]\, \partial a_g[c] = {terms} "
-            rf"= {_plain(exact)} \approx {_plain(value('dh_prev', 1))}"
-        )
+        return [
+            _line(
+                r"\partial h_{t-1}[1]",
+                r"\sum_g \sum_c W_g[c][1]\, \partial a_g[c]",
+                " + ".join(f"{_n(w)}{_n(d)}" for w, d in pairs),
+                sum((w * d for w, d in pairs), Decimal(0)),
+                v("dh_prev"),
+            ),
+            product(r"\partial C_{t-1}[1]", r"\partial C_t \ast f_t", ("dC_t", "f_t"), "dC_prev"),
+        ]
     if what and z is not None:
         W = p.givens[f"W_{what}"][0]
-        terms = " + ".join(f"({_plain(w)})({_plain(v)})" for w, v in zip(W, z, strict=True))
-        exact = sum((w * v for w, v in zip(W, z, strict=True)), Decimal(0))
-        return Tex(
-            rf"W_{{{what}}}[1] \cdot z = {terms} = {_plain(exact)} "
-            rf"\approx {_plain(value(f'Wz_{what}', 1))}"
-        )
-    return None
+        terms = " + ".join(f"{_n(w)}{_n(x)}" for w, x in zip(W, z, strict=True))
+        exact = sum((w * x for w, x in zip(W, z, strict=True)), Decimal(0))
+        return [
+            Tex(
+                rf"W_{{{what}}}[1] \cdot z = {terms} = {_plain(exact)} \approx {_plain(v(f'Wz_{what}'))}"
+            )
+        ]
+    return []
 
 
 def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
@@ -459,7 +539,7 @@ def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
                     "headers": [_head(n) for n in cols],
                     "rows": rows,
                     "row_names": _row_names(p, cols[-1]),
-                    "dot": _written_out(what, p, value, z) if what else None,
+                    "dots": _written_out(what, p, value, z) if what else [],
                 }
             )
         steps.append(

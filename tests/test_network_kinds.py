@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import subprocess
 from decimal import Decimal
 from pathlib import Path
@@ -12,8 +13,9 @@ import pytest
 from lstm_exam.generator.generate import build_manifest
 from lstm_exam.generator.notation import Kind, describe_label
 from lstm_exam.generator.problem import read_problem_file
+from lstm_exam.generator.render import _key_steps
 from lstm_exam.generator.roster import Student
-from lstm_exam.generator.solve import Rounded, Twist, evaluate
+from lstm_exam.generator.solve import Rounded, Twist, evaluate, round_half_away
 from lstm_exam.generator.spec import load_spec
 from lstm_exam.graders.grade import Verdict, grade_sheet
 from lstm_exam.graders.submissions import Cell, Sheet
@@ -181,3 +183,15 @@ def test_every_misconception_has_words_for_feedback_and_summary():
         for name in tw.alters:
             if name not in ("h_prev", "C_prev"):
                 assert explain(tw, name).strip(), (tw, name)
+
+
+@pytest.mark.parametrize("kind", list(SPECS), ids=str)
+def test_every_worked_line_of_the_key_rounds_to_the_key(kind):
+    """Each 'first row written out' line ends '= exact ≈ key': exact must round to key."""
+    m, _, _ = build_manifest(load_spec(SPECS[kind]), [Student("s1", "A")], "worked-seed")
+    vp = m.variants[0].problems[0]
+    lines = [d for step in _key_steps(vp) for t in step["tables"] for d in t["dots"]]
+    assert len(lines) >= {Kind.BACKWARD_STEP: 15}.get(kind, 9)
+    for line in lines:
+        exact, key = re.search(r"= (-?[\d.]+) \\approx (-?[\d.]+)$", str(line)).groups()
+        assert round_half_away(Decimal(exact), vp.problem.decimals) == Decimal(key), line
