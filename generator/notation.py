@@ -170,10 +170,26 @@ BACKWARD = (
     "dh_prev",
     "dC_prev",
 )
+#: Each gate: its letter, the gradient of its activation, and the activation.
+GATE_GRADIENTS = (
+    ("f", "df_t", "f_t"),
+    ("i", "di_t", "i_t"),
+    ("C", "dC_tilde", "C_tilde"),
+    ("o", "do_t", "o_t"),
+)
 #: Quantities computed once after the last step (the network's output layer).
 HEAD = frozenset({"logit", "prob", "class", "y_hat", "sq_error"})
+#: The counts and shapes of a parameters problem: whole numbers, one each.
+COUNTS = ("P_gate", "P_lstm", "P_dense", "P_video", "seq_steps", "seq_units", "last_units")
 #: Rows of a quantity that is not one per cell: ``K`` (classes) or a single ``1``.
-SIZES: dict[str, str] = {"logit": "K", "prob": "K", "class": "1", "y_hat": "1", "sq_error": "1"}
+SIZES: dict[str, str] = {
+    "logit": "K",
+    "prob": "K",
+    "class": "1",
+    "y_hat": "1",
+    "sq_error": "1",
+    **dict.fromkeys(COUNTS, "1"),
+}
 
 KINDS: dict[Kind, KindInfo] = {
     k.kind: k
@@ -270,8 +286,8 @@ KINDS: dict[Kind, KindInfo] = {
             Kind.PARAMETERS,
             "Parameters and output shapes",
             (("D", "N"), ("H", "N"), ("K", "N"), ("F", "N"), ("T", "N")),
-            ("P_gate", "P_lstm", "P_dense", "P_video", "seq_steps", "seq_units", "last_units"),
-            ("P_lstm", "P_dense", "P_video", "seq_steps", "seq_units", "last_units"),
+            COUNTS,
+            COUNTS[1:],
             ("P_gate",),
         ),
     ]
@@ -408,6 +424,6 @@ def describe_label(label: str) -> str:
     words = QUANTITIES[m["name"]].words
     step = f"step {m['t']}, " if m["t"] else ""
     size = SIZES.get(m["name"])
-    if size == "1" or m["name"] in KINDS[Kind.PARAMETERS].order:  # one value, no cells
+    if size == "1":  # one value, no cells
         return f"{step}{words}"
     return f"{step}{words}, {'class' if size == 'K' else 'cell'} {m['cell']}"

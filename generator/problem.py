@@ -69,17 +69,23 @@ class Problem:
         """How many values (rows) a quantity has: H per cell, K classes, or one."""
         return _cells(self.hidden, self.classes, name)
 
+    def row_names(self, name: str) -> list[str]:
+        """The rows of a quantity's table: one per cell, per class, or the one answer."""
+        size = SIZES.get(name)
+        if size == "1":
+            return ["Answer"]
+        word = "Class" if size == "K" else "Cell"
+        return [f"{word} {r}" for r in range(1, self.cells(name) + 1)]
+
     def step_of(self, name: str, step: int | None) -> int | None:
         """The step a quantity's label carries: none for the output layer after the steps."""
         return None if name in HEAD else step
 
     def blocks(self, names: Sequence[str]) -> list[tuple[int | None, list[str]]]:
         """Names grouped into tables of equal rows: per step, then the output layer's."""
-        out: list[tuple[int | None, list[str]]] = []
-        for part in (BACKWARD, ()):  # a backward step: the forward pass, then the way back
-            per_cell = [n for n in names if n not in HEAD and (n in BACKWARD) == bool(part)]
-            if per_cell:
-                out[:0] = [(t, per_cell) for t in self.step_numbers]
+        forward = [n for n in names if n not in HEAD and n not in BACKWARD]
+        backward = [n for n in names if n in BACKWARD]  # a backward step's way back
+        out = [(t, ns) for ns in (forward, backward) if ns for t in self.step_numbers]
         for size in ("K", "1"):
             head = [n for n in names if n in HEAD and SIZES[n] == size]
             if head:

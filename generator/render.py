@@ -27,7 +27,7 @@ from pylatex.utils import escape_latex
 from .errors import InputError
 from .formulas import KIND_FORMULAS, formula_tex
 from .manifest import Manifest
-from .notation import GATES, HEAD, KINDS, QUANTITIES, SIZES, Kind, label_name, make_label
+from .notation import GATE_GRADIENTS, GATES, HEAD, KINDS, QUANTITIES, Kind, label_name, make_label
 from .problem import Problem
 from .variants import Variant, VariantProblem
 
@@ -191,11 +191,12 @@ def _givens_view(vp: VariantProblem) -> list[Tex]:
     vectors, lines = [], []
     for name, shape in KINDS[p.kind].givens:
         value, sym = p.givens[name], QUANTITIES[name].tex
-        if shape == "HxZ":
+        if shape in ("HxZ", "KxH", "1xH"):  # a weight matrix beside its bias
             b = f"b_{name[2:]}"
+            split = p.hidden if shape == "HxZ" else None  # the bar between h and x
             lines.append(
                 Tex(
-                    rf"{sym} = {matrix_tex(value, p.hidden)} \qquad "
+                    rf"{sym} = {matrix_tex(value, split)} \qquad "
                     rf"{QUANTITIES[b].tex} = {column_tex(p.givens[b])}"
                 )
             )
@@ -205,13 +206,6 @@ def _givens_view(vp: VariantProblem) -> list[Tex]:
                     r",\quad ".join(
                         rf"x_{{{t}}} = {vector_tex(v)}" for t, v in enumerate(value, start=1)
                     )
-                )
-            )
-        elif shape in ("KxH", "1xH"):
-            lines.append(
-                Tex(
-                    rf"{sym} = {matrix_tex(value)} \qquad "
-                    rf"{QUANTITIES['b_y'].tex} = {column_tex(p.givens['b_y'])}"
                 )
             )
         elif shape == "N":
@@ -246,19 +240,10 @@ def _answer_tables(vp: VariantProblem, width: int = 6) -> list[dict[str, Any]]:
                     "caption": f"Step {t}" if t else "Output layer" if chunk[0] in HEAD else "",
                     "headers": [_head(n) for n in chunk],
                     "rows": rows,
-                    "row_names": _row_names(p, chunk[0]),
+                    "row_names": p.row_names(chunk[0]),
                 }
             )
     return tables
-
-
-def _row_names(p: Problem, name: str) -> list[str]:
-    """Table rows: one per cell, per class, or the one row of a single answer."""
-    if p.kind is Kind.PARAMETERS or SIZES.get(name) == "1":
-        return ["Answer"]
-    if SIZES.get(name) == "K":
-        return [f"Class {k}" for k in range(1, p.classes + 1)]
-    return [f"Cell {c}" for c in range(1, p.hidden + 1)]
 
 
 def _asked_words(p: Problem, names: list[str]) -> str:
@@ -375,17 +360,23 @@ _KIND_TABLES: dict[Kind, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-def _line(lhs: str, rule: str, filled: str, exact: Decimal, key: Decimal) -> Tex:
-    """``lhs = rule = the numbers = exact ≈ the key``, one worked line of the key."""
-    return Tex(rf"{lhs} = {rule} = {filled} = {_plain(exact)} \approx {_plain(key)}")
+def _line(lhs: str, parts: Sequence[str], exact: Decimal, key: Decimal) -> Tex:
+    """``lhs = the rule = the numbers = exact ≈ the key``: one worked line of the key."""
+    return Tex(" = ".join([lhs, *parts, _plain(exact)]) + rf" \approx {_plain(key)}")
 
 
 def _n(d: Decimal) -> str:
     return f"({_plain(d)})"
 
 
+def _products(pairs: Sequence[tuple[Decimal, Decimal]], start: Decimal) -> tuple[str, Decimal]:
+    """Σ w·x written term by term, and its exact value (from ``start``)."""
+    text = " + ".join(f"{_n(w)}{_n(x)}" for w, x in pairs)
+    return text, sum((w * x for w, x in pairs), start)
+
+
 def _written_out(
-    what: str, p: Problem, value: Callable[[str, int], Decimal], z: list[Decimal] | None
+    what: str | None, p: Problem, value: Callable[[str, int], Decimal], z: list[Decimal] | None
 ) -> list[Tex]:
     """The first row worked out with its numbers, as the lecture does."""
     one = Decimal(1)
@@ -398,33 +389,25 @@ def _written_out(
         exact = one
         for f in factors:
             exact *= f
-        return _line(lhs, rule, "".join(_n(f) for f in factors), exact, v(key))
+        return _line(lhs, [rule, "".join(_n(f) for f in factors)], exact, v(key))
 
     if what == "head":
+        b = p.givens["b_y"][0]
         h = [value("h_t", c) for c in range(1, p.hidden + 1)]
-        W, b = p.givens["W_y"][0], p.givens["b_y"][0]
-        terms = " + ".join(f"{_n(w)}{_n(x)}" for w, x in zip(W, h, strict=True))
-        exact = sum((w * x for w, x in zip(W, h, strict=True)), b)
+        terms, exact = _products(list(zip(p.givens["W_y"][0], h, strict=True)), b)
         first = "logit" if "logit" in KINDS[p.kind].order else "y_hat"
-        return [
-            _line(
-                f"{QUANTITIES[first].tex}[1]",
-                r"W_y[1] \cdot h_T + b_y[1]",
-                f"{terms} + {_n(b)}",
-                exact,
-                v(first),
-            )
-        ]
+        rule = r"W_y[1] \cdot h_T + b_y[1]"
+        return [_line(f"{QUANTITIES[first].tex}[1]", [rule, f"{terms} + {_n(b)}"], exact, v(first))]
     if what == "through_h":
         dh, o, tC, nxt = v("dh_t"), v("o_t"), v("tanh_C"), v("dC_next")
+        rule = r"\partial C_t^{\,\mathrm{next}} + \partial h_t \ast o_t \ast (1 - \tanh^2(C_t))"
         return [
             product(
                 r"\partial o_t[1]", r"\partial h_t \ast \tanh(C_t)", ("dh_t", "tanh_C"), "do_t"
             ),
             _line(
                 r"\partial C_t[1]",
-                r"\partial C_t^{\,\mathrm{next}} + \partial h_t \ast o_t \ast (1 - \tanh^2(C_t))",
-                rf"{_n(nxt)} + {_n(dh)}{_n(o)}(1 - {_n(tC)}^2)",
+                [rule, rf"{_n(nxt)} + {_n(dh)}{_n(o)}(1 - {_n(tC)}^2)"],
                 nxt + dh * o * (one - tC * tC),
                 v("dC_t"),
             ),
@@ -441,28 +424,18 @@ def _written_out(
         ]
     if what == "pre":
         lines = []
-        for g, grad, act in (("f", "df_t", "f_t"), ("i", "di_t", "i_t"), ("o", "do_t", "o_t")):
-            d, a = v(grad), v(act)
-            lines.append(
-                _line(
-                    rf"\partial a_{g}[1]",
-                    rf"{QUANTITIES[grad].tex} \ast {g}_t \ast (1 - {g}_t)",
-                    f"{_n(d)}{_n(a)}(1 - {_n(a)})",
+        for g, grad, act in GATE_GRADIENTS:
+            d, a, gate = v(grad), v(act), QUANTITIES[act].tex
+            if act == "C_tilde":  # tanh' = 1 - tanh²
+                slope, filled, exact = rf"(1 - {gate}^2)", f"(1 - {_n(a)}^2)", d * (one - a * a)
+            else:  # σ' = σ(1 - σ)
+                slope, filled, exact = (
+                    rf"{gate} \ast (1 - {gate})",
+                    f"{_n(a)}(1 - {_n(a)})",
                     d * a * (one - a),
-                    v(f"da_{g}"),
                 )
-            )
-        d, c = v("dC_tilde"), v("C_tilde")
-        lines.insert(
-            2,
-            _line(
-                r"\partial a_C[1]",
-                r"\partial \tilde{C}_t \ast (1 - \tilde{C}_t^2)",
-                f"{_n(d)}(1 - {_n(c)}^2)",
-                d * (one - c * c),
-                v("da_C"),
-            ),
-        )
+            rule = rf"{QUANTITIES[grad].tex} \ast {slope}"
+            lines.append(_line(rf"\partial a_{g}[1]", [rule, _n(d) + filled], exact, v(f"da_{g}")))
         return lines
     if what == "back":
         pairs = [
@@ -470,25 +443,15 @@ def _written_out(
             for g in "fiCo"
             for c in range(1, p.hidden + 1)
         ]
+        terms, exact = _products(pairs, Decimal(0))
+        rule = r"\sum_g \sum_c W_g[c][1]\, \partial a_g[c]"
         return [
-            _line(
-                r"\partial h_{t-1}[1]",
-                r"\sum_g \sum_c W_g[c][1]\, \partial a_g[c]",
-                " + ".join(f"{_n(w)}{_n(d)}" for w, d in pairs),
-                sum((w * d for w, d in pairs), Decimal(0)),
-                v("dh_prev"),
-            ),
+            _line(r"\partial h_{t-1}[1]", [rule, terms], exact, v("dh_prev")),
             product(r"\partial C_{t-1}[1]", r"\partial C_t \ast f_t", ("dC_t", "f_t"), "dC_prev"),
         ]
-    if what and z is not None:
-        W = p.givens[f"W_{what}"][0]
-        terms = " + ".join(f"{_n(w)}{_n(x)}" for w, x in zip(W, z, strict=True))
-        exact = sum((w * x for w, x in zip(W, z, strict=True)), Decimal(0))
-        return [
-            Tex(
-                rf"W_{{{what}}}[1] \cdot z = {terms} = {_plain(exact)} \approx {_plain(v(f'Wz_{what}'))}"
-            )
-        ]
+    if what and z is not None:  # a gate's W·z
+        terms, exact = _products(list(zip(p.givens[f"W_{what}"][0], z, strict=True)), Decimal(0))
+        return [_line(rf"W_{{{what}}}[1] \cdot z", [terms], exact, v(f"Wz_{what}"))]
     return []
 
 
@@ -538,8 +501,8 @@ def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
                     "title": title,
                     "headers": [_head(n) for n in cols],
                     "rows": rows,
-                    "row_names": _row_names(p, cols[-1]),
-                    "dots": _written_out(what, p, value, z) if what else [],
+                    "row_names": p.row_names(cols[-1]),
+                    "dots": _written_out(what, p, value, z),
                 }
             )
         steps.append(
@@ -606,6 +569,7 @@ def render_tex(m: Manifest, templates: Path | None = None) -> Rendered:
         "tolerance_words": m.tolerance.words(),
         "counts_only": kinds == [Kind.PARAMETERS],
         "diagrams": {str(k): Tex(_diagram_box(k)) for k in kinds},
+        "network_kinds": [str(k) for k in NETWORK_KINDS],
     }
     sheets, keys, warnings = [], [], []
     for v in m.variants:

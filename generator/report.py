@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from .notation import HEAD, KINDS, SIZES, Kind, label_name, make_label
+from .notation import HEAD, KINDS, label_name, make_label
 from .problem import Problem
 from .solve import Solution
 
@@ -42,14 +42,8 @@ def solution_table(problem: Problem, sol: Solution, full: bool = False) -> str:
             lines.append("Output layer")
         head = ["      "] + [_HEAD.get(n, n) + ("*" if n in asked else "") for n in names]
         rows = []
-        for c in range(1, problem.cells(names[0]) + 1):
-            row = [
-                "Answer"
-                if problem.kind is Kind.PARAMETERS or SIZES.get(names[0]) == "1"
-                else f"Class {c}"
-                if names[0] in HEAD
-                else f"Cell {c}"
-            ]
+        for c, row_name in enumerate(problem.row_names(names[0]), start=1):
+            row = [row_name]
             for n in names:
                 v = sol.values[make_label(n, c, problem.step_of(n, t))]
                 text = format(v.rounded, "f")

@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import defaults
-from .notation import GATES, HEAD, KINDS, Kind, label_name, make_label
+from .notation import GATE_GRADIENTS, GATES, HEAD, KINDS, Kind, label_name, make_label
 
 Number = Any  # float in the full chain, Decimal in a rounded chain
 Vector = tuple[Decimal, ...]
@@ -434,13 +434,11 @@ def _backward(ch: Any, env: dict, put: _Put, tw: Twist | None) -> None:
     def sigma_slope(g: Number) -> Number:
         return g if tw is Twist.SIGMA_AS_DERIVATIVE else g * (one - g)
 
-    for letter, grad, act, slope in (
-        ("f", "df_t", f, sigma_slope),
-        ("i", "di_t", i, sigma_slope),
-        ("C", "dC_tilde", Ct, tanh_slope),
-        ("o", "do_t", o, sigma_slope),
-    ):
-        put(f"da_{letter}", [ch.rnd(d * slope(a)) for d, a in zip(env[grad], act, strict=True)])
+    for letter, grad, act in GATE_GRADIENTS:
+        slope = tanh_slope if act == "C_tilde" else sigma_slope
+        put(
+            f"da_{letter}", [ch.rnd(d * slope(a)) for d, a in zip(env[grad], env[act], strict=True)]
+        )
     H = len(dh)
     dh_prev = []
     for j in range(H):  # dL/dh_{t-1}[j] = sum over gates and cells of W_g[c][j] * da_g[c]

@@ -369,16 +369,19 @@ def make_variant(
         if spec.given is not None:
             problems.append(VariantProblem(number, spec.points, spec.given, spec.given.solve(), 1))
             continue
+
+        def drawn(draw: int, spec: ProblemSpec = spec, number: int = number) -> Problem:
+            s = Stream(seed, ws.slug, student.student_id, f"q{number}", f"draw{draw}")
+            return draw_problem(spec, ws.decimals, s)
+
         if known is not None:
-            s = Stream(seed, ws.slug, student.student_id, f"q{number}", f"draw{known[number - 1]}")
-            problem = draw_problem(spec, ws.decimals, s)
+            problem = drawn(known[number - 1])
             problems.append(
                 VariantProblem(number, spec.points, problem, problem.solve(), known[number - 1])
             )
             continue
         for draw in range(1, defaults.MAX_DRAWS + 1):
-            s = Stream(seed, ws.slug, student.student_id, f"q{number}", f"draw{draw}")
-            problem = draw_problem(spec, ws.decimals, s)
+            problem = drawn(draw)
             solution, why = check_problem(problem, ws.tolerance)
             if solution is not None and why is None:
                 problems.append(VariantProblem(number, spec.points, problem, solution, draw))
