@@ -265,10 +265,10 @@ def diagnose(
             found[f.label] = rounding[f.label]
     # with every asked answer given, a slip shows only in the first asked values after it
     names = {label_name(f.label) for f in wrong}
-    everything = len(own) < len(vp.solution.asked)
+    some_unanswered = len(own) < len(vp.solution.asked)  # then any slip may show anywhere
     g = prepare(p.givens)
     for tw, t in applicable_twists(p):
-        if not everything and not names & twist_targets(p.kind, p.show_steps, tw):
+        if not some_unanswered and not names & twist_targets(p.kind, p.show_steps, tw):
             continue
         computed: dict = {}
         evaluate_prepared(p.kind, g, FULL, twist=tw, twist_step=t, overrides=own, computed=computed)
