@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import gc
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -59,47 +59,67 @@ def _num(d: Any) -> Any:
     return [_num(e) for e in d]
 
 
-def manifest_json(m: Manifest) -> str:
-    """The manifest as JSON text."""
-    students = []
-    for v in m.variants:
-        problems = []
-        for vp in v.problems:
-            sol = vp.solution
-            asked = set(sol.asked)
-            values = {}
-            for label, val in sol.values.items():
-                entry: dict[str, Any] = {"full": val.full, "rounded": format(val.rounded, "f")}
-                if label in asked:
-                    lo, hi = m.bounds(val)
-                    entry |= {
-                        "asked": True,
-                        "accept_min": format(lo, "f"),
-                        "accept_max": format(hi, "f"),
-                    }
-                values[label] = entry
-            problems.append(
-                {
-                    "number": vp.number,
-                    "kind": str(vp.problem.kind),
-                    "points": format(vp.points, "f"),
-                    "decimals": sol.decimals,
-                    "show_steps": vp.problem.show_steps,
-                    "draws": vp.draws,
-                    "givens": {k: _num(g) for k, g in vp.problem.givens.items()},
-                    "values": values,
+def manifest_json(m: Manifest, students: Sequence[str] | None = None) -> str:
+    """The manifest as JSON text: the settings, then one student per line.
+
+    ``students`` gives each student's line already made by :func:`student_json`
+    (generate's workers make them); by default they are made from ``m.variants``.
+    Every line but the first and the last is one student, so a reader can take
+    the students one at a time; the text is one JSON document all the same.
+    """
+    if students is None:
+        students = [student_json(m, v) for v in m.variants]
+    lines = "".join(f"{s},\n" for s in students[:-1]) + (f"{students[-1]}\n" if students else "")
+    return _json(_header(m))[:-1] + ',"students":[\n' + lines + "]}\n"
+
+
+def student_json(m: Manifest, v: Variant) -> str:
+    """One student's line of the manifest: roster entry, givens, both chains."""
+    problems = []
+    for vp in v.problems:
+        sol = vp.solution
+        asked = set(sol.asked)
+        values = {}
+        for label, val in sol.values.items():
+            entry: dict[str, Any] = {"full": val.full, "rounded": format(val.rounded, "f")}
+            if label in asked:
+                lo, hi = m.bounds(val)
+                entry |= {
+                    "asked": True,
+                    "accept_min": format(lo, "f"),
+                    "accept_max": format(hi, "f"),
                 }
-            )
-        students.append(
+            values[label] = entry
+        problems.append(
             {
-                "student_id": v.student.student_id,
-                "name": v.student.name,
-                "extra": dict(v.student.extra),
-                "variant": v.code,
-                "problems": problems,
+                "number": vp.number,
+                "kind": str(vp.problem.kind),
+                "points": format(vp.points, "f"),
+                "decimals": sol.decimals,
+                "show_steps": vp.problem.show_steps,
+                "draws": vp.draws,
+                "givens": {k: _num(g) for k, g in vp.problem.givens.items()},
+                "values": values,
             }
         )
-    doc = {
+    return _json(
+        {
+            "student_id": v.student.student_id,
+            "name": v.student.name,
+            "extra": dict(v.student.extra),
+            "variant": v.code,
+            "problems": problems,
+        }
+    )
+
+
+def _json(doc: Any) -> str:
+    # compact: the C encoder is ten times faster than the indenting one on a large class
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def _header(m: Manifest) -> dict[str, Any]:
+    return {
         "format": defaults.MANIFEST_FORMAT,
         "format_version": defaults.MANIFEST_VERSION,
         "generator": f"lstm-exam {__version__}",
@@ -113,10 +133,7 @@ def manifest_json(m: Manifest) -> str:
         "tolerance": {m.tolerance.mode: format(m.tolerance.amount, "f")},
         "carry_forward": format(m.carry_forward, "f"),
         "templates": m.templates,
-        "students": students,
     }
-    # compact: the C encoder is ten times faster than the indenting one on a large class
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def now() -> str:
