@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from lstm_exam.generator.generate import generate
+from lstm_exam.generator.manifest import load_manifest
 from lstm_exam.generator.notation import Kind
 from lstm_exam.generator.roster import numbered_roster
 from lstm_exam.generator.solve import Rounded, Twist, evaluate
@@ -77,7 +78,7 @@ def main() -> None:
             pdf=False,
             seed="bench-grade-seed",
         )
-        write_submissions(made.manifest, root / "subs")
+        write_submissions(load_manifest(made.out), root / "subs")
         # flush what setup wrote, as for submissions downloaded before grading: otherwise
         # the kernel's write-back of ~80 MB stalls the timed run's own writes
         os.sync()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -10,14 +11,18 @@ from pathlib import Path
 
 from .csvfiles import key_csv, template_csv
 from .files import staged_folder, write_text
-from .manifest import MANIFEST, Manifest, manifest_json, now
-from .parallel import fork_map, forks
+from .manifest import MANIFEST, Manifest, manifest_json, now, student_json, variant_from_json
+from .parallel import fork_chunks, forks
 from .problem import problems_toml
 from .roster import Student
+from .search import make_variants
 from .spec import Worksheet
-from .variants import Variant, make_variant
+from .variants import Variant
 
 Tick = Callable[[int], None]
+
+#: Students searched together (one batch of draws per problem and round).
+SEARCH_BATCH = 250
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +31,9 @@ class Generated:
 
     out: Path
     manifest: Manifest
+    """The worksheet. Its ``variants`` are empty when a large class was made in
+    worker processes without PDFs (``load_manifest(out)`` reads them)."""
+    students: int
     draws: Counter
     """Draws per problem kind, summed over students (for the average)."""
     rejected: Counter
@@ -34,68 +42,125 @@ class Generated:
     """What the user should know: TeX missing, names the fonts cannot print."""
 
 
+@dataclass(frozen=True, slots=True)
+class StudentFiles:
+    """One student's part of a worksheet folder, as text."""
+
+    student_id: str
+    manifest_line: str
+    problems: str
+    template: str
+    key: str
+
+
 def build_manifest(
     ws: Worksheet, students: Sequence[Student], seed: str | None = None, tick: Tick | None = None
 ) -> tuple[Manifest, Counter, Counter]:
-    """Draw and solve every student's variant (pure: no files)."""
-    seed = seed or ws.seed or secrets.token_hex(16)
+    """Draw and solve every student's variant, in this process (pure: no files)."""
+    m = _settings(ws, seed)
     variants: list[Variant] = []
-    draws: Counter = Counter()
-    rejected: Counter = Counter()
-
-    def search(k: int) -> tuple[tuple[int, ...], Counter]:
-        v = make_variant(ws, seed, students[k])
-        return tuple(vp.draws for vp in v.problems), v.rejected
-
-    # a large class searches for well-posed draws in worker processes; only the draw
-    # numbers come back, and the variants are drawn and solved once more here
-    if forks(len(students)):
-        found = fork_map(search, len(students), size=100)
-        each = (
-            replace(make_variant(ws, seed, st, known), rejected=refused)
-            for st, (known, refused) in zip(students, found, strict=True)
-        )
-    else:
-        each = (make_variant(ws, seed, st) for st in students)
-    for v in each:
-        variants.append(v)
-        rejected.update(v.rejected)
-        for vp in v.problems:
-            draws[str(vp.problem.kind)] += vp.draws
+    for lo in range(0, len(students), SEARCH_BATCH):
+        variants += make_variants(ws, m.seed, students[lo : lo + SEARCH_BATCH])
         if tick:
-            tick(1)
-    m = Manifest(
+            tick(len(variants) - lo)
+    draws, rejected = _tally(variants)
+    return replace(m, variants=tuple(variants)), draws, rejected
+
+
+def _settings(ws: Worksheet, seed: str | None) -> Manifest:
+    """The manifest's settings, no variants yet."""
+    return Manifest(
         ws.title,
         ws.course,
         ws.slug,
         ws.decimals,
         ws.tolerance,
         ws.carry_forward,
-        seed,
-        tuple(variants),
+        seed or ws.seed or secrets.token_hex(16),
+        (),
         ws.templates,
         now(),
     )
-    return m, draws, rejected
+
+
+def _tally(variants: Sequence[Variant]) -> tuple[Counter, Counter]:
+    draws: Counter = Counter()
+    rejected: Counter = Counter()
+    for v in variants:
+        rejected.update(v.rejected)
+        for vp in v.problems:
+            draws[str(vp.problem.kind)] += vp.draws
+    return draws, rejected
+
+
+def student_files(m: Manifest, v: Variant) -> StudentFiles:
+    """A student's manifest line, problem file, answer template and key CSV."""
+    sid = v.student.student_id
+    comment = f"lstm-exam problems for student {sid}, variant {v.code}\n{m.title}".replace(
+        "\r", " "
+    )
+    return StudentFiles(
+        sid,
+        student_json(m, v),
+        problems_toml(tuple(vp.problem for vp in v.problems), comment),
+        template_csv(v),
+        key_csv(m, v),
+    )
+
+
+_SUBFOLDERS = ("problems", "answer-templates", "keys")
+
+
+def _write_student(folder: Path, f: StudentFiles) -> None:
+    for sub, name, text in zip(
+        _SUBFOLDERS,
+        (f"{f.student_id}.toml", f"{f.student_id}.csv", f"{f.student_id}.csv"),
+        (f.problems, f.template, f.key),
+        strict=True,
+    ):
+        write_text(folder / sub / name, text, mkdir=False)
 
 
 def write_files(m: Manifest, folder: Path) -> None:
     """Write the manifest and every student's problem file, template and key CSV."""
-    write_text(folder / MANIFEST, manifest_json(m))
-    for sub in ("problems", "answer-templates", "keys"):
+    for sub in _SUBFOLDERS:
         (folder / sub).mkdir(exist_ok=True)
+    lines = []
     for v in m.variants:
-        sid = v.student.student_id
-        comment = f"lstm-exam problems for student {sid}, variant {v.code}\n{m.title}".replace(
-            "\r", " "
-        )
-        write_text(
-            folder / "problems" / f"{sid}.toml",
-            problems_toml(tuple(vp.problem for vp in v.problems), comment),
-            mkdir=False,
-        )
-        write_text(folder / "answer-templates" / f"{sid}.csv", template_csv(v), mkdir=False)
-        write_text(folder / "keys" / f"{sid}.csv", key_csv(m, v), mkdir=False)
+        files = student_files(m, v)
+        _write_student(folder, files)
+        lines.append(files.manifest_line)
+    write_text(folder / MANIFEST, manifest_json(m, lines))
+
+
+def _generate_in_workers(
+    ws: Worksheet, students: Sequence[Student], seed: str | None, folder: Path, tick: Tick | None
+) -> tuple[Manifest, list[str], Counter, Counter]:
+    """Search, solve and write a large class in worker processes, a batch each.
+
+    Only each student's manifest line and tallies come back; the workers write
+    the other files themselves.
+    """
+    m = _settings(ws, seed)
+    for sub in _SUBFOLDERS:
+        (folder / sub).mkdir(exist_ok=True)
+
+    def batch(lo: int, hi: int) -> list[tuple[str, Counter, Counter]]:
+        out = []
+        for v in make_variants(ws, m.seed, students[lo:hi]):
+            files = student_files(m, v)
+            _write_student(folder, files)
+            out.append((files.manifest_line, *_tally([v])))
+        return out
+
+    lines: list[str] = []
+    draws: Counter = Counter()
+    rejected: Counter = Counter()
+    for line, d, r in fork_chunks(batch, len(students), tick, size=SEARCH_BATCH):
+        lines.append(line)
+        draws.update(d)
+        rejected.update(r)
+    return m, lines, draws, rejected
 
 
 def generate(
@@ -117,11 +182,17 @@ def generate(
         out: the folder to create; a non-empty one only with ``force``.
         pdf: whether to build the PDFs (needs ``render``).
         seed: overrides the spec's seed (a random one when both are None).
-        tick: called once per student done.
+        tick: called with the number of students done, as they are done.
         render: the PDF stage; returns notes for the user.
     """
     with staged_folder(out, force) as stage:
-        m, draws, rejected = build_manifest(ws, students, seed, tick)
-        write_files(m, stage)
+        if forks(len(students)):
+            m, lines, draws, rejected = _generate_in_workers(ws, students, seed, stage, tick)
+            write_text(stage / MANIFEST, manifest_json(m, lines))
+            if pdf and render:  # the PDFs need every variant: read back from the lines
+                m = replace(m, variants=tuple(variant_from_json(json.loads(s)) for s in lines))
+        else:
+            m, draws, rejected = build_manifest(ws, students, seed, tick)
+            write_files(m, stage)
         notes = render(m, stage) if (pdf and render) else []
-    return Generated(out, m, draws, rejected, tuple(notes))
+    return Generated(out, m, len(students), draws, rejected, tuple(notes))

@@ -27,8 +27,22 @@ def fork_map(
 
     The workers start at once, so the caller's own work overlaps with theirs.
     """
+    # in this process, item by item: the progress bar moves with every one
+    return fork_chunks(
+        lambda lo, hi: [fn(k) for k in range(lo, hi)], n, tick, size if forks(n) else 1
+    )
+
+
+def fork_chunks(
+    fn: Callable[[int, int], list[T]],
+    n: int,
+    tick: Callable[[int], None] | None = None,
+    size: int = 250,
+) -> Iterator[T]:
+    """:func:`fork_map` for work done a chunk at a time: ``fn(lo, hi)`` gives the
+    results of items lo..hi - 1 (chunks of ``size``), yielded one by one in order."""
     if not forks(n):
-        return _in_process(fn, n, tick)
+        return _in_process(fn, n, tick, size)
     _WORK["fn"] = fn  # inherited by the forked workers, never pickled
     pool = ProcessPoolExecutor(_workers(), mp_context=mp.get_context("fork"))
     futures = [pool.submit(_chunk, (k, min(k + size, n))) for k in range(0, n, size)]
@@ -45,15 +59,17 @@ def _workers() -> int:
 
 
 def _chunk(bounds: tuple[int, int]) -> list:
-    fn = _WORK["fn"]
-    return [fn(k) for k in range(*bounds)]
+    return _WORK["fn"](*bounds)
 
 
-def _in_process(fn: Callable[[int], T], n: int, tick: Callable[[int], None] | None) -> Iterator[T]:
-    for k in range(n):
-        yield fn(k)
+def _in_process(
+    fn: Callable[[int, int], list[T]], n: int, tick: Callable[[int], None] | None, size: int
+) -> Iterator[T]:
+    for lo in range(0, n, size):
+        done = fn(lo, min(lo + size, n))
+        yield from done
         if tick:
-            tick(1)
+            tick(len(done))
 
 
 def _collect(

@@ -67,7 +67,7 @@ class Problem:
 
     def cells(self, name: str) -> int:
         """How many values (rows) a quantity has: H per cell, K classes, or one."""
-        return _cells(self.hidden, self.classes, name)
+        return cell_count(self.hidden, self.classes, name)
 
     def row_names(self, name: str) -> list[str]:
         """The rows of a quantity's table: one per cell, per class, or the one answer."""
@@ -109,11 +109,11 @@ def _upstream(kind: Kind, hidden: int, classes: int, steps: int, label: str) -> 
         raise ValueError(f"not an answer label: {label!r}")
     step = int(m["t"]) if m["t"] else None
     last = steps if KINDS[kind].stepped else None
-    cells = functools.partial(_cells, hidden, classes)
+    cells = functools.partial(cell_count, hidden, classes)
     return tuple(upstream(m["name"], int(m["cell"]), step, cells, last))
 
 
-def _cells(hidden: int, classes: int, name: str) -> int:
+def cell_count(hidden: int, classes: int, name: str) -> int:
     size = SIZES.get(name)
     return classes if size == "K" else 1 if size == "1" else hidden
 

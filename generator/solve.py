@@ -24,6 +24,8 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+
 from . import defaults
 from .notation import GATE_GRADIENTS, GATES, HEAD, KINDS, Kind, label_name, make_label
 
@@ -59,6 +61,48 @@ class Full:
     def exp(self, v: float) -> float:
         return math.exp(v)
 
+    def largest(self, vs: list[float]) -> float:
+        return max(vs)
+
+    def first_max(self, vs: list[float]) -> int:
+        """The index of the largest value, the first of equals."""
+        return max(range(len(vs)), key=vs.__getitem__)
+
+
+class Batch(Full):
+    """The full chain of many draws at once: every number an array, one entry a draw.
+
+    Each entry is computed with exactly the floating-point operations, in the same
+    order, and the same ``math`` functions as :data:`FULL` computes it alone, so an
+    entry equals FULL's value bit for bit (tests check this); the array only saves
+    Python's per-operation overhead. Well-posedness screens many draws with it.
+    """
+
+    name = "batch"
+
+    def num(self, d: Any) -> Any:
+        return d.astype(float) if isinstance(d, np.ndarray) else float(d)
+
+    def sigmoid(self, v: np.ndarray) -> np.ndarray:
+        return _each(FULL.sigmoid, v)
+
+    def tanh(self, v: np.ndarray) -> np.ndarray:
+        return _each(math.tanh, v)
+
+    def exp(self, v: np.ndarray) -> np.ndarray:
+        return _each(math.exp, v)
+
+    def largest(self, vs: list[np.ndarray]) -> np.ndarray:
+        return functools.reduce(np.maximum, vs)
+
+    def first_max(self, vs: list[np.ndarray]) -> np.ndarray:
+        return np.argmax(np.stack(vs), axis=0)  # the first of equals, as FULL
+
+
+def _each(fn: Any, v: np.ndarray) -> np.ndarray:
+    """``fn`` (a ``math`` function, not numpy's own) on every entry."""
+    return np.fromiter(map(fn, v.tolist()), dtype=float, count=len(v))
+
 
 @dataclass(frozen=True, slots=True)
 class Rounded:
@@ -89,6 +133,9 @@ class Rounded:
 
     def exp(self, v: Decimal) -> Decimal:
         return v.exp()
+
+    largest = Full.largest
+    first_max = Full.first_max
 
 
 FULL = Full()
@@ -294,9 +341,11 @@ def _evaluate(
 
 
 def _convert(ch: Any, v: Any) -> Any:
-    if isinstance(v, (list, tuple)):
+    if not isinstance(v, (list, tuple)):
+        return ch.num(v)
+    if v and isinstance(v[0], (list, tuple)):
         return [_convert(ch, e) for e in v]
-    return ch.num(v)
+    return list(map(ch.num, v))
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,14 +449,14 @@ def _head(names: tuple[str, ...], ch: Any, env: dict, put: _Put, tw: Twist | Non
         put("sq_error", [ch.rnd(err if tw is Twist.ERROR_NOT_SQUARED else err * err)])
         return
     logits = put("logit", out)
-    top = max(logits)  # e^(l - max) / sum: the same softmax, no overflow
+    top = ch.largest(logits)  # e^(l - max) / sum: the same softmax, no overflow
     exps = [ch.exp(v - top) for v in logits]
     if tw is Twist.SOFTMAX_NO_NORM:
         probs = put("prob", [ch.rnd(ch.exp(v)) for v in logits])
     else:
         total = sum(exps[1:], exps[0])
         probs = put("prob", [ch.rnd(e / total) for e in exps])
-    k = max(range(len(probs)), key=lambda j: probs[j])  # the first of equals
+    k = ch.first_max(probs)
     put("class", [ch.num(k if tw is Twist.CLASS_FROM_ZERO else k + 1)])
 
 

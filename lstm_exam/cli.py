@@ -124,8 +124,7 @@ def generate(
         students = read_roster(path)
     target = out or Path(defaults.OUTPUT_ROOT) / ws.slug
     result = _generate_with_progress(ws, students, target, force, no_pdf, templates)
-    n = len(result.manifest.variants)
-    click.echo(f"Wrote {n} variants of '{ws.title}' to {result.out}/")
+    click.echo(f"Wrote {result.students} variants of '{ws.title}' to {result.out}/")
     click.echo("  manifest.json        private: the seed and every answer (keep it to yourself)")
     click.echo("  problems/            each student's numbers (problem files)")
     click.echo("  answer-templates/    the CSV each student fills in")

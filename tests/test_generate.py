@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import json
 import os
+import struct
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,13 +15,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lstm_exam.generator import defaults
-from lstm_exam.generator.generate import build_manifest
+from lstm_exam.generator import generate as generate_mod
+from lstm_exam.generator.generate import build_manifest, generate
 from lstm_exam.generator.notation import KINDS
 from lstm_exam.generator.parallel import forks
 from lstm_exam.generator.roster import Student, numbered_roster
+from lstm_exam.generator.search import make_variants
 from lstm_exam.generator.solve import FULL, evaluate
 from lstm_exam.generator.spec import load_spec
-from lstm_exam.generator.variants import _first_asked, applicable_twists, make_variant
+from lstm_exam.generator.variants import (
+    STREAM_VERSION,
+    Stream,
+    _first_asked,
+    applicable_twists,
+    make_variant,
+)
 
 SEED = "test-seed-0123456789"
 
@@ -196,11 +207,41 @@ def test_the_manifest_reads_back_what_generate_made(made):
                 assert vp.accept[lab] == m.bounds(vp.solution.values[lab])
 
 
-def test_worker_processes_draw_the_same_variants(monkeypatch):
+def test_the_batched_search_finds_each_students_own_variant():
+    """Searching a class together gives every student the variant make_variant gives alone."""
+    spec = load_spec(Path(__file__).parent.parent / "examples" / "all-kinds.toml")
+    students = numbered_roster(12)
+    together = make_variants(spec, SEED, students)
+    alone = [make_variant(spec, SEED, s) for s in students]
+    assert together == alone
+    assert [v.rejected for v in together] == [v.rejected for v in alone]
+    assert sum(sum(v.rejected.values()) for v in alone) > 50  # the screen refused draws
+
+
+def test_worker_processes_write_the_same_folder(tmp_path, monkeypatch):
     spec = load_spec(Path(__file__).parent.parent / "bench" / "with-network-kinds.toml")
-    students = numbered_roster(6)
-    serial, _, _ = build_manifest(spec, students, "same-seed")
+    students = numbered_roster(7)
+    serial = generate(spec, students, tmp_path / "serial", pdf=False, seed="same-seed")
     monkeypatch.setattr(defaults, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(generate_mod, "SEARCH_BATCH", 3)  # three batches: 3, 3 and 1
     assert forks(len(students)) == ((os.cpu_count() or 1) >= 2)
-    forked, _, _ = build_manifest(spec, students, "same-seed")
-    assert forked.variants == serial.variants
+    forked = generate(spec, students, tmp_path / "forked", pdf=False, seed="same-seed")
+    assert (forked.draws, forked.rejected) == (serial.draws, serial.rejected)
+    files = sorted(p.relative_to(serial.out) for p in serial.out.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(forked.out) for p in forked.out.rglob("*") if p.is_file())
+    assert len(files) == 1 + 3 * len(students)
+    for name in files:
+        a, b = (serial.out / name).read_text(), (forked.out / name).read_text()
+        if name.name == "manifest.json":  # made at another moment
+            a, b = (json.loads(t) | {"created": ""} for t in (a, b))
+        assert a == b, name
+
+
+@given(st.text(min_size=1, max_size=100), st.text(max_size=30), st.integers(0, 5))
+def test_the_stream_is_hmac_sha256_in_counter_mode(seed, part, block):
+    """The stream's words are HMAC-SHA256(seed, message + counter), whatever the seed's length."""
+    s = Stream(seed, part)
+    words = [s.below(1 << 64) for _ in range(4 * (block + 1))][-4:]
+    msg = "\x1f".join((STREAM_VERSION, part)).encode() + b"\x1e" + block.to_bytes(8, "big")
+    digest = hmac.new(seed.encode(), msg, hashlib.sha256).digest()
+    assert words == list(reversed(struct.unpack(">4Q", digest)))
