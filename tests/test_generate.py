@@ -17,18 +17,20 @@ from hypothesis import strategies as st
 from lstm_exam.generator import defaults
 from lstm_exam.generator import generate as generate_mod
 from lstm_exam.generator.generate import build_manifest, generate
-from lstm_exam.generator.notation import KINDS
+from lstm_exam.generator.notation import KINDS, Kind
 from lstm_exam.generator.parallel import forks
 from lstm_exam.generator.roster import Student, numbered_roster
-from lstm_exam.generator.search import make_variants
-from lstm_exam.generator.solve import FULL, evaluate
+from lstm_exam.generator.search import BATCH, make_variants, stack
+from lstm_exam.generator.solve import FULL, evaluate, evaluate_prepared, prepare
 from lstm_exam.generator.spec import load_spec
 from lstm_exam.generator.variants import (
     STREAM_VERSION,
     Stream,
     _first_asked,
     applicable_twists,
+    draw_problem,
     make_variant,
+    twist_checks,
 )
 
 SEED = "test-seed-0123456789"
@@ -245,3 +247,28 @@ def test_the_stream_is_hmac_sha256_in_counter_mode(seed, part, block):
     msg = "\x1f".join((STREAM_VERSION, part)).encode() + b"\x1e" + block.to_bytes(8, "big")
     digest = hmac.new(seed.encode(), msg, hashlib.sha256).digest()
     assert words == list(reversed(struct.unpack(">4Q", digest)))
+
+
+def test_the_batch_chain_equals_the_full_chain_bit_for_bit():
+    """Every value of every misconception's chain, on arrays, equals FULL's float exactly."""
+    spec = load_spec(Path(__file__).parent.parent / "examples" / "all-kinds.toml")
+    checked = 0
+    for number, ps in enumerate(spec.problems, start=1):
+        if ps.given is not None or ps.kind is Kind.PARAMETERS:
+            continue
+        draws = [
+            draw_problem(ps, spec.decimals, Stream(SEED, "bit", str(k), str(number)))
+            for k in range(25)
+        ]
+        g = stack([p.givens for p in draws])
+        full = evaluate_prepared(ps.kind, g, BATCH)
+        for check in (None, *twist_checks(draws[0])):
+            batch = full if check is None else check.evaluate(ps.kind, g, full, BATCH)
+            for k, p in enumerate(draws):
+                one = prepare(p.givens)
+                base = evaluate_prepared(p.kind, one)
+                alone = base if check is None else check.evaluate(p.kind, one, base)
+                assert set(alone) == set(batch)
+                assert all(float(batch[lab][k]) == v for lab, v in alone.items())
+                checked += len(alone)
+    assert checked > 20_000
