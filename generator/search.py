@@ -96,6 +96,7 @@ def _search(
     """
     found = []
     pending = list(range(len(students)))
+    slug = ws.slug
     draw = 1
     while pending and draw <= defaults.MAX_DRAWS:
         ahead = min(_AHEAD, len(students) // len(pending), defaults.MAX_DRAWS + 1 - draw)
@@ -104,7 +105,7 @@ def _search(
             draw_problem(
                 spec,
                 ws.decimals,
-                Stream(seed, ws.slug, students[k].student_id, f"q{number}", f"draw{d}"),
+                Stream(seed, slug, students[k].student_id, f"q{number}", f"draw{d}"),
             )
             for k in pending
             for d in draws

@@ -84,7 +84,10 @@ class Batch(Full):
         return d.astype(float) if isinstance(d, np.ndarray) else float(d)
 
     def sigmoid(self, v: np.ndarray) -> np.ndarray:
-        return _each(FULL.sigmoid, v)
+        # FULL.sigmoid's two forms, entry by entry: e = exp(-|v|), then the form's division
+        neg = v < 0
+        e = _each(math.exp, np.where(neg, v, -v))
+        return np.where(neg, e / (1.0 + e), 1.0 / (1.0 + e))
 
     def tanh(self, v: np.ndarray) -> np.ndarray:
         return _each(math.tanh, v)

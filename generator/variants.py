@@ -15,11 +15,11 @@ import hashlib
 import hmac
 import struct
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from . import defaults
 from .errors import InputError
@@ -39,6 +39,7 @@ from .solve import (
 from .spec import Distribution, ProblemSpec, Tolerance, Worksheet
 
 STREAM_VERSION = "lstm-exam/1"
+T = TypeVar("T")
 
 
 class Stream:
@@ -52,17 +53,21 @@ class Stream:
         self._words: list[int] = []
 
     def _refill(self) -> list[int]:
-        """The next block, HMAC-SHA256(seed, message + counter), as four words used last first.
+        """The next blocks, HMAC-SHA256(seed, message + counter), as words used last first.
 
         HMAC (RFC 2104) from the hashes of its padded keys, each computed once: a
         third of the time of ``hmac.digest``, and the same bytes (tests check this).
+        Two blocks at a time: the words come out in the same order, for less work.
         """
-        inner = self._inner.copy()
-        inner.update(self._counter.to_bytes(8, "big"))
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        self._counter += 1
-        self._words = list(_FOUR_WORDS.unpack(outer.digest()))
+        blocks = []
+        for counter in (self._counter + 1, self._counter):  # popped from the end: later first
+            inner = self._inner.copy()
+            inner.update(counter.to_bytes(8, "big"))
+            outer = self._outer.copy()
+            outer.update(inner.digest())
+            blocks.append(outer.digest())
+        self._counter += 2
+        self._words = list(_WORDS.unpack(b"".join(blocks)))
         return self._words
 
     def below(self, n: int) -> int:
@@ -75,35 +80,37 @@ class Stream:
                 return r % n
             words = self._words
 
-    def grid(self, n: int, lo: int, hi: int, zeros: int = 0, nonzero: bool = False) -> list[int]:
-        """n uniform integers in [lo, hi] (units of a grid).
+    def pick(
+        self, n: int, grid: Sequence[T], zeros: int = 0, zero: T | None = None, avoid: int = -1
+    ) -> list[T]:
+        """n entries of ``grid``, each uniform, as ``grid[below(len(grid))]``.
 
-        Before each, with chance ``zeros`` / 2**30, a 0 instead; ``nonzero`` draws
-        again until it is not 0. The same numbers as ``below`` calls, inlined:
+        Before each, with chance ``zeros`` / 2**30, ``zero`` instead; the entry at
+        ``avoid`` is drawn again. The same numbers as ``below`` calls, inlined:
         drawing is most of a search's time.
         """
-        span = hi - lo + 1
+        span = len(grid)
         limit = _WORD - _WORD % span
         words = self._words
         out = []
         for _ in range(n):
             if zeros:  # below(2**30): never rejected, 2**64 being a multiple of 2**30
                 if (words or self._refill()).pop() % (1 << 30) < zeros:
-                    out.append(0)
+                    out.append(zero)
                     words = self._words
                     continue
                 words = self._words
             while True:
                 r = (words or self._refill()).pop()
                 words = self._words
-                if r < limit and not (nonzero and lo + r % span == 0):
+                if r < limit and r % span != avoid:
                     break
-            out.append(lo + r % span)
+            out.append(grid[r % span])
         return out
 
 
 _WORD = 1 << 64
-_FOUR_WORDS = struct.Struct(">4Q")
+_WORDS = struct.Struct(">8Q")  # two blocks of four
 
 
 @functools.lru_cache(maxsize=64)
@@ -134,11 +141,11 @@ def _threshold(p: Decimal) -> int:
 
 
 @functools.lru_cache(maxsize=256)
-def _grid(low: Decimal, high: Decimal, decimals: int) -> tuple[int, int]:
-    """The integer range of the grid: [ceil(low·10^d), floor(high·10^d)]."""
+def _grid_values(low: Decimal, high: Decimal, decimals: int) -> tuple[tuple[Decimal, ...], int]:
+    """The grid of ``decimals`` places in [low, high], and where 0 is in it (-1: nowhere)."""
     lo = int(low.scaleb(decimals).to_integral_value(rounding="ROUND_CEILING"))
     hi = int(high.scaleb(decimals).to_integral_value(rounding="ROUND_FLOOR"))
-    return lo, hi
+    return tuple(_on_grid(k, decimals) for k in range(lo, hi + 1)), (-lo if lo <= 0 <= hi else -1)
 
 
 def variant_code(seed: str, worksheet: str, student_id: str) -> str:
@@ -161,9 +168,10 @@ def variant_code(seed: str, worksheet: str, student_id: str) -> str:
 def _draw_vector(
     s: Stream, n: int, d: Distribution, zeros: bool = False, nonzero: bool = False
 ) -> tuple[Decimal, ...]:
-    lo, hi = _grid(d.low, d.high, d.decimals)
+    grid, zero_at = _grid_values(d.low, d.high, d.decimals)
     chance = _threshold(d.zeros) if zeros and d.zeros else 0
-    return tuple(_on_grid(k, d.decimals) for k in s.grid(n, lo, hi, chance, nonzero))
+    zero = _on_grid(0, d.decimals)
+    return tuple(s.pick(n, grid, chance, zero, zero_at if nonzero else -1))
 
 
 def draw_problem(spec: ProblemSpec, decimals: int, s: Stream) -> Problem:
