@@ -272,3 +272,26 @@ def test_the_batch_chain_equals_the_full_chain_bit_for_bit():
                 assert all(float(batch[lab][k]) == v for lab, v in alone.items())
                 checked += len(alone)
     assert checked > 20_000
+
+
+def test_pdfs_of_a_class_made_in_workers_get_every_variant(tmp_path, monkeypatch):
+    """The PDF stage of a large class sees each student's variant, read back from the manifest."""
+    spec = load_spec(None)
+    students = numbered_roster(5)
+    serial, _, _ = build_manifest(spec, students, "same-seed")
+    monkeypatch.setattr(defaults, "PARALLEL_FROM", 2)
+    seen = []
+    generate(
+        spec,
+        students,
+        tmp_path / "wk",
+        seed="same-seed",
+        render=lambda m, stage: seen.append(m) or [],
+    )
+    (m,) = seen
+    assert [v.student for v in m.variants] == list(students)
+    for got, want in zip(m.variants, serial.variants, strict=True):
+        assert [vp.problem for vp in got.problems] == [vp.problem for vp in want.problems]
+        assert [vp.solution.values for vp in got.problems] == [
+            vp.solution.values for vp in want.problems
+        ]
