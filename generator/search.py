@@ -192,12 +192,9 @@ def screen(problems: Sequence[Problem], tol: Tolerance) -> list[Verdict]:
             unsure |= (np.abs(x - lo) <= slack) | (np.abs(x - hi) <= slack)
         refuse(inside, unsure, check.why)
     # still open: every check passed, clear of every bound
+    passed = _Unstacked(full, twisted) if open_.any() else None
     return [
-        Verdict(why=why[k])
-        if why[k]
-        else Verdict(screened=_unstack(full, twisted, k))
-        if open_[k]
-        else UNSURE
+        Verdict(why=why[k]) if why[k] else Verdict(screened=passed.draw(k)) if open_[k] else UNSURE
         for k in range(n)
     ]
 
@@ -221,12 +218,21 @@ def _stack(items: list[Any]) -> Any:
     return list(np.array(items, dtype=float).T)  # one array per entry of a vector
 
 
-def _unstack(full: Mapping[str, np.ndarray], twisted: Mapping, k: int) -> Screened:
-    """Draw k's chains as plain floats, as FULL gives them."""
-    return Screened(
-        {label: float(v[k]) for label, v in full.items()},
-        {
-            key: {label: float(v[k]) for label, v in values.items()}
-            for key, values in twisted.items()
-        },
-    )
+class _Unstacked:
+    """The screen's arrays as one matrix (a row a value, a column a draw), to take
+    one draw's chains out as plain floats, as FULL gives them, at C speed."""
+
+    def __init__(self, full: Mapping[str, np.ndarray], twisted: Mapping) -> None:
+        self.parts: list[tuple[Any, list[str], slice]] = []
+        rows: list[np.ndarray] = []
+        for key, values in (("full", full), *twisted.items()):
+            self.parts.append((key, list(values), slice(len(rows), len(rows) + len(values))))
+            rows += values.values()
+        self.matrix = np.stack(rows)
+
+    def draw(self, k: int) -> Screened:
+        column = self.matrix[:, k].tolist()
+        full, *twisted = (
+            (key, dict(zip(labels, column[rows], strict=True))) for key, labels, rows in self.parts
+        )
+        return Screened(full[1], dict(twisted))
