@@ -123,7 +123,7 @@ class Rounded:
 
     def rnd(self, v: Decimal) -> Decimal:
         mode = ROUND_DOWN if self.truncate else ROUND_HALF_UP
-        return v.quantize(Decimal(1).scaleb(-self.decimals), rounding=mode)
+        return v.quantize(_unit(self.decimals), rounding=mode)
 
     def sigmoid(self, v: Decimal) -> Decimal:
         return 1 / (1 + (-v).exp())
@@ -142,6 +142,12 @@ class Rounded:
 
 
 FULL = Full()
+
+
+@functools.lru_cache(maxsize=32)
+def _unit(decimals: int) -> Decimal:
+    """One unit in the last place: 0.001 for 3."""
+    return Decimal(1).scaleb(-decimals)
 
 
 def round_half_away(v: Decimal | float, decimals: int) -> Decimal:
