@@ -181,16 +181,152 @@ def read_manifest(folder: Path) -> tuple[Manifest, list[dict[str, Any]]]:
     it is needed (grading does so in its worker processes).
     """
     path = folder / MANIFEST
-    file = str(path)
+    doc = _parse(str(path), _read(path))
+    header = _settings(str(path), doc)
     try:
-        with _gc_paused():
-            doc = json.loads(path.read_bytes())
+        students = doc["students"]
+        for s in students:
+            _check_id(s["student_id"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise InputError(str(path), "", f"damaged manifest ({type(e).__name__}: {e})") from None
+    return header, students
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestStudent:
+    """One student of a manifest, read only as far as matching files to students needs.
+
+    The rest (givens, both chains) stays JSON text until :func:`student_doc` parses
+    it, so a large class is parsed one student at a time (grading: in its workers).
+    """
+
+    student: Student
+    """The roster entry."""
+    source: bytes | Mapping[str, Any]
+    """The student's line of the manifest, or its parsed JSON (a manifest on one line)."""
+    file: str
+    line: int
+    """The line of the manifest the student is on (1-based)."""
+
+
+def read_manifest_students(folder: Path) -> tuple[Manifest, list[ManifestStudent]]:
+    """The manifest's settings and its students, each parsed only as far as its roster entry.
+
+    A manifest with one student per line (:func:`manifest_json`) is split into lines
+    and each student's line is parsed in full only by :func:`student_doc`; any other
+    layout of the same JSON (older manifests are on one line) is parsed at once.
+
+    Raises:
+        InputError: as :func:`read_manifest`; a damaged roster entry names its line.
+    """
+    path = folder / MANIFEST
+    file = str(path)
+    data = _read(path)
+    lines = _student_lines(data)
+    if lines is None:
+        header, docs = read_manifest(folder)
+        return header, [_roster_entry(file, 1, s, s) for s in docs]
+    head, body = lines
+    header = _settings(file, _parse(file, head + b"]}"))
+    return header, [_roster_entry(file, k, text, _prefix(file, k, text)) for k, text in body]
+
+
+def _student_lines(data: bytes) -> tuple[bytes, list[tuple[int, bytes]]] | None:
+    """The header line and each student's (line number, line); None if not so laid out.
+
+    Every student's line but the last ends with the comma between array items.
+    """
+    if not data.endswith(b"\n]}\n"):
+        return None
+    lines = data.split(b"\n")
+    head, body = lines[0], lines[1:-2]
+    if not head.endswith(b'"students":[') or len(lines) < 3:
+        return None
+    for k, line in enumerate(body):
+        if not line.startswith(b"{") or line.endswith(b"},") == (k == len(body) - 1):
+            return None  # not the writer's layout: parse the document as a whole
+    return head, list(enumerate(body, start=2))
+
+
+def _prefix(file: str, line: int, text: bytes) -> Mapping[str, Any]:
+    """The roster entry at the start of a student's line (student_json writes it first).
+
+    A quote inside a JSON string is always escaped, so ``,"problems":[`` is the key.
+    """
+    end = text.find(b',"problems":[', 0, 100_000)
+    if end > 0:
+        with contextlib.suppress(ValueError):
+            entry = json.loads(text[:end] + b"}")
+            if isinstance(entry, dict) and "student_id" in entry and "name" in entry:
+                return entry
+    return _parse_line(file, line, text[:-1] if text.endswith(b",") else text)
+
+
+def _roster_entry(
+    file: str, line: int, source: bytes | Mapping[str, Any], entry: Mapping[str, Any]
+) -> ManifestStudent:
+    try:
+        _check_id(entry["student_id"])
+        return ManifestStudent(student_from_json(entry), source, file, line)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        place = f"line {line}" if isinstance(source, bytes) else ""
+        raise InputError(file, place, f"damaged manifest ({type(e).__name__}: {e})") from None
+
+
+def student_doc(s: ManifestStudent) -> Mapping[str, Any]:
+    """A student's parsed JSON: givens, both chains.
+
+    Raises:
+        InputError: naming the manifest and the line when the line is no JSON object.
+    """
+    if isinstance(s.source, bytes):
+        text = s.source
+        return _parse_line(s.file, s.line, text[:-1] if text.endswith(b",") else text)
+    return s.source
+
+
+def _parse_line(file: str, line: int, text: bytes) -> dict[str, Any]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(
+            file, f"line {line}", f"damaged manifest ({e.msg} at column {e.colno})"
+        ) from None
+    except UnicodeDecodeError as e:
+        raise InputError(file, f"line {line}", f"damaged manifest ({e})") from None
+    if not isinstance(doc, dict):
+        raise InputError(file, f"line {line}", "damaged manifest (a student is no JSON object)")
+    return doc
+
+
+def _check_id(student_id: Any) -> None:
+    if not isinstance(student_id, str):
+        raise TypeError(f"student id {student_id!r} is no text")
+    if id_fault(student_id):
+        raise ValueError(f"unsafe student id {student_id!r}")
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
     except FileNotFoundError:
         raise InputError(
-            file, "", "no manifest here: is this a folder made by `lstm-exam generate`?"
+            str(path), "", "no manifest here: is this a folder made by `lstm-exam generate`?"
         ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+    except OSError as e:
+        raise InputError(str(path), "", f"unreadable manifest ({e})") from None
+
+
+def _parse(file: str, data: bytes) -> Any:
+    try:
+        with _gc_paused():
+            return json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise InputError(file, "", f"unreadable manifest ({e})") from None
+
+
+def _settings(file: str, doc: Any) -> Manifest:
+    """The settings of a parsed manifest (``variants`` empty), its format checked."""
     if not isinstance(doc, dict) or doc.get("format") != defaults.MANIFEST_FORMAT:
         raise InputError(file, "format", "not an lstm-exam manifest")
     if doc.get("format_version") != defaults.MANIFEST_VERSION:
@@ -202,11 +338,9 @@ def read_manifest(folder: Path) -> tuple[Manifest, list[dict[str, Any]]]:
         )
     try:
         ((mode, amount),) = doc["tolerance"].items()
-        students = doc["students"]
-        for s in students:
-            if id_fault(s["student_id"]):
-                raise ValueError(f"unsafe student id {s['student_id']!r}")
-        header = Manifest(
+        if not isinstance(doc["students"], list):
+            raise TypeError("students is no list")
+        return Manifest(
             doc["title"],
             doc["course"],
             doc["slug"],
@@ -220,7 +354,6 @@ def read_manifest(folder: Path) -> tuple[Manifest, list[dict[str, Any]]]:
         )
     except (KeyError, TypeError, ValueError, ArithmeticError) as e:
         raise InputError(file, "", f"damaged manifest ({type(e).__name__}: {e})") from None
-    return header, students
 
 
 def student_from_json(s: Mapping[str, Any]) -> Student:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
+import stat
 import unicodedata
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -42,9 +42,13 @@ class RawFile:
 
     path: str
     """Its path inside the submissions folder or zip, with ``/``."""
-    data: bytes
+    data: bytes | None
+    """Its bytes (at most one more than the limit), or None: read by :func:`file_data`
+    from ``location`` when it is graded (a folder's files, in the workers)."""
     mtime: float
     """Last change (seconds since the epoch), to pick the latest of several."""
+    location: Path | None = None
+    """Where a folder's file is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,16 +86,17 @@ def collect(source: Path) -> tuple[list[RawFile], list[str]]:
     skipped: list[str] = []
     if source.is_dir():
         for path in sorted(source.rglob("*")):
-            if not path.is_file():
+            try:
+                st = path.stat()
+            except OSError:
+                continue  # a broken link
+            if not stat.S_ISREG(st.st_mode):
                 continue
             rel = path.relative_to(source).as_posix()
             if _JUNK.search(rel):
                 skipped.append(rel)
                 continue
-            with open(path, "rb", buffering=0) as f:  # unbuffered: fewer system calls
-                data = f.read(MAX_FILE_BYTES + 1)  # enough to tell it is too large
-                mtime = os.fstat(f.fileno()).st_mtime
-            files.append(RawFile(rel, data, mtime))
+            files.append(RawFile(rel, None, st.st_mtime, path))
         return files, skipped
     if not zipfile.is_zipfile(source):
         raise InputError(str(source), "", "neither a folder nor a zip file of submissions")
@@ -114,6 +119,23 @@ def collect(source: Path) -> tuple[list[RawFile], list[str]]:
     except (zipfile.BadZipFile, OSError) as e:
         raise InputError(str(source), "", f"damaged zip file ({e})") from None
     return files, skipped
+
+
+def file_data(f: RawFile) -> bytes:
+    """A submitted file's bytes (at most one more than the limit, to tell it is too large).
+
+    Raises:
+        Unreadable: when the file cannot be read (gone, no permission).
+    """
+    if f.data is not None:
+        return f.data
+    if f.location is None:
+        raise Unreadable("the file could not be found")
+    try:
+        with open(f.location, "rb", buffering=0) as fh:  # unbuffered: fewer system calls
+            return fh.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise Unreadable(f"the file could not be read ({e.strerror or e})") from None
 
 
 def _zip_time(info: zipfile.ZipInfo) -> float:
