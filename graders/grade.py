@@ -138,15 +138,20 @@ def carry_forward(
     full: dict = {}
     rnd: dict = {}
     evaluate(p.kind, p.givens, FULL, overrides=own, computed=full)
-    evaluate(p.kind, p.givens, Rounded(p.decimals), overrides=own, computed=rnd)
     out = []
     for f in findings:
         if not sources.get(f.label):
             out.append(f)
             continue
         lab = f.label.split(".", 1)[1]
-        lo, hi = m.tolerance.window(full[lab], rnd[lab])
-        if _within(values[f.label], lo, hi):
+        # the window of the full chain alone lies inside that of both chains: the exact
+        # decimals of the rounded chain (slow) are needed only for an answer outside it
+        consistent = _within(values[f.label], *m.tolerance.window(full[lab], full[lab]))
+        if not consistent:
+            if not rnd:
+                evaluate(p.kind, p.givens, Rounded(p.decimals), overrides=own, computed=rnd)
+            consistent = _within(values[f.label], *m.tolerance.window(full[lab], rnd[lab]))
+        if consistent:
             found = sources[f.label]
             shown = ", ".join(found[:3]) + (" ..." if len(found) > 3 else "")
             out.append(
@@ -229,16 +234,27 @@ _ROUNDING = (
 
 
 def _rounding_matches(
-    p, wrong: list[Finding], own: Mapping[str, Decimal], values: Mapping[str, Decimal]
+    p,
+    wrong: list[Finding],
+    own: Mapping[str, Decimal],
+    values: Mapping[str, Decimal],
+    chains: dict[str, dict] | None = None,
 ) -> dict[str, tuple[str, str]]:
-    """Wrong answers that a rounding slip (misconception 7) reproduces exactly."""
+    """Wrong answers that a rounding slip (misconception 7) reproduces exactly.
+
+    Each answer's match depends on that answer alone, so any subset of the wrong
+    answers may be asked; ``chains`` keeps the chains computed for the next ask.
+    """
     found: dict[str, tuple[str, str]] = {}
+    chains = {} if chains is None else chains
     for code, chain, kw, words in _ROUNDING:
         ch = chain(**{"decimals": p.decimals, **kw})
         if not any(values[f.label] == ch.rnd(values[f.label]) for f in wrong):
             continue  # no wrong answer is a number this chain can give
-        computed: dict = {}
-        evaluate(p.kind, p.givens, ch, overrides=own, computed=computed)
+        if code not in chains:
+            chains[code] = {}
+            evaluate(p.kind, p.givens, ch, overrides=own, computed=chains[code])
+        computed = chains[code]
         for f in wrong:
             lab = f.label.split(".", 1)[1]
             if f.label not in found and values[f.label] == ch.rnd(computed[lab]):
@@ -257,17 +273,18 @@ def diagnose(
     own = _own_answers(vp, values)
     ulp = Decimal(1).scaleb(-p.decimals)
     found: dict[str, tuple[str, str]] = {}
-    rounding = _rounding_matches(p, wrong, own, values)
     # a student who wrote fewer decimals than asked most likely rounded early
-    for f in wrong:
-        written = decimals_of(f.answer)
-        if f.label in rounding and written is not None and written < p.decimals:
-            found[f.label] = rounding[f.label]
+    early = [f for f in wrong if (d := decimals_of(f.answer)) is not None and d < p.decimals]
+    chains: dict[str, dict] = {}
+    rounding = _rounding_matches(p, early, own, values, chains) if early else {}
+    found |= rounding
     # with every asked answer given, a slip shows only in the first asked values after it
     names = {label_name(f.label) for f in wrong}
     some_unanswered = len(own) < len(vp.solution.asked)  # then any slip may show anywhere
     g = prepare(p.givens)
     for tw, t in applicable_twists(p):
+        if len(found) == len(wrong):
+            break  # every wrong answer is explained: no later slip can change that
         if not some_unanswered and not names & twist_targets(p.kind, p.show_steps, tw):
             continue
         computed: dict = {}
@@ -282,8 +299,10 @@ def diagnose(
                 Decimal(repr(v)), *f.accept
             ):
                 found[f.label] = (tw.name, explain(tw, label_name(lab)))
-    for label, hit in rounding.items():
-        found.setdefault(label, hit)
+    # the answers no slip explains: a rounding slip, at any number of decimals
+    rest = [f for f in wrong if f.label not in found]
+    if rest:
+        found |= _rounding_matches(p, rest, own, values, chains)
     out = []
     for f in findings:
         if f.label in found:
