@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import gc
 import json
 from collections.abc import Iterator, Mapping, Sequence
@@ -365,30 +366,34 @@ def variant_from_json(s: Mapping[str, Any], asked_only: bool = False) -> Variant
     """One student's variant from the manifest's JSON.
 
     ``asked_only`` keeps only the asked values (all grading needs: it recomputes
-    from the givens), which makes a large class quicker to load.
+    from the givens), which makes a large class quicker to load; the givens are then
+    turned into exact decimals only when first used (a correct sheet never needs them).
     """
     student = student_from_json(s)
     problems = []
     for p in s["problems"]:
         kind = Kind(p["kind"])
-        givens = MappingProxyType({k: _dec_tree(v) for k, v in p["givens"].items()})
+        raw = p["givens"]
+        givens = (
+            _Givens(raw)
+            if asked_only
+            else MappingProxyType({k: _dec_tree(v) for k, v in raw.items()})
+        )
         dec = int(p["decimals"])
         problem = Problem(kind, givens, dec, bool(p["show_steps"]))
-        values = {
-            lab: Value(float(e["full"]), Decimal(e["rounded"]))
-            for lab, e in p["values"].items()
-            if not asked_only or e.get("asked")
-        }
-        accept = {
-            lab: (Decimal(e["accept_min"]), Decimal(e["accept_max"]))
-            for lab, e in p["values"].items()
-            if e.get("asked")
-        }
+        values = {}
+        accept = {}
+        for lab, e in p["values"].items():
+            if e.get("asked"):
+                values[lab] = Value(float(e["full"]), Decimal(e["rounded"]))
+                accept[lab] = (Decimal(e["accept_min"]), Decimal(e["accept_max"]))
+            elif not asked_only:
+                values[lab] = Value(float(e["full"]), Decimal(e["rounded"]))
         sol = Solution(
             kind,
             dec,
             MappingProxyType(values),
-            asked_labels(kind, list(values), problem.show_steps),
+            _asked_labels(kind, tuple(values), problem.show_steps),
         )
         problems.append(
             VariantProblem(
@@ -401,6 +406,44 @@ def variant_from_json(s: Mapping[str, Any], asked_only: bool = False) -> Variant
             )
         )
     return Variant(student, s["variant"], tuple(problems))
+
+
+@functools.lru_cache(maxsize=1024)
+def _asked_labels(kind: Kind, labels: tuple[str, ...], show_steps: bool) -> tuple[str, ...]:
+    """:func:`asked_labels`, once per shape of problem (every variant has the same labels)."""
+    return asked_labels(kind, labels, show_steps)
+
+
+class _Givens(Mapping[str, Any]):
+    """A problem's givens as read from JSON, each turned into exact decimals when first used.
+
+    Read-only like the MappingProxyType it stands for; the conversion is kept.
+    """
+
+    __slots__ = ("_done", "_raw")
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self._raw = raw
+        self._done: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self._done[name]
+        except KeyError:
+            value = self._done[name] = _dec_tree(self._raw[name])
+            return value
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __repr__(self) -> str:
+        return f"_Givens({dict(self)!r})"
 
 
 def describe(label: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 from collections import Counter
@@ -99,8 +100,14 @@ def gradebook_csv(run: GradeRun) -> str:
 def _by_problem(r: StudentResult) -> dict[int, list[Finding]]:
     out: dict[int, list[Finding]] = {}
     for f in r.findings:
-        out.setdefault(int(f.label.split(".")[0][1:]), []).append(f)
+        out.setdefault(_problem_of(f.label), []).append(f)
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _problem_of(label: str) -> int:
+    """The problem number of a label: ``q2.f_t[1]`` -> 2."""
+    return int(label.split(".")[0][1:])
 
 
 def _range(f: Finding) -> str:
@@ -160,9 +167,7 @@ _MARKS = {str(v): _MARK[v] for v in Verdict}
 def feedback_md(view: FeedbackView) -> str:
     """The feedback as Markdown."""
 
-    def md(s: str) -> str:
-        return s.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
-
+    md = _md
     lines = [f"# {md(view.title)}", "", md(view.subtitle), ""]
     lines += [md(p) for p in view.paragraphs]
     for heading, rows in view.problems:
@@ -182,6 +187,19 @@ def feedback_md(view: FeedbackView) -> str:
     return "\n".join(lines) + "\n"
 
 
+# the texts of a class repeat (labels, reasons, answers): each is escaped once
+@functools.lru_cache(maxsize=1 << 16)
+def _md(s: str) -> str:
+    """Text safe in a Markdown table cell."""
+    return s.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _html(s: str) -> str:
+    """Text safe in HTML."""
+    return html.escape(s)
+
+
 _CSS = """body{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b2733}
 h1{font-size:1.4rem;color:#1f4e79}h2{font-size:1.1rem;margin-top:1.6rem;color:#1f4e79}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #d5dde6;padding:.3rem .5rem;text-align:left}
@@ -191,7 +209,7 @@ td.n{font-variant-numeric:tabular-nums}.correct{color:#1e7b34}.wrong,.invalid{co
 
 def feedback_html(view: FeedbackView) -> str:
     """The feedback as a standalone HTML page; every text is escaped."""
-    e = html.escape
+    e = _html
     parts = [
         f"<!doctype html><html lang=en><meta charset=utf-8><title>{e(view.title)}</title>",
         f"<style>{_CSS}</style>",

@@ -10,6 +10,7 @@ records travel back to the parent.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import json
@@ -370,18 +371,32 @@ def _grade(
         stream = _start(
             _Job(m, titles, labels, frozenset(index.labels), students, by_student, stage), tick
         )
-        for st, (r, entry, answers, keys, extra) in zip(students, stream, strict=True):
-            index.add(st.student.student_id, keys)
-            graded.append((r, entry, answers))
-            unmatched += extra
-        # copy detection needs every student's key: the flags come after the last one
-        results = [_flagged(index, k, r, answers) for k, (r, _, answers) in enumerate(graded)]
+        # what comes back piles up for the whole run and holds no cycles: keep the
+        # collector from scanning it again and again (the workers are forked by now)
+        with _gc_paused():
+            for st, (r, entry, answers, keys, extra) in zip(students, stream, strict=True):
+                index.add(st.student.student_id, keys)
+                graded.append((r, entry, answers))
+                unmatched += extra
+            # copy detection needs every student's key: the flags come after the last one
+            results = [_flagged(index, k, r, a) for k, (r, _, a) in enumerate(graded)]
         entries = [student_json(e, r.flags) for r, (_, e, _) in zip(results, graded, strict=True)]
         entries += [student_json(json.dumps(_row_json(u)), u.flags) for u in unmatched]
         run = GradeRun(m, titles, tuple(results + unmatched), tuple(skipped), str(source))
         write_text(stage / "gradebook.csv", gradebook_csv(run))
         write_text(stage / "results.json", results_json(run, entries))
     return run
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 # --- the work, in this process or in workers ---------------------------------------------

@@ -263,7 +263,7 @@ def read_sheet(data: bytes) -> Sheet:
         notes.append({";": "semicolon-separated", "\t": "tab-separated"}[delimiter])
     cells = []
     for k, row in enumerate(body):
-        if not any(c.strip() for c in row):
+        if not "".join(row).strip():  # no cell holds anything but spaces
             continue
         label = row[li].strip() if li < len(row) else ""
         raw = row[ai].strip() if ai < len(row) else ""
@@ -278,6 +278,7 @@ def _limited(reader: Iterator[list[str]]) -> Iterator[list[str]]:
         yield row
 
 
+_PLAIN = re.compile(r"-?[0-9]+\.[0-9]+")
 _SPACES = dict.fromkeys(map(ord, " \u00a0\u2009\u202f\u2007"), None)
 
 
@@ -290,6 +291,11 @@ def parse_number(raw: str, decimal_comma: bool = False) -> Decimal:
     >>> parse_number(" +0,495 ", True), parse_number("4.95e-1"), parse_number("−0.031")
     (Decimal('0.495'), Decimal('0.495'), Decimal('-0.031'))
     """
+    if _PLAIN.fullmatch(raw):  # the usual answer, 0.495 or -1.25: what the rest would give
+        d = Decimal(raw)
+        if abs(d) > 10**9:
+            raise ValueError(f"'{raw}' is out of range")
+        return d
     text = raw.translate(_SPACES).replace("\u2212", "-")
     if text.startswith("+"):
         text = text[1:]
