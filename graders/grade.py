@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from enum import StrEnum
+from typing import Any
 
+from lstm_exam.generator import defaults
 from lstm_exam.generator.manifest import Manifest
 from lstm_exam.generator.notation import QUANTITIES, label_name
-from lstm_exam.generator.solve import FULL, Rounded, Twist, evaluate, evaluate_prepared, prepare
+from lstm_exam.generator.solve import FULL, Rounded, Twist, evaluate_prepared, prepare
 from lstm_exam.generator.variants import (
     Variant,
     VariantProblem,
@@ -113,13 +115,45 @@ def _digits_note(raw: str, decimals: int) -> str:
 # --- step: carry forward --------------------------------------------------------
 
 
+class Prepared:
+    """A problem's givens converted once for the float chain and once for the decimal
+    chains (every rounded chain takes the same exact decimals), when first needed."""
+
+    __slots__ = ("_decimal", "_full", "givens")
+
+    def __init__(self, givens: Mapping[str, Any]) -> None:
+        self.givens = givens
+        self._full: dict[str, Any] | None = None
+        self._decimal: dict[str, Any] | None = None
+
+    def full(self) -> dict[str, Any]:
+        if self._full is None:
+            self._full = prepare(self.givens, FULL)
+        return self._full
+
+    def decimal(self) -> dict[str, Any]:
+        if self._decimal is None:
+            # as evaluate() prepares them; a rounded chain's places do not enter here
+            with localcontext(prec=defaults.DECIMAL_PRECISION):
+                self._decimal = prepare(self.givens, Rounded(defaults.DECIMALS))
+        return self._decimal
+
+    def chain(self, ch: Any) -> dict[str, Any]:
+        """The givens for chain ``ch``."""
+        return self.full() if ch is FULL else self.decimal()
+
+
 def _own_answers(vp: VariantProblem, values: Mapping[str, Decimal]) -> dict[str, Decimal]:
     prefix = f"q{vp.number}."
     return {q[len(prefix) :]: v for q, v in values.items() if q.startswith(prefix)}
 
 
 def carry_forward(
-    m: Manifest, vp: VariantProblem, findings: list[Finding], values: Mapping[str, Decimal]
+    m: Manifest,
+    vp: VariantProblem,
+    findings: list[Finding],
+    values: Mapping[str, Decimal],
+    prepared: Prepared | None = None,
 ) -> list[Finding]:
     """Credit a wrong answer that follows from the student's own earlier (wrong) answers."""
     wrong = {f.label for f in findings if f.verdict is Verdict.WRONG}
@@ -135,9 +169,10 @@ def carry_forward(
         return findings
     own = _own_answers(vp, values)
     p = vp.problem
+    g = prepared or Prepared(p.givens)
     full: dict = {}
     rnd: dict = {}
-    evaluate(p.kind, p.givens, FULL, overrides=own, computed=full)
+    evaluate_prepared(p.kind, g.full(), FULL, overrides=own, computed=full)
     out = []
     for f in findings:
         if not sources.get(f.label):
@@ -149,7 +184,8 @@ def carry_forward(
         consistent = _within(values[f.label], *m.tolerance.window(full[lab], full[lab]))
         if not consistent:
             if not rnd:
-                evaluate(p.kind, p.givens, Rounded(p.decimals), overrides=own, computed=rnd)
+                ch = Rounded(p.decimals)
+                evaluate_prepared(p.kind, g.chain(ch), ch, overrides=own, computed=rnd)
             consistent = _within(values[f.label], *m.tolerance.window(full[lab], rnd[lab]))
         if consistent:
             found = sources[f.label]
@@ -238,7 +274,8 @@ def _rounding_matches(
     wrong: list[Finding],
     own: Mapping[str, Decimal],
     values: Mapping[str, Decimal],
-    chains: dict[str, dict] | None = None,
+    prepared: Prepared,
+    chains: dict[str, dict],
 ) -> dict[str, tuple[str, str]]:
     """Wrong answers that a rounding slip (misconception 7) reproduces exactly.
 
@@ -246,14 +283,13 @@ def _rounding_matches(
     answers may be asked; ``chains`` keeps the chains computed for the next ask.
     """
     found: dict[str, tuple[str, str]] = {}
-    chains = {} if chains is None else chains
     for code, chain, kw, words in _ROUNDING:
         ch = chain(**{"decimals": p.decimals, **kw})
         if not any(values[f.label] == ch.rnd(values[f.label]) for f in wrong):
             continue  # no wrong answer is a number this chain can give
         if code not in chains:
             chains[code] = {}
-            evaluate(p.kind, p.givens, ch, overrides=own, computed=chains[code])
+            evaluate_prepared(p.kind, prepared.chain(ch), ch, overrides=own, computed=chains[code])
         computed = chains[code]
         for f in wrong:
             lab = f.label.split(".", 1)[1]
@@ -263,7 +299,11 @@ def _rounding_matches(
 
 
 def diagnose(
-    m: Manifest, vp: VariantProblem, findings: list[Finding], values: Mapping[str, Decimal]
+    m: Manifest,
+    vp: VariantProblem,
+    findings: list[Finding],
+    values: Mapping[str, Decimal],
+    prepared: Prepared | None = None,
 ) -> list[Finding]:
     """Name the misconception of design.md that explains each wrong answer."""
     wrong = [f for f in findings if f.verdict is Verdict.WRONG]
@@ -276,12 +316,13 @@ def diagnose(
     # a student who wrote fewer decimals than asked most likely rounded early
     early = [f for f in wrong if (d := decimals_of(f.answer)) is not None and d < p.decimals]
     chains: dict[str, dict] = {}
-    rounding = _rounding_matches(p, early, own, values, chains) if early else {}
+    prepared = prepared or Prepared(p.givens)
+    rounding = _rounding_matches(p, early, own, values, prepared, chains) if early else {}
     found |= rounding
     # with every asked answer given, a slip shows only in the first asked values after it
     names = {label_name(f.label) for f in wrong}
     some_unanswered = len(own) < len(vp.solution.asked)  # then any slip may show anywhere
-    g = prepare(p.givens)
+    g = prepared.full()
     for tw, t in applicable_twists(p):
         if len(found) == len(wrong):
             break  # every wrong answer is explained: no later slip can change that
@@ -302,7 +343,7 @@ def diagnose(
     # the answers no slip explains: a rounding slip, at any number of decimals
     rest = [f for f in wrong if f.label not in found]
     if rest:
-        found |= _rounding_matches(p, rest, own, values, chains)
+        found |= _rounding_matches(p, rest, own, values, prepared, chains)
     out = []
     for f in findings:
         if f.label in found:
@@ -373,8 +414,9 @@ def grade_sheet(m: Manifest, v: Variant, sheet: Sheet) -> Graded:
     scores = []
     for vp in v.problems:
         fs = compare(m, vp, answers, values, invalid)
-        fs = carry_forward(m, vp, fs, values)
-        fs = diagnose(m, vp, fs, values)
+        prepared = Prepared(vp.problem.givens)  # shared by the two steps that recompute
+        fs = carry_forward(m, vp, fs, values, prepared)
+        fs = diagnose(m, vp, fs, values, prepared)
         scores.append(score(vp, fs))
         findings += fs
     return Graded(tuple(findings), tuple(scores), tuple(notes))
