@@ -57,3 +57,9 @@ def write_text(path: Path, text: str, *, mkdir: bool = True) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb", buffering=0) as f:
         f.write(text.encode("utf-8"))
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write bytes as they are (see :func:`write_text`); the parent folder must exist."""
+    with open(path, "wb", buffering=0) as f:
+        f.write(data)

@@ -281,13 +281,16 @@ def result_entry(r: StudentResult) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
-def student_json(entry: str, flags: Sequence[str]) -> str:
-    """A results.json entry with the row's flags (known only after copy detection)."""
-    return entry[:-1] + ',"flags":' + json.dumps(list(flags), ensure_ascii=False) + "}"
+def student_json(entry: bytes, flags: Sequence[str]) -> bytes:
+    """A results.json entry (UTF-8) with the row's flags (known only after copy detection)."""
+    return entry[:-1] + b',"flags":' + json.dumps(list(flags), ensure_ascii=False).encode() + b"}"
 
 
-def results_json(run: GradeRun, entries: Sequence[str]) -> str:
-    """Everything, for other tools: the summary and every row with every answer."""
+def results_json(run: GradeRun, entries: Sequence[bytes]) -> bytes:
+    """Everything, for other tools: the summary and every row with every answer (UTF-8).
+
+    The entries come as UTF-8 already (made in the workers): joined, never re-encoded.
+    """
     head = {
         "worksheet": run.manifest.title,
         "source": run.source,
@@ -296,7 +299,13 @@ def results_json(run: GradeRun, entries: Sequence[str]) -> str:
         "answer_columns": list(ANSWER_COLUMNS),
     }
     text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
-    return text[:-1] + ',"students":[\n' + ",\n".join(entries) + "\n]}\n"
+    parts = [text[:-1].encode() + b',"students":[\n']
+    for k, entry in enumerate(entries):
+        if k:
+            parts.append(b",\n")
+        parts.append(entry)
+    parts.append(b"\n]}\n")
+    return b"".join(parts)
 
 
 def summary_data(run: GradeRun) -> dict:

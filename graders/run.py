@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from lstm_exam.generator import defaults
-from lstm_exam.generator.files import check_target, staged_folder, write_text
+from lstm_exam.generator.files import check_target, staged_folder, write_bytes, write_text
 from lstm_exam.generator.manifest import (
     Manifest,
     ManifestStudent,
@@ -229,54 +229,59 @@ class CopyIndex:
 
     def __init__(self, labels: Labels) -> None:
         self.labels = [label for labs in labels for _lab, label in labs]
+        self.position = {label: i for i, label in enumerate(self.labels)}
         self.ids: list[str] = []
-        self.bounds: list[dict[str, tuple[str, str]]] = []
-        self._all: dict[tuple[str, str], list[int]] = defaultdict(list)
-        self._index: dict[tuple[str, str], list[int]] | None = None
+        self.keys: list[Sequence[tuple[str, str, str]]] = []
+        """Per student, at each label: (rounded answer, accept_min, accept_max)."""
+        self._all: list[dict[str, list[int]]] = [{} for _ in self.labels]
+        self._index: list[dict[str, list[int]]] | None = None
 
     def add(self, student_id: str, keys: Sequence[tuple[str, str, str]]) -> None:
         """The next student of the roster, with their key's final values and bounds."""
         k = len(self.ids)
         self.ids.append(student_id)
-        ranges = {}
-        for label, (rounded, lo, hi) in zip(self.labels, keys, strict=True):
-            self._all[(label, rounded)].append(k)
-            ranges[label] = (lo, hi)
-        self.bounds.append(ranges)
+        self.keys.append(keys)
+        for at, (rounded, _lo, _hi) in zip(self._all, keys, strict=True):
+            ks = at.get(rounded)
+            if ks is None:
+                at[rounded] = [k]
+            else:
+                ks.append(k)
         self._index = None
 
     @property
-    def index(self) -> dict[tuple[str, str], list[int]]:
-        """(label, rounded answer) -> the students whose key holds it."""
+    def index(self) -> list[dict[str, list[int]]]:
+        """Per label, rounded answer -> the students whose key holds it."""
         if self._index is None:
             # values many keys share (fixed problems, round numbers) say nothing
-            self._index = {key: ks for key, ks in self._all.items() if len(ks) <= 3}
+            self._index = [
+                {text: ks for text, ks in at.items() if len(ks) <= 3} for at in self._all
+            ]
         return self._index
 
     def fit(self, k: int, numbers: Mapping[str, Decimal]) -> float:
         """Share of student k's asked answers that these numbers hit."""
-        ranges = self.bounds[k]
+        keys = self.keys[k]
         hit = sum(
             1
-            for label, (lo, hi) in ranges.items()
+            for label, (_, lo, hi) in zip(self.labels, keys, strict=True)
             if label in numbers and Decimal(lo) <= numbers[label] <= Decimal(hi)
         )
-        return hit / len(ranges) if ranges else 0.0
+        return hit / len(keys) if keys else 0.0
 
     def flag(self, me: int, answers: Mapping[str, str]) -> str | None:
         """The copy flag for student ``me``'s answers, or None."""
         votes: Counter = Counter()
-        mine = self.bounds[me]
-        index = self.index
-        answers = {label: text for label, text in answers.items() if label in mine}
+        index, position = self.index, self.position
+        answers = {label: text for label, text in answers.items() if label in position}
         for label, text in answers.items():
-            for k in index.get((label, text), ()):
+            for k in index[position[label]].get(text, ()):
                 if k != me:
                     votes[k] += 1
         if not votes:
             return None
         k, n = votes.most_common(1)[0]
-        if n < defaults.COPY_FIT * len(self.bounds[me]):
+        if n < defaults.COPY_FIT * len(self.keys[me]):
             return None
         numbers = {label: Decimal(text) for label, text in answers.items()}
         other, own = self.fit(k, numbers), self.fit(me, numbers)
@@ -364,7 +369,7 @@ def _grade(
     first = student_doc(students[0]) if students else None
     titles, labels = _titles(first), copy_labels(first)
     index = CopyIndex(labels)
-    graded: list[tuple[StudentResult, str, dict[str, str]]] = []
+    graded: list[tuple[StudentResult, bytes, dict[str, str]]] = []
     with staged_folder(out, force) as stage:
         (stage / "feedback").mkdir()
         # each worker parses its own students' lines of the manifest and reads their files
@@ -381,10 +386,10 @@ def _grade(
             # copy detection needs every student's key: the flags come after the last one
             results = [_flagged(index, k, r, a) for k, (r, _, a) in enumerate(graded)]
         entries = [student_json(e, r.flags) for r, (_, e, _) in zip(results, graded, strict=True)]
-        entries += [student_json(json.dumps(_row_json(u)), u.flags) for u in unmatched]
+        entries += [student_json(json.dumps(_row_json(u)).encode(), u.flags) for u in unmatched]
         run = GradeRun(m, titles, tuple(results + unmatched), tuple(skipped), str(source))
         write_text(stage / "gradebook.csv", gradebook_csv(run))
-        write_text(stage / "results.json", results_json(run, entries))
+        write_bytes(stage / "results.json", results_json(run, entries))
     return run
 
 
@@ -417,7 +422,7 @@ class _Job:
 def _one(
     job: _Job, k: int
 ) -> tuple[
-    StudentResult, str, dict[str, str], tuple[tuple[str, str, str], ...], list[StudentResult]
+    StudentResult, bytes, dict[str, str], tuple[tuple[str, str, str], ...], list[StudentResult]
 ]:
     """Grade student k, write their feedback; a light record for the parent."""
     from .outputs import feedback_html, feedback_md, feedback_view, result_entry
@@ -430,12 +435,14 @@ def _one(
     write_text(folder / f"{r.student_id}.md", feedback_md(view), mkdir=False)
     write_text(folder / f"{r.student_id}.html", feedback_html(view), mkdir=False)
     answers = _answers_at(r, job.m.decimals, job.compared)
-    return replace(r, findings=()), result_entry(r), answers, copy_keys(s, job.labels), extra
+    entry = result_entry(r).encode()  # UTF-8 here, in parallel: the parent only joins
+    return replace(r, findings=()), entry, answers, copy_keys(s, job.labels), extra
 
 
 def _start(job: _Job, tick: Callable[[int], None] | None) -> Iterator[tuple]:
     """Start grading; the results in roster order (see :func:`fork_map`)."""
-    return fork_map(functools.partial(_one, job), len(job.students), tick)
+    # small chunks: the two workers finish close together
+    return fork_map(functools.partial(_one, job), len(job.students), tick, size=100)
 
 
 def _row_json(r: StudentResult) -> dict[str, Any]:
