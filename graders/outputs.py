@@ -13,7 +13,7 @@ from decimal import Decimal
 from lstm_exam.generator.csvfiles import safe_cell, to_csv
 from lstm_exam.generator.manifest import Manifest
 
-from .grade import Finding, Verdict
+from .grade import Finding, Verdict, plain
 from .run import GradeRun, Status, StudentResult
 
 #: Short names of the diagnosed mistakes, for the class summary.
@@ -111,7 +111,7 @@ def _problem_of(label: str) -> int:
 
 
 def _range(f: Finding) -> str:
-    return f"[{format(f.accept[0], 'f')}, {format(f.accept[1], 'f')}]"
+    return f"[{plain(f.accept[0])}, {plain(f.accept[1])}]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +162,9 @@ def feedback_view(m: Manifest, titles: Sequence[str], r: StudentResult) -> Feedb
 
 
 _MARKS = {str(v): _MARK[v] for v in Verdict}
+#: Per verdict: its mark and words, and the HTML class of its cell.
+_VERDICT_MD = {str(v): f"{_MARK[v]} {v}" for v in Verdict}
+_VERDICT_HTML = {str(v): f"<td class={str(v).split()[0]}>{_MARK[v]} {v}" for v in Verdict}
 
 
 def feedback_md(view: FeedbackView) -> str:
@@ -179,7 +182,7 @@ def feedback_md(view: FeedbackView) -> str:
             "|---|---|---|---|---|",
         ]
         lines += [
-            f"| `{label}` | {md(answer)} | {rng} | {_MARKS[verdict]} {verdict} | {md(why)} |"
+            f"| `{label}` | {md(answer)} | {rng} | {_VERDICT_MD[verdict]} | {md(why)} |"
             for label, answer, rng, verdict, why in rows
         ]
     if view.notes:
@@ -222,7 +225,7 @@ def feedback_html(view: FeedbackView) -> str:
         parts.append("<table><tr><th>Label<th>Your answer<th>Accepted<th>Verdict<th>Why</tr>")
         parts += [
             f"<tr><td><code>{e(label)}</code><td class=n>{e(answer)}<td class=n>{rng}"
-            f"<td class={verdict.split()[0]}>{_MARKS[verdict]} {verdict}<td>{e(why)}</tr>"
+            f"{_VERDICT_HTML[verdict]}<td>{e(why)}</tr>"
             for label, answer, rng, verdict, why in rows
         ]
         parts.append("</table>")
@@ -255,12 +258,12 @@ def result_entry(r: StudentResult) -> str:
         return [
             f.label,
             f.answer,
-            None if f.value is None else format(f.value, "f"),
+            None if f.value is None else plain(f.value),
             str(f.verdict),
-            format(f.credit, "f"),
-            format(f.key, "f"),
-            format(f.accept[0], "f"),
-            format(f.accept[1], "f"),
+            plain(f.credit),
+            plain(f.key),
+            plain(f.accept[0]),
+            plain(f.accept[1]),
             f.reason,
             f.mistake,
         ]

@@ -35,7 +35,7 @@ from lstm_exam.generator.notation import KINDS, Kind, label_name
 from lstm_exam.generator.parallel import fork_map
 from lstm_exam.generator.roster import Student
 
-from .grade import Finding, Verdict, grade_sheet
+from .grade import Finding, Verdict, grade_sheet, plain
 from .submissions import Matcher, RawFile, Unreadable, collect, file_data, read_sheet
 
 UNEXPLAINED = "unexplained wrong answer"
@@ -180,7 +180,7 @@ def _answers_at(r: StudentResult, decimals: int, labels: Collection[str]) -> dic
         return {}
     q = Decimal(1).scaleb(-decimals)
     return {
-        f.label: format(f.value.quantize(q), "f")
+        f.label: plain(f.value.quantize(q))
         for f in r.findings
         if f.label in labels and f.value is not None and abs(f.value) < 10**6
     }
@@ -345,11 +345,13 @@ def grade(
     m, students = read_manifest_students(folder)
     if on_start:
         on_start(len(students))
-    # the roster and each student's manifest line live for the whole run: keep the cyclic
-    # garbage collector from scanning them again and again, here and in the forked workers
+    # grading makes no reference cycles (each student's objects go as soon as they are
+    # done with) and the results pile up for the whole run: the cyclic garbage collector
+    # would only scan them again and again, here and in the workers forked from here
     gc.freeze()
     try:
-        return _grade(m, students, source, out, force, tick)
+        with _gc_paused():
+            return _grade(m, students, source, out, force, tick)
     finally:
         gc.unfreeze()
 
@@ -376,15 +378,12 @@ def _grade(
         stream = _start(
             _Job(m, titles, labels, frozenset(index.labels), students, by_student, stage), tick
         )
-        # what comes back piles up for the whole run and holds no cycles: keep the
-        # collector from scanning it again and again (the workers are forked by now)
-        with _gc_paused():
-            for st, (r, entry, answers, keys, extra) in zip(students, stream, strict=True):
-                index.add(st.student.student_id, keys)
-                graded.append((r, entry, answers))
-                unmatched += extra
-            # copy detection needs every student's key: the flags come after the last one
-            results = [_flagged(index, k, r, a) for k, (r, _, a) in enumerate(graded)]
+        for st, (r, entry, answers, keys, extra) in zip(students, stream, strict=True):
+            index.add(st.student.student_id, keys)
+            graded.append((r, entry, answers))
+            unmatched += extra
+        # copy detection needs every student's key: the flags come after the last one
+        results = [_flagged(index, k, r, a) for k, (r, _, a) in enumerate(graded)]
         entries = [student_json(e, r.flags) for r, (_, e, _) in zip(results, graded, strict=True)]
         entries += [student_json(json.dumps(_row_json(u)).encode(), u.flags) for u in unmatched]
         run = GradeRun(m, titles, tuple(results + unmatched), tuple(skipped), str(source))

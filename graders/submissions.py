@@ -322,6 +322,7 @@ def parse_number(raw: str, decimal_comma: bool = False) -> Decimal:
 def decimals_of(raw: str) -> int | None:
     """How many decimals the student wrote (None for scientific notation)."""
     text = raw.strip().replace(",", ".")
-    if "e" in text.lower():
+    if "e" in text or "E" in text:
         return None
-    return len(text.split(".", 1)[1]) if "." in text else 0
+    dot = text.find(".")
+    return len(text) - dot - 1 if dot >= 0 else 0

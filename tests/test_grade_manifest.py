@@ -1,4 +1,5 @@
-"""Grading reads the manifest one student a line: both layouts, a damaged line, a large class."""
+"""Grading a large class: the manifest one student a line (both layouts, a damaged line),
+workers, and the quick paths that must give what the plain ones give."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lstm_exam.generator import defaults
 from lstm_exam.generator.errors import InputError
 from lstm_exam.generator.generate import generate
@@ -19,6 +22,7 @@ from lstm_exam.generator.manifest import (
 )
 from lstm_exam.generator.roster import read_roster
 from lstm_exam.generator.spec import builtin_path, load_spec
+from lstm_exam.graders.grade import plain
 from lstm_exam.graders.run import Status, grade, grade_submissions
 from lstm_exam.graders.submissions import RawFile, Unreadable, file_data
 
@@ -127,3 +131,8 @@ def test_an_input_error_crosses_from_a_worker_whole():
 def test_a_file_gone_before_it_is_graded_is_unreadable(tmp_path):
     with pytest.raises(Unreadable, match="could not be read"):
         file_data(RawFile("s001.csv", None, 0.0, tmp_path / "s001.csv"))
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False) | st.decimals())
+def test_plain_numbers_read_as_format_f(d):
+    assert plain(d) == format(d, "f")
