@@ -284,15 +284,17 @@ def result_entry(r: StudentResult) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
-def student_json(entry: bytes, flags: Sequence[str]) -> bytes:
-    """A results.json entry (UTF-8) with the row's flags (known only after copy detection)."""
-    return entry[:-1] + b',"flags":' + json.dumps(list(flags), ensure_ascii=False).encode() + b"}"
+def _with_flags(entry: bytes, flags: Sequence[str]) -> tuple[bytes | memoryview, bytes]:
+    """An entry's parts with its flags added, not yet joined (one copy for the whole file)."""
+    flags_json = json.dumps(list(flags), ensure_ascii=False).encode()
+    return memoryview(entry)[:-1], b',"flags":' + flags_json + b"}"
 
 
-def results_json(run: GradeRun, entries: Sequence[bytes]) -> bytes:
+def results_json(run: GradeRun, entries: Sequence[tuple[bytes, Sequence[str]]]) -> bytes:
     """Everything, for other tools: the summary and every row with every answer (UTF-8).
 
-    The entries come as UTF-8 already (made in the workers): joined, never re-encoded.
+    ``entries`` are each row's :func:`result_entry` as UTF-8 (made in the workers) with
+    its flags: joined once, never re-encoded.
     """
     head = {
         "worksheet": run.manifest.title,
@@ -302,11 +304,11 @@ def results_json(run: GradeRun, entries: Sequence[bytes]) -> bytes:
         "answer_columns": list(ANSWER_COLUMNS),
     }
     text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
-    parts = [text[:-1].encode() + b',"students":[\n']
-    for k, entry in enumerate(entries):
+    parts: list[bytes | memoryview] = [text[:-1].encode() + b',"students":[\n']
+    for k, (entry, flags) in enumerate(entries):
         if k:
             parts.append(b",\n")
-        parts.append(entry)
+        parts += _with_flags(entry, flags)
     parts.append(b"\n]}\n")
     return b"".join(parts)
 
@@ -316,8 +318,9 @@ def summary_data(run: GradeRun) -> dict:
     roster = [r for r in run.results if r.status is not Status.UNMATCHED]
     graded = [r for r in roster if r.status is Status.GRADED]
     status = Counter(str(r.status) for r in run.results)
-    mean = sum((r.percent for r in graded), Decimal(0)) / len(graded) if graded else Decimal(0)
-    bins = Counter(min(int(r.percent // 10), 9) for r in graded)
+    percents = [r.percent for r in graded]
+    mean = sum(percents, Decimal(0)) / len(graded) if graded else Decimal(0)
+    bins = Counter(min(int(p // 10), 9) for p in percents)
     distribution = {f"{10 * b}-{10 * b + 10}%": bins.get(b, 0) for b in range(10)}
     mistakes: dict[str, Counter] = {}
     for r in graded:

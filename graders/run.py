@@ -364,7 +364,7 @@ def _grade(
     force: bool,
     tick: Callable[[int], None] | None,
 ) -> GradeRun:
-    from .outputs import gradebook_csv, results_json, student_json
+    from .outputs import gradebook_csv, results_json
 
     files, skipped = collect(source)  # a folder's files are only listed: workers read them
     by_student, unmatched = _assign([s.student for s in students], files)
@@ -384,8 +384,8 @@ def _grade(
             unmatched += extra
         # copy detection needs every student's key: the flags come after the last one
         results = [_flagged(index, k, r, a) for k, (r, _, a) in enumerate(graded)]
-        entries = [student_json(e, r.flags) for r, (_, e, _) in zip(results, graded, strict=True)]
-        entries += [student_json(json.dumps(_row_json(u)).encode(), u.flags) for u in unmatched]
+        entries = [(e, r.flags) for r, (_, e, _) in zip(results, graded, strict=True)]
+        entries += [(json.dumps(_row_json(u)).encode(), u.flags) for u in unmatched]
         run = GradeRun(m, titles, tuple(results + unmatched), tuple(skipped), str(source))
         write_text(stage / "gradebook.csv", gradebook_csv(run))
         write_bytes(stage / "results.json", results_json(run, entries))
