@@ -204,18 +204,20 @@ class ManifestStudent:
     student: Student
     """The roster entry."""
     source: bytes | Mapping[str, Any]
-    """The student's line of the manifest, or its parsed JSON (a manifest on one line)."""
+    """The manifest's text, the student's JSON at ``span`` of it; or the student's parsed
+    JSON (a manifest in another layout, such as the older one on one line)."""
     file: str
     line: int
     """The line of the manifest the student is on (1-based)."""
+    span: tuple[int, int] = (0, 0)
 
 
 def read_manifest_students(folder: Path) -> tuple[Manifest, list[ManifestStudent]]:
     """The manifest's settings and its students, each parsed only as far as its roster entry.
 
-    A manifest with one student per line (:func:`manifest_json`) is split into lines
-    and each student's line is parsed in full only by :func:`student_doc`; any other
-    layout of the same JSON (older manifests are on one line) is parsed at once.
+    A manifest with one student per line (:func:`manifest_json`) is cut into lines and
+    each student's line is parsed in full only by :func:`student_doc`; any other layout
+    of the same JSON (older manifests are on one line) is parsed at once.
 
     Raises:
         InputError: as :func:`read_manifest`; a damaged roster entry names its line.
@@ -223,52 +225,73 @@ def read_manifest_students(folder: Path) -> tuple[Manifest, list[ManifestStudent
     path = folder / MANIFEST
     file = str(path)
     data = _read(path)
-    lines = _student_lines(data)
-    if lines is None:
+    spans = _student_spans(data)
+    if spans is None:
         header, docs = read_manifest(folder)
         return header, [_roster_entry(file, 1, s, s) for s in docs]
-    head, body = lines
-    header = _settings(file, _parse(file, head + b"]}"))
-    return header, [_roster_entry(file, k, text, _prefix(file, k, text)) for k, text in body]
+    header = _settings(file, _parse(file, data[: data.find(b"\n")] + b"]}"))
+    return header, [
+        _roster_entry(file, line, data, _prefix(file, line, data, span), span)
+        for line, span in spans
+    ]
 
 
-def _student_lines(data: bytes) -> tuple[bytes, list[tuple[int, bytes]]] | None:
-    """The header line and each student's (line number, line); None if not so laid out.
+def _student_spans(data: bytes) -> list[tuple[int, tuple[int, int]]] | None:
+    """Each student's (line number, (start, end) of its JSON object); None if not so laid out.
 
-    Every student's line but the last ends with the comma between array items.
+    The writer's layout: the settings ending in ``"students":[`` on the first line, one
+    student a line, each but the last followed by the comma between array items, ``]}``.
     """
-    if not data.endswith(b"\n]}\n"):
+    first = data.find(b"\n")
+    if first < 0 or not data.endswith(b"\n]}\n") or not data[:first].endswith(b'"students":['):
         return None
-    lines = data.split(b"\n")
-    head, body = lines[0], lines[1:-2]
-    if not head.endswith(b'"students":[') or len(lines) < 3:
-        return None
-    for k, line in enumerate(body):
-        if not line.startswith(b"{") or line.endswith(b"},") == (k == len(body) - 1):
-            return None  # not the writer's layout: parse the document as a whole
-    return head, list(enumerate(body, start=2))
+    stop = len(data) - len(b"]}\n")
+    ends = []  # where each line ends
+    start = first + 1
+    while start < stop:
+        end = data.find(b"\n", start, stop)
+        if end < 0 or data[start] != ord("{"):
+            return None
+        ends.append(end)
+        start = end + 1
+    spans = []
+    for k, end in enumerate(ends):
+        begin = ends[k - 1] + 1 if k else first + 1
+        if k < len(ends) - 1:  # the comma between array items, after the object
+            if data[end - 2 : end] != b"},":
+                return None  # not the writer's layout: parse the document as a whole
+            end -= 1
+        elif data[end - 1] != ord("}"):
+            return None
+        spans.append((k + 2, (begin, end)))
+    return spans
 
 
-def _prefix(file: str, line: int, text: bytes) -> Mapping[str, Any]:
+def _prefix(file: str, line: int, data: bytes, span: tuple[int, int]) -> Mapping[str, Any]:
     """The roster entry at the start of a student's line (student_json writes it first).
 
     A quote inside a JSON string is always escaped, so ``,"problems":[`` is the key.
     """
-    end = text.find(b',"problems":[', 0, 100_000)
+    start, stop = span
+    end = data.find(b',"problems":[', start, min(stop, start + 100_000))
     if end > 0:
         with contextlib.suppress(ValueError):
-            entry = json.loads(text[:end] + b"}")
+            entry = json.loads(data[start:end] + b"}")
             if isinstance(entry, dict) and "student_id" in entry and "name" in entry:
                 return entry
-    return _parse_line(file, line, text[:-1] if text.endswith(b",") else text)
+    return _parse_line(file, line, data[start:stop])
 
 
 def _roster_entry(
-    file: str, line: int, source: bytes | Mapping[str, Any], entry: Mapping[str, Any]
+    file: str,
+    line: int,
+    source: bytes | Mapping[str, Any],
+    entry: Mapping[str, Any],
+    span: tuple[int, int] = (0, 0),
 ) -> ManifestStudent:
     try:
         _check_id(entry["student_id"])
-        return ManifestStudent(student_from_json(entry), source, file, line)
+        return ManifestStudent(student_from_json(entry), source, file, line, span)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         place = f"line {line}" if isinstance(source, bytes) else ""
         raise InputError(file, place, f"damaged manifest ({type(e).__name__}: {e})") from None
@@ -281,8 +304,8 @@ def student_doc(s: ManifestStudent) -> Mapping[str, Any]:
         InputError: naming the manifest and the line when the line is no JSON object.
     """
     if isinstance(s.source, bytes):
-        text = s.source
-        return _parse_line(s.file, s.line, text[:-1] if text.endswith(b",") else text)
+        start, stop = s.span
+        return _parse_line(s.file, s.line, s.source[start:stop])
     return s.source
 
 

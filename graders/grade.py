@@ -98,9 +98,11 @@ def compare(
     out = []
     zero, one = Decimal(0), Decimal(1)
     stored = vp.accept or {}
+    keys, decimals = vp.solution.values, m.decimals
+    prefix = vp.label("")
     for lab in vp.solution.asked:
-        q = vp.label(lab)
-        val = vp.solution.values[lab]
+        q = prefix + lab
+        val = keys[lab]
         bounds = stored.get(lab) or m.bounds(val)
         raw = answers.get(q, "")
         value = values.get(q)
@@ -108,8 +110,8 @@ def compare(
             verdict, credit, reason = Verdict.INVALID, zero, invalid[q]
         elif not raw:
             verdict, credit, reason = Verdict.UNANSWERED, zero, "no answer"
-        elif value is not None and _within(value, *bounds):
-            verdict, credit, reason = Verdict.CORRECT, one, _digits_note(raw, m.decimals)
+        elif value is not None and bounds[0] <= value <= bounds[1]:
+            verdict, credit, reason = Verdict.CORRECT, one, _digits_note(raw, decimals)
         else:
             verdict, credit, reason = Verdict.WRONG, zero, ""
         out.append(Finding(q, raw, value, verdict, credit, val.rounded, bounds, reason))

@@ -254,19 +254,20 @@ ANSWER_COLUMNS = (
 def result_entry(r: StudentResult) -> str:
     """One student's entry of results.json (without flags), as JSON text."""
 
-    def row(f: Finding) -> list:
-        return [
+    def row(f: Finding) -> tuple:
+        lo, hi = f.accept
+        return (
             f.label,
             f.answer,
             None if f.value is None else plain(f.value),
-            str(f.verdict),
+            f.verdict,  # a StrEnum: written as its text
             plain(f.credit),
             plain(f.key),
-            plain(f.accept[0]),
-            plain(f.accept[1]),
+            plain(lo),
+            plain(hi),
             f.reason,
             f.mistake,
-        ]
+        )
 
     doc = {
         "student_id": r.student_id,
