@@ -304,15 +304,18 @@ def _rounding_matches(
     found: dict[str, tuple[str, str]] = {}
     for code, chain, kw, words in _ROUNDING:
         ch = chain(**{"decimals": p.decimals, **kw})
-        if not any(values[f.label] == ch.rnd(values[f.label]) for f in wrong):
-            continue  # no wrong answer is a number this chain can give
+        # the answers an earlier slip explains need no more; a slip's chain is computed
+        # only if some other answer is a number it can give
+        left = [f for f in wrong if f.label not in found]
+        if not any(values[f.label] == ch.rnd(values[f.label]) for f in left):
+            continue
         if code not in chains:
             chains[code] = {}
             evaluate_prepared(p.kind, prepared.chain(ch), ch, overrides=own, computed=chains[code])
         computed = chains[code]
-        for f in wrong:
+        for f in left:
             lab = f.label.split(".", 1)[1]
-            if f.label not in found and values[f.label] == ch.rnd(computed[lab]):
+            if values[f.label] == ch.rnd(computed[lab]):
                 found[f.label] = (code, words.format(d=p.decimals))
     return found
 
