@@ -436,9 +436,10 @@ def grade_sheet(m: Manifest, v: Variant, sheet: Sheet) -> Graded:
     scores = []
     for vp in v.problems:
         fs = compare(m, vp, answers, values, invalid)
-        prepared = Prepared(vp.problem.givens)  # shared by the two steps that recompute
-        fs = carry_forward(m, vp, fs, values, prepared)
-        fs = diagnose(m, vp, fs, values, prepared)
+        if any(f.verdict is Verdict.WRONG for f in fs):  # else both steps leave fs as it is
+            prepared = Prepared(vp.problem.givens)  # shared by the two steps that recompute
+            fs = carry_forward(m, vp, fs, values, prepared)
+            fs = diagnose(m, vp, fs, values, prepared)
         scores.append(score(vp, fs))
         findings += fs
     return Graded(tuple(findings), tuple(scores), tuple(notes))

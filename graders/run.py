@@ -275,9 +275,11 @@ class CopyIndex:
         index, position = self.index, self.position
         answers = {label: text for label, text in answers.items() if label in position}
         for label, text in answers.items():
-            for k in index[position[label]].get(text, ()):
-                if k != me:
-                    votes[k] += 1
+            ks = index[position[label]].get(text)
+            if ks is not None and (len(ks) > 1 or ks[0] != me):  # not only their own key
+                for k in ks:
+                    if k != me:
+                        votes[k] += 1
         if not votes:
             return None
         k, n = votes.most_common(1)[0]
