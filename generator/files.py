@@ -6,7 +6,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .errors import InputError
@@ -59,7 +59,8 @@ def write_text(path: Path, text: str, *, mkdir: bool = True) -> None:
         f.write(text.encode("utf-8"))
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    """Write bytes as they are (see :func:`write_text`); the parent folder must exist."""
-    with open(path, "wb", buffering=0) as f:
-        f.write(data)
+def write_parts(path: Path, parts: Iterable[bytes | memoryview]) -> None:
+    """Write the parts one after the other (a large file, never joined in memory first);
+    the parent folder must exist."""
+    with open(path, "wb", buffering=1 << 20) as f:
+        f.writelines(parts)

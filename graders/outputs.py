@@ -291,11 +291,14 @@ def _with_flags(entry: bytes, flags: Sequence[str]) -> tuple[bytes | memoryview,
     return memoryview(entry)[:-1], b',"flags":' + flags_json + b"}"
 
 
-def results_json(run: GradeRun, entries: Sequence[tuple[bytes, Sequence[str]]]) -> bytes:
+def results_json(
+    run: GradeRun, entries: Sequence[tuple[bytes, Sequence[str]]]
+) -> list[bytes | memoryview]:
     """Everything, for other tools: the summary and every row with every answer (UTF-8).
 
     ``entries`` are each row's :func:`result_entry` as UTF-8 (made in the workers) with
-    its flags: joined once, never re-encoded.
+    its flags. The text comes in parts, to be written one after the other: never joined
+    into one copy, never re-encoded.
     """
     head = {
         "worksheet": run.manifest.title,
@@ -311,7 +314,7 @@ def results_json(run: GradeRun, entries: Sequence[tuple[bytes, Sequence[str]]]) 
             parts.append(b",\n")
         parts += _with_flags(entry, flags)
     parts.append(b"\n]}\n")
-    return b"".join(parts)
+    return parts
 
 
 def summary_data(run: GradeRun) -> dict:

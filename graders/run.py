@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from lstm_exam.generator import defaults
-from lstm_exam.generator.files import check_target, staged_folder, write_bytes, write_text
+from lstm_exam.generator.files import check_target, staged_folder, write_parts, write_text
 from lstm_exam.generator.manifest import (
     Manifest,
     ManifestStudent,
@@ -390,7 +390,7 @@ def _grade(
         entries += [(json.dumps(_row_json(u)).encode(), u.flags) for u in unmatched]
         run = GradeRun(m, titles, tuple(results + unmatched), tuple(skipped), str(source))
         write_text(stage / "gradebook.csv", gradebook_csv(run))
-        write_bytes(stage / "results.json", results_json(run, entries))
+        write_parts(stage / "results.json", results_json(run, entries))
     return run
 
 
