@@ -254,21 +254,23 @@ ANSWER_COLUMNS = (
 def result_entry(r: StudentResult) -> str:
     """One student's entry of results.json (without flags), as JSON text."""
 
-    def row(f: Finding) -> tuple:
-        lo, hi = f.accept
-        return (
+    num = plain
+    # one row per answer, in ANSWER_COLUMNS' order (the verdict, a StrEnum, is its text)
+    rows = [
+        (
             f.label,
             f.answer,
-            None if f.value is None else plain(f.value),
-            f.verdict,  # a StrEnum: written as its text
-            plain(f.credit),
-            plain(f.key),
-            plain(lo),
-            plain(hi),
+            None if f.value is None else num(f.value),
+            f.verdict,
+            num(f.credit),
+            num(f.key),
+            num(f.accept[0]),
+            num(f.accept[1]),
             f.reason,
             f.mistake,
         )
-
+        for f in r.findings
+    ]
     doc = {
         "student_id": r.student_id,
         "name": r.name,
@@ -280,7 +282,7 @@ def result_entry(r: StudentResult) -> str:
         "percent": format(r.percent, "f"),
         "problem_scores": [format(x, "f") for x in r.problem_scores],
         "notes": list(r.notes),
-        "answers": [row(f) for f in r.findings],
+        "answers": rows,
     }
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
