@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 from typing import Any
 
@@ -202,7 +202,7 @@ def carry_forward(
         consistent = _within(values[f.label], *m.tolerance.window(full[lab], full[lab]))
         if not consistent:
             if not rnd:
-                ch = Rounded(p.decimals)
+                ch = _Rounded(p.decimals)
                 evaluate_prepared(p.kind, g.chain(ch), ch, overrides=own, computed=rnd)
             consistent = _within(values[f.label], *m.tolerance.window(full[lab], rnd[lab]))
         if consistent:
@@ -276,15 +276,30 @@ def explain(tw: Twist, name: str) -> str:
     return words[tw]
 
 
+@dataclass(frozen=True, slots=True)
+class _Rounded(Rounded):
+    """:class:`Rounded` with its quantum made once: the same numbers, the slips' chains
+    round each quantity many times."""
+
+    def rnd(self, v: Decimal) -> Decimal:
+        mode = ROUND_DOWN if self.truncate else ROUND_HALF_UP
+        return v.quantize(_quantum(self.decimals), rounding=mode)
+
+
+@functools.lru_cache(maxsize=64)
+def _quantum(decimals: int) -> Decimal:
+    return Decimal(1).scaleb(-decimals)
+
+
 _ROUNDING = (
     (
         "TRUNCATED",
-        Rounded,
+        _Rounded,
         {"truncate": True},
         "you cut digits off instead of rounding (0.4987 → 0.498, not 0.499)",
     ),
-    ("ROUNDED_2", Rounded, {"decimals": 2}, "you rounded the steps to 2 decimals; keep {d}"),
-    ("ROUNDED_1", Rounded, {"decimals": 1}, "you rounded the steps to 1 decimal; keep {d}"),
+    ("ROUNDED_2", _Rounded, {"decimals": 2}, "you rounded the steps to 2 decimals; keep {d}"),
+    ("ROUNDED_1", _Rounded, {"decimals": 1}, "you rounded the steps to 1 decimal; keep {d}"),
 )
 
 
