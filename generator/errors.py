@@ -18,6 +18,10 @@ class InputError(Exception):
         self.fault = fault
         super().__init__(self.line())
 
+    def __reduce__(self) -> tuple:
+        # rebuilt from its three parts when it crosses from a worker process
+        return (type(self), (self.file, self.place, self.fault))
+
     def line(self) -> str:
         """The one-line message: ``file: place: fault``."""
         parts = [self.file] + ([self.place] if self.place else []) + [self.fault]

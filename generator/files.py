@@ -6,7 +6,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .errors import InputError
@@ -50,10 +50,22 @@ def staged_folder(out: Path, force: bool) -> Iterator[Path]:
 def write_text(path: Path, text: str, *, mkdir: bool = True) -> None:
     """Write UTF-8 text as it is (no newline translation), making parent folders.
 
-    Unbuffered: a class writes tens of thousands of small files, and a buffered
-    file costs extra system calls (terminal check, seek) for each.
+    Straight to the file descriptor: a class writes tens of thousands of small files,
+    and a file object costs extra system calls (status, terminal check, seek) for each.
     """
     if mkdir:
         path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb", buffering=0) as f:
-        f.write(text.encode("utf-8"))
+    data = memoryview(text.encode("utf-8"))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        while data:
+            data = data[os.write(fd, data) :]
+    finally:
+        os.close(fd)
+
+
+def write_parts(path: Path, parts: Iterable[bytes | memoryview]) -> None:
+    """Write the parts one after the other (a large file, never joined in memory first);
+    the parent folder must exist."""
+    with open(path, "wb", buffering=1 << 20) as f:
+        f.writelines(parts)

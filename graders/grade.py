@@ -6,14 +6,17 @@ diagnose -> score. Each step is a pure function over frozen data.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
+from typing import Any
 
+from lstm_exam.generator import defaults
 from lstm_exam.generator.manifest import Manifest
 from lstm_exam.generator.notation import QUANTITIES, label_name
-from lstm_exam.generator.solve import FULL, Rounded, Twist, evaluate, evaluate_prepared, prepare
+from lstm_exam.generator.solve import FULL, Rounded, Twist, evaluate_prepared, prepare
 from lstm_exam.generator.variants import (
     Variant,
     VariantProblem,
@@ -70,6 +73,16 @@ class Graded:
 # --- step: compare ------------------------------------------------------------
 
 
+def plain(d: Decimal) -> str:
+    """``format(d, "f")``, the number without an exponent, quicker for the usual number.
+
+    >>> plain(Decimal("-0.49365")), plain(Decimal("1E+1")), plain(Decimal("1E-9"))
+    ('-0.49365', '10', '0.000000001')
+    """
+    text = str(d)  # the same text unless str() chose an exponent
+    return format(d, "f") if "E" in text else text
+
+
 def _within(value: Decimal, lo: Decimal, hi: Decimal) -> bool:
     return lo <= value <= hi
 
@@ -85,9 +98,11 @@ def compare(
     out = []
     zero, one = Decimal(0), Decimal(1)
     stored = vp.accept or {}
+    keys, decimals = vp.solution.values, m.decimals
+    prefix = vp.label("")
     for lab in vp.solution.asked:
-        q = vp.label(lab)
-        val = vp.solution.values[lab]
+        q = prefix + lab
+        val = keys[lab]
         bounds = stored.get(lab) or m.bounds(val)
         raw = answers.get(q, "")
         value = values.get(q)
@@ -95,8 +110,8 @@ def compare(
             verdict, credit, reason = Verdict.INVALID, zero, invalid[q]
         elif not raw:
             verdict, credit, reason = Verdict.UNANSWERED, zero, "no answer"
-        elif value is not None and _within(value, *bounds):
-            verdict, credit, reason = Verdict.CORRECT, one, _digits_note(raw, m.decimals)
+        elif value is not None and bounds[0] <= value <= bounds[1]:
+            verdict, credit, reason = Verdict.CORRECT, one, _digits_note(raw, decimals)
         else:
             verdict, credit, reason = Verdict.WRONG, zero, ""
         out.append(Finding(q, raw, value, verdict, credit, val.rounded, bounds, reason))
@@ -113,40 +128,84 @@ def _digits_note(raw: str, decimals: int) -> str:
 # --- step: carry forward --------------------------------------------------------
 
 
+class Prepared:
+    """A problem's givens converted once for the float chain and once for the decimal
+    chains (every rounded chain takes the same exact decimals), when first needed."""
+
+    __slots__ = ("_decimal", "_full", "_own", "givens")
+
+    def __init__(self, givens: Mapping[str, Any]) -> None:
+        self.givens = givens
+        self._full: dict[str, Any] | None = None
+        self._decimal: dict[str, Any] | None = None
+        self._own: dict[str, Decimal] | None = None
+
+    def own(self, vp: VariantProblem, values: Mapping[str, Decimal]) -> dict[str, Decimal]:
+        """The student's own answers to this problem, by label without the ``q`` prefix."""
+        if self._own is None:
+            self._own = _own_answers(vp, values)
+        return self._own
+
+    def full(self) -> dict[str, Any]:
+        if self._full is None:
+            self._full = prepare(self.givens, FULL)
+        return self._full
+
+    def decimal(self) -> dict[str, Any]:
+        if self._decimal is None:
+            # as evaluate() prepares them; a rounded chain's places do not enter here
+            with localcontext(prec=defaults.DECIMAL_PRECISION):
+                self._decimal = prepare(self.givens, Rounded(defaults.DECIMALS))
+        return self._decimal
+
+    def chain(self, ch: Any) -> dict[str, Any]:
+        """The givens for chain ``ch``."""
+        return self.full() if ch is FULL else self.decimal()
+
+
 def _own_answers(vp: VariantProblem, values: Mapping[str, Decimal]) -> dict[str, Decimal]:
     prefix = f"q{vp.number}."
     return {q[len(prefix) :]: v for q, v in values.items() if q.startswith(prefix)}
 
 
 def carry_forward(
-    m: Manifest, vp: VariantProblem, findings: list[Finding], values: Mapping[str, Decimal]
+    m: Manifest,
+    vp: VariantProblem,
+    findings: list[Finding],
+    values: Mapping[str, Decimal],
+    prepared: Prepared | None = None,
 ) -> list[Finding]:
     """Credit a wrong answer that follows from the student's own earlier (wrong) answers."""
-    wrong = {f.label for f in findings if f.verdict is Verdict.WRONG}
+    wrong = {f.label.split(".", 1)[1] for f in findings if f.verdict is Verdict.WRONG}
     # the wrong answers that could follow from earlier wrong ones
     sources = {
-        f.label: [
-            q for u in vp.problem.upstream(f.label.split(".", 1)[1]) if (q := vp.label(u)) in wrong
-        ]
-        for f in findings
-        if f.label in wrong
+        vp.label(lab): [vp.label(u) for u in vp.problem.upstream(lab) if u in wrong]
+        for lab in (f.label.split(".", 1)[1] for f in findings)
+        if lab in wrong
     }
     if not any(sources.values()):
         return findings
-    own = _own_answers(vp, values)
     p = vp.problem
+    g = prepared or Prepared(p.givens)
+    own = g.own(vp, values)
     full: dict = {}
     rnd: dict = {}
-    evaluate(p.kind, p.givens, FULL, overrides=own, computed=full)
-    evaluate(p.kind, p.givens, Rounded(p.decimals), overrides=own, computed=rnd)
+    evaluate_prepared(p.kind, g.full(), FULL, overrides=own, computed=full)
     out = []
     for f in findings:
         if not sources.get(f.label):
             out.append(f)
             continue
         lab = f.label.split(".", 1)[1]
-        lo, hi = m.tolerance.window(full[lab], rnd[lab])
-        if _within(values[f.label], lo, hi):
+        # the window of the full chain alone lies inside that of both chains: the exact
+        # decimals of the rounded chain (slow) are needed only for an answer outside it
+        consistent = _within(values[f.label], *m.tolerance.window(full[lab], full[lab]))
+        if not consistent:
+            if not rnd:
+                ch = _Rounded(p.decimals)
+                evaluate_prepared(p.kind, g.chain(ch), ch, overrides=own, computed=rnd)
+            consistent = _within(values[f.label], *m.tolerance.window(full[lab], rnd[lab]))
+        if consistent:
             found = sources[f.label]
             shown = ", ".join(found[:3]) + (" ..." if len(found) > 3 else "")
             out.append(
@@ -168,6 +227,7 @@ def carry_forward(
 _GATE_OF = {"f_t": "f", "i_t": "i", "C_tilde": "C", "o_t": "o"}
 
 
+@functools.lru_cache(maxsize=4096)
 def explain(tw: Twist, name: str) -> str:
     """A misconception in a student's words, for the quantity it shows in."""
     sym = QUANTITIES[name].words.split(" ")[-1] if name in _GATE_OF else name
@@ -216,58 +276,93 @@ def explain(tw: Twist, name: str) -> str:
     return words[tw]
 
 
+@dataclass(frozen=True, slots=True)
+class _Rounded(Rounded):
+    """:class:`Rounded` with its quantum made once: the same numbers, the slips' chains
+    round each quantity many times."""
+
+    def rnd(self, v: Decimal) -> Decimal:
+        mode = ROUND_DOWN if self.truncate else ROUND_HALF_UP
+        return v.quantize(_quantum(self.decimals), rounding=mode)
+
+
+@functools.lru_cache(maxsize=64)
+def _quantum(decimals: int) -> Decimal:
+    return Decimal(1).scaleb(-decimals)
+
+
 _ROUNDING = (
     (
         "TRUNCATED",
-        Rounded,
+        _Rounded,
         {"truncate": True},
         "you cut digits off instead of rounding (0.4987 → 0.498, not 0.499)",
     ),
-    ("ROUNDED_2", Rounded, {"decimals": 2}, "you rounded the steps to 2 decimals; keep {d}"),
-    ("ROUNDED_1", Rounded, {"decimals": 1}, "you rounded the steps to 1 decimal; keep {d}"),
+    ("ROUNDED_2", _Rounded, {"decimals": 2}, "you rounded the steps to 2 decimals; keep {d}"),
+    ("ROUNDED_1", _Rounded, {"decimals": 1}, "you rounded the steps to 1 decimal; keep {d}"),
 )
 
 
 def _rounding_matches(
-    p, wrong: list[Finding], own: Mapping[str, Decimal], values: Mapping[str, Decimal]
+    p,
+    wrong: list[Finding],
+    own: Mapping[str, Decimal],
+    values: Mapping[str, Decimal],
+    prepared: Prepared,
+    chains: dict[str, dict],
 ) -> dict[str, tuple[str, str]]:
-    """Wrong answers that a rounding slip (misconception 7) reproduces exactly."""
+    """Wrong answers that a rounding slip (misconception 7) reproduces exactly.
+
+    Each answer's match depends on that answer alone, so any subset of the wrong
+    answers may be asked; ``chains`` keeps the chains computed for the next ask.
+    """
     found: dict[str, tuple[str, str]] = {}
     for code, chain, kw, words in _ROUNDING:
         ch = chain(**{"decimals": p.decimals, **kw})
-        if not any(values[f.label] == ch.rnd(values[f.label]) for f in wrong):
-            continue  # no wrong answer is a number this chain can give
-        computed: dict = {}
-        evaluate(p.kind, p.givens, ch, overrides=own, computed=computed)
-        for f in wrong:
+        # the answers an earlier slip explains need no more; a slip's chain is computed
+        # only if some other answer is a number it can give
+        left = [f for f in wrong if f.label not in found]
+        if not any(values[f.label] == ch.rnd(values[f.label]) for f in left):
+            continue
+        if code not in chains:
+            chains[code] = {}
+            evaluate_prepared(p.kind, prepared.chain(ch), ch, overrides=own, computed=chains[code])
+        computed = chains[code]
+        for f in left:
             lab = f.label.split(".", 1)[1]
-            if f.label not in found and values[f.label] == ch.rnd(computed[lab]):
+            if values[f.label] == ch.rnd(computed[lab]):
                 found[f.label] = (code, words.format(d=p.decimals))
     return found
 
 
 def diagnose(
-    m: Manifest, vp: VariantProblem, findings: list[Finding], values: Mapping[str, Decimal]
+    m: Manifest,
+    vp: VariantProblem,
+    findings: list[Finding],
+    values: Mapping[str, Decimal],
+    prepared: Prepared | None = None,
 ) -> list[Finding]:
     """Name the misconception of design.md that explains each wrong answer."""
     wrong = [f for f in findings if f.verdict is Verdict.WRONG]
     if not wrong:
         return findings
     p = vp.problem
-    own = _own_answers(vp, values)
+    prepared = prepared or Prepared(p.givens)
+    own = prepared.own(vp, values)
     ulp = Decimal(1).scaleb(-p.decimals)
     found: dict[str, tuple[str, str]] = {}
-    rounding = _rounding_matches(p, wrong, own, values)
     # a student who wrote fewer decimals than asked most likely rounded early
-    for f in wrong:
-        written = decimals_of(f.answer)
-        if f.label in rounding and written is not None and written < p.decimals:
-            found[f.label] = rounding[f.label]
+    early = [f for f in wrong if (d := decimals_of(f.answer)) is not None and d < p.decimals]
+    chains: dict[str, dict] = {}
+    rounding = _rounding_matches(p, early, own, values, prepared, chains) if early else {}
+    found |= rounding
     # with every asked answer given, a slip shows only in the first asked values after it
     names = {label_name(f.label) for f in wrong}
     some_unanswered = len(own) < len(vp.solution.asked)  # then any slip may show anywhere
-    g = prepare(p.givens)
+    g = prepared.full()
     for tw, t in applicable_twists(p):
+        if len(found) == len(wrong):
+            break  # every wrong answer is explained: no later slip can change that
         if not some_unanswered and not names & twist_targets(p.kind, p.show_steps, tw):
             continue
         computed: dict = {}
@@ -282,8 +377,10 @@ def diagnose(
                 Decimal(repr(v)), *f.accept
             ):
                 found[f.label] = (tw.name, explain(tw, label_name(lab)))
-    for label, hit in rounding.items():
-        found.setdefault(label, hit)
+    # the answers no slip explains: a rounding slip, at any number of decimals
+    rest = [f for f in wrong if f.label not in found]
+    if rest:
+        found |= _rounding_matches(p, rest, own, values, prepared, chains)
     out = []
     for f in findings:
         if f.label in found:
@@ -354,8 +451,10 @@ def grade_sheet(m: Manifest, v: Variant, sheet: Sheet) -> Graded:
     scores = []
     for vp in v.problems:
         fs = compare(m, vp, answers, values, invalid)
-        fs = carry_forward(m, vp, fs, values)
-        fs = diagnose(m, vp, fs, values)
+        if any(f.verdict is Verdict.WRONG for f in fs):  # else both steps leave fs as it is
+            prepared = Prepared(vp.problem.givens)  # shared by the two steps that recompute
+            fs = carry_forward(m, vp, fs, values, prepared)
+            fs = diagnose(m, vp, fs, values, prepared)
         scores.append(score(vp, fs))
         findings += fs
     return Graded(tuple(findings), tuple(scores), tuple(notes))

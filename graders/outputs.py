@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 from collections import Counter
@@ -12,7 +13,7 @@ from decimal import Decimal
 from lstm_exam.generator.csvfiles import safe_cell, to_csv
 from lstm_exam.generator.manifest import Manifest
 
-from .grade import Finding, Verdict
+from .grade import Finding, Verdict, plain
 from .run import GradeRun, Status, StudentResult
 
 #: Short names of the diagnosed mistakes, for the class summary.
@@ -99,12 +100,18 @@ def gradebook_csv(run: GradeRun) -> str:
 def _by_problem(r: StudentResult) -> dict[int, list[Finding]]:
     out: dict[int, list[Finding]] = {}
     for f in r.findings:
-        out.setdefault(int(f.label.split(".")[0][1:]), []).append(f)
+        out.setdefault(_problem_of(f.label), []).append(f)
     return out
 
 
+@functools.lru_cache(maxsize=4096)
+def _problem_of(label: str) -> int:
+    """The problem number of a label: ``q2.f_t[1]`` -> 2."""
+    return int(label.split(".")[0][1:])
+
+
 def _range(f: Finding) -> str:
-    return f"[{format(f.accept[0], 'f')}, {format(f.accept[1], 'f')}]"
+    return f"[{plain(f.accept[0])}, {plain(f.accept[1])}]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,14 +162,15 @@ def feedback_view(m: Manifest, titles: Sequence[str], r: StudentResult) -> Feedb
 
 
 _MARKS = {str(v): _MARK[v] for v in Verdict}
+#: Per verdict: its mark and words, and the HTML class of its cell.
+_VERDICT_MD = {str(v): f"{_MARK[v]} {v}" for v in Verdict}
+_VERDICT_HTML = {str(v): f"<td class={str(v).split()[0]}>{_MARK[v]} {v}" for v in Verdict}
 
 
 def feedback_md(view: FeedbackView) -> str:
     """The feedback as Markdown."""
 
-    def md(s: str) -> str:
-        return s.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
-
+    md = _md
     lines = [f"# {md(view.title)}", "", md(view.subtitle), ""]
     lines += [md(p) for p in view.paragraphs]
     for heading, rows in view.problems:
@@ -174,12 +182,25 @@ def feedback_md(view: FeedbackView) -> str:
             "|---|---|---|---|---|",
         ]
         lines += [
-            f"| `{label}` | {md(answer)} | {rng} | {_MARKS[verdict]} {verdict} | {md(why)} |"
+            f"| `{label}` | {md(answer)} | {rng} | {_VERDICT_MD[verdict]} | {md(why)} |"
             for label, answer, rng, verdict, why in rows
         ]
     if view.notes:
         lines += ["", "## About your file", ""] + [f"- {md(n)}" for n in view.notes]
     return "\n".join(lines) + "\n"
+
+
+# the texts of a class repeat (labels, reasons, answers): each is escaped once
+@functools.lru_cache(maxsize=1 << 16)
+def _md(s: str) -> str:
+    """Text safe in a Markdown table cell."""
+    return s.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _html(s: str) -> str:
+    """Text safe in HTML."""
+    return html.escape(s)
 
 
 _CSS = """body{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b2733}
@@ -191,7 +212,7 @@ td.n{font-variant-numeric:tabular-nums}.correct{color:#1e7b34}.wrong,.invalid{co
 
 def feedback_html(view: FeedbackView) -> str:
     """The feedback as a standalone HTML page; every text is escaped."""
-    e = html.escape
+    e = _html
     parts = [
         f"<!doctype html><html lang=en><meta charset=utf-8><title>{e(view.title)}</title>",
         f"<style>{_CSS}</style>",
@@ -204,7 +225,7 @@ def feedback_html(view: FeedbackView) -> str:
         parts.append("<table><tr><th>Label<th>Your answer<th>Accepted<th>Verdict<th>Why</tr>")
         parts += [
             f"<tr><td><code>{e(label)}</code><td class=n>{e(answer)}<td class=n>{rng}"
-            f"<td class={verdict.split()[0]}>{_MARKS[verdict]} {verdict}<td>{e(why)}</tr>"
+            f"{_VERDICT_HTML[verdict]}<td>{e(why)}</tr>"
             for label, answer, rng, verdict, why in rows
         ]
         parts.append("</table>")
@@ -233,20 +254,23 @@ ANSWER_COLUMNS = (
 def result_entry(r: StudentResult) -> str:
     """One student's entry of results.json (without flags), as JSON text."""
 
-    def row(f: Finding) -> list:
-        return [
+    num = plain
+    # one row per answer, in ANSWER_COLUMNS' order (the verdict, a StrEnum, is its text)
+    rows = [
+        (
             f.label,
             f.answer,
-            None if f.value is None else format(f.value, "f"),
-            str(f.verdict),
-            format(f.credit, "f"),
-            format(f.key, "f"),
-            format(f.accept[0], "f"),
-            format(f.accept[1], "f"),
+            None if f.value is None else num(f.value),
+            f.verdict,
+            num(f.credit),
+            num(f.key),
+            num(f.accept[0]),
+            num(f.accept[1]),
             f.reason,
             f.mistake,
-        ]
-
+        )
+        for f in r.findings
+    ]
     doc = {
         "student_id": r.student_id,
         "name": r.name,
@@ -258,18 +282,26 @@ def result_entry(r: StudentResult) -> str:
         "percent": format(r.percent, "f"),
         "problem_scores": [format(x, "f") for x in r.problem_scores],
         "notes": list(r.notes),
-        "answers": [row(f) for f in r.findings],
+        "answers": rows,
     }
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
-def student_json(entry: str, flags: Sequence[str]) -> str:
-    """A results.json entry with the row's flags (known only after copy detection)."""
-    return entry[:-1] + ',"flags":' + json.dumps(list(flags), ensure_ascii=False) + "}"
+def _with_flags(entry: bytes, flags: Sequence[str]) -> tuple[bytes | memoryview, bytes]:
+    """An entry's parts with its flags added, not yet joined (one copy for the whole file)."""
+    flags_json = json.dumps(list(flags), ensure_ascii=False).encode()
+    return memoryview(entry)[:-1], b',"flags":' + flags_json + b"}"
 
 
-def results_json(run: GradeRun, entries: Sequence[str]) -> str:
-    """Everything, for other tools: the summary and every row with every answer."""
+def results_json(
+    run: GradeRun, entries: Sequence[tuple[bytes, Sequence[str]]]
+) -> list[bytes | memoryview]:
+    """Everything, for other tools: the summary and every row with every answer (UTF-8).
+
+    ``entries`` are each row's :func:`result_entry` as UTF-8 (made in the workers) with
+    its flags. The text comes in parts, to be written one after the other: never joined
+    into one copy, never re-encoded.
+    """
     head = {
         "worksheet": run.manifest.title,
         "source": run.source,
@@ -278,7 +310,13 @@ def results_json(run: GradeRun, entries: Sequence[str]) -> str:
         "answer_columns": list(ANSWER_COLUMNS),
     }
     text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
-    return text[:-1] + ',"students":[\n' + ",\n".join(entries) + "\n]}\n"
+    parts: list[bytes | memoryview] = [text[:-1].encode() + b',"students":[\n']
+    for k, (entry, flags) in enumerate(entries):
+        if k:
+            parts.append(b",\n")
+        parts += _with_flags(entry, flags)
+    parts.append(b"\n]}\n")
+    return parts
 
 
 def summary_data(run: GradeRun) -> dict:
@@ -286,8 +324,9 @@ def summary_data(run: GradeRun) -> dict:
     roster = [r for r in run.results if r.status is not Status.UNMATCHED]
     graded = [r for r in roster if r.status is Status.GRADED]
     status = Counter(str(r.status) for r in run.results)
-    mean = sum((r.percent for r in graded), Decimal(0)) / len(graded) if graded else Decimal(0)
-    bins = Counter(min(int(r.percent // 10), 9) for r in graded)
+    percents = [r.percent for r in graded]
+    mean = sum(percents, Decimal(0)) / len(graded) if graded else Decimal(0)
+    bins = Counter(min(int(p // 10), 9) for p in percents)
     distribution = {f"{10 * b}-{10 * b + 10}%": bins.get(b, 0) for b in range(10)}
     mistakes: dict[str, Counter] = {}
     for r in graded:

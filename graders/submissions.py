@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
+import stat
 import unicodedata
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -42,9 +42,13 @@ class RawFile:
 
     path: str
     """Its path inside the submissions folder or zip, with ``/``."""
-    data: bytes
+    data: bytes | None
+    """Its bytes (at most one more than the limit), or None: read by :func:`file_data`
+    from ``location`` when it is graded (a folder's files, in the workers)."""
     mtime: float
     """Last change (seconds since the epoch), to pick the latest of several."""
+    location: Path | None = None
+    """Where a folder's file is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,16 +86,17 @@ def collect(source: Path) -> tuple[list[RawFile], list[str]]:
     skipped: list[str] = []
     if source.is_dir():
         for path in sorted(source.rglob("*")):
-            if not path.is_file():
+            try:
+                st = path.stat()
+            except OSError:
+                continue  # a broken link
+            if not stat.S_ISREG(st.st_mode):
                 continue
             rel = path.relative_to(source).as_posix()
             if _JUNK.search(rel):
                 skipped.append(rel)
                 continue
-            with open(path, "rb", buffering=0) as f:  # unbuffered: fewer system calls
-                data = f.read(MAX_FILE_BYTES + 1)  # enough to tell it is too large
-                mtime = os.fstat(f.fileno()).st_mtime
-            files.append(RawFile(rel, data, mtime))
+            files.append(RawFile(rel, None, st.st_mtime, path))
         return files, skipped
     if not zipfile.is_zipfile(source):
         raise InputError(str(source), "", "neither a folder nor a zip file of submissions")
@@ -114,6 +119,23 @@ def collect(source: Path) -> tuple[list[RawFile], list[str]]:
     except (zipfile.BadZipFile, OSError) as e:
         raise InputError(str(source), "", f"damaged zip file ({e})") from None
     return files, skipped
+
+
+def file_data(f: RawFile) -> bytes:
+    """A submitted file's bytes (at most one more than the limit, to tell it is too large).
+
+    Raises:
+        Unreadable: when the file cannot be read (gone, no permission).
+    """
+    if f.data is not None:
+        return f.data
+    if f.location is None:
+        raise Unreadable("the file could not be found")
+    try:
+        with open(f.location, "rb", buffering=0) as fh:  # unbuffered: fewer system calls
+            return fh.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise Unreadable(f"the file could not be read ({e.strerror or e})") from None
 
 
 def _zip_time(info: zipfile.ZipInfo) -> float:
@@ -241,7 +263,7 @@ def read_sheet(data: bytes) -> Sheet:
         notes.append({";": "semicolon-separated", "\t": "tab-separated"}[delimiter])
     cells = []
     for k, row in enumerate(body):
-        if not any(c.strip() for c in row):
+        if not "".join(row).strip():  # no cell holds anything but spaces
             continue
         label = row[li].strip() if li < len(row) else ""
         raw = row[ai].strip() if ai < len(row) else ""
@@ -256,6 +278,7 @@ def _limited(reader: Iterator[list[str]]) -> Iterator[list[str]]:
         yield row
 
 
+_PLAIN = re.compile(r"-?[0-9]+\.[0-9]+")
 _SPACES = dict.fromkeys(map(ord, " \u00a0\u2009\u202f\u2007"), None)
 
 
@@ -268,6 +291,11 @@ def parse_number(raw: str, decimal_comma: bool = False) -> Decimal:
     >>> parse_number(" +0,495 ", True), parse_number("4.95e-1"), parse_number("−0.031")
     (Decimal('0.495'), Decimal('0.495'), Decimal('-0.031'))
     """
+    if _PLAIN.fullmatch(raw):  # the usual answer, 0.495 or -1.25: what the rest would give
+        d = Decimal(raw)
+        if abs(d) > 10**9:
+            raise ValueError(f"'{raw}' is out of range")
+        return d
     text = raw.translate(_SPACES).replace("\u2212", "-")
     if text.startswith("+"):
         text = text[1:]
@@ -294,6 +322,7 @@ def parse_number(raw: str, decimal_comma: bool = False) -> Decimal:
 def decimals_of(raw: str) -> int | None:
     """How many decimals the student wrote (None for scientific notation)."""
     text = raw.strip().replace(",", ".")
-    if "e" in text.lower():
+    if "e" in text or "E" in text:
         return None
-    return len(text.split(".", 1)[1]) if "." in text else 0
+    dot = text.find(".")
+    return len(text) - dot - 1 if dot >= 0 else 0
