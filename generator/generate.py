@@ -11,7 +11,15 @@ from pathlib import Path
 
 from .csvfiles import key_csv, template_csv
 from .files import staged_folder, write_text
-from .manifest import MANIFEST, Manifest, manifest_json, now, student_json, variant_from_json
+from .manifest import (
+    MANIFEST,
+    Manifest,
+    gc_paused,
+    manifest_json,
+    now,
+    student_json,
+    variant_from_json,
+)
 from .parallel import fork_chunks, forks
 from .problem import problems_toml
 from .roster import Student
@@ -60,7 +68,8 @@ def build_manifest(
     m = _settings(ws, seed)
     variants: list[Variant] = []
     for lo in range(0, len(students), SEARCH_BATCH):
-        variants += make_variants(ws, m.seed, students[lo : lo + SEARCH_BATCH])
+        with gc_paused():
+            variants += make_variants(ws, m.seed, students[lo : lo + SEARCH_BATCH])
         if tick:
             tick(len(variants) - lo)
     draws, rejected = _tally(variants)
@@ -156,10 +165,11 @@ def _generate_in_workers(
     lines: list[str] = []
     draws: Counter = Counter()
     rejected: Counter = Counter()
-    for line, d, r in fork_chunks(batch, len(students), tick, size=SEARCH_BATCH):
-        lines.append(line)
-        draws.update(d)
-        rejected.update(r)
+    with gc_paused():  # inherited by the workers forked here
+        for line, d, r in fork_chunks(batch, len(students), tick, size=SEARCH_BATCH):
+            lines.append(line)
+            draws.update(d)
+            rejected.update(r)
     return m, lines, draws, rejected
 
 

@@ -166,8 +166,10 @@ def load_manifest(folder: Path) -> Manifest:
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Parsing builds millions of objects and no cycles: the collector would only rescan them."""
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: for work that builds millions of objects and
+    no cycles (parsing a manifest, searching and grading a class), which the collector
+    would only rescan again and again."""
     was = gc.isenabled()
     gc.disable()
     try:
@@ -346,7 +348,7 @@ def _read(path: Path) -> bytes:
 
 def _parse(file: str, data: bytes) -> Any:
     try:
-        with _gc_paused():
+        with gc_paused():
             return json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise InputError(file, "", f"unreadable manifest ({e})") from None

@@ -10,7 +10,6 @@ records travel back to the parent.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import gc
 import json
@@ -27,6 +26,7 @@ from lstm_exam.generator.files import check_target, staged_folder, write_parts, 
 from lstm_exam.generator.manifest import (
     Manifest,
     ManifestStudent,
+    gc_paused,
     read_manifest_students,
     student_doc,
     variant_from_json,
@@ -352,7 +352,7 @@ def grade(
     # would only scan them again and again, here and in the workers forked from here
     gc.freeze()
     try:
-        with _gc_paused():
+        with gc_paused():
             return _grade(m, students, source, out, force, tick)
     finally:
         gc.unfreeze()
@@ -392,17 +392,6 @@ def _grade(
         write_text(stage / "gradebook.csv", gradebook_csv(run))
         write_parts(stage / "results.json", results_json(run, entries))
     return run
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 # --- the work, in this process or in workers ---------------------------------------------

@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from lstm_exam.generator import defaults
+from lstm_exam.generator.generate import generate
+from lstm_exam.generator.roster import read_roster
+from lstm_exam.generator.spec import builtin_path, load_spec
 
 from lstm_exam.cli import main
 
@@ -15,6 +19,20 @@ DATA = Path(__file__).parent / "data"
 @pytest.fixture
 def data() -> Path:
     return DATA
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    """The demo worksheet (default spec, sample roster, public demo seed), without PDFs."""
+    out = tmp_path_factory.mktemp("demo") / "wk"
+    generate(
+        load_spec(None),
+        read_roster(builtin_path("sample-roster.csv")),
+        out,
+        pdf=False,
+        seed=defaults.DEMO_SEED,
+    )
+    return out
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lstm_exam.generator import defaults
 from lstm_exam.generator.generate import build_manifest, generate
-from lstm_exam.generator.roster import Student, read_roster
+from lstm_exam.generator.roster import Student
 from lstm_exam.generator.spec import builtin_path, load_spec, parse_spec
 from lstm_exam.graders.grade import Verdict, grade_sheet
 from lstm_exam.graders.run import Status, grade, grade_submissions
@@ -22,17 +22,6 @@ from lstm_exam.graders.submissions import Cell, Sheet, Unreadable, parse_number,
 
 SAMPLES = builtin_path("sample-submissions")
 EXAMPLES = Path(__file__).parent.parent / "examples"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    """The demo worksheet (default spec, sample roster, public demo seed), without PDFs."""
-    out = tmp_path_factory.mktemp("demo") / "wk"
-    ws = load_spec(None)
-    generate(
-        ws, read_roster(builtin_path("sample-roster.csv")), out, pdf=False, seed=defaults.DEMO_SEED
-    )
-    return out
 
 
 def rows(path: Path) -> list[dict[str, str]]:

@@ -13,31 +13,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lstm_exam.generator import defaults
 from lstm_exam.generator.errors import InputError
-from lstm_exam.generator.generate import generate
 from lstm_exam.generator.manifest import (
     MANIFEST,
     read_manifest,
     read_manifest_students,
     student_doc,
 )
-from lstm_exam.generator.roster import read_roster
-from lstm_exam.generator.spec import builtin_path, load_spec
+from lstm_exam.generator.spec import builtin_path
 from lstm_exam.graders.grade import plain
 from lstm_exam.graders.run import Status, grade, grade_submissions
 from lstm_exam.graders.submissions import RawFile, Unreadable, file_data
 
 SAMPLES = builtin_path("sample-submissions")
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    """The demo worksheet (default spec, sample roster, public demo seed), without PDFs."""
-    out = tmp_path_factory.mktemp("demo") / "wk"
-    ws = load_spec(None)
-    generate(
-        ws, read_roster(builtin_path("sample-roster.csv")), out, pdf=False, seed=defaults.DEMO_SEED
-    )
-    return out
 
 
 def _copy(demo: Path, to: Path, text: str) -> Path:
