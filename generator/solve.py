@@ -19,7 +19,7 @@ import math
 import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, getcontext, localcontext
 from enum import Enum
 from types import MappingProxyType
 from typing import Any
@@ -126,22 +126,41 @@ class Rounded:
         return v.quantize(_unit(self.decimals), rounding=mode)
 
     def sigmoid(self, v: Decimal) -> Decimal:
-        return 1 / (1 + (-v).exp())
+        return _exact(_SIGMOID, str(v), getcontext().prec)
 
     def tanh(self, v: Decimal) -> Decimal:
-        if v < 0:
-            return -self.tanh(-v)
-        e = (-2 * v).exp()
-        return (1 - e) / (1 + e)
+        return _exact(_TANH, str(v), getcontext().prec)
 
     def exp(self, v: Decimal) -> Decimal:
-        return v.exp()
+        return _exact(_EXP, str(v), getcontext().prec)
 
     largest = Full.largest
     first_max = Full.first_max
 
 
 FULL = Full()
+
+_SIGMOID, _TANH, _EXP = "sigmoid", "tanh", "exp"
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _exact(fn: str, text: str, prec: int) -> Decimal:
+    """A function of the rounded chain on the decimal ``text``, to ``prec`` digits.
+
+    Kept: its arguments are numbers of a few decimals (a rounded pre-activation, a
+    difference of logits), which repeat across a class, and the value depends on
+    nothing else (``exp`` always rounds half even), so a class computes each once.
+    """
+    with localcontext(prec=prec):
+        v = Decimal(text)
+        if fn == _EXP:
+            return v.exp()
+        if fn == _SIGMOID:
+            return 1 / (1 + (-v).exp())
+        if v < 0:  # tanh is odd
+            return -_exact(_TANH, str(-v), prec)
+        e = (-2 * v).exp()
+        return (1 - e) / (1 + e)
 
 
 @functools.lru_cache(maxsize=32)
