@@ -95,5 +95,12 @@ MAX_ROSTER_BYTES = 5_000_000
 COPY_FIT = 0.6
 #: ... and this much better than the student's own variant.
 COPY_MARGIN = 0.4
-#: From this many students on, grade in worker processes.
+#: From this many students on, generate and grade in worker processes.
 PARALLEL_FROM = 400
+#: Students whose draws are searched together (a worker's share of a class, at most).
+SEARCH_BATCH = 250
+#: The most draws of one student a round of the search screens at once.
+SEARCH_AHEAD = 4
+#: A float comparison of the screen closer than this (relative) to its exact decimal
+#: bound is left to the exact check: the screen's bounds are floats, off by about 1e-16.
+SCREEN_UNSURE = 1e-9

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from . import defaults
 from .csvfiles import key_csv, template_csv
 from .files import staged_folder, write_text
 from .manifest import (
@@ -28,9 +29,6 @@ from .spec import Worksheet
 from .variants import Variant
 
 Tick = Callable[[int], None]
-
-#: Students searched together (one batch of draws per problem and round).
-SEARCH_BATCH = 250
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +65,9 @@ def build_manifest(
     """Draw and solve every student's variant, in this process (pure: no files)."""
     m = _settings(ws, seed)
     variants: list[Variant] = []
-    for lo in range(0, len(students), SEARCH_BATCH):
+    for lo in range(0, len(students), defaults.SEARCH_BATCH):
         with gc_paused():
-            variants += make_variants(ws, m.seed, students[lo : lo + SEARCH_BATCH])
+            variants += make_variants(ws, m.seed, students[lo : lo + defaults.SEARCH_BATCH])
         if tick:
             tick(len(variants) - lo)
     draws, rejected = _tally(variants)
@@ -166,7 +164,7 @@ def _generate_in_workers(
     draws: Counter = Counter()
     rejected: Counter = Counter()
     with gc_paused():  # inherited by the workers forked here
-        for line, d, r in fork_chunks(batch, len(students), tick, size=SEARCH_BATCH):
+        for line, d, r in fork_chunks(batch, len(students), tick, size=defaults.SEARCH_BATCH):
             lines.append(line)
             draws.update(d)
             rejected.update(r)

@@ -40,13 +40,6 @@ from .variants import (
 
 BATCH = Batch()
 
-#: The most draws of one student a round screens at once.
-_AHEAD = 4
-
-#: A float comparison closer than this (relative) to its exact decimal bound is
-#: left to check_problem: the screen's bounds are floats, off by about 1e-16.
-_UNSURE = 1e-9
-
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
@@ -99,7 +92,9 @@ def _search(
     slug = ws.slug
     draw = 1
     while pending and draw <= defaults.MAX_DRAWS:
-        ahead = min(_AHEAD, len(students) // len(pending), defaults.MAX_DRAWS + 1 - draw)
+        ahead = min(
+            defaults.SEARCH_AHEAD, len(students) // len(pending), defaults.MAX_DRAWS + 1 - draw
+        )
         draws = range(draw, draw + max(1, ahead))
         problems = [
             draw_problem(
@@ -187,7 +182,7 @@ def screen(problems: Sequence[Problem], tol: Tolerance) -> list[Verdict]:
         for label in check.labels:
             v, x = full[label], values[label]
             lo, hi = _window(tol, v)
-            slack = _UNSURE * np.maximum(1.0, np.abs(v))
+            slack = defaults.SCREEN_UNSURE * np.maximum(1.0, np.abs(v))
             inside |= (lo + slack <= x) & (x <= hi - slack)
             unsure |= (np.abs(x - lo) <= slack) | (np.abs(x - hi) <= slack)
         refuse(inside, unsure, check.why)

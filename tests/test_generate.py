@@ -15,7 +15,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lstm_exam.generator import defaults
-from lstm_exam.generator import generate as generate_mod
 from lstm_exam.generator.generate import build_manifest, generate
 from lstm_exam.generator.notation import KINDS, Kind
 from lstm_exam.generator.parallel import forks
@@ -225,7 +224,7 @@ def test_worker_processes_write_the_same_folder(tmp_path, monkeypatch):
     students = numbered_roster(7)
     serial = generate(spec, students, tmp_path / "serial", pdf=False, seed="same-seed")
     monkeypatch.setattr(defaults, "PARALLEL_FROM", 2)
-    monkeypatch.setattr(generate_mod, "SEARCH_BATCH", 3)  # three batches: 3, 3 and 1
+    monkeypatch.setattr(defaults, "SEARCH_BATCH", 3)  # three batches: 3, 3 and 1
     assert forks(len(students)) == ((os.cpu_count() or 1) >= 2)
     forked = generate(spec, students, tmp_path / "forked", pdf=False, seed="same-seed")
     assert (forked.draws, forked.rejected) == (serial.draws, serial.rejected)
