@@ -8,6 +8,7 @@ import pickle
 import shutil
 from pathlib import Path
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -123,3 +124,12 @@ def test_a_file_gone_before_it_is_graded_is_unreadable(tmp_path):
 @given(st.decimals(allow_nan=False, allow_infinity=False) | st.decimals())
 def test_plain_numbers_read_as_format_f(d):
     assert plain(d) == format(d, "f")
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=20))
+def test_a_students_line_reads_every_full_value_to_the_last_bit(values):
+    """orjson (which reads a student's line) gives the very floats json gives."""
+    text = json.dumps({"values": values}, separators=(",", ":")).encode()
+    assert [x.hex() for x in orjson.loads(text)["values"]] == [
+        x.hex() for x in json.loads(text)["values"]
+    ]
