@@ -118,7 +118,15 @@ def student_files(m: Manifest, v: Variant) -> StudentFiles:
 _SUBFOLDERS = ("problems", "answer-templates", "keys")
 
 
-def _write_student(folder: Path, f: StudentFiles) -> None:
+def _make_subfolders(folder: Path) -> None:
+    for sub in _SUBFOLDERS:
+        (folder / sub).mkdir(exist_ok=True)
+
+
+def _write_student(m: Manifest, folder: Path, v: Variant) -> str:
+    """Write a student's problem file, template and key (the subfolders exist); their
+    manifest line."""
+    f = student_files(m, v)
     for sub, name, text in zip(
         _SUBFOLDERS,
         (f"{f.student_id}.toml", f"{f.student_id}.csv", f"{f.student_id}.csv"),
@@ -126,17 +134,13 @@ def _write_student(folder: Path, f: StudentFiles) -> None:
         strict=True,
     ):
         write_text(folder / sub / name, text, mkdir=False)
+    return f.manifest_line
 
 
 def write_files(m: Manifest, folder: Path) -> None:
     """Write the manifest and every student's problem file, template and key CSV."""
-    for sub in _SUBFOLDERS:
-        (folder / sub).mkdir(exist_ok=True)
-    lines = []
-    for v in m.variants:
-        files = student_files(m, v)
-        _write_student(folder, files)
-        lines.append(files.manifest_line)
+    _make_subfolders(folder)
+    lines = [_write_student(m, folder, v) for v in m.variants]
     write_text(folder / MANIFEST, manifest_json(m, lines))
 
 
@@ -149,15 +153,12 @@ def _generate_in_workers(
     the other files themselves.
     """
     m = _settings(ws, seed)
-    for sub in _SUBFOLDERS:
-        (folder / sub).mkdir(exist_ok=True)
+    _make_subfolders(folder)
 
     def batch(lo: int, hi: int) -> list[tuple[str, Counter, Counter]]:
         out = []
         for v in make_variants(ws, m.seed, students[lo:hi]):
-            files = student_files(m, v)
-            _write_student(folder, files)
-            out.append((files.manifest_line, *_tally([v])))
+            out.append((_write_student(m, folder, v), *_tally([v])))
         return out
 
     lines: list[str] = []

@@ -270,8 +270,8 @@ def check_problem(
     and every misconception's chain of a draw that already passed those checks
     (see :mod:`search`); they are then not done again.
     """
-    g = prepare(problem.givens)
     if screened is None:
+        g = prepare(problem.givens)
         full = evaluate_prepared(problem.kind, g)
         why = _saturated_or_knife_edge(problem, full)
         if why:
@@ -282,8 +282,8 @@ def check_problem(
         why = _hidden_misconception(problem, full, None, g, tol, twisted)
         if why:
             return None, why
-    else:
-        full, twisted = screened.full, dict(screened.twisted)
+    else:  # every misconception's chain is at hand: nothing is evaluated from the givens
+        g, full, twisted = {}, screened.full, dict(screened.twisted)
     solution = combine(problem.kind, full, problem.givens, problem.decimals, problem.show_steps)
     if "class[1]" in full and _close_call(problem, solution, tol):
         return None, "close call"
