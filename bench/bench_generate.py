@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from lstm_exam.generator.generate import generate
-from lstm_exam.generator.roster import numbered_roster
-from lstm_exam.generator.spec import load_spec
+from lstm_exam.generator.spec.roster import numbered_roster
+from lstm_exam.generator.spec.worksheet import load_spec
 
 
 def main() -> None:

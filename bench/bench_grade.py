@@ -19,12 +19,14 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+from lstm_exam.generator.core.chains import Rounded
+from lstm_exam.generator.core.evaluate import evaluate
+from lstm_exam.generator.core.misconceptions import Twist
+from lstm_exam.generator.core.notation import Kind
 from lstm_exam.generator.generate import generate
-from lstm_exam.generator.manifest import load_manifest
-from lstm_exam.generator.notation import Kind
-from lstm_exam.generator.roster import numbered_roster
-from lstm_exam.generator.solve import Rounded, Twist, evaluate
-from lstm_exam.generator.spec import load_spec
+from lstm_exam.generator.spec.roster import numbered_roster
+from lstm_exam.generator.spec.worksheet import load_spec
+from lstm_exam.generator.store.manifest_read import load_manifest
 from lstm_exam.graders.run import grade
 
 

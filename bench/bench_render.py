@@ -19,16 +19,11 @@ import time
 from pathlib import Path
 
 from lstm_exam.generator.generate import generate
-from lstm_exam.generator.render import (
-    DOCUMENTS,
-    page_count,
-    page_ranges,
-    render_pdfs,
-    render_tex,
-    split_pdf,
-)
-from lstm_exam.generator.roster import numbered_roster
-from lstm_exam.generator.spec import load_spec
+from lstm_exam.generator.render.document import DOCUMENTS, render_tex
+from lstm_exam.generator.render.pdfs import render_pdfs
+from lstm_exam.generator.render.split import page_count, page_ranges, split_pdf
+from lstm_exam.generator.spec.roster import numbered_roster
+from lstm_exam.generator.spec.worksheet import load_spec
 
 SEED = "bench-render-seed-0001"
 TOTAL_TARGET = 20.0

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from .errors import InputError
-from .notation import KINDS
-from .problem import Problem
+from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.core.notation import KINDS
+from lstm_exam.generator.core.problem import Problem
 
 #: The frameworks' gate order, as the lecture's gate letters.
 GATE_ORDER = ("i", "f", "C", "o")

@@ -9,24 +9,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import defaults
-from .csvfiles import key_csv, template_csv
-from .files import staged_folder, write_text
-from .manifest import (
-    MANIFEST,
-    Manifest,
-    gc_paused,
-    manifest_json,
-    now,
-    student_json,
-    variant_from_json,
-)
-from .parallel import fork_chunks, forks
-from .problem import problems_toml
-from .roster import Student
-from .search import make_variants
-from .spec import Worksheet
-from .variants import Variant
+from lstm_exam.generator.core import defaults
+from lstm_exam.generator.runtime import fork_chunks, forks, gc_paused
+from lstm_exam.generator.spec.problems import problems_toml
+from lstm_exam.generator.spec.roster import Student
+from lstm_exam.generator.spec.worksheet import Worksheet
+from lstm_exam.generator.store.csvfiles import key_csv, template_csv
+from lstm_exam.generator.store.files import staged_folder, write_text
+from lstm_exam.generator.store.manifest import MANIFEST, Manifest, manifest_json, now, student_json
+from lstm_exam.generator.store.manifest_read import variant_from_json
+from lstm_exam.generator.variants.search import make_variants
+from lstm_exam.generator.variants.variant import Variant
 
 Tick = Callable[[int], None]
 

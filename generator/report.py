@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from .notation import HEAD, KINDS, label_name, make_label
-from .problem import Problem
-from .solve import Solution
+from lstm_exam.generator.core.notation import HEAD, KINDS, label_name, make_label
+from lstm_exam.generator.core.problem import Problem
+from lstm_exam.generator.core.solution import Solution
 
 _HEAD = {
     **{f"Wz_{g}": f"W_{g}·z" for g in "fiCo"},

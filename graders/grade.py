@@ -9,20 +9,23 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal, localcontext
 from enum import StrEnum
 from typing import Any
 
-from lstm_exam.generator import defaults
-from lstm_exam.generator.manifest import Manifest
-from lstm_exam.generator.notation import QUANTITIES, label_name
-from lstm_exam.generator.solve import FULL, Rounded, Twist, evaluate_prepared, prepare
-from lstm_exam.generator.variants import (
-    Variant,
-    VariantProblem,
+from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.chains import FULL, Rounded
+from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare
+from lstm_exam.generator.core.misconceptions import (
+    ROUNDING_SLIPS,
+    RoundingSlip,
     applicable_twists,
+    explain,
     twist_targets,
 )
+from lstm_exam.generator.core.notation import label_name
+from lstm_exam.generator.store.manifest import Manifest
+from lstm_exam.generator.variants.variant import Variant, VariantProblem
 
 from .submissions import Sheet, decimals_of, parse_number
 
@@ -202,7 +205,7 @@ def carry_forward(
         consistent = _within(values[f.label], *m.tolerance.window(full[lab], full[lab]))
         if not consistent:
             if not rnd:
-                ch = _Rounded(p.decimals)
+                ch = Rounded(p.decimals)
                 evaluate_prepared(p.kind, g.chain(ch), ch, overrides=own, computed=rnd)
             consistent = _within(values[f.label], *m.tolerance.window(full[lab], rnd[lab]))
         if consistent:
@@ -224,83 +227,10 @@ def carry_forward(
 
 # --- step: diagnose ---------------------------------------------------------------
 
-_GATE_OF = {"f_t": "f", "i_t": "i", "C_tilde": "C", "o_t": "o"}
-
-
-@functools.lru_cache(maxsize=4096)
-def explain(tw: Twist, name: str) -> str:
-    """A misconception in a student's words, for the quantity it shows in."""
-    sym = QUANTITIES[name].words.split(" ")[-1] if name in _GATE_OF else name
-    g = _GATE_OF.get(name) or name.rpartition("_")[2]
-    words = {
-        Twist.NO_BIAS: (
-            f"your {sym} is computed from W_{g}·z without the bias b_{g}"
-            if name in _GATE_OF
-            else f"your bias-added value is just W_{g}·z: b_{g} is missing"
-        ),
-        Twist.TANH_GATE: f"your {sym} uses tanh; a gate uses the sigmoid σ",
-        Twist.SIGMOID_CANDIDATE: "your C~_t uses the sigmoid; the candidate uses tanh",
-        Twist.NO_ACTIVATION: f"your {sym} is the bias-added value W·z + b: the activation is missing",
-        Twist.SIGN_SLIP: f"your {sym} is 1 − σ(a): a sign slip in e^(−a)",
-        Twist.SWAPPED_CONCAT: "you concatenated z = [x_t, h_{t-1}]; the order is [h_{t-1}, x_t]",
-        Twist.CELL_PLUS: "you added f_t + C_{t-1}; it is the product f_t * C_{t-1}",
-        Twist.CELL_DROP_I: "your C_t is f_t * C_{t-1} + C~_t: the input gate i_t is missing",
-        Twist.CELL_DROP_F: "your C_t is C_{t-1} + i_t * C~_t: the forget gate f_t is missing",
-        Twist.H_NO_TANH: "your h_t is o_t * C_t: tanh(C_t) is missing",
-        Twist.H_OLD_C: "your h_t uses the old cell state C_{t-1}; use the new C_t",
-        Twist.H_TANH_OUTSIDE: "your h_t is tanh(o_t * C_t); it is o_t * tanh(C_t)",
-        Twist.P_NO_BIAS: "you counted no biases: each gate has H·(H + D) weights and H biases",
-        Twist.P_ONE_GATE: "you counted one gate: an LSTM layer has four (f, i, C~, o)",
-        Twist.P_H_TIMES_D: "you counted H·D weights per gate: the gates also read h_{t-1}, "
-        "so H·(H + D)",
-        Twist.P_DENSE_NO_BIAS: "you counted the dense layer's weights but not its K biases",
-        Twist.SEQ_REUSE: "at this step you started again from h_0 and C_0; use the previous step's h_t and C_t",
-        Twist.HEAD_ON_C: "you applied the dense layer to C_T; it reads the last hidden state h_T",
-        Twist.HEAD_NO_BIAS: "your output is W_y·h_T without the dense layer's bias b_y",
-        Twist.SOFTMAX_NO_NORM: "your probabilities are e^logit: divide each by the sum over "
-        "all classes so they add up to 1",
-        Twist.CLASS_FROM_ZERO: "you counted the classes from 0, as argmax does; the sheet "
-        "numbers them from 1",
-        Twist.ERROR_NOT_SQUARED: "your error is y_hat − y; the squared error is (y_hat − y)²",
-        Twist.SIGMA_AS_DERIVATIVE: "you used σ(a) as the sigmoid's derivative; it is "
-        "σ(a)(1 − σ(a)), i.e. gate * (1 − gate)",
-        Twist.TANH_DERIVATIVE: "you used 1 − tanh(a) as tanh's derivative; it is 1 − tanh²(a)",
-        Twist.NO_NEXT_GRADIENT: "your dL/dC_t leaves out the gradient dL/dC_t arriving from "
-        "the next step",
-        Twist.NO_H_PATH: "your dL/dC_t leaves out the path through h_t: "
-        "dL/dh_t * o_t * (1 − tanh²(C_t))",
-        Twist.DC_PREV_NO_F: "your dL/dC_{t-1} is dL/dC_t: multiply by the forget gate f_t",
-        Twist.NO_TRANSPOSE: "you multiplied by W_g; dL/dh_{t-1} takes the transpose: "
-        "the h-columns of W_g, column by column",
-    }
-    return words[tw]
-
-
-@dataclass(frozen=True, slots=True)
-class _Rounded(Rounded):
-    """:class:`Rounded` with its quantum made once: the same numbers, the slips' chains
-    round each quantity many times."""
-
-    def rnd(self, v: Decimal) -> Decimal:
-        mode = ROUND_DOWN if self.truncate else ROUND_HALF_UP
-        return v.quantize(_quantum(self.decimals), rounding=mode)
-
-
 @functools.lru_cache(maxsize=64)
-def _quantum(decimals: int) -> Decimal:
-    return Decimal(1).scaleb(-decimals)
-
-
-_ROUNDING = (
-    (
-        "TRUNCATED",
-        _Rounded,
-        {"truncate": True},
-        "you cut digits off instead of rounding (0.4987 → 0.498, not 0.499)",
-    ),
-    ("ROUNDED_2", _Rounded, {"decimals": 2}, "you rounded the steps to 2 decimals; keep {d}"),
-    ("ROUNDED_1", _Rounded, {"decimals": 1}, "you rounded the steps to 1 decimal; keep {d}"),
-)
+def _slip_chain(slip: RoundingSlip, decimals: int) -> Rounded:
+    """The chain a rounding slip computes in, on a sheet of ``decimals`` places."""
+    return Rounded(slip.decimals or decimals, truncate=slip.truncate)
 
 
 def _rounding_matches(
@@ -317,8 +247,8 @@ def _rounding_matches(
     answers may be asked; ``chains`` keeps the chains computed for the next ask.
     """
     found: dict[str, tuple[str, str]] = {}
-    for code, chain, kw, words in _ROUNDING:
-        ch = chain(**{"decimals": p.decimals, **kw})
+    for slip in ROUNDING_SLIPS:
+        code, ch = slip.id, _slip_chain(slip, p.decimals)
         # the answers an earlier slip explains need no more; a slip's chain is computed
         # only if some other answer is a number it can give
         left = [f for f in wrong if f.label not in found]
@@ -331,7 +261,7 @@ def _rounding_matches(
         for f in left:
             lab = f.label.split(".", 1)[1]
             if values[f.label] == ch.rnd(computed[lab]):
-                found[f.label] = (code, words.format(d=p.decimals))
+                found[f.label] = (code, slip.feedback.format(d=p.decimals))
     return found
 
 

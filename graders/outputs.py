@@ -10,47 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from lstm_exam.generator.csvfiles import safe_cell, to_csv
-from lstm_exam.generator.manifest import Manifest
+from lstm_exam.generator.core.misconceptions import SUMMARY_NAMES
+from lstm_exam.generator.store.csvfiles import safe_cell, to_csv
+from lstm_exam.generator.store.manifest import Manifest
 
 from .grade import Finding, Verdict, plain
 from .run import GradeRun, Status, StudentResult
 
 #: Short names of the diagnosed mistakes, for the class summary.
-MISTAKE_WORDS = {
-    "NO_BIAS": "forgot the bias",
-    "TANH_GATE": "tanh for a gate",
-    "SIGMOID_CANDIDATE": "sigmoid for C~_t",
-    "NO_ACTIVATION": "no activation",
-    "SIGN_SLIP": "sign slip 1 - σ(a)",
-    "SWAPPED_CONCAT": "z = [x_t, h_t-1]",
-    "CELL_PLUS": "f_t + C_t-1",
-    "CELL_DROP_I": "dropped i_t",
-    "CELL_DROP_F": "dropped f_t",
-    "H_NO_TANH": "h_t without tanh",
-    "H_OLD_C": "h_t from C_t-1",
-    "H_TANH_OUTSIDE": "tanh(o_t * C_t)",
-    "SEQ_REUSE": "restarted from h_0, C_0",
-    "P_NO_BIAS": "counted no biases",
-    "P_ONE_GATE": "counted one gate",
-    "P_H_TIMES_D": "H·D instead of H·(H + D)",
-    "P_DENSE_NO_BIAS": "dense without biases",
-    "HEAD_ON_C": "dense layer on C_T",
-    "HEAD_NO_BIAS": "dense layer without b_y",
-    "SOFTMAX_NO_NORM": "softmax not normalized",
-    "CLASS_FROM_ZERO": "classes counted from 0",
-    "ERROR_NOT_SQUARED": "error not squared",
-    "SIGMA_AS_DERIVATIVE": "σ'(a) as σ(a)",
-    "TANH_DERIVATIVE": "tanh' as 1 - tanh",
-    "NO_NEXT_GRADIENT": "dropped dL/dC from t+1",
-    "NO_H_PATH": "dropped the path through h_t",
-    "DC_PREV_NO_F": "dL/dC_t-1 without f_t",
-    "NO_TRANSPOSE": "W instead of W^T",
-    "TRUNCATED": "truncated",
-    "ROUNDED_2": "rounded steps to 2 places",
-    "ROUNDED_1": "rounded steps to 1 place",
-}
-
 _MARK = {
     Verdict.CORRECT: "✔",
     Verdict.CARRIED: "➜",
@@ -331,7 +298,7 @@ def summary_data(run: GradeRun) -> dict:
     mistakes: dict[str, Counter] = {}
     for r in graded:
         for problem, code in r.mistakes:
-            mistakes.setdefault(f"q{problem}", Counter())[MISTAKE_WORDS.get(code, code)] += 1
+            mistakes.setdefault(f"q{problem}", Counter())[SUMMARY_NAMES.get(code, code)] += 1
     return {
         "students": len(roster),
         "status": dict(status),

@@ -21,19 +21,18 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from lstm_exam.generator import defaults
-from lstm_exam.generator.files import check_target, staged_folder, write_parts, write_text
-from lstm_exam.generator.manifest import (
-    Manifest,
+from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.notation import KINDS, Kind, label_name
+from lstm_exam.generator.runtime import fork_map, gc_paused
+from lstm_exam.generator.spec.roster import Student
+from lstm_exam.generator.store.files import check_target, staged_folder, write_parts, write_text
+from lstm_exam.generator.store.manifest import Manifest
+from lstm_exam.generator.store.manifest_read import (
     ManifestStudent,
-    gc_paused,
     read_manifest_students,
     student_doc,
     variant_from_json,
 )
-from lstm_exam.generator.notation import KINDS, Kind, label_name
-from lstm_exam.generator.parallel import fork_map
-from lstm_exam.generator.roster import Student
 
 from .grade import Finding, Verdict, grade_sheet, plain
 from .submissions import Matcher, RawFile, Unreadable, collect, file_data, read_sheet

@@ -24,9 +24,14 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from lstm_exam.generator.defaults import MAX_FILE_BYTES, MAX_ROWS, MAX_ZIP_BYTES, MAX_ZIP_MEMBERS
-from lstm_exam.generator.errors import InputError
-from lstm_exam.generator.roster import Student
+from lstm_exam.generator.core.defaults import (
+    MAX_FILE_BYTES,
+    MAX_ROWS,
+    MAX_ZIP_BYTES,
+    MAX_ZIP_MEMBERS,
+)
+from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.spec.roster import Student
 
 LMS_COLUMNS = ("lms_id", "canvas_id", "moodle_id", "lms_user_id", "user_id")
 #: Files an operating system adds to folders and zips; ignored, but counted.

@@ -12,17 +12,20 @@ from typing import Any
 import click
 
 from lstm_exam import __version__
-from lstm_exam.generator import defaults
-from lstm_exam.generator import spec as spec_mod
-from lstm_exam.generator.errors import InputError
+from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.export import write_export
 from lstm_exam.generator.generate import Generated
 from lstm_exam.generator.generate import generate as generate_worksheet
-from lstm_exam.generator.manifest import Manifest, load_manifest, read_manifest
-from lstm_exam.generator.problem import read_problem_file
-from lstm_exam.generator.render import TEX_MISSING, copy_templates, render_pdfs, rerender
+from lstm_exam.generator.render.latex import copy_templates
+from lstm_exam.generator.render.pdfs import render_pdfs, rerender
+from lstm_exam.generator.render.typeset import TEX_MISSING
 from lstm_exam.generator.report import solution_json, solution_table
-from lstm_exam.generator.roster import Student, numbered_roster, read_roster
+from lstm_exam.generator.spec import worksheet as spec_mod
+from lstm_exam.generator.spec.problems import read_problem_file
+from lstm_exam.generator.spec.roster import Student, numbered_roster, read_roster
+from lstm_exam.generator.store.manifest import Manifest
+from lstm_exam.generator.store.manifest_read import load_manifest, read_manifest
 from lstm_exam.graders.outputs import summary_text
 from lstm_exam.graders.run import grade as grade_submissions
 

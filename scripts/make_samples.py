@@ -22,11 +22,13 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from lstm_exam.generator import defaults
+from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.chains import Rounded
+from lstm_exam.generator.core.evaluate import evaluate
+from lstm_exam.generator.core.misconceptions import Twist
 from lstm_exam.generator.generate import build_manifest
-from lstm_exam.generator.roster import read_roster
-from lstm_exam.generator.solve import Rounded, Twist, evaluate
-from lstm_exam.generator.spec import builtin_path, load_spec
+from lstm_exam.generator.spec.roster import read_roster
+from lstm_exam.generator.spec.worksheet import builtin_path, load_spec
 
 OUT = Path(__file__).resolve().parent.parent / "generator" / "data" / "sample-submissions"
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from lstm_exam.generator import defaults
+from lstm_exam.generator.core import defaults
 from lstm_exam.generator.generate import generate
-from lstm_exam.generator.roster import read_roster
-from lstm_exam.generator.spec import builtin_path, load_spec
+from lstm_exam.generator.spec.roster import read_roster
+from lstm_exam.generator.spec.worksheet import builtin_path, load_spec
 
 from lstm_exam.cli import main
 

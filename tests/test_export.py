@@ -11,9 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from lstm_exam.generator.core.chains import FULL
+from lstm_exam.generator.core.evaluate import evaluate
 from lstm_exam.generator.export import framework_arrays
-from lstm_exam.generator.problem import read_problem_file
-from lstm_exam.generator.solve import FULL, evaluate
+from lstm_exam.generator.spec.problems import read_problem_file
 
 DATA = Path(__file__).parent / "data"
 SEQUENCE = DATA / "sequence.toml"

@@ -14,23 +14,21 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lstm_exam.generator import defaults
+from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.chains import FULL
+from lstm_exam.generator.core.evaluate import evaluate, evaluate_prepared, prepare
+from lstm_exam.generator.core.misconceptions import _first_asked, applicable_twists
+from lstm_exam.generator.core.notation import KINDS, Kind
 from lstm_exam.generator.generate import build_manifest, generate
-from lstm_exam.generator.notation import KINDS, Kind
-from lstm_exam.generator.parallel import forks
-from lstm_exam.generator.roster import Student, numbered_roster
-from lstm_exam.generator.search import BATCH, make_variants, stack
-from lstm_exam.generator.solve import FULL, evaluate, evaluate_prepared, prepare
-from lstm_exam.generator.spec import load_spec
-from lstm_exam.generator.variants import (
-    STREAM_VERSION,
-    Stream,
-    _first_asked,
-    applicable_twists,
-    draw_problem,
-    make_variant,
-    twist_checks,
-)
+from lstm_exam.generator.runtime import forks
+from lstm_exam.generator.spec.roster import Student, numbered_roster
+from lstm_exam.generator.spec.worksheet import load_spec
+from lstm_exam.generator.variants.draw import draw_problem
+from lstm_exam.generator.variants.screen import BATCH, stack
+from lstm_exam.generator.variants.search import make_variants
+from lstm_exam.generator.variants.stream import STREAM_VERSION, Stream
+from lstm_exam.generator.variants.variant import make_variant
+from lstm_exam.generator.variants.wellposed import twist_checks
 
 SEED = "test-seed-0123456789"
 
@@ -198,7 +196,7 @@ def test_average_draws_are_reported_and_modest():
 
 def test_the_manifest_reads_back_what_generate_made(made):
     """Stored accept ranges, values and givens read back equal to what the rules give."""
-    from lstm_exam.generator.manifest import load_manifest
+    from lstm_exam.generator.store.manifest_read import load_manifest
 
     m = load_manifest(made)
     for v in m.variants:

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lstm_exam.generator import defaults
+from lstm_exam.generator.core import defaults
 from lstm_exam.generator.generate import build_manifest, generate
-from lstm_exam.generator.roster import Student
-from lstm_exam.generator.spec import builtin_path, load_spec, parse_spec
+from lstm_exam.generator.spec.roster import Student
+from lstm_exam.generator.spec.worksheet import builtin_path, load_spec, parse_spec
 from lstm_exam.graders.grade import Verdict, grade_sheet
 from lstm_exam.graders.run import Status, grade, grade_submissions
 from lstm_exam.graders.submissions import Cell, Sheet, Unreadable, parse_number, read_sheet

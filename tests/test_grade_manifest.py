@@ -12,15 +12,15 @@ import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from lstm_exam.generator import defaults
-from lstm_exam.generator.errors import InputError
-from lstm_exam.generator.manifest import (
-    MANIFEST,
+from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.spec.worksheet import builtin_path
+from lstm_exam.generator.store.manifest import MANIFEST
+from lstm_exam.generator.store.manifest_read import (
     read_manifest,
     read_manifest_students,
     student_doc,
 )
-from lstm_exam.generator.spec import builtin_path
 from lstm_exam.graders.grade import plain
 from lstm_exam.graders.run import Status, grade, grade_submissions
 from lstm_exam.graders.submissions import RawFile, Unreadable, file_data

@@ -33,8 +33,10 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from lstm_exam.generator.notation import BACKWARD, Kind
-from lstm_exam.generator.solve import FULL, Rounded, Twist, evaluate
+from lstm_exam.generator.core.chains import FULL, Rounded
+from lstm_exam.generator.core.evaluate import evaluate
+from lstm_exam.generator.core.misconceptions import Twist
+from lstm_exam.generator.core.notation import BACKWARD, Kind
 
 try:
     import torch

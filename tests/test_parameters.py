@@ -7,11 +7,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from lstm_exam.generator.core.notation import Kind
+from lstm_exam.generator.core.solution import solve
 from lstm_exam.generator.generate import build_manifest
-from lstm_exam.generator.notation import Kind
-from lstm_exam.generator.roster import Student
-from lstm_exam.generator.solve import solve
-from lstm_exam.generator.spec import load_spec
+from lstm_exam.generator.spec.roster import Student
+from lstm_exam.generator.spec.worksheet import load_spec
 from lstm_exam.graders.grade import Verdict, grade_sheet
 from lstm_exam.graders.submissions import Cell, Sheet
 

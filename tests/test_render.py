@@ -28,10 +28,12 @@ from typing import Any
 import pytest
 import tomli_w
 from click.testing import CliRunner, Result
-from lstm_exam.generator import render as render_mod
 from lstm_exam.generator.generate import build_manifest
-from lstm_exam.generator.roster import numbered_roster
-from lstm_exam.generator.spec import builtin_path, load_spec
+from lstm_exam.generator.render import latex as latex_mod
+from lstm_exam.generator.render import pdfs as render_mod
+from lstm_exam.generator.render import typeset as typeset_mod
+from lstm_exam.generator.spec.roster import numbered_roster
+from lstm_exam.generator.spec.worksheet import builtin_path, load_spec
 from pypdf import PdfReader
 
 from lstm_exam.cli import main
@@ -408,7 +410,7 @@ def test_pdflatex_is_always_called_with_no_shell_escape(monkeypatch, tmp_path):
         calls.append(([str(c) for c in cmd], kwargs.get("env")))
         return real_popen(cmd, *args, **kwargs)
 
-    monkeypatch.setattr(render_mod.subprocess, "Popen", spy)
+    monkeypatch.setattr(typeset_mod.subprocess, "Popen", spy)
     m, _, _ = build_manifest(load_spec(None), numbered_roster(1), seed="render-spy-seed-01")
     render_mod.render_pdfs(m, tmp_path)
     tex_calls = [(cmd, env) for cmd, env in calls if Path(cmd[0]).name == "pdflatex"]
@@ -429,7 +431,7 @@ def test_pdflatex_is_always_called_with_no_shell_escape(monkeypatch, tmp_path):
 
 
 def sheet_template() -> str:
-    return (render_mod.template_folder() / "sheet.tex.j2").read_text("utf-8")
+    return (latex_mod.template_folder() / "sheet.tex.j2").read_text("utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -495,7 +497,7 @@ def test_templates_named_in_the_spec_are_used_by_generate_and_render(custom, tmp
 def full_template_copy(tmp_path: Path) -> Path:
     tpl = tmp_path / "tpl"
     shutil.copytree(
-        render_mod.template_folder(), tpl, ignore=shutil.ignore_patterns("__pycache__", "*.py")
+        latex_mod.template_folder(), tpl, ignore=shutil.ignore_patterns("__pycache__", "*.py")
     )
     return tpl
 
@@ -615,6 +617,6 @@ def test_templates_command_copies_the_built_in_templates(run, tmp_path):
     res = run("templates", tmp_path / "mine")
     assert res.exit_code == 0
     names = sorted(p.name for p in (tmp_path / "mine").iterdir())
-    assert names == sorted(p.name for p in render_mod.template_folder().glob("*.j2"))
+    assert names == sorted(p.name for p in latex_mod.template_folder().glob("*.j2"))
     again = run("templates", tmp_path / "mine")
     assert again.exit_code == 2 and "already holds" in again.stderr

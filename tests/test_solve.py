@@ -6,10 +6,13 @@ import json
 from decimal import Decimal as D
 
 import pytest
-from lstm_exam.generator.notation import Kind
-from lstm_exam.generator.problem import read_problem_file
-from lstm_exam.generator.solve import FULL, Rounded, Twist, evaluate, solve
-from lstm_exam.generator.spec import LECTURE_EXAMPLE, builtin_path
+from lstm_exam.generator.core.chains import FULL, Rounded
+from lstm_exam.generator.core.evaluate import evaluate
+from lstm_exam.generator.core.misconceptions import Twist
+from lstm_exam.generator.core.notation import Kind
+from lstm_exam.generator.core.solution import solve
+from lstm_exam.generator.spec.problems import read_problem_file
+from lstm_exam.generator.spec.worksheet import LECTURE_EXAMPLE, builtin_path
 
 # The lecture's "Forget Gate Calculations" table (reference/lecture-notes.md).
 LECTURE_TABLE = {

@@ -14,8 +14,10 @@ from decimal import Decimal
 
 from hypothesis import given, settings, target
 from hypothesis import strategies as st
-from lstm_exam.generator.notation import KINDS, Kind
-from lstm_exam.generator.solve import FULL, Rounded, evaluate, round_half_away, solve
+from lstm_exam.generator.core.chains import FULL, Rounded, round_half_away
+from lstm_exam.generator.core.evaluate import evaluate
+from lstm_exam.generator.core.notation import KINDS, Kind
+from lstm_exam.generator.core.solution import solve
 
 W_MAX = Decimal("1")  # |weight|, |bias| <= W_MAX
 V_MAX = Decimal("1.5")  # |h_prev|, |x|, |C_prev| <= V_MAX

@@ -37,8 +37,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from lstm_exam.generator.notation import Kind
-from lstm_exam.generator.solve import FULL, evaluate
+from lstm_exam.generator.core.chains import FULL
+from lstm_exam.generator.core.evaluate import evaluate
+from lstm_exam.generator.core.notation import Kind
 
 try:
     import torch

@@ -7,15 +7,19 @@ ever pickled; only the results travel back.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
-from . import defaults
+from lstm_exam.generator.core import defaults
 
 T = TypeVar("T")
+
+
 _WORK: dict[str, Callable[[int], Any]] = {}
 
 
@@ -84,3 +88,17 @@ def _collect(
     finally:
         pool.shutdown(cancel_futures=True)
         _WORK.clear()
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: for work that builds millions of objects and
+    no cycles (parsing a manifest, searching and grading a class), which the collector
+    would only rescan again and again."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

@@ -1,171 +1,18 @@
-"""Problems and problem files (TOML): parse, check, write.
-
-A problem holds its kind and its given numbers as exact decimals; the solver
-turns it into a :class:`~lstm_exam.generator.solve.Solution`.
-"""
+"""Problem files (TOML): read and checked, and written for each student."""
 
 from __future__ import annotations
 
-import functools
-import math
-import tomllib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from . import defaults
-from .errors import InputError
-from .notation import BACKWARD, HEAD, KINDS, LABEL_RE, SIZES, Kind, upstream
-from .solve import Solution, solve
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One problem: its kind and its given numbers."""
-
-    kind: Kind
-    givens: Mapping[str, Any]
-    """Given numbers by name: tuples of Decimal (vectors), of vectors (matrices, xs)."""
-    decimals: int = defaults.DECIMALS
-    """Places every answer is rounded to."""
-    show_steps: bool = defaults.SHOW_STEPS
-    """Whether the intermediate steps are asked too."""
-
-    @property
-    def hidden(self) -> int:
-        """H, the number of cells."""
-        info = KINDS[self.kind]
-        first_h = next((n for n, shape in info.givens if shape == "H"), None)
-        return len(self.givens[first_h]) if first_h else 1  # counts have one "cell"
-
-    @property
-    def inputs(self) -> int | None:
-        """D, the input size (None for a cell_state problem)."""
-        if "x" in self.givens:
-            return len(self.givens["x"])
-        if "xs" in self.givens:
-            return len(self.givens["xs"][0])
-        return None
-
-    @property
-    def steps(self) -> int:
-        """T for a sequence, else 1."""
-        return len(self.givens["xs"]) if "xs" in self.givens else 1
-
-    @property
-    def step_numbers(self) -> list[int | None]:
-        """The steps of a sequence (1..T); ``[None]`` for a problem without steps."""
-        return list(range(1, self.steps + 1)) if KINDS[self.kind].stepped else [None]
-
-    @property
-    def classes(self) -> int:
-        """K, the outputs of the dense layer (1 for regression, 0 without one)."""
-        return len(self.givens["b_y"]) if "b_y" in self.givens else 0
-
-    def cells(self, name: str) -> int:
-        """How many values (rows) a quantity has: H per cell, K classes, or one."""
-        return cell_count(self.hidden, self.classes, name)
-
-    def row_names(self, name: str) -> list[str]:
-        """The rows of a quantity's table: one per cell, per class, or the one answer."""
-        size = SIZES.get(name)
-        if size == "1":
-            return ["Answer"]
-        word = "Class" if size == "K" else "Cell"
-        return [f"{word} {r}" for r in range(1, self.cells(name) + 1)]
-
-    def step_of(self, name: str, step: int | None) -> int | None:
-        """The step a quantity's label carries: none for the output layer after the steps."""
-        return None if name in HEAD else step
-
-    def blocks(self, names: Sequence[str]) -> list[tuple[int | None, list[str]]]:
-        """Names grouped into tables of equal rows: per step, then the output layer's."""
-        forward = [n for n in names if n not in HEAD and n not in BACKWARD]
-        backward = [n for n in names if n in BACKWARD]  # a backward step's way back
-        out = [(t, ns) for ns in (forward, backward) if ns for t in self.step_numbers]
-        for size in ("K", "1"):
-            head = [n for n in names if n in HEAD and SIZES[n] == size]
-            if head:
-                out.append((None, head))
-        return out
-
-    def upstream(self, label: str) -> list[str]:
-        """Every label of this problem whose value flows into ``label`` (no ``q`` prefix)."""
-        return list(_upstream(self.kind, self.hidden, self.classes, self.steps, label))
-
-    def solve(self) -> Solution:
-        """Both chains of this problem."""
-        return solve(self.kind, self.givens, self.decimals, self.show_steps)
-
-
-@functools.lru_cache(maxsize=65536)
-def _upstream(kind: Kind, hidden: int, classes: int, steps: int, label: str) -> tuple[str, ...]:
-    """:meth:`Problem.upstream`, computed once per shape of problem and label."""
-    m = LABEL_RE.match(label)
-    if m is None:
-        raise ValueError(f"not an answer label: {label!r}")
-    step = int(m["t"]) if m["t"] else None
-    last = steps if KINDS[kind].stepped else None
-    cells = functools.partial(cell_count, hidden, classes)
-    return tuple(upstream(m["name"], int(m["cell"]), step, cells, last))
-
-
-def cell_count(hidden: int, classes: int, name: str) -> int:
-    size = SIZES.get(name)
-    return classes if size == "K" else 1 if size == "1" else hidden
-
-
-def to_decimal(value: Any, file: str, place: str) -> Decimal:
-    """A TOML number (or numeric string) as an exact, finite Decimal."""
-    if isinstance(value, Decimal) and value.is_finite():
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise InputError(file, place, f"{_show(value)} is not a number")
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise InputError(file, place, f"{value} is not a finite number")
-        return Decimal(repr(value))
-    try:
-        d = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise InputError(file, place, f"{_show(value)} is not a number") from None
-    if not d.is_finite():
-        raise InputError(file, place, f"{_show(value)} is not a finite number")
-    return d
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _vector(value: Any, n: int | None, file: str, place: str, what: str) -> tuple[Decimal, ...]:
-    if not isinstance(value, list):
-        raise InputError(file, place, f"expected a list of numbers ({what}), got {_show(value)}")
-    if n is not None and len(value) != n:
-        raise InputError(file, place, f"has {len(value)} entries, expected {n} ({what})")
-    return tuple(to_decimal(v, file, f"{place}[{k}]") for k, v in enumerate(value, start=1))
-
-
-def _count(value: Any, file: str, place: str) -> int:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or not 1 <= value <= defaults.MAX_COUNT
-    ):
-        raise InputError(
-            file, place, f"{_show(value)} must be a whole number from 1 to {defaults.MAX_COUNT}"
-        )
-    return value
-
-
-def _size(n: int, lo: int, hi: int, file: str, place: str, what: str) -> int:
-    if not lo <= n <= hi:
-        raise InputError(file, place, f"{what} is {n}, must be from {lo} to {hi}")
-    return n
+from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.core.notation import KINDS, Kind
+from lstm_exam.generator.core.problem import Problem
+from lstm_exam.generator.spec.validate import _count, _show, _size, _vector, read_toml
 
 
 def parse_problem(
@@ -288,27 +135,6 @@ def parse_problem(
     return Problem(kind, MappingProxyType(givens), dec, steps)
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; a syntax error becomes an InputError with its line."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(str(path), "", "no such file") from None
-    except UnicodeDecodeError as e:
-        raise InputError(str(path), f"byte {e.start}", "not UTF-8 text") from None
-    except OSError as e:
-        raise InputError(str(path), "", e.strerror or str(e)) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        msg = str(e)
-        place = ""
-        if "(at line" in msg:
-            msg, _, rest = msg.partition(" (at ")
-            place = rest.rstrip(")")
-        raise InputError(str(path), place, f"TOML syntax error: {msg}") from None
-
-
 def read_problem_file(path: Path) -> tuple[Problem, ...]:
     """Read a problem file: one problem, or several as ``[[problems]]`` tables."""
     data = read_toml(path)
@@ -325,9 +151,6 @@ def read_problem_file(path: Path) -> tuple[Problem, ...]:
             parse_problem(t, file, f"problems[{k}]", dec) for k, t in enumerate(tables, start=1)
         )
     return (parse_problem(data, file),)
-
-
-# --- writing -------------------------------------------------------------------
 
 
 def _fmt(d: Decimal) -> str:

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from . import defaults
-from .errors import InputError
+from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.errors import InputError
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _RESERVED = {

@@ -6,11 +6,16 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
-from .manifest import Manifest, describe
-from .variants import Variant
+from lstm_exam.generator.core.notation import describe_label
+from lstm_exam.generator.store.manifest import Manifest
+from lstm_exam.generator.variants.variant import Variant
 
 TEMPLATE_HEADER = ("label", "description", "answer")
+
+
 KEY_HEADER = (*TEMPLATE_HEADER, "full_precision", "accept_min", "accept_max")
+
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -60,3 +65,9 @@ def key_csv(m: Manifest, v: Variant) -> str:
                 )
             )
     return to_csv(KEY_HEADER, rows)
+
+
+def describe(label: str) -> str:
+    """The description column of a CSV row."""
+    q, _, _ = label.partition(".")
+    return f"Problem {q[1:]}: {describe_label(label)}"

@@ -1,18 +1,11 @@
-"""The manifest: the instructor's private record of a worksheet.
-
-It holds the seed, every variant's givens and both answer chains, the
-tolerance and a format version. Rendering and grading read only it, never
-regenerate, so an upgrade of a library can never change a key or a grade.
-"""
+"""Reading a manifest back: the settings, then each student as far as is needed."""
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import functools
-import gc
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -20,128 +13,16 @@ from types import MappingProxyType
 from typing import Any
 
 import orjson
-
-from lstm_exam import __version__
-
-from . import defaults
-from .accept import accept_bounds
-from .errors import InputError
-from .notation import Kind, describe_label
-from .problem import Problem
-from .roster import Student, id_fault
-from .solve import Solution, Value, asked_labels
-from .spec import Tolerance
-from .variants import Variant, VariantProblem
-
-MANIFEST = "manifest.json"
-
-
-@dataclass(frozen=True, slots=True)
-class Manifest:
-    """A generated worksheet: its settings and every student's variant."""
-
-    title: str
-    course: str
-    slug: str
-    decimals: int
-    tolerance: Tolerance
-    carry_forward: Decimal
-    seed: str
-    variants: tuple[Variant, ...]
-    templates: str | None = None
-    created: str = ""
-
-    def bounds(self, value: Value) -> tuple[Decimal, Decimal]:
-        """The accepted range of one answer."""
-        return accept_bounds(value, self.tolerance, self.decimals)
-
-
-def _num(d: Any) -> Any:
-    if isinstance(d, Decimal):
-        return format(d, "f")
-    return [_num(e) for e in d]
-
-
-def manifest_json(m: Manifest, students: Sequence[str] | None = None) -> str:
-    """The manifest as JSON text: the settings, then one student per line.
-
-    ``students`` gives each student's line already made by :func:`student_json`
-    (generate's workers make them); by default they are made from ``m.variants``.
-    Every line but the first and the last is one student, so a reader can take
-    the students one at a time; the text is one JSON document all the same.
-    """
-    if students is None:
-        students = [student_json(m, v) for v in m.variants]
-    lines = "".join(f"{s},\n" for s in students[:-1]) + (f"{students[-1]}\n" if students else "")
-    return _json(_header(m))[:-1] + ',"students":[\n' + lines + "]}\n"
-
-
-def student_json(m: Manifest, v: Variant) -> str:
-    """One student's line of the manifest: roster entry, givens, both chains."""
-    problems = []
-    for vp in v.problems:
-        sol = vp.solution
-        asked = set(sol.asked)
-        values = {}
-        for label, val in sol.values.items():
-            entry: dict[str, Any] = {"full": val.full, "rounded": format(val.rounded, "f")}
-            if label in asked:
-                lo, hi = m.bounds(val)
-                entry |= {
-                    "asked": True,
-                    "accept_min": format(lo, "f"),
-                    "accept_max": format(hi, "f"),
-                }
-            values[label] = entry
-        problems.append(
-            {
-                "number": vp.number,
-                "kind": str(vp.problem.kind),
-                "points": format(vp.points, "f"),
-                "decimals": sol.decimals,
-                "show_steps": vp.problem.show_steps,
-                "draws": vp.draws,
-                "givens": {k: _num(g) for k, g in vp.problem.givens.items()},
-                "values": values,
-            }
-        )
-    return _json(
-        {
-            "student_id": v.student.student_id,
-            "name": v.student.name,
-            "extra": dict(v.student.extra),
-            "variant": v.code,
-            "problems": problems,
-        }
-    )
-
-
-def _json(doc: Any) -> str:
-    # compact: the C encoder is ten times faster than the indenting one on a large class
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
-
-
-def _header(m: Manifest) -> dict[str, Any]:
-    return {
-        "format": defaults.MANIFEST_FORMAT,
-        "format_version": defaults.MANIFEST_VERSION,
-        "generator": f"lstm-exam {__version__}",
-        "created": m.created,
-        "private": "This file holds the secret seed and every answer: never share it with students.",
-        "title": m.title,
-        "course": m.course,
-        "slug": m.slug,
-        "seed": m.seed,
-        "decimals": m.decimals,
-        "tolerance": {m.tolerance.mode: format(m.tolerance.amount, "f")},
-        "carry_forward": format(m.carry_forward, "f"),
-        "templates": m.templates,
-    }
-
-
-def now() -> str:
-    """The time stamp written into a manifest."""
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.core.notation import Kind
+from lstm_exam.generator.core.problem import Problem
+from lstm_exam.generator.core.solution import Solution, Value, asked_labels
+from lstm_exam.generator.core.tolerance import Tolerance
+from lstm_exam.generator.runtime import gc_paused
+from lstm_exam.generator.spec.roster import Student, id_fault
+from lstm_exam.generator.store.manifest import MANIFEST, Manifest
+from lstm_exam.generator.variants.variant import Variant, VariantProblem
 
 
 def _dec_tree(x: Any) -> Any:
@@ -163,20 +44,6 @@ def load_manifest(folder: Path) -> Manifest:
         raise InputError(
             str(folder / MANIFEST), "", f"damaged manifest ({type(e).__name__}: {e})"
         ) from None
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside: for work that builds millions of objects and
-    no cycles (parsing a manifest, searching and grading a class), which the collector
-    would only rescan again and again."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def read_manifest(folder: Path) -> tuple[Manifest, list[dict[str, Any]]]:
@@ -472,9 +339,3 @@ class _Givens(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"_Givens({dict(self)!r})"
-
-
-def describe(label: str) -> str:
-    """The description column of a CSV row."""
-    q, _, _ = label.partition(".")
-    return f"Problem {q[1:]}: {describe_label(label)}"

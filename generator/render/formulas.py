@@ -6,8 +6,7 @@ import functools
 from typing import Any
 
 import sympy as sp
-
-from .notation import Kind
+from lstm_exam.generator.core.notation import Kind
 
 
 class _Dot(sp.Function):

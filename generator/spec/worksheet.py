@@ -11,12 +11,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import defaults
-from .errors import InputError
-from .notation import KINDS, Kind
-from .problem import Problem, _show, read_problem_file, read_toml, to_decimal
+from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.core.notation import KINDS, Kind
+from lstm_exam.generator.core.problem import Problem
+from lstm_exam.generator.core.tolerance import Tolerance
+from lstm_exam.generator.spec.problems import read_problem_file
+from lstm_exam.generator.spec.validate import _int, _show, _text, read_toml, to_decimal
 
 DEFAULT_SPEC = "default-spec.toml"
+
+
 LECTURE_EXAMPLE = "lecture-forget-gate.toml"
 
 
@@ -29,47 +34,6 @@ class Distribution:
     decimals: int
     zeros: Decimal = Decimal(0)
     """Share of entries that are exactly zero (like the lecture's sparse W_f)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Tolerance:
-    """The acceptance tolerance: absolute, or relative to the value."""
-
-    mode: str
-    """``absolute`` or ``relative``."""
-    amount: Decimal
-
-    def of(self, value: Decimal) -> Decimal:
-        """The tolerance around ``value``."""
-        return self.amount if self.mode == "absolute" else self.amount * abs(value)
-
-    def window(
-        self, a: Decimal | float, b: Decimal | float, times: int = 1, extra: Decimal = Decimal(0)
-    ) -> tuple[Decimal, Decimal]:
-        """The one acceptance rule: [min(a, b) − t, max(a, b) + t].
-
-        ``t`` is ``times`` tolerances (a relative one taken of the larger magnitude)
-        plus ``extra``; a and b are the two chains' values (floats taken exactly).
-
-        >>> Tolerance("absolute", Decimal("0.001")).window(0.5, Decimal("0.501"), times=2)
-        (Decimal('0.498'), Decimal('0.503'))
-        """
-        da = Decimal(repr(a)) if isinstance(a, float) else a
-        db = Decimal(repr(b)) if isinstance(b, float) else b
-        lo, hi = min(da, db), max(da, db)
-        t = times * self.of(max(abs(lo), abs(hi))) + extra
-        return lo - t, hi + t
-
-    def words(self) -> str:
-        """The rule in words a student understands."""
-        if self.mode == "absolute":
-            return f"within {_plain(self.amount)} of the correct value"
-        return f"within {_plain(self.amount * 100)}% of the correct value"
-
-
-def _plain(d: Decimal) -> str:
-    text = format(d.normalize(), "f")
-    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +99,8 @@ _TOP_KEYS = {
     "carry_forward",
     "templates",
 }
+
+
 _PROBLEM_KEYS = {
     "kind",
     "points",
@@ -147,22 +113,6 @@ _PROBLEM_KEYS = {
     "values",
     "given",
 }
-
-
-def _int(value: Any, lo: int, hi: int, file: str, place: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise InputError(file, place, f"{_show(value)} must be an integer from {lo} to {hi}")
-    return value
-
-
-def _text(value: Any, file: str, place: str) -> str:
-    if not isinstance(value, str):
-        raise InputError(file, place, f"{_show(value)} must be a text in quotes")
-    if len(value) > 200:
-        raise InputError(file, place, "longer than 200 characters")
-    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value):
-        raise InputError(file, place, "holds a control character (a line break or tab?)")
-    return value
 
 
 def _distribution(
@@ -334,7 +284,7 @@ def _problem_spec(t: Any, decimals: int, file: str, place: str, folder: Path | N
 def load_spec(path: Path | None) -> Worksheet:
     """Read and check a spec file; None gives the built-in default."""
     if path is None:
-        text = resources.files(__package__).joinpath("data", DEFAULT_SPEC).read_text("utf-8")
+        text = resources.files("lstm_exam.generator").joinpath("data", DEFAULT_SPEC).read_text("utf-8")
         import tomllib
 
         return parse_spec(tomllib.loads(text), "<built-in default>")
@@ -343,4 +293,4 @@ def load_spec(path: Path | None) -> Worksheet:
 
 def builtin_path(name: str) -> Path:
     """The path of a bundled data file (default spec, lecture example, sample roster)."""
-    return Path(str(resources.files(__package__).joinpath("data", name)))
+    return Path(str(resources.files("lstm_exam.generator").joinpath("data", name)))

@@ -1,42 +1,68 @@
-"""The search for well-posed draws, for many students at once.
+"""The batch screen: the full chain of many draws at once, on numpy arrays.
 
-A class's variants are searched problem by problem: every student still
-without a well-posed draw of the problem draws their next one, and a *screen*
-runs the cheap checks of :func:`variants.check_problem` (saturation,
-knife-edges, every misconception against the full chain) on all these draws at
-once, with the one evaluator on arrays (:class:`solve.Batch`, equal to the
-full chain bit for bit). A draw the screen refuses is refused as
-``check_problem`` would refuse it; every other draw goes through
-``check_problem`` itself, so the variants are exactly those of
-:func:`variants.make_variant`, student by student (tests check this).
+An accelerator of the class search, outside the solver's API: each entry equals the
+scalar full chain bit for bit, so what it refuses the scalar check refuses.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import functools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from . import defaults
-from .errors import InputError
-from .notation import Kind, label_name
-from .problem import Problem
-from .roster import Student
-from .solve import Batch, Solution, asked_labels, evaluate_prepared
-from .spec import ProblemSpec, Tolerance, Worksheet
-from .variants import (
-    Screened,
-    Stream,
-    Variant,
-    VariantProblem,
-    check_problem,
-    draw_problem,
-    twist_checks,
-    variant_code,
+from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.chains import Full
+from lstm_exam.generator.core.evaluate import evaluate_prepared
+from lstm_exam.generator.core.notation import (
+    Kind,
+    label_name,
 )
+from lstm_exam.generator.core.problem import Problem
+from lstm_exam.generator.core.solution import asked_labels
+from lstm_exam.generator.core.tolerance import Tolerance
+from lstm_exam.generator.variants.wellposed import Screened, twist_checks
+
+
+class Batch(Full):
+    """The full chain of many draws at once: every number an array, one entry a draw.
+
+    Each entry is computed with exactly the floating-point operations, in the same
+    order, and the same ``math`` functions as :data:`FULL` computes it alone, so an
+    entry equals FULL's value bit for bit (tests check this); the array only saves
+    Python's per-operation overhead. Well-posedness screens many draws with it.
+    """
+
+    name = "batch"
+
+    def num(self, d: Any) -> Any:
+        return d.astype(float) if isinstance(d, np.ndarray) else float(d)
+
+    def sigmoid(self, v: np.ndarray) -> np.ndarray:
+        # FULL.sigmoid's two forms, entry by entry: e = exp(-|v|), then the form's division
+        neg = v < 0
+        e = _each(math.exp, np.where(neg, v, -v))
+        return np.where(neg, e / (1.0 + e), 1.0 / (1.0 + e))
+
+    def tanh(self, v: np.ndarray) -> np.ndarray:
+        return _each(math.tanh, v)
+
+    def exp(self, v: np.ndarray) -> np.ndarray:
+        return _each(math.exp, v)
+
+    def largest(self, vs: list[np.ndarray]) -> np.ndarray:
+        return functools.reduce(np.maximum, vs)
+
+    def first_max(self, vs: list[np.ndarray]) -> np.ndarray:
+        return np.argmax(np.stack(vs), axis=0)  # the first of equals, as FULL
+
+
+def _each(fn: Any, v: np.ndarray) -> np.ndarray:
+    """``fn`` (a ``math`` function, not numpy's own) on every entry."""
+    return np.fromiter(map(fn, v.tolist()), dtype=float, count=len(v))
+
 
 BATCH = Batch()
 
@@ -53,92 +79,6 @@ class Verdict:
 
 UNSURE = Verdict()
 """Too close to a bound to tell from floats: check_problem decides."""
-
-
-def make_variants(ws: Worksheet, seed: str, students: Sequence[Student]) -> list[Variant]:
-    """:func:`variants.make_variant` for every student: the same variants, searched together."""
-    per_student: list[list[VariantProblem]] = [[] for _ in students]
-    rejected = [Counter() for _ in students]
-    for number, spec in enumerate(ws.problems, start=1):
-        if spec.given is not None:
-            vp = VariantProblem(number, spec.points, spec.given, spec.given.solve(), 1)
-            for mine in per_student:
-                mine.append(vp)
-            continue
-        for k, vp in _search(ws, seed, students, number, spec, rejected):
-            per_student[k].append(vp)
-    return [
-        Variant(st, variant_code(seed, ws.slug, st.student_id), tuple(mine), refused)
-        for st, mine, refused in zip(students, per_student, rejected, strict=True)
-    ]
-
-
-def _search(
-    ws: Worksheet,
-    seed: str,
-    students: Sequence[Student],
-    number: int,
-    spec: ProblemSpec,
-    rejected: list[Counter],
-) -> list[tuple[int, VariantProblem]]:
-    """Each student's first well-posed draw of one problem.
-
-    Each round screens the next draws of every student still searching; as fewer
-    students are left, each draws more at once (the draws past the one taken are
-    dropped unseen), so a round stays large and the rounds few.
-    """
-    found = []
-    pending = list(range(len(students)))
-    slug = ws.slug
-    draw = 1
-    while pending and draw <= defaults.MAX_DRAWS:
-        ahead = min(
-            defaults.SEARCH_AHEAD, len(students) // len(pending), defaults.MAX_DRAWS + 1 - draw
-        )
-        draws = range(draw, draw + max(1, ahead))
-        problems = [
-            draw_problem(
-                spec,
-                ws.decimals,
-                Stream(seed, slug, students[k].student_id, f"q{number}", f"draw{d}"),
-            )
-            for k in pending
-            for d in draws
-        ]
-        verdicts = iter(zip(problems, screen(problems, ws.tolerance), strict=True))
-        still = []
-        for k in pending:
-            mine = [next(verdicts) for _ in draws]
-            taken = _first_well_posed(mine, draws, ws.tolerance, rejected[k])
-            if taken is None:
-                still.append(k)
-            else:
-                problem, solution, d = taken
-                found.append((k, VariantProblem(number, spec.points, problem, solution, d)))
-        pending = still
-        draw += len(draws)
-    if not pending:
-        return found
-    raise InputError(
-        ws.source,
-        f"problems[{number}]",
-        f"no well-posed {spec.kind} variant in {defaults.MAX_DRAWS} draws; "
-        "widen the ranges of weights and values",
-    )
-
-
-def _first_well_posed(
-    screened: list[tuple[Problem, Verdict]], draws: range, tol: Tolerance, rejected: Counter
-) -> tuple[Problem, Solution, int] | None:
-    """The first well-posed of a student's draws, counting why each before it was refused."""
-    for (problem, verdict), d in zip(screened, draws, strict=True):
-        why = verdict.why
-        if why is None:
-            solution, why = check_problem(problem, tol, verdict.screened)
-            if solution is not None and why is None:
-                return problem, solution, d
-        rejected[why] += 1
-    return None
 
 
 def screen(problems: Sequence[Problem], tol: Tolerance) -> list[Verdict]:

@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .errors import InputError
+from lstm_exam.generator.core.errors import InputError
 
 
 def check_target(out: Path, force: bool) -> None:

@@ -1,0 +1,123 @@
+"""The chains of arithmetic the one evaluator runs in: float64, or exact decimals rounded
+at every named quantity as a student with a calculator does.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, getcontext, localcontext
+from typing import Any
+
+Number = Any  # float in the full chain, Decimal in a rounded chain
+
+
+Vector = tuple[Decimal, ...]
+
+
+Matrix = tuple[Vector, ...]
+
+
+class Full:
+    """float64 all the way; nothing rounded."""
+
+    name = "full"
+
+    def num(self, d: Decimal | float) -> float:
+        return float(d)
+
+    def rnd(self, v: float) -> float:
+        return v
+
+    def sigmoid(self, v: float) -> float:
+        # the two forms avoid overflow of exp for large |v|
+        if v >= 0:
+            return 1.0 / (1.0 + math.exp(-v))
+        e = math.exp(v)
+        return e / (1.0 + e)
+
+    def tanh(self, v: float) -> float:
+        return math.tanh(v)
+
+    def exp(self, v: float) -> float:
+        return math.exp(v)
+
+    def largest(self, vs: list[float]) -> float:
+        return max(vs)
+
+    def first_max(self, vs: list[float]) -> int:
+        """The index of the largest value, the first of equals."""
+        return max(range(len(vs)), key=vs.__getitem__)
+
+
+@dataclass(frozen=True, slots=True)
+class Rounded:
+    """Exact decimals, each named quantity rounded to ``decimals`` places.
+
+    ``truncate`` cuts digits instead of rounding (misconception 7).
+    """
+
+    decimals: int
+    truncate: bool = False
+    name: str = field(default="rounded", init=False)
+
+    def num(self, d: Decimal | float) -> Decimal:
+        return d if isinstance(d, Decimal) else Decimal(repr(d))
+
+    def rnd(self, v: Decimal) -> Decimal:
+        mode = ROUND_DOWN if self.truncate else ROUND_HALF_UP
+        return v.quantize(_unit(self.decimals), rounding=mode)
+
+    def sigmoid(self, v: Decimal) -> Decimal:
+        return _exact(_SIGMOID, str(v), getcontext().prec)
+
+    def tanh(self, v: Decimal) -> Decimal:
+        return _exact(_TANH, str(v), getcontext().prec)
+
+    def exp(self, v: Decimal) -> Decimal:
+        return _exact(_EXP, str(v), getcontext().prec)
+
+    largest = Full.largest
+    first_max = Full.first_max
+
+
+FULL = Full()
+
+
+_SIGMOID, _TANH, _EXP = "sigmoid", "tanh", "exp"
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _exact(fn: str, text: str, prec: int) -> Decimal:
+    """A function of the rounded chain on the decimal ``text``, to ``prec`` digits.
+
+    Kept: its arguments are numbers of a few decimals (a rounded pre-activation, a
+    difference of logits), which repeat across a class, and the value depends on
+    nothing else (``exp`` always rounds half even), so a class computes each once.
+    """
+    with localcontext(prec=prec):
+        v = Decimal(text)
+        if fn == _EXP:
+            return v.exp()
+        if fn == _SIGMOID:
+            return 1 / (1 + (-v).exp())
+        if v < 0:  # tanh is odd
+            return -_exact(_TANH, str(-v), prec)
+        e = (-2 * v).exp()
+        return (1 - e) / (1 + e)
+
+
+@functools.lru_cache(maxsize=32)
+def _unit(decimals: int) -> Decimal:
+    """One unit in the last place: 0.001 for 3."""
+    return Decimal(1).scaleb(-decimals)
+
+
+def round_half_away(v: Decimal | float, decimals: int) -> Decimal:
+    """Round half away from zero on the exact decimal value.
+
+    >>> round_half_away(Decimal("0.0125"), 3), round_half_away(Decimal("-0.0125"), 3)
+    (Decimal('0.013'), Decimal('-0.013'))
+    """
+    return Rounded(decimals).rnd(Rounded(decimals).num(v))

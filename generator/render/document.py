@@ -1,0 +1,81 @@
+"""The class documents as LaTeX: the templates filled with the views (pure: no files)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.core.notation import (
+    Kind,
+)
+from lstm_exam.generator.render.key_view import _accept_view, _key_steps
+from lstm_exam.generator.render.latex import Tex, make_env, template_folder
+from lstm_exam.generator.render.sheet_view import (
+    NETWORK_KINDS,
+    _diagram_box,
+    _problem_view,
+    student_view,
+)
+from lstm_exam.generator.store.manifest import Manifest
+
+DOCUMENTS = {"sheets": "class-sheets", "keys": "class-key"}
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """The LaTeX of the class documents and what to warn about."""
+
+    tex: Mapping[str, str]
+    """Document name (``class-sheets``, ``class-key``) to LaTeX."""
+    warnings: tuple[str, ...]
+
+
+def render_tex(m: Manifest, templates: Path | None = None) -> Rendered:
+    """The class sheets and class key as LaTeX (pure: no files)."""
+    env = make_env(templates)
+    kinds = sorted({vp.problem.kind for v in m.variants for vp in v.problems})
+    common = {
+        "course": m.course,
+        "title": m.title,
+        "decimals": m.decimals,
+        "tolerance_words": m.tolerance.words(),
+        "counts_only": kinds == [Kind.PARAMETERS],
+        "diagrams": {str(k): Tex(_diagram_box(k)) for k in kinds},
+        "network_kinds": [str(k) for k in NETWORK_KINDS],
+    }
+    sheets, keys, warnings = [], [], []
+    for v in m.variants:
+        s, warn = student_view(v)
+        warnings += warn
+        views = [_problem_view(vp) for vp in v.problems]
+        sheets.append((s, views))
+        keys.append(
+            (
+                s,
+                [
+                    {**view, "steps": _key_steps(vp), "accept_pairs": _accept_view(m, vp)}
+                    for view, vp in zip(views, v.problems, strict=True)
+                ],
+            )
+        )
+    try:
+        tex = {
+            DOCUMENTS["sheets"]: env.get_template("sheets.tex.j2").render(common, students=sheets),
+            DOCUMENTS["keys"]: env.get_template("keys.tex.j2").render(common, students=keys),
+        }
+    except jinja2.TemplateSyntaxError as e:
+        raise InputError(
+            e.filename or e.name or "template", f"line {e.lineno}", e.message or "syntax error"
+        ) from None
+    except jinja2.TemplateNotFound as e:
+        raise InputError(
+            str(templates or template_folder()), "", f"template {e.name} not found"
+        ) from None
+    except jinja2.UndefinedError as e:
+        raise InputError(
+            str(templates or template_folder()), "", f"template error: {e.message}"
+        ) from None
+    return Rendered(tex, tuple(warnings))

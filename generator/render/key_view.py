@@ -1,0 +1,240 @@
+"""The key's view of a problem: the lecture's tables, the first row worked out (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from lstm_exam.generator.core.notation import (
+    GATE_GRADIENTS,
+    GATES,
+    KINDS,
+    QUANTITIES,
+    Kind,
+    make_label,
+)
+from lstm_exam.generator.core.problem import Problem
+from lstm_exam.generator.render.latex import Tex, _head, _plain, escape_text, num, vector_tex
+from lstm_exam.generator.store.manifest import Manifest
+from lstm_exam.generator.variants.variant import VariantProblem
+
+#: The key's tables: title, columns, and what the first row's written-out sum is.
+_KEY_TABLES: dict[str, tuple[str | Tex, tuple[str, ...], str | None]] = {
+    **{
+        letter: (
+            Tex(f"{QUANTITIES[act].words.rsplit(' ', 1)[0].capitalize()} ${QUANTITIES[act].tex}$"),
+            (f"Wz_{letter}", f"a_{letter}", act),
+            letter,
+        )
+        for letter, act, _ in GATES
+    },
+    "cell": ("Cell state", ("f_t", "C_prev", "fC", "i_t", "C_tilde", "iC", "C_t"), None),
+    "out": ("Hidden state", ("o_t", "C_t", "tanh_C", "h_t"), None),
+    "params": ("Counts and shapes", KINDS[Kind.PARAMETERS].order, None),
+    "softmax": ("Dense layer and softmax", ("logit", "prob"), "head"),
+    "class": ("Predicted class", ("class",), None),
+    "linear": ("Dense layer and squared error", ("y_hat", "y", "sq_error"), "head"),
+    "through_h": (
+        Tex("Through $h_t$ into $C_t$"),
+        ("dh_t", "tanh_C", "do_t", "o_t", "dC_next", "dC_t"),
+        "through_h",
+    ),
+    "gates": ("Gates", ("dC_t", "C_prev", "df_t", "C_tilde", "di_t", "i_t", "dC_tilde"), "gates"),
+    "pre": (
+        "Pre-activations",
+        ("f_t", "da_f", "i_t", "da_i", "C_tilde", "da_C", "o_t", "da_o"),
+        "pre",
+    ),
+    "back": ("To the previous step", ("dC_t", "f_t", "dC_prev", "dh_prev"), "back"),
+}
+
+
+_CELL_TABLES = ("f", "i", "C", "cell", "o", "out")
+
+
+#: Per kind: the tables of each step, then those of the output layer or of the way back.
+_KIND_TABLES: dict[Kind, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    Kind.FORGET_GATE: (("f",), ()),
+    Kind.INPUT_GATE: (("i", "C"), ()),
+    Kind.CELL_STATE: (("cell",), ()),
+    Kind.OUTPUT_GATE: (("o", "out"), ()),
+    Kind.CELL_STEP: (_CELL_TABLES, ()),
+    Kind.SEQUENCE: (_CELL_TABLES, ()),
+    Kind.CLASSIFICATION: (_CELL_TABLES, ("softmax", "class")),
+    Kind.REGRESSION: (_CELL_TABLES, ("linear",)),
+    Kind.BACKWARD_STEP: (_CELL_TABLES, ("through_h", "gates", "pre", "back")),
+    Kind.PARAMETERS: (("params",), ()),
+}
+
+
+def _line(lhs: str, parts: Sequence[str], exact: Decimal, key: Decimal) -> Tex:
+    """``lhs = the rule = the numbers = exact ≈ the key``: one worked line of the key."""
+    return Tex(" = ".join([lhs, *parts, _plain(exact)]) + rf" \approx {_plain(key)}")
+
+
+def _n(d: Decimal) -> str:
+    return f"({_plain(d)})"
+
+
+def _products(pairs: Sequence[tuple[Decimal, Decimal]], start: Decimal) -> tuple[str, Decimal]:
+    """Σ w·x written term by term, and its exact value (from ``start``)."""
+    text = " + ".join(f"{_n(w)}{_n(x)}" for w, x in pairs)
+    return text, sum((w * x for w, x in pairs), start)
+
+
+def _written_out(
+    what: str | None, p: Problem, value: Callable[[str, int], Decimal], z: list[Decimal] | None
+) -> list[Tex]:
+    """The first row worked out with its numbers, as the lecture does."""
+    one = Decimal(1)
+
+    def v(name: str) -> Decimal:
+        return value(name, 1)
+
+    def product(lhs: str, rule: str, names: tuple[str, ...], key: str) -> Tex:
+        factors = [v(n) for n in names]
+        exact = one
+        for f in factors:
+            exact *= f
+        return _line(lhs, [rule, "".join(_n(f) for f in factors)], exact, v(key))
+
+    if what == "head":
+        b = p.givens["b_y"][0]
+        h = [value("h_t", c) for c in range(1, p.hidden + 1)]
+        terms, exact = _products(list(zip(p.givens["W_y"][0], h, strict=True)), b)
+        first = "logit" if "logit" in KINDS[p.kind].order else "y_hat"
+        rule = r"W_y[1] \cdot h_T + b_y[1]"
+        return [_line(f"{QUANTITIES[first].tex}[1]", [rule, f"{terms} + {_n(b)}"], exact, v(first))]
+    if what == "through_h":
+        dh, o, tC, nxt = v("dh_t"), v("o_t"), v("tanh_C"), v("dC_next")
+        rule = r"\partial C_t^{\,\mathrm{next}} + \partial h_t \ast o_t \ast (1 - \tanh^2(C_t))"
+        return [
+            product(
+                r"\partial o_t[1]", r"\partial h_t \ast \tanh(C_t)", ("dh_t", "tanh_C"), "do_t"
+            ),
+            _line(
+                r"\partial C_t[1]",
+                [rule, rf"{_n(nxt)} + {_n(dh)}{_n(o)}(1 - {_n(tC)}^2)"],
+                nxt + dh * o * (one - tC * tC),
+                v("dC_t"),
+            ),
+        ]
+    if what == "gates":
+        return [
+            product(r"\partial f_t[1]", r"\partial C_t \ast C_{t-1}", ("dC_t", "C_prev"), "df_t"),
+            product(
+                r"\partial i_t[1]", r"\partial C_t \ast \tilde{C}_t", ("dC_t", "C_tilde"), "di_t"
+            ),
+            product(
+                r"\partial \tilde{C}_t[1]", r"\partial C_t \ast i_t", ("dC_t", "i_t"), "dC_tilde"
+            ),
+        ]
+    if what == "pre":
+        lines = []
+        for g, grad, act in GATE_GRADIENTS:
+            d, a, gate = v(grad), v(act), QUANTITIES[act].tex
+            if act == "C_tilde":  # tanh' = 1 - tanh²
+                slope, filled, exact = rf"(1 - {gate}^2)", f"(1 - {_n(a)}^2)", d * (one - a * a)
+            else:  # σ' = σ(1 - σ)
+                slope, filled, exact = (
+                    rf"{gate} \ast (1 - {gate})",
+                    f"{_n(a)}(1 - {_n(a)})",
+                    d * a * (one - a),
+                )
+            rule = rf"{QUANTITIES[grad].tex} \ast {slope}"
+            lines.append(_line(rf"\partial a_{g}[1]", [rule, _n(d) + filled], exact, v(f"da_{g}")))
+        return lines
+    if what == "back":
+        pairs = [
+            (p.givens[f"W_{g}"][c - 1][0], value(f"da_{g}", c))
+            for g in "fiCo"
+            for c in range(1, p.hidden + 1)
+        ]
+        terms, exact = _products(pairs, Decimal(0))
+        rule = r"\sum_g \sum_c W_g[c][1]\, \partial a_g[c]"
+        return [
+            _line(r"\partial h_{t-1}[1]", [rule, terms], exact, v("dh_prev")),
+            product(r"\partial C_{t-1}[1]", r"\partial C_t \ast f_t", ("dC_t", "f_t"), "dC_prev"),
+        ]
+    if what and z is not None:  # a gate's W·z
+        terms, exact = _products(list(zip(p.givens[f"W_{what}"][0], z, strict=True)), Decimal(0))
+        return [_line(rf"W_{{{what}}}[1] \cdot z", [terms], exact, v(f"Wz_{what}"))]
+    return []
+
+
+def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
+    p, sol = vp.problem, vp.solution
+    asked = set(sol.asked)
+    step_tables, after = _KIND_TABLES[p.kind]
+    last = p.step_numbers[-1]
+    blocks = [(t, step_tables, f"Step {t}" if t else "") for t in p.step_numbers]
+    if after:
+        title = "Backwards through the step" if p.kind is Kind.BACKWARD_STEP else "Output layer"
+        blocks.append((last, after, title))
+    steps = []
+    for t, keys, heading in blocks:
+
+        def value(name: str, cell: int, t: int | None = t) -> Decimal:
+            label = make_label(name, cell, p.step_of(name, t))
+            if label in sol.values:
+                return sol.values[label].rounded
+            if t and t > 1 and name in ("h_prev", "C_prev"):
+                return sol.values[f"t{t - 1}.{name[0]}_t[{cell}]"].rounded
+            given = {"h_prev": "h_0", "C_prev": "C_0"}.get(name, name) if t else name
+            if name == "x" and t:
+                return p.givens["xs"][t - 1][cell - 1]
+            return p.givens[given][cell - 1]
+
+        z = None
+        if keys is step_tables and ("x" in p.givens or "xs" in p.givens):
+            D = p.inputs or 0
+            z = [value("h_prev", c) for c in range(1, p.hidden + 1)] + [
+                value("x", c) for c in range(1, D + 1)
+            ]
+        tables = []
+        for key in keys:
+            title, cols, what = _KEY_TABLES[key]
+            rows = []
+            for c in range(1, p.cells(cols[-1]) + 1):
+                row = []
+                for n in cols:
+                    cell_tex = num(value(n, c))
+                    if make_label(n, c, p.step_of(n, t)) in asked:
+                        cell_tex = Tex(r"\textbf{" + cell_tex + "}")
+                    row.append(cell_tex)
+                rows.append(row)
+            tables.append(
+                {
+                    "title": title,
+                    "headers": [_head(n) for n in cols],
+                    "rows": rows,
+                    "row_names": p.row_names(cols[-1]),
+                    "dots": _written_out(what, p, value, z),
+                }
+            )
+        steps.append(
+            {
+                "heading": heading,
+                "z": vector_tex(z) if z else None,
+                "tables": tables,
+            }
+        )
+    return steps
+
+
+def _accept_view(m: Manifest, vp: VariantProblem) -> list[tuple[dict, dict | None]]:
+    items = []
+    for lab in vp.solution.asked:
+        val = vp.solution.values[lab]
+        lo, hi = m.bounds(val)
+        items.append(
+            {
+                "label": escape_text(vp.label(lab)),
+                "key": num(val.rounded),
+                "range": Tex(f"$[{_plain(lo)},\\ {_plain(hi)}]$"),
+            }
+        )
+    half = (len(items) + 1) // 2
+    left, right = items[:half], items[half:]
+    return [(a, right[k] if k < len(right) else None) for k, a in enumerate(left)]

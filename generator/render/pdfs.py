@@ -1,0 +1,90 @@
+"""The PDF writer: the class documents typeset and split into each student's sheet and key."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from lstm_exam.generator.render.document import DOCUMENTS, render_tex
+from lstm_exam.generator.render.split import page_count, page_ranges, split_pdf
+from lstm_exam.generator.render.typeset import (
+    TEX_MISSING,
+    TEX_PACKAGES,
+    _finish_pdflatex,
+    _start_pdflatex,
+    _wait_any,
+    pdflatex,
+)
+from lstm_exam.generator.store.manifest import Manifest
+
+
+def render_pdfs(
+    m: Manifest,
+    folder: Path,
+    templates: Path | None = None,
+    tick: Callable[[int], None] | None = None,
+) -> list[str]:
+    """Write tex/, the class PDFs and per-student PDFs into ``folder``.
+
+    Both documents are typeset at once; each is split into per-student PDFs
+    as soon as it is done, while the other may still be typesetting. Returns notes for the user (unprintable names; TeX missing).
+    Without TeX the LaTeX sources are still written and one note names the packages.
+    """
+    templates = templates or (Path(m.templates) if m.templates else None)
+    rendered = render_tex(m, templates)
+    notes = list(rendered.warnings)
+    texdir = folder / "tex"
+    texdir.mkdir(parents=True, exist_ok=True)
+    for name, text in rendered.tex.items():
+        (texdir / f"{name}.tex").write_text(text, encoding="utf-8")
+    if pdflatex() is None:
+        notes.append(
+            f"{TEX_MISSING}: PDFs skipped (everything else is written). "
+            f"Install TeX Live: sudo apt-get install {TEX_PACKAGES}"
+        )
+        return notes
+    kinds = {name: kind for kind, name in DOCUMENTS.items()}
+    running = {name: _start_pdflatex(texdir / f"{name}.tex") for name in rendered.tex}
+    try:
+        while running:  # split each document as soon as it is typeset
+            name = _wait_any(running)
+            pdf = _finish_pdflatex(running.pop(name), texdir / f"{name}.tex", templates)
+            shutil.copyfile(pdf, folder / f"{name}.pdf")
+            ranges = page_ranges(pdf.with_suffix(".pages"), page_count(pdf))
+            split_pdf(pdf, ranges, folder / kinds[name], tick)
+    finally:
+        for p in running.values():
+            p.kill()
+    for leftover in texdir.iterdir():
+        if leftover.suffix != ".tex":
+            leftover.unlink()
+    return notes
+
+
+def rerender(
+    folder: Path,
+    m: Manifest,
+    templates: Path | None = None,
+    tick: Callable[[int], None] | None = None,
+) -> list[str]:
+    """Rebuild the PDFs of a worksheet folder from its (loaded) manifest, all or nothing."""
+    stage = Path(tempfile.mkdtemp(prefix=".render-", dir=folder))
+    try:
+        notes = render_pdfs(m, stage, templates, tick)
+        for name in ("tex", "sheets", "keys"):
+            src = stage / name
+            if not src.exists():
+                continue
+            dst = folder / name
+            dst.mkdir(exist_ok=True)
+            for f in src.iterdir():
+                os.replace(f, dst / f.name)
+        for name in DOCUMENTS.values():
+            if (stage / f"{name}.pdf").exists():
+                os.replace(stage / f"{name}.pdf", folder / f"{name}.pdf")
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return notes

@@ -1,0 +1,175 @@
+"""The sheet's view of a problem: givens, formulas, what is asked, answer tables (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lstm_exam.generator.core.notation import (
+    HEAD,
+    KINDS,
+    QUANTITIES,
+    Kind,
+    label_name,
+    make_label,
+)
+from lstm_exam.generator.core.problem import Problem
+from lstm_exam.generator.render.formulas import KIND_FORMULAS, formula_tex
+from lstm_exam.generator.render.latex import (
+    Tex,
+    _head,
+    _plain,
+    column_tex,
+    escape_text,
+    matrix_tex,
+    unsupported,
+    vector_tex,
+)
+from lstm_exam.generator.variants.variant import Variant, VariantProblem
+
+
+def _givens_view(vp: VariantProblem) -> list[Tex]:
+    """The givens as display lines: the vectors together, each W beside its b."""
+    p = vp.problem
+    vectors, lines = [], []
+    for name, shape in KINDS[p.kind].givens:
+        value, sym = p.givens[name], QUANTITIES[name].tex
+        if shape in ("HxZ", "KxH", "1xH"):  # a weight matrix beside its bias
+            b = f"b_{name[2:]}"
+            split = p.hidden if shape == "HxZ" else None  # the bar between h and x
+            lines.append(
+                Tex(
+                    rf"{sym} = {matrix_tex(value, split)} \qquad "
+                    rf"{QUANTITIES[b].tex} = {column_tex(p.givens[b])}"
+                )
+            )
+        elif shape == "TxD":
+            lines.append(
+                Tex(
+                    r",\quad ".join(
+                        rf"x_{{{t}}} = {vector_tex(v)}" for t, v in enumerate(value, start=1)
+                    )
+                )
+            )
+        elif shape == "N":
+            vectors.append(rf"{sym} = {int(value[0])}")
+        elif shape == "1" and not name.startswith("b_"):
+            vectors.append(rf"{sym} = {_plain(value[0])}")
+        elif not name.startswith("b_"):
+            vectors.append(rf"{sym} = {vector_tex(value)}")
+    rows = [vectors[k : k + 3] for k in range(0, len(vectors), 3)]  # 3 vectors fit a line
+    return [*(Tex(r"\qquad ".join(row)) for row in rows), *lines]
+
+
+def _asked_names(vp: VariantProblem) -> list[str]:
+    seen: dict[str, None] = {}
+    for lab in vp.solution.asked:
+        seen.setdefault(label_name(lab), None)
+    return list(seen)
+
+
+def _answer_tables(vp: VariantProblem, width: int = 6) -> list[dict[str, Any]]:
+    p = vp.problem
+    tables = []
+    for t, names in p.blocks(_asked_names(vp)):
+        for k in range(0, len(names), width):
+            chunk = names[k : k + width]
+            rows = [
+                [escape_text(vp.label(make_label(n, c, p.step_of(n, t)))) for n in chunk]
+                for c in range(1, p.cells(chunk[0]) + 1)
+            ]
+            tables.append(
+                {
+                    "caption": f"Step {t}" if t else "Output layer" if chunk[0] in HEAD else "",
+                    "headers": [_head(n) for n in chunk],
+                    "rows": rows,
+                    "row_names": p.row_names(chunk[0]),
+                }
+            )
+    return tables
+
+
+def _asked_words(p: Problem, names: list[str]) -> str:
+    def words(ns: list[str]) -> str:
+        return ", ".join(f"${QUANTITIES[n].tex}$" for n in ns)
+
+    per_cell = [n for n in names if n not in HEAD]
+    head = [n for n in names if n in HEAD]
+    if p.kind is Kind.PARAMETERS:
+        return words(names) + " (whole numbers)."
+    text = words(per_cell) + " for every cell"
+    if KINDS[p.kind].stepped:
+        text += f" at each of the {p.steps} steps"
+    if head:
+        text += "; then " + words(head) + " of the output layer"
+    return text + "."
+
+
+def _problem_view(vp: VariantProblem) -> dict[str, Any]:
+    p = vp.problem
+    return {
+        "number": vp.number,
+        "title": KINDS[p.kind].title,
+        "points": _plain(vp.points.normalize()),
+        "formulas": [Tex(formula_tex(f)) for f in KIND_FORMULAS[p.kind]],
+        "diagram": Tex(_diagram_box(p.kind)),
+        "network": p.kind in NETWORK_KINDS,
+        "givens": _givens_view(vp),
+        "asked_words": Tex(_asked_words(p, _asked_names(vp))),
+        "intro": _INTRO.get(p.kind, ""),
+        "answer_tables": _answer_tables(vp),
+    }
+
+
+#: Kinds drawn as a network rather than as the cell.
+NETWORK_KINDS = (Kind.PARAMETERS, Kind.CLASSIFICATION, Kind.REGRESSION)
+
+
+_INTRO = {
+    Kind.PARAMETERS: (
+        "A Keras model reads sequences of T steps of D features: an LSTM layer with H units, "
+        "then a Dense layer with K outputs and softmax (sequence classification). A video "
+        "classifier feeds the F features a CNN computes from each frame into the same kind of "
+        "LSTM(H) and Dense(K). Count the trainable parameters as Keras does (one bias per "
+        "gate), and give the output shapes without the batch dimension."
+    ),
+    Kind.CLASSIFICATION: Tex(
+        r"The sequence $x_1, \dots, x_T$ runs through the LSTM cell from $h_0$ and $C_0$. "
+        r"A dense layer reads the last hidden state $h_T$ and gives one logit $\ell_k$ per "
+        r"class; softmax turns the logits into probabilities $p_k$, and the predicted class "
+        r"$\hat{k}$ is the likeliest one, numbered from 1. Round the logits before softmax."
+    ),
+    Kind.REGRESSION: Tex(
+        r"The sequence $x_1, \dots, x_T$ runs through the LSTM cell from $h_0$ and $C_0$. "
+        r"A dense layer with one linear output reads the last hidden state $h_T$ and predicts "
+        r"$\hat{y}$; the loss is the squared error $(\hat{y} - y)^2$ against the target $y$."
+    ),
+    Kind.BACKWARD_STEP: Tex(
+        r"First run the step forwards with the lecture's formulas, "
+        r"$f_t = \sigma(W_f \cdot z + b_f)$ and so on, $z = [h_{t-1}, x_t]$. Then send the "
+        r"gradients back through it with the chain rule. $\partial q$ stands for "
+        r"$\partial L / \partial q$; $\partial h_t$ comes from the layer above and "
+        r"$\partial C_t^{\,\mathrm{next}}$ from step $t+1$. $W_g^{h}$ are the first $H$ "
+        r"columns of $W_g$ (the ones that multiply $h_{t-1}$)."
+    ),
+}
+
+
+def _diagram_box(kind: Kind) -> str:
+    return "\\diag" + "".join(w.capitalize() for w in str(kind).split("_"))
+
+
+def student_view(v: Variant) -> tuple[dict[str, Any], list[str]]:
+    """The student part of the view, and warnings about unprintable names."""
+    warnings = []
+    bad = unsupported(v.student.name)
+    if bad:
+        warnings.append(
+            f"student {v.student.student_id}: the PDF fonts lack {bad!r} in the name "
+            f"{v.student.name!r}; printed as '?'"
+        )
+    return {
+        "id_raw": Tex(v.student.student_id),
+        "id": v.student.student_id,
+        "name": v.student.name,
+        "code": v.code,
+    }, warnings

@@ -1,0 +1,109 @@
+"""Typesetting: pdflatex as a confined child process, its errors mapped to templates."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.render.latex import template_folder
+
+#: The start of the note render_pdfs returns when TeX is missing.
+TEX_MISSING = "pdflatex not found"
+
+
+TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-pictures lmodern"
+
+
+class TexError(InputError):
+    """pdflatex failed: names the template, the line and the relevant log lines."""
+
+
+def pdflatex() -> str | None:
+    """The pdflatex program, or None when TeX is not installed."""
+    return shutil.which("pdflatex")
+
+
+def _start_pdflatex(tex_file: Path) -> subprocess.Popen:
+    """Start pdflatex once on a file (no shell escape), in its folder."""
+    exe = pdflatex()
+    if exe is None:
+        raise FileNotFoundError("pdflatex")
+    env = {**os.environ, "openout_any": "p", "shell_escape": "f"}
+    cmd = [
+        exe,
+        "-interaction=nonstopmode",
+        "-halt-on-error",
+        "-no-shell-escape",
+        "-file-line-error",
+        tex_file.name,
+    ]
+    # the log file holds everything: a pipe nobody reads would fill and stall TeX
+    return subprocess.Popen(
+        cmd,
+        cwd=tex_file.parent,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _finish_pdflatex(proc: subprocess.Popen, tex_file: Path, templates: Path | None) -> Path:
+    proc.wait()
+    pdf = tex_file.with_suffix(".pdf")
+    if proc.returncode != 0 or not pdf.exists():
+        log = tex_file.with_suffix(".log")
+        text = log.read_text("utf-8", errors="replace") if log.exists() else "no log written"
+        raise _tex_error(tex_file, text, templates)
+    return pdf
+
+
+def _tex_error(tex_file: Path, log: str, templates: Path | None) -> TexError:
+    lines = log.splitlines()
+    idx = next(
+        (k for k, ln in enumerate(lines) if ln.startswith("!") or re.match(r"^\S+:\d+: ", ln)), None
+    )
+    excerpt = lines[idx : idx + 4] if idx is not None else lines[-5:]
+    m = re.search(r"^(\S+?):(\d+): |^l\.(\d+)", "\n".join(lines[idx or 0 :]), re.M)
+    where = ""
+    if m and m.group(1) and Path(m.group(1)).name != tex_file.name:
+        where = f"{m.group(1)}: line {m.group(2)}"  # in a file a template read, not ours
+    elif m:
+        n = int(m.group(2) or m.group(3))
+        src = tex_file.read_text("utf-8").splitlines()
+        bad_line = src[n - 1] if 0 < n <= len(src) else ""
+        where = _find_template_line(bad_line, templates)
+    detail = " | ".join(s.strip() for s in excerpt if s.strip())
+    return TexError(where or str(tex_file), "", f"LaTeX error: {detail}")
+
+
+def _find_template_line(tex_line: str, templates: Path | None) -> str:
+    """The template line that most probably produced ``tex_line``."""
+    tokens = set(re.findall(r"\\[A-Za-z]+|[A-Za-z]{4,}", tex_line))
+    if not tokens:
+        return ""
+    best, best_score = "", 0
+    folders = ([templates] if templates else []) + [template_folder()]
+    for folder in folders:
+        for path in sorted(folder.glob("*.j2")):
+            for k, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+                score = sum(1 for t in tokens if t in line)
+                if score > best_score:
+                    best, best_score = f"{path}: line {k}", score
+    return best
+
+
+def _wait_any(running: Mapping[str, subprocess.Popen]) -> str:
+    """Block until one of the running processes ends; its name."""
+    while True:
+        for name, p in running.items():
+            try:
+                p.wait(timeout=0.05)
+                return name
+            except subprocess.TimeoutExpired:
+                continue

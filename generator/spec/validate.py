@@ -1,0 +1,102 @@
+"""The validators shared by the spec, problem-file and roster readers.
+
+Each raises :class:`InputError` naming the file, the place and the fault.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.errors import InputError
+
+
+def to_decimal(value: Any, file: str, place: str) -> Decimal:
+    """A TOML number (or numeric string) as an exact, finite Decimal."""
+    if isinstance(value, Decimal) and value.is_finite():
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise InputError(file, place, f"{_show(value)} is not a number")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InputError(file, place, f"{value} is not a finite number")
+        return Decimal(repr(value))
+    try:
+        d = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise InputError(file, place, f"{_show(value)} is not a number") from None
+    if not d.is_finite():
+        raise InputError(file, place, f"{_show(value)} is not a finite number")
+    return d
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _vector(value: Any, n: int | None, file: str, place: str, what: str) -> tuple[Decimal, ...]:
+    if not isinstance(value, list):
+        raise InputError(file, place, f"expected a list of numbers ({what}), got {_show(value)}")
+    if n is not None and len(value) != n:
+        raise InputError(file, place, f"has {len(value)} entries, expected {n} ({what})")
+    return tuple(to_decimal(v, file, f"{place}[{k}]") for k, v in enumerate(value, start=1))
+
+
+def _count(value: Any, file: str, place: str) -> int:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 1 <= value <= defaults.MAX_COUNT
+    ):
+        raise InputError(
+            file, place, f"{_show(value)} must be a whole number from 1 to {defaults.MAX_COUNT}"
+        )
+    return value
+
+
+def _size(n: int, lo: int, hi: int, file: str, place: str, what: str) -> int:
+    if not lo <= n <= hi:
+        raise InputError(file, place, f"{what} is {n}, must be from {lo} to {hi}")
+    return n
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; a syntax error becomes an InputError with its line."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(str(path), "", "no such file") from None
+    except UnicodeDecodeError as e:
+        raise InputError(str(path), f"byte {e.start}", "not UTF-8 text") from None
+    except OSError as e:
+        raise InputError(str(path), "", e.strerror or str(e)) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        msg = str(e)
+        place = ""
+        if "(at line" in msg:
+            msg, _, rest = msg.partition(" (at ")
+            place = rest.rstrip(")")
+        raise InputError(str(path), place, f"TOML syntax error: {msg}") from None
+
+
+def _int(value: Any, lo: int, hi: int, file: str, place: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise InputError(file, place, f"{_show(value)} must be an integer from {lo} to {hi}")
+    return value
+
+
+def _text(value: Any, file: str, place: str) -> str:
+    if not isinstance(value, str):
+        raise InputError(file, place, f"{_show(value)} must be a text in quotes")
+    if len(value) > 200:
+        raise InputError(file, place, "longer than 200 characters")
+    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+        raise InputError(file, place, "holds a control character (a line break or tab?)")
+    return value

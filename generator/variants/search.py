@@ -1,0 +1,116 @@
+"""The search for well-posed draws, for many students at once.
+
+A class's variants are searched problem by problem: every student still
+without a well-posed draw of the problem draws their next one, and a *screen*
+runs the cheap checks of :func:`variants.check_problem` (saturation,
+knife-edges, every misconception against the full chain) on all these draws at
+once, with the one evaluator on arrays (:class:`solve.Batch`, equal to the
+full chain bit for bit). A draw the screen refuses is refused as
+``check_problem`` would refuse it; every other draw goes through
+``check_problem`` itself, so the variants are exactly those of
+:func:`variants.make_variant`, student by student (tests check this).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.core.problem import Problem
+from lstm_exam.generator.core.solution import Solution
+from lstm_exam.generator.core.tolerance import Tolerance
+from lstm_exam.generator.spec.roster import Student
+from lstm_exam.generator.spec.worksheet import ProblemSpec, Worksheet
+from lstm_exam.generator.variants.draw import draw_problem
+from lstm_exam.generator.variants.screen import Verdict, screen
+from lstm_exam.generator.variants.stream import Stream, variant_code
+from lstm_exam.generator.variants.variant import Variant, VariantProblem
+from lstm_exam.generator.variants.wellposed import check_problem
+
+
+def make_variants(ws: Worksheet, seed: str, students: Sequence[Student]) -> list[Variant]:
+    """:func:`variants.make_variant` for every student: the same variants, searched together."""
+    per_student: list[list[VariantProblem]] = [[] for _ in students]
+    rejected = [Counter() for _ in students]
+    for number, spec in enumerate(ws.problems, start=1):
+        if spec.given is not None:
+            vp = VariantProblem(number, spec.points, spec.given, spec.given.solve(), 1)
+            for mine in per_student:
+                mine.append(vp)
+            continue
+        for k, vp in _search(ws, seed, students, number, spec, rejected):
+            per_student[k].append(vp)
+    return [
+        Variant(st, variant_code(seed, ws.slug, st.student_id), tuple(mine), refused)
+        for st, mine, refused in zip(students, per_student, rejected, strict=True)
+    ]
+
+
+def _search(
+    ws: Worksheet,
+    seed: str,
+    students: Sequence[Student],
+    number: int,
+    spec: ProblemSpec,
+    rejected: list[Counter],
+) -> list[tuple[int, VariantProblem]]:
+    """Each student's first well-posed draw of one problem.
+
+    Each round screens the next draws of every student still searching; as fewer
+    students are left, each draws more at once (the draws past the one taken are
+    dropped unseen), so a round stays large and the rounds few.
+    """
+    found = []
+    pending = list(range(len(students)))
+    slug = ws.slug
+    draw = 1
+    while pending and draw <= defaults.MAX_DRAWS:
+        ahead = min(
+            defaults.SEARCH_AHEAD, len(students) // len(pending), defaults.MAX_DRAWS + 1 - draw
+        )
+        draws = range(draw, draw + max(1, ahead))
+        problems = [
+            draw_problem(
+                spec,
+                ws.decimals,
+                Stream(seed, slug, students[k].student_id, f"q{number}", f"draw{d}"),
+            )
+            for k in pending
+            for d in draws
+        ]
+        verdicts = iter(zip(problems, screen(problems, ws.tolerance), strict=True))
+        still = []
+        for k in pending:
+            mine = [next(verdicts) for _ in draws]
+            taken = _first_well_posed(mine, draws, ws.tolerance, rejected[k])
+            if taken is None:
+                still.append(k)
+            else:
+                problem, solution, d = taken
+                found.append((k, VariantProblem(number, spec.points, problem, solution, d)))
+        pending = still
+        draw += len(draws)
+    if not pending:
+        return found
+    raise InputError(
+        ws.source,
+        f"problems[{number}]",
+        f"no well-posed {spec.kind} variant in {defaults.MAX_DRAWS} draws; "
+        "widen the ranges of weights and values",
+    )
+
+
+def _first_well_posed(
+    screened: list[tuple[Problem, Verdict]], draws: range, tol: Tolerance, rejected: Counter
+) -> tuple[Problem, Solution, int] | None:
+    """The first well-posed of a student's draws, counting why each before it was refused."""
+    for (problem, verdict), d in zip(screened, draws, strict=True):
+        why = verdict.why
+        if why is None:
+            solution, why = check_problem(problem, tol, verdict.screened)
+            if solution is not None and why is None:
+                return problem, solution, d
+        rejected[why] += 1
+    return None

@@ -1,0 +1,84 @@
+"""A student's variant: their problems, drawn until well-posed, and solved."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.core.problem import Problem
+from lstm_exam.generator.core.solution import Solution
+from lstm_exam.generator.spec.roster import Student
+from lstm_exam.generator.spec.worksheet import ProblemSpec, Worksheet
+from lstm_exam.generator.variants.draw import draw_problem
+from lstm_exam.generator.variants.stream import Stream, variant_code
+from lstm_exam.generator.variants.wellposed import check_problem
+
+
+@dataclass(frozen=True, slots=True)
+class VariantProblem:
+    """One problem of a student's variant, solved."""
+
+    number: int
+    """1-based position on the worksheet (the ``q`` of labels)."""
+    points: Decimal
+    problem: Problem
+    solution: Solution
+    draws: int
+    """How many draws it took to get a well-posed problem (1 for a fixed one)."""
+    accept: Mapping[str, tuple[Decimal, Decimal]] | None = None
+    """Accepted ranges by label, as read back from a manifest (None: derive them)."""
+
+    def label(self, label: str) -> str:
+        """The worksheet label of a solution label: ``f_t[1]`` -> ``q2.f_t[1]``."""
+        return f"q{self.number}.{label}"
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """A student's worksheet: their numbers and both answer chains."""
+
+    student: Student
+    code: str
+    problems: tuple[VariantProblem, ...]
+    rejected: Counter = field(default_factory=Counter, compare=False)
+    """Why draws were rejected, for the benchmark's report."""
+
+
+def make_variant(ws: Worksheet, seed: str, student: Student) -> Variant:
+    """Draw and solve a student's variant; redraw each problem until well-posed.
+
+    The definition of a student's variant; :func:`search.make_variants` finds the
+    same for a whole class, faster.
+    """
+    problems = []
+    rejected: Counter = Counter()
+    for number, spec in enumerate(ws.problems, start=1):
+        if spec.given is not None:
+            problems.append(VariantProblem(number, spec.points, spec.given, spec.given.solve(), 1))
+            continue
+
+        def drawn(draw: int, spec: ProblemSpec = spec, number: int = number) -> Problem:
+            s = Stream(seed, ws.slug, student.student_id, f"q{number}", f"draw{draw}")
+            return draw_problem(spec, ws.decimals, s)
+
+        for draw in range(1, defaults.MAX_DRAWS + 1):
+            problem = drawn(draw)
+            solution, why = check_problem(problem, ws.tolerance)
+            if solution is not None and why is None:
+                problems.append(VariantProblem(number, spec.points, problem, solution, draw))
+                break
+            rejected[why] += 1
+        else:
+            raise InputError(
+                ws.source,
+                f"problems[{number}]",
+                f"no well-posed {spec.kind} variant in {defaults.MAX_DRAWS} draws; "
+                "widen the ranges of weights and values",
+            )
+    return Variant(
+        student, variant_code(seed, ws.slug, student.student_id), tuple(problems), rejected
+    )

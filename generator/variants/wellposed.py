@@ -1,0 +1,200 @@
+"""Well-posedness: whether a drawn problem is fit to be asked."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.chains import FULL
+from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare
+from lstm_exam.generator.core.misconceptions import (
+    LIKELY_HIDDEN,
+    Twist,
+    _applicable,
+    twist_targets,
+)
+from lstm_exam.generator.core.notation import HEAD, KINDS, Kind, label_name, make_label
+from lstm_exam.generator.core.problem import Problem, cell_count
+from lstm_exam.generator.core.solution import Solution, Value, asked_labels, combine
+from lstm_exam.generator.core.tolerance import Tolerance
+
+
+def check_problem(
+    problem: Problem, tol: Tolerance, screened: Screened | None = None
+) -> tuple[Solution | None, str | None]:
+    """Solve a drawn problem and say why it is not well-posed (None when it is).
+
+    The rules (thresholds in :mod:`defaults`):
+
+    * no pre-activation (``a_*``) nor cell state beyond ``MAX_PREACTIVATION``:
+      no gate saturated;
+    * no asked value within ``KNIFE_EDGE`` of a unit in the last place of a
+      rounding boundary;
+    * every misconception of design.md that can show in this problem moves the
+      first asked value downstream of it farther than ``MISCONCEPTION_MARGIN``
+      tolerances from both chains' correct values.
+
+    The cheap checks on the full chain come first; the exact-decimal chain is
+    computed only for a draw that passes them. ``screened`` holds the full chain
+    and every misconception's chain of a draw that already passed those checks
+    (see :mod:`search`); they are then not done again.
+    """
+    if screened is None:
+        g = prepare(problem.givens)
+        full = evaluate_prepared(problem.kind, g)
+        why = _saturated_or_knife_edge(problem, full)
+        if why:
+            return None, why
+        # misconceptions: first against the full chain alone (its window lies inside the
+        # exact one, so what it refuses is refused), then the exact-decimal chain
+        twisted: dict[tuple[Twist, int], dict] = {}
+        why = _hidden_misconception(problem, full, None, g, tol, twisted)
+        if why:
+            return None, why
+    else:  # every misconception's chain is at hand: nothing is evaluated from the givens
+        g, full, twisted = {}, screened.full, dict(screened.twisted)
+    solution = combine(problem.kind, full, problem.givens, problem.decimals, problem.show_steps)
+    if "class[1]" in full and _close_call(problem, solution, tol):
+        return None, "close call"
+    return solution, _hidden_misconception(problem, full, solution.values, g, tol, twisted)
+
+
+@dataclass(frozen=True, slots=True)
+class Screened:
+    """A draw's full chain and each misconception's, from a screen it passed."""
+
+    full: Mapping[str, float]
+    twisted: Mapping[tuple[Twist, int], Mapping[str, float]]
+
+
+def _saturated_or_knife_edge(problem: Problem, full: Mapping[str, float]) -> str | None:
+    for label, v in full.items():
+        name = label_name(label)
+        if (name.startswith("a_") or name == "C_t") and abs(v) > defaults.MAX_PREACTIVATION:
+            return "saturated"
+    scale = 10**problem.decimals
+    for label in asked_labels(problem.kind, list(full), problem.show_steps):
+        frac = (abs(full[label]) * scale) % 1
+        if abs(frac - 0.5) < defaults.KNIFE_EDGE:
+            return "knife-edge"
+    return None
+
+
+def _close_call(problem: Problem, solution: Solution, tol: Tolerance) -> bool:
+    """Whether the two likeliest classes lie so close that a tolerated slip could swap them."""
+    windows = []
+    for k in range(1, problem.classes + 1):
+        v = solution.values[f"prob[{k}]"]
+        windows.append(tol.window(v.full, v.rounded, times=defaults.MISCONCEPTION_MARGIN))
+    best = int(solution.values["class[1]"].rounded) - 1
+    return any(windows[k][1] >= windows[best][0] for k in range(len(windows)) if k != best)
+
+
+@functools.lru_cache(maxsize=256)
+def _likely_first(kind: Kind, steps: int, old_cell: bool) -> tuple[tuple[Twist, int], ...]:
+    def rank(item: tuple[Twist, int]) -> tuple[int, int]:
+        tw, t = item
+        return (LIKELY_HIDDEN.index(tw) if tw in LIKELY_HIDDEN else len(LIKELY_HIDDEN)), -t
+
+    return tuple(sorted(_applicable(kind, steps, old_cell), key=rank))
+
+
+def _hidden_misconception(
+    problem: Problem,
+    full: Mapping[str, float],
+    rounded: Mapping[str, Value] | None,
+    g: dict,
+    tol: Tolerance,
+    twisted: dict[tuple[Twist, int], dict],
+) -> str | None:
+    """The first misconception whose answer lands inside the margin, or None.
+
+    Without ``rounded`` the window is the full chain's alone (a part of the exact
+    window); ``twisted`` caches each misconception's chain between the two passes.
+    """
+    windows: dict[str, tuple[float, float]] = {}
+    for check in twist_checks(problem):
+        values = twisted.get(check.key)
+        if values is None:
+            values = check.evaluate(problem.kind, g, full)
+            twisted[check.key] = values
+        for label in check.labels:
+            if label not in windows:
+                v = full[label]
+                r = rounded[label].rounded if rounded is not None else v
+                lo, hi = tol.window(v, r, times=defaults.MISCONCEPTION_MARGIN)
+                windows[label] = (float(lo), float(hi))
+            lo, hi = windows[label]
+            # float bounds of the exact window: off by 1e-16, far inside the margin
+            if lo <= values[label] <= hi:
+                return check.why
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class TwistCheck:
+    """One misconception at one step, as well-posedness checks it."""
+
+    twist: Twist
+    step: int
+    until: int | None
+    """The last step to redo (None: through the output layer)."""
+    start: int
+    """The first step to redo (T + 1: the output layer alone)."""
+    labels: tuple[str, ...]
+    """The asked values it shows in first: each must land outside the margin."""
+
+    @property
+    def key(self) -> tuple[Twist, int]:
+        return self.twist, self.step
+
+    @property
+    def why(self) -> str:
+        return f"misconception {self.twist.name} invisible"
+
+    def evaluate(self, kind: Kind, g: Mapping, full: Mapping, ch: Any = FULL) -> dict:
+        """The chain with the misconception, redone only where it changes."""
+        return evaluate_prepared(
+            kind,
+            g,
+            ch,
+            twist=self.twist,
+            twist_step=self.step,
+            until=self.until,
+            resume=(self.start, full),
+        )
+
+
+def twist_checks(problem: Problem) -> tuple[TwistCheck, ...]:
+    """The misconceptions to check in a draw, the likeliest to hide first."""
+    return _twist_checks(
+        problem.kind,
+        problem.steps,
+        "C_prev" in problem.givens,
+        problem.show_steps,
+        problem.hidden,
+        problem.classes,
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _twist_checks(
+    kind: Kind, steps: int, old_cell: bool, show_steps: bool, hidden: int, classes: int
+) -> tuple[TwistCheck, ...]:
+    stepped = KINDS[kind].stepped
+    out = []
+    for tw, t in _likely_first(kind, steps, old_cell):
+        targets = twist_targets(kind, show_steps, tw)
+        labels = tuple(
+            make_label(name, cell, None if name in HEAD or not stepped else t)
+            for name in sorted(targets)
+            for cell in range(1, cell_count(hidden, classes, name) + 1)
+        )
+        # redo from step t (the output layer alone for its own slips) to where it shows
+        until = None if targets & HEAD else t
+        start = steps + 1 if HEAD.issuperset(tw.alters) else t
+        out.append(TwistCheck(tw, t, until, start, labels))
+    return tuple(out)
