@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 
 from lstm_exam.generator.core.notation import HEAD, KINDS, label_name, make_label
+from lstm_exam.generator.core.numbers import plain
 from lstm_exam.generator.core.problem import Problem
 from lstm_exam.generator.core.solution import Solution
 
@@ -46,7 +47,7 @@ def solution_table(problem: Problem, sol: Solution, full: bool = False) -> str:
             row = [row_name]
             for n in names:
                 v = sol.values[make_label(n, c, problem.step_of(n, t))]
-                text = format(v.rounded, "f")
+                text = plain(v.rounded)
                 if full:
                     text += f" [{v.full:.{sol.decimals + 4}f}]"
                 row.append(text)

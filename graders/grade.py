@@ -1,16 +1,17 @@
-"""Grading one submission: a visible sequence of small steps.
+"""Grading one submission: a declared sequence of small steps.
 
-read -> match to student (submissions.py) -> compare -> carry forward ->
-diagnose -> score. Each step is a pure function over frozen data.
+read (:mod:`submissions`) -> match to the student (:mod:`run`) -> :func:`compare` ->
+:data:`STEPS` (carry forward, diagnose) -> :func:`score`; copies come after the class
+(:mod:`copies`). Each step is a function of one signature over named records:
+a problem's :class:`Work` and its findings so far in, its findings out.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, localcontext
-from enum import StrEnum
 from typing import Any
 
 from lstm_exam.generator.core import defaults
@@ -27,77 +28,37 @@ from lstm_exam.generator.core.notation import label_name
 from lstm_exam.generator.store.manifest import Manifest
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
 
+from .policy import GradePolicy
+from .results import Finding, Graded, Verdict
 from .submissions import Sheet, decimals_of, parse_number
 
-
-class Verdict(StrEnum):
-    """What became of one asked answer."""
-
-    CORRECT = "correct"
-    CARRIED = "carried forward"
-    WRONG = "wrong"
-    UNANSWERED = "unanswered"
-    INVALID = "invalid"
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One asked answer, judged."""
-
-    label: str
-    """The worksheet label, ``q1.f_t[2]``."""
-    answer: str
-    """What the student wrote (empty when unanswered)."""
-    value: Decimal | None
-    """The number read from it (None when unanswered or not a number)."""
-    verdict: Verdict
-    credit: Decimal
-    """Share of the answer's points earned: 1, the carry-forward share, or 0."""
-    key: Decimal
-    """The rounded-chain answer."""
-    accept: tuple[Decimal, Decimal]
-    """The accepted range."""
-    reason: str = ""
-    """Why, in a student's words."""
-    mistake: str | None = None
-    """The diagnosed misconception (a Twist name, TRUNCATED, ROUNDED_1, ...)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Graded:
-    """A submission graded against its variant."""
-
-    findings: tuple[Finding, ...]
-    problem_scores: tuple[Decimal, ...]
-    notes: tuple[str, ...]
-    """Row-level findings: unknown or repeated labels, how the file was read."""
-
-
 # --- step: compare ------------------------------------------------------------
-
-
-def plain(d: Decimal) -> str:
-    """``format(d, "f")``, the number without an exponent, quicker for the usual number.
-
-    >>> plain(Decimal("-0.49365")), plain(Decimal("1E+1")), plain(Decimal("1E-9"))
-    ('-0.49365', '10', '0.000000001')
-    """
-    text = str(d)  # the same text unless str() chose an exponent
-    return format(d, "f") if "E" in text else text
 
 
 def _within(value: Decimal, lo: Decimal, hi: Decimal) -> bool:
     return lo <= value <= hi
 
 
-def compare(
-    m: Manifest,
-    vp: VariantProblem,
-    answers: Mapping[str, str],
-    values: Mapping[str, Decimal],
-    invalid: Mapping[str, str],
-) -> list[Finding]:
+@dataclass(frozen=True, slots=True)
+class Work:
+    """One problem of one submission, as every step sees it."""
+
+    m: Manifest
+    policy: GradePolicy
+    vp: VariantProblem
+    answers: Mapping[str, str]
+    """What the student wrote, by worksheet label (every problem's)."""
+    values: Mapping[str, Decimal]
+    """The numbers read from it."""
+    invalid: Mapping[str, str]
+    """The answers that are no number, and why."""
+    prepared: Prepared
+    """The problem's givens, converted for the chains when first needed."""
+
+
+def compare(w: Work) -> list[Finding]:
     """Judge each asked answer against the key's accepted range."""
+    m, vp, answers, values, invalid = w.m, w.vp, w.answers, w.values, w.invalid
     out = []
     zero, one = Decimal(0), Decimal(1)
     stored = vp.accept or {}
@@ -171,14 +132,9 @@ def _own_answers(vp: VariantProblem, values: Mapping[str, Decimal]) -> dict[str,
     return {q[len(prefix) :]: v for q, v in values.items() if q.startswith(prefix)}
 
 
-def carry_forward(
-    m: Manifest,
-    vp: VariantProblem,
-    findings: list[Finding],
-    values: Mapping[str, Decimal],
-    prepared: Prepared | None = None,
-) -> list[Finding]:
+def carry_forward(w: Work, findings: list[Finding]) -> list[Finding]:
     """Credit a wrong answer that follows from the student's own earlier (wrong) answers."""
+    m, vp, values = w.m, w.vp, w.values
     wrong = {f.label.split(".", 1)[1] for f in findings if f.verdict is Verdict.WRONG}
     # the wrong answers that could follow from earlier wrong ones
     sources = {
@@ -189,7 +145,7 @@ def carry_forward(
     if not any(sources.values()):
         return findings
     p = vp.problem
-    g = prepared or Prepared(p.givens)
+    g = w.prepared
     own = g.own(vp, values)
     full: dict = {}
     rnd: dict = {}
@@ -215,7 +171,7 @@ def carry_forward(
                 replace(
                     f,
                     verdict=Verdict.CARRIED,
-                    credit=m.carry_forward,
+                    credit=w.policy.carry_forward,
                     reason=f"consistent with your own earlier answers: error carried "
                     f"forward from {shown}",
                 )
@@ -265,19 +221,13 @@ def _rounding_matches(
     return found
 
 
-def diagnose(
-    m: Manifest,
-    vp: VariantProblem,
-    findings: list[Finding],
-    values: Mapping[str, Decimal],
-    prepared: Prepared | None = None,
-) -> list[Finding]:
-    """Name the misconception of design.md that explains each wrong answer."""
+def diagnose(w: Work, findings: list[Finding]) -> list[Finding]:
+    """Name the misconception (:mod:`misconceptions`) that explains each wrong answer."""
+    m, vp, values, prepared = w.m, w.vp, w.values, w.prepared
     wrong = [f for f in findings if f.verdict is Verdict.WRONG]
     if not wrong:
         return findings
     p = vp.problem
-    prepared = prepared or Prepared(p.givens)
     own = prepared.own(vp, values)
     ulp = Decimal(1).scaleb(-p.decimals)
     found: dict[str, tuple[str, str]] = {}
@@ -373,18 +323,25 @@ def read_values(
     return answers, values, invalid, notes
 
 
-def grade_sheet(m: Manifest, v: Variant, sheet: Sheet) -> Graded:
+Step = Callable[[Work, list[Finding]], list[Finding]]
+
+#: What a problem's compared answers go through, in order. Each leaves the findings as
+#: they are when none is wrong, so a problem without a wrong answer skips them all.
+STEPS: tuple[Step, ...] = (carry_forward, diagnose)
+
+
+def grade_sheet(m: Manifest, policy: GradePolicy, v: Variant, sheet: Sheet) -> Graded:
     """Grade one readable submission against the student's variant."""
     asked = {vp.label(lab) for vp in v.problems for lab in vp.solution.asked}
     answers, values, invalid, notes = read_values(sheet, asked)
     findings: list[Finding] = []
     scores = []
     for vp in v.problems:
-        fs = compare(m, vp, answers, values, invalid)
-        if any(f.verdict is Verdict.WRONG for f in fs):  # else both steps leave fs as it is
-            prepared = Prepared(vp.problem.givens)  # shared by the two steps that recompute
-            fs = carry_forward(m, vp, fs, values, prepared)
-            fs = diagnose(m, vp, fs, values, prepared)
+        w = Work(m, policy, vp, answers, values, invalid, Prepared(vp.problem.givens))
+        fs = compare(w)
+        if any(f.verdict is Verdict.WRONG for f in fs):
+            for step in STEPS:
+                fs = step(w, fs)
         scores.append(score(vp, fs))
         findings += fs
     return Graded(tuple(findings), tuple(scores), tuple(notes))

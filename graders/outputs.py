@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from lstm_exam.generator.core.misconceptions import SUMMARY_NAMES
+from lstm_exam.generator.core.numbers import plain, score_text
 from lstm_exam.generator.store.csvfiles import safe_cell, to_csv
 from lstm_exam.generator.store.manifest import Manifest
 
-from .grade import Finding, Verdict, plain
-from .run import GradeRun, Status, StudentResult
+from .results import Finding, GradeRun, Status, StudentResult, Verdict
 
 #: Short names of the diagnosed mistakes, for the class summary.
 _MARK = {
@@ -25,10 +25,6 @@ _MARK = {
     Verdict.UNANSWERED: "–",
     Verdict.INVALID: "✘",
 }
-
-
-def _fmt(d: Decimal) -> str:
-    return format(d.normalize(), "f") if d == d.to_integral_value() else format(d, "f")
 
 
 def gradebook_csv(run: GradeRun) -> str:
@@ -47,16 +43,16 @@ def gradebook_csv(run: GradeRun) -> str:
     ]
     rows = []
     for r in run.results:
-        scores = [_fmt(s) for s in r.problem_scores] or [""] * n
+        scores = [score_text(s) for s in r.problem_scores] or [""] * n
         rows.append(
             [
                 safe_cell(r.student_id),
                 safe_cell(r.name),
                 r.variant,
                 str(r.status),
-                _fmt(r.score) if r.max_scores else "",
-                _fmt(r.max_score) if r.max_scores else "",
-                _fmt(r.percent) if r.max_scores else "",
+                score_text(r.score) if r.max_scores else "",
+                score_text(r.max_score) if r.max_scores else "",
+                score_text(r.percent) if r.max_scores else "",
                 *scores,
                 safe_cell("; ".join(r.flags)),
             ]
@@ -113,15 +109,15 @@ def feedback_view(m: Manifest, titles: Sequence[str], r: StudentResult) -> Feedb
     problems = []
     for k, fs in sorted(_by_problem(r).items()):
         heading = (
-            f"Problem {k}: {titles[k - 1]}: {_fmt(r.problem_scores[k - 1])} / "
-            f"{_fmt(r.max_scores[k - 1])} points"
+            f"Problem {k}: {titles[k - 1]}: {score_text(r.problem_scores[k - 1])} / "
+            f"{score_text(r.max_scores[k - 1])} points"
         )
         rows = tuple((f.label, f.answer or "—", _range(f), str(f.verdict), f.reason) for f in fs)
         problems.append((heading, rows))
     return FeedbackView(
         f"{m.title}: feedback for {r.name or r.student_id} ({r.student_id})",
-        f"Variant {r.variant} · score {_fmt(r.score)} / {_fmt(r.max_score)} "
-        f"({_fmt(r.percent)}%) · status: {r.status}",
+        f"Variant {r.variant} · score {score_text(r.score)} / {score_text(r.max_score)} "
+        f"({score_text(r.percent)}%) · status: {r.status}",
         tuple(paragraphs),
         tuple(problems),
         r.notes if r.status is Status.GRADED else (),
@@ -244,10 +240,10 @@ def result_entry(r: StudentResult) -> str:
         "variant": r.variant,
         "status": str(r.status),
         "file": r.file,
-        "score": format(r.score, "f"),
-        "max_score": format(r.max_score, "f"),
-        "percent": format(r.percent, "f"),
-        "problem_scores": [format(x, "f") for x in r.problem_scores],
+        "score": plain(r.score),
+        "max_score": plain(r.max_score),
+        "percent": plain(r.percent),
+        "problem_scores": [plain(x) for x in r.problem_scores],
         "notes": list(r.notes),
         "answers": rows,
     }
@@ -302,7 +298,7 @@ def summary_data(run: GradeRun) -> dict:
     return {
         "students": len(roster),
         "status": dict(status),
-        "mean_percent_of_graded": format(mean.quantize(Decimal("0.1")), "f"),
+        "mean_percent_of_graded": plain(mean.quantize(Decimal("0.1"))),
         "distribution": distribution,
         "common_mistakes": {q: c.most_common(3) for q, c in sorted(mistakes.items())},
     }

@@ -16,8 +16,10 @@ from lstm_exam.generator.core import defaults
 from lstm_exam.generator.generate import build_manifest, generate
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import builtin_path, load_spec, parse_spec
-from lstm_exam.graders.grade import Verdict, grade_sheet
-from lstm_exam.graders.run import Status, grade, grade_submissions
+from lstm_exam.graders.grade import grade_sheet
+from lstm_exam.graders.policy import GradePolicy
+from lstm_exam.graders.results import Status, Verdict
+from lstm_exam.graders.run import grade
 from lstm_exam.graders.submissions import Cell, Sheet, Unreadable, parse_number, read_sheet
 
 SAMPLES = builtin_path("sample-submissions")
@@ -40,7 +42,7 @@ def finding(result, label):
 def samples(demo, tmp_path_factory):
     out = tmp_path_factory.mktemp("grades") / "g"
     grade(demo, SAMPLES, out)  # the files, as the command writes them
-    return grade_submissions(demo, SAMPLES), out  # the findings, from the library
+    return grade(demo, SAMPLES), out  # the findings, from the library
 
 
 def test_every_roster_student_appears_with_the_right_status(samples):
@@ -117,7 +119,7 @@ def test_messy_file_gives_findings_not_crashes(demo, tmp_path):
     subs = tmp_path / "subs"
     subs.mkdir()
     shutil.copy(Path(__file__).parent / "data" / "messy-s001.csv", subs / "s001.csv")
-    r = by_id(grade_submissions(demo, subs))["s001"]
+    r = by_id(grade(demo, subs))["s001"]
     verdicts = {f.label: f for f in r.findings}
     assert verdicts["q1.Wz_f[1]"].verdict is Verdict.CORRECT  # spaces, unicode minus or +
     assert verdicts["q1.Wz_f[2]"].verdict is Verdict.CORRECT  # scientific notation
@@ -138,12 +140,12 @@ def test_messy_file_gives_findings_not_crashes(demo, tmp_path):
 def test_other_encodings_read(demo, tmp_path, name):
     (tmp_path / "s").mkdir()
     shutil.copy(Path(__file__).parent / "data" / name, tmp_path / "s" / "s001.csv")
-    r = by_id(grade_submissions(demo, tmp_path / "s"))["s001"]
+    r = by_id(grade(demo, tmp_path / "s"))["s001"]
     assert r.status is Status.GRADED and r.percent == 100
 
 
 def test_canvas_zip(demo):
-    run = grade_submissions(demo, Path(__file__).parent / "data" / "canvas.zip")
+    run = grade(demo, Path(__file__).parent / "data" / "canvas.zip")
     r = by_id(run)
     assert r["s001"].percent == 100 and r["s001"].file == "lovelaceada_1001_77001_answers.csv"
     assert r["s004"].status is Status.GRADED  # a late submission
@@ -154,7 +156,7 @@ def test_canvas_zip(demo):
 
 
 def test_moodle_folders_match_by_lms_id_or_name(demo):
-    run = grade_submissions(demo, Path(__file__).parent / "data" / "moodle")
+    run = grade(demo, Path(__file__).parent / "data" / "moodle")
     r = by_id(run)
     assert r["s001"].percent == 100  # Ada Lovelace_1001: the lms_id column
     assert r["s003"].status is Status.GRADED  # José Núñez_999: by name
@@ -177,7 +179,7 @@ def test_unreadable_files_are_reported_and_the_rest_graded(demo, tmp_path, case,
     subs.mkdir()
     (subs / "s002.csv").write_bytes(data)
     shutil.copy(SAMPLES / "s001.csv", subs / "s001.csv")
-    r = by_id(grade_submissions(demo, subs))
+    r = by_id(grade(demo, subs))
     assert r["s002"].status is Status.UNREADABLE and reason in r["s002"].notes[0]
     assert r["s001"].percent == 100
 
@@ -206,7 +208,7 @@ def test_lecture_output_gate_misprint_is_exactly_one_wrong_cell(tmp_path):
         f"q1.{n}[{c}],{v}" for n, vs in slide.items() for c, v in enumerate(vs, start=1)
     ]
     (subs / "s1.csv").write_text("\n".join(lines) + "\n")
-    r = by_id(grade_submissions(out, subs))["s1"]
+    r = by_id(grade(out, subs))["s1"]
     wrong = [f for f in r.findings if f.verdict is not Verdict.CORRECT]
     assert [(f.label, f.verdict) for f in wrong] == [("q1.h_t[2]", Verdict.WRONG)]
     assert wrong[0].key == Decimal("0.233")
@@ -217,7 +219,7 @@ def test_copy_is_flagged(demo, tmp_path):
     subs.mkdir()
     shutil.copy(SAMPLES / "s001.csv", subs / "s001.csv")
     shutil.copy(SAMPLES / "s001.csv", subs / "s003.csv")  # s003 hands in s001's answers
-    r = by_id(grade_submissions(demo, subs))
+    r = by_id(grade(demo, subs))
     assert any("fit the variant of student s001" in f for f in r["s003"].flags)
     assert not r["s001"].flags
 
@@ -262,7 +264,7 @@ def test_carry_forward_share_comes_from_the_spec(tmp_path):
     key = {vp.label(lab): vp.solution.values[lab].rounded for lab in vp.solution.asked}
     key["q1.fC[1]"] += Decimal("0.2")
     key["q1.C_t[1]"] += Decimal("0.2")  # consistent with the wrong fC
-    g = grade_sheet(m, m.variants[0], sheet_of(key))
+    g = grade_sheet(m, GradePolicy.of(m), m.variants[0], sheet_of(key))
     carried = next(f for f in g.findings if f.label == "q1.C_t[1]")
     assert carried.verdict is Verdict.CARRIED and carried.credit == Decimal("0.5")
 
@@ -288,7 +290,7 @@ def test_key_graded_against_its_own_variant_scores_full_marks(sid, seed):
         for vp in v.problems
         for lab in vp.solution.asked
     }
-    g = grade_sheet(m, v, sheet_of(key))
+    g = grade_sheet(m, GradePolicy.of(m), v, sheet_of(key))
     assert all(f.verdict is Verdict.CORRECT for f in g.findings)
     assert sum(g.problem_scores) == sum(vp.points for vp in v.problems)
 
@@ -308,7 +310,7 @@ def test_an_answer_moved_outside_its_range_is_never_accepted(seed, pick, push, u
     lo, hi = m.bounds(key[label])
     moved = hi + push if up else lo - push
     answers = {k: val.rounded for k, val in key.items()} | {label: moved}
-    g = grade_sheet(m, v, sheet_of(answers))
+    g = grade_sheet(m, GradePolicy.of(m), v, sheet_of(answers))
     f = next(f for f in g.findings if f.label == label)
     # nothing upstream of it changed, so it cannot be consistent with the student's own answers
     assert f.verdict is Verdict.WRONG and f.credit == 0
@@ -352,7 +354,7 @@ def test_the_moodle_folder_not_the_file_name_says_whose_file_it_is(demo, tmp_pat
     folder = tmp_path / "dl" / "Ada Lovelace_1001_assignsubmission_file_"
     folder.mkdir(parents=True)
     shutil.copy(SAMPLES / "s001.csv", folder / "s002.csv")  # Ada named her file after Zoë
-    r = by_id(grade_submissions(demo, tmp_path / "dl"))
+    r = by_id(grade(demo, tmp_path / "dl"))
     assert r["s001"].status is Status.GRADED and r["s001"].percent == 100
     assert r["s002"].status is Status.MISSING
 

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.core.numbers import plain
 from lstm_exam.generator.spec.worksheet import builtin_path
 from lstm_exam.generator.store.manifest import MANIFEST
 from lstm_exam.generator.store.manifest_read import (
@@ -21,8 +22,8 @@ from lstm_exam.generator.store.manifest_read import (
     read_manifest_students,
     student_doc,
 )
-from lstm_exam.graders.grade import plain
-from lstm_exam.graders.run import Status, grade, grade_submissions
+from lstm_exam.graders.results import Status
+from lstm_exam.graders.run import grade
 from lstm_exam.graders.submissions import RawFile, Unreadable, file_data
 
 SAMPLES = builtin_path("sample-submissions")
@@ -77,7 +78,7 @@ def test_a_large_class_in_workers_grades_as_a_small_one(demo, tmp_path):
     n = defaults.PARALLEL_FROM + 20
     big = _copy(demo, tmp_path / "big", _large(demo, n))
     run = grade(big, SAMPLES, tmp_path / "g")
-    small = {r.student_id: r for r in grade_submissions(demo, SAMPLES).results}
+    small = {r.student_id: r for r in grade(demo, SAMPLES).results}
     rows = [r for r in run.results if r.student_id]
     assert len(rows) == n
     assert sum(r.status is Status.MISSING for r in rows) == n - 5

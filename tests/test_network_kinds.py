@@ -19,7 +19,9 @@ from lstm_exam.generator.render.key_view import _key_steps
 from lstm_exam.generator.spec.problems import read_problem_file
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import load_spec
-from lstm_exam.graders.grade import Verdict, grade_sheet
+from lstm_exam.graders.grade import grade_sheet
+from lstm_exam.graders.policy import GradePolicy
+from lstm_exam.graders.results import Verdict
 from lstm_exam.graders.submissions import Cell, Sheet
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -53,12 +55,12 @@ def answers(vp, twist: Twist | None = None, own: dict | None = None) -> dict[str
 
 
 def findings(m, answers_: dict[str, Decimal], k: int = 0) -> dict:
-    return {f.label: f for f in grade_sheet(m, m.variants[k], sheet_of(answers_)).findings}
+    return {f.label: f for f in grade_sheet(m, GradePolicy.of(m), m.variants[k], sheet_of(answers_)).findings}
 
 
 def test_the_key_scores_full_marks(manifest):
     vp = manifest.variants[0].problems[0]
-    g = grade_sheet(manifest, manifest.variants[0], sheet_of(answers(vp)))
+    g = grade_sheet(manifest, GradePolicy.of(manifest), manifest.variants[0], sheet_of(answers(vp)))
     assert [f.label for f in g.findings if f.verdict is not Verdict.CORRECT] == []
     assert g.problem_scores == (vp.points,)
 

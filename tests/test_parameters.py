@@ -12,7 +12,9 @@ from lstm_exam.generator.core.solution import solve
 from lstm_exam.generator.generate import build_manifest
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import load_spec
-from lstm_exam.graders.grade import Verdict, grade_sheet
+from lstm_exam.graders.grade import grade_sheet
+from lstm_exam.graders.policy import GradePolicy
+from lstm_exam.graders.results import Verdict
 from lstm_exam.graders.submissions import Cell, Sheet
 
 SPEC = Path(__file__).parent.parent / "examples" / "parameters.toml"
@@ -65,17 +67,17 @@ def key_of(m, k=0) -> dict[str, Decimal]:
 
 def test_correct_wrong_and_carried_forward(manifest):
     v = manifest.variants[0]
-    g = grade_sheet(manifest, v, sheet_of(key_of(manifest)))
+    g = grade_sheet(manifest, GradePolicy.of(manifest), v, sheet_of(key_of(manifest)))
     assert all(f.verdict is Verdict.CORRECT for f in g.findings)
     H = int(v.problems[0].problem.givens["H"][0])
     D = int(v.problems[0].problem.givens["D"][0])
     answers = key_of(manifest) | {"q1.P_gate[1]": Decimal(H * (H + D))}  # forgot the biases ...
     answers["q1.P_lstm[1]"] = 4 * answers["q1.P_gate[1]"]  # ... and carried that forward
-    g = {f.label: f for f in grade_sheet(manifest, v, sheet_of(answers)).findings}
+    g = {f.label: f for f in grade_sheet(manifest, GradePolicy.of(manifest), v, sheet_of(answers)).findings}
     assert g["q1.P_gate[1]"].verdict is Verdict.WRONG and g["q1.P_gate[1]"].mistake == "P_NO_BIAS"
     assert g["q1.P_lstm[1]"].verdict is Verdict.CARRIED
     one_gate = key_of(manifest) | {"q1.P_lstm[1]": key_of(manifest)["q1.P_gate[1]"]}
-    g = {f.label: f for f in grade_sheet(manifest, v, sheet_of(one_gate)).findings}
+    g = {f.label: f for f in grade_sheet(manifest, GradePolicy.of(manifest), v, sheet_of(one_gate)).findings}
     assert g["q1.P_lstm[1]"].mistake == "P_ONE_GATE" and "four" in g["q1.P_lstm[1]"].reason
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.numbers import normal
 from lstm_exam.generator.core.solution import Value
 
 
@@ -42,13 +43,8 @@ class Tolerance:
     def words(self) -> str:
         """The rule in words a student understands."""
         if self.mode == "absolute":
-            return f"within {_plain(self.amount)} of the correct value"
-        return f"within {_plain(self.amount * 100)}% of the correct value"
-
-
-def _plain(d: Decimal) -> str:
-    text = format(d.normalize(), "f")
-    return text
+            return f"within {normal(self.amount)} of the correct value"
+        return f"within {normal(self.amount * 100)}% of the correct value"
 
 
 @functools.lru_cache(maxsize=1 << 20)

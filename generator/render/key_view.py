@@ -14,8 +14,9 @@ from lstm_exam.generator.core.notation import (
     Kind,
     make_label,
 )
+from lstm_exam.generator.core.numbers import plain
 from lstm_exam.generator.core.problem import Problem
-from lstm_exam.generator.render.latex import Tex, _head, _plain, escape_text, num, vector_tex
+from lstm_exam.generator.render.latex import Tex, _head, escape_text, num, vector_tex
 from lstm_exam.generator.store.manifest import Manifest
 from lstm_exam.generator.variants.variant import VariantProblem
 
@@ -70,11 +71,11 @@ _KIND_TABLES: dict[Kind, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 def _line(lhs: str, parts: Sequence[str], exact: Decimal, key: Decimal) -> Tex:
     """``lhs = the rule = the numbers = exact ≈ the key``: one worked line of the key."""
-    return Tex(" = ".join([lhs, *parts, _plain(exact)]) + rf" \approx {_plain(key)}")
+    return Tex(" = ".join([lhs, *parts, plain(exact)]) + rf" \approx {plain(key)}")
 
 
 def _n(d: Decimal) -> str:
-    return f"({_plain(d)})"
+    return f"({plain(d)})"
 
 
 def _products(pairs: Sequence[tuple[Decimal, Decimal]], start: Decimal) -> tuple[str, Decimal]:
@@ -232,7 +233,7 @@ def _accept_view(m: Manifest, vp: VariantProblem) -> list[tuple[dict, dict | Non
             {
                 "label": escape_text(vp.label(lab)),
                 "key": num(val.rounded),
-                "range": Tex(f"$[{_plain(lo)},\\ {_plain(hi)}]$"),
+                "range": Tex(f"$[{plain(lo)},\\ {plain(hi)}]$"),
             }
         )
     half = (len(items) + 1) // 2

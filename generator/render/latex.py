@@ -15,6 +15,7 @@ from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import (
     QUANTITIES,
 )
+from lstm_exam.generator.core.numbers import plain
 from pylatex.utils import escape_latex
 
 _T1_RANGES = (
@@ -132,25 +133,21 @@ def num(d: Decimal | float, places: int | None = None) -> Tex:
     return Tex(f"${text}$")
 
 
-def _plain(d: Decimal) -> str:
-    return format(d, "f")
-
-
 def vector_tex(v: Sequence[Decimal]) -> Tex:
     """A row vector."""
-    return Tex(r"\begin{bmatrix}" + " & ".join(_plain(e) for e in v) + r"\end{bmatrix}")
+    return Tex(r"\begin{bmatrix}" + " & ".join(plain(e) for e in v) + r"\end{bmatrix}")
 
 
 def column_tex(v: Sequence[Decimal]) -> Tex:
     """A column vector."""
-    return Tex(r"\begin{bmatrix}" + r" \\ ".join(_plain(e) for e in v) + r"\end{bmatrix}")
+    return Tex(r"\begin{bmatrix}" + r" \\ ".join(plain(e) for e in v) + r"\end{bmatrix}")
 
 
 def matrix_tex(m: Sequence[Sequence[Decimal]], split: int | None = None) -> Tex:
     """A matrix; ``split`` draws a bar after that column (between h and x)."""
     n = len(m[0])
     cols = "r" * n if not split else "r" * split + "|" + "r" * (n - split)
-    body = r" \\ ".join(" & ".join(_plain(e) for e in row) for row in m)
+    body = r" \\ ".join(" & ".join(plain(e) for e in row) for row in m)
     return Tex(rf"\left[\begin{{array}}{{{cols}}}{body}\end{{array}}\right]")
 
 

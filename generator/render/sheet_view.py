@@ -12,12 +12,12 @@ from lstm_exam.generator.core.notation import (
     label_name,
     make_label,
 )
+from lstm_exam.generator.core.numbers import normal, plain
 from lstm_exam.generator.core.problem import Problem
 from lstm_exam.generator.render.formulas import KIND_FORMULAS, formula_tex
 from lstm_exam.generator.render.latex import (
     Tex,
     _head,
-    _plain,
     column_tex,
     escape_text,
     matrix_tex,
@@ -53,7 +53,7 @@ def _givens_view(vp: VariantProblem) -> list[Tex]:
         elif shape == "N":
             vectors.append(rf"{sym} = {int(value[0])}")
         elif shape == "1" and not name.startswith("b_"):
-            vectors.append(rf"{sym} = {_plain(value[0])}")
+            vectors.append(rf"{sym} = {plain(value[0])}")
         elif not name.startswith("b_"):
             vectors.append(rf"{sym} = {vector_tex(value)}")
     rows = [vectors[k : k + 3] for k in range(0, len(vectors), 3)]  # 3 vectors fit a line
@@ -109,7 +109,7 @@ def _problem_view(vp: VariantProblem) -> dict[str, Any]:
     return {
         "number": vp.number,
         "title": KINDS[p.kind].title,
-        "points": _plain(vp.points.normalize()),
+        "points": normal(vp.points),
         "formulas": [Tex(formula_tex(f)) for f in KIND_FORMULAS[p.kind]],
         "diagram": Tex(_diagram_box(p.kind)),
         "network": p.kind in NETWORK_KINDS,

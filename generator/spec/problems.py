@@ -11,6 +11,7 @@ from typing import Any
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import KINDS, Kind
+from lstm_exam.generator.core.numbers import toml_number
 from lstm_exam.generator.core.problem import Problem
 from lstm_exam.generator.spec.validate import _count, _show, _size, _vector, read_toml
 
@@ -153,16 +154,11 @@ def read_problem_file(path: Path) -> tuple[Problem, ...]:
     return (parse_problem(data, file),)
 
 
-def _fmt(d: Decimal) -> str:
-    text = format(d, "f")
-    return text if "." in text else text + ".0"
-
-
 def _toml_value(v: Any, indent: int) -> str:
     if isinstance(v, Decimal):
-        return _fmt(v)
+        return toml_number(v)
     if v and isinstance(v[0], Decimal):
-        return "[" + ", ".join(_fmt(e) for e in v) + "]"
+        return "[" + ", ".join(toml_number(e) for e in v) + "]"
     pad = " " * indent
     inner = (",\n" + pad).join(_toml_value(r, indent) for r in v)
     return "[" + inner + "]"

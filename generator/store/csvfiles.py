@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterable, Sequence
 
 from lstm_exam.generator.core.notation import describe_label
+from lstm_exam.generator.core.numbers import fixed, plain
 from lstm_exam.generator.store.manifest import Manifest
 from lstm_exam.generator.variants.variant import Variant
 
@@ -58,10 +59,10 @@ def key_csv(m: Manifest, v: Variant) -> str:
                 (
                     vp.label(lab),
                     describe(vp.label(lab)),
-                    format(val.rounded, "f"),
-                    f"{val.full:.{m.decimals + 4}f}",
-                    format(lo, "f"),
-                    format(hi, "f"),
+                    plain(val.rounded),
+                    fixed(val.full, m.decimals + 4),
+                    plain(lo),
+                    plain(hi),
                 )
             )
     return to_csv(KEY_HEADER, rows)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.numbers import plain, plain_tree
 from lstm_exam.generator.core.solution import Value
 from lstm_exam.generator.core.tolerance import Tolerance, accept_bounds
 from lstm_exam.generator.variants.variant import Variant
@@ -44,12 +45,6 @@ class Manifest:
         return accept_bounds(value, self.tolerance, self.decimals)
 
 
-def _num(d: Any) -> Any:
-    if isinstance(d, Decimal):
-        return format(d, "f")
-    return [_num(e) for e in d]
-
-
 def manifest_json(m: Manifest, students: Sequence[str] | None = None) -> str:
     """The manifest as JSON text: the settings, then one student per line.
 
@@ -72,24 +67,24 @@ def student_json(m: Manifest, v: Variant) -> str:
         asked = set(sol.asked)
         values = {}
         for label, val in sol.values.items():
-            entry: dict[str, Any] = {"full": val.full, "rounded": format(val.rounded, "f")}
+            entry: dict[str, Any] = {"full": val.full, "rounded": plain(val.rounded)}
             if label in asked:
                 lo, hi = m.bounds(val)
                 entry |= {
                     "asked": True,
-                    "accept_min": format(lo, "f"),
-                    "accept_max": format(hi, "f"),
+                    "accept_min": plain(lo),
+                    "accept_max": plain(hi),
                 }
             values[label] = entry
         problems.append(
             {
                 "number": vp.number,
                 "kind": str(vp.problem.kind),
-                "points": format(vp.points, "f"),
+                "points": plain(vp.points),
                 "decimals": sol.decimals,
                 "show_steps": vp.problem.show_steps,
                 "draws": vp.draws,
-                "givens": {k: _num(g) for k, g in vp.problem.givens.items()},
+                "givens": {k: plain_tree(g) for k, g in vp.problem.givens.items()},
                 "values": values,
             }
         )
@@ -121,8 +116,8 @@ def _header(m: Manifest) -> dict[str, Any]:
         "slug": m.slug,
         "seed": m.seed,
         "decimals": m.decimals,
-        "tolerance": {m.tolerance.mode: format(m.tolerance.amount, "f")},
-        "carry_forward": format(m.carry_forward, "f"),
+        "tolerance": {m.tolerance.mode: plain(m.tolerance.amount)},
+        "carry_forward": plain(m.carry_forward),
         "templates": m.templates,
     }
 

@@ -1,0 +1,66 @@
+"""Number text: every way a number is written, in one place.
+
+Decimals are written out in full, never with an exponent (``format(d, "f")``), so a
+file, a sheet and a key show the same digits. The variants here differ only in what
+they do with trailing zeros.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+
+def plain(d: Decimal) -> str:
+    """The decimal as it is, without an exponent: ``format(d, "f")``, quicker.
+
+    >>> plain(Decimal("-0.49365")), plain(Decimal("1E+1")), plain(Decimal("1E-9"))
+    ('-0.49365', '10', '0.000000001')
+    """
+    text = str(d)  # the same text unless str() chose an exponent
+    return format(d, "f") if "E" in text else text
+
+
+def normal(d: Decimal) -> str:
+    """Without trailing zeros: points, tolerances.
+
+    >>> normal(Decimal("3.00")), normal(Decimal("0.0010")), normal(Decimal("2E+1"))
+    ('3', '0.001', '20')
+    """
+    return format(d.normalize(), "f")
+
+
+def score_text(d: Decimal) -> str:
+    """A score: whole numbers without decimals, others as they are.
+
+    >>> score_text(Decimal("4.00")), score_text(Decimal("3.50")), score_text(Decimal("82.0"))
+    ('4', '3.50', '82')
+    """
+    return normal(d) if d == d.to_integral_value() else format(d, "f")
+
+
+def toml_number(d: Decimal) -> str:
+    """A TOML float: always with a decimal point, so it reads back as a number of places.
+
+    >>> toml_number(Decimal("1")), toml_number(Decimal("-0.25"))
+    ('1.0', '-0.25')
+    """
+    text = format(d, "f")
+    return text if "." in text else text + ".0"
+
+
+def fixed(x: float, places: int) -> str:
+    """A float at a fixed number of places (the full-precision column of a key).
+
+    >>> fixed(0.1234567, 5)
+    '0.12346'
+    """
+    return f"{x:.{places}f}"
+
+
+def plain_tree(d: Decimal | Sequence[Any]) -> Any:
+    """:func:`plain` over a vector or matrix, as nested lists (JSON)."""
+    if isinstance(d, Decimal):
+        return format(d, "f")
+    return [plain_tree(e) for e in d]

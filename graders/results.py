@@ -1,0 +1,134 @@
+"""The grade stage's records: what each step hands the next, and what the writers read.
+
+They live apart from the driver (:mod:`run`) so that the writers (:mod:`outputs`)
+and the driver need not import each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from lstm_exam.generator.store.manifest import Manifest
+
+
+class Verdict(StrEnum):
+    """What became of one asked answer."""
+
+    CORRECT = "correct"
+    CARRIED = "carried forward"
+    WRONG = "wrong"
+    UNANSWERED = "unanswered"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One asked answer, judged."""
+
+    label: str
+    """The worksheet label, ``q1.f_t[2]``."""
+    answer: str
+    """What the student wrote (empty when unanswered)."""
+    value: Decimal | None
+    """The number read from it (None when unanswered or not a number)."""
+    verdict: Verdict
+    credit: Decimal
+    """Share of the answer's points earned: 1, the carry-forward share, or 0."""
+    key: Decimal
+    """The rounded-chain answer."""
+    accept: tuple[Decimal, Decimal]
+    """The accepted range."""
+    reason: str = ""
+    """Why, in a student's words."""
+    mistake: str | None = None
+    """The diagnosed misconception (a Twist name, TRUNCATED, ROUNDED_1, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Graded:
+    """A submission graded against its variant."""
+
+    findings: tuple[Finding, ...]
+    problem_scores: tuple[Decimal, ...]
+    notes: tuple[str, ...]
+    """Row-level findings: unknown or repeated labels, how the file was read."""
+
+
+UNEXPLAINED = "unexplained wrong answer"
+
+
+class Status(StrEnum):
+    """A gradebook row's status (design.md)."""
+
+    GRADED = "graded"
+    MISSING = "missing"
+    UNREADABLE = "unreadable"
+    UNMATCHED = "unmatched-file"
+
+
+@dataclass(frozen=True, slots=True)
+class StudentResult:
+    """One gradebook row: a roster student, or a file that matched nobody."""
+
+    student_id: str
+    name: str
+    variant: str
+    status: Status
+    problem_scores: tuple[Decimal, ...]
+    max_scores: tuple[Decimal, ...]
+    file: str = ""
+    findings: tuple[Finding, ...] = ()
+    """Every asked answer judged (left out of the records a large class passes around)."""
+    notes: tuple[str, ...] = ()
+    """How the file was read and row-level findings."""
+    flags: tuple[str, ...] = ()
+    """What the instructor should look at (unreadable, copying, extra files)."""
+    mistakes: tuple[tuple[int, str], ...] = ()
+    """(problem, diagnosed mistake) of each wrong answer, for the class summary."""
+
+    @property
+    def score(self) -> Decimal:
+        return sum(self.problem_scores, Decimal(0))
+
+    @property
+    def max_score(self) -> Decimal:
+        return sum(self.max_scores, Decimal(0))
+
+    @property
+    def percent(self) -> Decimal:
+        if not self.max_score:
+            return Decimal(0)
+        return (100 * self.score / self.max_score).quantize(Decimal("0.1"))
+
+
+@dataclass(frozen=True, slots=True)
+class GradeRun:
+    """Everything one `grade` produced."""
+
+    manifest: Manifest
+    """The worksheet's settings (its ``variants`` are not loaded)."""
+    titles: tuple[str, ...]
+    """The problems' titles."""
+    results: tuple[StudentResult, ...]
+    skipped: tuple[str, ...] = ()
+    """System files skipped (.DS_Store, __MACOSX/...)."""
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StudentRecord:
+    """What grading one student gives the driver (from a worker process, on a large class)."""
+
+    result: StudentResult
+    """The gradebook row (without findings when they were written out already)."""
+    entry: bytes
+    """The student's results.json entry, UTF-8 (empty when nothing is written)."""
+    answers: Mapping[str, str]
+    """The numbers copy detection compares, by label."""
+    keys: tuple[tuple[str, str, str], ...]
+    """The student's key where copy detection compares: (rounded, accept_min, accept_max)."""
+    extra: tuple[StudentResult, ...]
+    """Rows for the student's other files (one was graded)."""
