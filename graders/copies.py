@@ -135,7 +135,9 @@ class CopyIndex:
         return None
 
 
-def flagged(index: CopyIndex, k: int, r: StudentResult, answers: Mapping[str, str]) -> StudentResult:
+def flagged(
+    index: CopyIndex, k: int, r: StudentResult, answers: Mapping[str, str]
+) -> StudentResult:
     """The row with its copy flag, if any."""
     flag = index.flag(k, answers) if r.status is Status.GRADED else None
     return replace(r, flags=(*r.flags, flag)) if flag else r

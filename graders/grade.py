@@ -183,6 +183,7 @@ def carry_forward(w: Work, findings: list[Finding]) -> list[Finding]:
 
 # --- step: diagnose ---------------------------------------------------------------
 
+
 @functools.lru_cache(maxsize=64)
 def _slip_chain(slip: RoundingSlip, decimals: int) -> Rounded:
     """The chain a rounding slip computes in, on a sheet of ``decimals`` places."""

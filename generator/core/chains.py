@@ -8,7 +8,7 @@ import functools
 import math
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, getcontext, localcontext
-from typing import Any
+from typing import Any, Protocol
 
 Number = Any  # float in the full chain, Decimal in a rounded chain
 
@@ -17,6 +17,33 @@ Vector = tuple[Decimal, ...]
 
 
 Matrix = tuple[Vector, ...]
+
+
+class Chain(Protocol):
+    """What the evaluator asks of a chain: its numbers, its rounding, its functions."""
+
+    @property
+    def name(self) -> str: ...
+
+    def num(self, d: Any) -> Number:
+        """A given (a Decimal, a float or an int) as one of the chain's numbers."""
+        ...
+
+    def rnd(self, v: Number) -> Number:
+        """A named quantity as the chain keeps it (rounded, or as it is)."""
+        ...
+
+    def sigmoid(self, v: Number) -> Number: ...
+
+    def tanh(self, v: Number) -> Number: ...
+
+    def exp(self, v: Number) -> Number: ...
+
+    def largest(self, vs: list[Number]) -> Number: ...
+
+    def first_max(self, vs: list[Number]) -> Any:
+        """The index of the largest value, the first of equals."""
+        ...
 
 
 class Full:

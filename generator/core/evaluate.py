@@ -22,7 +22,7 @@ from decimal import Decimal, localcontext
 from typing import Any
 
 from lstm_exam.generator.core import defaults
-from lstm_exam.generator.core.chains import FULL, Number
+from lstm_exam.generator.core.chains import FULL, Chain, Number
 from lstm_exam.generator.core.misconceptions import Twist
 from lstm_exam.generator.core.notation import (
     GATE_GRADIENTS,
@@ -37,7 +37,7 @@ from lstm_exam.generator.core.notation import (
 def evaluate(
     kind: Kind,
     givens: Mapping[str, Any],
-    ch: Any = FULL,
+    ch: Chain = FULL,
     *,
     twist: Twist | None = None,
     twist_step: int = 1,
@@ -66,7 +66,7 @@ def evaluate(
     )
 
 
-def prepare(givens: Mapping[str, Any], ch: Any = FULL) -> dict[str, Any]:
+def prepare(givens: Mapping[str, Any], ch: Chain = FULL) -> dict[str, Any]:
     """The givens converted to the chain's numbers, for repeated evaluation."""
     return {k: _convert(ch, v) for k, v in givens.items()}
 
@@ -74,31 +74,44 @@ def prepare(givens: Mapping[str, Any], ch: Any = FULL) -> dict[str, Any]:
 def evaluate_prepared(
     kind: Kind,
     g: Mapping[str, Any],
-    ch: Any = FULL,
+    ch: Chain = FULL,
     *,
     twist: Twist | None = None,
     twist_step: int = 1,
     overrides: Mapping[str, Decimal | float] | None = None,
     computed: dict[str, Number] | None = None,
-    until: int | None = None,
-    resume: tuple[int, Mapping[str, Number]] | None = None,
 ) -> dict[str, Number]:
-    """:func:`evaluate` on givens already :func:`prepare`-d for ``ch``.
+    """:func:`evaluate` on givens already :func:`prepare`-d for ``ch``."""
+    with localcontext(prec=defaults.DECIMAL_PRECISION):
+        return _evaluate(kind, g, ch, twist, twist_step, overrides or {}, computed)
 
-    For a sequence, ``until`` stops after that step (no later steps, no output
-    layer), and ``resume=(t, values)`` starts at step t from the h_t and C_t that
-    ``values`` (an earlier evaluation in ``ch``) holds for step t - 1; the result
-    then holds step t onwards only. Well-posedness uses both to redo only what a
-    misconception changes.
+
+def redo_twisted(
+    kind: Kind,
+    g: Mapping[str, Any],
+    ch: Chain,
+    base: Mapping[str, Number],
+    *,
+    twist: Twist,
+    twist_step: int,
+    start: int,
+    until: int | None,
+) -> dict[str, Number]:
+    """The chain with a misconception, redone only where it changes (well-posedness).
+
+    For a sequence, the evaluation starts at step ``start`` from the h_t and C_t that
+    ``base`` (the evaluation without it, in ``ch``) holds for step ``start - 1``, and
+    stops after step ``until`` (None: through the output layer); the result holds
+    those steps only.
     """
     with localcontext(prec=defaults.DECIMAL_PRECISION):
-        return _evaluate(kind, g, ch, twist, twist_step, overrides or {}, computed, until, resume)
+        return _evaluate(kind, g, ch, twist, twist_step, {}, None, until, (start, base))
 
 
 def _evaluate(
     kind: Kind,
     g: Mapping[str, Any],
-    ch: Any,
+    ch: Chain,
     twist: Twist | None,
     twist_step: int,
     ov: Mapping[str, Decimal | float],
@@ -141,7 +154,7 @@ def _evaluate(
     return out
 
 
-def _convert(ch: Any, v: Any) -> Any:
+def _convert(ch: Chain, v: Any) -> Any:
     if not isinstance(v, (list, tuple)):
         return ch.num(v)
     if v and isinstance(v[0], (list, tuple)):
@@ -157,7 +170,7 @@ class _Put:
     receives what the formula gave.
     """
 
-    ch: Any
+    ch: Chain
     env: dict
     out: dict
     ov: Mapping
@@ -187,14 +200,14 @@ def _labels(name: str, cells: int, step: int | None) -> tuple[str, ...]:
     return tuple(make_label(name, c, step) for c in range(1, cells + 1))
 
 
-def _dot(ch: Any, row: list[Number], z: list[Number]) -> Number:
+def _dot(ch: Chain, row: list[Number], z: list[Number]) -> Number:
     """Σ w·z from left to right, as a calculator adds the terms."""
     if len(row) != len(z):
         raise ValueError(f"a row of {len(row)} weights against {len(z)} values")
     return sum(map(operator.mul, row, z), ch.num(0))
 
 
-def _cell(names: tuple[str, ...], ch: Any, env: dict, put: _Put, tw: Twist | None) -> None:
+def _cell(names: tuple[str, ...], ch: Chain, env: dict, put: _Put, tw: Twist | None) -> None:
     """One step of the cell: the quantities among ``names`` into ``env`` and the output."""
     for letter, act_name, act_fn in GATES:
         if act_name not in names:
@@ -239,7 +252,7 @@ def _cell(names: tuple[str, ...], ch: Any, env: dict, put: _Put, tw: Twist | Non
         put("h_t", [ch.rnd(v) for v in h])
 
 
-def _head(names: tuple[str, ...], ch: Any, env: dict, put: _Put, tw: Twist | None) -> None:
+def _head(names: tuple[str, ...], ch: Chain, env: dict, put: _Put, tw: Twist | None) -> None:
     """The dense layer on h_T: logits, softmax and class, or a prediction and its error."""
     h = env["C_t"] if tw is Twist.HEAD_ON_C else env["h_t"]
     bias = [ch.num(0)] * len(env["b_y"]) if tw is Twist.HEAD_NO_BIAS else env["b_y"]
@@ -261,7 +274,7 @@ def _head(names: tuple[str, ...], ch: Any, env: dict, put: _Put, tw: Twist | Non
     put("class", [ch.num(k if tw is Twist.CLASS_FROM_ZERO else k + 1)])
 
 
-def _backward(ch: Any, env: dict, put: _Put, tw: Twist | None) -> None:
+def _backward(ch: Chain, env: dict, put: _Put, tw: Twist | None) -> None:
     """Backpropagation through the step just computed: the chain rule, one quantity at a time."""
     one = ch.num(1)
     dh, tC, o = env["dh_t"], env["tanh_C"], env["o_t"]
@@ -304,7 +317,7 @@ def _backward(ch: Any, env: dict, put: _Put, tw: Twist | None) -> None:
 
 
 def _parameters(
-    ch: Any, g: Mapping[str, Any], out: dict, ov: Mapping, tw: Twist | None, computed: dict | None
+    ch: Chain, g: Mapping[str, Any], out: dict, ov: Mapping, tw: Twist | None, computed: dict | None
 ) -> None:
     """Counts of an LSTM network (Keras' layout: one bias per gate), as whole numbers."""
     D, H, K, F, T = (int(g[n][0]) for n in ("D", "H", "K", "F", "T"))
@@ -336,7 +349,7 @@ def _parameters(
     put("last_units", H)
 
 
-def _cell_state(ch: Any, env: dict, put: Any, tw: Twist | None) -> None:
+def _cell_state(ch: Chain, env: dict, put: Any, tw: Twist | None) -> None:
     f, i, Ct, Cp = env["f_t"], env["i_t"], env["C_tilde"], env["C_prev"]
     if tw is Twist.CELL_PLUS:
         fC = put("fC", [ch.rnd(a + b) for a, b in zip(f, Cp, strict=True)])

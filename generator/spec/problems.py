@@ -13,7 +13,14 @@ from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import KINDS, Kind
 from lstm_exam.generator.core.numbers import toml_number
 from lstm_exam.generator.core.problem import Problem
-from lstm_exam.generator.spec.validate import _count, _show, _size, _vector, read_toml
+from lstm_exam.generator.spec.validate import (
+    check_count,
+    check_size,
+    check_vector,
+    known_keys,
+    read_toml,
+    shown,
+)
 
 
 def parse_problem(
@@ -41,24 +48,24 @@ def parse_problem(
         kind = Kind(kind_raw)
     except ValueError:
         raise InputError(
-            file, at("kind"), f"unknown kind {_show(kind_raw)}; one of " + ", ".join(KINDS)
+            file, at("kind"), f"unknown kind {shown(kind_raw)}; one of " + ", ".join(KINDS)
         ) from None
     info = KINDS[kind]
     allowed = {"kind", "decimals", "show_steps", *(n for n, _ in info.givens)}
-    for key in table:
-        if key not in allowed:
-            raise InputError(
-                file,
-                at(key),
-                f"unknown key for a {kind} problem; "
-                "expected " + ", ".join(n for n, _ in info.givens),
-            )
+    known_keys(
+        table,
+        allowed,
+        file,
+        place,
+        expected=(n for n, _ in info.givens),
+        what=f"unknown key for a {kind} problem",
+    )
     dec = table.get("decimals", decimals if decimals is not None else defaults.DECIMALS)
     if isinstance(dec, bool) or not isinstance(dec, int) or not 0 <= dec <= 8:
-        raise InputError(file, at("decimals"), f"{_show(dec)} must be an integer from 0 to 8")
+        raise InputError(file, at("decimals"), f"{shown(dec)} must be an integer from 0 to 8")
     steps = table.get("show_steps", defaults.SHOW_STEPS)
     if not isinstance(steps, bool):
-        raise InputError(file, at("show_steps"), f"{_show(steps)} must be true or false")
+        raise InputError(file, at("show_steps"), f"{shown(steps)} must be true or false")
 
     for name, _ in info.givens:
         if name not in table:
@@ -71,7 +78,10 @@ def parse_problem(
         return Problem(
             kind,
             MappingProxyType(
-                {name: (Decimal(_count(table[name], file, at(name))),) for name, _ in info.givens}
+                {
+                    name: (Decimal(check_count(table[name], file, at(name))),)
+                    for name, _ in info.givens
+                }
             ),
             0,
             steps,
@@ -80,22 +90,22 @@ def parse_problem(
     h_name = next(n for n, s in info.givens if s == "H")
     h_raw = table[h_name]
     if not isinstance(h_raw, list):
-        raise InputError(file, at(h_name), f"expected a list of numbers, got {_show(h_raw)}")
-    H = _size(len(h_raw), lo, hi, file, at(h_name), "its length H")
+        raise InputError(file, at(h_name), f"expected a list of numbers, got {shown(h_raw)}")
+    H = check_size(len(h_raw), lo, hi, file, at(h_name), "its length H")
     D: int | None = None
     if "x" in table:
         x = table["x"]
         if not isinstance(x, list):
-            raise InputError(file, at("x"), f"expected a list of numbers, got {_show(x)}")
-        D = _size(len(x), lo, hi, file, at("x"), "its length D")
+            raise InputError(file, at("x"), f"expected a list of numbers, got {shown(x)}")
+        D = check_size(len(x), lo, hi, file, at("x"), "its length D")
     if "xs" in table:
         xs = table["xs"]
         if not isinstance(xs, list) or not xs or not isinstance(xs[0], list):
             raise InputError(file, at("xs"), "expected a list of input vectors, one per step")
-        _size(
+        check_size(
             len(xs), defaults.MIN_STEPS, defaults.MAX_STEPS, file, at("xs"), "the number of steps T"
         )
-        D = _size(len(xs[0]), lo, hi, file, at("xs[1]"), "its length D")
+        D = check_size(len(xs[0]), lo, hi, file, at("xs[1]"), "its length D")
     K = 1
     if "W_y" in table:
         rows = table["W_y"]
@@ -105,32 +115,35 @@ def parse_problem(
         if shape == "1xH" and len(rows) != 1:
             raise InputError(file, at("W_y"), f"has {len(rows)} rows, expected 1 (one output)")
         if shape == "KxH":
-            K = _size(len(rows), 2, defaults.MAX_CLASSES, file, at("W_y"), "its rows K (classes)")
+            K = check_size(
+                len(rows), 2, defaults.MAX_CLASSES, file, at("W_y"), "its rows K (classes)"
+            )
 
     givens: dict[str, Any] = {}
     for name, shape in info.givens:
         value, where = table[name], at(name)
         if shape == "H":
-            givens[name] = _vector(value, H, file, where, "H")
+            givens[name] = check_vector(value, H, file, where, "H")
         elif shape == "D":
-            givens[name] = _vector(value, D, file, where, "D")
+            givens[name] = check_vector(value, D, file, where, "D")
         elif shape in ("K", "1"):
-            givens[name] = _vector(value, K, file, where, "K" if shape == "K" else "one value")
+            givens[name] = check_vector(value, K, file, where, "K" if shape == "K" else "one value")
         elif shape in ("KxH", "1xH"):
             givens[name] = tuple(
-                _vector(row, H, file, f"{where}[{r}]", "H columns")
+                check_vector(row, H, file, f"{where}[{r}]", "H columns")
                 for r, row in enumerate(value, start=1)
             )
         elif shape == "TxD":
             givens[name] = tuple(
-                _vector(row, D, file, f"{where}[{t}]", "D") for t, row in enumerate(value, start=1)
+                check_vector(row, D, file, f"{where}[{t}]", "D")
+                for t, row in enumerate(value, start=1)
             )
         else:  # HxZ
             if not isinstance(value, list) or len(value) != H:
                 n = len(value) if isinstance(value, list) else "no"
                 raise InputError(file, where, f"has {n} rows, expected H = {H} (one per cell)")
             givens[name] = tuple(
-                _vector(row, H + (D or 0), file, f"{where}[{r}]", "H + D columns")
+                check_vector(row, H + (D or 0), file, f"{where}[{r}]", "H + D columns")
                 for r, row in enumerate(value, start=1)
             )
     return Problem(kind, MappingProxyType(givens), dec, steps)

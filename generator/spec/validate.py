@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ def to_decimal(value: Any, file: str, place: str) -> Decimal:
     if isinstance(value, Decimal) and value.is_finite():
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise InputError(file, place, f"{_show(value)} is not a number")
+        raise InputError(file, place, f"{shown(value)} is not a number")
     if isinstance(value, float):
         if not math.isfinite(value):
             raise InputError(file, place, f"{value} is not a finite number")
@@ -28,41 +29,68 @@ def to_decimal(value: Any, file: str, place: str) -> Decimal:
     try:
         d = Decimal(str(value).strip())
     except InvalidOperation:
-        raise InputError(file, place, f"{_show(value)} is not a number") from None
+        raise InputError(file, place, f"{shown(value)} is not a number") from None
     if not d.is_finite():
-        raise InputError(file, place, f"{_show(value)} is not a finite number")
+        raise InputError(file, place, f"{shown(value)} is not a finite number")
     return d
 
 
-def _show(value: Any) -> str:
+def shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _vector(value: Any, n: int | None, file: str, place: str, what: str) -> tuple[Decimal, ...]:
+def check_vector(
+    value: Any, n: int | None, file: str, place: str, what: str
+) -> tuple[Decimal, ...]:
     if not isinstance(value, list):
-        raise InputError(file, place, f"expected a list of numbers ({what}), got {_show(value)}")
+        raise InputError(file, place, f"expected a list of numbers ({what}), got {shown(value)}")
     if n is not None and len(value) != n:
         raise InputError(file, place, f"has {len(value)} entries, expected {n} ({what})")
     return tuple(to_decimal(v, file, f"{place}[{k}]") for k, v in enumerate(value, start=1))
 
 
-def _count(value: Any, file: str, place: str) -> int:
+def check_count(value: Any, file: str, place: str) -> int:
     if (
         isinstance(value, bool)
         or not isinstance(value, int)
         or not 1 <= value <= defaults.MAX_COUNT
     ):
         raise InputError(
-            file, place, f"{_show(value)} must be a whole number from 1 to {defaults.MAX_COUNT}"
+            file, place, f"{shown(value)} must be a whole number from 1 to {defaults.MAX_COUNT}"
         )
     return value
 
 
-def _size(n: int, lo: int, hi: int, file: str, place: str, what: str) -> int:
+def check_size(n: int, lo: int, hi: int, file: str, place: str, what: str) -> int:
     if not lo <= n <= hi:
         raise InputError(file, place, f"{what} is {n}, must be from {lo} to {hi}")
     return n
+
+
+def known_keys(
+    table: Mapping[str, Any],
+    allowed: Iterable[str],
+    file: str,
+    place: str = "",
+    *,
+    expected: Iterable[str] | None = None,
+    what: str = "unknown key",
+) -> None:
+    """Refuse the first key of ``table`` that is not allowed, naming the ones that are.
+
+    ``expected`` is the list the message shows (default: the allowed keys, sorted).
+
+    >>> known_keys({"low": 1, "hihg": 2}, {"low", "high"}, "s.toml", "weights")
+    Traceback (most recent call last):
+    ...
+    lstm_exam.generator.core.errors.InputError: s.toml: weights.hihg: unknown key; expected high, low
+    """
+    allowed = set(allowed)
+    for key in table:
+        if key not in allowed:
+            listed = ", ".join(sorted(allowed) if expected is None else expected)
+            raise InputError(file, f"{place}.{key}" if place else key, f"{what}; expected {listed}")
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -86,15 +114,15 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise InputError(str(path), place, f"TOML syntax error: {msg}") from None
 
 
-def _int(value: Any, lo: int, hi: int, file: str, place: str) -> int:
+def check_int(value: Any, lo: int, hi: int, file: str, place: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise InputError(file, place, f"{_show(value)} must be an integer from {lo} to {hi}")
+        raise InputError(file, place, f"{shown(value)} must be an integer from {lo} to {hi}")
     return value
 
 
-def _text(value: Any, file: str, place: str) -> str:
+def check_text(value: Any, file: str, place: str) -> str:
     if not isinstance(value, str):
-        raise InputError(file, place, f"{_show(value)} must be a text in quotes")
+        raise InputError(file, place, f"{shown(value)} must be a text in quotes")
     if len(value) > 200:
         raise InputError(file, place, "longer than 200 characters")
     if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value):

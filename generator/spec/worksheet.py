@@ -17,7 +17,14 @@ from lstm_exam.generator.core.notation import KINDS, Kind
 from lstm_exam.generator.core.problem import Problem
 from lstm_exam.generator.core.tolerance import Tolerance
 from lstm_exam.generator.spec.problems import read_problem_file
-from lstm_exam.generator.spec.validate import _int, _show, _text, read_toml, to_decimal
+from lstm_exam.generator.spec.validate import (
+    check_int,
+    check_text,
+    known_keys,
+    read_toml,
+    shown,
+    to_decimal,
+)
 
 DEFAULT_SPEC = "default-spec.toml"
 
@@ -123,15 +130,11 @@ def _distribution(
     if not isinstance(raw, dict):
         raise InputError(file, place, "expected a table such as { low = -1.0, high = 1.0 }")
     keys = {"low", "high", "decimals"} | ({"zeros"} if zeros else set())
-    for key in raw:
-        if key not in keys:
-            raise InputError(
-                file, f"{place}.{key}", "unknown key; expected " + ", ".join(sorted(keys))
-            )
+    known_keys(raw, keys, file, place)
     merged = {**base, **raw}
     low = to_decimal(merged["low"], file, f"{place}.low")
     high = to_decimal(merged["high"], file, f"{place}.high")
-    dec = _int(merged["decimals"], 0, 6, file, f"{place}.decimals")
+    dec = check_int(merged["decimals"], 0, 6, file, f"{place}.decimals")
     if not low < high:
         raise InputError(file, place, f"low ({low}) must be below high ({high})")
     if abs(low) > 10 or abs(high) > 10:
@@ -158,7 +161,7 @@ def _tolerance(raw: Any, decimals: int, file: str) -> Tolerance:
     ((mode, value),) = raw.items()
     if mode == "decimals":
         return Tolerance(
-            "absolute", Decimal(1).scaleb(-_int(value, 0, 8, file, "tolerance.decimals"))
+            "absolute", Decimal(1).scaleb(-check_int(value, 0, 8, file, "tolerance.decimals"))
         )
     if mode not in ("absolute", "relative"):
         raise InputError(file, f"tolerance.{mode}", "unknown; use absolute, relative or decimals")
@@ -176,16 +179,14 @@ def parse_spec(data: Mapping[str, Any], file: str, folder: Path | None = None) -
         file: its name, for error messages.
         folder: where ``given = ...`` files are looked up (the spec's folder).
     """
-    for key in data:
-        if key not in _TOP_KEYS:
-            raise InputError(file, key, "unknown key; expected " + ", ".join(sorted(_TOP_KEYS)))
-    title = _text(data.get("title", defaults.TITLE), file, "title")
-    course = _text(data.get("course", ""), file, "course")
-    decimals = _int(data.get("decimals", defaults.DECIMALS), 1, 6, file, "decimals")
+    known_keys(data, _TOP_KEYS, file)
+    title = check_text(data.get("title", defaults.TITLE), file, "title")
+    course = check_text(data.get("course", ""), file, "course")
+    decimals = check_int(data.get("decimals", defaults.DECIMALS), 1, 6, file, "decimals")
     tolerance = _tolerance(data.get("tolerance"), decimals, file)
     seed = data.get("seed")
     if seed is not None:
-        seed = _text(seed, file, "seed")
+        seed = check_text(seed, file, "seed")
         if len(seed) < 8:
             raise InputError(file, "seed", "too short to be secret: use at least 8 characters")
     cf = to_decimal(data.get("carry_forward", defaults.CARRY_FORWARD), file, "carry_forward")
@@ -193,7 +194,7 @@ def parse_spec(data: Mapping[str, Any], file: str, folder: Path | None = None) -
         raise InputError(file, "carry_forward", f"{cf} must be from 0 to 1")
     templates = data.get("templates")
     if templates is not None:
-        templates = _text(templates, file, "templates")
+        templates = check_text(templates, file, "templates")
         if folder is not None:
             templates = str((folder / templates).resolve())
     raw_problems = data.get("problems")
@@ -211,21 +212,17 @@ def parse_spec(data: Mapping[str, Any], file: str, folder: Path | None = None) -
 def _problem_spec(t: Any, decimals: int, file: str, place: str, folder: Path | None) -> ProblemSpec:
     if not isinstance(t, dict):
         raise InputError(file, place, "expected a [[problems]] table")
-    for key in t:
-        if key not in _PROBLEM_KEYS:
-            raise InputError(
-                file, f"{place}.{key}", "unknown key; expected " + ", ".join(sorted(_PROBLEM_KEYS))
-            )
+    known_keys(t, _PROBLEM_KEYS, file, place)
     points = to_decimal(t.get("points", defaults.POINTS), file, f"{place}.points")
     if not 0 < points <= 1000:
         raise InputError(file, f"{place}.points", f"{points} must be above 0 and at most 1000")
     show_steps = t.get("show_steps", defaults.SHOW_STEPS)
     if not isinstance(show_steps, bool):
-        raise InputError(file, f"{place}.show_steps", f"{_show(show_steps)} must be true or false")
+        raise InputError(file, f"{place}.show_steps", f"{shown(show_steps)} must be true or false")
     given = None
     given_file = None
     if "given" in t:
-        given_file = _text(t["given"], file, f"{place}.given")
+        given_file = check_text(t["given"], file, f"{place}.given")
         path = (folder or Path.cwd()) / given_file
         if not path.is_file():
             raise InputError(file, f"{place}.given", f"no such problem file: {path}")
@@ -254,13 +251,13 @@ def _problem_spec(t: Any, decimals: int, file: str, place: str, folder: Path | N
             kind = Kind(raw_kind)
         except ValueError:
             raise InputError(
-                file, f"{place}.kind", f"unknown kind {_show(raw_kind)}; one of " + ", ".join(KINDS)
+                file, f"{place}.kind", f"unknown kind {shown(raw_kind)}; one of " + ", ".join(KINDS)
             ) from None
     lo, hi = defaults.MIN_SIZE, defaults.MAX_SIZE
     sizes = defaults.KIND_SIZES.get(kind, (defaults.HIDDEN, defaults.INPUTS, defaults.STEPS))
-    hidden = _int(t.get("hidden", sizes[0]), lo, hi, file, f"{place}.hidden")
-    inputs = _int(t.get("inputs", sizes[1]), lo, hi, file, f"{place}.inputs")
-    steps = _int(
+    hidden = check_int(t.get("hidden", sizes[0]), lo, hi, file, f"{place}.hidden")
+    inputs = check_int(t.get("inputs", sizes[1]), lo, hi, file, f"{place}.inputs")
+    steps = check_int(
         t.get("steps", sizes[2]),
         defaults.MIN_STEPS,
         defaults.MAX_STEPS,
@@ -271,7 +268,7 @@ def _problem_spec(t: Any, decimals: int, file: str, place: str, folder: Path | N
         raise InputError(
             file, f"{place}.classes", f"only a classification problem has classes, not a {kind}"
         )
-    classes = _int(
+    classes = check_int(
         t.get("classes", defaults.CLASSES), 2, defaults.MAX_CLASSES, file, f"{place}.classes"
     )
     weights = _distribution(t.get("weights"), defaults.WEIGHTS, file, f"{place}.weights", True)
@@ -284,7 +281,9 @@ def _problem_spec(t: Any, decimals: int, file: str, place: str, folder: Path | N
 def load_spec(path: Path | None) -> Worksheet:
     """Read and check a spec file; None gives the built-in default."""
     if path is None:
-        text = resources.files("lstm_exam.generator").joinpath("data", DEFAULT_SPEC).read_text("utf-8")
+        text = (
+            resources.files("lstm_exam.generator").joinpath("data", DEFAULT_SPEC).read_text("utf-8")
+        )
         import tomllib
 
         return parse_spec(tomllib.loads(text), "<built-in default>")

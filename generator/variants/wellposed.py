@@ -9,7 +9,7 @@ from typing import Any
 
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.chains import FULL
-from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare
+from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare, redo_twisted
 from lstm_exam.generator.core.misconceptions import (
     LIKELY_HIDDEN,
     Twist,
@@ -157,14 +157,15 @@ class TwistCheck:
 
     def evaluate(self, kind: Kind, g: Mapping, full: Mapping, ch: Any = FULL) -> dict:
         """The chain with the misconception, redone only where it changes."""
-        return evaluate_prepared(
+        return redo_twisted(
             kind,
             g,
             ch,
+            full,
             twist=self.twist,
             twist_step=self.step,
+            start=self.start,
             until=self.until,
-            resume=(self.start, full),
         )
 
 
