@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import KINDS
 from lstm_exam.generator.core.problem import Problem
@@ -214,7 +215,7 @@ def write_export(
     exported = export_problem(p, framework, stem)
     out.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    np.savez(buf, **exported.arrays)
+    np.savez(buf, **exported.arrays)  # type: ignore[arg-type]  # numpy's stubs: allow_pickle
     npz, script = out / f"{stem}.npz", out / f"{stem}.py"
     npz.write_bytes(buf.getvalue())
     script.write_text(exported.script, encoding="utf-8")

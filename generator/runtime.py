@@ -20,7 +20,7 @@ from lstm_exam.generator.core import defaults
 T = TypeVar("T")
 
 
-_WORK: dict[str, Callable[[int], Any]] = {}
+_WORK: dict[str, Callable[[int, int], list[Any]]] = {}
 
 
 def fork_map(

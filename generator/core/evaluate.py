@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Any
@@ -222,7 +222,7 @@ def _cell(names: tuple[str, ...], ch: Chain, env: dict, put: _Put, tw: Twist | N
             a = put(
                 f"a_{letter}", [ch.rnd(w + b) for w, b in zip(Wz, env[f"b_{letter}"], strict=True)]
             )
-        fn = ch.sigmoid if act_fn == "sigmoid" else ch.tanh
+        fn: Callable[[Number], Number] | None = ch.sigmoid if act_fn == "sigmoid" else ch.tanh
         if tw is Twist.TANH_GATE and act_fn == "sigmoid":
             fn = ch.tanh
         elif tw is Twist.SIGMOID_CANDIDATE and act_fn == "tanh":
@@ -232,7 +232,7 @@ def _cell(names: tuple[str, ...], ch: Chain, env: dict, put: _Put, tw: Twist | N
         elif tw is Twist.SIGN_SLIP and act_fn == "sigmoid":
             put(act_name, [ch.rnd(1 - ch.sigmoid(v)) for v in a])
             continue
-        put(act_name, [ch.rnd(fn(v)) if fn else v for v in a])
+        put(act_name, [ch.rnd(fn(v)) if fn is not None else v for v in a])
         if letter == "C" and "fC" in names:
             _cell_state(ch, env, put, tw)
 

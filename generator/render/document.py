@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import (
     Kind,

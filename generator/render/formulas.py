@@ -6,6 +6,7 @@ import functools
 from typing import Any
 
 import sympy as sp
+
 from lstm_exam.generator.core.notation import Kind
 
 

@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from pylatex.utils import escape_latex
+
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import (
     QUANTITIES,
 )
 from lstm_exam.generator.core.numbers import plain
-from pylatex.utils import escape_latex
 
 _T1_RANGES = (
     (0x20, 0x7E),

@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from lstm_exam import __version__
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.numbers import plain, plain_tree
 from lstm_exam.generator.core.solution import Value
 from lstm_exam.generator.core.tolerance import Tolerance, accept_bounds
 from lstm_exam.generator.variants.variant import Variant
-
-from lstm_exam import __version__
 
 MANIFEST = "manifest.json"
 

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 import orjson
+
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import Kind

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from lstm_exam.generator.core import defaults
-from lstm_exam.generator.core.chains import Full
 from lstm_exam.generator.core.evaluate import evaluate_prepared
 from lstm_exam.generator.core.notation import (
     Kind,
@@ -26,7 +26,7 @@ from lstm_exam.generator.core.tolerance import Tolerance
 from lstm_exam.generator.variants.wellposed import Screened, twist_checks
 
 
-class Batch(Full):
+class Batch:
     """The full chain of many draws at once: every number an array, one entry a draw.
 
     Each entry is computed with exactly the floating-point operations, in the same
@@ -39,6 +39,9 @@ class Batch(Full):
 
     def num(self, d: Any) -> Any:
         return d.astype(float) if isinstance(d, np.ndarray) else float(d)
+
+    def rnd(self, v: np.ndarray) -> np.ndarray:
+        return v  # nothing rounded, as FULL
 
     def sigmoid(self, v: np.ndarray) -> np.ndarray:
         # FULL.sigmoid's two forms, entry by entry: e = exp(-|v|), then the form's division
@@ -127,7 +130,9 @@ def screen(problems: Sequence[Problem], tol: Tolerance) -> list[Verdict]:
             unsure |= (np.abs(x - lo) <= slack) | (np.abs(x - hi) <= slack)
         refuse(inside, unsure, check.why)
     # still open: every check passed, clear of every bound
-    passed = _Unstacked(full, twisted) if open_.any() else None
+    if not open_.any():
+        return [Verdict(why=why[k]) if why[k] else UNSURE for k in range(n)]
+    passed = _Unstacked(full, twisted)
     return [
         Verdict(why=why[k]) if why[k] else Verdict(screened=passed.draw(k)) if open_[k] else UNSURE
         for k in range(n)

@@ -33,7 +33,7 @@ from lstm_exam.generator.variants.wellposed import check_problem
 def make_variants(ws: Worksheet, seed: str, students: Sequence[Student]) -> list[Variant]:
     """:func:`variants.make_variant` for every student: the same variants, searched together."""
     per_student: list[list[VariantProblem]] = [[] for _ in students]
-    rejected = [Counter() for _ in students]
+    rejected: list[Counter[str | None]] = [Counter() for _ in students]
     for number, spec in enumerate(ws.problems, start=1):
         if spec.given is not None:
             vp = VariantProblem(number, spec.points, spec.given, spec.given.solve(), 1)

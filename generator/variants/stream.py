@@ -60,9 +60,7 @@ class Stream:
                 return r % n
             words = self._words
 
-    def pick(
-        self, n: int, grid: Sequence[T], zeros: int = 0, zero: T | None = None, avoid: int = -1
-    ) -> list[T]:
+    def pick(self, n: int, grid: Sequence[T], zeros: int, zero: T, avoid: int = -1) -> list[T]:
         """n entries of ``grid``, each uniform, as ``grid[below(len(grid))]``.
 
         Before each, with chance ``zeros`` / 2**30, ``zero`` instead; the entry at

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from lstm_exam.generator.core import defaults
@@ -55,7 +56,8 @@ def check_problem(
         if why:
             return None, why
     else:  # every misconception's chain is at hand: nothing is evaluated from the givens
-        g, full, twisted = {}, screened.full, dict(screened.twisted)
+        g, full = {}, dict(screened.full)
+        twisted = {key: dict(values) for key, values in screened.twisted.items()}
     solution = combine(problem.kind, full, problem.givens, problem.decimals, problem.show_steps)
     if "class[1]" in full and _close_call(problem, solution, tol):
         return None, "close call"
@@ -124,9 +126,9 @@ def _hidden_misconception(
         for label in check.labels:
             if label not in windows:
                 v = full[label]
-                r = rounded[label].rounded if rounded is not None else v
-                lo, hi = tol.window(v, r, times=defaults.MISCONCEPTION_MARGIN)
-                windows[label] = (float(lo), float(hi))
+                r: Decimal | float = rounded[label].rounded if rounded is not None else v
+                exact_lo, exact_hi = tol.window(v, r, times=defaults.MISCONCEPTION_MARGIN)
+                windows[label] = (float(exact_lo), float(exact_hi))
             lo, hi = windows[label]
             # float bounds of the exact window: off by 1e-16, far inside the margin
             if lo <= values[label] <= hi:
