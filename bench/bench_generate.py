@@ -28,7 +28,7 @@ def main() -> None:
     students = numbered_roster(args.students)
     with tempfile.TemporaryDirectory() as tmp:
         t0, r0 = time.perf_counter(), _usage()
-        result = generate(ws, students, Path(tmp) / "out", pdf=False, seed="bench-seed-0001")
+        result = generate(ws, students, Path(tmp) / "out", seed="bench-seed-0001")
         elapsed = time.perf_counter() - t0
         r1 = _usage()
     n_problems = args.students * len(ws.problems)

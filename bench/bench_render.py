@@ -22,8 +22,10 @@ from lstm_exam.generator.generate import generate
 from lstm_exam.generator.render.document import DOCUMENTS, render_tex
 from lstm_exam.generator.render.pdfs import render_pdfs
 from lstm_exam.generator.render.split import page_count, page_ranges, split_pdf
+from lstm_exam.generator.render.writers import pdf_writers
 from lstm_exam.generator.spec.roster import numbered_roster
 from lstm_exam.generator.spec.worksheet import load_spec
+from lstm_exam.generator.store.manifest_read import load_manifest
 
 SEED = "bench-render-seed-0001"
 TOTAL_TARGET = 20.0
@@ -69,24 +71,18 @@ def main() -> None:
 
         # 1. everything: draw, solve, write the files and typeset the PDFs
         t0 = time.perf_counter()
-        full = generate(
-            ws,
-            students,
-            tmp / "full",
-            pdf=True,
-            seed=SEED,
-            render=lambda m, stage: render_pdfs(m, stage),
-        )
+        full = generate(ws, students, tmp / "full", seed=SEED, writers=pdf_writers())
         total = time.perf_counter() - t0
         for note in full.notes:
             print(f"note: {note}")
 
         # 2. the PDF stage alone, on a worksheet generated without PDFs
         t0 = time.perf_counter()
-        plain = generate(ws, students, tmp / "plain", pdf=False, seed=SEED)
+        plain = generate(ws, students, tmp / "plain", seed=SEED)
         no_pdf = time.perf_counter() - t0
+        m = load_manifest(plain.out)  # every variant, as the PDF stage of `generate` has them
         t0 = time.perf_counter()
-        render_pdfs(plain.manifest, plain.out)
+        render_pdfs(m, plain.out)
         pdf_part = time.perf_counter() - t0
 
         # 3. bare pdflatex on the same sources, both documents at once
@@ -96,7 +92,7 @@ def main() -> None:
         # where render_pdfs spends the rest: the LaTeX from the templates, and the split
         # (measured here one process, one document after the other)
         t0 = time.perf_counter()
-        render_tex(plain.manifest)
+        render_tex(m)
         templating = time.perf_counter() - t0
         t0 = time.perf_counter()
         for kind, name in DOCUMENTS.items():

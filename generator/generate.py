@@ -1,4 +1,11 @@
-"""The generate stage: a worksheet spec and a roster in, a worksheet folder out."""
+"""The generate stage: a worksheet spec and a roster in, a worksheet folder out.
+
+Each student's variant is drawn and solved (:mod:`variants`), their line of the
+manifest made (:mod:`store`), and their files written by the render driver's
+writers (:mod:`render.driver`); then the class writers (the PDFs) run over the
+whole class. A large class is drawn and written in worker processes
+(:mod:`runtime`); the folder is the same, byte for byte, either way.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +17,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lstm_exam.generator.core import defaults
+from lstm_exam.generator.render.driver import (
+    ClassWriter,
+    StudentWriter,
+    make_folders,
+    write_class,
+    write_student,
+)
+from lstm_exam.generator.render.writers import STUDENT_FILES
 from lstm_exam.generator.runtime import fork_chunks, forks, gc_paused
-from lstm_exam.generator.spec.problems import problems_toml
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import Worksheet
-from lstm_exam.generator.store.csvfiles import key_csv, template_csv
 from lstm_exam.generator.store.files import staged_folder, write_text
 from lstm_exam.generator.store.manifest import MANIFEST, Manifest, manifest_json, now, student_json
 from lstm_exam.generator.store.manifest_read import variant_from_json
@@ -29,9 +42,9 @@ class Generated:
     """What `generate` made."""
 
     out: Path
-    manifest: Manifest
-    """The worksheet. Its ``variants`` are empty when a large class was made in
-    worker processes without PDFs (``load_manifest(out)`` reads them)."""
+    settings: Manifest
+    """The worksheet's settings; its ``variants`` are not kept (``load_manifest(out)``
+    reads them back)."""
     students: int
     draws: Counter
     """Draws per problem kind, summed over students (for the average)."""
@@ -39,17 +52,6 @@ class Generated:
     """Why draws were refused (saturation, knife-edge, a misconception)."""
     notes: tuple[str, ...] = ()
     """What the user should know: TeX missing, names the fonts cannot print."""
-
-
-@dataclass(frozen=True, slots=True)
-class StudentFiles:
-    """One student's part of a worksheet folder, as text."""
-
-    student_id: str
-    manifest_line: str
-    problems: str
-    template: str
-    key: str
 
 
 def build_manifest(
@@ -93,66 +95,36 @@ def _tally(variants: Sequence[Variant]) -> tuple[Counter, Counter]:
     return draws, rejected
 
 
-def student_files(m: Manifest, v: Variant) -> StudentFiles:
-    """A student's manifest line, problem file, answer template and key CSV."""
-    sid = v.student.student_id
-    comment = f"lstm-exam problems for student {sid}, variant {v.code}\n{m.title}".replace(
-        "\r", " "
-    )
-    return StudentFiles(
-        sid,
-        student_json(m, v),
-        problems_toml(tuple(vp.problem for vp in v.problems), comment),
-        template_csv(v),
-        key_csv(m, v),
-    )
-
-
-_SUBFOLDERS = ("problems", "answer-templates", "keys")
-
-
-def _make_subfolders(folder: Path) -> None:
-    for sub in _SUBFOLDERS:
-        (folder / sub).mkdir(exist_ok=True)
-
-
-def _write_student(m: Manifest, folder: Path, v: Variant) -> str:
-    """Write a student's problem file, template and key (the subfolders exist); their
-    manifest line."""
-    f = student_files(m, v)
-    for sub, name, text in zip(
-        _SUBFOLDERS,
-        (f"{f.student_id}.toml", f"{f.student_id}.csv", f"{f.student_id}.csv"),
-        (f.problems, f.template, f.key),
-        strict=True,
-    ):
-        write_text(folder / sub / name, text, mkdir=False)
-    return f.manifest_line
-
-
-def write_files(m: Manifest, folder: Path) -> None:
-    """Write the manifest and every student's problem file, template and key CSV."""
-    _make_subfolders(folder)
-    lines = [_write_student(m, folder, v) for v in m.variants]
-    write_text(folder / MANIFEST, manifest_json(m, lines))
+def _write_students(
+    m: Manifest, folder: Path, variants: Sequence[Variant], writers: Sequence[StudentWriter]
+) -> list[str]:
+    """Each student's files (the subfolders exist); their manifest lines."""
+    lines = []
+    for v in variants:
+        write_student(m, v, folder, writers)
+        lines.append(student_json(m, v))
+    return lines
 
 
 def _generate_in_workers(
-    ws: Worksheet, students: Sequence[Student], seed: str | None, folder: Path, tick: Tick | None
-) -> tuple[Manifest, list[str], Counter, Counter]:
+    ws: Worksheet,
+    students: Sequence[Student],
+    m: Manifest,
+    folder: Path,
+    writers: Sequence[StudentWriter],
+    tick: Tick | None,
+) -> tuple[list[str], Counter, Counter]:
     """Search, solve and write a large class in worker processes, a batch each.
 
     Only each student's manifest line and tallies come back; the workers write
     the other files themselves.
     """
-    m = _settings(ws, seed)
-    _make_subfolders(folder)
 
     def batch(lo: int, hi: int) -> list[tuple[str, Counter, Counter]]:
-        out = []
-        for v in make_variants(ws, m.seed, students[lo:hi]):
-            out.append((_write_student(m, folder, v), *_tally([v])))
-        return out
+        return [
+            (_write_students(m, folder, [v], writers)[0], *_tally([v]))
+            for v in make_variants(ws, m.seed, students[lo:hi])
+        ]
 
     lines: list[str] = []
     draws: Counter = Counter()
@@ -162,7 +134,7 @@ def _generate_in_workers(
             lines.append(line)
             draws.update(d)
             rejected.update(r)
-    return m, lines, draws, rejected
+    return lines, draws, rejected
 
 
 def generate(
@@ -171,30 +143,38 @@ def generate(
     out: Path,
     *,
     force: bool = False,
-    pdf: bool = True,
     seed: str | None = None,
     tick: Tick | None = None,
-    render: Callable[[Manifest, Path], str | None] | None = None,
+    writers: Sequence[ClassWriter] = (),
+    student_writers: Sequence[StudentWriter] = STUDENT_FILES,
+    on_writer: Callable[[ClassWriter], None] | None = None,
 ) -> Generated:
-    """Generate a worksheet folder (design.md's layout), all or nothing.
+    """Generate a worksheet folder (docs/formats.md), all or nothing.
 
     Args:
         ws: the checked spec.
         students: the roster.
         out: the folder to create; a non-empty one only with ``force``.
-        pdf: whether to build the PDFs (needs ``render``).
         seed: overrides the spec's seed (a random one when both are None).
-        tick: called with the number of students done, as they are done.
-        render: the PDF stage; returns notes for the user.
+        tick: called with the number of students done, as they are done (and by the
+            class writers as they go).
+        writers: the class writers to run once every student is written (the PDFs:
+            :func:`render.writers.pdf_writers`); none by default.
+        student_writers: the files every student gets.
+        on_writer: learns of each class writer as it starts.
     """
     with staged_folder(out, force) as stage:
+        make_folders(stage, student_writers)
         if forks(len(students)):
-            m, lines, draws, rejected = _generate_in_workers(ws, students, seed, stage, tick)
-            write_text(stage / MANIFEST, manifest_json(m, lines))
-            if pdf and render:  # the PDFs need every variant: read back from the lines
+            m = _settings(ws, seed)
+            lines, draws, rejected = _generate_in_workers(
+                ws, students, m, stage, student_writers, tick
+            )
+            if writers:  # the class writers need every variant: read back from the lines
                 m = replace(m, variants=tuple(variant_from_json(json.loads(s)) for s in lines))
         else:
             m, draws, rejected = build_manifest(ws, students, seed, tick)
-            write_files(m, stage)
-        notes = render(m, stage) if (pdf and render) else []
-    return Generated(out, m, len(students), draws, rejected, tuple(notes))
+            lines = _write_students(m, stage, m.variants, student_writers)
+        write_text(stage / MANIFEST, manifest_json(m, lines))
+        notes = write_class(m, stage, writers, tick, on_writer)
+    return Generated(out, replace(m, variants=()), len(students), draws, rejected, tuple(notes))

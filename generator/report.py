@@ -60,7 +60,7 @@ def solution_table(problem: Problem, sol: Solution, full: bool = False) -> str:
 
 
 def solution_json(problems: Sequence[Problem], sols: Sequence[Solution]) -> str:
-    """design.md's JSON: one object for one problem, a list of them for several."""
+    """The JSON of `solve --json` (docs/formats.md): one object for one problem, a list of them for several."""
     objs = [
         {
             "kind": str(p.kind),

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
+from lstm_exam.cli import main
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.generate import generate
 from lstm_exam.generator.spec.roster import read_roster
 from lstm_exam.generator.spec.worksheet import builtin_path, load_spec
-
-from lstm_exam.cli import main
 
 DATA = Path(__file__).parent / "data"
 
@@ -29,7 +29,6 @@ def demo(tmp_path_factory) -> Path:
         load_spec(None),
         read_roster(builtin_path("sample-roster.csv")),
         out,
-        pdf=False,
         seed=defaults.DEMO_SEED,
     )
     return out

@@ -1,4 +1,4 @@
-"""`lstm-exam generate`: reproducible, secret, well-posed variants in design.md's layout."""
+"""`lstm-exam generate`: reproducible, secret, well-posed variants in the documented layout."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.chains import FULL
 from lstm_exam.generator.core.evaluate import evaluate, evaluate_prepared, prepare
@@ -45,7 +46,7 @@ def made(run):
     return Path("wk")
 
 
-def test_layout_of_design_md(made):
+def test_layout_of_the_worksheet_folder(made):
     ids = [f"s00{k}" for k in range(1, 5)]
     assert (made / "manifest.json").is_file()
     for sub, ext in [("problems", "toml"), ("answer-templates", "csv"), ("keys", "csv")]:
@@ -220,11 +221,11 @@ def test_the_batched_search_finds_each_students_own_variant():
 def test_worker_processes_write_the_same_folder(tmp_path, monkeypatch):
     spec = load_spec(Path(__file__).parent.parent / "bench" / "with-network-kinds.toml")
     students = numbered_roster(7)
-    serial = generate(spec, students, tmp_path / "serial", pdf=False, seed="same-seed")
+    serial = generate(spec, students, tmp_path / "serial", seed="same-seed")
     monkeypatch.setattr(defaults, "PARALLEL_FROM", 2)
     monkeypatch.setattr(defaults, "SEARCH_BATCH", 3)  # three batches: 3, 3 and 1
     assert forks(len(students)) == ((os.cpu_count() or 1) >= 2)
-    forked = generate(spec, students, tmp_path / "forked", pdf=False, seed="same-seed")
+    forked = generate(spec, students, tmp_path / "forked", seed="same-seed")
     assert (forked.draws, forked.rejected) == (serial.draws, serial.rejected)
     files = sorted(p.relative_to(serial.out) for p in serial.out.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(forked.out) for p in forked.out.rglob("*") if p.is_file())
@@ -278,13 +279,20 @@ def test_pdfs_of_a_class_made_in_workers_get_every_variant(tmp_path, monkeypatch
     serial, _, _ = build_manifest(spec, students, "same-seed")
     monkeypatch.setattr(defaults, "PARALLEL_FROM", 2)
     seen = []
-    generate(
-        spec,
-        students,
-        tmp_path / "wk",
-        seed="same-seed",
-        render=lambda m, stage: seen.append(m) or [],
-    )
+
+    class Spy:
+        """A class writer that only keeps what it is given."""
+
+        name = "spy"
+
+        def ticks(self, students: int) -> int:
+            return 0
+
+        def write(self, m, folder, tick):
+            seen.append(m)
+            return []
+
+    generate(spec, students, tmp_path / "wk", seed="same-seed", writers=[Spy()])
     (m,) = seen
     assert [v.student for v in m.variants] == list(students)
     for got, want in zip(m.variants, serial.variants, strict=True):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.generate import build_manifest, generate
 from lstm_exam.generator.spec.roster import Student
@@ -194,7 +195,7 @@ def test_lecture_output_gate_misprint_is_exactly_one_wrong_cell(tmp_path):
         EXAMPLES,
     )
     out = tmp_path / "wk"
-    generate(spec, [Student("s1", "A")], out, pdf=False, seed="lecture-check-seed")
+    generate(spec, [Student("s1", "A")], out, seed="lecture-check-seed")
     slide = {
         "Wz_o": ("0.200", "0.400", "0.500"),
         "a_o": ("0.241", "0.408", "0.533"),
@@ -228,7 +229,7 @@ def test_formula_injection_is_neutralized_and_feedback_escaped(tmp_path):
     ws = load_spec(None)
     out = tmp_path / "wk"
     students = [Student("s1", '=HYPERLINK("http://x")'), Student("s2", "@SUM(A1)")]
-    generate(ws, students, out, pdf=False, seed="formula-seed-1")
+    generate(ws, students, out, seed="formula-seed-1")
     subs = tmp_path / "subs"
     subs.mkdir()
     (subs / "s1.csv").write_text("label,answer\nq1.f_t[1],<script>alert(1)</script>\n")

@@ -47,7 +47,7 @@ GATE_RANGE = (Decimal("0.05"), Decimal("0.95"))
 #: Range of a given candidate C_tilde.
 CANDIDATE_RANGE = (Decimal("-0.95"), Decimal("0.95"))
 
-# --- well-posedness (design.md, "Rounding and tolerance") ---------------------
+# --- well-posedness (docs/well-posedness.md) ---------------------
 #: A pre-activation beyond this magnitude saturates its gate (sigma(3) = 0.953).
 MAX_PREACTIVATION = 3.0
 #: An asked full-chain value closer than this share of one unit in the last place

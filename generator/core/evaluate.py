@@ -3,12 +3,12 @@
 One evaluator serves the whole product. It computes a problem's quantities
 in a *chain* of arithmetic:
 
-* :data:`FULL` -- float64 all the way (design.md's full-precision chain);
+* :data:`FULL` -- float64 all the way (the full-precision chain);
 * :class:`Rounded` -- exact decimals, every named quantity rounded half away
   from zero before it is used, as a student with a calculator does.
 
 It also takes *overrides* (a student's own earlier answers, for error carried
-forward) and a *twist* (one misconception of design.md applied at one step),
+forward) and a *twist* (one misconception of the registry applied at one step),
 so grading and well-posedness reuse the very code that makes the key.
 """
 

@@ -1,6 +1,6 @@
 """The lecture's notation: quantities, problem kinds, answer labels.
 
-Every name here is the one of design.md's Notation table; code, files, labels
+Every name here is the one of docs/notation.md; code, files, labels
 and templates all use it.
 """
 
@@ -13,7 +13,7 @@ from enum import StrEnum
 
 
 class Kind(StrEnum):
-    """A problem kind of design.md."""
+    """A problem kind (docs/notation.md)."""
 
     FORGET_GATE = "forget_gate"
     INPUT_GATE = "input_gate"
@@ -400,7 +400,7 @@ def label_name(label: str) -> str:
 
 
 def make_label(name: str, cell: int, step: int | None = None, problem: int | None = None) -> str:
-    """The answer label of design.md, cells and steps numbered from 1.
+    """The answer label (docs/formats.md), cells and steps numbered from 1.
 
     >>> make_label("f_t", 2, problem=1)
     'q1.f_t[2]'

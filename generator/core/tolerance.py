@@ -54,7 +54,6 @@ def accept_bounds(value: Value, tol: Tolerance, decimals: int) -> tuple[Decimal,
     The bounds are kept to ``decimals + BOUND_EXTRA_DIGITS`` places, rounded
     outward, so the key CSV never states a narrower window than the rule.
 
-    >>> from lstm_exam.generator.spec import Tolerance
     >>> accept_bounds(Value(0.4946502, Decimal("0.495")), Tolerance("absolute", Decimal("0.001")), 3)
     (Decimal('0.49365'), Decimal('0.49600'))
     """

@@ -1,4 +1,4 @@
-"""Answer templates and keys as CSV (design.md's formats)."""
+"""Answer templates and keys as CSV (docs/formats.md)."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ def check_problem(
       no gate saturated;
     * no asked value within ``KNIFE_EDGE`` of a unit in the last place of a
       rounding boundary;
-    * every misconception of design.md that can show in this problem moves the
+    * every misconception of the registry that can show in this problem moves the
       first asked value downstream of it farther than ``MISCONCEPTION_MARGIN``
       tolerances from both chains' correct values.
 

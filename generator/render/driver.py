@@ -1,0 +1,88 @@
+"""The render driver: a worksheet folder's files, made by interchangeable writers.
+
+As R/exams' one driver with its writers: the driver knows where a writer's files go
+and when it runs, never what format it writes. Two kinds of writer plug in:
+
+* a :class:`StudentWriter` makes one text file per student from the manifest and the
+  student's variant (their problem file, answer template, key CSV); generate calls it
+  for each student, in the worker process that drew the student on a large class;
+* a :class:`ClassWriter` writes files of the whole class at once, given the manifest
+  with every variant (the sheets and keys, typeset together and split).
+
+A new output (an LMS upload file, quiz XML, a fillable form) is one more writer,
+handed to the driver; nothing here changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from lstm_exam.generator.store.files import write_text
+from lstm_exam.generator.store.manifest import Manifest
+from lstm_exam.generator.variants.variant import Variant
+
+Tick = Callable[[int], None]
+
+
+class StudentWriter(Protocol):
+    """Writes ``<folder>/<student id><suffix>`` for every student."""
+
+    @property
+    def folder(self) -> str:
+        """The subfolder of the worksheet folder its files go into."""
+        ...
+
+    @property
+    def suffix(self) -> str: ...
+
+    def text(self, m: Manifest, v: Variant) -> str:
+        """The file of one student (pure)."""
+        ...
+
+
+class ClassWriter(Protocol):
+    """Writes files of the whole class into the worksheet folder."""
+
+    @property
+    def name(self) -> str:
+        """What it makes, for the progress bar ("Typesetting")."""
+        ...
+
+    def ticks(self, students: int) -> int:
+        """How many times it calls ``tick`` for a class of ``students``."""
+        ...
+
+    def write(self, m: Manifest, folder: Path, tick: Tick | None) -> list[str]:
+        """Write the files (``m`` holds every variant); notes for the user."""
+        ...
+
+
+def make_folders(folder: Path, writers: Sequence[StudentWriter]) -> None:
+    """The writers' subfolders, made once before the students' files."""
+    for w in writers:
+        (folder / w.folder).mkdir(exist_ok=True)
+
+
+def write_student(m: Manifest, v: Variant, folder: Path, writers: Sequence[StudentWriter]) -> None:
+    """Every writer's file of one student (the subfolders exist)."""
+    sid = v.student.student_id
+    for w in writers:
+        write_text(folder / w.folder / f"{sid}{w.suffix}", w.text(m, v), mkdir=False)
+
+
+def write_class(
+    m: Manifest,
+    folder: Path,
+    writers: Sequence[ClassWriter],
+    tick: Tick | None = None,
+    on_writer: Callable[[ClassWriter], None] | None = None,
+) -> list[str]:
+    """Every class writer in turn; their notes. ``on_writer`` learns of each as it starts."""
+    notes: list[str] = []
+    for w in writers:
+        if on_writer is not None:
+            on_writer(w)
+        notes += w.write(m, folder, tick)
+    return notes

@@ -1,0 +1,77 @@
+"""The writers of a worksheet folder (plug-ins of :mod:`driver`).
+
+Per student: the problem file, the answer template and the key CSV. For the class:
+the PDF sheets and keys (the render stack is imported only when they are written).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from lstm_exam.generator.render.driver import ClassWriter, StudentWriter, Tick
+from lstm_exam.generator.spec.problems import problems_toml
+from lstm_exam.generator.store.csvfiles import key_csv, template_csv
+from lstm_exam.generator.store.manifest import Manifest
+from lstm_exam.generator.variants.variant import Variant
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemFile:
+    """``problems/<id>.toml``: the student's numbers, in the problem-file format."""
+
+    folder: str = "problems"
+    suffix: str = ".toml"
+
+    def text(self, m: Manifest, v: Variant) -> str:
+        sid = v.student.student_id
+        comment = f"lstm-exam problems for student {sid}, variant {v.code}\n{m.title}"
+        return problems_toml(tuple(vp.problem for vp in v.problems), comment.replace("\r", " "))
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerTemplate:
+    """``answer-templates/<id>.csv``: every asked label, the answer empty."""
+
+    folder: str = "answer-templates"
+    suffix: str = ".csv"
+
+    def text(self, m: Manifest, v: Variant) -> str:
+        return template_csv(v)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyTable:
+    """``keys/<id>.csv``: the key, with the full-precision value and the accepted range."""
+
+    folder: str = "keys"
+    suffix: str = ".csv"
+
+    def text(self, m: Manifest, v: Variant) -> str:
+        return key_csv(m, v)
+
+
+@dataclass(frozen=True, slots=True)
+class SheetsAndKeys:
+    """The PDFs: class-sheets.pdf, class-key.pdf, sheets/<id>.pdf, keys/<id>.pdf, tex/."""
+
+    templates: Path | None = None
+    """A folder of custom templates, searched before the built-in ones."""
+    name: str = "Typesetting"
+
+    def ticks(self, students: int) -> int:
+        return 2 * students  # each student's sheet and key, as they are split off
+
+    def write(self, m: Manifest, folder: Path, tick: Tick | None) -> list[str]:
+        from lstm_exam.generator.render.pdfs import render_pdfs
+
+        return render_pdfs(m, folder, self.templates, tick)
+
+
+#: The files every student gets, in every worksheet folder.
+STUDENT_FILES: tuple[StudentWriter, ...] = (ProblemFile(), AnswerTemplate(), KeyTable())
+
+
+def pdf_writers(templates: Path | None = None) -> tuple[ClassWriter, ...]:
+    """The class writers of a worksheet with PDFs."""
+    return (SheetsAndKeys(templates),)
