@@ -29,8 +29,10 @@ from lstm_exam.generator.core.notation import (
     GATES,
     HEAD,
     KINDS,
+    STATE,
     Kind,
     make_label,
+    state_source,
 )
 
 
@@ -125,19 +127,19 @@ def _evaluate(
         return out
     names = KINDS[kind].order
     if KINDS[kind].stepped:
-        h, C = g["h_0"], g["C_0"]
-        first = 1
-        if resume is not None and resume[0] > 1:
-            first, base = resume
-            h, C = (
-                [base[make_label(n, c, first - 1)] for c in range(1, len(h) + 1)]
-                for n in ("h_t", "C_t")
-            )
+        first, base = resume if resume is not None and resume[0] > 1 else (1, {})
+        state = {}
+        for name in STATE:  # what the first step computed reads: given, or from `resume`
+            src, at = state_source(name, first)
+            cells = range(1, len(g[STATE[name][1]]) + 1)
+            state[name] = g[src] if at is None else [base[make_label(src, c, at)] for c in cells]
+        h, C = state["h_prev"], state["C_prev"]
         for t, x in enumerate(g["xs"][first - 1 :], start=first):
             env = {**g, "x": x, "h_prev": h, "C_prev": C}
             tw = twist if twist_step == t else None
-            if tw is Twist.SEQ_REUSE and t > 1:
-                env["h_prev"], env["C_prev"] = g["h_0"], g["C_0"]
+            if tw is Twist.SEQ_REUSE and t > 1:  # as if it were the first step
+                for name in STATE:
+                    env[name] = g[state_source(name, 1)[0]]
             _cell(names, ch, env, _Put(ch, env, out, ov, computed, t), tw)
             h, C = env["h_t"], env["C_t"]
             if t == until:

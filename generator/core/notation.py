@@ -338,6 +338,23 @@ FED_BY: dict[str, tuple[str, ...]] = {
 }
 
 
+#: The state one step hands the next: what ``h_prev`` and ``C_prev`` are at step t of a
+#: sequence (step t − 1's ``h_t`` and ``C_t``), and at its first step (the given ``h_0``
+#: and ``C_0``).
+STATE = {"h_prev": ("h_t", "h_0"), "C_prev": ("C_t", "C_0")}
+
+
+def state_source(name: str, step: int) -> tuple[str, int | None]:
+    """Where the state ``name`` that step ``step`` reads comes from: (quantity, its step),
+    the step None for a given.
+
+    >>> state_source("h_prev", 3), state_source("C_prev", 1)
+    (('h_t', 2), ('C_0', None))
+    """
+    computed, given = STATE[name]
+    return (computed, step - 1) if step > 1 else (given, None)
+
+
 #: (source, target) pairs where ``target[c]`` reads every cell of ``source``.
 MIXING = frozenset(
     {("h_prev", f"Wz_{g}") for g in "fiCo"}
@@ -367,10 +384,10 @@ def upstream(
     def visit(n: str, c: int, t: int | None) -> None:
         for src in FED_BY.get(n, ()):
             mixed, at = (src, n) in MIXING, t
-            if src in ("h_prev", "C_prev"):
+            if src in STATE:
                 if t is None or t == 1:
                     continue  # given
-                src, at = ("h_t" if src == "h_prev" else "C_t"), t - 1
+                src, at = state_source(src, t)
             elif n in HEAD and src not in HEAD:
                 at = last_step
             for cc in range(1, cells(src) + 1) if mixed else [c]:

@@ -11,8 +11,10 @@ from lstm_exam.generator.core.notation import (
     GATES,
     KINDS,
     QUANTITIES,
+    STATE,
     Kind,
     make_label,
+    state_source,
 )
 from lstm_exam.generator.core.numbers import plain
 from lstm_exam.generator.core.problem import Problem
@@ -180,12 +182,14 @@ def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
             label = make_label(name, cell, p.step_of(name, t))
             if label in sol.values:
                 return sol.values[label].rounded
-            if t and t > 1 and name in ("h_prev", "C_prev"):
-                return sol.values[f"t{t - 1}.{name[0]}_t[{cell}]"].rounded
-            given = {"h_prev": "h_0", "C_prev": "C_0"}.get(name, name) if t else name
+            if t and name in STATE:  # a sequence's state: the step before, or h_0 and C_0
+                src, at = state_source(name, t)
+                if at is None:
+                    return p.givens[src][cell - 1]
+                return sol.values[make_label(src, cell, at)].rounded
             if name == "x" and t:
                 return p.givens["xs"][t - 1][cell - 1]
-            return p.givens[given][cell - 1]
+            return p.givens[name][cell - 1]
 
         z = None
         if keys is step_tables and ("x" in p.givens or "xs" in p.givens):
