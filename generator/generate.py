@@ -28,8 +28,8 @@ from lstm_exam.generator.render.writers import STUDENT_FILES
 from lstm_exam.generator.runtime import fork_chunks, forks, gc_paused
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import Worksheet
-from lstm_exam.generator.store.files import staged_folder, write_text
-from lstm_exam.generator.store.manifest import MANIFEST, Manifest, manifest_json, now, student_json
+from lstm_exam.generator.store.files import staged_folder, write_parts
+from lstm_exam.generator.store.manifest import MANIFEST, Manifest, manifest_parts, now, student_json
 from lstm_exam.generator.store.manifest_read import variant_from_json
 from lstm_exam.generator.variants.search import make_variants
 from lstm_exam.generator.variants.variant import Variant
@@ -175,6 +175,6 @@ def generate(
         else:
             m, draws, rejected = build_manifest(ws, students, seed, tick)
             lines = _write_students(m, stage, m.variants, student_writers)
-        write_text(stage / MANIFEST, manifest_json(m, lines))
+        write_parts(stage / MANIFEST, manifest_parts(m, lines))
         notes = write_class(m, stage, writers, tick, on_writer)
     return Generated(out, replace(m, variants=()), len(students), draws, rejected, tuple(notes))

@@ -13,6 +13,7 @@ from decimal import Decimal
 from lstm_exam.generator.core.misconceptions import SUMMARY_NAMES
 from lstm_exam.generator.core.numbers import plain, score_text
 from lstm_exam.generator.store.csvfiles import safe_cell, to_csv
+from lstm_exam.generator.store.lines import Part, document_parts, with_member
 from lstm_exam.generator.store.manifest import Manifest
 
 from .results import Finding, GradeRun, Status, StudentResult, Verdict
@@ -28,7 +29,7 @@ _MARK = {
 
 
 def gradebook_csv(run: GradeRun) -> str:
-    """design.md's gradebook: every roster student and every submitted file."""
+    """The gradebook (docs/formats.md): every roster student and every submitted file."""
     n = len(run.titles)
     header = [
         "student_id",
@@ -250,15 +251,7 @@ def result_entry(r: StudentResult) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
-def _with_flags(entry: bytes, flags: Sequence[str]) -> tuple[bytes | memoryview, bytes]:
-    """An entry's parts with its flags added, not yet joined (one copy for the whole file)."""
-    flags_json = json.dumps(list(flags), ensure_ascii=False).encode()
-    return memoryview(entry)[:-1], b',"flags":' + flags_json + b"}"
-
-
-def results_json(
-    run: GradeRun, entries: Sequence[tuple[bytes, Sequence[str]]]
-) -> list[bytes | memoryview]:
+def results_json(run: GradeRun, entries: Sequence[tuple[bytes, Sequence[str]]]) -> list[Part]:
     """Everything, for other tools: the summary and every row with every answer (UTF-8).
 
     ``entries`` are each row's :func:`result_entry` as UTF-8 (made in the workers) with
@@ -273,13 +266,11 @@ def results_json(
         "answer_columns": list(ANSWER_COLUMNS),
     }
     text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
-    parts: list[bytes | memoryview] = [text[:-1].encode() + b',"students":[\n']
-    for k, (entry, flags) in enumerate(entries):
-        if k:
-            parts.append(b",\n")
-        parts += _with_flags(entry, flags)
-    parts.append(b"\n]}\n")
-    return parts
+    items = [
+        with_member(entry, "flags", json.dumps(list(flags), ensure_ascii=False).encode())
+        for entry, flags in entries
+    ]
+    return document_parts(text, "students", items)
 
 
 def summary_data(run: GradeRun) -> dict:

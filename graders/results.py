@@ -61,7 +61,7 @@ UNEXPLAINED = "unexplained wrong answer"
 
 
 class Status(StrEnum):
-    """A gradebook row's status (design.md)."""
+    """A gradebook row's status (docs/grading.md)."""
 
     GRADED = "graded"
     MISSING = "missing"

@@ -19,6 +19,7 @@ from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.numbers import plain, plain_tree
 from lstm_exam.generator.core.solution import Value
 from lstm_exam.generator.core.tolerance import Tolerance, accept_bounds
+from lstm_exam.generator.store.lines import Part, document_parts
 from lstm_exam.generator.variants.variant import Variant
 
 MANIFEST = "manifest.json"
@@ -44,18 +45,15 @@ class Manifest:
         return accept_bounds(value, self.tolerance, self.decimals)
 
 
-def manifest_json(m: Manifest, students: Sequence[str] | None = None) -> str:
-    """The manifest as JSON text: the settings, then one student per line.
+def manifest_parts(m: Manifest, students: Sequence[str] | None = None) -> list[Part]:
+    """The manifest as UTF-8 in parts: the settings, then one student a line (:mod:`lines`).
 
     ``students`` gives each student's line already made by :func:`student_json`
     (generate's workers make them); by default they are made from ``m.variants``.
-    Every line but the first and the last is one student, so a reader can take
-    the students one at a time; the text is one JSON document all the same.
     """
     if students is None:
         students = [student_json(m, v) for v in m.variants]
-    lines = "".join(f"{s},\n" for s in students[:-1]) + (f"{students[-1]}\n" if students else "")
-    return _json(_header(m))[:-1] + ',"students":[\n' + lines + "]}\n"
+    return document_parts(_json(_header(m)), "students", [[s.encode()] for s in students])
 
 
 def student_json(m: Manifest, v: Variant) -> str:

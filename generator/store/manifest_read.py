@@ -22,6 +22,7 @@ from lstm_exam.generator.core.solution import Solution, Value, asked_labels
 from lstm_exam.generator.core.tolerance import Tolerance
 from lstm_exam.generator.runtime import gc_paused
 from lstm_exam.generator.spec.roster import Student, id_fault
+from lstm_exam.generator.store.lines import item_spans
 from lstm_exam.generator.store.manifest import MANIFEST, Manifest
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
 
@@ -87,7 +88,7 @@ class ManifestStudent:
 def read_manifest_students(folder: Path) -> tuple[Manifest, list[ManifestStudent]]:
     """The manifest's settings and its students, each parsed only as far as its roster entry.
 
-    A manifest with one student per line (:func:`manifest_json`) is cut into lines and
+    A manifest with one student per line (:func:`~lstm_exam.generator.store.manifest.manifest_parts`) is cut into lines and
     each student's line is parsed in full only by :func:`student_doc`; any other layout
     of the same JSON (older manifests are on one line) is parsed at once.
 
@@ -97,7 +98,7 @@ def read_manifest_students(folder: Path) -> tuple[Manifest, list[ManifestStudent
     path = folder / MANIFEST
     file = str(path)
     data = _read(path)
-    spans = _student_spans(data)
+    spans = item_spans(data, "students")
     if spans is None:
         header, docs = read_manifest(folder)
         return header, [_roster_entry(file, 1, s, s) for s in docs]
@@ -106,37 +107,6 @@ def read_manifest_students(folder: Path) -> tuple[Manifest, list[ManifestStudent
         _roster_entry(file, line, data, _prefix(file, line, data, span), span)
         for line, span in spans
     ]
-
-
-def _student_spans(data: bytes) -> list[tuple[int, tuple[int, int]]] | None:
-    """Each student's (line number, (start, end) of its JSON object); None if not so laid out.
-
-    The writer's layout: the settings ending in ``"students":[`` on the first line, one
-    student a line, each but the last followed by the comma between array items, ``]}``.
-    """
-    first = data.find(b"\n")
-    if first < 0 or not data.endswith(b"\n]}\n") or not data[:first].endswith(b'"students":['):
-        return None
-    stop = len(data) - len(b"]}\n")
-    ends = []  # where each line ends
-    start = first + 1
-    while start < stop:
-        end = data.find(b"\n", start, stop)
-        if end < 0 or data[start] != ord("{"):
-            return None
-        ends.append(end)
-        start = end + 1
-    spans = []
-    for k, end in enumerate(ends):
-        begin = ends[k - 1] + 1 if k else first + 1
-        if k < len(ends) - 1:  # the comma between array items, after the object
-            if data[end - 2 : end] != b"},":
-                return None  # not the writer's layout: parse the document as a whole
-            end -= 1
-        elif data[end - 1] != ord("}"):
-            return None
-        spans.append((k + 2, (begin, end)))
-    return spans
 
 
 def _prefix(file: str, line: int, data: bytes, span: tuple[int, int]) -> Mapping[str, Any]:
