@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -22,34 +23,168 @@ from lstm_exam.generator.render.latex import Tex, _head, escape_text, num, vecto
 from lstm_exam.generator.store.manifest import Manifest
 from lstm_exam.generator.variants.variant import VariantProblem
 
-#: The key's tables: title, columns, and what the first row's written-out sum is.
-_KEY_TABLES: dict[str, tuple[str | Tex, tuple[str, ...], str | None]] = {
+
+def _line(lhs: str, parts: Sequence[str], exact: Decimal, key: Decimal) -> Tex:
+    """``lhs = the rule = the numbers = exact ≈ the key``: one worked line of the key."""
+    return Tex(" = ".join([lhs, *parts, plain(exact)]) + rf" \approx {plain(key)}")
+
+
+def _n(d: Decimal) -> str:
+    return f"({plain(d)})"
+
+
+def _products(pairs: Sequence[tuple[Decimal, Decimal]], start: Decimal) -> tuple[str, Decimal]:
+    """Σ w·x written term by term, and its exact value (from ``start``)."""
+    text = " + ".join(f"{_n(w)}{_n(x)}" for w, x in pairs)
+    return text, sum((w * x for w, x in pairs), start)
+
+
+@dataclass(frozen=True, slots=True)
+class _FirstRow:
+    """What a worked line of the key reads: the problem, its values at the step, z."""
+
+    p: Problem
+    value: Callable[[str, int], Decimal]
+    """A quantity's rounded value at the step, by name and cell."""
+    z: list[Decimal] | None
+    """The step's z = [h_{t-1}, x_t], where the step has one."""
+
+    def v(self, name: str) -> Decimal:
+        return self.value(name, 1)
+
+    def product(self, lhs: str, rule: str, names: tuple[str, ...], key: str) -> Tex:
+        """``lhs = rule = (a)(b)... = exact ≈ key``."""
+        factors = [self.v(n) for n in names]
+        exact = Decimal(1)
+        for f in factors:
+            exact *= f
+        return _line(lhs, [rule, "".join(_n(f) for f in factors)], exact, self.v(key))
+
+
+#: Works a table's first row out with its numbers, as the lecture does.
+Worked = Callable[[_FirstRow], list[Tex]]
+
+
+def _worked_wz(letter: str) -> Worked:
+    """A gate's W·z, term by term."""
+
+    def lines(r: _FirstRow) -> list[Tex]:
+        if r.z is None:
+            return []
+        row = r.p.givens[f"W_{letter}"][0]
+        terms, exact = _products(list(zip(row, r.z, strict=True)), Decimal(0))
+        return [_line(rf"W_{{{letter}}}[1] \cdot z", [terms], exact, r.v(f"Wz_{letter}"))]
+
+    return lines
+
+
+def _worked_head(r: _FirstRow) -> list[Tex]:
+    """The dense layer's first output."""
+    p = r.p
+    b = p.givens["b_y"][0]
+    h = [r.value("h_t", c) for c in range(1, p.hidden + 1)]
+    terms, exact = _products(list(zip(p.givens["W_y"][0], h, strict=True)), b)
+    first = "logit" if "logit" in KINDS[p.kind].order else "y_hat"
+    rule = r"W_y[1] \cdot h_T + b_y[1]"
+    return [_line(f"{QUANTITIES[first].tex}[1]", [rule, f"{terms} + {_n(b)}"], exact, r.v(first))]
+
+
+def _worked_through_h(r: _FirstRow) -> list[Tex]:
+    """dL/do_t and the total dL/dC_t."""
+    one = Decimal(1)
+    dh, o, tC, nxt = r.v("dh_t"), r.v("o_t"), r.v("tanh_C"), r.v("dC_next")
+    rule = r"\partial C_t^{\,\mathrm{next}} + \partial h_t \ast o_t \ast (1 - \tanh^2(C_t))"
+    return [
+        r.product(r"\partial o_t[1]", r"\partial h_t \ast \tanh(C_t)", ("dh_t", "tanh_C"), "do_t"),
+        _line(
+            r"\partial C_t[1]",
+            [rule, rf"{_n(nxt)} + {_n(dh)}{_n(o)}(1 - {_n(tC)}^2)"],
+            nxt + dh * o * (one - tC * tC),
+            r.v("dC_t"),
+        ),
+    ]
+
+
+def _worked_gates(r: _FirstRow) -> list[Tex]:
+    """dL/df_t, dL/di_t and dL/dC~_t."""
+    return [
+        r.product(r"\partial f_t[1]", r"\partial C_t \ast C_{t-1}", ("dC_t", "C_prev"), "df_t"),
+        r.product(
+            r"\partial i_t[1]", r"\partial C_t \ast \tilde{C}_t", ("dC_t", "C_tilde"), "di_t"
+        ),
+        r.product(
+            r"\partial \tilde{C}_t[1]", r"\partial C_t \ast i_t", ("dC_t", "i_t"), "dC_tilde"
+        ),
+    ]
+
+
+def _worked_pre(r: _FirstRow) -> list[Tex]:
+    """The four pre-activation gradients, through each activation's derivative."""
+    one = Decimal(1)
+    lines = []
+    for g, grad, act in GATE_GRADIENTS:
+        d, a, gate = r.v(grad), r.v(act), QUANTITIES[act].tex
+        if act == "C_tilde":  # tanh' = 1 - tanh²
+            slope, filled, exact = rf"(1 - {gate}^2)", f"(1 - {_n(a)}^2)", d * (one - a * a)
+        else:  # σ' = σ(1 - σ)
+            slope, filled, exact = (
+                rf"{gate} \ast (1 - {gate})",
+                f"{_n(a)}(1 - {_n(a)})",
+                d * a * (one - a),
+            )
+        rule = rf"{QUANTITIES[grad].tex} \ast {slope}"
+        lines.append(_line(rf"\partial a_{g}[1]", [rule, _n(d) + filled], exact, r.v(f"da_{g}")))
+    return lines
+
+
+def _worked_back(r: _FirstRow) -> list[Tex]:
+    """dL/dh_{t-1} over every gate and cell, and dL/dC_{t-1}."""
+    p = r.p
+    pairs = [
+        (p.givens[f"W_{g}"][c - 1][0], r.value(f"da_{g}", c))
+        for g in "fiCo"
+        for c in range(1, p.hidden + 1)
+    ]
+    terms, exact = _products(pairs, Decimal(0))
+    rule = r"\sum_g \sum_c W_g[c][1]\, \partial a_g[c]"
+    return [
+        _line(r"\partial h_{t-1}[1]", [rule, terms], exact, r.v("dh_prev")),
+        r.product(r"\partial C_{t-1}[1]", r"\partial C_t \ast f_t", ("dC_t", "f_t"), "dC_prev"),
+    ]
+
+
+#: The key's tables: title, columns, and how its first row is worked out.
+_KEY_TABLES: dict[str, tuple[str | Tex, tuple[str, ...], Worked | None]] = {
     **{
         letter: (
             Tex(f"{QUANTITIES[act].words.rsplit(' ', 1)[0].capitalize()} ${QUANTITIES[act].tex}$"),
             (f"Wz_{letter}", f"a_{letter}", act),
-            letter,
+            _worked_wz(letter),
         )
         for letter, act, _ in GATES
     },
     "cell": ("Cell state", ("f_t", "C_prev", "fC", "i_t", "C_tilde", "iC", "C_t"), None),
     "out": ("Hidden state", ("o_t", "C_t", "tanh_C", "h_t"), None),
     "params": ("Counts and shapes", KINDS[Kind.PARAMETERS].order, None),
-    "softmax": ("Dense layer and softmax", ("logit", "prob"), "head"),
+    "softmax": ("Dense layer and softmax", ("logit", "prob"), _worked_head),
     "class": ("Predicted class", ("class",), None),
-    "linear": ("Dense layer and squared error", ("y_hat", "y", "sq_error"), "head"),
+    "linear": ("Dense layer and squared error", ("y_hat", "y", "sq_error"), _worked_head),
     "through_h": (
         Tex("Through $h_t$ into $C_t$"),
         ("dh_t", "tanh_C", "do_t", "o_t", "dC_next", "dC_t"),
-        "through_h",
+        _worked_through_h,
     ),
-    "gates": ("Gates", ("dC_t", "C_prev", "df_t", "C_tilde", "di_t", "i_t", "dC_tilde"), "gates"),
+    "gates": (
+        "Gates",
+        ("dC_t", "C_prev", "df_t", "C_tilde", "di_t", "i_t", "dC_tilde"),
+        _worked_gates,
+    ),
     "pre": (
         "Pre-activations",
         ("f_t", "da_f", "i_t", "da_i", "C_tilde", "da_C", "o_t", "da_o"),
-        "pre",
+        _worked_pre,
     ),
-    "back": ("To the previous step", ("dC_t", "f_t", "dC_prev", "dh_prev"), "back"),
+    "back": ("To the previous step", ("dC_t", "f_t", "dC_prev", "dh_prev"), _worked_back),
 }
 
 
@@ -69,101 +204,6 @@ _KIND_TABLES: dict[Kind, tuple[tuple[str, ...], tuple[str, ...]]] = {
     Kind.BACKWARD_STEP: (_CELL_TABLES, ("through_h", "gates", "pre", "back")),
     Kind.PARAMETERS: (("params",), ()),
 }
-
-
-def _line(lhs: str, parts: Sequence[str], exact: Decimal, key: Decimal) -> Tex:
-    """``lhs = the rule = the numbers = exact ≈ the key``: one worked line of the key."""
-    return Tex(" = ".join([lhs, *parts, plain(exact)]) + rf" \approx {plain(key)}")
-
-
-def _n(d: Decimal) -> str:
-    return f"({plain(d)})"
-
-
-def _products(pairs: Sequence[tuple[Decimal, Decimal]], start: Decimal) -> tuple[str, Decimal]:
-    """Σ w·x written term by term, and its exact value (from ``start``)."""
-    text = " + ".join(f"{_n(w)}{_n(x)}" for w, x in pairs)
-    return text, sum((w * x for w, x in pairs), start)
-
-
-def _written_out(
-    what: str | None, p: Problem, value: Callable[[str, int], Decimal], z: list[Decimal] | None
-) -> list[Tex]:
-    """The first row worked out with its numbers, as the lecture does."""
-    one = Decimal(1)
-
-    def v(name: str) -> Decimal:
-        return value(name, 1)
-
-    def product(lhs: str, rule: str, names: tuple[str, ...], key: str) -> Tex:
-        factors = [v(n) for n in names]
-        exact = one
-        for f in factors:
-            exact *= f
-        return _line(lhs, [rule, "".join(_n(f) for f in factors)], exact, v(key))
-
-    if what == "head":
-        b = p.givens["b_y"][0]
-        h = [value("h_t", c) for c in range(1, p.hidden + 1)]
-        terms, exact = _products(list(zip(p.givens["W_y"][0], h, strict=True)), b)
-        first = "logit" if "logit" in KINDS[p.kind].order else "y_hat"
-        rule = r"W_y[1] \cdot h_T + b_y[1]"
-        return [_line(f"{QUANTITIES[first].tex}[1]", [rule, f"{terms} + {_n(b)}"], exact, v(first))]
-    if what == "through_h":
-        dh, o, tC, nxt = v("dh_t"), v("o_t"), v("tanh_C"), v("dC_next")
-        rule = r"\partial C_t^{\,\mathrm{next}} + \partial h_t \ast o_t \ast (1 - \tanh^2(C_t))"
-        return [
-            product(
-                r"\partial o_t[1]", r"\partial h_t \ast \tanh(C_t)", ("dh_t", "tanh_C"), "do_t"
-            ),
-            _line(
-                r"\partial C_t[1]",
-                [rule, rf"{_n(nxt)} + {_n(dh)}{_n(o)}(1 - {_n(tC)}^2)"],
-                nxt + dh * o * (one - tC * tC),
-                v("dC_t"),
-            ),
-        ]
-    if what == "gates":
-        return [
-            product(r"\partial f_t[1]", r"\partial C_t \ast C_{t-1}", ("dC_t", "C_prev"), "df_t"),
-            product(
-                r"\partial i_t[1]", r"\partial C_t \ast \tilde{C}_t", ("dC_t", "C_tilde"), "di_t"
-            ),
-            product(
-                r"\partial \tilde{C}_t[1]", r"\partial C_t \ast i_t", ("dC_t", "i_t"), "dC_tilde"
-            ),
-        ]
-    if what == "pre":
-        lines = []
-        for g, grad, act in GATE_GRADIENTS:
-            d, a, gate = v(grad), v(act), QUANTITIES[act].tex
-            if act == "C_tilde":  # tanh' = 1 - tanh²
-                slope, filled, exact = rf"(1 - {gate}^2)", f"(1 - {_n(a)}^2)", d * (one - a * a)
-            else:  # σ' = σ(1 - σ)
-                slope, filled, exact = (
-                    rf"{gate} \ast (1 - {gate})",
-                    f"{_n(a)}(1 - {_n(a)})",
-                    d * a * (one - a),
-                )
-            rule = rf"{QUANTITIES[grad].tex} \ast {slope}"
-            lines.append(_line(rf"\partial a_{g}[1]", [rule, _n(d) + filled], exact, v(f"da_{g}")))
-        return lines
-    if what == "back":
-        pairs = [
-            (p.givens[f"W_{g}"][c - 1][0], value(f"da_{g}", c))
-            for g in "fiCo"
-            for c in range(1, p.hidden + 1)
-        ]
-        terms, exact = _products(pairs, Decimal(0))
-        rule = r"\sum_g \sum_c W_g[c][1]\, \partial a_g[c]"
-        return [
-            _line(r"\partial h_{t-1}[1]", [rule, terms], exact, v("dh_prev")),
-            product(r"\partial C_{t-1}[1]", r"\partial C_t \ast f_t", ("dC_t", "f_t"), "dC_prev"),
-        ]
-    if what and z is not None:  # a gate's W·z
-        terms, exact = _products(list(zip(p.givens[f"W_{what}"][0], z, strict=True)), Decimal(0))
-        return [_line(rf"W_{{{what}}}[1] \cdot z", [terms], exact, v(f"Wz_{what}"))]
-    return []
 
 
 def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
@@ -199,7 +239,7 @@ def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
             ]
         tables = []
         for key in keys:
-            title, cols, what = _KEY_TABLES[key]
+            title, cols, worked = _KEY_TABLES[key]
             rows = []
             for c in range(1, p.cells(cols[-1]) + 1):
                 row = []
@@ -215,7 +255,7 @@ def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
                     "headers": [_head(n) for n in cols],
                     "rows": rows,
                     "row_names": p.row_names(cols[-1]),
-                    "dots": _written_out(what, p, value, z),
+                    "dots": worked(_FirstRow(p, value, z)) if worked else [],
                 }
             )
         steps.append(
