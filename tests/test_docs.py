@@ -23,7 +23,8 @@ def tracked_texts() -> list[Path]:
         text=True,
         check=True,
     ).stdout.split()
-    return [ROOT / n for n in names if (ROOT / n).exists()]
+    # this file names missing files on purpose, to show the check sees them
+    return [ROOT / n for n in names if (ROOT / n).exists() and n != "tests/test_docs.py"]
 
 
 def test_the_readme_is_a_short_guide_that_opens_with_two_commands():
