@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 
 from lstm_exam.generator.core.notation import HEAD, KINDS, label_name, make_label
-from lstm_exam.generator.core.numbers import plain
+from lstm_exam.generator.core.numbers import fixed, plain
 from lstm_exam.generator.core.problem import Problem
 from lstm_exam.generator.core.solution import Solution
 
@@ -49,7 +49,7 @@ def solution_table(problem: Problem, sol: Solution, full: bool = False) -> str:
                 v = sol.values[make_label(n, c, problem.step_of(n, t))]
                 text = plain(v.rounded)
                 if full:
-                    text += f" [{v.full:.{sol.decimals + 4}f}]"
+                    text += f" [{fixed(v.full, sol.decimals + 4)}]"
                 row.append(text)
             rows.append(row)
         widths = [max(len(r[k]) for r in [head, *rows]) for k in range(len(head))]

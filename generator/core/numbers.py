@@ -59,6 +59,15 @@ def fixed(x: float, places: int) -> str:
     return f"{x:.{places}f}"
 
 
+def at_places(d: Decimal | float, places: int | None = None) -> str:
+    """A decimal or float written out; at ``places`` decimals when given (of its exact value).
+
+    >>> at_places(Decimal("0.5")), at_places(0.25, 1), at_places(Decimal("2"), 3)
+    ('0.5', '0.2', '2.000')
+    """
+    return format(d, "f") if places is None else f"{Decimal(d):.{places}f}"
+
+
 def plain_tree(d: Decimal | Sequence[Any]) -> Any:
     """:func:`plain` over a vector or matrix, as nested lists (JSON)."""
     if isinstance(d, Decimal):

@@ -17,7 +17,7 @@ from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import (
     QUANTITIES,
 )
-from lstm_exam.generator.core.numbers import plain
+from lstm_exam.generator.core.numbers import at_places, plain
 
 _T1_RANGES = (
     (0x20, 0x7E),
@@ -130,8 +130,7 @@ def make_env(custom: Path | None = None) -> jinja2.Environment:
 
 def num(d: Decimal | float, places: int | None = None) -> Tex:
     """A number in math mode with a true minus sign."""
-    text = format(d, "f") if places is None else f"{Decimal(d):.{places}f}"
-    return Tex(f"${text}$")
+    return Tex(f"${at_places(d, places)}$")
 
 
 def vector_tex(v: Sequence[Decimal]) -> Tex:
