@@ -3,17 +3,23 @@
 It proves that a change of the package's internals (moving modules, renaming private
 functions) leaves every command's exit code, stdout and stderr and every file it writes
 unchanged. It uses only the command line (``PYTHON -m lstm_exam ...`` in a subprocess with a
-fixed environment, the run's temporary folder as cwd and relative paths only), never the
-package's internals, so the same script runs on the old and the new code.
+fixed environment and relative paths), never the package's internals, so the same script
+runs on the old and the new code. The run folder is always ``/tmp/lstm-exam-equivalence/run``
+(the cwd of every command; emptied first, removed after; one run at a time, by a lock):
+some outputs hold absolute paths (``error: /tmp/lstm-exam-equivalence/run/classes/tiny:
+folder is not empty``, the ``--templates`` folder in a manifest), so the folder is fixed.
 
-    # record the digest from the original code (bench/equivalence.json, beside this script)
-    python bench/equivalence.py --python /work/equiv-base/.venv/bin/python \\
-        --repo /work/equiv-base --update
-    # check the current tree against it: "N outputs identical", or the names that differ
+    # record the digest from the original code (bench/equivalence.json, beside this script):
+    # --repo is the tree whose examples/ and bench/ specs to use (default: this script's)
+    /work/equiv-base/.venv/bin/python bench/equivalence.py \\
+        --python /work/equiv-base/.venv/bin/python --repo /work/equiv-base --update
+    # check the current tree against it: "N outputs identical", or what differs (exit 1)
     .venv/bin/python bench/equivalence.py
-    # --keep DIR copies the run's folder to DIR, to look at what differs
+    # --keep DIR: the run folder (DIR/run) and every command's output (DIR/commands.txt)
+    # --verbose: each command's time
 
-What it runs (about 70 commands, a minute on 2 cores):
+What it runs: 76 commands writing about 3,400 files, 50 s on a quiet 2-core machine (about
+95 s of CPU, most of it Python starting the CLI), up to 2 minutes beside other work.
 
 * ``generate`` with fixed seeds, ``--no-pdf``: the built-in spec (``lstm-exam spec``, a seed
   added) for 150 numbered students, ``bench/with-network-kinds.toml`` and
@@ -32,9 +38,9 @@ What it runs (about 70 commands, a minute on 2 cores):
   messy text (spaces, +, Unicode minus, scientific notation, NaN, inf, unknown and repeated
   labels), UTF-16, Latin-1, no header row; students with no file. Also the default
   ``--out`` and an existing results folder with and without ``--force``.
-* ``solve`` (no file, ``--json``, ``--full``) on every ``examples/*.toml`` (the spec files
-  among them give the error a user sees) and on generated problem files (every kind);
-  ``spec``; ``render`` of the sample-roster class (its TeX and PDFs again); ``export`` to
+* ``solve``, plain, ``--json`` and ``--full``: without FILE, on each problem file in
+  ``examples/`` and on two generated problem files (every kind); plain on each spec file in
+  ``examples/`` (the error a user sees). ``spec``; ``render`` of the sample-roster class (its TeX and PDFs again); ``export`` to
   pytorch and keras (each four-gate kind, the default problem, the default ``--out``);
   ``templates``; ``demo --no-pdf``; and bad input (a bad value, an unknown kind, a short
   seed, a repeated and a refused student id, malformed and misshapen problem files, both
@@ -51,13 +57,13 @@ are masked (same length, in place) before hashing, nothing else:
 
 * ``"created":"<ISO time>"`` in each ``manifest.json`` (the wall clock, not settable);
 * the ``/ID [<..><..>]`` that qpdf (pikepdf) writes into each per-student PDF it splits
-  off (an MD5 of the current time); the rest of every PDF is compared as bytes, the class
-  PDFs made by pdflatex are compared whole;
+  off (an MD5 of the current time). PDFs are compared as bytes, not as text: the class
+  PDFs pdflatex makes whole, the per-student ones all but those 70 characters;
 * the absolute path of the bundled ``sample-submissions`` folder, which ``demo`` prints and
   puts in its ``results.json`` (it names where the package is installed).
 
-An output that still holds the run's folder or the repository's path is reported as a
-warning (it would make the digest depend on where the check runs).
+An output that holds the repository's or the interpreter's path is reported as a warning:
+the digest would depend on where the code is installed.
 """
 
 from __future__ import annotations
@@ -173,16 +179,13 @@ class Runner:
                 f"note: `lstm-exam {label}` exited {p.returncode} (expected {expect}):\n"
                 + p.stderr.decode("utf-8", "replace")[-2000:]
             )
-        name = f"cmd: {label}"
         with self.lock:
-            n = 2
-            while f"{name} [exit]" in self.outputs:  # the same command again: numbered
+            name, n = f"cmd: {label}", 2
+            while f"{name} [exit]" in self.outputs:  # again: numbered (repeats run in one job)
                 name, n = f"cmd: {label} #{n}", n + 1
-            self.outputs[f"{name} [exit]"] = b""  # claimed
-        self.outputs[f"{name} [exit]"] = str(p.returncode).encode()
-        self.outputs[f"{name} [stdout]"] = p.stdout
-        self.outputs[f"{name} [stderr]"] = p.stderr
-        with self.lock:
+            self.outputs[f"{name} [exit]"] = str(p.returncode).encode()
+            self.outputs[f"{name} [stdout]"] = p.stdout
+            self.outputs[f"{name} [stderr]"] = p.stderr
             self.count += 1
         return p
 
@@ -225,12 +228,8 @@ def places(text: str) -> int:
 
 def rnd(x: Decimal | float, n: int) -> str:
     """Half away from zero, as the key rounds."""
-    return format(
-        Decimal(repr(x) if isinstance(x, float) else x).quantize(
-            Decimal(1).scaleb(-n), rounding=ROUND_HALF_UP
-        ),
-        "f",
-    )
+    d = Decimal(repr(x)) if isinstance(x, float) else x
+    return format(d.quantize(Decimal(1).scaleb(-n), rounding=ROUND_HALF_UP), "f")
 
 
 def sigmoid(a: str, n: int) -> str:
@@ -340,7 +339,9 @@ Files = dict[str, tuple[bytes, int]]  # path -> (bytes, mtime)
 
 
 def class_submissions(cls: Path) -> Files:
-    """The edge cases for a class of numbered students (s001, ...; no LMS ids)."""
+    """The edge cases for a class of numbered students (s001, ...; no LMS ids), one a student
+    by position (``case``); from the 23rd on, in turn: no file, correct, correct, carried
+    forward, no bias, correct. Then files that match nobody, and system files."""
     ids = sorted(p.stem for p in (cls / "keys").glob("*.csv"))
     files: Files = {}
 
@@ -695,10 +696,10 @@ def main() -> int:
     elapsed = time.perf_counter() - t0
 
     digest = {}
-    places = {str(repo), str(Path(args.python).parent.parent), os.path.realpath(args.python)}
+    paths = {str(repo), str(Path(args.python).parent.parent), os.path.realpath(args.python)}
     for name, data in sorted(run.outputs.items()):
         data = normalize(name, data)
-        for where in places:
+        for where in paths:
             if where.encode() in data:
                 print(f"warning: {name} holds the path {where}", file=sys.stderr)
         digest[name] = hashlib.sha256(data).hexdigest()
