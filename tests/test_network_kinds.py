@@ -55,7 +55,10 @@ def answers(vp, twist: Twist | None = None, own: dict | None = None) -> dict[str
 
 
 def findings(m, answers_: dict[str, Decimal], k: int = 0) -> dict:
-    return {f.label: f for f in grade_sheet(m, GradePolicy.of(m), m.variants[k], sheet_of(answers_)).findings}
+    return {
+        f.label: f
+        for f in grade_sheet(m, GradePolicy.of(m), m.variants[k], sheet_of(answers_)).findings
+    }
 
 
 def test_the_key_scores_full_marks(manifest):

@@ -73,11 +73,17 @@ def test_correct_wrong_and_carried_forward(manifest):
     D = int(v.problems[0].problem.givens["D"][0])
     answers = key_of(manifest) | {"q1.P_gate[1]": Decimal(H * (H + D))}  # forgot the biases ...
     answers["q1.P_lstm[1]"] = 4 * answers["q1.P_gate[1]"]  # ... and carried that forward
-    g = {f.label: f for f in grade_sheet(manifest, GradePolicy.of(manifest), v, sheet_of(answers)).findings}
+    g = {
+        f.label: f
+        for f in grade_sheet(manifest, GradePolicy.of(manifest), v, sheet_of(answers)).findings
+    }
     assert g["q1.P_gate[1]"].verdict is Verdict.WRONG and g["q1.P_gate[1]"].mistake == "P_NO_BIAS"
     assert g["q1.P_lstm[1]"].verdict is Verdict.CARRIED
     one_gate = key_of(manifest) | {"q1.P_lstm[1]": key_of(manifest)["q1.P_gate[1]"]}
-    g = {f.label: f for f in grade_sheet(manifest, GradePolicy.of(manifest), v, sheet_of(one_gate)).findings}
+    g = {
+        f.label: f
+        for f in grade_sheet(manifest, GradePolicy.of(manifest), v, sheet_of(one_gate)).findings
+    }
     assert g["q1.P_lstm[1]"].mistake == "P_ONE_GATE" and "four" in g["q1.P_lstm[1]"].reason
 
 
