@@ -1,11 +1,11 @@
-"""The reference LSTM solver: every intermediate, in two chains.
+"""The one evaluator: every intermediate of a problem, in a chain of arithmetic.
 
-One evaluator serves the whole product. It computes a problem's quantities
-in a *chain* of arithmetic:
+One evaluator serves the whole product. It computes a problem's quantities in a
+*chain* (:mod:`chains`):
 
-* :data:`FULL` -- float64 all the way (the full-precision chain);
-* :class:`Rounded` -- exact decimals, every named quantity rounded half away
-  from zero before it is used, as a student with a calculator does.
+* ``FULL`` -- float64 all the way (the full-precision chain);
+* ``Rounded`` -- exact decimals, every named quantity rounded half away from zero
+  before it is used, as a student with a calculator does.
 
 It also takes *overrides* (a student's own earlier answers, for error carried
 forward) and a *twist* (one misconception of the registry applied at one step),
