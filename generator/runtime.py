@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lstm_exam.generator.core import defaults
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 T = TypeVar("T")
 
@@ -48,6 +49,9 @@ def fork_chunks(
     if not forks(n):
         return _in_process(fn, n, tick, size)
     _WORK["fn"] = fn  # inherited by the forked workers, never pickled
+    import multiprocessing as mp  # here: a small class, the usual case, never needs it
+    from concurrent.futures import ProcessPoolExecutor
+
     pool = ProcessPoolExecutor(_workers(), mp_context=mp.get_context("fork"))
     futures = [pool.submit(_chunk, (k, min(k + size, n))) for k in range(0, n, size)]
     return _collect(pool, futures, tick)
@@ -55,7 +59,11 @@ def fork_chunks(
 
 def forks(n: int) -> bool:
     """Whether :func:`fork_map` runs ``n`` items in worker processes."""
-    return n >= defaults.PARALLEL_FROM and _workers() >= 2 and "fork" in mp.get_all_start_methods()
+    if n < defaults.PARALLEL_FROM or _workers() < 2:
+        return False
+    import multiprocessing as mp
+
+    return "fork" in mp.get_all_start_methods()
 
 
 def _workers() -> int:

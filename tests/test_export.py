@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from lstm_exam.generator.core.chains import FULL
 from lstm_exam.generator.core.evaluate import evaluate
 from lstm_exam.generator.export import framework_arrays

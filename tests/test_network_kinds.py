@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from lstm_exam.generator.core.chains import Rounded, round_half_away
 from lstm_exam.generator.core.evaluate import evaluate
 from lstm_exam.generator.core.misconceptions import Twist

@@ -33,6 +33,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from lstm_exam.generator.core.chains import FULL, Rounded
 from lstm_exam.generator.core.evaluate import evaluate
 from lstm_exam.generator.core.misconceptions import Twist

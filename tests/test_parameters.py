@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from lstm_exam.generator.core.notation import Kind
 from lstm_exam.generator.core.solution import solve
 from lstm_exam.generator.generate import build_manifest

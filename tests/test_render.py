@@ -28,15 +28,15 @@ from typing import Any
 import pytest
 import tomli_w
 from click.testing import CliRunner, Result
+from pypdf import PdfReader
+
+from lstm_exam.cli import main
 from lstm_exam.generator.generate import build_manifest
 from lstm_exam.generator.render import latex as latex_mod
 from lstm_exam.generator.render import pdfs as render_mod
 from lstm_exam.generator.render import typeset as typeset_mod
 from lstm_exam.generator.spec.roster import numbered_roster
 from lstm_exam.generator.spec.worksheet import builtin_path, load_spec
-from pypdf import PdfReader
-
-from lstm_exam.cli import main
 
 pytestmark = pytest.mark.tex
 

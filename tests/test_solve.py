@@ -6,6 +6,7 @@ import json
 from decimal import Decimal as D
 
 import pytest
+
 from lstm_exam.generator.core.chains import FULL, Rounded
 from lstm_exam.generator.core.evaluate import evaluate
 from lstm_exam.generator.core.misconceptions import Twist

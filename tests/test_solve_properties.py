@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from hypothesis import given, settings, target
 from hypothesis import strategies as st
+
 from lstm_exam.generator.core.chains import FULL, Rounded, round_half_away
 from lstm_exam.generator.core.evaluate import evaluate
 from lstm_exam.generator.core.notation import KINDS, Kind

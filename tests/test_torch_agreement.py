@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from lstm_exam.generator.core.chains import FULL
 from lstm_exam.generator.core.evaluate import evaluate
 from lstm_exam.generator.core.notation import Kind

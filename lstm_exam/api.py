@@ -1,0 +1,325 @@
+"""The library's face: one function per command of `lstm-exam`, doing its work without printing.
+
+Importing this module is light (the standard library, the package's defaults and its error
+type): each function imports the modules it needs when it is called, so that a command that
+renders no PDF never loads the render stack (sympy, jinja2, pylatex, pikepdf).
+
+Progress is reported through optional callbacks: ``tick(k)`` after k more units of work,
+``on_start(n)`` once the length of the work is known, ``on_stage(label, n)`` when a stage
+of it begins (``"Generating"``, ``"Typesetting"``), ``on_notice(text)`` for a note the user
+should see before the work starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.errors import InputError
+
+if TYPE_CHECKING:
+    from lstm_exam.generator.generate import Generated
+    from lstm_exam.generator.render.driver import ClassWriter
+    from lstm_exam.generator.spec.roster import Student
+    from lstm_exam.generator.spec.worksheet import Worksheet
+    from lstm_exam.graders.run import GradeRun
+
+Tick = Callable[[int], None]
+Start = Callable[[int], None]
+Stage = Callable[[str, int], None]
+Notice = Callable[[str], None]
+
+#: Where `demo` writes by default.
+DEMO_FOLDER = Path(defaults.OUTPUT_ROOT) / "demo"
+#: The note `generate` gives when it falls back on the bundled sample roster.
+SAMPLE_ROSTER_NOTICE = "No --roster given: using the bundled sample roster."
+
+
+# --- solve, spec, templates ----------------------------------------------------------------
+
+
+def solve_file(path: Path | None, as_json: bool = False, full: bool = False) -> str:
+    """What `solve` prints: the solution of every problem of a problem file (tables, or
+    the JSON of docs/formats.md); without a file, the lecture's forget-gate example."""
+    from lstm_exam.generator.report import solution_json, solution_table
+    from lstm_exam.generator.spec.problems import read_problem_file
+
+    if path is None:
+        from lstm_exam.generator.spec import worksheet as spec_mod
+
+        problems = read_problem_file(spec_mod.builtin_path(spec_mod.LECTURE_EXAMPLE))
+    else:
+        problems = read_problem_file(path)
+    sols = [p.solve() for p in problems]
+    if as_json:
+        return solution_json(problems, sols) + "\n"
+    parts = []
+    if path is None:
+        parts.append(
+            "The lecture's forget-gate example (pass a problem file to solve your own):\n\n"
+        )
+    for k, (p, s) in enumerate(zip(problems, sols, strict=True), start=1):
+        if len(problems) > 1:
+            parts.append(f"Problem {k}\n")
+        parts.append(solution_table(p, s, full) + "\n\n")
+    return "".join(parts)
+
+
+def builtin_spec_text() -> str:
+    """The built-in default spec, to copy and edit."""
+    from lstm_exam.generator.spec import worksheet as spec_mod
+
+    return spec_mod.builtin_path(spec_mod.DEFAULT_SPEC).read_text("utf-8")
+
+
+def copy_templates(folder: Path) -> list[Path]:
+    """Copy the built-in templates into ``folder``; the files copied."""
+    from lstm_exam.generator.render.latex import copy_templates as copy
+
+    return copy(folder)
+
+
+# --- generate and render -------------------------------------------------------------------
+
+
+def tex_missing(notes: Sequence[str]) -> bool:
+    """Whether the notes of a PDF stage say that TeX is missing (no PDFs were made)."""
+    if not notes:  # no note at all: nothing to import
+        return False
+    from lstm_exam.generator.render.typeset import TEX_MISSING
+
+    return any(n.startswith(TEX_MISSING) for n in notes)
+
+
+def choose_students(
+    roster: Path | None, count: int | None, on_notice: Notice | None = None
+) -> tuple[Student, ...]:
+    """The class: a roster CSV, or ``count`` numbered students, or (neither given) the
+    bundled sample roster, which ``on_notice`` is told of."""
+    from lstm_exam.generator.spec import worksheet as spec_mod
+    from lstm_exam.generator.spec.roster import numbered_roster, read_roster
+
+    if count is not None:
+        return numbered_roster(count)
+    if roster is None and on_notice is not None:
+        on_notice(SAMPLE_ROSTER_NOTICE)
+    return read_roster(roster or spec_mod.builtin_path("sample-roster.csv"))
+
+
+def output_folder(ws: Worksheet, out: Path | None) -> Path:
+    """Where `generate` writes: ``out``, or output/<worksheet-slug>/."""
+    return out or Path(defaults.OUTPUT_ROOT) / ws.slug
+
+
+def generate_worksheet(
+    spec_file: Path | None,
+    roster: Path | None = None,
+    count: int | None = None,
+    out: Path | None = None,
+    force: bool = False,
+    no_pdf: bool = False,
+    templates: Path | None = None,
+    seed: str | None = None,
+    tick: Tick | None = None,
+    on_stage: Stage | None = None,
+    on_notice: Notice | None = None,
+) -> Generated:
+    """`generate`: a worksheet for every student of the class, into ``out`` (by default
+    output/<worksheet-slug>/); without ``spec_file``, the built-in weekly sheet.
+
+    ``on_stage`` is called with ``("Generating", n)`` once the class is known (n units of
+    work: a student each, three with PDFs), then with ``("Typesetting", n)`` when the PDFs
+    begin; the PDF stage (and with it the render stack) is loaded only without ``no_pdf``.
+    """
+    from lstm_exam.generator.spec import worksheet as spec_mod
+
+    if roster is not None and count is not None:
+        raise InputError("--roster/--count", "", "give one of them, not both")
+    ws = spec_mod.load_spec(spec_file)
+    if templates is not None:  # kept in the manifest, so `render` uses it again
+        ws = dataclasses.replace(ws, templates=str(templates.resolve()))
+    students = choose_students(roster, count, on_notice)
+    return _generate(
+        ws, students, output_folder(ws, out), force, no_pdf, templates, seed, tick, on_stage
+    )
+
+
+def _generate(
+    ws: Worksheet,
+    students: Sequence[Student],
+    out: Path,
+    force: bool,
+    no_pdf: bool,
+    templates: Path | None,
+    seed: str | None,
+    tick: Tick | None,
+    on_stage: Stage | None,
+) -> Generated:
+    """Generate, with the PDF stage when asked for (see :func:`generate_worksheet`)."""
+    from lstm_exam.generator.generate import generate
+    from lstm_exam.generator.render.writers import pdf_writers
+
+    writers = () if no_pdf else pdf_writers(templates)
+    total = len(students) + sum(w.ticks(len(students)) for w in writers)
+    if on_stage is not None:
+        on_stage("Generating", total)
+
+    def starts(w: ClassWriter) -> None:
+        if on_stage is not None:
+            on_stage(w.name, total)
+
+    return generate(
+        ws, students, out, force=force, seed=seed, tick=tick, writers=writers, on_writer=starts
+    )
+
+
+def render_folder(
+    folder: Path,
+    templates: Path | None = None,
+    tick: Tick | None = None,
+    on_start: Start | None = None,
+) -> tuple[int, list[str]]:
+    """`render`: rebuild the PDFs of a worksheet folder from its manifest; the number of
+    students and the notes for the user. ``on_start`` learns the units of work (two per
+    student: their sheet and their key)."""
+    from lstm_exam.generator.render.pdfs import rerender
+    from lstm_exam.generator.store.manifest_read import load_manifest
+
+    m = load_manifest(folder)
+    if on_start is not None:
+        on_start(2 * len(m.variants))
+    return len(m.variants), rerender(folder, m, templates, tick)
+
+
+# --- grade ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Graded:
+    """What `grade` made."""
+
+    run: GradeRun
+    out: Path
+    """The results folder."""
+    summary: str
+    """The summary for the user (several lines, no final newline)."""
+
+
+def grades_folder(worksheet: Path, out: Path | None) -> Path:
+    """Where `grade` writes: ``out``, or WORKSHEET/grades/."""
+    return out or worksheet / "grades"
+
+
+def grade_folder(
+    worksheet: Path,
+    submissions: Path,
+    out: Path | None = None,
+    force: bool = False,
+    tick: Tick | None = None,
+    on_start: Start | None = None,
+) -> Graded:
+    """`grade`: the CSVs in ``submissions`` (a folder or a zip) against the worksheet's
+    manifest; gradebook.csv, feedback/ and results.json written into ``out`` (by default
+    WORKSHEET/grades/)."""
+    from lstm_exam.graders.outputs import summary_text
+    from lstm_exam.graders.run import grade
+
+    target = grades_folder(worksheet, out)
+    run = grade(worksheet, submissions, target, force=force, tick=tick, on_start=on_start)
+    return Graded(run, target, summary_text(run))
+
+
+# --- demo ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DemoGenerated:
+    """The demo's first step: the worksheet made."""
+
+    title: str
+    students: int
+    out: Path
+    notes: tuple[str, ...]
+    pdfs: bool
+    """Whether the PDFs were made."""
+    samples: Path
+    """The bundled sample submissions, graded next."""
+
+
+@dataclass(frozen=True, slots=True)
+class Demo:
+    """What `demo` made."""
+
+    generated: DemoGenerated
+    graded: Graded
+
+
+def check_demo_folder(out: Path) -> None:
+    """The demo replaces its folder: refuse one that holds anything but an earlier demo."""
+    if not out.exists() or (out.is_dir() and not any(out.iterdir())):
+        return
+    from lstm_exam.generator.store.manifest_read import read_manifest
+
+    try:
+        header, _ = read_manifest(out)
+    except InputError:
+        header = None
+    if header is None or header.seed != defaults.DEMO_SEED:
+        raise InputError(
+            str(out),
+            "",
+            "holds something other than an earlier demo: "
+            "choose another --out (the demo replaces its folder)",
+        )
+
+
+def demo(
+    out: Path = DEMO_FOLDER,
+    no_pdf: bool = False,
+    tick: Tick | None = None,
+    on_stage: Stage | None = None,
+    on_generated: Callable[[DemoGenerated], None] | None = None,
+) -> Demo:
+    """`demo`: the whole routine on built-in data: generate the default worksheet for the
+    sample roster (public demo seed) into ``out``, then grade the bundled sample
+    submissions into ``out``/grades/. ``on_generated`` is told of the first step before
+    the second begins."""
+    from lstm_exam.generator.spec import worksheet as spec_mod
+
+    check_demo_folder(out)
+    ws = spec_mod.load_spec(None)
+    students = choose_students(None, None)
+    result = _generate(ws, students, out, True, no_pdf, None, defaults.DEMO_SEED, tick, on_stage)
+    step = DemoGenerated(
+        ws.title,
+        len(students),
+        out,
+        result.notes,
+        not no_pdf and not tex_missing(result.notes),
+        spec_mod.builtin_path("sample-submissions"),
+    )
+    if on_generated is not None:
+        on_generated(step)
+    return Demo(step, grade_folder(out, step.samples, out / "grades", force=True))
+
+
+# --- export --------------------------------------------------------------------------------
+
+
+def export_problem(
+    problem_file: Path, framework: str, number: int | None = None, out: Path = Path(".")
+) -> tuple[Path, Path]:
+    """`export`: write a problem's weights for ``framework`` ("pytorch" or "keras") as an
+    .npz and a script that prints h_t, into ``out``; their paths. ``number`` picks the
+    problem of the file (default: the first that holds all four gates)."""
+    from lstm_exam.generator.export import write_export
+    from lstm_exam.generator.spec.problems import read_problem_file
+
+    npz, script = write_export(
+        read_problem_file(problem_file), problem_file, framework, out, number
+    )
+    return npz, script
