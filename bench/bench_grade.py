@@ -77,7 +77,6 @@ def main() -> None:
             load_spec(args.spec),
             numbered_roster(args.students),
             root / "wk",
-            pdf=False,
             seed="bench-grade-seed",
         )
         write_submissions(load_manifest(made.out), root / "subs")

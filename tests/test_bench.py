@@ -1,0 +1,26 @@
+"""The benchmarks still run (on a few students; their speed is measured on demand, never here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+@pytest.mark.parametrize(
+    ("script", "students"),
+    [("bench_generate.py", 3), ("bench_grade.py", 20), ("bench_render.py", 2)],
+)
+def test_a_benchmark_runs_to_its_report(script, students):
+    res = subprocess.run(
+        [sys.executable, str(BENCH / script), "--students", str(students)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "target" in res.stdout
