@@ -25,12 +25,15 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from lstm_exam.generator.core.defaults import (
+    ANSWER_DIGITS,
+    ANSWER_PLACES,
     MAX_FILE_BYTES,
     MAX_ROWS,
     MAX_ZIP_BYTES,
     MAX_ZIP_MEMBERS,
 )
 from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.core.numbers import out_of_bounds
 from lstm_exam.generator.spec.roster import Student
 
 LMS_COLUMNS = ("lms_id", "canvas_id", "moodle_id", "lms_user_id", "user_id")
@@ -296,13 +299,10 @@ def parse_number(raw: str, decimal_comma: bool = False) -> Decimal:
     >>> parse_number(" +0,495 ", True), parse_number("4.95e-1"), parse_number("−0.031")
     (Decimal('0.495'), Decimal('0.495'), Decimal('-0.031'))
     """
-    if _PLAIN.fullmatch(raw):  # the usual answer, 0.495 or -1.25: what the rest would give
-        d = Decimal(raw)
-        if abs(d) > 10**9:
-            raise ValueError(f"'{raw}' is out of range")
-        return d
+    if len(raw) <= 24 and _PLAIN.fullmatch(raw):  # the usual answer, 0.495 or -1.25
+        return _gradable(Decimal(raw), raw)
     text = raw.translate(_SPACES).replace("\u2212", "-")
-    if text.startswith("+"):
+    if text.startswith("+") and not text.startswith(("+-", "++")):
         text = text[1:]
     if (
         text.count(",") == 1
@@ -319,9 +319,18 @@ def parse_number(raw: str, decimal_comma: bool = False) -> Decimal:
         d = Decimal(text)
     except InvalidOperation:
         raise ValueError(f"'{raw}' is not a number") from None
-    if not d.is_finite() or abs(d) > 10**9:
-        raise ValueError(f"'{raw}' is out of range")
-    return d
+    return _gradable(d, raw)
+
+
+def _gradable(d: Decimal, raw: str) -> Decimal:
+    """``d``, if it is a number grading can compare and write back (else ValueError)."""
+    why = out_of_bounds(d, ANSWER_DIGITS, ANSWER_PLACES)
+    if why is None:
+        return d
+    shown = raw if len(raw) <= 24 else raw[:21] + "..."
+    if why.startswith("out of range") or why.startswith("not a finite"):
+        raise ValueError(f"'{shown}' is out of range")
+    raise ValueError(f"'{shown}' has {why}: not a number we can grade")
 
 
 def decimals_of(raw: str) -> int | None:

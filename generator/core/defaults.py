@@ -76,6 +76,13 @@ DECIMAL_PRECISION = 40
 #: demo worksheet). Never use it for a real class: a real spec has its own or none.
 DEMO_SEED = "lstm-exam-public-demo-seed"
 
+# --- numbers a user writes -------------------------------------------------------
+#: Every number a spec, a problem file or a manifest gives is below 10**MAX_DIGITS in
+#: size and has at most MAX_PLACES decimal places (so no text is ever written out long).
+MAX_DIGITS, MAX_PLACES = 6, 12
+#: A student's answer is graded within these bounds (else: "out of range").
+ANSWER_DIGITS, ANSWER_PLACES = 9, 30
+
 # --- the spec ----------------------------------------------------------------
 #: Title of a spec that gives none.
 TITLE = "LSTM worksheet"

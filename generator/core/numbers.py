@@ -12,6 +12,29 @@ from decimal import Decimal
 from typing import Any
 
 
+def out_of_bounds(d: Decimal, digits: int, places: int) -> str | None:
+    """Why ``d`` is not a number this program takes, or None when it is.
+
+    Checked on the decimal's digits and exponent alone, with no arithmetic, so no
+    exponent, however large, can overflow or be written out digit by digit: finite,
+    below ``10**digits`` in size, written with at most ``places`` decimal places.
+
+    >>> out_of_bounds(Decimal("-0.2500"), 6, 4) is None
+    True
+    >>> out_of_bounds(Decimal("1E+999999999999999999"), 6, 12)
+    'out of range (less than 1000000 in size)'
+    >>> out_of_bounds(Decimal("1e-999999999"), 6, 12)
+    'more than 12 decimal places'
+    """
+    if not d.is_finite():
+        return "not a finite number"
+    if int(d.as_tuple().exponent) < -places:
+        return f"more than {places} decimal places"
+    if not d.is_zero() and d.adjusted() >= digits:
+        return f"out of range (less than {10**digits} in size)"
+    return None
+
+
 def plain(d: Decimal) -> str:
     """The decimal as it is, without an exponent: ``format(d, "f")``, quicker.
 

@@ -14,10 +14,27 @@ from typing import Any
 
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.core.numbers import out_of_bounds
 
 
 def to_decimal(value: Any, file: str, place: str) -> Decimal:
-    """A TOML number (or numeric string) as an exact, finite Decimal."""
+    """A TOML number (or numeric string) as an exact Decimal, within the bounds every
+    number a user writes keeps (``defaults.MAX_DIGITS``, ``defaults.MAX_PLACES``).
+
+    >>> to_decimal("1e-999999999", "s.toml", "points")
+    Traceback (most recent call last):
+    ...
+    lstm_exam.generator.core.errors.InputError: s.toml: points: '1e-999999999' has more than 12 decimal places
+    """
+    d = _decimal(value, file, place)
+    why = out_of_bounds(d, defaults.MAX_DIGITS, defaults.MAX_PLACES)
+    if why is not None:
+        verb = "has" if why.startswith("more") else "is"
+        raise InputError(file, place, f"{shown(value)} {verb} {why}")
+    return d
+
+
+def _decimal(value: Any, file: str, place: str) -> Decimal:
     if isinstance(value, Decimal) and value.is_finite():
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):

@@ -1,0 +1,122 @@
+"""Hostile and unlucky input: a finding on its row or one clear line, never a crash."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal, localcontext
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.numbers import out_of_bounds, plain
+from lstm_exam.graders.results import Status, Verdict
+from lstm_exam.graders.run import grade
+from lstm_exam.graders.submissions import parse_number
+
+#: Answers that once aborted or flooded a whole class's grading.
+HOSTILE_ANSWERS = [
+    "1e1000000",
+    "1E+999999999999999999",
+    "1e-999999999999",
+    "1e-999999999",
+    "0e-99999",
+    "-1E+999999999",
+    "9" * 5000,
+    "0." + "0" * 5000 + "1",
+]
+
+
+def _key_rows(worksheet: Path, sid: str) -> list[dict[str, str]]:
+    text = (worksheet / "keys" / f"{sid}.csv").read_text("utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_hostile_answers_are_findings_on_their_rows_and_the_class_is_graded(demo, tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for sid in ("s001", "s002"):
+        rows = _key_rows(demo, sid)
+        if sid == "s001":  # the first answers hostile, the rest right
+            for row, raw in zip(rows, HOSTILE_ANSWERS, strict=False):
+                row["answer"] = raw
+        lines = ["label,answer"] + [f"{r['label']},{r['answer']}" for r in rows]
+        (subs / f"{sid}.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    out = tmp_path / "g"
+    run = grade(demo, subs, out)
+    by_id = {r.student_id: r for r in run.results if r.student_id}
+    assert by_id["s002"].status is Status.GRADED and by_id["s002"].percent == 100
+    assert by_id["s001"].status is Status.GRADED
+    findings = {f.answer: f for f in grade(demo, subs).results[0].findings}
+    for raw in HOSTILE_ANSWERS:
+        f = findings[raw[:60]]
+        assert f.verdict is Verdict.INVALID and f.value is None, raw
+        assert "out of range" in f.reason or "not a number we can grade" in f.reason
+    # nothing written out digit by digit: the whole results file stays small
+    assert (out / "results.json").stat().st_size < 200_000
+    assert json.loads((out / "results.json").read_text("utf-8"))["students"]
+
+
+@given(st.text(max_size=80))
+def test_any_text_is_a_bounded_number_or_a_reason(raw):
+    try:
+        d = parse_number(raw)
+    except ValueError as e:
+        assert str(e).strip()
+        return
+    assert out_of_bounds(d, defaults.ANSWER_DIGITS, defaults.ANSWER_PLACES) is None
+    assert len(plain(d)) <= defaults.ANSWER_DIGITS + defaults.ANSWER_PLACES + 2
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False))
+def test_the_bound_is_the_size_and_the_places_of_the_value(d):
+    with localcontext(prec=100_000):  # exact: no rounding in the oracle
+        small = abs(d) < 10**6
+        few_places = int(d.as_tuple().exponent) >= -12  # as written: 0.2500 has four
+    assert (out_of_bounds(d, 6, 12) is None) == (small and few_places), d
+
+
+def test_a_plus_before_a_minus_is_no_number():
+    with pytest.raises(ValueError, match="not a number"):
+        parse_number("+-1")
+    assert parse_number("+1.5") == Decimal("1.5")
+
+
+SPEC_FAULTS = [
+    ('points = "1e-999999999"', "problems[1].points", "more than 12 decimal places"),
+    ("points = 1e300", "problems[1].points", "out of range"),
+    ("weights = { low = -1e20, high = 1.0 }", "problems[1].weights.low", "out of range"),
+]
+
+
+@pytest.mark.parametrize(("line", "place", "fault"), SPEC_FAULTS)
+def test_a_spec_number_out_of_bounds_is_one_line(run, line, place, fault):
+    Path("s.toml").write_text(f'[[problems]]\nkind = "forget_gate"\n{line}\n', "utf-8")
+    res = run("generate", "s.toml", "--count", "1", "--out", "o", "--no-pdf")
+    assert res.exit_code == 2
+    assert res.stderr.startswith(f"error: s.toml: {place}: ") and fault in res.stderr
+    assert len(res.stderr.splitlines()) == 1 and not Path("o").exists()
+
+
+def test_a_tiny_tolerance_is_refused_before_it_reaches_tex(run):
+    Path("s.toml").write_text(
+        'tolerance = { absolute = "1e-99999" }\n[[problems]]\nkind = "forget_gate"\n', "utf-8"
+    )
+    res = run("generate", "s.toml", "--count", "1", "--out", "o")
+    assert res.exit_code == 2 and "tolerance.absolute" in res.stderr
+    assert not Path("o").exists()
+
+
+@pytest.mark.parametrize("value", ["-1e20", "1e308", "1e-30"])
+def test_large_numbers_in_a_problem_file_are_one_line(run, value):
+    Path("p.toml").write_text(
+        f'kind = "forget_gate"\nh_prev = [0.1]\nx = [{value}]\nW_f = [[0.1, 0.2]]\nb_f = [0.1]\n',
+        "utf-8",
+    )
+    res = run("solve", "p.toml")
+    assert res.exit_code == 2
+    assert res.stderr.startswith("error: p.toml: x[1]: ") and len(res.stderr.splitlines()) == 1
