@@ -25,8 +25,14 @@ from typing import Any
 from lstm_exam.generator.core.notation import KINDS, Kind
 from lstm_exam.generator.runtime import fork_map, no_gc
 from lstm_exam.generator.spec.roster import Student
-from lstm_exam.generator.store.files import check_target, staged_folder, write_parts, write_text
-from lstm_exam.generator.store.manifest import Manifest
+from lstm_exam.generator.store.files import (
+    check_apart,
+    check_target,
+    staged_folder,
+    write_parts,
+    write_text,
+)
+from lstm_exam.generator.store.manifest import WORKSHEET_PARTS, Manifest
 from lstm_exam.generator.store.manifest_read import (
     ManifestStudent,
     read_manifest_students,
@@ -68,6 +74,8 @@ def grade(
         tick: learns of each student done; ``on_start``, how many there are.
     """
     if out is not None:
+        inputs = {"the worksheet folder": folder, "the submissions": source}
+        check_apart(out, inputs, host=folder, parts=WORKSHEET_PARTS)
         check_target(out, force)
     m, students = read_manifest_students(folder)
     if on_start:

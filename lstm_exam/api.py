@@ -136,6 +136,7 @@ def generate_worksheet(
     begin; the PDF stage (and with it the render stack) is loaded only without ``no_pdf``.
     """
     from lstm_exam.generator.spec import worksheet as spec_mod
+    from lstm_exam.generator.store.files import check_apart
 
     if roster is not None and count is not None:
         raise InputError("--roster/--count", "", "give one of them, not both")
@@ -143,9 +144,10 @@ def generate_worksheet(
     if templates is not None:  # kept in the manifest, so `render` uses it again
         ws = dataclasses.replace(ws, templates=str(templates.resolve()))
     students = choose_students(roster, count, on_notice)
-    return _generate(
-        ws, students, output_folder(ws, out), force, no_pdf, templates, seed, tick, on_stage
-    )
+    target = output_folder(ws, out)
+    inputs = {"the spec": spec_file, "the roster": roster, "the templates": templates}
+    check_apart(target, {what: path for what, path in inputs.items() if path is not None})
+    return _generate(ws, students, target, force, no_pdf, templates, seed, tick, on_stage)
 
 
 def _generate(

@@ -34,6 +34,10 @@ def _reports_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except InputError as e:
             click.echo(f"error: {e.line()}", err=True)
             sys.exit(2)
+        except OSError as e:  # no permission, a read-only folder, a full disk
+            where = e.filename or "lstm-exam"
+            click.echo(f"error: {where}: {e.strerror or e}", err=True)
+            sys.exit(2)
 
     return wrapper
 

@@ -120,3 +120,123 @@ def test_large_numbers_in_a_problem_file_are_one_line(run, value):
     res = run("solve", "p.toml")
     assert res.exit_code == 2
     assert res.stderr.startswith("error: p.toml: x[1]: ") and len(res.stderr.splitlines()) == 1
+
+
+# --- output folders ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def class_and_subs(run):
+    """A small worksheet and its keys as submissions, in the test's folder."""
+    assert run("generate", "--count", "3", "--out", "ws", "--no-pdf").exit_code == 0
+    subs = Path("subs")
+    subs.mkdir()
+    for key in Path("ws/keys").iterdir():
+        (subs / key.name).write_bytes(key.read_bytes())
+    return Path("ws"), subs
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    ("out", "fault"),
+    [
+        ("ws", "is or holds the worksheet folder"),
+        (".", "is or holds the worksheet folder"),
+        ("subs", "is or holds the submissions"),
+        ("subs/graded", "lies in the submissions"),
+        ("ws/keys", "would replace keys of the worksheet folder"),
+        ("ws/sheets", "would replace sheets of the worksheet folder"),
+    ],
+)
+def test_grade_never_replaces_what_it_reads(run, class_and_subs, out, fault):
+    ws, subs = class_and_subs
+    before = _snapshot(ws) | _snapshot(subs)
+    res = run("grade", ws, subs, "--out", out, "--force")
+    assert res.exit_code == 2 and fault in res.stderr and len(res.stderr.splitlines()) == 1
+    assert _snapshot(ws) | _snapshot(subs) == before
+
+
+def test_grade_may_write_beside_the_worksheet_parts(run, class_and_subs):
+    ws, subs = class_and_subs
+    assert run("grade", ws, subs).exit_code == 0  # the default, ws/grades
+    assert run("grade", ws, subs, "--out", "ws/second-look").exit_code == 0
+    assert (ws / "grades" / "gradebook.csv").exists()
+    assert (ws / "second-look" / "gradebook.csv").exists()
+
+
+def test_generate_never_replaces_its_spec_or_roster(run):
+    Path("wk").mkdir()
+    Path("wk/week.toml").write_text('[[problems]]\nkind = "forget_gate"\n', "utf-8")
+    Path("wk/roster.csv").write_text("student_id,name\ns1,A\n", "utf-8")
+    for args in (
+        ("wk/week.toml", "--count", "1", "--out", "wk"),
+        ("--roster", "wk/roster.csv", "--out", "."),
+    ):
+        res = run("generate", *args, "--force", "--no-pdf")
+        assert res.exit_code == 2 and "choose another folder" in res.stderr, args
+    assert sorted(p.name for p in Path("wk").iterdir()) == ["roster.csv", "week.toml"]
+
+
+def test_a_second_run_into_the_same_folder_says_who_holds_it(run, class_and_subs):
+    import fcntl
+    import os
+
+    ws, subs = class_and_subs
+    target = Path("g").resolve()
+    fd = os.open(target.parent / ".g.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, b"4242\n")
+        res = run("grade", ws, subs, "--out", "g")
+    finally:
+        os.close(fd)
+    assert res.exit_code == 2 and "another lstm-exam run (process 4242)" in res.stderr
+    assert not target.exists()
+    assert run("grade", ws, subs, "--out", "g").exit_code == 0  # the lock is gone with it
+    assert not Path(".g.lock").exists()  # and a finished run leaves none behind
+
+
+def test_a_killed_runs_leftovers_are_put_back_or_removed(run, class_and_subs):
+    ws, subs = class_and_subs
+    assert run("grade", ws, subs, "--out", "g").exit_code == 0
+    book = Path("g/gradebook.csv").read_bytes()
+    # killed between moving the old folder aside and moving the new one in
+    Path("g").rename(".g.old-99999")
+    Path(".g.12345.tmp").mkdir()
+    (Path(".g.12345.tmp") / "half.csv").write_text("half-written")
+    res = run("grade", ws, subs, "--out", "g")  # the old folder is back: no --force, refused
+    assert res.exit_code == 2 and "use --force" in res.stderr
+    assert Path("g/gradebook.csv").read_bytes() == book
+    assert not list(Path(".").glob(".g.*.tmp")) and not list(Path(".").glob(".g.old-*"))
+
+
+def test_a_file_system_fault_is_one_line(run, class_and_subs):
+    ws, subs = class_and_subs
+    Path("plain-file").write_text("not a folder")
+    res = run("grade", ws, subs, "--out", "plain-file/g")
+    assert res.exit_code == 2 and "plain-file: is a file, not a folder" in res.stderr
+    assert len(res.stderr.splitlines()) == 1 and not Path("plain-file").is_dir()
+
+
+def test_an_os_error_is_one_line_naming_the_path(tmp_path):
+    """What the checks cannot foresee (a full disk, a read-only mount) still ends in one line."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, errno\n"
+        "from lstm_exam import api, cli\n"
+        "def full(*a, **k):\n"
+        "    raise OSError(errno.ENOSPC, 'No space left on device', 'out/gradebook.csv')\n"
+        "api.grade_folder = full\n"
+        "sys.argv = ['lstm-exam', 'grade', '.', '.']\n"
+        "cli.main()\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert res.returncode == 2
+    assert res.stderr == "error: out/gradebook.csv: No space left on device\n"

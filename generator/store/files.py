@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import glob
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from lstm_exam.generator.core.errors import InputError
@@ -16,35 +18,116 @@ def check_target(out: Path, force: bool) -> None:
     """Refuse a non-empty target folder unless ``force``."""
     if out.exists() and not out.is_dir():
         raise InputError(str(out), "", "exists and is not a folder")
+    above = next((p for p in out.absolute().parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise InputError(str(above), "", "is a file, not a folder: it cannot hold the output")
     if out.is_dir() and any(out.iterdir()) and not force:
         raise InputError(str(out), "", "folder is not empty; use --force to replace it")
+
+
+def check_apart(
+    out: Path, inputs: Mapping[str, Path], host: Path | None = None, parts: Iterable[str] = ()
+) -> None:
+    """Refuse an output folder whose replacement would touch what the run reads.
+
+    Args:
+        out: the folder a run writes (and with ``--force`` replaces).
+        inputs: what the run reads, by what to call it ("the worksheet folder"): ``out``
+            may be none of them, hold none of them, and lie in none that is a folder ...
+        host: ... but this one, the worksheet folder, where the default output lies;
+        parts: the names in ``host`` that are the worksheet (its manifest, keys, sheets):
+            ``out`` may be none of them and lie in none.
+    """
+    target = out.resolve()
+    for what, path in inputs.items():
+        src = path.resolve()
+        if target == src or target in src.parents:
+            raise InputError(str(out), "", f"is or holds {what} ({path}): choose another folder")
+        if src.is_dir() and src in target.parents:
+            if host is None or src != host.resolve():
+                raise InputError(str(out), "", f"lies in {what} ({path}): choose another folder")
+            part = target.relative_to(src).parts[0]
+            if part in parts:
+                raise InputError(
+                    str(out), "", f"would replace {part} of {what}: choose another folder"
+                )
+
+
+@contextlib.contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``out`` for the run: a second run says who holds it.
+
+    The lock is a hidden file beside ``out``, removed when the run ends. A run that
+    locked a file another run had just removed tries again on the new one.
+    """
+    lock = out.parent / f".{out.name}.lock"
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            os.close(fd)
+            raise InputError(
+                str(out), "", f"another lstm-exam run (process {holder}) is writing it; wait for it"
+            ) from None
+        try:
+            same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            lock.unlink()
+        os.close(fd)  # releases the lock
+
+
+def _tidy(out: Path) -> None:
+    """With the lock held: put back a folder a killed run had moved aside, and remove the
+    staging folders of dead runs (no live run can own them)."""
+    olds = sorted(out.parent.glob(f".{glob.escape(out.name)}.old-*"))
+    if olds and not out.exists():
+        olds.pop().rename(out)  # the folder the killed run was replacing
+    for stale in [*olds, *out.parent.glob(f".{glob.escape(out.name)}.*.tmp")]:
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 @contextlib.contextmanager
 def staged_folder(out: Path, force: bool) -> Iterator[Path]:
     """Yield a fresh staging folder beside ``out``; move it into place on success.
 
-    On any error the staging folder is removed and ``out`` is left as it was.
+    On any error the staging folder is removed and ``out`` is left as it was. The run
+    holds an exclusive lock on ``out`` throughout; the old folder is moved aside only
+    once the new one is complete, and a run killed in between leaves it to be put back
+    by the next run.
     """
     out = out.resolve()
-    check_target(out, force)
     out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    old = None
-    try:
-        yield stage
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-        stage.rename(out)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        if old is not None and not out.exists():
-            old.rename(out)  # put the previous folder back
-            old = None
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    with _locked(out):
+        _tidy(out)
+        check_target(out, force)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        old = None
+        try:
+            yield stage
+            if out.exists():
+                old = out.with_name(f".{out.name}.old-{os.getpid()}")
+                out.rename(old)
+            stage.rename(out)
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            if old is not None and not out.exists():
+                old.rename(out)  # put the previous folder back
+                old = None
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def write_text(path: Path, text: str, *, mkdir: bool = True) -> None:

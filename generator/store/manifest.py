@@ -23,6 +23,17 @@ from lstm_exam.generator.store.lines import Part, document_parts
 from lstm_exam.generator.variants.variant import Variant
 
 MANIFEST = "manifest.json"
+#: What a worksheet folder is made of: no other run's output may replace any of it.
+WORKSHEET_PARTS = (
+    MANIFEST,
+    "problems",
+    "answer-templates",
+    "keys",
+    "sheets",
+    "tex",
+    "class-sheets.pdf",
+    "class-key.pdf",
+)
 
 
 @dataclass(frozen=True, slots=True)
