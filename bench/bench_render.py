@@ -97,7 +97,8 @@ def main() -> None:
         t0 = time.perf_counter()
         for kind, name in DOCUMENTS.items():
             pdf = tmp / "bare" / f"{name}.pdf"
-            ranges = page_ranges(pdf.with_suffix(".pages"), page_count(pdf))
+            ids = [v.student.student_id for v in m.variants]
+            ranges = page_ranges(pdf.with_suffix(".pages"), page_count(pdf), ids)
             split_pdf(pdf, ranges, tmp / "split" / kind)
         splitting = time.perf_counter() - t0
 

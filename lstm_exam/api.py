@@ -127,6 +127,7 @@ def generate_worksheet(
     tick: Tick | None = None,
     on_stage: Stage | None = None,
     on_notice: Notice | None = None,
+    tex_timeout: float | None = None,
 ) -> Generated:
     """`generate`: a worksheet for every student of the class, into ``out`` (by default
     output/<worksheet-slug>/); without ``spec_file``, the built-in weekly sheet.
@@ -147,7 +148,9 @@ def generate_worksheet(
     target = output_folder(ws, out)
     inputs = {"the spec": spec_file, "the roster": roster, "the templates": templates}
     check_apart(target, {what: path for what, path in inputs.items() if path is not None})
-    return _generate(ws, students, target, force, no_pdf, templates, seed, tick, on_stage)
+    return _generate(
+        ws, students, target, force, no_pdf, templates, seed, tick, on_stage, tex_timeout
+    )
 
 
 def _generate(
@@ -160,12 +163,13 @@ def _generate(
     seed: str | None,
     tick: Tick | None,
     on_stage: Stage | None,
+    tex_timeout: float | None = None,
 ) -> Generated:
     """Generate, with the PDF stage when asked for (see :func:`generate_worksheet`)."""
     from lstm_exam.generator.generate import generate
     from lstm_exam.generator.render.writers import pdf_writers
 
-    writers = () if no_pdf else pdf_writers(templates)
+    writers = () if no_pdf else pdf_writers(templates, tex_timeout)
     total = len(students) + sum(w.ticks(len(students)) for w in writers)
     if on_stage is not None:
         on_stage("Generating", total)
@@ -184,6 +188,7 @@ def render_folder(
     templates: Path | None = None,
     tick: Tick | None = None,
     on_start: Start | None = None,
+    tex_timeout: float | None = None,
 ) -> tuple[int, list[str]]:
     """`render`: rebuild the PDFs of a worksheet folder from its manifest; the number of
     students and the notes for the user. ``on_start`` learns the units of work (two per
@@ -194,7 +199,7 @@ def render_folder(
     m = load_manifest(folder)
     if on_start is not None:
         on_start(2 * len(m.variants))
-    return len(m.variants), rerender(folder, m, templates, tick)
+    return len(m.variants), rerender(folder, m, templates, tick, tex_timeout)
 
 
 # --- grade ---------------------------------------------------------------------------------

@@ -22,6 +22,12 @@ _TEMPLATES = click.option(
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     help="A folder of custom templates (copies of the built-in ones, changed).",
 )
+_TEX_TIMEOUT = click.option(
+    "--tex-timeout",
+    type=click.FloatRange(min=1),
+    metavar="SECONDS",
+    help="Stop pdflatex after this long (default: 60 s and 1 s a student).",
+)
 
 
 def _reports_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -128,6 +134,7 @@ def spec() -> None:
 @click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
 @click.option("--no-pdf", is_flag=True, help="Skip the PDFs (sheets and keys).")
 @_TEMPLATES
+@_TEX_TIMEOUT
 @_reports_errors
 def generate(
     spec_file: Path | None,
@@ -137,6 +144,7 @@ def generate(
     force: bool,
     no_pdf: bool,
     templates: Path | None,
+    tex_timeout: float | None,
 ) -> None:
     """Generate a worksheet for every student; without SPEC, the built-in weekly sheet."""
     progress = _Progress()
@@ -152,6 +160,7 @@ def generate(
             tick=progress.tick,
             on_stage=progress.stage,
             on_notice=_notice,
+            tex_timeout=tex_timeout,
         )
     finally:
         progress.close()
@@ -172,12 +181,15 @@ def generate(
 @main.command()
 @click.argument("folder", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @_TEMPLATES
+@_TEX_TIMEOUT
 @_reports_errors
-def render(folder: Path, templates: Path | None) -> None:
+def render(folder: Path, templates: Path | None, tex_timeout: float | None) -> None:
     """Rebuild the PDFs of a worksheet FOLDER from its manifest."""
     progress = _Progress("Typesetting")
     try:
-        students, notes = api.render_folder(folder, templates, progress.tick, progress.start)
+        students, notes = api.render_folder(
+            folder, templates, progress.tick, progress.start, tex_timeout
+        )
     finally:
         progress.close()
     _warn(notes)

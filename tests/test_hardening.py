@@ -240,3 +240,81 @@ def test_an_os_error_is_one_line_naming_the_path(tmp_path):
     )
     assert res.returncode == 2
     assert res.stderr == "error: out/gradebook.csv: No space left on device\n"
+
+
+# --- templates are untrusted code --------------------------------------------------------
+
+
+def _hostile_templates(tmp_path: Path, line: str) -> Path:
+    """A copy of the built-in templates with ``line`` after the sheet's instructions."""
+    import shutil
+
+    from lstm_exam.generator.render.latex import template_folder
+
+    tpl = tmp_path / "tpl"
+    shutil.copytree(template_folder(), tpl, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    sheet = (tpl / "sheet.tex.j2").read_text("utf-8")
+    marker = r"\textbf{Instructions.}"
+    (tpl / "sheet.tex.j2").write_text(sheet.replace(marker, marker + "\n" + line, 1), "utf-8")
+    return tpl
+
+
+def _pdflatex_running() -> bool:
+    import subprocess
+
+    return subprocess.run(["pgrep", "-x", "pdflatex"], capture_output=True).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '((( cycler.__init__.__globals__.os.system("touch pwned") )))',
+        "((( ''.__class__.__mro__[1].__subclasses__() )))",
+        '((( lipsum.__globals__["os"].popen("touch pwned").read() )))',
+    ],
+)
+def test_a_template_cannot_run_code(run, tmp_path, line):
+    tpl = _hostile_templates(tmp_path, line)
+    res = run("generate", "--count", "1", "--out", "o", "--templates", tpl)
+    assert res.exit_code == 2 and "template refused" in res.stderr
+    assert len([ln for ln in res.stderr.splitlines() if ln.startswith("error:")]) == 1
+    assert not Path("pwned").exists() and not Path("o").exists()
+
+
+def test_tex_reads_no_file_outside_its_folder(run, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("THE-SECRET-LINE\n", "utf-8")
+    tpl = _hostile_templates(tmp_path, rf"\input{{{secret}}}")
+    res = run("generate", "--count", "1", "--out", "o", "--templates", tpl)
+    assert res.exit_code == 2 and "LaTeX error" in res.stderr
+    assert not Path("o").exists()
+    assert not any(
+        "THE-SECRET-LINE" in p.read_text(errors="replace") for p in Path(".").rglob("*.tex")
+    )
+
+
+def test_the_page_log_cannot_name_the_files_written(run, tmp_path):
+    """A template writing its own page log: the split refuses it, writes nothing outside."""
+    evil = tmp_path / "evil"
+    tpl = _hostile_templates(tmp_path, rf"\immediate\write\pagelog{{{evil} 1}}")
+    res = run("generate", "--count", "1", "--out", "o", "--templates", tpl)
+    assert res.exit_code == 2 and "page log" in res.stderr
+    assert not list(tmp_path.glob("evil*")) and not Path("o").exists()
+
+
+def test_an_endless_template_is_stopped_at_the_time_limit(run, tmp_path):
+    import time
+
+    tpl = _hostile_templates(tmp_path, r"\def\loopforever{\loopforever}\loopforever")
+    t0 = time.monotonic()
+    res = run("generate", "--count", "1", "--out", "o", "--templates", tpl, "--tex-timeout", "3")
+    assert time.monotonic() - t0 < 60
+    assert res.exit_code == 2 and "time limit" in res.stderr
+    assert not Path("o").exists() and not _pdflatex_running()
+
+
+def test_endless_template_recursion_is_one_line(run, tmp_path):
+    tpl = _hostile_templates(tmp_path, "((* macro r() *))((( r() )))((* endmacro *))((( r() )))")
+    res = run("generate", "--count", "1", "--out", "o", "--templates", tpl)
+    assert res.exit_code == 2 and "endless recursion" in res.stderr
+    assert not Path("o").exists()

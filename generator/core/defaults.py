@@ -91,6 +91,11 @@ SHOW_STEPS = True
 #: Share of an answer's credit for one consistent with the student's own earlier answers.
 CARRY_FORWARD = 1
 
+# --- typesetting ------------------------------------------------------------------
+#: pdflatex's time limit for a class: this many seconds, and this many more a student
+#: (a student's sheet and key take about 0.15 s on a 2-core machine; a loop never ends).
+TEX_TIMEOUT, TEX_TIMEOUT_PER_STUDENT = 60, 1
+
 # --- grading -----------------------------------------------------------------
 #: Limits on one submitted file, a zip of them (zip bombs) and a roster.
 MAX_FILE_BYTES = 1_000_000

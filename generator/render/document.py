@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+from jinja2.exceptions import SecurityError
 
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import (
@@ -78,5 +79,13 @@ def render_tex(m: Manifest, templates: Path | None = None) -> Rendered:
     except jinja2.UndefinedError as e:
         raise InputError(
             str(templates or template_folder()), "", f"template error: {e.message}"
+        ) from None
+    except SecurityError as e:  # the sandbox: a template may print, never run code
+        raise InputError(
+            str(templates or template_folder()), "", f"template refused: {e}"
+        ) from None
+    except RecursionError:
+        raise InputError(
+            str(templates or template_folder()), "", "template error: endless recursion"
         ) from None
     return Rendered(tex, tuple(warnings))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 from pylatex.utils import escape_latex
 
 from lstm_exam.generator.core.errors import InputError
@@ -97,7 +98,7 @@ def copy_templates(folder: Path) -> list[Path]:
     return [Path(shutil.copy(p, folder / p.name)) for p in sources]
 
 
-def make_env(custom: Path | None = None) -> jinja2.Environment:
+def make_env(custom: Path | None = None) -> SandboxedEnvironment:
     """Jinja2 with LaTeX-safe delimiters, StrictUndefined and escape by default.
 
     Every printed value is escaped unless it is :class:`Tex`; the ``tex`` filter
@@ -108,7 +109,7 @@ def make_env(custom: Path | None = None) -> jinja2.Environment:
     """
     folders = [str(custom)] if custom else []
     folders.append(str(template_folder()))
-    env = jinja2.Environment(
+    env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(folders),
         block_start_string="((*",
         block_end_string="*))",

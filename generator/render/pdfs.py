@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from lstm_exam.generator.render.typeset import (
     _start_pdflatex,
     _wait_any,
     pdflatex,
+    stop,
+    tex_timeout,
 )
 from lstm_exam.generator.store.manifest import Manifest
 
@@ -26,8 +29,12 @@ def render_pdfs(
     folder: Path,
     templates: Path | None = None,
     tick: Callable[[int], None] | None = None,
+    timeout: float | None = None,
 ) -> list[str]:
     """Write tex/, the class PDFs and per-student PDFs into ``folder``.
+
+    ``timeout`` bounds pdflatex's time in seconds (default: :func:`tex_timeout` of the
+    class); past it, every TeX process is killed and the run fails with one line.
 
     Both documents are typeset at once; each is split into per-student PDFs
     as soon as it is done, while the other may still be typesetting. Returns notes for the user (unprintable names; TeX missing).
@@ -47,17 +54,20 @@ def render_pdfs(
         )
         return notes
     kinds = {name: kind for kind, name in DOCUMENTS.items()}
+    limit = timeout if timeout is not None else tex_timeout(len(m.variants))
+    deadline = time.monotonic() + limit
+    ids = [v.student.student_id for v in m.variants]
     running = {name: _start_pdflatex(texdir / f"{name}.tex") for name in rendered.tex}
     try:
         while running:  # split each document as soon as it is typeset
-            name = _wait_any(running)
+            name = _wait_any(running, deadline)
             pdf = _finish_pdflatex(running.pop(name), texdir / f"{name}.tex", templates)
             shutil.copyfile(pdf, folder / f"{name}.pdf")
-            ranges = page_ranges(pdf.with_suffix(".pages"), page_count(pdf))
+            ranges = page_ranges(pdf.with_suffix(".pages"), page_count(pdf), ids)
             split_pdf(pdf, ranges, folder / kinds[name], tick)
     finally:
         for p in running.values():
-            p.kill()
+            stop(p)
     for leftover in texdir.iterdir():
         if leftover.suffix != ".tex":
             leftover.unlink()
@@ -69,11 +79,12 @@ def rerender(
     m: Manifest,
     templates: Path | None = None,
     tick: Callable[[int], None] | None = None,
+    timeout: float | None = None,
 ) -> list[str]:
     """Rebuild the PDFs of a worksheet folder from its (loaded) manifest, all or nothing."""
     stage = Path(tempfile.mkdtemp(prefix=".render-", dir=folder))
     try:
-        notes = render_pdfs(m, stage, templates, tick)
+        notes = render_pdfs(m, stage, templates, tick, timeout)
         for name in ("tex", "sheets", "keys"):
             src = stage / name
             if not src.exists():

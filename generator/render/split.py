@@ -7,22 +7,45 @@ from pathlib import Path
 
 import pikepdf
 
+from lstm_exam.generator.core.errors import InputError
+
 
 def _page_starts(log: Path) -> list[tuple[str, int]]:
     out = []
-    for line in log.read_text("utf-8").splitlines():
+    try:
+        lines = log.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(str(log), "", f"no page log of the students ({e})") from None
+    for line in lines:
         sid, _, page = line.strip().rpartition(" ")
         if sid:
-            out.append((sid, int(page)))
+            out.append((sid, int(page) if page.isdigit() else -1))
     return out
 
 
-def page_ranges(pages_log: Path, total: int) -> list[tuple[str, int, int]]:
-    """(student id, first page, last page), 1-based, from the document's own log."""
+def page_ranges(pages_log: Path, total: int, students: Sequence[str]) -> list[tuple[str, int, int]]:
+    """(student id, first page, last page), 1-based, from the document's own log.
+
+    The log only says where each student's pages begin: the ids are the manifest's
+    (``students``, in order), and a log that does not list exactly them, in order, on
+    rising pages (a template that writes its own) is refused, never trusted as names.
+
+    Raises:
+        InputError: naming the log, when it does not fit the class.
+    """
     starts = _page_starts(pages_log)
+    pages = [first for _, first in starts]
+    if (
+        [sid for sid, _ in starts] != list(students)
+        or pages != sorted(set(pages))
+        or any(not 1 <= p <= total for p in pages)
+    ):
+        raise InputError(
+            f"tex/{pages_log.name}", "", "the page log does not list the class's students in order"
+        )
     return [
         (sid, first, starts[k + 1][1] - 1 if k + 1 < len(starts) else total)
-        for k, (sid, first) in enumerate(starts)
+        for k, (sid, first) in enumerate(zip(students, pages, strict=True))
     ]
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.render.latex import template_folder
 
@@ -23,6 +27,12 @@ class TexError(InputError):
     """pdflatex failed: names the template, the line and the relevant log lines."""
 
 
+def tex_timeout(students: int) -> float:
+    """The default time limit of typesetting a class: ``defaults.TEX_TIMEOUT`` seconds,
+    and ``defaults.TEX_TIMEOUT_PER_STUDENT`` more for each student."""
+    return defaults.TEX_TIMEOUT + defaults.TEX_TIMEOUT_PER_STUDENT * students
+
+
 def pdflatex() -> str | None:
     """The pdflatex program, or None when TeX is not installed."""
     return shutil.which("pdflatex")
@@ -33,7 +43,8 @@ def _start_pdflatex(tex_file: Path) -> subprocess.Popen:
     exe = pdflatex()
     if exe is None:
         raise FileNotFoundError("pdflatex")
-    env = {**os.environ, "openout_any": "p", "shell_escape": "f"}
+    # paranoid: TeX reads and writes only in its own folder (and its installation's files)
+    env = {**os.environ, "openin_any": "p", "openout_any": "p", "shell_escape": "f"}
     cmd = [
         exe,
         "-interaction=nonstopmode",
@@ -50,7 +61,15 @@ def _start_pdflatex(tex_file: Path) -> subprocess.Popen:
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: killed whole, never left behind
     )
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Kill a pdflatex run and whatever it started; wait for it."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def _finish_pdflatex(proc: subprocess.Popen, tex_file: Path, templates: Path | None) -> Path:
@@ -79,7 +98,8 @@ def _tex_error(tex_file: Path, log: str, templates: Path | None) -> TexError:
         bad_line = src[n - 1] if 0 < n <= len(src) else ""
         where = _find_template_line(bad_line, templates)
     detail = " | ".join(s.strip() for s in excerpt if s.strip())
-    return TexError(where or str(tex_file), "", f"LaTeX error: {detail}")
+    # the sources are kept in the folder's tex/: name the one there, not the staging copy
+    return TexError(where or f"tex/{tex_file.name}", "", f"LaTeX error: {detail}")
 
 
 def _find_template_line(tex_line: str, templates: Path | None) -> str:
@@ -98,8 +118,12 @@ def _find_template_line(tex_line: str, templates: Path | None) -> str:
     return best
 
 
-def _wait_any(running: Mapping[str, subprocess.Popen]) -> str:
-    """Block until one of the running processes ends; its name."""
+def _wait_any(running: Mapping[str, subprocess.Popen], deadline: float) -> str:
+    """Block until one of the running processes ends; its name.
+
+    Raises:
+        TexError: when none has ended by ``deadline`` (``time.monotonic()``).
+    """
     while True:
         for name, p in running.items():
             try:
@@ -107,3 +131,10 @@ def _wait_any(running: Mapping[str, subprocess.Popen]) -> str:
                 return name
             except subprocess.TimeoutExpired:
                 continue
+        if time.monotonic() > deadline:
+            raise TexError(
+                f"tex/{name}.tex",
+                "",
+                "pdflatex ran past its time limit (a loop in a template?); "
+                "raise it with --tex-timeout SECONDS",
+            )

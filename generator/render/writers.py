@@ -57,6 +57,8 @@ class SheetsAndKeys:
 
     templates: Path | None = None
     """A folder of custom templates, searched before the built-in ones."""
+    timeout: float | None = None
+    """pdflatex's time limit in seconds (None: the default for the class's size)."""
     name: str = "Typesetting"
 
     def ticks(self, students: int) -> int:
@@ -65,13 +67,15 @@ class SheetsAndKeys:
     def write(self, m: Manifest, folder: Path, tick: Tick | None) -> list[str]:
         from lstm_exam.generator.render.pdfs import render_pdfs
 
-        return render_pdfs(m, folder, self.templates, tick)
+        return render_pdfs(m, folder, self.templates, tick, self.timeout)
 
 
 #: The files every student gets, in every worksheet folder.
 STUDENT_FILES: tuple[StudentWriter, ...] = (ProblemFile(), AnswerTemplate(), KeyTable())
 
 
-def pdf_writers(templates: Path | None = None) -> tuple[ClassWriter, ...]:
+def pdf_writers(
+    templates: Path | None = None, timeout: float | None = None
+) -> tuple[ClassWriter, ...]:
     """The class writers of a worksheet with PDFs."""
-    return (SheetsAndKeys(templates),)
+    return (SheetsAndKeys(templates, timeout),)
