@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import signal
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -52,9 +53,28 @@ def fork_chunks(
     import multiprocessing as mp  # here: a small class, the usual case, never needs it
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(_workers(), mp_context=mp.get_context("fork"))
+    pool = ProcessPoolExecutor(
+        _workers(),
+        mp_context=mp.get_context("fork"),
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    )
     futures = [pool.submit(_chunk, (k, min(k + size, n))) for k in range(0, n, size)]
     return _collect(pool, futures, tick)
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a worker: be killed with the run that started it (Linux's parent-death signal),
+    so that no worker outlives a killed run or waits forever for work."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the run died before the signal was set
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def forks(n: int) -> bool:

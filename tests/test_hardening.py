@@ -318,3 +318,124 @@ def test_endless_template_recursion_is_one_line(run, tmp_path):
     res = run("generate", "--count", "1", "--out", "o", "--templates", tpl)
     assert res.exit_code == 2 and "endless recursion" in res.stderr
     assert not Path("o").exists()
+
+
+# --- killed runs ----------------------------------------------------------------------------
+
+
+def _children(pid: int) -> set[int]:
+    """Every live process below ``pid`` (from /proc)."""
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        nxt = set()
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid in frontier and int(proc.name) not in found:
+                nxt.add(int(proc.name))
+        found |= nxt
+        frontier = nxt
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _kill_once_it_forks(args: list[str], cwd: Path) -> set[int]:
+    """Start `lstm-exam ARGS`, kill -9 it once its workers run; the workers it had."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lstm_exam", *args],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    workers: set[int] = set()
+    while time.monotonic() < deadline and proc.poll() is None:
+        workers = _children(proc.pid)
+        if len(workers) >= 2:
+            break
+        time.sleep(0.05)
+    assert len(workers) >= 2, "the run never started its workers"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return workers
+
+
+@pytest.mark.skipif(
+    (__import__("os").cpu_count() or 1) < 2, reason="workers run only on several cores"
+)
+def test_a_killed_generate_leaves_no_worker_and_no_half_folder(tmp_path):
+    import time
+
+    workers = _kill_once_it_forks(
+        ["generate", "--count", "1500", "--out", "wk", "--no-pdf"], tmp_path
+    )
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers)
+    assert not (tmp_path / "wk").exists()
+    import subprocess
+    import sys
+
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lstm_exam",
+            "generate",
+            "--count",
+            "450",
+            "--out",
+            "wk",
+            "--no-pdf",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["wk"]  # no staging left
+
+
+@pytest.mark.skipif(
+    (__import__("os").cpu_count() or 1) < 2, reason="workers run only on several cores"
+)
+def test_a_killed_grade_leaves_no_worker_and_the_old_results(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    def cli(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "lstm_exam", *args], cwd=tmp_path, capture_output=True
+        )
+
+    assert cli("generate", "--count", "1200", "--out", "wk", "--no-pdf").returncode == 0
+    assert cli("grade", "wk", "wk/keys", "--out", "g").returncode == 0
+    book = (tmp_path / "g" / "gradebook.csv").read_bytes()
+    workers = _kill_once_it_forks(["grade", "wk", "wk/keys", "--out", "g", "--force"], tmp_path)
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers)
+    assert (tmp_path / "g" / "gradebook.csv").read_bytes() == book  # the old folder, whole
+    assert cli("grade", "wk", "wk/keys", "--out", "g", "--force").returncode == 0
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
