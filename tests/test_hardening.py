@@ -439,3 +439,79 @@ def test_a_killed_grade_leaves_no_worker_and_the_old_results(tmp_path):
     assert (tmp_path / "g" / "gradebook.csv").read_bytes() == book  # the old folder, whole
     assert cli("grade", "wk", "wk/keys", "--out", "g", "--force").returncode == 0
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+# --- zips ---------------------------------------------------------------------------------
+
+
+def _patched_zip(path: Path, members: dict[str, bytes], patches: dict[str, dict[str, int]]):
+    """A stored zip whose members' header fields are set as ``patches`` says, in both the
+    local header and the central directory: flags, method, crc, csize (the sizes lie)."""
+    import struct
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        for name, data in members.items():
+            z.writestr(zipfile.ZipInfo(name, (2024, 5, 1, 12, 0, 0)), data)
+    raw = bytearray(path.read_bytes())
+    # field offsets after the signature: local header, central directory entry
+    local = {"flags": 6, "method": 8, "crc": 14, "csize": 18}
+    central = {"flags": 8, "method": 10, "crc": 16, "csize": 20}
+    with zipfile.ZipFile(path) as z:
+        infos = {i.filename: i for i in z.infolist()}
+    for name, fields in patches.items():
+        lh = infos[name].header_offset
+        cd = raw.find(b"PK\x01\x02", 0)
+        while raw[cd + 46 : cd + 46 + len(name)] != name.encode():
+            cd = raw.find(b"PK\x01\x02", cd + 4)
+        for field, value in fields.items():
+            fmt = "<I" if field in ("crc", "csize") else "<H"
+            struct.pack_into(fmt, raw, lh + local[field], value)
+            struct.pack_into(fmt, raw, cd + central[field], value)
+    path.write_bytes(bytes(raw))
+
+
+def test_a_bad_zip_member_is_that_file_unreadable_and_the_rest_are_graded(demo, tmp_path):
+    keys = {
+        sid: (demo / "keys" / f"{sid}.csv").read_bytes()
+        for sid in ("s001", "s002", "s003", "s004", "s005")
+    }
+    members = {f"{sid}.csv": data for sid, data in keys.items()}
+    zipped = tmp_path / "subs.zip"
+    _patched_zip(
+        zipped,
+        members,
+        {
+            "s002.csv": {"flags": 0x1},  # encrypted
+            "s003.csv": {"method": 9},  # Deflate64
+            "s004.csv": {"crc": 0x12345678},  # a bad checksum
+            "s005.csv": {"csize": 7},  # a size that lies
+        },
+    )
+    run = grade(demo, zipped)
+    rows = {r.student_id: r for r in run.results if r.student_id}
+    assert rows["s001"].status is Status.GRADED and rows["s001"].percent == 100
+    reasons = {
+        "s002": "encrypted",
+        "s003": "cannot unpack",
+        "s004": "damaged in the zip",
+        "s005": "damaged in the zip",
+    }
+    for sid, words in reasons.items():
+        assert rows[sid].status is Status.UNREADABLE, sid
+        assert words in rows[sid].notes[0], (sid, rows[sid].notes)
+    assert rows["s006"].status is Status.MISSING
+
+
+def test_a_zip_is_read_one_member_at_a_time(demo, tmp_path):
+    """Collecting a zip reads no member: a class's files are read as each is graded."""
+    import zipfile
+
+    from lstm_exam.graders.submissions import collect
+
+    zipped = tmp_path / "subs.zip"
+    with zipfile.ZipFile(zipped, "w") as z:
+        for k in range(50):
+            z.writestr(f"x{k}.csv", b"label,answer\n" + b"q1.f_t[1],0.5\n" * 1000)
+    files, _ = collect(zipped)
+    assert len(files) == 50 and all(f.data is None for f in files)
