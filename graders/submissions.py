@@ -225,13 +225,13 @@ class Matcher:
             if m:
                 s = self.by_lms.get(m["num"]) or self.by_name.get(_norm_name(m["name"]))
                 return s, "Moodle folder"
+        stem = base.rsplit(".", 1)[0] if "." in base else base
+        if stem.lower() in self.by_id:  # a roster id may look like a Canvas name
+            return self.by_id[stem.lower()], "file name"
         m = _CANVAS.match(base)
         if m:
             s = self.by_lms.get(m["uid"]) or self.by_id.get(m["login"].lower())
             return s, "Canvas file name"
-        stem = base.rsplit(".", 1)[0] if "." in base else base
-        if stem.lower() in self.by_id:
-            return self.by_id[stem.lower()], "file name"
         for folder in parts[:-1]:
             if folder.lower() in self.by_id:
                 return self.by_id[folder.lower()], "folder name"

@@ -515,3 +515,14 @@ def test_a_zip_is_read_one_member_at_a_time(demo, tmp_path):
             z.writestr(f"x{k}.csv", b"label,answer\n" + b"q1.f_t[1],0.5\n" * 1000)
     files, _ = collect(zipped)
     assert len(files) == 50 and all(f.data is None for f in files)
+
+
+def test_a_roster_id_shaped_like_a_canvas_name_matches_its_own_file():
+    from lstm_exam.generator.spec.roster import Student
+    from lstm_exam.graders.submissions import Matcher
+
+    anna = Student("anna_2024_01_b", "Anna")
+    other = Student("s002", "Bo", {"lms_id": "2024"})  # the Canvas reading would pick Bo
+    m = Matcher([anna, other])
+    assert m.match("anna_2024_01_b.csv")[0] == anna
+    assert m.match("bo_2024_777_answers.csv")[0] == other  # a real Canvas name still works
