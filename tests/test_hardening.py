@@ -526,3 +526,49 @@ def test_a_roster_id_shaped_like_a_canvas_name_matches_its_own_file():
     m = Matcher([anna, other])
     assert m.match("anna_2024_01_b.csv")[0] == anna
     assert m.match("bo_2024_777_answers.csv")[0] == other  # a real Canvas name still works
+
+
+# --- input files: regular, capped, checked before they are read ---------------------------
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
+@pytest.mark.parametrize("role", ["spec", "roster", "problem", "manifest"])
+def test_an_input_that_is_no_regular_file_is_one_line_and_never_read(run, kind, role):
+    import os
+
+    target = Path("thing")
+    if kind == "fifo":
+        os.mkfifo(target)  # reading it would wait forever
+    elif kind == "device":
+        target.symlink_to("/dev/zero")  # reading it would never end
+    else:
+        target.mkdir()
+    if role == "manifest":
+        Path("ws").mkdir()
+        Path("ws/manifest.json").symlink_to(target.resolve())
+        args = ["grade", "ws", "ws", "--out", "g"]
+        shown = "ws/manifest.json"
+    else:
+        args = {
+            "spec": ["generate", "thing", "--count", "1", "--out", "o", "--no-pdf"],
+            "roster": ["generate", "--roster", "thing", "--out", "o", "--no-pdf"],
+            "problem": ["solve", "thing"],
+        }[role]
+        shown = "thing"
+    res = run(*args)
+    if kind == "folder" and role in ("spec", "roster", "problem"):
+        assert res.exit_code == 2  # click refuses a folder where a file is due
+        return
+    assert res.exit_code == 2
+    assert res.stderr.strip().splitlines()[-1].startswith(f"error: {shown}: ")
+    assert "regular file" in res.stderr
+    assert not Path("o").exists() and not Path("g").exists()
+
+
+def test_an_oversized_input_is_refused_before_it_is_read(run, monkeypatch):
+    from lstm_exam.generator.core import defaults as d
+
+    monkeypatch.setattr(d, "MAX_TOML_BYTES", 1000)
+    Path("big.toml").write_text("# " + "x" * 2000 + '\n[[problems]]\nkind = "forget_gate"\n')
+    res = run("solve", "big.toml")
+    assert res.exit_code == 2 and "big.toml: larger than 1,000 bytes" in res.stderr

@@ -103,6 +103,10 @@ MAX_ROWS = 5_000
 MAX_ZIP_MEMBERS = 100_000
 MAX_ZIP_BYTES = 2_000_000_000
 MAX_ROSTER_BYTES = 5_000_000
+#: Limits on the other input files: a spec or problem file, a manifest (about 25 KB a
+#: student of the largest sheets, for the largest class).
+MAX_TOML_BYTES = 5_000_000
+MAX_MANIFEST_BYTES = 4_000_000_000
 #: Copy detection: another variant fits at least this share of the final answers ...
 COPY_FIT = 0.6
 #: ... and this much better than the student's own variant.

@@ -12,6 +12,7 @@ from types import MappingProxyType
 
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.spec.validate import read_capped
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _RESERVED = {
@@ -61,12 +62,7 @@ def read_roster(path: Path) -> tuple[Student, ...]:
         InputError: on a missing column, an empty, unsafe or duplicate id.
     """
     file = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise InputError(file, "", e.strerror or "cannot read") from None
-    if len(raw) > defaults.MAX_ROSTER_BYTES:
-        raise InputError(file, "", "larger than 5 MB; is this a roster?")
+    raw = read_capped(path, defaults.MAX_ROSTER_BYTES, "roster")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

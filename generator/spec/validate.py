@@ -6,6 +6,7 @@ Each raises :class:`InputError` naming the file, the place and the fault.
 from __future__ import annotations
 
 import math
+import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
@@ -110,16 +111,44 @@ def known_keys(
             raise InputError(file, f"{place}.{key}" if place else key, f"{what}; expected {listed}")
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; a syntax error becomes an InputError with its line."""
+def read_capped(path: Path, cap: int, what: str = "file") -> bytes:
+    """The bytes of an input file, checked before a byte is read: a regular file (not a
+    FIFO, a device or a folder, which could hang or never end), at most ``cap`` bytes.
+
+    Raises:
+        InputError: naming the file and what is wrong with it.
+    """
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        st = path.stat()
     except FileNotFoundError:
         raise InputError(str(path), "", "no such file") from None
-    except UnicodeDecodeError as e:
-        raise InputError(str(path), f"byte {e.start}", "not UTF-8 text") from None
     except OSError as e:
         raise InputError(str(path), "", e.strerror or str(e)) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(str(path), "", f"not a regular file; is this a {what}?")
+    if st.st_size > cap:
+        raise InputError(str(path), "", f"larger than {_size_words(cap)}; is this a {what}?")
+    try:
+        with open(path, "rb") as f:
+            data = f.read(cap + 1)
+    except OSError as e:
+        raise InputError(str(path), "", e.strerror or str(e)) from None
+    if len(data) > cap:  # it grew while being read
+        raise InputError(str(path), "", f"larger than {_size_words(cap)}; is this a {what}?")
+    return data
+
+
+def _size_words(n: int) -> str:
+    return f"{n // 1_000_000} MB" if n >= 1_000_000 else f"{n:,} bytes"
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file (at most ``defaults.MAX_TOML_BYTES``); a syntax error becomes an
+    InputError with its line."""
+    try:
+        text = read_capped(path, defaults.MAX_TOML_BYTES, "TOML file").decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(str(path), f"byte {e.start}", "not UTF-8 text") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

@@ -22,6 +22,7 @@ from lstm_exam.generator.core.solution import Solution, Value, asked_labels
 from lstm_exam.generator.core.tolerance import Tolerance
 from lstm_exam.generator.runtime import gc_paused
 from lstm_exam.generator.spec.roster import Student, id_fault
+from lstm_exam.generator.spec.validate import read_capped
 from lstm_exam.generator.store.lines import item_spans
 from lstm_exam.generator.store.manifest import MANIFEST, Manifest
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
@@ -174,14 +175,11 @@ def _check_id(student_id: Any) -> None:
 
 
 def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         raise InputError(
             str(path), "", "no manifest here: is this a folder made by `lstm-exam generate`?"
-        ) from None
-    except OSError as e:
-        raise InputError(str(path), "", f"unreadable manifest ({e})") from None
+        )
+    return read_capped(path, defaults.MAX_MANIFEST_BYTES, "manifest")
 
 
 def _parse(file: str, data: bytes) -> Any:
