@@ -61,6 +61,8 @@ class RawFile:
     """Where a folder's file is, or the zip a member is in."""
     member: str | None = None
     """The member of the zip at ``location``, read when it is graded."""
+    fault: str | None = None
+    """Why it cannot be read at all (a link, a FIFO, a folder no one may read)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,18 +99,15 @@ def collect(source: Path) -> tuple[list[RawFile], list[str]]:
     files: list[RawFile] = []
     skipped: list[str] = []
     if source.is_dir():
-        for path in sorted(source.rglob("*")):
-            try:
-                st = path.stat()
-            except OSError:
-                continue  # a broken link
-            if not stat.S_ISREG(st.st_mode):
-                continue
-            rel = path.relative_to(source).as_posix()
+        for rel, path, fault in _walk(source):
             if _JUNK.search(rel):
                 skipped.append(rel)
-                continue
-            files.append(RawFile(rel, None, st.st_mtime, path))
+            elif fault is not None:
+                files.append(RawFile(rel, None, 0.0, None, fault=fault))
+            else:
+                files.append(RawFile(rel, None, path.lstat().st_mtime, path))
+        files.sort(key=lambda f: f.path)
+        skipped.sort()
         return files, skipped
     if not zipfile.is_zipfile(source):
         raise InputError(str(source), "", "neither a folder nor a zip file of submissions")
@@ -163,6 +162,40 @@ def _zip_member(source: Path, member: str) -> bytes:
         raise Unreadable(f"the file is damaged in the zip ({e})") from None
 
 
+def _walk(source: Path) -> Iterator[tuple[str, Path, str | None]]:
+    """Every entry of a submissions folder: (path with ``/``, where, why it cannot be read).
+
+    Links are never followed (a link may point at the instructor's own key), and what is
+    no regular file or cannot be listed is reported, never silently left out.
+    """
+    failed: list[OSError] = []
+    for root, dirs, names in os.walk(source, onerror=failed.append):
+        here = Path(root)
+        for name in sorted(dirs):
+            if (here / name).is_symlink():
+                yield _rel(source, here / name), here / name, "a link to a folder, not followed"
+        for name in names:
+            path = here / name
+            try:
+                mode = path.lstat().st_mode
+            except OSError as e:
+                yield _rel(source, path), path, f"it cannot be read ({e.strerror or e})"
+                continue
+            if stat.S_ISLNK(mode):
+                yield _rel(source, path), path, "a link, not followed: send the file itself"
+            elif not stat.S_ISREG(mode):
+                yield _rel(source, path), path, "not a regular file (a FIFO or a device)"
+            else:
+                yield _rel(source, path), path, None
+    for err in failed:
+        where = Path(err.filename) if err.filename else source
+        yield _rel(source, where), where, f"a folder that cannot be read ({err.strerror or err})"
+
+
+def _rel(source: Path, path: Path) -> str:
+    return path.relative_to(source).as_posix()
+
+
 def file_data(f: RawFile) -> bytes:
     """A submitted file's bytes (at most one more than the limit, to tell it is too large).
 
@@ -171,6 +204,8 @@ def file_data(f: RawFile) -> bytes:
     """
     if f.data is not None:
         return f.data
+    if f.fault is not None:
+        raise Unreadable(f.fault)
     if f.member is not None and f.location is not None:
         return _zip_member(f.location, f.member)
     if f.location is None:

@@ -572,3 +572,30 @@ def test_an_oversized_input_is_refused_before_it_is_read(run, monkeypatch):
     Path("big.toml").write_text("# " + "x" * 2000 + '\n[[problems]]\nkind = "forget_gate"\n')
     res = run("solve", "big.toml")
     assert res.exit_code == 2 and "big.toml: larger than 1,000 bytes" in res.stderr
+
+
+def test_links_fifos_and_devices_in_a_submissions_folder_get_rows_never_followed(demo, tmp_path):
+    import os
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    key = demo / "keys" / "s001.csv"
+    (subs / "s001.csv").symlink_to(key)  # the instructor's own key, 100% if followed
+    os.mkfifo(subs / "s002.csv")  # reading it would wait forever
+    (subs / "s003.csv").symlink_to(tmp_path / "gone.csv")  # a broken link
+    (subs / "s004.csv").write_bytes((demo / "keys" / "s004.csv").read_bytes())
+    (subs / "s005").symlink_to(demo / "keys")  # a link to a folder
+    (subs / "null.csv").symlink_to("/dev/null")
+    run = grade(demo, subs)
+    rows = {r.student_id or r.file: r for r in run.results}
+    for sid in ("s001", "s003"):
+        assert (
+            rows[sid].status is Status.UNREADABLE and "a link, not followed" in rows[sid].notes[0]
+        )
+    assert (
+        rows["s002"].status is Status.UNREADABLE and "not a regular file" in rows["s002"].notes[0]
+    )
+    assert rows["s004"].status is Status.GRADED and rows["s004"].percent == 100
+    assert rows["s005"].status is Status.UNREADABLE and "link to a folder" in rows["s005"].notes[0]
+    assert rows["null.csv"].status is Status.UNMATCHED  # no file is dropped without a row
+    assert all(r.percent == 0 for k, r in rows.items() if k != "s004")
