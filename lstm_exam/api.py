@@ -115,6 +115,42 @@ def output_folder(ws: Worksheet, out: Path | None) -> Path:
     return out or Path(defaults.OUTPUT_ROOT) / ws.slug
 
 
+def replaced_seed(target: Path, new_seed: bool, on_notice: Notice | None) -> str | None:
+    """The seed of the worksheet ``generate --force`` would replace (so every student
+    keeps their numbers), or None (no worksheet there, or ``new_seed``).
+
+    Raises:
+        InputError: when the folder holds more than the worksheet (grades, say), which
+            replacing it would delete.
+    """
+    from lstm_exam.generator.store.manifest import MANIFEST, WORKSHEET_PARTS
+    from lstm_exam.generator.store.manifest_read import read_manifest
+
+    if not (target / MANIFEST).is_file():
+        return None
+    extra = sorted(p.name for p in target.iterdir() if p.name not in WORKSHEET_PARTS)
+    if extra:
+        raise InputError(
+            str(target),
+            "",
+            f"holds {extra[0]} besides the worksheet, which --force would delete: "
+            "move it out first",
+        )
+    if new_seed:
+        return None
+    header, _ = read_manifest(target)
+    if on_notice is not None:
+        on_notice(KEPT_SEED_NOTICE)
+    return header.seed
+
+
+#: What `generate --force` says when it keeps the seed of the folder it replaces.
+KEPT_SEED_NOTICE = (
+    "Keeping the seed of the worksheet this replaces: every student keeps their numbers "
+    "(--new-seed draws new ones)."
+)
+
+
 def generate_worksheet(
     spec_file: Path | None,
     roster: Path | None = None,
@@ -128,6 +164,7 @@ def generate_worksheet(
     on_stage: Stage | None = None,
     on_notice: Notice | None = None,
     tex_timeout: float | None = None,
+    new_seed: bool = False,
 ) -> Generated:
     """`generate`: a worksheet for every student of the class, into ``out`` (by default
     output/<worksheet-slug>/); without ``spec_file``, the built-in weekly sheet.
@@ -148,6 +185,8 @@ def generate_worksheet(
     target = output_folder(ws, out)
     inputs = {"the spec": spec_file, "the roster": roster, "the templates": templates}
     check_apart(target, {what: path for what, path in inputs.items() if path is not None})
+    if force and seed is None and ws.seed is None:
+        seed = replaced_seed(target, new_seed, on_notice)
     return _generate(
         ws, students, target, force, no_pdf, templates, seed, tick, on_stage, tex_timeout
     )

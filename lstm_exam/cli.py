@@ -132,6 +132,11 @@ def spec() -> None:
     help="Output folder. Default: output/<worksheet-slug>/.",
 )
 @click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
+@click.option(
+    "--new-seed",
+    is_flag=True,
+    help="With --force over a worksheet: draw new numbers (default: keep its seed).",
+)
 @click.option("--no-pdf", is_flag=True, help="Skip the PDFs (sheets and keys).")
 @_TEMPLATES
 @_TEX_TIMEOUT
@@ -145,6 +150,7 @@ def generate(
     no_pdf: bool,
     templates: Path | None,
     tex_timeout: float | None,
+    new_seed: bool,
 ) -> None:
     """Generate a worksheet for every student; without SPEC, the built-in weekly sheet."""
     progress = _Progress()
@@ -161,11 +167,13 @@ def generate(
             on_stage=progress.stage,
             on_notice=_notice,
             tex_timeout=tex_timeout,
+            new_seed=new_seed,
         )
     finally:
         progress.close()
     click.echo(f"Wrote {result.students} variants of '{result.settings.title}' to {result.out}/")
     click.echo("  manifest.json        private: the seed and every answer (keep it to yourself)")
+    click.echo("                       (--force here again keeps the seed; --new-seed draws anew)")
     click.echo("  problems/            each student's numbers (problem files)")
     click.echo("  answer-templates/    the CSV each student fills in")
     pdfs = not no_pdf and not api.tex_missing(result.notes)

@@ -599,3 +599,24 @@ def test_links_fifos_and_devices_in_a_submissions_folder_get_rows_never_followed
     assert rows["s005"].status is Status.UNREADABLE and "link to a folder" in rows["s005"].notes[0]
     assert rows["null.csv"].status is Status.UNMATCHED  # no file is dropped without a row
     assert all(r.percent == 0 for k, r in rows.items() if k != "s004")
+
+
+# --- generate --force over a worksheet ---------------------------------------------------
+
+
+def test_generate_force_keeps_the_seed_and_never_deletes_grades(run):
+    assert run("generate", "--count", "3", "--out", "wk", "--no-pdf").exit_code == 0
+    numbers = Path("wk/problems/s001.toml").read_bytes()
+    Path("subs").mkdir()
+    Path("subs/s001.csv").write_bytes(Path("wk/keys/s001.csv").read_bytes())
+    assert run("grade", "wk", "subs").exit_code == 0
+    res = run("generate", "--count", "3", "--out", "wk", "--no-pdf", "--force")
+    assert res.exit_code == 2 and "holds grades besides the worksheet" in res.stderr
+    assert Path("wk/grades/gradebook.csv").exists()
+    Path("wk/grades").rename("grades-week-5")
+    res = run("generate", "--count", "3", "--out", "wk", "--no-pdf", "--force")
+    assert res.exit_code == 0 and "Keeping the seed" in res.stderr
+    assert Path("wk/problems/s001.toml").read_bytes() == numbers  # the same numbers
+    res = run("generate", "--count", "3", "--out", "wk", "--no-pdf", "--force", "--new-seed")
+    assert res.exit_code == 0 and "Keeping the seed" not in res.stderr
+    assert Path("wk/problems/s001.toml").read_bytes() != numbers
