@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import KINDS, Kind
 from lstm_exam.generator.runtime import fork_map, no_gc
 from lstm_exam.generator.spec.roster import Student
@@ -39,6 +40,7 @@ from lstm_exam.generator.store.manifest_read import (
     student_doc,
     variant_from_json,
 )
+from lstm_exam.generator.variants.variant import Variant
 
 from . import outputs
 from .copies import CopyIndex, Labels, answers_at, copy_keys, copy_labels, flagged
@@ -104,7 +106,13 @@ def _grade_class(
     files, skipped = collect(source)  # a folder's files are only listed: workers read them
     by_student, unmatched = _assign([s.student for s in students], files)
     first = student_doc(students[0]) if students else None
-    titles, labels = _titles(first), copy_labels(first)
+    try:
+        titles, labels = _titles(first), copy_labels(first)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        st = students[0]
+        raise InputError(
+            st.file, f"line {st.line}", f"damaged manifest ({type(e).__name__}: {e})"
+        ) from None
     index = CopyIndex(labels, policy)
     job = _Job(m, policy, titles, labels, frozenset(index.labels), students, by_student, stage)
     records = []
@@ -151,10 +159,9 @@ def _assign(
 
 
 def grade_student(
-    m: Manifest, policy: GradePolicy, s: Mapping[str, Any], files: Sequence[RawFile]
+    m: Manifest, policy: GradePolicy, v: Variant, files: Sequence[RawFile]
 ) -> tuple[StudentResult, list[StudentResult]]:
     """Grade one student's file(s): their row and rows for extra files."""
-    v = variant_from_json(s, asked_only=True)
     maxes = tuple(vp.points for vp in v.problems)
     zeros = tuple(Decimal(0) for _ in maxes)
     base = StudentResult(v.student.student_id, v.student.name, v.code, Status.MISSING, zeros, maxes)
@@ -216,7 +223,13 @@ def _one(job: _Job, k: int) -> StudentRecord:
     """Grade student k and write their feedback: a light record for the parent."""
     st = job.students[k]
     s = student_doc(st)
-    r, extra = grade_student(job.m, job.policy, s, job.files.get(st.student.student_id, []))
+    try:
+        v = variant_from_json(s, asked_only=True)
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as e:
+        raise InputError(
+            st.file, f"line {st.line}", f"damaged manifest ({type(e).__name__}: {e})"
+        ) from None
+    r, extra = grade_student(job.m, job.policy, v, job.files.get(st.student.student_id, []))
     answers = answers_at(r, job.m.decimals, job.compared)
     keys = copy_keys(s, job.labels)
     if job.stage is None:

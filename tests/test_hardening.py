@@ -620,3 +620,41 @@ def test_generate_force_keeps_the_seed_and_never_deletes_grades(run):
     res = run("generate", "--count", "3", "--out", "wk", "--no-pdf", "--force", "--new-seed")
     assert res.exit_code == 0 and "Keeping the seed" not in res.stderr
     assert Path("wk/problems/s001.toml").read_bytes() != numbers
+
+
+# --- the manifest's contents --------------------------------------------------------------
+
+MANIFEST_FAULTS = [
+    ('"decimals":3,"show_steps"', '"decimals":100,"show_steps"', "line 2", "from 0 to 8"),
+    ('"kind":"forget_gate"', '"kind":"nope"', "line 2", "not a valid Kind"),
+    ('"accept_min":"', '"accept_min":"x', "line 2", "damaged manifest"),
+    ('"tolerance":{"absolute":"0.001"}', '"tolerance":{"absolute":"NaN"}', "", "not a finite"),
+    ('"tolerance":{"absolute":"0.001"}', '"tolerance":{"absolute":"1e-99999"}', "", "places"),
+    ('"student_id":"s002"', '"student_id":"s001"', "line 3", "repeats line 2"),
+    ('"student_id":"s002"', '"student_id":"S001"', "line 3", "repeats line 2"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "place", "fault"), MANIFEST_FAULTS)
+def test_a_damaged_manifest_is_one_line_naming_the_line(
+    run, class_and_subs, old, new, place, fault
+):
+    ws, subs = class_and_subs
+    text = (ws / "manifest.json").read_text("utf-8")
+    assert old in text
+    (ws / "manifest.json").write_text(text.replace(old, new, 1), "utf-8")
+    res = run("grade", ws, subs, "--out", "g")
+    assert res.exit_code == 2 and not Path("g").exists()
+    (line,) = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
+    assert line.startswith(f"error: {ws / 'manifest.json'}: " + (f"{place}: " if place else ""))
+    assert fault in line
+
+
+def test_a_manifest_student_without_problems_is_refused(run, class_and_subs):
+    ws, subs = class_and_subs
+    lines = (ws / "manifest.json").read_text("utf-8").split("\n")
+    doc = json.loads(lines[1].rstrip(","))
+    lines[1] = json.dumps({**doc, "problems": []}, separators=(",", ":")) + ","
+    (ws / "manifest.json").write_text("\n".join(lines), "utf-8")
+    res = run("grade", ws, subs, "--out", "g")
+    assert res.exit_code == 2 and "has no problems" in res.stderr and not Path("g").exists()

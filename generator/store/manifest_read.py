@@ -17,6 +17,7 @@ import orjson
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import Kind
+from lstm_exam.generator.core.numbers import out_of_bounds
 from lstm_exam.generator.core.problem import Problem
 from lstm_exam.generator.core.solution import Solution, Value, asked_labels
 from lstm_exam.generator.core.tolerance import Tolerance
@@ -64,6 +65,7 @@ def read_manifest(folder: Path) -> tuple[Manifest, list[dict[str, Any]]]:
             _check_id(s["student_id"])
     except (KeyError, TypeError, ValueError) as e:
         raise InputError(str(path), "", f"damaged manifest ({type(e).__name__}: {e})") from None
+    _unique(str(path), [(s["student_id"], 1) for s in students])
     return header, students
 
 
@@ -104,10 +106,29 @@ def read_manifest_students(folder: Path) -> tuple[Manifest, list[ManifestStudent
         header, docs = read_manifest(folder)
         return header, [_roster_entry(file, 1, s, s) for s in docs]
     header = _settings(file, _parse(file, data[: data.find(b"\n")] + b"]}"))
-    return header, [
+    students = [
         _roster_entry(file, line, data, _prefix(file, line, data, span), span)
         for line, span in spans
     ]
+    _unique(file, [(s.student.student_id, s.line) for s in students])
+    return header, students
+
+
+def _unique(file: str, ids: list[tuple[str, int]]) -> None:
+    """Refuse a manifest that names a student twice (ids compared without case, as files
+    are matched): one file would be graded for two students and their feedback mixed.
+
+    ``ids`` are (student id, line); line 1 for a manifest all on one line."""
+    seen: dict[str, int] = {}
+    for sid, line in ids:
+        key = sid.lower()
+        if key in seen:
+            if line > 1:
+                raise InputError(
+                    file, f"line {line}", f"student id {sid!r} repeats line {seen[key]}"
+                )
+            raise InputError(file, "", f"damaged manifest (student id {sid!r} twice)")
+        seen[key] = line
 
 
 def _prefix(file: str, line: int, data: bytes, span: tuple[int, int]) -> Mapping[str, Any]:
@@ -205,13 +226,19 @@ def _settings(file: str, doc: Any) -> Manifest:
         ((mode, amount),) = doc["tolerance"].items()
         if not isinstance(doc["students"], list):
             raise TypeError("students is no list")
+        if mode not in ("absolute", "relative"):
+            raise ValueError(f"tolerance {mode!r} is neither absolute nor relative")
+        tolerance = _number(amount, "tolerance")
+        carry_forward = _number(doc["carry_forward"], "carry_forward")
+        if tolerance <= 0 or not 0 <= carry_forward <= 1:
+            raise ValueError("tolerance or carry_forward out of range")
         return Manifest(
             doc["title"],
             doc["course"],
             doc["slug"],
-            int(doc["decimals"]),
-            Tolerance(mode, Decimal(amount)),
-            Decimal(doc["carry_forward"]),
+            _places(doc["decimals"]),
+            Tolerance(mode, tolerance),
+            carry_forward,
             doc["seed"],
             (),
             doc.get("templates"),
@@ -219,6 +246,22 @@ def _settings(file: str, doc: Any) -> Manifest:
         )
     except (KeyError, TypeError, ValueError, ArithmeticError) as e:
         raise InputError(file, "", f"damaged manifest ({type(e).__name__}: {e})") from None
+
+
+def _number(value: Any, what: str) -> Decimal:
+    """A number of the manifest's settings, within the bounds of every number a user gives."""
+    d = Decimal(value) if isinstance(value, str) else Decimal("NaN")
+    why = out_of_bounds(d, defaults.MAX_DIGITS, defaults.MAX_PLACES)
+    if why is not None:
+        raise ValueError(f"{what} {value!r}: {why}")
+    return d
+
+
+def _places(value: Any) -> int:
+    """A number of decimal places: a whole number from 0 to 8."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 8:
+        raise ValueError(f"decimals {value!r} is not a whole number from 0 to 8")
+    return value
 
 
 def student_from_json(s: Mapping[str, Any]) -> Student:
@@ -235,6 +278,8 @@ def variant_from_json(s: Mapping[str, Any], asked_only: bool = False) -> Variant
     """
     student = student_from_json(s)
     problems = []
+    if not s["problems"]:
+        raise ValueError(f"student {student.student_id} has no problems")
     for p in s["problems"]:
         kind = Kind(p["kind"])
         raw = p["givens"]
@@ -243,7 +288,7 @@ def variant_from_json(s: Mapping[str, Any], asked_only: bool = False) -> Variant
             if asked_only
             else MappingProxyType({k: _dec_tree(v) for k, v in raw.items()})
         )
-        dec = int(p["decimals"])
+        dec = _places(p["decimals"])
         problem = Problem(kind, givens, dec, bool(p["show_steps"]))
         values = {}
         accept = {}
@@ -262,7 +307,7 @@ def variant_from_json(s: Mapping[str, Any], asked_only: bool = False) -> Variant
         problems.append(
             VariantProblem(
                 int(p["number"]),
-                Decimal(p["points"]),
+                _number(p["points"], "points"),
                 problem,
                 sol,
                 int(p.get("draws", 1)),

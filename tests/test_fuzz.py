@@ -1,0 +1,105 @@
+"""Arbitrary bytes and text at every reader: a finding or the one-line error, never a crash.
+
+Each reader is given what hypothesis makes (random bytes, and mutations of a real file)
+and may only return its result, or raise its one error type (``InputError`` for the
+instructor's files, ``Unreadable`` for a student's), whose line names the file.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.spec.problems import read_problem_file
+from lstm_exam.generator.spec.roster import read_roster
+from lstm_exam.generator.spec.worksheet import builtin_path, load_spec
+from lstm_exam.generator.store.manifest_read import load_manifest
+from lstm_exam.graders.submissions import Unreadable, read_sheet
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SPEC = builtin_path("default-spec.toml").read_bytes()
+PROBLEM = builtin_path("lecture-forget-gate.toml").read_bytes()
+ROSTER = builtin_path("sample-roster.csv").read_bytes()
+SHEET = (builtin_path("sample-submissions") / "s001.csv").read_bytes()
+
+
+@st.composite
+def mutated(draw, original: bytes) -> bytes:
+    """``original`` with a few bytes changed, cut, repeated or inserted."""
+    data = bytearray(original)
+    for _ in range(draw(st.integers(1, 6))):
+        at = draw(st.integers(0, max(len(data) - 1, 0)))
+        op = draw(st.sampled_from(["set", "cut", "insert", "repeat"]))
+        if op == "set" and data:
+            data[at] = draw(st.integers(0, 255))
+        elif op == "cut":
+            del data[at : at + draw(st.integers(1, 40))]
+        elif op == "insert":
+            data[at:at] = draw(st.binary(max_size=20)) or draw(
+                st.sampled_from([b"1e999999", b"nan", b"\x00", b'"', b"[", b"]]", b"=", b"\n"])
+            )
+        else:
+            data[at:at] = data[at : at + 30] * draw(st.integers(1, 5))
+    return bytes(data)
+
+
+def _only_the_error(fn, *args, errors=(InputError,)) -> None:
+    try:
+        fn(*args)
+    except errors as e:
+        text = e.line() if isinstance(e, InputError) else str(e)
+        assert text.strip() and "\n" not in text.strip(), text
+
+
+@FUZZ
+@given(st.one_of(st.binary(max_size=400), mutated(SPEC)))
+def test_any_spec(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("spec") / "s.toml"
+    path.write_bytes(data)
+    _only_the_error(load_spec, path)
+
+
+@FUZZ
+@given(st.one_of(st.binary(max_size=400), mutated(PROBLEM)))
+def test_any_problem_file(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("problem") / "p.toml"
+    path.write_bytes(data)
+    _only_the_error(read_problem_file, path)
+
+
+@FUZZ
+@given(st.one_of(st.binary(max_size=400), mutated(ROSTER)))
+def test_any_roster(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("roster") / "r.csv"
+    path.write_bytes(data)
+    _only_the_error(read_roster, path)
+
+
+@FUZZ
+@given(st.one_of(st.binary(max_size=400), mutated(SHEET)))
+def test_any_submitted_file(data):
+    _only_the_error(read_sheet, data, errors=(Unreadable,))
+
+
+def _demo_manifest(tmp_path_factory) -> bytes:
+    from lstm_exam.generator.generate import generate
+    from lstm_exam.generator.spec.roster import numbered_roster
+
+    out = tmp_path_factory.mktemp("m") / "wk"
+    generate(load_spec(None), numbered_roster(2), out, seed="fuzz-seed-0001")
+    return (out / "manifest.json").read_bytes()
+
+
+MANIFEST_TEXT: list[bytes] = []
+
+
+@FUZZ
+@given(data=st.data())
+def test_any_manifest(tmp_path_factory, data):
+    if not MANIFEST_TEXT:
+        MANIFEST_TEXT.append(_demo_manifest(tmp_path_factory))
+    raw = data.draw(st.one_of(st.binary(max_size=300), mutated(MANIFEST_TEXT[0])))
+    folder = tmp_path_factory.mktemp("wk")
+    (folder / "manifest.json").write_bytes(raw)
+    _only_the_error(load_manifest, folder)
