@@ -144,6 +144,12 @@ def replaced_seed(target: Path, new_seed: bool, on_notice: Notice | None) -> str
     return header.seed
 
 
+#: What `generate` says of a spec that gives the demo's public seed.
+DEMO_SEED_NOTICE = (
+    "warning: the spec's seed is the public demo seed: anyone can work out every "
+    "student's numbers; give the spec a secret seed of your own"
+)
+
 #: What `generate --force` says when it keeps the seed of the folder it replaces.
 KEPT_SEED_NOTICE = (
     "Keeping the seed of the worksheet this replaces: every student keeps their numbers "
@@ -185,6 +191,8 @@ def generate_worksheet(
     target = output_folder(ws, out)
     inputs = {"the spec": spec_file, "the roster": roster, "the templates": templates}
     check_apart(target, {what: path for what, path in inputs.items() if path is not None})
+    if ws.seed == defaults.DEMO_SEED and on_notice is not None:
+        on_notice(DEMO_SEED_NOTICE)
     if force and seed is None and ws.seed is None:
         seed = replaced_seed(target, new_seed, on_notice)
     return _generate(

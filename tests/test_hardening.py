@@ -658,3 +658,56 @@ def test_a_manifest_student_without_problems_is_refused(run, class_and_subs):
     (ws / "manifest.json").write_text("\n".join(lines), "utf-8")
     res = run("grade", ws, subs, "--out", "g")
     assert res.exit_code == 2 and "has no problems" in res.stderr and not Path("g").exists()
+
+
+# --- the smaller faults ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("roster", "fault"),
+    [
+        ("student_id,name,student_id\ns1,A,s9\n", "two student_id columns"),
+        ("student_id,name\ns1," + "A" * 300 + "\n", "longer than 200 characters"),
+        ('student_id,name\ns1,"' + "A" * 200_000 + '"\n', "line"),
+    ],
+)
+def test_roster_faults_are_one_line(run, roster, fault):
+    Path("r.csv").write_text(roster, "utf-8")
+    res = run("generate", "--roster", "r.csv", "--out", "o", "--no-pdf")
+    assert res.exit_code == 2 and res.stderr.startswith("error: r.csv: ") and fault in res.stderr
+    assert len(res.stderr.splitlines()) == 1 and not Path("o").exists()
+
+
+def test_a_spec_naming_a_missing_template_folder_is_one_line(run):
+    Path("s.toml").write_text('templates = "nope"\n[[problems]]\nkind = "forget_gate"\n')
+    res = run("generate", "s.toml", "--count", "1", "--out", "o", "--no-pdf")
+    assert res.exit_code == 2 and "s.toml: templates: no folder" in res.stderr
+
+
+def test_a_reserved_title_gets_a_folder_windows_can_make():
+    from lstm_exam.generator.spec.worksheet import slugify
+
+    assert [slugify(t) for t in ("CON", "aux", "Con week")] == [
+        "con-worksheet",
+        "aux-worksheet",
+        "con-week",
+    ]
+
+
+def test_the_public_demo_seed_in_a_spec_is_warned_of(run):
+    Path("s.toml").write_text(
+        f'seed = "{defaults.DEMO_SEED}"\n[[problems]]\nkind = "forget_gate"\n', "utf-8"
+    )
+    res = run("generate", "s.toml", "--count", "1", "--out", "o", "--no-pdf")
+    assert res.exit_code == 0 and "public demo seed" in res.stderr
+
+
+def test_a_title_the_fonts_lack_is_warned_of_as_names_are():
+    from lstm_exam.generator.generate import build_manifest
+    from lstm_exam.generator.render.document import render_tex
+    from lstm_exam.generator.spec.roster import Student
+    from lstm_exam.generator.spec.worksheet import parse_spec
+
+    ws = parse_spec({"title": "Woche 5 ☃", "problems": [{"kind": "forget_gate"}]}, "s.toml")
+    m, _, _ = build_manifest(ws, [Student("s1", "A")], "title-seed-01")
+    assert any("title" in w and "☃" in w for w in render_tex(m).warnings)

@@ -103,6 +103,8 @@ MAX_ROWS = 5_000
 MAX_ZIP_MEMBERS = 100_000
 MAX_ZIP_BYTES = 2_000_000_000
 MAX_ROSTER_BYTES = 5_000_000
+#: The longest student name a roster may give (it is printed on every page of a sheet).
+MAX_NAME_CHARS = 200
 #: Limits on the other input files: a spec or problem file, a manifest (about 25 KB a
 #: student of the largest sheets, for the largest class).
 MAX_TOML_BYTES = 5_000_000

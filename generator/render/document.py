@@ -14,7 +14,7 @@ from lstm_exam.generator.core.notation import (
     Kind,
 )
 from lstm_exam.generator.render.key_view import _accept_view, _key_steps
-from lstm_exam.generator.render.latex import Tex, make_env, template_folder
+from lstm_exam.generator.render.latex import Tex, make_env, template_folder, unsupported
 from lstm_exam.generator.render.sheet_view import (
     NETWORK_KINDS,
     _diagram_box,
@@ -48,7 +48,12 @@ def render_tex(m: Manifest, templates: Path | None = None) -> Rendered:
         "diagrams": {str(k): Tex(_diagram_box(k)) for k in kinds},
         "network_kinds": [str(k) for k in NETWORK_KINDS],
     }
-    sheets, keys, warnings = [], [], []
+    sheets, keys = [], []
+    warnings = [
+        f"the PDF fonts lack {bad!r} in the {what} {text!r}; printed as '?'"
+        for what, text in (("title", m.title), ("course", m.course))
+        if (bad := unsupported(text))
+    ]
     for v in m.variants:
         s, warn = student_view(v)
         warnings += warn

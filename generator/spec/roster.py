@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -15,7 +15,8 @@ from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.spec.validate import read_capped
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_RESERVED = {
+#: File names Windows reserves (with any extension).
+WINDOWS_RESERVED = {
     "con",
     "prn",
     "aux",
@@ -50,7 +51,7 @@ def id_fault(student_id: str) -> str | None:
             f"'{shown}' may hold only letters, digits, '.', '_' and '-', "
             "starting with a letter or digit"
         )
-    if student_id.split(".")[0].lower() in _RESERVED:
+    if student_id.split(".")[0].lower() in WINDOWS_RESERVED:
         return f"'{student_id}' is a reserved file name on Windows"
     return None
 
@@ -68,13 +69,19 @@ def read_roster(path: Path) -> tuple[Student, ...]:
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+    try:
+        header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+    except csv.Error as e:
+        raise InputError(file, "line 1", f"not a CSV file ({e})") from None
     if "student_id" not in header:
         raise InputError(file, "line 1", "the header needs a student_id column (and name)")
+    twice = next((h for h in header if h and header.count(h) > 1), None)
+    if twice is not None:
+        raise InputError(file, "line 1", f"the header has two {twice} columns")
     reader.fieldnames = header
     students: list[Student] = []
     seen: dict[str, int] = {}
-    for row in reader:
+    for row in _rows(reader, file):
         line = reader.line_num
         sid = (row.get("student_id") or "").strip()
         fault = id_fault(sid)
@@ -88,6 +95,12 @@ def read_roster(path: Path) -> tuple[Student, ...]:
         name = (row.get("name") or "").strip()
         if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in name):
             raise InputError(file, f"line {line}", "the name holds a control character")
+        if len(name) > defaults.MAX_NAME_CHARS:
+            raise InputError(
+                file,
+                f"line {line}",
+                f"the name is longer than {defaults.MAX_NAME_CHARS} characters",
+            )
         extra = {
             k: (v or "").strip()
             for k, v in row.items()
@@ -97,6 +110,14 @@ def read_roster(path: Path) -> tuple[Student, ...]:
     if not students:
         raise InputError(file, "", "the roster lists no students")
     return tuple(students)
+
+
+def _rows(reader: csv.DictReader, file: str) -> Iterator[dict[str, str]]:
+    """The roster's rows; a field too long for CSV (or broken quoting) is one line."""
+    try:
+        yield from reader
+    except csv.Error as e:
+        raise InputError(file, f"line {reader.line_num}", f"not a readable CSV row ({e})") from None
 
 
 def numbered_roster(count: int) -> tuple[Student, ...]:

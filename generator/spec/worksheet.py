@@ -17,6 +17,7 @@ from lstm_exam.generator.core.notation import KINDS, Kind
 from lstm_exam.generator.core.problem import Problem
 from lstm_exam.generator.core.tolerance import Tolerance
 from lstm_exam.generator.spec.problems import read_problem_file
+from lstm_exam.generator.spec.roster import WINDOWS_RESERVED
 from lstm_exam.generator.spec.validate import (
     check_int,
     check_text,
@@ -93,7 +94,9 @@ def slugify(text: str) -> str:
     """
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower().replace("'", "")).strip("-")
-    return slug[:60].strip("-") or "worksheet"
+    slug = slug[:60].strip("-") or "worksheet"
+    # a title such as "CON" or "Aux" would name a folder Windows cannot make
+    return f"{slug}-worksheet" if slug in WINDOWS_RESERVED else slug
 
 
 _TOP_KEYS = {
@@ -197,6 +200,8 @@ def parse_spec(data: Mapping[str, Any], file: str, folder: Path | None = None) -
         templates = check_text(templates, file, "templates")
         if folder is not None:
             templates = str((folder / templates).resolve())
+        if not Path(templates).is_dir():
+            raise InputError(file, "templates", f"no folder {templates}")
     raw_problems = data.get("problems")
     if not isinstance(raw_problems, list) or not raw_problems:
         raise InputError(file, "problems", "a spec needs one or more [[problems]] tables")
