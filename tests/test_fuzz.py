@@ -7,6 +7,7 @@ instructor's files, ``Unreadable`` for a student's), whose line names the file.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -52,28 +53,21 @@ def _only_the_error(fn, *args, errors=(InputError,)) -> None:
         assert text.strip() and "\n" not in text.strip(), text
 
 
+@pytest.mark.parametrize(
+    ("reader", "original", "name"),
+    [
+        (load_spec, SPEC, "s.toml"),
+        (read_problem_file, PROBLEM, "p.toml"),
+        (read_roster, ROSTER, "r.csv"),
+    ],
+    ids=["spec", "problem file", "roster"],
+)
 @FUZZ
-@given(st.one_of(st.binary(max_size=400), mutated(SPEC)))
-def test_any_spec(tmp_path_factory, data):
-    path = tmp_path_factory.mktemp("spec") / "s.toml"
-    path.write_bytes(data)
-    _only_the_error(load_spec, path)
-
-
-@FUZZ
-@given(st.one_of(st.binary(max_size=400), mutated(PROBLEM)))
-def test_any_problem_file(tmp_path_factory, data):
-    path = tmp_path_factory.mktemp("problem") / "p.toml"
-    path.write_bytes(data)
-    _only_the_error(read_problem_file, path)
-
-
-@FUZZ
-@given(st.one_of(st.binary(max_size=400), mutated(ROSTER)))
-def test_any_roster(tmp_path_factory, data):
-    path = tmp_path_factory.mktemp("roster") / "r.csv"
-    path.write_bytes(data)
-    _only_the_error(read_roster, path)
+@given(data=st.data())
+def test_any_file_of_the_instructor(tmp_path_factory, reader, original, name, data):
+    path = tmp_path_factory.mktemp("input") / name
+    path.write_bytes(data.draw(st.one_of(st.binary(max_size=400), mutated(original))))
+    _only_the_error(reader, path)
 
 
 @FUZZ

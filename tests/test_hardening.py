@@ -663,21 +663,6 @@ def test_a_manifest_student_without_problems_is_refused(run, class_and_subs):
 # --- the smaller faults ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("roster", "fault"),
-    [
-        ("student_id,name,student_id\ns1,A,s9\n", "two student_id columns"),
-        ("student_id,name\ns1," + "A" * 300 + "\n", "longer than 200 characters"),
-        ('student_id,name\ns1,"' + "A" * 200_000 + '"\n', "line"),
-    ],
-)
-def test_roster_faults_are_one_line(run, roster, fault):
-    Path("r.csv").write_text(roster, "utf-8")
-    res = run("generate", "--roster", "r.csv", "--out", "o", "--no-pdf")
-    assert res.exit_code == 2 and res.stderr.startswith("error: r.csv: ") and fault in res.stderr
-    assert len(res.stderr.splitlines()) == 1 and not Path("o").exists()
-
-
 def test_a_spec_naming_a_missing_template_folder_is_one_line(run):
     Path("s.toml").write_text('templates = "nope"\n[[problems]]\nkind = "forget_gate"\n')
     res = run("generate", "s.toml", "--count", "1", "--out", "o", "--no-pdf")

@@ -120,6 +120,9 @@ ROSTER_CASES = [
     ("control char", 'student_id,name\n"a\x07b",Eve\n', "line 2", "may hold only letters"),
     ("reserved name", "student_id,name\nCON,Eve\n", "line 2", "reserved file name"),
     ("no id column", "id,name\ns1,A\n", "line 1", "student_id column"),
+    ("a column twice", "student_id,name,student_id\ns1,A,s9\n", "line 1", "two student_id"),
+    ("a long name", "student_id,name\ns1," + "A" * 300 + "\n", "line 2", "longer than 200"),
+    ("a huge field", 'student_id,name\ns1,"' + "A" * 200_000 + '"\n', "line 2", "CSV row"),
 ]
 
 

@@ -117,7 +117,10 @@ def _rows(reader: csv.DictReader, file: str) -> Iterator[dict[str, str]]:
     try:
         yield from reader
     except csv.Error as e:
-        raise InputError(file, f"line {reader.line_num}", f"not a readable CSV row ({e})") from None
+        # the row that failed begins after the last one read
+        raise InputError(
+            file, f"line {reader.line_num + 1}", f"not a readable CSV row ({e})"
+        ) from None
 
 
 def numbered_roster(count: int) -> tuple[Student, ...]:
