@@ -184,8 +184,10 @@ def write_export(
     framework: str,
     out: Path,
     number: int | None = None,
+    force: bool = False,
 ) -> tuple[Path, Path]:
-    """Write ``<name>-<framework>.npz`` and ``.py`` for one problem of a problem file.
+    """Write ``<name>-<framework>.npz`` and ``.py`` for one problem of a problem file;
+    files already there are replaced only with ``force``.
 
     Args:
         problems: the problems of the file.
@@ -213,10 +215,13 @@ def write_export(
         )
     stem = f"{source.stem}-{framework}" + (f"-q{number}" if len(problems) > 1 else "")
     exported = export_problem(p, framework, stem)
+    npz, script = out / f"{stem}.npz", out / f"{stem}.py"
+    there = next((f for f in (npz, script) if f.exists() or f.is_symlink()), None)
+    if there is not None and not force:
+        raise InputError(str(there), "", "exists; use --force to replace it")
     out.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     np.savez(buf, **exported.arrays)  # type: ignore[arg-type]  # numpy's stubs: allow_pickle
-    npz, script = out / f"{stem}.npz", out / f"{stem}.py"
     npz.write_bytes(buf.getvalue())
     script.write_text(exported.script, encoding="utf-8")
     return npz, script

@@ -365,7 +365,11 @@ def demo(
 
 
 def export_problem(
-    problem_file: Path, framework: str, number: int | None = None, out: Path = Path(".")
+    problem_file: Path,
+    framework: str,
+    number: int | None = None,
+    out: Path = Path("."),
+    force: bool = False,
 ) -> tuple[Path, Path]:
     """`export`: write a problem's weights for ``framework`` ("pytorch" or "keras") as an
     .npz and a script that prints h_t, into ``out``; their paths. ``number`` picks the
@@ -374,6 +378,6 @@ def export_problem(
     from lstm_exam.generator.spec.problems import read_problem_file
 
     npz, script = write_export(
-        read_problem_file(problem_file), problem_file, framework, out, number
+        read_problem_file(problem_file), problem_file, framework, out, number, force
     )
     return npz, script

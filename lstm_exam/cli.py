@@ -282,10 +282,11 @@ def demo(out: Path, no_pdf: bool) -> None:
     show_default=True,
     help="Folder for the .npz and the script.",
 )
+@click.option("--force", is_flag=True, help="Replace the files of an earlier export.")
 @_reports_errors
-def export(problem_file: Path, framework: str, number: int | None, out: Path) -> None:
+def export(problem_file: Path, framework: str, number: int | None, out: Path, force: bool) -> None:
     """Write a problem's weights for Keras or PyTorch (.npz) and a script that prints h_t."""
-    npz, script = api.export_problem(problem_file, framework, number, out)
+    npz, script = api.export_problem(problem_file, framework, number, out, force)
     click.echo(f"Wrote {npz} and {script}")
     run = f"KERAS_BACKEND=torch python {script}" if framework == "keras" else f"python {script}"
     click.echo(f"Check a hand calculation: {run}")

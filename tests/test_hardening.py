@@ -696,3 +696,15 @@ def test_a_title_the_fonts_lack_is_warned_of_as_names_are():
     ws = parse_spec({"title": "Woche 5 ☃", "problems": [{"kind": "forget_gate"}]}, "s.toml")
     m, _, _ = build_manifest(ws, [Student("s1", "A")], "title-seed-01")
     assert any("title" in w and "☃" in w for w in render_tex(m).warnings)
+
+
+def test_export_replaces_an_earlier_export_only_with_force(run):
+    problem = Path(__file__).parent / "data" / "sequence.toml"
+    assert run("export", problem, "--to", "pytorch", "--out", "x").exit_code == 0
+    script = next(Path("x").glob("*.py"))
+    script.write_text("# the student's own notes\n")
+    res = run("export", problem, "--to", "pytorch", "--out", "x")
+    assert res.exit_code == 2 and "exists; use --force" in res.stderr
+    assert script.read_text() == "# the student's own notes\n"
+    assert run("export", problem, "--to", "pytorch", "--out", "x", "--force").exit_code == 0
+    assert script.read_text() != "# the student's own notes\n"
