@@ -157,8 +157,20 @@ def feedback_md(view: FeedbackView) -> str:
 # the texts of a class repeat (labels, reasons, answers): each is escaped once
 @functools.lru_cache(maxsize=1 << 16)
 def _md(s: str) -> str:
-    """Text safe in a Markdown table cell."""
-    return s.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+    r"""Text safe in a Markdown table cell, and never a link or an image (a name or an
+    answer of ``[click](http://...)`` or ``![](http://tracker)`` prints as typed).
+
+    >>> _md("![x](http://e.vil) | <b>")
+    '!\\[x\\](http://e.vil) \\| &lt;b>'
+    """
+    return (
+        s.replace("\\", "\\\\")
+        .replace("[", "\\[")
+        .replace("]", "\\]")
+        .replace("|", "\\|")
+        .replace("\n", " ")
+        .replace("<", "&lt;")
+    )
 
 
 @functools.lru_cache(maxsize=1 << 16)

@@ -708,3 +708,18 @@ def test_export_replaces_an_earlier_export_only_with_force(run):
     assert script.read_text() == "# the student's own notes\n"
     assert run("export", problem, "--to", "pytorch", "--out", "x", "--force").exit_code == 0
     assert script.read_text() != "# the student's own notes\n"
+
+
+def test_markdown_feedback_never_links_or_embeds_what_a_student_wrote(demo, tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    rows = _key_rows(demo, "s001")
+    rows[0]["answer"] = "![t](http://tracker.example/p.png)"
+    rows[1]["answer"] = "[click](http://evil.example)"
+    lines = ["label,answer"] + [f"{r['label']},{r['answer']}" for r in rows]
+    lines.append("[q9](http://evil.example),1")  # a label of their own
+    (subs / "s001.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    grade(demo, subs, tmp_path / "g")
+    md = (tmp_path / "g" / "feedback" / "s001.md").read_text("utf-8")
+    assert "](http" not in md.replace("\\](http", "")
+    assert "!\\[t\\](http://tracker.example/p.png)" in md
