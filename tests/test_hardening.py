@@ -723,3 +723,13 @@ def test_markdown_feedback_never_links_or_embeds_what_a_student_wrote(demo, tmp_
     md = (tmp_path / "g" / "feedback" / "s001.md").read_text("utf-8")
     assert "](http" not in md.replace("\\](http", "")
     assert "!\\[t\\](http://tracker.example/p.png)" in md
+
+
+def test_no_well_posed_variant_names_the_tolerance_when_it_is_the_cause(run, monkeypatch):
+    monkeypatch.setattr(defaults, "MAX_DRAWS", 30)
+    Path("s.toml").write_text(
+        'tolerance = { absolute = 0.5 }\n[[problems]]\nkind = "forget_gate"\n', "utf-8"
+    )
+    res = run("generate", "s.toml", "--count", "1", "--out", "o", "--no-pdf")
+    assert res.exit_code == 2 and "problems[1]: no well-posed forget_gate variant" in res.stderr
+    assert "the tolerance is too wide" in res.stderr and not Path("o").exists()

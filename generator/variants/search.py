@@ -17,7 +17,6 @@ from collections import Counter
 from collections.abc import Sequence
 
 from lstm_exam.generator.core import defaults
-from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.problem import Problem
 from lstm_exam.generator.core.solution import Solution
 from lstm_exam.generator.core.tolerance import Tolerance
@@ -27,7 +26,7 @@ from lstm_exam.generator.variants.draw import draw_problem
 from lstm_exam.generator.variants.screen import Verdict, screen
 from lstm_exam.generator.variants.stream import Stream, variant_code
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
-from lstm_exam.generator.variants.wellposed import check_problem
+from lstm_exam.generator.variants.wellposed import check_problem, no_well_posed
 
 
 def make_variants(ws: Worksheet, seed: str, students: Sequence[Student]) -> list[Variant]:
@@ -94,12 +93,7 @@ def _search(
         draw += len(draws)
     if not pending:
         return found
-    raise InputError(
-        ws.source,
-        f"problems[{number}]",
-        f"no well-posed {spec.kind} variant in {defaults.MAX_DRAWS} draws; "
-        "widen the ranges of weights and values",
-    )
+    raise no_well_posed(ws.source, number, spec.kind, rejected[pending[0]])
 
 
 def _first_well_posed(

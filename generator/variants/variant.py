@@ -8,14 +8,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from lstm_exam.generator.core import defaults
-from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.problem import Problem
 from lstm_exam.generator.core.solution import Solution
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import ProblemSpec, Worksheet
 from lstm_exam.generator.variants.draw import draw_problem
 from lstm_exam.generator.variants.stream import Stream, variant_code
-from lstm_exam.generator.variants.wellposed import check_problem
+from lstm_exam.generator.variants.wellposed import check_problem, no_well_posed
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +72,7 @@ def make_variant(ws: Worksheet, seed: str, student: Student) -> Variant:
                 break
             rejected[why] += 1
         else:
-            raise InputError(
-                ws.source,
-                f"problems[{number}]",
-                f"no well-posed {spec.kind} variant in {defaults.MAX_DRAWS} draws; "
-                "widen the ranges of weights and values",
-            )
+            raise no_well_posed(ws.source, number, spec.kind, rejected)
     return Variant(
         student, variant_code(seed, ws.slug, student.student_id), tuple(problems), rejected
     )

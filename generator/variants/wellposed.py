@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -10,6 +11,7 @@ from typing import Any
 
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.chains import FULL
+from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare, redo_twisted
 from lstm_exam.generator.core.misconceptions import (
     LIKELY_HIDDEN,
@@ -201,3 +203,26 @@ def _twist_checks(
         start = steps + 1 if HEAD.issuperset(tw.alters) else t
         out.append(TwistCheck(tw, t, until, start, labels))
     return tuple(out)
+
+
+def no_well_posed(source: str, number: int, kind: str, rejected: Counter) -> InputError:
+    """The error of a problem spec no draw of which is well-posed, with the advice its
+    refusals call for (``rejected``: why the draws were refused, as :func:`check_problem`
+    words it)."""
+    why = max(rejected, key=lambda w: rejected[w], default=None) or ""
+    if why == "saturated":
+        advice = "narrow the ranges of weights and values: the gates saturate"
+    elif why == "knife-edge":
+        advice = "give the values more decimals: answers fall on rounding boundaries"
+    elif why.startswith("misconception") or why == "close call":
+        advice = (
+            "the tolerance is too wide for the usual mistakes to show: narrow it, "
+            "or widen the ranges of weights and values"
+        )
+    else:
+        advice = "widen the ranges of weights and values"
+    return InputError(
+        source,
+        f"problems[{number}]",
+        f"no well-posed {kind} variant in {defaults.MAX_DRAWS} draws; {advice}",
+    )
