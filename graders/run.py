@@ -13,6 +13,7 @@ also write each student's feedback and results entry, so only small records
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 from collections import defaultdict
@@ -22,7 +23,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import KINDS, Kind
 from lstm_exam.generator.runtime import fork_map, no_gc
 from lstm_exam.generator.spec.roster import Student
@@ -37,6 +37,7 @@ from lstm_exam.generator.store.manifest import WORKSHEET_PARTS, Manifest
 from lstm_exam.generator.store.manifest_read import (
     ManifestStudent,
     read_manifest_students,
+    reading,
     student_doc,
     variant_from_json,
 )
@@ -106,13 +107,8 @@ def _grade_class(
     files, skipped = collect(source)  # a folder's files are only listed: workers read them
     by_student, unmatched = _assign([s.student for s in students], files)
     first = student_doc(students[0]) if students else None
-    try:
+    with reading(students[0]) if students else contextlib.nullcontext():
         titles, labels = _titles(first), copy_labels(first)
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
-        st = students[0]
-        raise InputError(
-            st.file, f"line {st.line}", f"damaged manifest ({type(e).__name__}: {e})"
-        ) from None
     index = CopyIndex(labels, policy)
     job = _Job(m, policy, titles, labels, frozenset(index.labels), students, by_student, stage)
     records = []
@@ -223,12 +219,8 @@ def _one(job: _Job, k: int) -> StudentRecord:
     """Grade student k and write their feedback: a light record for the parent."""
     st = job.students[k]
     s = student_doc(st)
-    try:
+    with reading(st):
         v = variant_from_json(s, asked_only=True)
-    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as e:
-        raise InputError(
-            st.file, f"line {st.line}", f"damaged manifest ({type(e).__name__}: {e})"
-        ) from None
     r, extra = grade_student(job.m, job.policy, v, job.files.get(st.student.student_id, []))
     answers = answers_at(r, job.m.decimals, job.compared)
     keys = copy_keys(s, job.labels)

@@ -370,8 +370,8 @@ def parse_number(raw: str, decimal_comma: bool = False) -> Decimal:
     >>> parse_number(" +0,495 ", True), parse_number("4.95e-1"), parse_number("−0.031")
     (Decimal('0.495'), Decimal('0.495'), Decimal('-0.031'))
     """
-    if len(raw) <= 24 and _PLAIN.fullmatch(raw):  # the usual answer, 0.495 or -1.25
-        return _gradable(Decimal(raw), raw)
+    if len(raw) <= 24 and _PLAIN.fullmatch(raw) and raw.find(".") <= ANSWER_DIGITS:
+        return Decimal(raw)  # the usual answer, 0.495 or -1.25: few places, below 10**9
     text = raw.translate(_SPACES).replace("\u2212", "-")
     if text.startswith("+") and not text.startswith(("+-", "++")):
         text = text[1:]

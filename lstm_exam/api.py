@@ -115,16 +115,16 @@ def output_folder(ws: Worksheet, out: Path | None) -> Path:
     return out or Path(defaults.OUTPUT_ROOT) / ws.slug
 
 
-def replaced_seed(target: Path, new_seed: bool, on_notice: Notice | None) -> str | None:
+def replaced_seed(target: Path, new_seed: bool) -> str | None:
     """The seed of the worksheet ``generate --force`` would replace (so every student
-    keeps their numbers), or None (no worksheet there, or ``new_seed``).
+    keeps their numbers), or None (no worksheet there, or ``new_seed``: a seed of its own).
 
     Raises:
         InputError: when the folder holds more than the worksheet (grades, say), which
             replacing it would delete.
     """
     from lstm_exam.generator.store.manifest import MANIFEST, WORKSHEET_PARTS
-    from lstm_exam.generator.store.manifest_read import read_manifest
+    from lstm_exam.generator.store.manifest_read import read_settings
 
     if not (target / MANIFEST).is_file():
         return None
@@ -136,12 +136,7 @@ def replaced_seed(target: Path, new_seed: bool, on_notice: Notice | None) -> str
             f"holds {extra[0]} besides the worksheet, which --force would delete: "
             "move it out first",
         )
-    if new_seed:
-        return None
-    header, _ = read_manifest(target)
-    if on_notice is not None:
-        on_notice(KEPT_SEED_NOTICE)
-    return header.seed
+    return None if new_seed else read_settings(target).seed
 
 
 #: What `generate` says of a spec that gives the demo's public seed.
@@ -193,8 +188,11 @@ def generate_worksheet(
     check_apart(target, {what: path for what, path in inputs.items() if path is not None})
     if ws.seed == defaults.DEMO_SEED and on_notice is not None:
         on_notice(DEMO_SEED_NOTICE)
-    if force and seed is None and ws.seed is None:
-        seed = replaced_seed(target, new_seed, on_notice)
+    if force:
+        kept = replaced_seed(target, new_seed or seed is not None or ws.seed is not None)
+        if kept is not None and on_notice is not None:
+            on_notice(KEPT_SEED_NOTICE)
+        seed = seed or kept
     return _generate(
         ws, students, target, force, no_pdf, templates, seed, tick, on_stage, tex_timeout
     )
@@ -316,13 +314,13 @@ def check_demo_folder(out: Path) -> None:
     """The demo replaces its folder: refuse one that holds anything but an earlier demo."""
     if not out.exists() or (out.is_dir() and not any(out.iterdir())):
         return
-    from lstm_exam.generator.store.manifest_read import read_manifest
+    from lstm_exam.generator.store.manifest_read import read_settings
 
     try:
-        header, _ = read_manifest(out)
+        seed = read_settings(out).seed
     except InputError:
-        header = None
-    if header is None or header.seed != defaults.DEMO_SEED:
+        seed = None
+    if seed != defaults.DEMO_SEED:
         raise InputError(
             str(out),
             "",

@@ -733,3 +733,14 @@ def test_no_well_posed_variant_names_the_tolerance_when_it_is_the_cause(run, mon
     res = run("generate", "s.toml", "--count", "1", "--out", "o", "--no-pdf")
     assert res.exit_code == 2 and "problems[1]: no well-posed forget_gate variant" in res.stderr
     assert "the tolerance is too wide" in res.stderr and not Path("o").exists()
+
+
+def test_generate_force_never_deletes_grades_whatever_gives_the_seed(run):
+    """A spec with a seed of its own needs no seed kept, and still may not delete grades."""
+    Path("s.toml").write_text('seed = "own-seed-123"\n[[problems]]\nkind = "forget_gate"\n')
+    assert run("generate", "s.toml", "--count", "2", "--out", "wk", "--no-pdf").exit_code == 0
+    Path("wk/grades").mkdir()
+    (Path("wk/grades") / "gradebook.csv").write_text("student_id\n")
+    res = run("generate", "s.toml", "--count", "2", "--out", "wk", "--no-pdf", "--force")
+    assert res.exit_code == 2 and "holds grades besides the worksheet" in res.stderr
+    assert Path("wk/grades/gradebook.csv").exists()

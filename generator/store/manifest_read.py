@@ -105,13 +105,38 @@ def read_manifest_students(folder: Path) -> tuple[Manifest, list[ManifestStudent
     if spans is None:
         header, docs = read_manifest(folder)
         return header, [_roster_entry(file, 1, s, s) for s in docs]
-    header = _settings(file, _parse(file, data[: data.find(b"\n")] + b"]}"))
+    header = _settings(file, _parse(file, data[: data.find(b"\n")] + b"]}"))  # as read_settings
     students = [
         _roster_entry(file, line, data, _prefix(file, line, data, span), span)
         for line, span in spans
     ]
     _unique(file, [(s.student.student_id, s.line) for s in students])
     return header, students
+
+
+#: What a damaged student's JSON raises on the way to a variant.
+_DAMAGE = (KeyError, TypeError, ValueError, ArithmeticError, AttributeError)
+
+
+@contextlib.contextmanager
+def reading(st: ManifestStudent) -> Iterator[None]:
+    """Inside, a fault found in the student's JSON is the one-line error naming its line."""
+    try:
+        yield
+    except _DAMAGE as e:
+        place = f"line {st.line}" if isinstance(st.source, bytes) else ""
+        raise InputError(st.file, place, f"damaged manifest ({type(e).__name__}: {e})") from None
+
+
+def read_settings(folder: Path) -> Manifest:
+    """The manifest's settings alone (``variants`` empty): in the one-student-a-line
+    layout only the first line is parsed."""
+    path = folder / MANIFEST
+    data = _read(path)
+    first = data.find(b"\n")
+    if first > 0 and data[:first].endswith(b'"students":['):
+        return _settings(str(path), _parse(str(path), data[:first] + b"]}"))
+    return _settings(str(path), _parse(str(path), data))
 
 
 def _unique(file: str, ids: list[tuple[str, int]]) -> None:
