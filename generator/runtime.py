@@ -8,9 +8,11 @@ ever pickled; only the results travel back.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -56,22 +58,42 @@ def fork_chunks(
     pool = ProcessPoolExecutor(
         _workers(),
         mp_context=mp.get_context("fork"),
-        initializer=_die_with_parent,
-        initargs=(os.getpid(),),
+        initializer=child_dies_with_parent(),
     )
     futures = [pool.submit(_chunk, (k, min(k + size, n))) for k in range(0, n, size)]
     return _collect(pool, futures, tick)
 
 
-def _die_with_parent(parent: int) -> None:
-    """In a worker: be killed with the run that started it (Linux's parent-death signal),
-    so that no worker outlives a killed run or waits forever for work."""
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
+def die_with_parent(parent: int) -> None:
+    """In a child (a worker, or pdflatex before it starts): be killed with the run that
+    started it (Linux's parent-death signal), so that no process outlives a killed run
+    or waits forever for work. Elsewhere: nothing.
 
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    The parent calls :func:`child_dies_with_parent` first, which finds libc's prctl
+    before the fork (a forked child should load no library)."""
+    prctl = _libc_prctl()
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the run died before the signal was set
         os._exit(1)
+
+
+def child_dies_with_parent() -> Callable[[], None]:
+    """What a child this process starts runs first: :func:`die_with_parent` of this one."""
+    _libc_prctl()
+    return functools.partial(die_with_parent, os.getpid())
+
+
+@functools.cache
+def _libc_prctl() -> Any:
+    if sys.platform != "linux":
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
 
 
 _PR_SET_PDEATHSIG = 1

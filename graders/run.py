@@ -87,7 +87,7 @@ def grade(
     with no_gc():
         if out is None:
             return work(None, tick)[0]
-        with staged_folder(out, force) as stage:
+        with staged_folder(out, force, host=folder) as stage:
             (stage / "feedback").mkdir()
             run, entries = work(stage, tick)
             write_text(stage / "gradebook.csv", outputs.gradebook_csv(run))

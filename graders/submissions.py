@@ -36,6 +36,7 @@ from lstm_exam.generator.core.defaults import (
 )
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.numbers import out_of_bounds
+from lstm_exam.generator.core.textfiles import DELIMITER_NAMES, decode_text, sniff_delimiter
 from lstm_exam.generator.spec.roster import Student
 
 LMS_COLUMNS = ("lms_id", "canvas_id", "moodle_id", "lms_user_id", "user_id")
@@ -277,25 +278,10 @@ class Matcher:
 
 
 def _decode(data: bytes) -> tuple[str, str]:
-    """UTF-16 (with BOM, as Excel's "Unicode text"), UTF-8 (BOM or not), else Latin-1."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), "UTF-16"
-        except UnicodeDecodeError:
-            raise Unreadable("the file claims UTF-16 but is damaged") from None
     try:
-        return data.decode("utf-8-sig"), "UTF-8"
+        return decode_text(data)
     except UnicodeDecodeError:
-        return data.decode("latin-1"), "Latin-1"
-
-
-def _sniff(text: str) -> str:
-    for line in text.splitlines():
-        if line.strip():
-            counts = {d: line.count(d) for d in (",", ";", "\t")}
-            best = max(counts, key=lambda d: counts[d])
-            return best if counts[best] else ","
-    return ","
+        raise Unreadable("the file claims UTF-16 but is damaged") from None
 
 
 def read_sheet(data: bytes) -> Sheet:
@@ -313,7 +299,7 @@ def read_sheet(data: bytes) -> Sheet:
     text, encoding = _decode(data)
     if _CONTROL.search(text, 0, 4096):
         raise Unreadable("the file is binary, not CSV text")
-    delimiter = _sniff(text)
+    delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         rows = list(_limited(reader))
@@ -339,7 +325,7 @@ def read_sheet(data: bytes) -> Sheet:
         )
     decimal_comma = delimiter in (";", "\t")
     if delimiter != ",":
-        notes.append({";": "semicolon-separated", "\t": "tab-separated"}[delimiter])
+        notes.append(DELIMITER_NAMES[delimiter])
     cells = []
     for k, row in enumerate(body):
         if not "".join(row).strip():  # no cell holds anything but spaces

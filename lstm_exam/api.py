@@ -140,6 +140,14 @@ def replaced_seed(target: Path, new_seed: bool) -> str | None:
 
 
 #: What `generate` says of a spec that gives the demo's public seed.
+def templates_notice(folder: Path, named_by: str) -> str:
+    """What a run says when it typesets with templates it was not given on its command line."""
+    return (
+        f"Typesetting with the custom templates in {folder}/ (named by {named_by}; "
+        "--templates DIR chooses others)."
+    )
+
+
 DEMO_SEED_NOTICE = (
     "warning: the spec's seed is the public demo seed: anyone can work out every "
     "student's numbers; give the spec a secret seed of your own"
@@ -182,6 +190,10 @@ def generate_worksheet(
     ws = spec_mod.load_spec(spec_file)
     if templates is not None:  # kept in the manifest, so `render` uses it again
         ws = dataclasses.replace(ws, templates=str(templates.resolve()))
+    elif ws.templates is not None:
+        templates = Path(ws.templates)
+        if on_notice is not None:
+            on_notice(templates_notice(templates, "the spec"))
     students = choose_students(roster, count, on_notice)
     target = output_folder(ws, out)
     inputs = {"the spec": spec_file, "the roster": roster, "the templates": templates}
@@ -234,14 +246,28 @@ def render_folder(
     tick: Tick | None = None,
     on_start: Start | None = None,
     tex_timeout: float | None = None,
+    on_notice: Notice | None = None,
 ) -> tuple[int, list[str]]:
     """`render`: rebuild the PDFs of a worksheet folder from its manifest; the number of
     students and the notes for the user. ``on_start`` learns the units of work (two per
-    student: their sheet and their key)."""
+    student: their sheet and their key). Without ``templates``, those the worksheet was
+    made with (``on_notice`` says so), or the built-in ones."""
     from lstm_exam.generator.render.pdfs import rerender
+    from lstm_exam.generator.store.manifest import MANIFEST
     from lstm_exam.generator.store.manifest_read import load_manifest
 
     m = load_manifest(folder)
+    if templates is None and m.templates is not None:
+        templates = Path(m.templates)
+        if not templates.is_dir():
+            raise InputError(
+                str(folder / MANIFEST),
+                "templates",
+                f"the worksheet was made with the templates in {templates}/, which are gone: "
+                "pass --templates DIR (lstm-exam templates DIR copies the built-in ones)",
+            )
+        if on_notice is not None:
+            on_notice(templates_notice(templates, "the manifest"))
     if on_start is not None:
         on_start(2 * len(m.variants))
     return len(m.variants), rerender(folder, m, templates, tick, tex_timeout)

@@ -196,7 +196,7 @@ def render(folder: Path, templates: Path | None, tex_timeout: float | None) -> N
     progress = _Progress("Typesetting")
     try:
         students, notes = api.render_folder(
-            folder, templates, progress.tick, progress.start, tex_timeout
+            folder, templates, progress.tick, progress.start, tex_timeout, _notice
         )
     finally:
         progress.close()

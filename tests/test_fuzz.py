@@ -7,15 +7,25 @@ instructor's files, ``Unreadable`` for a student's), whose line names the file.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.core.numbers import out_of_bounds
 from lstm_exam.generator.spec.problems import read_problem_file
 from lstm_exam.generator.spec.roster import read_roster
 from lstm_exam.generator.spec.worksheet import builtin_path, load_spec
-from lstm_exam.generator.store.manifest_read import load_manifest
+from lstm_exam.generator.store.manifest_read import (
+    load_manifest,
+    read_manifest_students,
+    reading,
+    student_doc,
+    variant_from_json,
+)
+from lstm_exam.generator.store.schema import VALUE_DIGITS, VALUE_PLACES
 from lstm_exam.graders.submissions import Unreadable, read_sheet
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -97,3 +107,65 @@ def test_any_manifest(tmp_path_factory, data):
     folder = tmp_path_factory.mktemp("wk")
     (folder / "manifest.json").write_bytes(raw)
     _only_the_error(load_manifest, folder)
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12)
+    | st.sampled_from(["1e-999999999", "1E+99999", "NaN", "-0", "0.1", "../x", "s002"]),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def _in_lines(doc: dict) -> bytes:
+    """``doc`` laid out as generate writes a manifest: the settings, then a student a line."""
+    if not isinstance(doc.get("students"), list) or not doc["students"]:
+        return json.dumps(doc).encode()
+    head = json.dumps({k: v for k, v in doc.items() if k != "students"}, separators=(",", ":"))
+    lines = [json.dumps(s, separators=(",", ":")) for s in doc["students"]]
+    return (head[:-1] + ',"students":[\n' + ",\n".join(lines) + "\n]}\n").encode()
+
+
+@FUZZ
+@given(data=st.data())
+def test_any_json_in_a_manifest_field_is_one_line_or_read(tmp_path_factory, data):
+    """Any JSON value at any place of a real manifest: the one-line error, or a manifest
+    whose every number is within the bounds of the schema (both ways of reading it)."""
+    if not MANIFEST_TEXT:
+        MANIFEST_TEXT.append(_demo_manifest(tmp_path_factory))
+    doc = json.loads(MANIFEST_TEXT[0])
+    node, key = doc, None
+    for _ in range(data.draw(st.integers(1, 8), "depth")):
+        keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+        if not keys:
+            break
+        key = data.draw(st.sampled_from(keys), "key")
+        if not isinstance(node[key], dict | list) or data.draw(st.booleans(), "stop"):
+            break
+        node = node[key]
+    if key is not None:
+        node[key] = data.draw(JSON, "value")
+    folder = tmp_path_factory.mktemp("wk")
+    (folder / "manifest.json").write_bytes(_in_lines(doc))
+    try:
+        m = load_manifest(folder)
+    except InputError as e:
+        assert "\n" not in e.line() and e.file.endswith("manifest.json")
+    else:
+        for v in m.variants:
+            for vp in v.problems:
+                for value in vp.solution.values.values():
+                    assert out_of_bounds(value.rounded, VALUE_DIGITS, VALUE_PLACES) is None
+    try:
+        _, students = read_manifest_students(folder)
+        for s in students:
+            with reading(s):
+                variant_from_json(student_doc(s), asked_only=True)
+    except InputError as e:
+        assert "\n" not in e.line() and e.file.endswith("manifest.json")

@@ -110,7 +110,7 @@ def test_an_unsafe_id_on_a_line_names_it(demo, tmp_path, run):
     bad = _copy(demo, tmp_path / "bad", text)
     res = run("grade", bad, SAMPLES, "--out", tmp_path / "g")
     assert res.exit_code == 2 and res.stderr.count("\n") == 1
-    assert "line 3: damaged manifest (ValueError: unsafe student id '../x')" in res.stderr
+    assert "line 3, student_id: damaged manifest: '../x' may hold only letters" in res.stderr
 
 
 def test_an_input_error_crosses_from_a_worker_whole():

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.numbers import out_of_bounds, plain
+from lstm_exam.generator.store.schema import manifest_schema
 from lstm_exam.graders.results import Status, Verdict
 from lstm_exam.graders.run import grade
 from lstm_exam.graders.submissions import parse_number
@@ -313,6 +314,33 @@ def test_an_endless_template_is_stopped_at_the_time_limit(run, tmp_path):
     assert not Path("o").exists() and not _pdflatex_running()
 
 
+def test_templates_a_spec_or_manifest_names_are_announced(run, tmp_path):
+    """Templates are code: a run never typesets with templates its command line did not
+    name without saying whose they are; a manifest's templates that are gone are one line."""
+    import shutil
+
+    tpl = _hostile_templates(tmp_path, "% a colleague's templates")
+    spec = run("spec").stdout.replace('title = "', 'templates = "tpl"\ntitle = "', 1)
+    Path("s.toml").write_text(spec, "utf-8")
+    res = run("generate", "s.toml", "--count", "1", "--out", "wk")
+    assert res.exit_code == 0, res.stderr
+    assert f"Typesetting with the custom templates in {tpl}/ (named by the spec;" in res.stderr
+    res = run("render", "wk")
+    assert res.exit_code == 0 and "(named by the manifest;" in res.stderr
+    res = run("render", "wk", "--templates", tpl)
+    assert res.exit_code == 0 and "custom templates" not in res.stderr
+    shutil.rmtree(tpl)
+    res = run("render", "wk")
+    assert res.exit_code == 2
+    assert res.stderr.strip() == (
+        f"error: {Path('wk/manifest.json')}: templates: the worksheet was made with the "
+        f"templates in {tpl}/, which are gone: pass --templates DIR (lstm-exam templates "
+        "DIR copies the built-in ones)"
+    )
+    res = run("generate", "s.toml", "--count", "1", "--out", "wk2")
+    assert res.exit_code == 2 and "templates: no folder" in res.stderr
+
+
 def test_endless_template_recursion_is_one_line(run, tmp_path):
     tpl = _hostile_templates(tmp_path, "((* macro r() *))((( r() )))((* endmacro *))((( r() )))")
     res = run("generate", "--count", "1", "--out", "o", "--templates", tpl)
@@ -439,6 +467,59 @@ def test_a_killed_grade_leaves_no_worker_and_the_old_results(tmp_path):
     assert (tmp_path / "g" / "gradebook.csv").read_bytes() == book  # the old folder, whole
     assert cli("grade", "wk", "wk/keys", "--out", "g", "--force").returncode == 0
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_killed_render_leaves_no_tex_and_the_old_folder_whole(tmp_path):
+    """kill -9 of `render` while pdflatex runs: pdflatex dies with it, the worksheet
+    folder is the old one, byte for byte; a re-run replaces every PDF and leaves nothing."""
+    import subprocess
+    import sys
+    import time
+
+    def cli(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "lstm_exam", *map(str, args)], cwd=tmp_path, capture_output=True
+        )
+
+    assert cli("generate", "--count", "2", "--out", "wk").returncode == 0
+    before = _tree(tmp_path / "wk")
+    assert "sheets/s001.pdf" in before and "keys/s001.pdf" in before
+    endless = _hostile_templates(tmp_path, r"\def\loopforever{\loopforever}\loopforever")
+    texs = _kill_once_it_forks(["render", "wk", "--templates", endless], tmp_path)
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in texs) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(p) for p in texs)  # pdflatex died with the run
+    assert _tree(tmp_path / "wk") == before  # the old folder, whole
+    again = cli("render", "wk")
+    assert again.returncode == 0, again.stderr
+    after = _tree(tmp_path / "wk")
+    assert sorted(after) == sorted(before)
+    assert all(after[k] == before[k] for k in after if not k.endswith(".pdf"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tpl", "wk"]  # no staging left
+
+
+def test_render_and_grade_never_write_one_worksheet_at_once(run, class_and_subs):
+    """While grade writes into a worksheet folder, render may not replace it; while
+    render replaces it, grade may not write into it. Each says which process holds it."""
+    import os
+
+    from lstm_exam.generator.store.files import rebuilt_folder, staged_folder
+
+    ws, subs = class_and_subs
+    with staged_folder(ws / "grades", False, host=ws):  # a grade run, midway
+        res = run("render", ws)
+        assert res.exit_code == 2
+        assert f"another lstm-exam run (process {os.getpid()}) is writing it" in res.stderr
+    with rebuilt_folder(ws, ()):  # a render run, midway
+        res = run("grade", ws, subs)
+        assert res.exit_code == 2 and "another lstm-exam run" in res.stderr
+    assert run("grade", ws, subs, "--force").exit_code == 0
+    assert not [p for p in ws.parent.iterdir() if p.name.startswith(".")]  # no lock left
 
 
 # --- zips ---------------------------------------------------------------------------------
@@ -625,14 +706,54 @@ def test_generate_force_keeps_the_seed_and_never_deletes_grades(run):
 # --- the manifest's contents --------------------------------------------------------------
 
 MANIFEST_FAULTS = [
-    ('"decimals":3,"show_steps"', '"decimals":100,"show_steps"', "line 2", "from 0 to 8"),
-    ('"kind":"forget_gate"', '"kind":"nope"', "line 2", "not a valid Kind"),
-    ('"accept_min":"', '"accept_min":"x', "line 2", "damaged manifest"),
-    ('"tolerance":{"absolute":"0.001"}', '"tolerance":{"absolute":"NaN"}', "", "not a finite"),
-    ('"tolerance":{"absolute":"0.001"}', '"tolerance":{"absolute":"1e-99999"}', "", "places"),
+    # each field of the schema (docs/manifest.schema.json), named with its line
+    (
+        '"decimals":3,"show_steps"',
+        '"decimals":100,"show_steps"',
+        "line 2, problems[0].decimals",
+        "100 is not a whole number from 0 to 8",
+    ),
+    ('"kind":"forget_gate"', '"kind":"nope"', "line 2, problems[0].kind", '"nope" is not one'),
+    ('"accept_min":"', '"accept_min":"x', "line 2, problems[0].values", "no exponent"),
+    ('"rounded":"', '"rounded":"1e-999999999', "line 2, problems[0].values", "no exponent"),
+    ('"full":', '"full":1e999,"x":', "line 2", "damaged manifest"),
+    ('"full":', '"full":NaN,"x":', "line 2", "damaged manifest"),
+    ('"points":"3"', '"points":"1e-999999999"', "line 2, problems[0].points", "no exponent"),
+    ('"points":"3"', '"points":3', "line 2, problems[0].points", "3 is not a decimal number"),
+    ('"x":["', '"x":[[["1"]],"', "line 2, problems[0].givens.x[0][0]", "is not a decimal"),
+    ('"x":["', '"x":["1e-9","', "line 2, problems[0].givens.x[0]", "(no exponent)"),
+    ('"extra":{}', '"extra":{"email":["x"]}', "line 2, extra.email", '["x"] is not of type'),
+    ('"name":"', '"name":7,"y":"', "line 2, name", "7 is not a text"),
+    ('"problems":[', '"problems":[[],', "line 2, problems[0]", "is not of type"),
+    ('"decimals":3,"tol', '"decimals":"3","tol', "decimals", '"3" is not a whole number'),
+    (
+        '"tolerance":{"absolute":"0.001"}',
+        '"tolerance":{"absolute":"NaN"}',
+        "tolerance.absolute",
+        "",
+    ),
+    ('"tolerance":{"absolute":"0.001"}', '"tolerance":{"absolute":"1e-99999"}', "tolerance", ""),
+    ('"tolerance":{"absolute":"0.001"}', '"tolerance":{"cubic":"1"}', "tolerance", "cubic"),
+    ('"seed":"', '"seed":7,"x":"', "seed", "7 is not a text"),
     ('"student_id":"s002"', '"student_id":"s001"', "line 3", "repeats line 2"),
     ('"student_id":"s002"', '"student_id":"S001"', "line 3", "repeats line 2"),
+    ('"student_id":"s002"', '"student_id":"../x"', "line 3", "may hold only letters"),
 ]
+
+
+def test_the_schema_in_docs_is_the_one_the_reader_uses():
+    """docs/manifest.schema.json is the schema the reader checks with, a valid draft
+    2020-12 schema, whose bounds are the program's own (docs/formats.md says them)."""
+    import jsonschema_rs
+
+    schema = manifest_schema()
+    docs = Path(__file__).parents[1] / "docs" / "manifest.schema.json"
+    assert json.loads(docs.read_text("utf-8")) == schema, (
+        "rewrite it: python -m lstm_exam.generator.store.schema > docs/manifest.schema.json"
+    )
+    jsonschema_rs.meta.validate(schema)
+    assert schema["$defs"]["number"]["pattern"] == r"^-?[0-9]{1,6}(\.[0-9]{1,12})?$"
+    assert defaults.MAX_DIGITS == 6 and defaults.MAX_PLACES == 12  # the pattern above
 
 
 @pytest.mark.parametrize(("old", "new", "place", "fault"), MANIFEST_FAULTS)
@@ -646,7 +767,7 @@ def test_a_damaged_manifest_is_one_line_naming_the_line(
     res = run("grade", ws, subs, "--out", "g")
     assert res.exit_code == 2 and not Path("g").exists()
     (line,) = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
-    assert line.startswith(f"error: {ws / 'manifest.json'}: " + (f"{place}: " if place else ""))
+    assert line.startswith(f"error: {ws / 'manifest.json'}: {place}")
     assert fault in line
 
 
@@ -657,7 +778,8 @@ def test_a_manifest_student_without_problems_is_refused(run, class_and_subs):
     lines[1] = json.dumps({**doc, "problems": []}, separators=(",", ":")) + ","
     (ws / "manifest.json").write_text("\n".join(lines), "utf-8")
     res = run("grade", ws, subs, "--out", "g")
-    assert res.exit_code == 2 and "has no problems" in res.stderr and not Path("g").exists()
+    assert res.exit_code == 2 and not Path("g").exists()
+    assert "line 2, problems: damaged manifest: [] has less than 1 item" in res.stderr
 
 
 # --- the smaller faults ------------------------------------------------------------------
@@ -733,6 +855,26 @@ def test_no_well_posed_variant_names_the_tolerance_when_it_is_the_cause(run, mon
     res = run("generate", "s.toml", "--count", "1", "--out", "o", "--no-pdf")
     assert res.exit_code == 2 and "problems[1]: no well-posed forget_gate variant" in res.stderr
     assert "the tolerance is too wide" in res.stderr and not Path("o").exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "refusals", "advice", "never"),
+    [
+        ("forget_gate", {"saturated": 9, "knife-edge": 1}, "narrow the ranges", "tolerance"),
+        ("forget_gate", {"knife-edge": 9}, "give the values more decimals", "ranges"),
+        ("cell_state", {"close call": 9}, "the tolerance is too wide", "saturate"),
+        ("parameters", {"misconception 3": 9}, "fixed ranges", "widen"),
+        ("parameters", {}, "please report it", "ranges of weights"),
+    ],
+)
+def test_no_well_posed_advice_follows_the_refusals(kind, refusals, advice, never):
+    from collections import Counter
+
+    from lstm_exam.generator.variants.wellposed import no_well_posed
+
+    line = no_well_posed("s.toml", 2, kind, Counter(refusals)).line()
+    assert line.startswith(f"s.toml: problems[2]: no well-posed {kind} variant in ")
+    assert advice in line and never not in line
 
 
 def test_generate_force_never_deletes_grades_whatever_gives_the_seed(run):

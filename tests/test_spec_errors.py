@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from lstm_exam.generator.core.errors import InputError
+
 GOOD_PROBLEM = """
 [[problems]]
 kind = "forget_gate"
@@ -119,7 +121,13 @@ ROSTER_CASES = [
     ("slash id", "student_id,name\na/b,Eve\n", "line 2", "may hold only letters"),
     ("control char", 'student_id,name\n"a\x07b",Eve\n', "line 2", "may hold only letters"),
     ("reserved name", "student_id,name\nCON,Eve\n", "line 2", "reserved file name"),
-    ("no id column", "id,name\ns1,A\n", "line 1", "student_id column"),
+    (
+        "no id column",
+        "id,name\ns1,A\n",
+        "line 1",
+        "student_id column (and name); it has 'id', 'name'",
+    ),
+    ("no id, by ;", "id;nm\ns1;A\n", "line 1", "it has 'id', 'nm' (semicolon-separated)"),
     ("a column twice", "student_id,name,student_id\ns1,A,s9\n", "line 1", "two student_id"),
     ("a long name", "student_id,name\ns1," + "A" * 300 + "\n", "line 2", "longer than 200"),
     ("a huge field", 'student_id,name\ns1,"' + "A" * 200_000 + '"\n', "line 2", "CSV row"),
@@ -136,6 +144,49 @@ def test_bad_roster_is_refused_before_any_file_is_written(run, tmp_path, case, t
     assert res.stderr.strip().splitlines()[-1].startswith(f"error: roster.csv: {place}: ")
     assert fault in res.stderr
     assert not Path("out").exists() and not Path("output").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "how"),
+    [
+        ("student_id,name,email\ns1,Zoë,z@x\ns2,Ann,\n".encode("utf-8-sig"), "UTF-8, BOM"),
+        ("student_id;name;email\r\ns1;Zoë;z@x\r\ns2;Ann;\r\n".encode("utf-8-sig"), "Excel ;"),
+        ("student_id\tname\temail\r\ns1\tZoë\tz@x\r\ns2\tAnn\t\r\n".encode("utf-16"), "Unicode"),
+        ("student_id,name,email\ns1,Zoë,z@x\ns2,Ann,\n".encode("latin-1"), "Latin-1"),
+    ],
+    ids=["utf-8-sig", "semicolons", "utf-16-tabs", "latin-1"],
+)
+def test_a_roster_as_spreadsheets_save_it_is_read(tmp_path, data, how):
+    """Excel's "CSV UTF-8", its ';' CSV of countries with a decimal comma, its "Unicode
+    text" (UTF-16, tabs) and an old Latin-1 file give the same students."""
+    from lstm_exam.generator.spec.roster import read_roster
+
+    (tmp_path / "r.csv").write_bytes(data)
+    students = read_roster(tmp_path / "r.csv")
+    assert [(s.student_id, s.name, dict(s.extra)) for s in students] == [
+        ("s1", "Zoë", {"email": "z@x"}),
+        ("s2", "Ann", {"email": ""}),
+    ], how
+
+
+def test_a_damaged_utf16_roster_is_one_line(run):
+    Path("roster.csv").write_bytes(b"\xff\xfes\x00\x00\xd8")
+    res = run("generate", "--roster", "roster.csv", "--no-pdf", "--out", "out")
+    assert res.exit_code == 2
+    assert "error: roster.csv: it starts as UTF-16 text but is damaged" in res.stderr
+
+
+def test_a_whole_number_may_be_quoted_like_every_number(tmp_path):
+    from lstm_exam.generator.spec.worksheet import load_spec
+
+    text = 'decimals = {}\n[[problems]]\nkind = "forget_gate"\npoints = {}\n'
+    (tmp_path / "a.toml").write_text(text.format(3, 2), "utf-8")
+    (tmp_path / "b.toml").write_text(text.format('"3"', '"2"'), "utf-8")
+    a, b = load_spec(tmp_path / "a.toml"), load_spec(tmp_path / "b.toml")
+    assert (a.decimals, a.problems) == (b.decimals, b.problems) and b.decimals == 3
+    (tmp_path / "c.toml").write_text(text.format('"3.5"', 2), "utf-8")
+    with pytest.raises(InputError, match=r"decimals: '3.5' must be an integer from 1 to 6"):
+        load_spec(tmp_path / "c.toml")
 
 
 def test_a_control_character_in_the_title_is_refused(run):

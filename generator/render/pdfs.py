@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +19,7 @@ from lstm_exam.generator.render.typeset import (
     stop,
     tex_timeout,
 )
+from lstm_exam.generator.store.files import rebuilt_folder
 from lstm_exam.generator.store.manifest import Manifest
 
 
@@ -81,21 +80,15 @@ def rerender(
     tick: Callable[[int], None] | None = None,
     timeout: float | None = None,
 ) -> list[str]:
-    """Rebuild the PDFs of a worksheet folder from its (loaded) manifest, all or nothing."""
-    stage = Path(tempfile.mkdtemp(prefix=".render-", dir=folder))
-    try:
-        notes = render_pdfs(m, stage, templates, tick, timeout)
-        for name in ("tex", "sheets", "keys"):
-            src = stage / name
-            if not src.exists():
-                continue
-            dst = folder / name
-            dst.mkdir(exist_ok=True)
-            for f in src.iterdir():
-                os.replace(f, dst / f.name)
-        for name in DOCUMENTS.values():
-            if (stage / f"{name}.pdf").exists():
-                os.replace(stage / f"{name}.pdf", folder / f"{name}.pdf")
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-    return notes
+    """Rebuild the PDFs of a worksheet folder from its (loaded) manifest, all or nothing.
+
+    The new folder (the PDFs made again, every other file kept) takes the old one's place
+    at once when it is complete; a run killed before leaves the old folder as it was.
+    """
+    pdfs = ("tex", "sheets", *(f"{name}.pdf" for name in DOCUMENTS.values()))
+    with rebuilt_folder(folder, pdfs) as stage:
+        keys = stage / "keys"
+        if keys.is_dir():  # the keys' CSVs stay, their PDFs are made again
+            for f in keys.glob("*.pdf"):
+                f.unlink()
+        return render_pdfs(m, stage, templates, tick, timeout)

@@ -8,6 +8,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.render.latex import template_folder
+from lstm_exam.generator.runtime import child_dies_with_parent
 
 #: The start of the note render_pdfs returns when TeX is missing.
 TEX_MISSING = "pdflatex not found"
@@ -62,6 +64,7 @@ def _start_pdflatex(tex_file: Path) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: killed whole, never left behind
+        preexec_fn=child_dies_with_parent(),  # and killed with a run that is killed
     )
 
 
@@ -98,8 +101,23 @@ def _tex_error(tex_file: Path, log: str, templates: Path | None) -> TexError:
         bad_line = src[n - 1] if 0 < n <= len(src) else ""
         where = _find_template_line(bad_line, templates)
     detail = " | ".join(s.strip() for s in excerpt if s.strip())
-    # the sources are kept in the folder's tex/: name the one there, not the staging copy
-    return TexError(where or f"tex/{tex_file.name}", "", f"LaTeX error: {detail}")
+    kept = _kept(tex_file)
+    shown = f"{kept}/{tex_file.name}" if kept else f"tex/{tex_file.name}"
+    also = f" (the LaTeX and its log are in {kept}/)" if kept and where else ""
+    return TexError(where or shown, "", f"LaTeX error: {detail}{also}")
+
+
+def _kept(tex_file: Path) -> Path | None:
+    """A copy of the failed LaTeX and its log that outlives the run (whose output folder
+    is removed, all or nothing): a private folder in the temporary folder."""
+    try:
+        kept = Path(tempfile.mkdtemp(prefix="lstm-exam-tex-error-"))
+        for f in (tex_file, tex_file.with_suffix(".log")):
+            if f.exists():
+                shutil.copyfile(f, kept / f.name)
+    except OSError:
+        return None
+    return kept
 
 
 def _find_template_line(tex_line: str, templates: Path | None) -> str:

@@ -12,6 +12,7 @@ from types import MappingProxyType
 
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.core.textfiles import DELIMITER_NAMES, decode_text, sniff_delimiter
 from lstm_exam.generator.spec.validate import read_capped
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -65,16 +66,25 @@ def read_roster(path: Path) -> tuple[Student, ...]:
     file = str(path)
     raw = read_capped(path, defaults.MAX_ROSTER_BYTES, "roster")
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+        text, _ = decode_text(raw)
+    except UnicodeDecodeError as e:
+        raise InputError(
+            file, "", f"it starts as UTF-16 text but is damaged ({e.reason})"
+        ) from None
+    delimiter = sniff_delimiter(text)  # Excel saves ';' where the decimal mark is ','
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
     except csv.Error as e:
         raise InputError(file, "line 1", f"not a CSV file ({e})") from None
     if "student_id" not in header:
-        raise InputError(file, "line 1", "the header needs a student_id column (and name)")
+        shown = ", ".join(repr(h[:30]) for h in header[:4]) or "nothing"
+        raise InputError(
+            file,
+            "line 1",
+            f"the header needs a student_id column (and name); it has {shown}"
+            + ("" if delimiter == "," else f" ({DELIMITER_NAMES[delimiter]})"),
+        )
     twice = next((h for h in header if h and header.count(h) > 1), None)
     if twice is not None:
         raise InputError(file, "line 1", f"the header has two {twice} columns")

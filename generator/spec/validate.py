@@ -6,6 +6,7 @@ Each raises :class:`InputError` naming the file, the place and the fault.
 from __future__ import annotations
 
 import math
+import re
 import stat
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -161,9 +162,24 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def check_int(value: Any, lo: int, hi: int, file: str, place: str) -> int:
+    """A whole number from ``lo`` to ``hi``, written bare or in quotes as every number
+    may be (``decimals = "3"`` as ``points = "3"``).
+
+    >>> check_int(" 3", 0, 8, "s.toml", "decimals"), check_int(8, 0, 8, "s.toml", "decimals")
+    (3, 8)
+    >>> check_int("3.5", 0, 8, "s.toml", "decimals")
+    Traceback (most recent call last):
+    ...
+    lstm_exam.generator.core.errors.InputError: s.toml: decimals: '3.5' must be an integer from 0 to 8
+    """
+    if isinstance(value, str) and _WHOLE.fullmatch(value):
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise InputError(file, place, f"{shown(value)} must be an integer from {lo} to {hi}")
     return value
+
+
+_WHOLE = re.compile(r"\s*[+-]?[0-9]{1,12}\s*")
 
 
 def check_text(value: Any, file: str, place: str) -> str:

@@ -54,17 +54,19 @@ def check_apart(
 
 
 @contextlib.contextmanager
-def _locked(out: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``out`` for the run: a second run says who holds it.
+def _locked(out: Path, shared: bool = False) -> Iterator[None]:
+    """Hold a lock on ``out`` for the run: exclusive to write it (a second run says who
+    holds it), or ``shared`` to write into it (a run may write a folder inside another
+    while no run replaces the other; any number of runs may do so at once).
 
-    The lock is a hidden file beside ``out``, removed when the run ends. A run that
-    locked a file another run had just removed tries again on the new one.
+    The lock is a hidden file beside ``out``, removed by the last run to let it go. A run
+    that locked a file another run had just removed tries again on the new one.
     """
     lock = out.parent / f".{out.name}.lock"
     while True:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
             os.close(fd)
@@ -83,8 +85,12 @@ def _locked(out: Path) -> Iterator[None]:
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
     finally:
-        with contextlib.suppress(OSError):
-            lock.unlink()
+        try:  # the last holder (nobody else holds it now) removes the file
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            with contextlib.suppress(OSError):
+                lock.unlink()
+        except OSError:
+            pass
         os.close(fd)  # releases the lock
 
 
@@ -99,17 +105,21 @@ def _tidy(out: Path) -> None:
 
 
 @contextlib.contextmanager
-def staged_folder(out: Path, force: bool) -> Iterator[Path]:
+def staged_folder(out: Path, force: bool, host: Path | None = None) -> Iterator[Path]:
     """Yield a fresh staging folder beside ``out``; move it into place on success.
 
     On any error the staging folder is removed and ``out`` is left as it was. The run
-    holds an exclusive lock on ``out`` throughout; the old folder is moved aside only
-    once the new one is complete, and a run killed in between leaves it to be put back
-    by the next run.
+    holds an exclusive lock on ``out`` throughout (and a shared one on ``host``, the
+    worksheet folder, when ``out`` lies in it: no run replaces the worksheet meanwhile);
+    the old folder is moved aside only once the new one is complete, and a run killed in
+    between leaves it to be put back by the next run.
     """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(out):
+    with contextlib.ExitStack() as locks:
+        if host is not None and host.resolve() in out.parents:
+            locks.enter_context(_locked(host.resolve(), shared=True))
+        locks.enter_context(_locked(out))
         _tidy(out)
         check_target(out, force)
         stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
@@ -128,6 +138,42 @@ def staged_folder(out: Path, force: bool) -> Iterator[Path]:
             raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def rebuilt_folder(folder: Path, rebuilt: Iterable[str]) -> Iterator[Path]:
+    """Yield a copy of ``folder`` without its entries named ``rebuilt`` for the caller to
+    make again, then put the copy in its place, all at once (as :func:`staged_folder`).
+
+    The copy is made of hard links (copies where the file system refuses them), so it
+    costs no disk space; the lock files and staging folders of other runs are left out.
+    """
+    folder = folder.resolve()
+    skip = set(rebuilt)
+    with staged_folder(folder, force=True) as stage:
+        for entry in folder.iterdir():
+            name = entry.name
+            of_a_run = name.startswith(".") and (
+                name.endswith((".lock", ".tmp")) or ".old-" in name
+            )
+            if name in skip or of_a_run:
+                continue
+            _link_tree(entry, stage / entry.name)
+        yield stage
+
+
+def _link_tree(src: Path, dst: Path) -> None:
+    if src.is_symlink():
+        os.symlink(os.readlink(src), dst)
+    elif src.is_dir():
+        dst.mkdir()
+        for entry in src.iterdir():
+            _link_tree(entry, dst / entry.name)
+    else:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
 
 
 def write_text(path: Path, text: str, *, mkdir: bool = True) -> None:

@@ -26,6 +26,7 @@ from lstm_exam.generator.spec.roster import Student, id_fault
 from lstm_exam.generator.spec.validate import read_capped
 from lstm_exam.generator.store.lines import item_spans
 from lstm_exam.generator.store.manifest import MANIFEST, Manifest
+from lstm_exam.generator.store.schema import settings_fault, student_fault
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
 
 
@@ -59,12 +60,9 @@ def read_manifest(folder: Path) -> tuple[Manifest, list[dict[str, Any]]]:
     path = folder / MANIFEST
     doc = _parse(str(path), _read(path))
     header = _settings(str(path), doc)
-    try:
-        students = doc["students"]
-        for s in students:
-            _check_id(s["student_id"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise InputError(str(path), "", f"damaged manifest ({type(e).__name__}: {e})") from None
+    students = doc["students"]
+    for i, s in enumerate(students):
+        _check_student(str(path), f"students[{i}]", s)
     _unique(str(path), [(s["student_id"], 1) for s in students])
     return header, students
 
@@ -84,7 +82,8 @@ class ManifestStudent:
     JSON (a manifest in another layout, such as the older one on one line)."""
     file: str
     line: int
-    """The line of the manifest the student is on (1-based)."""
+    """The line of the manifest the student is on (1-based); in another layout, the
+    student's place in the list of students (1-based)."""
     span: tuple[int, int] = (0, 0)
 
 
@@ -104,7 +103,7 @@ def read_manifest_students(folder: Path) -> tuple[Manifest, list[ManifestStudent
     spans = item_spans(data, "students")
     if spans is None:
         header, docs = read_manifest(folder)
-        return header, [_roster_entry(file, 1, s, s) for s in docs]
+        return header, [_roster_entry(file, i + 1, s, s) for i, s in enumerate(docs)]
     header = _settings(file, _parse(file, data[: data.find(b"\n")] + b"]}"))  # as read_settings
     students = [
         _roster_entry(file, line, data, _prefix(file, line, data, span), span)
@@ -124,7 +123,7 @@ def reading(st: ManifestStudent) -> Iterator[None]:
     try:
         yield
     except _DAMAGE as e:
-        place = f"line {st.line}" if isinstance(st.source, bytes) else ""
+        place = f"line {st.line}" if isinstance(st.source, bytes) else f"students[{st.line - 1}]"
         raise InputError(st.file, place, f"damaged manifest ({type(e).__name__}: {e})") from None
 
 
@@ -178,12 +177,9 @@ def _roster_entry(
     entry: Mapping[str, Any],
     span: tuple[int, int] = (0, 0),
 ) -> ManifestStudent:
-    try:
-        _check_id(entry["student_id"])
-        return ManifestStudent(student_from_json(entry), source, file, line, span)
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
-        place = f"line {line}" if isinstance(source, bytes) else ""
-        raise InputError(file, place, f"damaged manifest ({type(e).__name__}: {e})") from None
+    place = f"line {line}" if isinstance(source, bytes) else f"students[{line - 1}]"
+    _check_student(file, place, entry, "roster_entry")
+    return ManifestStudent(student_from_json(entry), source, file, line, span)
 
 
 def student_doc(s: ManifestStudent) -> Mapping[str, Any]:
@@ -194,13 +190,28 @@ def student_doc(s: ManifestStudent) -> Mapping[str, Any]:
     """
     if isinstance(s.source, bytes):
         start, stop = s.span
-        return _parse_line(s.file, s.line, s.source[start:stop])
-    return s.source
+        doc = _parse_line(s.file, s.line, s.source[start:stop])
+        _check_student(s.file, f"line {s.line}", doc)
+        return doc
+    return s.source  # checked by read_manifest
+
+
+def _check_student(file: str, place: str, doc: Any, part: str = "student") -> None:
+    """Refuse a student's JSON (or its roster entry: ``part``) that breaks the manifest's
+    schema or has an unsafe id."""
+    fault = student_fault(doc, part)
+    if fault is not None:
+        path, what = fault
+        raise InputError(file, f"{place}, {path}" if path else place, f"damaged manifest: {what}")
+    why = id_fault(doc["student_id"])
+    if why:
+        raise InputError(file, f"{place}, student_id", f"damaged manifest: {why}")
 
 
 def _parse_line(file: str, line: int, text: bytes) -> dict[str, Any]:
     try:
-        # orjson: twice as quick as json on a student's 25 KB line, the same objects
+        # orjson: twice as quick as json on a student's 25 KB line, the same objects;
+        # it refuses NaN and Infinity, and nesting deeper than 1024
         doc = orjson.loads(text)
     except json.JSONDecodeError as e:
         raise InputError(
@@ -211,13 +222,6 @@ def _parse_line(file: str, line: int, text: bytes) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise InputError(file, f"line {line}", "damaged manifest (a student is no JSON object)")
     return doc
-
-
-def _check_id(student_id: Any) -> None:
-    if not isinstance(student_id, str):
-        raise TypeError(f"student id {student_id!r} is no text")
-    if id_fault(student_id):
-        raise ValueError(f"unsafe student id {student_id!r}")
 
 
 def _read(path: Path) -> bytes:
@@ -231,9 +235,15 @@ def _read(path: Path) -> bytes:
 def _parse(file: str, data: bytes) -> Any:
     try:
         with gc_paused():
-            return json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            return json.loads(data, parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError) as e:  # JSONDecodeError, or 5000 digits
         raise InputError(file, "", f"unreadable manifest ({e})") from None
+    except RecursionError:
+        raise InputError(file, "", "unreadable manifest (nested too deeply)") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is no number a manifest holds")
 
 
 def _settings(file: str, doc: Any) -> Manifest:
@@ -247,6 +257,9 @@ def _settings(file: str, doc: Any) -> Manifest:
             f"version {doc.get('format_version')} is not "
             f"supported (this lstm-exam reads {defaults.MANIFEST_VERSION})",
         )
+    fault = settings_fault(doc)
+    if fault is not None:
+        raise InputError(file, fault[0], f"damaged manifest: {fault[1]}")
     try:
         ((mode, amount),) = doc["tolerance"].items()
         if not isinstance(doc["students"], list):
@@ -320,7 +333,9 @@ def variant_from_json(s: Mapping[str, Any], asked_only: bool = False) -> Variant
         for lab, e in p["values"].items():
             if e.get("asked"):
                 values[lab] = Value(float(e["full"]), Decimal(e["rounded"]))
-                accept[lab] = (Decimal(e["accept_min"]), Decimal(e["accept_max"]))
+                lo, hi = accept[lab] = (Decimal(e["accept_min"]), Decimal(e["accept_max"]))
+                if lo > hi:
+                    raise ValueError(f"{lab}: accept_min {lo} is above accept_max {hi}")
             elif not asked_only:
                 values[lab] = Value(float(e["full"]), Decimal(e["rounded"]))
         sol = Solution(

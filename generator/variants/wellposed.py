@@ -210,7 +210,12 @@ def no_well_posed(source: str, number: int, kind: str, rejected: Counter) -> Inp
     refusals call for (``rejected``: why the draws were refused, as :func:`check_problem`
     words it)."""
     why = max(rejected, key=lambda w: rejected[w], default=None) or ""
-    if why == "saturated":
+    if kind == "parameters":  # its sizes come from fixed ranges: no spec can widen them
+        advice = (
+            f"its sizes are drawn from fixed ranges (the refusals: {why or 'none'}), "
+            "so this is a fault of lstm-exam: please report it"
+        )
+    elif why == "saturated":
         advice = "narrow the ranges of weights and values: the gates saturate"
     elif why == "knife-edge":
         advice = "give the values more decimals: answers fall on rounding boundaries"
