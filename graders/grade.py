@@ -24,7 +24,8 @@ from lstm_exam.generator.core.misconceptions import (
     explain,
     twist_targets,
 )
-from lstm_exam.generator.core.notation import label_name
+from lstm_exam.generator.core.notation import WHOLE, label_name
+from lstm_exam.generator.core.numbers import plain
 from lstm_exam.generator.store.manifest import Manifest
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
 
@@ -52,6 +53,8 @@ class Work:
     """The numbers read from it."""
     invalid: Mapping[str, str]
     """The answers that are no number, and why."""
+    read_as: Mapping[str, str]
+    """The numbers read from texts that needed reading (:func:`reading_shown`)."""
     prepared: Prepared
     """The problem's givens, converted for the chains when first needed."""
 
@@ -62,12 +65,12 @@ def compare(w: Work) -> list[Finding]:
     out = []
     zero, one = Decimal(0), Decimal(1)
     stored = vp.accept or {}
-    keys, decimals = vp.solution.values, m.decimals
+    keys, decimals = vp.solution.values, vp.solution.decimals
     prefix = vp.label("")
     for lab in vp.solution.asked:
         q = prefix + lab
         val = keys[lab]
-        bounds = stored.get(lab) or m.bounds(val)
+        bounds = stored.get(lab) or m.bounds(lab, val)
         raw = answers.get(q, "")
         value = values.get(q)
         if q in invalid:
@@ -75,10 +78,23 @@ def compare(w: Work) -> list[Finding]:
         elif not raw:
             verdict, credit, reason = Verdict.UNANSWERED, zero, "no answer"
         elif value is not None and bounds[0] <= value <= bounds[1]:
-            verdict, credit, reason = Verdict.CORRECT, one, _digits_note(raw, decimals)
+            note = "" if label_name(lab) in WHOLE else _digits_note(raw, decimals)
+            verdict, credit, reason = Verdict.CORRECT, one, note
         else:
             verdict, credit, reason = Verdict.WRONG, zero, ""
-        out.append(Finding(q, raw, value, verdict, credit, val.rounded, bounds, reason))
+        out.append(
+            Finding(
+                q,
+                raw,
+                value,
+                verdict,
+                credit,
+                val.rounded,
+                bounds,
+                reason,
+                read_as=w.read_as.get(q, ""),
+            )
+        )
     return out
 
 
@@ -291,15 +307,29 @@ def score(vp: VariantProblem, findings: Sequence[Finding]) -> Decimal:
 
 
 def read_values(
-    sheet: Sheet, asked: set[str]
-) -> tuple[dict[str, str], dict[str, Decimal], dict[str, str], list[str]]:
-    """Map the rows to labels: raw answers, numbers, invalid cells, row notes."""
+    sheet: Sheet, labels: Sequence[str]
+) -> tuple[dict[str, str], dict[str, Decimal], dict[str, str], list[str], list[str]]:
+    """Map the rows to labels (``labels``: the asked ones, in the template's order): raw
+    answers, numbers, invalid cells, row notes, typos read as labels. A label that is not on the worksheet but
+    is plainly a typo of an unanswered one (:func:`typo_of`) is read as that one."""
+    asked = set(labels)
     answers: dict[str, str] = {}
     values: dict[str, Decimal] = {}
     invalid: dict[str, str] = {}
     notes: list[str] = []
     first_line: dict[str, int] = {}
-    for cell in sheet.cells:
+    typos: list[str] = []
+    given = {c.label for c in sheet.cells}
+    for position, cell in enumerate(sheet.cells):
+        if cell.label not in asked and cell.label:
+            meant = typo_of(cell.label, position, labels, asked - given - set(first_line))
+            if meant is not None:
+                notes.append(
+                    f"line {cell.line}: label '{cell.label[:40]}' is not on your worksheet; "
+                    f"read as {meant}, the label it is a typo of"
+                )
+                typos.append(f"{cell.label[:40]} as {meant}")
+                cell = replace(cell, label=meant)
         if cell.label not in asked:
             if cell.label:
                 notes.append(
@@ -318,10 +348,65 @@ def read_values(
         answers[cell.label] = cell.raw[:60]
         if cell.raw:
             try:
-                values[cell.label] = parse_number(cell.raw, sheet.decimal_comma)
+                whole = label_name(cell.label) in WHOLE
+                values[cell.label] = parse_number(cell.raw, sheet.decimal_comma, whole)
             except ValueError as e:
                 invalid[cell.label] = str(e)
-    return answers, values, invalid, notes
+    return answers, values, invalid, notes, typos
+
+
+def reading_shown(raw: str, value: Decimal, sheet: Sheet) -> str:
+    """The number ``raw`` was read as, when that is more than the text in the file's
+    convention (its decimal mark): else empty.
+
+    >>> from lstm_exam.graders.submissions import Sheet
+    >>> points, commas = Sheet((), (), False), Sheet((), (), True)
+    >>> reading_shown("0,5", Decimal("0.5"), commas), reading_shown("0,5", Decimal("0.5"), points)
+    ('', '0.5')
+    >>> reading_shown("5e-1", Decimal("0.5"), points), reading_shown("0.50", Decimal("0.50"), points)
+    ('0.5', '')
+    """
+    text = raw.strip()
+    if sheet.decimal_comma and text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
+    shown = plain(value)
+    return "" if text == shown else shown
+
+
+#: The most edits a typo of a label may have (:func:`typo_of`).
+TYPO_EDITS = 2
+
+
+def typo_of(label: str, position: int, labels: Sequence[str], open_: set[str]) -> str | None:
+    """The label ``label`` (not on the worksheet, on the file's row ``position``) is a
+    typo of, or None: an unanswered label (``open_``) at most TYPO_EDITS edits away that
+    is nearer than every other, and the template's label at the same row, or else one
+    edit away without touching a digit (``q1.af[2]`` for ``q1.a_f[2]``; never
+    ``q1.f_t[4]`` for ``q1.f_t[3]``).
+
+    >>> labels = ["q1.a_f[1]", "q1.a_f[2]", "q1.f_t[1]"]
+    >>> typo_of("q1.af[2]", 1, labels, set(labels)), typo_of("q1.a_f[3]", 0, labels, set(labels))
+    ('q1.a_f[2]', None)
+    """
+    if len(label) > 60:
+        return None
+    near = sorted((_edits(label, lab), lab) for lab in open_ if abs(len(lab) - len(label)) <= 2)
+    if not near or near[0][0] > TYPO_EDITS or (len(near) > 1 and near[1][0] == near[0][0]):
+        return None
+    edits, meant = near[0]
+    same_row = position < len(labels) and labels[position] == meant
+    digits_same = [c for c in label if c.isdigit()] == [c for c in meant if c.isdigit()]
+    return meant if same_row or (edits == 1 and digits_same) else None
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance: insertions, deletions and substitutions."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, start=1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
 
 
 Step = Callable[[Work, list[Finding]], list[Finding]]
@@ -333,16 +418,20 @@ STEPS: tuple[Step, ...] = (carry_forward, diagnose)
 
 def grade_sheet(m: Manifest, policy: GradePolicy, v: Variant, sheet: Sheet) -> Graded:
     """Grade one readable submission against the student's variant."""
-    asked = {vp.label(lab) for vp in v.problems for lab in vp.solution.asked}
-    answers, values, invalid, notes = read_values(sheet, asked)
+    labels = [vp.label(lab) for vp in v.problems for lab in vp.solution.asked]
+    answers, values, invalid, notes, typos = read_values(sheet, labels)
+    read_as = {
+        q: shown for q, v in values.items() if (shown := reading_shown(answers[q], v, sheet))
+    }
     findings: list[Finding] = []
     scores = []
     for vp in v.problems:
-        w = Work(m, policy, vp, answers, values, invalid, Prepared(vp.problem.givens))
+        w = Work(m, policy, vp, answers, values, invalid, read_as, Prepared(vp.problem.givens))
         fs = compare(w)
         if any(f.verdict is Verdict.WRONG for f in fs):
             for step in STEPS:
                 fs = step(w, fs)
         scores.append(score(vp, fs))
         findings += fs
-    return Graded(tuple(findings), tuple(scores), tuple(notes))
+    flags = (f"labels read as their typos' labels: {'; '.join(typos)}",) if typos else ()
+    return Graded(tuple(findings), tuple(scores), tuple(notes), flags)

@@ -75,7 +75,8 @@ def _problem_of(label: str) -> int:
 
 
 def _range(f: Finding) -> str:
-    return f"[{plain(f.accept[0])}, {plain(f.accept[1])}]"
+    lo, hi = f.accept
+    return f"exactly {plain(lo)}" if lo == hi else f"[{plain(lo)}, {plain(hi)}]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,14 @@ class FeedbackView:
     problems: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]
     """(heading, rows of label, answer, accepted range, verdict, reason)."""
     notes: tuple[str, ...]
+
+
+def shown_answer(f: Finding) -> str:
+    """The answer as the student wrote it, and the number it was read as when the text
+    needed more reading than the file's decimal mark: "1,248 (read as 1248)"."""
+    if not f.answer:
+        return "—"
+    return f"{f.answer} (read as {f.read_as})" if f.read_as else f.answer
 
 
 def feedback_view(m: Manifest, titles: Sequence[str], r: StudentResult) -> FeedbackView:
@@ -113,7 +122,7 @@ def feedback_view(m: Manifest, titles: Sequence[str], r: StudentResult) -> Feedb
             f"Problem {k}: {titles[k - 1]}: {score_text(r.problem_scores[k - 1])} / "
             f"{score_text(r.max_scores[k - 1])} points"
         )
-        rows = tuple((f.label, f.answer or "—", _range(f), str(f.verdict), f.reason) for f in fs)
+        rows = tuple((f.label, shown_answer(f), _range(f), str(f.verdict), f.reason) for f in fs)
         problems.append((heading, rows))
     return FeedbackView(
         f"{m.title}: feedback for {r.name or r.student_id} ({r.student_id})",

@@ -45,6 +45,9 @@ class Finding:
     """Why, in a student's words."""
     mistake: str | None = None
     """The diagnosed misconception (a Twist name, TRUNCATED, ROUNDED_1, ...)."""
+    read_as: str = ""
+    """The number read, when the text needed reading beyond the file's decimal mark (an
+    exponent, a sign, a separator, a comma in a file of points); else empty."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,8 @@ class Graded:
     problem_scores: tuple[Decimal, ...]
     notes: tuple[str, ...]
     """Row-level findings: unknown or repeated labels, how the file was read."""
+    flags: tuple[str, ...] = ()
+    """What the instructor should look at (labels read as the ones they are typos of)."""
 
 
 UNEXPLAINED = "unexplained wrong answer"

@@ -193,7 +193,7 @@ def grade_student(
         file=chosen.path,
         findings=g.findings,
         notes=(*sheet.notes, *g.notes),
-        flags=flags,
+        flags=(*flags, *g.flags),
         mistakes=mistakes,
     ), extra
 

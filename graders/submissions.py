@@ -347,20 +347,33 @@ _PLAIN = re.compile(r"-?[0-9]+\.[0-9]+")
 _SPACES = dict.fromkeys(map(ord, " \u00a0\u2009\u202f\u2007"), None)
 
 
-def parse_number(raw: str, decimal_comma: bool = False) -> Decimal:
-    """A student's number: leading +, spaces, decimal comma, scientific notation.
+def parse_number(raw: str, decimal_comma: bool = False, whole: bool = False) -> Decimal:
+    """A student's number: leading +, spaces, decimal comma, scientific notation, and
+    thousands separators where they cannot be a decimal mark.
+
+    A thousands separator is the character that is not the file's decimal mark, in
+    groups of three: ``1,248.5`` (comma-separated file) and ``1.248,5`` (semicolons,
+    decimal commas) always; ``1,248`` or ``1.248`` alone only for a ``whole`` quantity
+    (a count, a class), which cannot be 1.248; for any other, the one mark is the
+    decimal mark.
 
     Raises:
         ValueError: with words for the student (not a number, not finite, ...).
 
     >>> parse_number(" +0,495 ", True), parse_number("4.95e-1"), parse_number("−0.031")
     (Decimal('0.495'), Decimal('0.495'), Decimal('-0.031'))
+    >>> parse_number("1,248", whole=True), parse_number("1,248"), parse_number("1,248.5")
+    (Decimal('1248'), Decimal('1.248'), Decimal('1248.5'))
+    >>> parse_number("1.248", True, whole=True), parse_number("1.248", True)
+    (Decimal('1248'), Decimal('1.248'))
     """
-    if len(raw) <= 24 and _PLAIN.fullmatch(raw) and raw.find(".") <= ANSWER_DIGITS:
+    usual = len(raw) <= 24 and _PLAIN.fullmatch(raw) and raw.find(".") <= ANSWER_DIGITS
+    if usual and not (whole and decimal_comma):
         return Decimal(raw)  # the usual answer, 0.495 or -1.25: few places, below 10**9
     text = raw.translate(_SPACES).replace("\u2212", "-")
     if text.startswith("+") and not text.startswith(("+-", "++")):
         text = text[1:]
+    text = _without_thousands(text, decimal_comma, whole)
     if (
         text.count(",") == 1
         and "." not in text
@@ -377,6 +390,26 @@ def parse_number(raw: str, decimal_comma: bool = False) -> Decimal:
     except InvalidOperation:
         raise ValueError(f"'{raw}' is not a number") from None
     return _gradable(d, raw)
+
+
+_GROUPED = {
+    # (decimal comma, a decimal part written): thousands in groups of three
+    (False, True): re.compile(r"-?[1-9][0-9]{0,2}(,[0-9]{3})+\.[0-9]*"),
+    (True, True): re.compile(r"-?[1-9][0-9]{0,2}(\.[0-9]{3})+,[0-9]*"),
+    (False, False): re.compile(r"-?[1-9][0-9]{0,2}(,[0-9]{3})+"),
+    (True, False): re.compile(r"-?[1-9][0-9]{0,2}(\.[0-9]{3})+"),
+}
+
+
+def _without_thousands(text: str, decimal_comma: bool, whole: bool) -> str:
+    """``text`` with its thousands separators taken out (see :func:`parse_number`),
+    its decimal mark a point."""
+    sep = "." if decimal_comma else ","
+    if _GROUPED[decimal_comma, True].fullmatch(text) or (
+        whole and _GROUPED[decimal_comma, False].fullmatch(text)
+    ):
+        return text.replace(sep, "").replace(",", ".")
+    return text
 
 
 def _gradable(d: Decimal, raw: str) -> Decimal:

@@ -16,6 +16,15 @@ from lstm_exam.generator.spec.worksheet import builtin_path, load_spec
 DATA = Path(__file__).parent / "data"
 
 
+@pytest.fixture(autouse=True)
+def _own_temporary_folder(tmp_path_factory, monkeypatch) -> None:
+    """What the code under test puts in the temporary folder (the kept LaTeX of a failed
+    run, say) lands in pytest's folder of the test, not in the machine's /tmp."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path_factory.mktemp("tmp")))
+
+
 @pytest.fixture
 def data() -> Path:
     return DATA

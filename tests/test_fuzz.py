@@ -140,17 +140,17 @@ def test_any_json_in_a_manifest_field_is_one_line_or_read(tmp_path_factory, data
     if not MANIFEST_TEXT:
         MANIFEST_TEXT.append(_demo_manifest(tmp_path_factory))
     doc = json.loads(MANIFEST_TEXT[0])
-    node, key = doc, None
+    node, parent, key = doc, None, None
     for _ in range(data.draw(st.integers(1, 8), "depth")):
         keys = list(node) if isinstance(node, dict) else list(range(len(node)))
         if not keys:
             break
-        key = data.draw(st.sampled_from(keys), "key")
+        parent, key = node, data.draw(st.sampled_from(keys), "key")
         if not isinstance(node[key], dict | list) or data.draw(st.booleans(), "stop"):
             break
         node = node[key]
-    if key is not None:
-        node[key] = data.draw(JSON, "value")
+    if parent is not None:
+        parent[key] = data.draw(JSON, "value")
     folder = tmp_path_factory.mktemp("wk")
     (folder / "manifest.json").write_bytes(_in_lines(doc))
     try:

@@ -204,7 +204,7 @@ def test_the_manifest_reads_back_what_generate_made(made):
         for vp in v.problems:
             assert vp.problem.solve().values == vp.solution.values
             for lab in vp.solution.asked:
-                assert vp.accept[lab] == m.bounds(vp.solution.values[lab])
+                assert vp.accept[lab] == m.bounds(lab, vp.solution.values[lab])
 
 
 def test_the_batched_search_finds_each_students_own_variant():

@@ -308,7 +308,7 @@ def test_an_answer_moved_outside_its_range_is_never_accepted(seed, pick, push, u
     v = m.variants[0]
     key = {vp.label(lab): vp.solution.values[lab] for vp in v.problems for lab in vp.solution.asked}
     label = list(key)[pick % len(key)]
-    lo, hi = m.bounds(key[label])
+    lo, hi = m.bounds(label, key[label])
     moved = hi + push if up else lo - push
     answers = {k: val.rounded for k, val in key.items()} | {label: moved}
     g = grade_sheet(m, GradePolicy.of(m), v, sheet_of(answers))
@@ -318,10 +318,14 @@ def test_an_answer_moved_outside_its_range_is_never_accepted(seed, pick, push, u
 
 
 def test_parse_number_rejects_what_is_not_a_plain_number():
-    for bad in ("1,000.5", "0.5.1", "=0.5", "1/2", "0x10", "", "--1"):
+    for bad in ("1,00.5", "0.5.1", "=0.5", "1/2", "0x10", "", "--1", "1,000,0.5", "01,000.5"):
         with pytest.raises(ValueError):
             parse_number(bad)
     assert parse_number("1,5", decimal_comma=True) == Decimal("1.5")
+    # thousands in groups of three, where the decimal mark is the other character
+    assert (
+        parse_number("1,000.5") == parse_number("1.000,5", decimal_comma=True) == Decimal("1000.5")
+    )
 
 
 def test_read_sheet_rejects_an_xlsx_even_when_renamed():

@@ -181,6 +181,9 @@ GATE_GRADIENTS = (
 HEAD = frozenset({"logit", "prob", "class", "y_hat", "sq_error"})
 #: The counts and shapes of a parameters problem: whole numbers, one each.
 COUNTS = ("P_gate", "P_lstm", "P_dense", "P_video", "seq_steps", "seq_units", "last_units")
+#: The quantities that are whole numbers: accepted only exactly, written without
+#: decimals, and never told that they lack them.
+WHOLE = frozenset({"class", *COUNTS})
 #: Rows of a quantity that is not one per cell: ``K`` (classes) or a single ``1``.
 SIZES: dict[str, str] = {
     "logit": "K",

@@ -36,13 +36,21 @@ def out_of_bounds(d: Decimal, digits: int, places: int) -> str | None:
 
 
 def plain(d: Decimal) -> str:
-    """The decimal as it is, without an exponent: ``format(d, "f")``, quicker.
+    """The decimal as it is, without an exponent: ``format(d, "f")``, quicker; a zero
+    is never written with a minus sign (every writer of numbers does so).
 
     >>> plain(Decimal("-0.49365")), plain(Decimal("1E+1")), plain(Decimal("1E-9"))
     ('-0.49365', '10', '0.000000001')
+    >>> plain(Decimal("-0.000")), fixed(-1e-17, 3), at_places(Decimal("-0.0004"), 3)
+    ('0.000', '0.000', '0.000')
     """
     text = str(d)  # the same text unless str() chose an exponent
-    return format(d, "f") if "E" in text else text
+    return unsigned_zero(format(d, "f") if "E" in text else text)
+
+
+def unsigned_zero(text: str) -> str:
+    """``text`` without the minus of a number that is written as zero ("-0.00")."""
+    return text[1:] if text[:1] == "-" and not text.strip("-0.") else text
 
 
 def normal(d: Decimal) -> str:
@@ -51,7 +59,7 @@ def normal(d: Decimal) -> str:
     >>> normal(Decimal("3.00")), normal(Decimal("0.0010")), normal(Decimal("2E+1"))
     ('3', '0.001', '20')
     """
-    return format(d.normalize(), "f")
+    return unsigned_zero(format(d.normalize(), "f"))
 
 
 def score_text(d: Decimal) -> str:
@@ -69,7 +77,7 @@ def toml_number(d: Decimal) -> str:
     >>> toml_number(Decimal("1")), toml_number(Decimal("-0.25"))
     ('1.0', '-0.25')
     """
-    text = format(d, "f")
+    text = unsigned_zero(format(d, "f"))
     return text if "." in text else text + ".0"
 
 
@@ -79,7 +87,7 @@ def fixed(x: float, places: int) -> str:
     >>> fixed(0.1234567, 5)
     '0.12346'
     """
-    return f"{x:.{places}f}"
+    return unsigned_zero(f"{x:.{places}f}")
 
 
 def at_places(d: Decimal | float, places: int | None = None) -> str:
@@ -88,11 +96,11 @@ def at_places(d: Decimal | float, places: int | None = None) -> str:
     >>> at_places(Decimal("0.5")), at_places(0.25, 1), at_places(Decimal("2"), 3)
     ('0.5', '0.2', '2.000')
     """
-    return format(d, "f") if places is None else f"{Decimal(d):.{places}f}"
+    return unsigned_zero(format(d, "f") if places is None else f"{Decimal(d):.{places}f}")
 
 
 def plain_tree(d: Decimal | Sequence[Any]) -> Any:
     """:func:`plain` over a vector or matrix, as nested lists (JSON)."""
     if isinstance(d, Decimal):
-        return format(d, "f")
+        return unsigned_zero(format(d, "f"))
     return [plain_tree(e) for e in d]

@@ -272,12 +272,15 @@ def _accept_view(m: Manifest, vp: VariantProblem) -> list[tuple[dict, dict | Non
     items = []
     for lab in vp.solution.asked:
         val = vp.solution.values[lab]
-        lo, hi = m.bounds(val)
+        lo, hi = m.bounds(lab, val)
+        exact = lo == hi  # a whole number: nothing but itself
         items.append(
             {
                 "label": escape_text(vp.label(lab)),
                 "key": num(val.rounded),
-                "range": Tex(f"$[{plain(lo)},\\ {plain(hi)}]$"),
+                "range": Tex(
+                    f"exactly ${plain(lo)}$" if exact else f"$[{plain(lo)},\\ {plain(hi)}]$"
+                ),
             }
         )
     half = (len(items) + 1) // 2

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
-from lstm_exam.generator.core.notation import describe_label
+from lstm_exam.generator.core.notation import WHOLE, describe_label, label_name
 from lstm_exam.generator.core.numbers import fixed, plain
 from lstm_exam.generator.store.manifest import Manifest
 from lstm_exam.generator.variants.variant import Variant
@@ -54,13 +54,14 @@ def key_csv(m: Manifest, v: Variant) -> str:
     for vp in v.problems:
         for lab in vp.solution.asked:
             val = vp.solution.values[lab]
-            lo, hi = m.bounds(val)
+            lo, hi = m.bounds(lab, val)
+            whole = label_name(lab) in WHOLE
             rows.append(
                 (
                     vp.label(lab),
                     describe(vp.label(lab)),
                     plain(val.rounded),
-                    fixed(val.full, m.decimals + 4),
+                    plain(val.rounded) if whole else fixed(val.full, m.decimals + 4),
                     plain(lo),
                     plain(hi),
                 )

@@ -16,6 +16,7 @@ from typing import Any
 
 from lstm_exam import __version__
 from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.notation import WHOLE, label_name
 from lstm_exam.generator.core.numbers import plain, plain_tree
 from lstm_exam.generator.core.solution import Value
 from lstm_exam.generator.core.tolerance import Tolerance, accept_bounds
@@ -51,8 +52,10 @@ class Manifest:
     templates: str | None = None
     created: str = ""
 
-    def bounds(self, value: Value) -> tuple[Decimal, Decimal]:
-        """The accepted range of one answer."""
+    def bounds(self, label: str, value: Value) -> tuple[Decimal, Decimal]:
+        """The accepted range of the answer of ``label`` (a whole number: itself)."""
+        if label_name(label) in WHOLE:
+            return value.rounded, value.rounded
         return accept_bounds(value, self.tolerance, self.decimals)
 
 
@@ -77,7 +80,7 @@ def student_json(m: Manifest, v: Variant) -> str:
         for label, val in sol.values.items():
             entry: dict[str, Any] = {"full": val.full, "rounded": plain(val.rounded)}
             if label in asked:
-                lo, hi = m.bounds(val)
+                lo, hi = m.bounds(label, val)
                 entry |= {
                     "asked": True,
                     "accept_min": plain(lo),
