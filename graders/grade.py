@@ -20,7 +20,7 @@ from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare
 from lstm_exam.generator.core.misconceptions import (
     ROUNDING_SLIPS,
     RoundingSlip,
-    applicable_twists,
+    applicable_slips,
     explain,
     twist_targets,
 )
@@ -257,13 +257,24 @@ def diagnose(w: Work, findings: list[Finding]) -> list[Finding]:
     names = {label_name(f.label) for f in wrong}
     some_unanswered = len(own) < len(vp.solution.asked)  # then any slip may show anywhere
     g = prepared.full()
-    for tw, t in applicable_twists(p):
+    # a slip in one gate before the same slip in all: it is the more common, and names
+    # the gate; the first slip that explains an answer is the one named
+    for tw, t, gate in applicable_slips(p):
         if len(found) == len(wrong):
             break  # every wrong answer is explained: no later slip can change that
-        if not some_unanswered and not names & twist_targets(p.kind, p.show_steps, tw):
+        if not some_unanswered and not names & twist_targets(p.kind, p.show_steps, tw, gate):
             continue
         computed: dict = {}
-        evaluate_prepared(p.kind, g, FULL, twist=tw, twist_step=t, overrides=own, computed=computed)
+        evaluate_prepared(
+            p.kind,
+            g,
+            FULL,
+            twist=tw,
+            twist_step=t,
+            twist_gate=gate,
+            overrides=own,
+            computed=computed,
+        )
         for f in wrong:
             lab = f.label.split(".", 1)[1]
             if f.label in found or lab not in computed:
@@ -273,7 +284,7 @@ def diagnose(w: Work, findings: list[Finding]) -> list[Finding]:
             if _within(values[f.label], *m.tolerance.window(v, v, extra=ulp / 2)) and not _within(
                 Decimal(repr(v)), *f.accept
             ):
-                found[f.label] = (tw.name, explain(tw, label_name(lab)))
+                found[f.label] = (tw.name, explain(tw, label_name(lab), gate))
     # the answers no slip explains: a rounding slip, at any number of decimals
     rest = [f for f in wrong if f.label not in found]
     if rest:

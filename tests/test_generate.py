@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import struct
 from decimal import Decimal
 from pathlib import Path
@@ -175,7 +176,11 @@ def test_average_draws_are_reported_and_modest():
     _m, draws, rejected = build_manifest(load_spec(None), numbered_roster(50), SEED)
     per_problem = sum(draws.values()) / (50 * 4)
     assert 1 <= per_problem < 10
-    assert set(rejected) <= {"saturated", "knife-edge"} | {
+    # a slip in one gate, or in the rounded chain, is refused as the same misconception
+    kinds = {
+        re.sub(r"( in \w+)? invisible( in the rounded chain)?$", " invisible", w) for w in rejected
+    }
+    assert kinds <= {"saturated", "knife-edge"} | {
         f"misconception {n} invisible"
         for n in (
             "NO_BIAS",

@@ -108,7 +108,8 @@ def test_semicolon_decimal_comma_bom_file_and_misconceptions(samples):
     assert any("semicolon" in n for n in r.notes)
     for c in (1, 2, 3):
         a = finding(r, f"q1.a_f[{c}]")
-        assert a.mistake == "NO_BIAS" and a.reason.endswith("b_f is missing")
+        assert a.mistake == "NO_BIAS"
+        assert a.reason == "in the forget gate f_t you left out the bias b_f: a_f = W_f·z"
         assert finding(r, f"q1.f_t[{c}]").verdict is Verdict.CARRIED
         h = finding(r, f"q4.h_t[{c}]")
         assert (

@@ -37,7 +37,7 @@ def _registry_words() -> list[str]:
     words = []
     for tw in Twist:
         m = tw.value
-        words += [m.feedback, m.summary] + ([m.feedback_pre] if m.feedback_pre else [])
+        words += [m.feedback, m.summary] + ([m.feedback_one] if m.feedback_one else [])
     for slip in ROUNDING_SLIPS:
         words += [slip.feedback, slip.summary]
     return words

@@ -43,6 +43,7 @@ def evaluate(
     *,
     twist: Twist | None = None,
     twist_step: int = 1,
+    twist_gate: str | None = None,
     overrides: Mapping[str, Decimal | float] | None = None,
     computed: dict[str, Number] | None = None,
 ) -> dict[str, Number]:
@@ -53,7 +54,8 @@ def evaluate(
         givens: the given numbers by name (vectors, matrices, ``xs``).
         ch: the chain (:data:`FULL` or a :class:`Rounded`).
         twist: a misconception applied at step ``twist_step`` only (steps count
-            from 1; problems that are not sequences have the one step 1).
+            from 1; problems that are not sequences have the one step 1), and for a
+            misconception of the gates in gate ``twist_gate`` alone (None: in all).
         overrides: values to use instead of the computed ones, by label
             without the ``q`` prefix (a student's earlier answers).
         computed: if given, receives each label's value as the formula gives it
@@ -64,7 +66,14 @@ def evaluate(
     with localcontext(prec=defaults.DECIMAL_PRECISION):
         g = prepare(givens, ch)
     return evaluate_prepared(
-        kind, g, ch, twist=twist, twist_step=twist_step, overrides=overrides, computed=computed
+        kind,
+        g,
+        ch,
+        twist=twist,
+        twist_step=twist_step,
+        twist_gate=twist_gate,
+        overrides=overrides,
+        computed=computed,
     )
 
 
@@ -80,12 +89,15 @@ def evaluate_prepared(
     *,
     twist: Twist | None = None,
     twist_step: int = 1,
+    twist_gate: str | None = None,
     overrides: Mapping[str, Decimal | float] | None = None,
     computed: dict[str, Number] | None = None,
 ) -> dict[str, Number]:
     """:func:`evaluate` on givens already :func:`prepare`-d for ``ch``."""
     with localcontext(prec=defaults.DECIMAL_PRECISION):
-        return _evaluate(kind, g, ch, twist, twist_step, overrides or {}, computed)
+        return _evaluate(
+            kind, g, ch, _Slip(twist, twist_step, twist_gate), overrides or {}, computed
+        )
 
 
 def redo_twisted(
@@ -98,6 +110,7 @@ def redo_twisted(
     twist_step: int,
     start: int,
     until: int | None,
+    twist_gate: str | None = None,
 ) -> dict[str, Number]:
     """The chain with a misconception, redone only where it changes (well-posedness).
 
@@ -107,21 +120,38 @@ def redo_twisted(
     those steps only.
     """
     with localcontext(prec=defaults.DECIMAL_PRECISION):
-        return _evaluate(kind, g, ch, twist, twist_step, {}, None, until, (start, base))
+        slip = _Slip(twist, twist_step, twist_gate)
+        return _evaluate(kind, g, ch, slip, {}, None, until, (start, base))
+
+
+@dataclass(frozen=True, slots=True)
+class _Slip:
+    """A misconception as the evaluator applies it: at a step, in one gate or all."""
+
+    twist: Twist | None
+    step: int = 1
+    gate: str | None = None
+
+    def at(self, step: int) -> Twist | None:
+        return self.twist if self.step == step else None
+
+    def in_gate(self, tw: Twist | None, letter: str) -> Twist | None:
+        """``tw`` where it applies in gate ``letter``."""
+        return tw if self.gate is None or self.gate == letter else None
 
 
 def _evaluate(
     kind: Kind,
     g: Mapping[str, Any],
     ch: Chain,
-    twist: Twist | None,
-    twist_step: int,
+    slip: _Slip,
     ov: Mapping[str, Decimal | float],
     computed: dict[str, Number] | None,
     until: int | None = None,
     resume: tuple[int, Mapping[str, Number]] | None = None,
 ) -> dict[str, Number]:
     out: dict[str, Number] = {}
+    twist = slip.twist
     if kind is Kind.PARAMETERS:
         _parameters(ch, g, out, ov, twist, computed)
         return out
@@ -136,11 +166,11 @@ def _evaluate(
         h, C = state["h_prev"], state["C_prev"]
         for t, x in enumerate(g["xs"][first - 1 :], start=first):
             env = {**g, "x": x, "h_prev": h, "C_prev": C}
-            tw = twist if twist_step == t else None
+            tw = slip.at(t)
             if tw is Twist.SEQ_REUSE and t > 1:  # as if it were the first step
                 for name in STATE:
                     env[name] = g[state_source(name, 1)[0]]
-            _cell(names, ch, env, _Put(ch, env, out, ov, computed, t), tw)
+            _cell(names, ch, env, _Put(ch, env, out, ov, computed, t), tw, slip)
             h, C = env["h_t"], env["C_t"]
             if t == until:
                 return out
@@ -150,9 +180,9 @@ def _evaluate(
     else:
         env = dict(g)
         put = _Put(ch, env, out, ov, computed, None)
-        _cell(names, ch, env, put, twist if twist_step == 1 else None)
+        _cell(names, ch, env, put, slip.at(1), slip)
         if "dh_prev" in names:
-            _backward(ch, env, put, twist)
+            _backward(ch, env, put, twist, slip)
     return out
 
 
@@ -209,11 +239,17 @@ def _dot(ch: Chain, row: list[Number], z: list[Number]) -> Number:
     return sum(map(operator.mul, row, z), ch.num(0))
 
 
-def _cell(names: tuple[str, ...], ch: Chain, env: dict, put: _Put, tw: Twist | None) -> None:
-    """One step of the cell: the quantities among ``names`` into ``env`` and the output."""
+def _cell(
+    names: tuple[str, ...], ch: Chain, env: dict, put: _Put, step_tw: Twist | None, slip: _Slip
+) -> None:
+    """One step of the cell: the quantities among ``names`` into ``env`` and the output.
+
+    ``step_tw`` is the misconception at this step; a misconception of the gates applies
+    in ``slip.gate`` alone when it names one."""
     for letter, act_name, act_fn in GATES:
         if act_name not in names:
             continue
+        tw = slip.in_gate(step_tw, letter)
         z = env["h_prev"] + env["x"]
         if tw is Twist.SWAPPED_CONCAT:
             z = env["x"] + env["h_prev"]
@@ -236,8 +272,9 @@ def _cell(names: tuple[str, ...], ch: Chain, env: dict, put: _Put, tw: Twist | N
             continue
         put(act_name, [ch.rnd(fn(v)) if fn is not None else v for v in a])
         if letter == "C" and "fC" in names:
-            _cell_state(ch, env, put, tw)
+            _cell_state(ch, env, put, step_tw)
 
+    tw = step_tw
     if "fC" in names and "f_t" not in names:  # a cell_state problem: gates are given
         _cell_state(ch, env, put, tw)
     if "h_t" in names:
@@ -276,7 +313,7 @@ def _head(names: tuple[str, ...], ch: Chain, env: dict, put: _Put, tw: Twist | N
     put("class", [ch.num(k if tw is Twist.CLASS_FROM_ZERO else k + 1)])
 
 
-def _backward(ch: Chain, env: dict, put: _Put, tw: Twist | None) -> None:
+def _backward(ch: Chain, env: dict, put: _Put, tw: Twist | None, slip: _Slip) -> None:
     """Backpropagation through the step just computed: the chain rule, one quantity at a time."""
     one = ch.num(1)
     dh, tC, o = env["dh_t"], env["tanh_C"], env["o_t"]
@@ -296,10 +333,12 @@ def _backward(ch: Chain, env: dict, put: _Put, tw: Twist | None) -> None:
     put("di_t", [ch.rnd(d * c) for d, c in zip(dC, Ct, strict=True)])
     put("dC_tilde", [ch.rnd(d * g) for d, g in zip(dC, i, strict=True)])
 
-    def sigma_slope(g: Number) -> Number:
-        return g if tw is Twist.SIGMA_AS_DERIVATIVE else g * (one - g)
-
     for letter, grad, act in GATE_GRADIENTS:
+        as_sigma = slip.in_gate(tw, letter) is Twist.SIGMA_AS_DERIVATIVE
+
+        def sigma_slope(g: Number, as_sigma: bool = as_sigma) -> Number:
+            return g if as_sigma else g * (one - g)
+
         slope = tanh_slope if act == "C_tilde" else sigma_slope
         put(
             f"da_{letter}", [ch.rnd(d * slope(a)) for d, a in zip(env[grad], env[act], strict=True)]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from lstm_exam.generator.core.notation import FEEDS, HEAD, KINDS, QUANTITIES, Kind
+from lstm_exam.generator.core.notation import FEEDS, HEAD, KINDS, Kind
 
 if TYPE_CHECKING:
     from lstm_exam.generator.core.problem import Problem
@@ -35,11 +35,13 @@ class Misconception:
     """What the student did, in a few words (also keeps two entries that alter the same
     quantities apart)."""
     feedback: str
-    """The feedback sentence; ``{sym}`` is the quantity's symbol, ``{g}`` its gate letter."""
+    """The feedback sentence; for a slip made in every gate at once (see ``feedback_one``)."""
     summary: str
     """Its short name in the class summary."""
-    feedback_pre: str | None = None
-    """The sentence when it shows in a bias-added value rather than in the gate."""
+    feedback_one: str | None = None
+    """For a misconception of the gates (it alters one quantity of each of several gates):
+    the sentence when it was made in one gate alone; ``{gate}`` is the gate's name ("forget
+    gate f_t"), ``{g}`` its letter, ``{act}`` its value's name (``f_t``)."""
     rank: int | None = None
     """Well-posedness checks the ranked ones first, lowest first: they hide most often
     (the order changes nothing but speed)."""
@@ -56,8 +58,8 @@ class Twist(Enum):
         lecture=1,
         alters=("a_f", "a_i", "a_C", "a_o"),
         did="left out the bias: {act} = act(W·z), not act(W·z + b)",
-        feedback="your {sym} is computed from W_{g}·z without the bias b_{g}",
-        feedback_pre="your bias-added value is just W_{g}·z: b_{g} is missing",
+        feedback="you left out the biases: every gate's a = W·z, without its b",
+        feedback_one="in the {gate} you left out the bias b_{g}: a_{g} = W_{g}·z",
         summary="forgot the bias",
         rank=2,
     )
@@ -66,7 +68,8 @@ class Twist(Enum):
         lecture=2,
         alters=("f_t", "i_t", "o_t"),
         did="used tanh for a gate instead of the sigmoid",
-        feedback="your {sym} uses tanh; a gate uses the sigmoid σ",
+        feedback="your gates use tanh; a gate uses the sigmoid σ",
+        feedback_one="your {gate} uses tanh; a gate uses the sigmoid σ",
         summary="tanh for a gate",
         rank=6,
     )
@@ -84,7 +87,10 @@ class Twist(Enum):
         lecture=2,
         alters=("f_t", "i_t", "o_t", "C_tilde"),
         did="reported the bias-added value without the activation",
-        feedback="your {sym} is the bias-added value W·z + b: the activation is missing",
+        feedback="your gates and candidate are the bias-added values W·z + b: the "
+        "activations are missing",
+        feedback_one="your {gate} is its bias-added value a_{g} = W_{g}·z + b_{g}: the "
+        "activation is missing",
         summary="no activation",
         rank=4,
     )
@@ -93,7 +99,8 @@ class Twist(Enum):
         lecture=3,
         alters=("f_t", "i_t", "o_t"),
         did="sign slip in the sigmoid: 1/(1 + e^{+a}) = 1 − σ(a)",
-        feedback="your {sym} is 1 − σ(a): a sign slip in e^(−a)",
+        feedback="your gates are 1 − σ(a): a sign slip in e^(−a)",
+        feedback_one="your {gate} is 1 − σ(a_{g}): a sign slip in e^(−a)",
         summary="sign slip 1 - σ(a)",
         rank=5,
     )
@@ -103,6 +110,8 @@ class Twist(Enum):
         alters=("Wz_f", "Wz_i", "Wz_C", "Wz_o"),
         did="concatenated the wrong way round: z = [x_t, h_{t-1}]",
         feedback="you concatenated z = [x_t, h_{t-1}]; the order is [h_{t-1}, x_t]",
+        feedback_one="in the {gate} you concatenated z = [x_t, h_{t-1}]; the order is "
+        "[h_{t-1}, x_t]",
         summary="z = [x_t, h_t-1]",
         rank=3,
     )
@@ -245,6 +254,8 @@ class Twist(Enum):
         alters=("da_f", "da_i", "da_o"),
         did="wrote the sigmoid's derivative σ'(a) as σ(a), not σ(a)(1 − σ(a))",
         feedback="you used σ(a) as the sigmoid's derivative; it is σ(a)(1 − σ(a)), i.e. gate * (1 − gate)",
+        feedback_one="for dL/da_{g} you used {act} as the sigmoid's derivative; it is "
+        "{act} * (1 − {act})",
         summary="σ'(a) as σ(a)",
         rank=9,
     )
@@ -341,23 +352,67 @@ SUMMARY_NAMES: dict[str, str] = {tw.name: tw.summary for tw in Twist} | {
     r.id: r.summary for r in ROUNDING_SLIPS
 }
 
-_GATE_OF = {"f_t": "f", "i_t": "i", "C_tilde": "C", "o_t": "o"}
+#: Each gate's letter, its name in a sentence and its value's name.
+GATE_NAMES = {
+    "f": ("forget gate f_t", "f_t"),
+    "i": ("input gate i_t", "i_t"),
+    "C": ("candidate C~_t", "C_tilde"),
+    "o": ("output gate o_t", "o_t"),
+}
+
+
+def _gate_of(name: str) -> str | None:
+    """The gate a quantity of one gate belongs to (``a_f``, ``f_t``, ``da_o``), or None."""
+    for g, (_, act) in GATE_NAMES.items():
+        if name in (act, f"Wz_{g}", f"a_{g}", f"da_{g}"):
+            return g
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def gates_of(tw: Twist) -> tuple[str, ...]:
+    """The gates a misconception of the gates can be made in one at a time (it alters one
+    quantity of each of several gates); () for any other.
+
+    >>> gates_of(Twist.NO_BIAS), gates_of(Twist.SIGN_SLIP), gates_of(Twist.H_NO_TANH)
+    (('f', 'i', 'C', 'o'), ('f', 'i', 'o'), ())
+    """
+    gates = tuple(_gate_of(n) for n in tw.alters)
+    if None in gates or len(set(gates)) < 2:
+        return ()
+    return tuple(g for g in GATE_NAMES if g in gates)
+
+
+def slip_alters(tw: Twist, gate: str | None) -> tuple[str, ...]:
+    """The quantities a slip alters: all the misconception's, or one gate's."""
+    return tw.alters if gate is None else tuple(n for n in tw.alters if _gate_of(n) == gate)
 
 
 @functools.lru_cache(maxsize=4096)
-def explain(tw: Twist, name: str) -> str:
-    """A misconception in a student's words, for the quantity it shows in.
+def explain(tw: Twist, name: str, gate: str | None = None) -> str:
+    """A misconception in a student's words, for the quantity ``name`` it shows in: made
+    in one ``gate`` alone or everywhere, and what it carries into.
 
-    >>> explain(Twist.NO_BIAS, "f_t")
-    'your f_t is computed from W_f·z without the bias b_f'
-    >>> explain(Twist.NO_BIAS, "a_o")
-    'your bias-added value is just W_o·z: b_o is missing'
+    >>> explain(Twist.NO_BIAS, "f_t", "f")
+    'in the forget gate f_t you left out the bias b_f: a_f = W_f·z'
+    >>> explain(Twist.NO_BIAS, "h_t", "C")
+    'in the candidate C~_t you left out the bias b_C: a_C = W_C·z, which carries into h_t'
+    >>> explain(Twist.SIGN_SLIP, "C_t")
+    'your gates are 1 − σ(a): a sign slip in e^(−a), which carries into C_t'
     """
     m = tw.value
-    sym = QUANTITIES[name].words.split(" ")[-1] if name in _GATE_OF else name
-    g = _GATE_OF.get(name) or name.rpartition("_")[2]
-    text = m.feedback if name in _GATE_OF or m.feedback_pre is None else m.feedback_pre
-    return text.replace("{sym}", sym).replace("{g}", g)
+    if gate is not None and m.feedback_one is not None:
+        words, act = GATE_NAMES[gate]
+        text = m.feedback_one.format(gate=words, g=gate, act=act)
+    else:
+        text = m.feedback
+    # what the slip alters, and in the gates it was made in, each quantity up to the gate
+    gates = (gate,) if gate else gates_of(tw)
+    own = {
+        *slip_alters(tw, gate),
+        *(n for g in gates for n in (f"Wz_{g}", f"a_{g}", GATE_NAMES[g][1])),
+    }
+    return text if name in own else f"{text}, which carries into {name}"
 
 
 def _first_asked(name: str, asked: set[str], order: set[str]) -> set[str]:
@@ -393,6 +448,29 @@ def _applicable(kind: Kind, steps: int, old_cell: bool) -> tuple[tuple[Twist, in
     return tuple(out)
 
 
+Slip = tuple[Twist, int, str | None]
+"""A misconception as a student makes it: at a step, in one gate or (None) in all."""
+
+
+def applicable_slips(problem: Problem) -> tuple[Slip, ...]:
+    """:func:`applicable_twists`, each misconception of the gates also in each gate alone
+    (first: one gate is the more common slip), where the problem has that gate; in a
+    problem of one gate (forget_gate), in that gate alone."""
+    return _slips(problem.kind, problem.steps, "C_prev" in problem.givens)
+
+
+@functools.lru_cache(maxsize=256)
+def _slips(kind: Kind, steps: int, old_cell: bool) -> tuple[Slip, ...]:
+    order = set(KINDS[kind].order)
+    out: list[Slip] = []
+    for tw, t in _applicable(kind, steps, old_cell):
+        gates = [g for g in gates_of(tw) if order & set(slip_alters(tw, g))]
+        out += [(tw, t, g) for g in gates]
+        if len(gates) != 1:
+            out.append((tw, t, None))
+    return tuple(out)
+
+
 #: The misconceptions that most often hide in a draw, in the order well-posedness checks them.
 LIKELY_HIDDEN = tuple(
     sorted((tw for tw in Twist if tw.value.rank is not None), key=lambda tw: tw.value.rank or 0)
@@ -400,8 +478,12 @@ LIKELY_HIDDEN = tuple(
 
 
 @functools.lru_cache(maxsize=1024)
-def twist_targets(kind: Kind, show_steps: bool, tw: Twist) -> frozenset[str]:
-    """The asked quantities a misconception shows in first, on each path downstream."""
+def twist_targets(
+    kind: Kind, show_steps: bool, tw: Twist, gate: str | None = None
+) -> frozenset[str]:
+    """The asked quantities a misconception (made in ``gate`` alone, or in all) shows in
+    first, on each path downstream."""
     info = KINDS[kind]
     asked = set(info.asked) | (set(info.steps) if show_steps else set())
-    return frozenset().union(*(_first_asked(n, asked, set(info.order)) for n in tw.alters))
+    order = set(info.order)
+    return frozenset().union(*(_first_asked(n, asked, order) for n in slip_alters(tw, gate)))

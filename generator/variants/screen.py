@@ -120,15 +120,21 @@ def screen(problems: Sequence[Problem], tol: Tolerance) -> list[Verdict]:
             break
         values = check.evaluate(first.kind, g, full, BATCH)
         twisted[check.key] = {label: values[label] for label in check.labels}
-        inside = np.zeros(n, dtype=bool)
-        unsure = np.zeros(n, dtype=bool)
+        # per label: clearly inside the margin, or too close to its bound to tell
+        ins, near = [], []
         for label in check.labels:
             v, x = full[label], values[label]
             lo, hi = _window(tol, v)
             slack = defaults.SCREEN_UNSURE * np.maximum(1.0, np.abs(v))
-            inside |= (lo + slack <= x) & (x <= hi - slack)
-            unsure |= (np.abs(x - lo) <= slack) | (np.abs(x - hi) <= slack)
-        refuse(inside, unsure, check.why)
+            ins.append((lo + slack <= x) & (x <= hi - slack))
+            near.append((np.abs(x - lo) <= slack) | (np.abs(x - hi) <= slack))
+        inside_, near_ = np.array(ins), np.array(near)
+        if check.every:  # hidden if one label is inside (TwistCheck.hidden)
+            hidden, unsure = np.asarray(inside_.any(axis=0)), np.asarray(near_.any(axis=0))
+        else:  # hidden if every label is inside; unsure if none is clearly outside
+            hidden = np.asarray(inside_.all(axis=0))
+            unsure = np.asarray(~hidden & (inside_ | near_).all(axis=0))
+        refuse(hidden, unsure, check.why)
     # still open: every check passed, clear of every bound
     if not open_.any():
         return [Verdict(why=why[k]) if why[k] else UNSURE for k in range(n)]

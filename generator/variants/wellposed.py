@@ -6,17 +6,19 @@ import functools
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from lstm_exam.generator.core import defaults
-from lstm_exam.generator.core.chains import FULL
+from lstm_exam.generator.core.chains import FULL, Rounded
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare, redo_twisted
 from lstm_exam.generator.core.misconceptions import (
+    GATE_NAMES,
     LIKELY_HIDDEN,
+    Slip,
     Twist,
-    _applicable,
+    _slips,
     twist_targets,
 )
 from lstm_exam.generator.core.notation import HEAD, KINDS, Kind, label_name, make_label
@@ -35,10 +37,13 @@ def check_problem(
     * no pre-activation (``a_*``) nor cell state beyond ``MAX_PREACTIVATION``:
       no gate saturated;
     * no asked value within ``KNIFE_EDGE`` of a unit in the last place of a
-      rounding boundary;
-    * every misconception of the registry that can show in this problem moves the
-      first asked value downstream of it farther than ``MISCONCEPTION_MARGIN``
-      tolerances from both chains' correct values.
+      rounding boundary, in the full chain and in the rounded chain (computed from the
+      rounded values before it, as a student's calculator does);
+    * every misconception of the registry that can show in this problem, made in every
+      gate at once and in each gate alone, moves the first asked values downstream of
+      it farther than ``MISCONCEPTION_MARGIN`` tolerances from both chains' correct
+      values: computed in the full chain, and in the rounded chain of a student who
+      makes the slip and rounds every step.
 
     The cheap checks on the full chain come first; the exact-decimal chain is
     computed only for a draw that passes them. ``screened`` holds the full chain
@@ -53,7 +58,7 @@ def check_problem(
             return None, why
         # misconceptions: first against the full chain alone (its window lies inside the
         # exact one, so what it refuses is refused), then the exact-decimal chain
-        twisted: dict[tuple[Twist, int], dict] = {}
+        twisted: dict[Slip, dict] = {}
         why = _hidden_misconception(problem, full, None, g, tol, twisted)
         if why:
             return None, why
@@ -63,7 +68,44 @@ def check_problem(
     solution = combine(problem.kind, full, problem.givens, problem.decimals, problem.show_steps)
     if "class[1]" in full and _close_call(problem, solution, tol):
         return None, "close call"
-    return solution, _hidden_misconception(problem, full, solution.values, g, tol, twisted)
+    why = _hidden_misconception(problem, full, solution.values, g, tol, twisted)
+    if why is None:
+        why = _in_the_rounded_chain(problem, solution, tol)
+    return solution, why
+
+
+def _in_the_rounded_chain(problem: Problem, solution: Solution, tol: Tolerance) -> str | None:
+    """Why the rounded chain a student follows makes the draw ill-posed, or None: an
+    asked value on a knife-edge when computed from the rounded values before it, or a
+    slip that lands inside the margin when the student rounds every step."""
+    if problem.kind is Kind.PARAMETERS:
+        return None  # whole numbers: nothing is rounded
+    rounded = {lab: v.rounded for lab, v in solution.values.items()}
+    with localcontext(prec=defaults.DECIMAL_PRECISION):
+        g = prepare(problem.givens, Rounded(problem.decimals))
+    # each asked value as the formula gives it from the rounded values before it
+    raw: dict = {}
+    finer = Rounded(problem.decimals + 6)
+    evaluate_prepared(problem.kind, g, finer, overrides=rounded, computed=raw)
+    scale = Decimal(10) ** problem.decimals
+    for label in solution.asked:
+        frac = (abs(raw[label]) * scale) % 1
+        if abs(frac - Decimal("0.5")) < Decimal(repr(defaults.KNIFE_EDGE)):
+            return "knife-edge"
+    ch = Rounded(problem.decimals)
+    windows: dict[str, tuple[Decimal, Decimal]] = {}
+    for check in twist_checks(problem):
+        values = check.evaluate(problem.kind, g, rounded, ch)
+        inside = []
+        for label in check.labels:
+            if label not in windows:
+                v = solution.values[label]
+                windows[label] = tol.window(v.full, v.rounded, times=defaults.MISCONCEPTION_MARGIN)
+            lo, hi = windows[label]
+            inside.append(lo <= values[label] <= hi)
+        if check.hidden(inside):
+            return f"{check.why} in the rounded chain"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +113,7 @@ class Screened:
     """A draw's full chain and each misconception's, from a screen it passed."""
 
     full: Mapping[str, float]
-    twisted: Mapping[tuple[Twist, int], Mapping[str, float]]
+    twisted: Mapping[Slip, Mapping[str, float]]
 
 
 def _saturated_or_knife_edge(problem: Problem, full: Mapping[str, float]) -> str | None:
@@ -98,12 +140,13 @@ def _close_call(problem: Problem, solution: Solution, tol: Tolerance) -> bool:
 
 
 @functools.lru_cache(maxsize=256)
-def _likely_first(kind: Kind, steps: int, old_cell: bool) -> tuple[tuple[Twist, int], ...]:
-    def rank(item: tuple[Twist, int]) -> tuple[int, int]:
-        tw, t = item
-        return (LIKELY_HIDDEN.index(tw) if tw in LIKELY_HIDDEN else len(LIKELY_HIDDEN)), -t
+def _likely_first(kind: Kind, steps: int, old_cell: bool) -> tuple[Slip, ...]:
+    def rank(item: Slip) -> tuple[int, int, int]:
+        tw, t, gate = item
+        hides = LIKELY_HIDDEN.index(tw) if tw in LIKELY_HIDDEN else len(LIKELY_HIDDEN)
+        return hides, -t, gate is not None  # the slip in all gates, then in each
 
-    return tuple(sorted(_applicable(kind, steps, old_cell), key=rank))
+    return tuple(sorted(_slips(kind, steps, old_cell), key=rank))
 
 
 def _hidden_misconception(
@@ -112,7 +155,7 @@ def _hidden_misconception(
     rounded: Mapping[str, Value] | None,
     g: dict,
     tol: Tolerance,
-    twisted: dict[tuple[Twist, int], dict],
+    twisted: dict[Slip, dict],
 ) -> str | None:
     """The first misconception whose answer lands inside the margin, or None.
 
@@ -125,6 +168,7 @@ def _hidden_misconception(
         if values is None:
             values = check.evaluate(problem.kind, g, full)
             twisted[check.key] = values
+        inside = []
         for label in check.labels:
             if label not in windows:
                 v = full[label]
@@ -133,8 +177,9 @@ def _hidden_misconception(
                 windows[label] = (float(exact_lo), float(exact_hi))
             lo, hi = windows[label]
             # float bounds of the exact window: off by 1e-16, far inside the margin
-            if lo <= values[label] <= hi:
-                return check.why
+            inside.append(lo <= values[label] <= hi)
+        if check.hidden(inside):
+            return check.why
     return None
 
 
@@ -144,6 +189,11 @@ class TwistCheck:
 
     twist: Twist
     step: int
+    gate: str | None
+    """The one gate it is made in (None: every gate it can be made in)."""
+    every: bool
+    """Whether it must show in every first value after it (the slip as a whole: in every
+    gate, or in the problem's one gate), or in one at least (in one gate of several)."""
     until: int | None
     """The last step to redo (None: through the output layer)."""
     start: int
@@ -151,13 +201,22 @@ class TwistCheck:
     labels: tuple[str, ...]
     """The asked values it shows in first: each must land outside the margin."""
 
+    def hidden(self, inside: list[bool]) -> bool:
+        """Whether the slip hides, from whether each of ``labels`` lands inside the margin.
+
+        A slip in every gate at once must show in every first value after it (every
+        cell, every path); a slip in one gate, in one of them at least (its own gate's
+        cells move by its own numbers, the other gates' not at all)."""
+        return any(inside) if self.every else all(inside)
+
     @property
-    def key(self) -> tuple[Twist, int]:
-        return self.twist, self.step
+    def key(self) -> Slip:
+        return self.twist, self.step, self.gate
 
     @property
     def why(self) -> str:
-        return f"misconception {self.twist.name} invisible"
+        where = f" in {GATE_NAMES[self.gate][1]}" if self.gate and not self.every else ""
+        return f"misconception {self.twist.name}{where} invisible"
 
     def evaluate(self, kind: Kind, g: Mapping, full: Mapping, ch: Any = FULL) -> dict:
         """The chain with the misconception, redone only where it changes."""
@@ -170,6 +229,7 @@ class TwistCheck:
             twist_step=self.step,
             start=self.start,
             until=self.until,
+            twist_gate=self.gate,
         )
 
 
@@ -191,8 +251,12 @@ def _twist_checks(
 ) -> tuple[TwistCheck, ...]:
     stepped = KINDS[kind].stepped
     out = []
-    for tw, t in _likely_first(kind, steps, old_cell):
-        targets = twist_targets(kind, show_steps, tw)
+    slips = _likely_first(kind, steps, old_cell)
+    for tw, t, gate in slips:
+        every = gate is None or sum(1 for s in slips if s[:2] == (tw, t)) == 1
+        targets = twist_targets(kind, show_steps, tw, gate)
+        if not every and targets <= _own_quantities(gate or ""):
+            continue  # it shows in its gate's own values, as the slip in every gate does
         labels = tuple(
             make_label(name, cell, None if name in HEAD or not stepped else t)
             for name in sorted(targets)
@@ -201,8 +265,13 @@ def _twist_checks(
         # redo from step t (the output layer alone for its own slips) to where it shows
         until = None if targets & HEAD else t
         start = steps + 1 if HEAD.issuperset(tw.alters) else t
-        out.append(TwistCheck(tw, t, until, start, labels))
+        out.append(TwistCheck(tw, t, gate, every, until, start, labels))
     return tuple(out)
+
+
+def _own_quantities(gate: str) -> set[str]:
+    """A gate's own values, which no other gate's slip changes."""
+    return {f"Wz_{gate}", f"a_{gate}", GATE_NAMES[gate][1], f"da_{gate}"}
 
 
 def no_well_posed(source: str, number: int, kind: str, rejected: Counter) -> InputError:
