@@ -23,7 +23,7 @@ from lstm_exam.generator.core.notation import (
 from lstm_exam.generator.core.problem import Problem
 from lstm_exam.generator.core.solution import asked_labels
 from lstm_exam.generator.core.tolerance import Tolerance
-from lstm_exam.generator.variants.wellposed import Screened, twist_checks
+from lstm_exam.generator.variants.wellposed import Screened, TwistCheck, twist_checks
 
 
 class Batch:
@@ -68,6 +68,73 @@ def _each(fn: Any, v: np.ndarray) -> np.ndarray:
 
 
 BATCH = Batch()
+
+
+class _Inexact(np.ndarray):
+    """Values that passed through exp, σ or tanh: never exact decimals, so a near-tie
+    among them cannot be told from a tie (every operation on them keeps the mark)."""
+
+
+class RoundedBatch(Batch):
+    """The rounded chain of many draws at once, in floats: each quantity rounded half
+    away from zero to ``decimals`` places, as :class:`~lstm_exam.generator.core.chains.Rounded`
+    rounds its exact decimals.
+
+    Away from a tie the two agree (a float carries the exact value to 1e-16, far inside
+    the ``TIE_GUARD`` that decides the rounding). At a tie: a value made by sums and
+    products of decimals of few places (``exact_ties``: at most ``EXACT_PLACES`` places
+    in the rounded unit) that comes within the guard of a tie is exactly a tie, and is
+    rounded away from zero as the exact chain does; any other (a value of exp, σ or
+    tanh, or of decimals of many places) is marked in ``ties`` and left to the exact
+    chain.
+    """
+
+    name = "batch-rounded"
+    TIE_GUARD = 1e-9
+    EXACT_PLACES = 8
+
+    def __init__(self, decimals: int, exact_ties: bool = False) -> None:
+        self.decimals = decimals
+        self.exact_ties = exact_ties
+        self.scale = 10.0**decimals
+        self.ties: np.ndarray | bool = False
+
+    def rnd(self, v: np.ndarray) -> np.ndarray:
+        scaled = np.abs(np.asarray(v)) * self.scale
+        near = np.abs(scaled % 1.0 - 0.5) < self.TIE_GUARD
+        if self.exact_ties and not isinstance(v, _Inexact):
+            scaled = scaled + np.where(near, self.TIE_GUARD, 0.0)  # a tie: away from zero
+        else:
+            self.ties = self.ties | near
+        return np.sign(np.asarray(v)) * np.floor(scaled + 0.5) / self.scale
+
+    def sigmoid(self, v: np.ndarray) -> np.ndarray:
+        return super().sigmoid(np.asarray(v)).view(_Inexact)
+
+    def tanh(self, v: np.ndarray) -> np.ndarray:
+        return super().tanh(np.asarray(v)).view(_Inexact)
+
+    def exp(self, v: np.ndarray) -> np.ndarray:
+        return super().exp(np.asarray(v)).view(_Inexact)
+
+    def fresh(self) -> RoundedBatch:
+        """The same chain with no ties seen yet."""
+        return RoundedBatch(self.decimals, self.exact_ties)
+
+
+def _places(problems: Sequence[Problem]) -> int:
+    """The most decimal places of any given of these draws."""
+    most = 0
+    for p in problems:
+        for value in p.givens.values():
+            stack = [value]
+            while stack:
+                x = stack.pop()
+                if isinstance(x, (list, tuple)):
+                    stack.extend(x)
+                else:
+                    most = max(most, -int(x.as_tuple().exponent))
+    return most
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,21 +195,128 @@ def screen(problems: Sequence[Problem], tol: Tolerance) -> list[Verdict]:
             slack = defaults.SCREEN_UNSURE * np.maximum(1.0, np.abs(v))
             ins.append((lo + slack <= x) & (x <= hi - slack))
             near.append((np.abs(x - lo) <= slack) | (np.abs(x - hi) <= slack))
-        inside_, near_ = np.array(ins), np.array(near)
-        if check.every:  # hidden if one label is inside (TwistCheck.hidden)
-            hidden, unsure = np.asarray(inside_.any(axis=0)), np.asarray(near_.any(axis=0))
-        else:  # hidden if every label is inside; unsure if none is clearly outside
-            hidden = np.asarray(inside_.all(axis=0))
-            unsure = np.asarray(~hidden & (inside_ | near_).all(axis=0))
+        hidden, unsure = _hides(check, ins, near)
         refuse(hidden, unsure, check.why)
-    # still open: every check passed, clear of every bound
+    # the rounded chain in arrays pays for itself only on many draws (its Python overhead
+    # a check is that of a few draws in exact decimals): fewer are left to check_problem
+    rounded_too = open_.sum() >= defaults.SCREEN_ROUNDED_FROM
+    if rounded_too:
+        _screen_rounded(problems, g, full, twisted, tol, open_, refuse)
+    # still open: every check passed, clear of every bound, in both chains
     if not open_.any():
         return [Verdict(why=why[k]) if why[k] else UNSURE for k in range(n)]
-    passed = _Unstacked(full, twisted)
+    passed = _Unstacked(full, twisted, rounded_too)
     return [
         Verdict(why=why[k]) if why[k] else Verdict(screened=passed.draw(k)) if open_[k] else UNSURE
         for k in range(n)
     ]
+
+
+def _hides(
+    check: TwistCheck, ins: list[np.ndarray], near: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per draw, whether ``check``'s slip hides (:meth:`TwistCheck.hidden`) and whether
+    that is too close to tell, from each label's "clearly inside" and "near a bound"."""
+    inside_, near_ = np.array(ins), np.array(near)
+    if check.every:  # hidden if one label is inside
+        return np.asarray(inside_.any(axis=0)), np.asarray(near_.any(axis=0))
+    hidden = np.asarray(inside_.all(axis=0))  # hidden if every label is inside
+    return hidden, np.asarray(~hidden & (inside_ | near_).all(axis=0))
+
+
+def _screen_rounded(
+    problems: Sequence[Problem],
+    g: Mapping[str, Any],
+    full: Mapping[str, np.ndarray],
+    twisted: Mapping[Any, Mapping[str, np.ndarray]],
+    tol: Tolerance,
+    open_: np.ndarray,
+    refuse: Any,
+) -> None:
+    """The rest of check_problem in the same order, on the rounded chain in floats
+    (:class:`RoundedBatch`): the misconceptions against the window of both chains, the
+    close call, the rounded chain's knife-edges, every slip in the rounded chain. A draw
+    whose rounded chain came near a tie, or any value near a bound, is left to the
+    exact check."""
+    first = problems[0]
+    # a product of two numbers of p places has 2p: within EXACT_PLACES of the unit, a
+    # near-tie of sums and products is a tie
+    places = max(_places(problems), first.decimals)
+    chain = RoundedBatch(first.decimals, 2 * places - first.decimals <= RoundedBatch.EXACT_PLACES)
+    rounded = evaluate_prepared(first.kind, g, chain)
+    open_[np.asarray(chain.ties, dtype=bool) & np.ones_like(open_)] = False
+    windows: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def window(label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if label not in windows:
+            a, b = full[label], rounded[label]
+            lo, hi = np.minimum(a, b), np.maximum(a, b)
+            amount = float(tol.amount) * defaults.MISCONCEPTION_MARGIN
+            t = amount if tol.mode == "absolute" else amount * np.maximum(np.abs(lo), np.abs(hi))
+            slack = defaults.SCREEN_UNSURE * np.maximum(1.0, np.abs(a))
+            windows[label] = (lo - t, hi + t, slack)
+        return windows[label]
+
+    def judge(check: TwistCheck, values: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        ins, near = [], []
+        for label in check.labels:
+            lo, hi, slack = window(label)
+            x = values[label]
+            ins.append((lo + slack <= x) & (x <= hi - slack))
+            near.append((np.abs(x - lo) <= slack) | (np.abs(x - hi) <= slack))
+        return _hides(check, ins, near)
+
+    if "class[1]" in full:
+        close, unsure = _close_calls(first, full, rounded, tol)
+        refuse(close, unsure, "close call")
+    checks = twist_checks(first)
+    for check in checks:  # the full chain's slips against the window of both chains
+        hidden, unsure = judge(check, twisted[check.key])
+        refuse(hidden, unsure, check.why)
+    # the rounded chain's knife-edges: each asked value from the rounded ones before it
+    raw: dict[str, np.ndarray] = {}
+    evaluate_prepared(first.kind, g, BATCH, overrides=rounded, computed=raw)
+    scale = 10.0**first.decimals
+    for label in asked_labels(first.kind, list(full), first.show_steps):
+        off = np.abs((np.abs(raw[label]) * scale) % 1 - 0.5)
+        edge = np.abs(off - defaults.KNIFE_EDGE) < RoundedBatch.TIE_GUARD
+        refuse((off < defaults.KNIFE_EDGE) & ~edge, edge, "knife-edge")
+    for check in checks:  # every slip made by a student who rounds every step
+        if not open_.any():
+            return
+        ch = chain.fresh()
+        values = check.evaluate(first.kind, g, rounded, ch)
+        hidden, unsure = judge(check, values)
+        ties = np.asarray(ch.ties, dtype=bool) & np.ones_like(open_)
+        refuse(hidden & ~ties, unsure | ties, f"{check.why} in the rounded chain")
+
+
+def _close_calls(
+    first: Problem,
+    full: Mapping[str, np.ndarray],
+    rounded: Mapping[str, np.ndarray],
+    tol: Tolerance,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`wellposed._close_call` on every draw: whether another class's window of
+    twice the tolerance reaches the predicted class's, and whether it is too close to tell."""
+    amount = float(tol.amount) * defaults.MISCONCEPTION_MARGIN
+    los, his = [], []
+    for k in range(1, first.classes + 1):
+        a, b = full[f"prob[{k}]"], rounded[f"prob[{k}]"]
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        t = amount if tol.mode == "absolute" else amount * np.maximum(np.abs(lo), np.abs(hi))
+        los.append(lo - t)
+        his.append(hi + t)
+    best = rounded["class[1]"].astype(int) - 1
+    n = len(best)
+    best_lo = np.array(los)[best, np.arange(n)]
+    close = np.zeros(n, dtype=bool)
+    unsure = np.zeros(n, dtype=bool)
+    for k in range(first.classes):
+        other = best != k
+        close |= other & (his[k] >= best_lo)
+        unsure |= other & (np.abs(his[k] - best_lo) <= defaults.SCREEN_UNSURE)
+    return close, unsure
 
 
 def _window(tol: Tolerance, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -168,7 +342,11 @@ class _Unstacked:
     """The screen's arrays as one matrix (a row a value, a column a draw), to take
     one draw's chains out as plain floats, as FULL gives them, at C speed."""
 
-    def __init__(self, full: Mapping[str, np.ndarray], twisted: Mapping) -> None:
+    def __init__(
+        self, full: Mapping[str, np.ndarray], twisted: Mapping, rounded_clear: bool
+    ) -> None:
+        self.rounded_clear = rounded_clear
+        """Whether the draws also passed the rounded chain's screen."""
         self.parts: list[tuple[Any, list[str], slice]] = []
         rows: list[np.ndarray] = []
         for key, values in (("full", full), *twisted.items()):
@@ -181,4 +359,4 @@ class _Unstacked:
         full, *twisted = (
             (key, dict(zip(labels, column[rows], strict=True))) for key, labels, rows in self.parts
         )
-        return Screened(full[1], dict(twisted))
+        return Screened(full[1], dict(twisted), rounded_clear=self.rounded_clear)

@@ -69,7 +69,7 @@ def check_problem(
     if "class[1]" in full and _close_call(problem, solution, tol):
         return None, "close call"
     why = _hidden_misconception(problem, full, solution.values, g, tol, twisted)
-    if why is None:
+    if why is None and not (screened is not None and screened.rounded_clear):
         why = _in_the_rounded_chain(problem, solution, tol)
     return solution, why
 
@@ -85,7 +85,7 @@ def _in_the_rounded_chain(problem: Problem, solution: Solution, tol: Tolerance) 
         g = prepare(problem.givens, Rounded(problem.decimals))
     # each asked value as the formula gives it from the rounded values before it
     raw: dict = {}
-    finer = Rounded(problem.decimals + 6)
+    finer = Rounded(problem.decimals + 12)  # all but unrounded (the screen's floats agree)
     evaluate_prepared(problem.kind, g, finer, overrides=rounded, computed=raw)
     scale = Decimal(10) ** problem.decimals
     for label in solution.asked:
@@ -114,6 +114,9 @@ class Screened:
 
     full: Mapping[str, float]
     twisted: Mapping[Slip, Mapping[str, float]]
+    rounded_clear: bool = False
+    """The screen also judged the draw in the rounded chain (in floats, clear of every
+    tie and bound, so exactly as :func:`_in_the_rounded_chain` would): it passed."""
 
 
 def _saturated_or_knife_edge(problem: Problem, full: Mapping[str, float]) -> str | None:
