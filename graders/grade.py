@@ -24,7 +24,7 @@ from lstm_exam.generator.core.misconceptions import (
     explain,
     twist_targets,
 )
-from lstm_exam.generator.core.notation import WHOLE, label_name
+from lstm_exam.generator.core.notation import is_whole, label_name
 from lstm_exam.generator.core.numbers import plain
 from lstm_exam.generator.store.manifest import Manifest
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
@@ -78,7 +78,7 @@ def compare(w: Work) -> list[Finding]:
         elif not raw:
             verdict, credit, reason = Verdict.UNANSWERED, zero, "no answer"
         elif value is not None and bounds[0] <= value <= bounds[1]:
-            note = "" if label_name(lab) in WHOLE else _digits_note(raw, decimals)
+            note = "" if is_whole(lab) else _digits_note(raw, decimals)
             verdict, credit, reason = Verdict.CORRECT, one, note
         else:
             verdict, credit, reason = Verdict.WRONG, zero, ""
@@ -359,7 +359,7 @@ def read_values(
         answers[cell.label] = cell.raw[:60]
         if cell.raw:
             try:
-                whole = label_name(cell.label) in WHOLE
+                whole = is_whole(cell.label)
                 values[cell.label] = parse_number(cell.raw, sheet.decimal_comma, whole)
             except ValueError as e:
                 invalid[cell.label] = str(e)
@@ -377,6 +377,8 @@ def reading_shown(raw: str, value: Decimal, sheet: Sheet) -> str:
     >>> reading_shown("5e-1", Decimal("0.5"), points), reading_shown("0.50", Decimal("0.50"), points)
     ('0.5', '')
     """
+    if raw == str(value):
+        return ""  # the usual answer, read as it is written
     text = raw.strip()
     if sheet.decimal_comma and text.count(",") == 1 and "." not in text:
         text = text.replace(",", ".")

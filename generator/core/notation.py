@@ -6,6 +6,7 @@ and templates all use it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -184,6 +185,19 @@ COUNTS = ("P_gate", "P_lstm", "P_dense", "P_video", "seq_steps", "seq_units", "l
 #: The quantities that are whole numbers: accepted only exactly, written without
 #: decimals, and never told that they lack them.
 WHOLE = frozenset({"class", *COUNTS})
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def is_whole(label: str) -> bool:
+    """Whether a label's quantity is a whole number (:data:`WHOLE`); labels repeat
+    across a class, so each is looked at once.
+
+    >>> is_whole("q8.P_lstm[1]"), is_whole("q1.f_t[2]")
+    (True, False)
+    """
+    return label_name(label) in WHOLE
+
+
 #: Rows of a quantity that is not one per cell: ``K`` (classes) or a single ``1``.
 SIZES: dict[str, str] = {
     "logit": "K",

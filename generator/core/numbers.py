@@ -45,7 +45,10 @@ def plain(d: Decimal) -> str:
     ('0.000', '0.000', '0.000')
     """
     text = str(d)  # the same text unless str() chose an exponent
-    return unsigned_zero(format(d, "f") if "E" in text else text)
+    if "E" in text:
+        text = format(d, "f")
+    # unsigned_zero, inline: a class writes a million numbers
+    return text[1:] if text[0] == "-" and not text.strip("-0.") else text
 
 
 def unsigned_zero(text: str) -> str:

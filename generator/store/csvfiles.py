@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
-from lstm_exam.generator.core.notation import WHOLE, describe_label, label_name
+from lstm_exam.generator.core.notation import describe_label, is_whole
 from lstm_exam.generator.core.numbers import fixed, plain
 from lstm_exam.generator.store.manifest import Manifest
 from lstm_exam.generator.variants.variant import Variant
@@ -55,7 +55,7 @@ def key_csv(m: Manifest, v: Variant) -> str:
         for lab in vp.solution.asked:
             val = vp.solution.values[lab]
             lo, hi = m.bounds(lab, val)
-            whole = label_name(lab) in WHOLE
+            whole = is_whole(lab)
             rows.append(
                 (
                     vp.label(lab),

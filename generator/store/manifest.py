@@ -16,7 +16,7 @@ from typing import Any
 
 from lstm_exam import __version__
 from lstm_exam.generator.core import defaults
-from lstm_exam.generator.core.notation import WHOLE, label_name
+from lstm_exam.generator.core.notation import is_whole
 from lstm_exam.generator.core.numbers import plain, plain_tree
 from lstm_exam.generator.core.solution import Value
 from lstm_exam.generator.core.tolerance import Tolerance, accept_bounds
@@ -54,7 +54,7 @@ class Manifest:
 
     def bounds(self, label: str, value: Value) -> tuple[Decimal, Decimal]:
         """The accepted range of the answer of ``label`` (a whole number: itself)."""
-        if label_name(label) in WHOLE:
+        if is_whole(label):
             return value.rounded, value.rounded
         return accept_bounds(value, self.tolerance, self.decimals)
 
