@@ -82,18 +82,9 @@ def compare(w: Work) -> list[Finding]:
             verdict, credit, reason = Verdict.CORRECT, one, note
         else:
             verdict, credit, reason = Verdict.WRONG, zero, ""
+        read_as = w.read_as.get(q, "") if w.read_as else ""
         out.append(
-            Finding(
-                q,
-                raw,
-                value,
-                verdict,
-                credit,
-                val.rounded,
-                bounds,
-                reason,
-                read_as=w.read_as.get(q, ""),
-            )
+            Finding(q, raw, value, verdict, credit, val.rounded, bounds, reason, None, read_as)
         )
     return out
 
@@ -330,9 +321,11 @@ def read_values(
     notes: list[str] = []
     first_line: dict[str, int] = {}
     typos: list[str] = []
-    given = {c.label for c in sheet.cells}
+    given: set[str] | None = None  # the labels the file has, once one is unknown
     for position, cell in enumerate(sheet.cells):
         if cell.label not in asked and cell.label:
+            if given is None:
+                given = {c.label for c in sheet.cells}
             meant = typo_of(cell.label, position, labels, asked - given - set(first_line))
             if meant is not None:
                 notes.append(

@@ -76,7 +76,8 @@ def _problem_of(label: str) -> int:
 
 def _range(f: Finding) -> str:
     lo, hi = f.accept
-    return f"exactly {plain(lo)}" if lo == hi else f"[{plain(lo)}, {plain(hi)}]"
+    text_lo, text_hi = plain(lo), plain(hi)
+    return f"exactly {text_lo}" if text_lo == text_hi else f"[{text_lo}, {text_hi}]"
 
 
 @dataclass(frozen=True, slots=True)

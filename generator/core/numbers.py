@@ -47,8 +47,7 @@ def plain(d: Decimal) -> str:
     text = str(d)  # the same text unless str() chose an exponent
     if "E" in text:
         text = format(d, "f")
-    # unsigned_zero, inline: a class writes a million numbers
-    return text[1:] if text[0] == "-" and not text.strip("-0.") else text
+    return text[1:] if d.is_zero() and text[0] == "-" else text  # a class writes millions
 
 
 def unsigned_zero(text: str) -> str:

@@ -229,6 +229,8 @@ def student_fault(doc: Any, part: str = "student") -> tuple[str, str] | None:
 
 
 def _fault(validator: Any, doc: Any) -> tuple[str, str] | None:
+    if validator.is_valid(doc):  # the usual case, quicker than looking for errors
+        return None
     for error in validator.iter_errors(doc):  # the first fault is enough
         path = "".join(_step(p) for p in error.instance_path).lstrip(".")
         about = _description(error.schema_path)
