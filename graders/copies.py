@@ -109,8 +109,9 @@ class CopyIndex:
         )
         return hit / len(keys) if keys else 0.0
 
-    def flag(self, me: int, answers: Mapping[str, str]) -> str | None:
-        """The copy flag for student ``me``'s answers, or None."""
+    def flag(self, me: int, answers: Mapping[str, str]) -> tuple[str, str] | None:
+        """The copy flag for student ``me``'s answers and the student whose variant they
+        fit, or None."""
         votes: Counter = Counter()
         index, position = self.index, self.position
         answers = {label: text for label, text in answers.items() if label in position}
@@ -130,7 +131,8 @@ class CopyIndex:
         if other >= self.policy.copy_fit and other - own >= self.policy.copy_margin:
             return (
                 f"answers fit the variant of student {self.ids[k]} ({other:.0%}) far better "
-                f"than their own ({own:.0%})"
+                f"than their own ({own:.0%})",
+                self.ids[k],
             )
         return None
 
@@ -139,5 +141,28 @@ def flagged(
     index: CopyIndex, k: int, r: StudentResult, answers: Mapping[str, str]
 ) -> StudentResult:
     """The row with its copy flag, if any."""
-    flag = index.flag(k, answers) if r.status is Status.GRADED else None
-    return replace(r, flags=(*r.flags, flag)) if flag else r
+    found = index.flag(k, answers) if r.status is Status.GRADED else None
+    if found is None:
+        return r
+    flag, other = found
+    return replace(r, flags=(*r.flags, flag), copy_of=other)
+
+
+def both_sides(results: list[StudentResult]) -> list[StudentResult]:
+    """Each suspected copy flagged on both rows: the student whose variant another's
+    answers fit is flagged with that student's id too (which of the two copied, and
+    whether at all, is for the instructor to find out)."""
+    fit: dict[str, list[str]] = {}
+    for r in results:
+        if r.copy_of:
+            fit.setdefault(r.copy_of, []).append(r.student_id)
+    if not fit:
+        return results
+    return [
+        replace(
+            r, flags=(*r.flags, f"the answers of {', '.join(fit[r.student_id])} fit this variant")
+        )
+        if r.student_id in fit
+        else r
+        for r in results
+    ]

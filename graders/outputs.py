@@ -297,16 +297,20 @@ def results_json(run: GradeRun, entries: Sequence[tuple[bytes, Sequence[str]]]) 
 
 def summary_data(run: GradeRun) -> dict:
     """Counts, mean, distribution and the most common mistakes per problem."""
-    roster = [r for r in run.results if r.status is not Status.UNMATCHED]
+    roster = [r for r in run.results if r.on_roster]
     graded = [r for r in roster if r.status is Status.GRADED]
     status = Counter(str(r.status) for r in run.results)
     percents = [r.percent for r in graded]
     mean = sum(percents, Decimal(0)) / len(graded) if graded else Decimal(0)
     bins = Counter(min(int(p // 10), 9) for p in percents)
     distribution = {f"{10 * b}-{10 * b + 10}%": bins.get(b, 0) for b in range(10)}
+    # students, not answers, per mistake and problem; a suspected copy's mistakes are
+    # another variant's numbers, so they are left out
     mistakes: dict[str, Counter] = {}
     for r in graded:
-        for problem, code in r.mistakes:
+        if r.copy_of:
+            continue
+        for problem, code in set(r.mistakes):
             mistakes.setdefault(f"q{problem}", Counter())[SUMMARY_NAMES.get(code, code)] += 1
     return {
         "students": len(roster),
@@ -331,7 +335,10 @@ def summary_text(run: GradeRun) -> str:
     if s["common_mistakes"]:
         lines.append("most common mistakes:")
         for q, items in s["common_mistakes"].items():
-            lines.append(f"  {q}: " + "; ".join(f"{name} ({n})" for name, n in items))
+            lines.append(
+                f"  {q}: "
+                + "; ".join(f"{name}: {n} student{'s' if n > 1 else ''}" for name, n in items)
+            )
     if run.skipped:
         shown = ", ".join(run.skipped[:3]) + (" ..." if len(run.skipped) > 3 else "")
         lines.append(f"skipped {len(run.skipped)} system files: {shown}")

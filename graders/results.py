@@ -72,6 +72,8 @@ class Status(StrEnum):
     MISSING = "missing"
     UNREADABLE = "unreadable"
     UNMATCHED = "unmatched-file"
+    SUPERSEDED = "superseded"
+    """A student's older file, not graded because a later one was."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,13 @@ class StudentResult:
     """What the instructor should look at (unreadable, copying, extra files)."""
     mistakes: tuple[tuple[int, str], ...] = ()
     """(problem, diagnosed mistake) of each wrong answer, for the class summary."""
+    copy_of: str = ""
+    """The student whose variant this submission's answers fit far better (a copy)."""
+
+    @property
+    def on_roster(self) -> bool:
+        """A roster student's row (not a file's: unmatched, superseded)."""
+        return self.status not in (Status.UNMATCHED, Status.SUPERSEDED)
 
     @property
     def score(self) -> Decimal:

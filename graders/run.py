@@ -44,7 +44,7 @@ from lstm_exam.generator.store.manifest_read import (
 from lstm_exam.generator.variants.variant import Variant
 
 from . import outputs
-from .copies import CopyIndex, Labels, answers_at, copy_keys, copy_labels, flagged
+from .copies import CopyIndex, Labels, answers_at, both_sides, copy_keys, copy_labels, flagged
 from .grade import grade_sheet
 from .policy import GradePolicy
 from .results import UNEXPLAINED, GradeRun, Status, StudentRecord, StudentResult, Verdict
@@ -118,7 +118,9 @@ def _grade_class(
         records.append(rec)
         unmatched += rec.extra
     # copy detection needs every student's key: the flags come after the last one
-    results = [flagged(index, k, rec.result, rec.answers) for k, rec in enumerate(records)]
+    results = both_sides(
+        [flagged(index, k, rec.result, rec.answers) for k, rec in enumerate(records)]
+    )
     run = GradeRun(m, titles, tuple(results + unmatched), tuple(skipped), str(source))
     if stage is None:
         return run, []
@@ -166,7 +168,16 @@ def grade_student(
     ordered = sorted(files, key=lambda f: (f.mtime, f.path))
     chosen, others = ordered[-1], ordered[:-1]
     extra = [
-        _unmatched(o.path, f"another file of {base.student_id} was graded: {chosen.path}")
+        StudentResult(  # no id: an LMS importing the gradebook sees one row a student
+            "",
+            "",
+            "",
+            Status.SUPERSEDED,
+            (),
+            (),
+            o.path,
+            flags=(f"an older file of {base.student_id}: the later {chosen.path} was graded",),
+        )
         for o in others
     ]
     flags = (f"{len(files)} files; graded the latest, {chosen.path}",) if others else ()

@@ -221,9 +221,16 @@ def test_copy_is_flagged(demo, tmp_path):
     subs.mkdir()
     shutil.copy(SAMPLES / "s001.csv", subs / "s001.csv")
     shutil.copy(SAMPLES / "s001.csv", subs / "s003.csv")  # s003 hands in s001's answers
-    r = by_id(grade(demo, subs))
+    run = grade(demo, subs)
+    r = by_id(run)
     assert any("fit the variant of student s001" in f for f in r["s003"].flags)
-    assert not r["s001"].flags
+    assert r["s003"].copy_of == "s001"
+    # both sides are flagged, each with the other's id; who copied is for the instructor
+    assert r["s001"].flags == ("the answers of s003 fit this variant",)
+    # the copy's mistakes are another variant's numbers: the summary counts no mistake
+    from lstm_exam.graders.outputs import summary_data
+
+    assert summary_data(run)["common_mistakes"] == {}
 
 
 def test_formula_injection_is_neutralized_and_feedback_escaped(tmp_path):

@@ -10,12 +10,14 @@ import pytest
 
 from lstm_exam.generator.core.evaluate import evaluate
 from lstm_exam.generator.core.misconceptions import (
+    GATE_NAMES,
     LIKELY_HIDDEN,
     ROUNDING_SLIPS,
     SUMMARY_NAMES,
     Twist,
     applicable_twists,
     explain,
+    gates_of,
 )
 from lstm_exam.generator.generate import build_manifest
 from lstm_exam.generator.spec.roster import Student
@@ -59,10 +61,14 @@ def test_the_docs_table_lists_every_misconception_with_its_summary_name():
 def test_every_misconception_reads_for_each_quantity_it_alters():
     for tw in Twist:
         assert tw.summary.strip() and tw.value.did.strip(), tw
-        for name in tw.alters:
-            if name not in ("h_prev", "C_prev"):  # SEQ_REUSE shows in the step's own values
-                words = explain(tw, name)
+        for gate in (None, *gates_of(tw)):
+            for name in (*tw.alters, "h_t"):
+                if name in ("h_prev", "C_prev"):  # SEQ_REUSE shows in the step's own values
+                    continue
+                words = explain(tw, name, gate)
                 assert words.strip() and "{" not in words.replace("{t-1}", ""), (tw, name, words)
+                if gate is not None:  # the gate it was made in is named
+                    assert GATE_NAMES[gate][0] in words or f"_{gate}" in words, (tw, gate, words)
 
 
 def test_the_search_order_ranks_each_ranked_misconception_once():

@@ -154,3 +154,50 @@ def test_a_label_is_never_read_as_another_cell():
     # only unanswered labels are candidates
     assert typo_of("q1.ft[2]", 1, labels, {"q1.f_t[1]"}) is None
     assert typo_of("q1.ft[2]", 1, labels, {"q1.f_t[2]"}) == "q1.f_t[2]"
+
+
+def test_an_older_file_of_a_student_is_superseded_not_unmatched(every_kind, tmp_path):
+    import os
+
+    rows = _rows(every_kind, "s001")
+    subs = tmp_path / "subs"
+    _submit(subs, "s001", rows)
+    os.utime(subs / "s001.csv", (1_700_000_000, 1_700_000_000))
+    (subs / "s001").mkdir()
+    _submit(subs / "s001", "answers", rows)  # a later file of the same student
+    run = grade(every_kind, subs)
+    (old,) = [r for r in run.results if r.status is Status.SUPERSEDED]
+    assert old.file == "s001.csv" and old.student_id == ""
+    assert old.flags == ("an older file of s001: the later s001/answers.csv was graded",)
+    assert not any(r.status is Status.UNMATCHED for r in run.results)
+
+
+def test_the_summary_counts_students_per_mistake(every_kind, tmp_path):
+    """Two students who forgot the bias in every cell are two students, not six answers."""
+    from lstm_exam.graders.outputs import summary_data, summary_text
+
+    subs = tmp_path / "subs"
+    for sid in ("s001", "s002"):
+        rows = _rows(every_kind, sid)
+        _submit(subs, sid, rows)
+    run = grade(every_kind, subs)
+    assert summary_data(run)["common_mistakes"] == {}  # all correct: no mistake
+    # every answer of problem 1 (the forget gate) wrong in the same way for both students
+    from lstm_exam.generator.core.evaluate import evaluate
+    from lstm_exam.generator.core.misconceptions import Twist
+    from lstm_exam.generator.store.manifest_read import load_manifest
+
+    m = load_manifest(every_kind)
+    for v in m.variants[:2]:
+        vp = v.problems[0]
+        slipped = evaluate(vp.problem.kind, vp.problem.givens, twist=Twist.NO_BIAS)
+        rows = _rows(every_kind, v.student.student_id)
+        for r in rows:
+            lab = r["label"].split(".", 1)[1]
+            if r["label"].startswith("q1.") and lab in slipped:
+                r["answer"] = f"{slipped[lab]:.3f}"
+        _submit(subs, v.student.student_id, rows)
+    run = grade(every_kind, subs)
+    counts = dict(summary_data(run)["common_mistakes"]["q1"])
+    assert counts == {"forgot the bias": 2}, counts
+    assert "q1: forgot the bias: 2 students" in summary_text(run)

@@ -403,7 +403,9 @@ def explain(tw: Twist, name: str, gate: str | None = None) -> str:
     m = tw.value
     if gate is not None and m.feedback_one is not None:
         words, act = GATE_NAMES[gate]
-        text = m.feedback_one.format(gate=words, g=gate, act=act)
+        # replace, not format: the sentences hold braces of their own (h_{t-1})
+        text = m.feedback_one.replace("{gate}", words).replace("{g}", gate)
+        text = text.replace("{act}", act)
     else:
         text = m.feedback
     # what the slip alters, and in the gates it was made in, each quantity up to the gate
