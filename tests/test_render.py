@@ -625,3 +625,16 @@ def test_templates_command_copies_the_built_in_templates(run, tmp_path):
     assert names == sorted(p.name for p in latex_mod.template_folder().glob("*.j2"))
     again = run("templates", tmp_path / "mine")
     assert again.exit_code == 2 and "already holds" in again.stderr
+
+
+def test_the_keys_asked_values_are_bold_in_math():
+    """The key says "Bold values are asked": \\textbf does not reach math mode, so the
+    asked values of its tables are set with \\boldmath, one for each asked table cell."""
+    from lstm_exam.generator.render.document import render_tex
+
+    m, _, _ = build_manifest(load_spec(None), numbered_roster(1), "bold-seed-0001")
+    key = render_tex(m, None).tex["class-key"]
+    assert "Bold values are asked" in key
+    assert r"\textbf{$" not in key
+    tables = [vp for vp in m.variants[0].problems if vp.problem.show_steps]
+    assert tables and key.count(r"{\boldmath$") >= sum(len(vp.solution.asked) for vp in tables)

@@ -246,7 +246,7 @@ def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
                 for n in cols:
                     cell_tex = num(value(n, c))
                     if make_label(n, c, p.step_of(n, t)) in asked:
-                        cell_tex = Tex(r"\textbf{" + cell_tex + "}")
+                        cell_tex = Tex(r"{\boldmath" + cell_tex + "}")  # math: \textbf misses it
                     row.append(cell_tex)
                 rows.append(row)
             tables.append(
