@@ -174,6 +174,7 @@ def generate_worksheet(
     on_notice: Notice | None = None,
     tex_timeout: float | None = None,
     new_seed: bool = False,
+    duplex: bool = True,
 ) -> Generated:
     """`generate`: a worksheet for every student of the class, into ``out`` (by default
     output/<worksheet-slug>/); without ``spec_file``, the built-in weekly sheet.
@@ -206,7 +207,7 @@ def generate_worksheet(
             on_notice(KEPT_SEED_NOTICE)
         seed = seed or kept
     return _generate(
-        ws, students, target, force, no_pdf, templates, seed, tick, on_stage, tex_timeout
+        ws, students, target, force, no_pdf, templates, seed, tick, on_stage, tex_timeout, duplex
     )
 
 
@@ -221,12 +222,13 @@ def _generate(
     tick: Tick | None,
     on_stage: Stage | None,
     tex_timeout: float | None = None,
+    duplex: bool = True,
 ) -> Generated:
     """Generate, with the PDF stage when asked for (see :func:`generate_worksheet`)."""
     from lstm_exam.generator.generate import generate
     from lstm_exam.generator.render.writers import pdf_writers
 
-    writers = () if no_pdf else pdf_writers(templates, tex_timeout)
+    writers = () if no_pdf else pdf_writers(templates, tex_timeout, duplex)
     total = len(students) + sum(w.ticks(len(students)) for w in writers)
     if on_stage is not None:
         on_stage("Generating", total)
@@ -247,6 +249,7 @@ def render_folder(
     on_start: Start | None = None,
     tex_timeout: float | None = None,
     on_notice: Notice | None = None,
+    duplex: bool = True,
 ) -> tuple[int, list[str]]:
     """`render`: rebuild the PDFs of a worksheet folder from its manifest; the number of
     students and the notes for the user. ``on_start`` learns the units of work (two per
@@ -270,7 +273,7 @@ def render_folder(
             on_notice(templates_notice(templates, "the manifest"))
     if on_start is not None:
         on_start(2 * len(m.variants))
-    return len(m.variants), rerender(folder, m, templates, tick, tex_timeout)
+    return len(m.variants), rerender(folder, m, templates, tick, tex_timeout, duplex)
 
 
 # --- grade ---------------------------------------------------------------------------------

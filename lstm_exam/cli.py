@@ -22,6 +22,11 @@ _TEMPLATES = click.option(
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     help="A folder of custom templates (copies of the built-in ones, changed).",
 )
+_NO_DUPLEX = click.option(
+    "--no-duplex",
+    is_flag=True,
+    help="Class PDFs without the blank pages that start each student on a right-hand page.",
+)
 _TEX_TIMEOUT = click.option(
     "--tex-timeout",
     type=click.FloatRange(min=1),
@@ -140,6 +145,7 @@ def spec() -> None:
 @click.option("--no-pdf", is_flag=True, help="Skip the PDFs (sheets and keys).")
 @_TEMPLATES
 @_TEX_TIMEOUT
+@_NO_DUPLEX
 @_reports_errors
 def generate(
     spec_file: Path | None,
@@ -151,6 +157,7 @@ def generate(
     templates: Path | None,
     tex_timeout: float | None,
     new_seed: bool,
+    no_duplex: bool,
 ) -> None:
     """Generate a worksheet for every student; without SPEC, the built-in weekly sheet."""
     progress = _Progress()
@@ -168,6 +175,7 @@ def generate(
             on_notice=_notice,
             tex_timeout=tex_timeout,
             new_seed=new_seed,
+            duplex=not no_duplex,
         )
     finally:
         progress.close()
@@ -190,13 +198,16 @@ def generate(
 @click.argument("folder", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @_TEMPLATES
 @_TEX_TIMEOUT
+@_NO_DUPLEX
 @_reports_errors
-def render(folder: Path, templates: Path | None, tex_timeout: float | None) -> None:
+def render(
+    folder: Path, templates: Path | None, tex_timeout: float | None, no_duplex: bool
+) -> None:
     """Rebuild the PDFs of a worksheet FOLDER from its manifest."""
     progress = _Progress("Typesetting")
     try:
         students, notes = api.render_folder(
-            folder, templates, progress.tick, progress.start, tex_timeout, _notice
+            folder, templates, progress.tick, progress.start, tex_timeout, _notice, not no_duplex
         )
     finally:
         progress.close()

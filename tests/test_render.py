@@ -255,7 +255,29 @@ def test_student_pdfs_are_the_class_pdf_split_at_student_boundaries(klass, kind,
         for k, page in enumerate(pages, start=1):
             # every page carries this student's footer, numbered from 1
             assert f"{sid} · page {k}" in norm(page), (sid, k)
-    assert total == page_count(ws.folder / f"{document}.pdf")
+    # the class PDF is padded for printing on both sides: every student starts on a
+    # right-hand (odd) page, a blank page after a student of an odd number of pages
+    whole = pdf_text(ws.folder / f"{document}.pdf").split("\f")
+    at = 1
+    for k, s in enumerate(ws.students):
+        n = page_count(ws.pdf(kind, s["student_id"]))
+        assert at % 2 == 1 and f"{s['student_id']} · page 1" in norm(whole[at - 1])
+        at += n
+        if n % 2 and k + 1 < len(ws.students):
+            assert not whole[at - 1].strip()  # the blank page
+            at += 1
+    assert at - 1 == page_count(ws.folder / f"{document}.pdf") >= total
+
+
+def test_no_duplex_leaves_the_class_pdfs_unpadded(klass, tmp_path):
+    ws = klass()
+    copy = tmp_path / "wk"
+    shutil.copytree(ws.folder, copy)
+    res = cli("render", copy, "--no-duplex")
+    assert res.exit_code == 0, res.output
+    for kind, document in (("sheets", "class-sheets"), ("keys", "class-key")):
+        total = sum(page_count(copy / kind / f"{s['student_id']}.pdf") for s in ws.students)
+        assert page_count(copy / f"{document}.pdf") == total
 
 
 def test_each_key_shows_its_rounded_chain_answers(klass):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lstm_exam.generator.render.document import DOCUMENTS, render_tex
-from lstm_exam.generator.render.split import page_count, page_ranges, split_pdf
+from lstm_exam.generator.render.split import padded_pdf, page_count, page_ranges, split_pdf
 from lstm_exam.generator.render.typeset import (
     TEX_MISSING,
     TEX_PACKAGES,
@@ -29,8 +29,12 @@ def render_pdfs(
     templates: Path | None = None,
     tick: Callable[[int], None] | None = None,
     timeout: float | None = None,
+    duplex: bool = True,
 ) -> list[str]:
     """Write tex/, the class PDFs and per-student PDFs into ``folder``.
+
+    ``duplex`` pads the class PDFs for printing on both sides (:func:`padded_pdf`); the
+    per-student PDFs are never padded.
 
     ``timeout`` bounds pdflatex's time in seconds (default: :func:`tex_timeout` of the
     class); past it, every TeX process is killed and the run fails with one line.
@@ -61,8 +65,11 @@ def render_pdfs(
         while running:  # split each document as soon as it is typeset
             name = _wait_any(running, deadline)
             pdf = _finish_pdflatex(running.pop(name), texdir / f"{name}.tex", templates)
-            shutil.copyfile(pdf, folder / f"{name}.pdf")
             ranges = page_ranges(pdf.with_suffix(".pages"), page_count(pdf), ids)
+            if duplex:
+                padded_pdf(pdf, ranges, folder / f"{name}.pdf")
+            else:
+                shutil.copyfile(pdf, folder / f"{name}.pdf")
             split_pdf(pdf, ranges, folder / kinds[name], tick)
     finally:
         for p in running.values():
@@ -79,6 +86,7 @@ def rerender(
     templates: Path | None = None,
     tick: Callable[[int], None] | None = None,
     timeout: float | None = None,
+    duplex: bool = True,
 ) -> list[str]:
     """Rebuild the PDFs of a worksheet folder from its (loaded) manifest, all or nothing.
 
@@ -91,4 +99,4 @@ def rerender(
         if keys.is_dir():  # the keys' CSVs stay, their PDFs are made again
             for f in keys.glob("*.pdf"):
                 f.unlink()
-        return render_pdfs(m, stage, templates, tick, timeout)
+        return render_pdfs(m, stage, templates, tick, timeout, duplex)

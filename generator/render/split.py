@@ -71,6 +71,19 @@ def split_pdf(
     return len(ranges)
 
 
+def padded_pdf(pdf: Path, ranges: Sequence[tuple[str, int, int]], out: Path) -> None:
+    """The class PDF for printing on both sides: a blank page after each student whose
+    pages are odd in number, so that every student starts on a right-hand page and no
+    student's first page is printed on the back of another's last."""
+    with pikepdf.open(pdf) as whole, pikepdf.new() as padded:
+        for k, (_sid, first, last) in enumerate(ranges):
+            padded.pages.extend(whole.pages[first - 1 : last])
+            if (last - first + 1) % 2 and k + 1 < len(ranges):
+                box = [float(x) for x in whole.pages[last - 1].mediabox]
+                padded.add_blank_page(page_size=(box[2] - box[0], box[3] - box[1]))
+        padded.save(out)
+
+
 def page_count(pdf: Path) -> int:
     """The number of pages of a PDF."""
     with pikepdf.open(pdf) as doc:

@@ -59,6 +59,8 @@ class SheetsAndKeys:
     """A folder of custom templates, searched before the built-in ones."""
     timeout: float | None = None
     """pdflatex's time limit in seconds (None: the default for the class's size)."""
+    duplex: bool = True
+    """Class PDFs padded so that each student starts on a right-hand page."""
     name: str = "Typesetting"
 
     def ticks(self, students: int) -> int:
@@ -67,7 +69,7 @@ class SheetsAndKeys:
     def write(self, m: Manifest, folder: Path, tick: Tick | None) -> list[str]:
         from lstm_exam.generator.render.pdfs import render_pdfs
 
-        return render_pdfs(m, folder, self.templates, tick, self.timeout)
+        return render_pdfs(m, folder, self.templates, tick, self.timeout, self.duplex)
 
 
 #: The files every student gets, in every worksheet folder.
@@ -75,7 +77,7 @@ STUDENT_FILES: tuple[StudentWriter, ...] = (ProblemFile(), AnswerTemplate(), Key
 
 
 def pdf_writers(
-    templates: Path | None = None, timeout: float | None = None
+    templates: Path | None = None, timeout: float | None = None, duplex: bool = True
 ) -> tuple[ClassWriter, ...]:
     """The class writers of a worksheet with PDFs."""
-    return (SheetsAndKeys(templates, timeout),)
+    return (SheetsAndKeys(templates, timeout, duplex),)
