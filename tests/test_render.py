@@ -660,3 +660,20 @@ def test_the_keys_asked_values_are_bold_in_math():
     assert r"\textbf{$" not in key
     tables = [vp for vp in m.variants[0].problems if vp.problem.show_steps]
     assert tables and key.count(r"{\boldmath$") >= sum(len(vp.solution.asked) for vp in tables)
+
+
+def test_no_key_page_ends_with_a_caption(tmp_path):
+    """A table's caption, a step's heading and "Accepted answers" stay with what they
+    introduce: no page of a key ends with one (on every kind, whose keys run to pages)."""
+    need_tex()
+    spec = Path(__file__).parents[1] / "examples" / "all-kinds.toml"
+    shutil.copy(spec, tmp_path / "s.toml")
+    shutil.copy(spec.parent / "lecture-output-gate.toml", tmp_path)
+    res = cli("generate", tmp_path / "s.toml", "--count", "2", "--out", tmp_path / "wk")
+    assert res.exit_code == 0, res.output
+    pages = pdf_text(tmp_path / "wk" / "class-key.pdf", layout=True).split("\f")
+    for k, page in enumerate(pages, start=1):
+        lines = [ln.strip() for ln in page.splitlines() if ln.strip() and " · page " not in ln]
+        if lines:  # a blank page pads a student for printing on both sides
+            last = lines[-1]
+            assert re.search(r"[0-9−]", last), f"page {k} ends with {last!r}"
