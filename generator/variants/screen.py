@@ -187,15 +187,7 @@ def screen(problems: Sequence[Problem], tol: Tolerance) -> list[Verdict]:
             break
         values = check.evaluate(first.kind, g, full, BATCH)
         twisted[check.key] = {label: values[label] for label in check.labels}
-        # per label: clearly inside the margin, or too close to its bound to tell
-        ins, near = [], []
-        for label in check.labels:
-            v, x = full[label], values[label]
-            lo, hi = _window(tol, v)
-            slack = defaults.SCREEN_UNSURE * np.maximum(1.0, np.abs(v))
-            ins.append((lo + slack <= x) & (x <= hi - slack))
-            near.append((np.abs(x - lo) <= slack) | (np.abs(x - hi) <= slack))
-        hidden, unsure = _hides(check, ins, near)
+        hidden, unsure = _judge(check, values, lambda label: _bounds(tol, full[label]))
         refuse(hidden, unsure, check.why)
     # the rounded chain in arrays pays for itself only on many draws (its Python overhead
     # a check is that of a few draws in exact decimals): fewer are left to check_problem
@@ -212,11 +204,18 @@ def screen(problems: Sequence[Problem], tol: Tolerance) -> list[Verdict]:
     ]
 
 
-def _hides(
-    check: TwistCheck, ins: list[np.ndarray], near: list[np.ndarray]
+def _judge(
+    check: TwistCheck, values: Mapping[str, np.ndarray], bounds: Any
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per draw, whether ``check``'s slip hides (:meth:`TwistCheck.hidden`) and whether
-    that is too close to tell, from each label's "clearly inside" and "near a bound"."""
+    that is too close to tell: each label's value clearly inside its margin, or near a
+    bound (``bounds(label)``: the margin's low and high bounds and the slack)."""
+    ins, near = [], []
+    for label in check.labels:
+        lo, hi, slack = bounds(label)
+        x = values[label]
+        ins.append((lo + slack <= x) & (x <= hi - slack))
+        near.append((np.abs(x - lo) <= slack) | (np.abs(x - hi) <= slack))
     inside_, near_ = np.array(ins), np.array(near)
     if check.every:  # hidden if one label is inside
         return np.asarray(inside_.any(axis=0)), np.asarray(near_.any(axis=0))
@@ -249,29 +248,15 @@ def _screen_rounded(
 
     def window(label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if label not in windows:
-            a, b = full[label], rounded[label]
-            lo, hi = np.minimum(a, b), np.maximum(a, b)
-            amount = float(tol.amount) * defaults.MISCONCEPTION_MARGIN
-            t = amount if tol.mode == "absolute" else amount * np.maximum(np.abs(lo), np.abs(hi))
-            slack = defaults.SCREEN_UNSURE * np.maximum(1.0, np.abs(a))
-            windows[label] = (lo - t, hi + t, slack)
+            windows[label] = _bounds(tol, full[label], rounded[label])
         return windows[label]
-
-    def judge(check: TwistCheck, values: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        ins, near = [], []
-        for label in check.labels:
-            lo, hi, slack = window(label)
-            x = values[label]
-            ins.append((lo + slack <= x) & (x <= hi - slack))
-            near.append((np.abs(x - lo) <= slack) | (np.abs(x - hi) <= slack))
-        return _hides(check, ins, near)
 
     if "class[1]" in full:
         close, unsure = _close_calls(first, full, rounded, tol)
         refuse(close, unsure, "close call")
     checks = twist_checks(first)
     for check in checks:  # the full chain's slips against the window of both chains
-        hidden, unsure = judge(check, twisted[check.key])
+        hidden, unsure = _judge(check, twisted[check.key], window)
         refuse(hidden, unsure, check.why)
     # the rounded chain's knife-edges: each asked value from the rounded ones before it
     raw: dict[str, np.ndarray] = {}
@@ -286,7 +271,7 @@ def _screen_rounded(
             return
         ch = chain.fresh()
         values = check.evaluate(first.kind, g, rounded, ch)
-        hidden, unsure = judge(check, values)
+        hidden, unsure = _judge(check, values, window)
         ties = np.asarray(ch.ties, dtype=bool) & np.ones_like(open_)
         refuse(hidden & ~ties, unsure | ties, f"{check.why} in the rounded chain")
 
@@ -299,14 +284,11 @@ def _close_calls(
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`wellposed._close_call` on every draw: whether another class's window of
     twice the tolerance reaches the predicted class's, and whether it is too close to tell."""
-    amount = float(tol.amount) * defaults.MISCONCEPTION_MARGIN
     los, his = [], []
     for k in range(1, first.classes + 1):
-        a, b = full[f"prob[{k}]"], rounded[f"prob[{k}]"]
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        t = amount if tol.mode == "absolute" else amount * np.maximum(np.abs(lo), np.abs(hi))
-        los.append(lo - t)
-        his.append(hi + t)
+        lo, hi, _ = _bounds(tol, full[f"prob[{k}]"], rounded[f"prob[{k}]"])
+        los.append(lo)
+        his.append(hi)
     best = rounded["class[1]"].astype(int) - 1
     n = len(best)
     best_lo = np.array(los)[best, np.arange(n)]
@@ -319,11 +301,16 @@ def _close_calls(
     return close, unsure
 
 
-def _window(tol: Tolerance, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Float bounds of ``tol.window(v, v, times=MISCONCEPTION_MARGIN)``."""
+def _bounds(
+    tol: Tolerance, a: np.ndarray, b: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Float bounds of ``tol.window(a, b, times=MISCONCEPTION_MARGIN)`` (``b`` defaults
+    to ``a``: the full chain alone), and the slack within which a value is too close
+    to a bound to tell from floats."""
+    lo, hi = (a, a) if b is None else (np.minimum(a, b), np.maximum(a, b))
     amount = float(tol.amount) * defaults.MISCONCEPTION_MARGIN
-    t = amount if tol.mode == "absolute" else amount * np.abs(v)
-    return v - t, v + t
+    t = amount if tol.mode == "absolute" else amount * np.maximum(np.abs(lo), np.abs(hi))
+    return lo - t, hi + t, defaults.SCREEN_UNSURE * np.maximum(1.0, np.abs(a))
 
 
 def stack(gs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
