@@ -422,9 +422,26 @@ Step = Callable[[Work, list[Finding]], list[Finding]]
 STEPS: tuple[Step, ...] = (carry_forward, diagnose)
 
 
-def grade_sheet(m: Manifest, policy: GradePolicy, v: Variant, sheet: Sheet) -> Graded:
-    """Grade one readable submission against the student's variant."""
-    labels = [vp.label(lab) for vp in v.problems for lab in vp.solution.asked]
+#: Why a wrong answer of a suspected copy is wrong: no diagnosis, no blame.
+NOT_YOUR_NUMBERS = "outside the accepted range of your variant"
+
+
+def asked_labels(v: Variant) -> list[str]:
+    """Every asked label of a variant, in the template's order (every variant of a
+    worksheet has the same)."""
+    return [vp.label(lab) for vp in v.problems for lab in vp.solution.asked]
+
+
+def grade_sheet(
+    m: Manifest, policy: GradePolicy, v: Variant, sheet: Sheet, *, fits_other: bool = False
+) -> Graded:
+    """Grade one readable submission against the student's variant.
+
+    With ``fits_other`` (the answers fit another student's variant far better, see
+    :mod:`copies`), a wrong answer is only wrong: numbers worked from another sheet's
+    givens earn no carried-forward credit, and no misconception is named for them.
+    """
+    labels = asked_labels(v)
     answers, values, invalid, notes, typos = read_values(sheet, labels)
     read_as = {
         q: shown for q, v in values.items() if (shown := reading_shown(answers[q], v, sheet))
@@ -434,7 +451,11 @@ def grade_sheet(m: Manifest, policy: GradePolicy, v: Variant, sheet: Sheet) -> G
     for vp in v.problems:
         w = Work(m, policy, vp, answers, values, invalid, read_as, Prepared(vp.problem.givens))
         fs = compare(w)
-        if any(f.verdict is Verdict.WRONG for f in fs):
+        if fits_other:
+            fs = [
+                replace(f, reason=NOT_YOUR_NUMBERS) if f.verdict is Verdict.WRONG else f for f in fs
+            ]
+        elif any(f.verdict is Verdict.WRONG for f in fs):
             for step in STEPS:
                 fs = step(w, fs)
         scores.append(score(vp, fs))

@@ -112,6 +112,14 @@ def feedback_view(m: Manifest, titles: Sequence[str], r: StudentResult) -> Feedb
             f"Your file {r.file} could not be read: {r.notes[0]}. Fill in the "
             "answer template (CSV) and submit it again if your instructor allows."
         )
+    if r.copy_of:
+        paragraphs.append(
+            "Many of your answers fit the numbers of another worksheet, not those of your "
+            f"own. Check that you worked on your own sheet, variant {r.variant}. An answer "
+            "outside your variant's range earns no credit here, not even for an error "
+            "carried forward, and no mistake is named for it; your instructor will look "
+            "at your submission."
+        )
     if r.findings:
         paragraphs.append(
             f"An answer is accepted when it lies {m.tolerance.words()}; the accepted "
@@ -146,7 +154,8 @@ def feedback_md(view: FeedbackView) -> str:
 
     md = _md
     lines = [f"# {md(view.title)}", "", md(view.subtitle), ""]
-    lines += [md(p) for p in view.paragraphs]
+    for k, p in enumerate(view.paragraphs):
+        lines += ["", md(p)] if k else [md(p)]  # a blank line between paragraphs
     for heading, rows in view.problems:
         lines += [
             "",
@@ -318,7 +327,69 @@ def summary_data(run: GradeRun) -> dict:
         "mean_percent_of_graded": plain(mean.quantize(Decimal("0.1"))),
         "distribution": distribution,
         "common_mistakes": {q: c.most_common(3) for q, c in sorted(mistakes.items())},
+        "items": item_analysis(run.labels, [r for r in graded if not r.copy_of]),
     }
+
+
+#: The item analysis's counts, by verdict code (results.VERDICT_CODES).
+_ITEM_COUNTS = (
+    ("c", "correct"),
+    ("f", "carried_forward"),
+    ("w", "wrong"),
+    ("i", "invalid"),
+    ("u", "unanswered"),
+)
+
+
+def item_analysis(labels: Sequence[str], graded: Sequence[StudentResult]) -> dict[str, dict]:
+    """Per asked label, over the graded students (flagged copies left out): how many
+    answered it each way, the share correct, the most common wrong number and the most
+    common diagnosis of a wrong answer (each ``[text, students]``, or null when no two
+    students share one).
+
+    >>> r = StudentResult("s", "", "", Status.GRADED, (), (), marks="cw")
+    >>> item_analysis(["q1.a", "q1.b"], [r, r])["q1.b"]["share_correct"]
+    0.0
+    """
+    verdicts = [
+        Counter(r.marks[at] for r in graded if len(r.marks) == len(labels))
+        for at in range(len(labels))
+    ]
+    values: list[Counter] = [Counter() for _ in labels]
+    why: list[Counter] = [Counter() for _ in labels]
+    for r in graded:
+        if len(r.marks) != len(labels):
+            continue
+        for at, value, code in r.wrong_values:
+            values[at][value] += 1
+            why[at][SUMMARY_NAMES.get(code, code)] += 1
+    out = {}
+    for label, n, vs, ws in zip(labels, verdicts, values, why, strict=True):
+        total = sum(n.values())
+        item: dict = {name: n.get(code, 0) for code, name in _ITEM_COUNTS}
+        item["share_correct"] = round(n.get("c", 0) / total, 3) if total else None
+        item["most_common_wrong"] = _shared(vs)
+        item["most_common_mistake"] = _shared(ws)
+        out[label] = item
+    return out
+
+
+def _shared(c: Counter) -> list | None:
+    """The most common entry and its count, if at least two students share it."""
+    if not c:
+        return None
+    text, n = c.most_common(1)[0]
+    return [text, n] if n > 1 else None
+
+
+def _hardest(items: dict[str, dict], n: int = 5) -> list[tuple[str, dict]]:
+    """The ``n`` labels answered correctly least often (below every student), in order."""
+    below = [
+        (item["share_correct"], k, label, item)
+        for k, (label, item) in enumerate(items.items())
+        if item["share_correct"] is not None and item["share_correct"] < 1
+    ]
+    return [(label, item) for _, _, label, item in sorted(below)[:n]]
 
 
 def summary_text(run: GradeRun) -> str:
@@ -339,6 +410,15 @@ def summary_text(run: GradeRun) -> str:
                 f"  {q}: "
                 + "; ".join(f"{name}: {n} student{'s' if n > 1 else ''}" for name, n in items)
             )
+    hard = _hardest(s["items"])
+    if hard:
+        lines.append("answers most often missed:")
+        for label, item in hard:
+            line = f"  {label}: {item['share_correct']:.0%} correct"
+            if item["most_common_wrong"]:
+                value, n = item["most_common_wrong"]
+                line += f"; most common wrong answer {value} ({n} students)"
+            lines.append(line)
     if run.skipped:
         shown = ", ".join(run.skipped[:3]) + (" ..." if len(run.skipped) > 3 else "")
         lines.append(f"skipped {len(run.skipped)} system files: {shown}")

@@ -24,6 +24,16 @@ class Verdict(StrEnum):
     INVALID = "invalid"
 
 
+#: One letter per verdict: a row's answers in brief, for the item analysis.
+VERDICT_CODES = {
+    Verdict.CORRECT: "c",
+    Verdict.CARRIED: "f",
+    Verdict.WRONG: "w",
+    Verdict.UNANSWERED: "u",
+    Verdict.INVALID: "i",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One asked answer, judged."""
@@ -97,6 +107,10 @@ class StudentResult:
     """(problem, diagnosed mistake) of each wrong answer, for the class summary."""
     copy_of: str = ""
     """The student whose variant this submission's answers fit far better (a copy)."""
+    marks: str = ""
+    """Each asked answer's verdict (:data:`VERDICT_CODES`), in the template's order."""
+    wrong_values: tuple[tuple[int, str, str], ...] = ()
+    """Each wrong answer: (its place in :attr:`marks`, the number read, the mistake)."""
 
     @property
     def on_roster(self) -> bool:
@@ -130,6 +144,8 @@ class GradeRun:
     skipped: tuple[str, ...] = ()
     """System files skipped (.DS_Store, __MACOSX/...)."""
     source: str = ""
+    labels: tuple[str, ...] = ()
+    """Every asked label, in the template's order (the item analysis's items)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lstm_exam.generator.core.notation import KINDS, Kind
+from lstm_exam.generator.core.numbers import normal
 from lstm_exam.generator.runtime import fork_map, no_gc
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.store.files import (
@@ -45,9 +46,17 @@ from lstm_exam.generator.variants.variant import Variant
 
 from . import outputs
 from .copies import CopyIndex, Labels, answers_at, both_sides, copy_keys, copy_labels, flagged
-from .grade import grade_sheet
+from .grade import asked_labels, grade_sheet
 from .policy import GradePolicy
-from .results import UNEXPLAINED, GradeRun, Status, StudentRecord, StudentResult, Verdict
+from .results import (
+    UNEXPLAINED,
+    VERDICT_CODES,
+    GradeRun,
+    Status,
+    StudentRecord,
+    StudentResult,
+    Verdict,
+)
 from .submissions import Matcher, RawFile, Unreadable, collect, file_data, read_sheet
 
 Tick = Callable[[int], None]
@@ -108,7 +117,7 @@ def _grade_class(
     by_student, unmatched = _assign([s.student for s in students], files)
     first = student_doc(students[0]) if students else None
     with reading(students[0]) if students else contextlib.nullcontext():
-        titles, labels = _titles(first), copy_labels(first)
+        titles, labels, asked = _titles(first), copy_labels(first), _labels(first)
     index = CopyIndex(labels, policy)
     job = _Job(m, policy, titles, labels, frozenset(index.labels), students, by_student, stage)
     records = []
@@ -121,7 +130,13 @@ def _grade_class(
     results = both_sides(
         [flagged(index, k, rec.result, rec.answers) for k, rec in enumerate(records)]
     )
-    run = GradeRun(m, titles, tuple(results + unmatched), tuple(skipped), str(source))
+    # a suspected copy is graded again (here: they are few), without the credit and the
+    # diagnoses of numbers that are not the student's, and their feedback rewritten
+    for k, r in enumerate(results):
+        if r.copy_of:
+            records[k] = _one(job, k, copy_of=r.copy_of)
+            results[k] = replace(records[k].result, flags=r.flags)
+    run = GradeRun(m, titles, tuple(results + unmatched), tuple(skipped), str(source), asked)
     if stage is None:
         return run, []
     entries = [(rec.entry, r.flags) for r, rec in zip(results, records, strict=True)]
@@ -131,6 +146,13 @@ def _grade_class(
 
 def _unmatched(path: str, why: str) -> StudentResult:
     return StudentResult("", "", "", Status.UNMATCHED, (), (), path, flags=(why,))
+
+
+def _labels(first: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """Every asked label, from the first student (every variant has the same)."""
+    if first is None:
+        return ()
+    return tuple(asked_labels(variant_from_json(first, asked_only=True)))
 
 
 def _titles(first: Mapping[str, Any] | None) -> tuple[str, ...]:
@@ -157,9 +179,13 @@ def _assign(
 
 
 def grade_student(
-    m: Manifest, policy: GradePolicy, v: Variant, files: Sequence[RawFile]
+    m: Manifest, policy: GradePolicy, v: Variant, files: Sequence[RawFile], copy_of: str = ""
 ) -> tuple[StudentResult, list[StudentResult]]:
-    """Grade one student's file(s): their row and rows for extra files."""
+    """Grade one student's file(s): their row and rows for extra files.
+
+    ``copy_of``: the student whose variant the answers fit far better (:mod:`copies`);
+    then no credit is carried forward and no mistake named (:func:`grade_sheet`).
+    """
     maxes = tuple(vp.points for vp in v.problems)
     zeros = tuple(Decimal(0) for _ in maxes)
     base = StudentResult(v.student.student_id, v.student.name, v.code, Status.MISSING, zeros, maxes)
@@ -191,11 +217,16 @@ def grade_student(
             notes=(str(e),),
             flags=(f"unreadable: {e}", *flags),
         ), extra
-    g = grade_sheet(m, policy, v, sheet)
+    g = grade_sheet(m, policy, v, sheet, fits_other=bool(copy_of))
     mistakes = tuple(
         (int(f.label.split(".")[0][1:]), f.mistake or UNEXPLAINED)
         for f in g.findings
         if f.verdict is Verdict.WRONG
+    )
+    wrong_values = tuple(
+        (at, normal(f.value), f.mistake or UNEXPLAINED)
+        for at, f in enumerate(g.findings)
+        if f.verdict is Verdict.WRONG and f.value is not None
     )
     return replace(
         base,
@@ -206,6 +237,9 @@ def grade_student(
         notes=(*sheet.notes, *g.notes),
         flags=(*flags, *g.flags),
         mistakes=mistakes,
+        copy_of=copy_of,
+        marks="".join(VERDICT_CODES[f.verdict] for f in g.findings),
+        wrong_values=wrong_values,
     ), extra
 
 
@@ -226,13 +260,17 @@ class _Job:
     """Where the feedback goes (None: nowhere, and the findings stay in the results)."""
 
 
-def _one(job: _Job, k: int) -> StudentRecord:
-    """Grade student k and write their feedback: a light record for the parent."""
+def _one(job: _Job, k: int, copy_of: str = "") -> StudentRecord:
+    """Grade student k and write their feedback: a light record for the parent.
+
+    ``copy_of``: see :func:`grade_student`.
+    """
     st = job.students[k]
     s = student_doc(st)
     with reading(st):
         v = variant_from_json(s, asked_only=True)
-    r, extra = grade_student(job.m, job.policy, v, job.files.get(st.student.student_id, []))
+    files = job.files.get(st.student.student_id, [])
+    r, extra = grade_student(job.m, job.policy, v, files, copy_of)
     answers = answers_at(r, job.m.decimals, job.compared)
     keys = copy_keys(s, job.labels)
     if job.stage is None:

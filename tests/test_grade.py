@@ -14,14 +14,30 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.numbers import score_text
 from lstm_exam.generator.generate import build_manifest, generate
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import builtin_path, load_spec, parse_spec
+from lstm_exam.generator.store.manifest_read import (
+    read_manifest_students,
+    reading,
+    student_doc,
+    variant_from_json,
+)
 from lstm_exam.graders.grade import grade_sheet
+from lstm_exam.graders.outputs import summary_text
 from lstm_exam.graders.policy import GradePolicy
 from lstm_exam.graders.results import Status, Verdict
 from lstm_exam.graders.run import grade
-from lstm_exam.graders.submissions import Cell, Sheet, Unreadable, parse_number, read_sheet
+from lstm_exam.graders.submissions import (
+    Cell,
+    RawFile,
+    Sheet,
+    Unreadable,
+    file_data,
+    parse_number,
+    read_sheet,
+)
 
 SAMPLES = builtin_path("sample-submissions")
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -231,6 +247,85 @@ def test_copy_is_flagged(demo, tmp_path):
     from lstm_exam.graders.outputs import summary_data
 
     assert summary_data(run)["common_mistakes"] == {}
+
+
+def test_a_copy_earns_no_credit_and_no_diagnosis_from_numbers_that_are_not_its_own(demo, tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(SAMPLES / "s004.csv", subs / "s004.csv")
+    shutil.copy(SAMPLES / "s004.csv", subs / "s003.csv")  # s004's slips, on s003's row
+    run = grade(demo, subs, tmp_path / "g")
+    own = by_id(grade(demo, subs))
+    copier, source = own["s003"], own["s004"]
+    assert copier.copy_of == "s004"
+    # graded as if it were s003's own work, the same file earns carried-forward credit
+    # and names misconceptions: the numbers of s004's variant
+    m, students = read_manifest_students(demo)
+    with reading(students[2]):
+        v = variant_from_json(student_doc(students[2]), asked_only=True)
+    alone = grade_sheet(
+        m,
+        GradePolicy.of(m),
+        v,
+        read_sheet(file_data(RawFile("s003.csv", (subs / "s003.csv").read_bytes(), 0.0))),
+    )
+    assert any(f.verdict is Verdict.CARRIED for f in alone.findings)
+    assert any(f.mistake for f in alone.findings)
+    # as a suspected copy: no carried-forward credit, no misconception, one neutral reason
+    assert not any(f.verdict is Verdict.CARRIED or f.mistake for f in copier.findings)
+    wrong = [f for f in copier.findings if f.verdict is Verdict.WRONG]
+    assert wrong and {f.reason for f in wrong} == {"outside the accepted range of your variant"}
+    assert copier.score < sum(alone.problem_scores, Decimal(0))
+    page = (tmp_path / "g" / "feedback" / "s003.md").read_text("utf-8")
+    assert f"Check that you worked on your own sheet, variant {copier.variant}." in page
+    assert "s004" not in page and source.variant not in page  # nobody else is named
+    assert "carried forward from" not in page and "no usual mistake" not in page
+    # the gradebook agrees with the feedback, and the other side keeps its own grade
+    book = {r["student_id"]: r for r in rows(tmp_path / "g" / "gradebook.csv")}
+    assert book["s003"]["score"] == score_text(copier.score)
+    assert book["s004"]["score"] == score_text(source.score)
+    assert any(f.verdict is Verdict.CARRIED for f in source.findings)
+    assert "the answers of s003 fit this variant" in book["s004"]["flags"]
+    assert run.results[2].copy_of == "s004"
+
+
+def test_the_item_analysis_counts_each_answer_of_the_graded_students(tmp_path):
+    ws = parse_spec({"problems": [{"kind": "cell_state"}]}, "spec")
+    students = [Student(f"s{k}", "") for k in range(1, 5)]
+    out = tmp_path / "wk"
+    generate(ws, students, out, seed="item-seed-0001")
+    _, found = read_manifest_students(out)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for k, st_ in enumerate(found):
+        with reading(st_):
+            vp = variant_from_json(student_doc(st_), asked_only=True).problems[0]
+        key = {
+            vp.label(lab): format(vp.solution.values[lab].rounded, "f") for lab in vp.solution.asked
+        }
+        first, second = list(key)[:2]
+        if k < 3:
+            key[first] = "7.5"  # three students, one wrong number
+        if k == 0:
+            key[second] = ""
+        body = "".join(f"{lab},{val}\n" for lab, val in key.items())
+        (subs / f"{st_.student.student_id}.csv").write_text("label,answer\n" + body)
+    run = grade(out, subs, tmp_path / "g")
+    items = json.loads((tmp_path / "g" / "results.json").read_text("utf-8"))["summary"]["items"]
+    assert list(items) == list(run.labels) and first in items
+    assert items[first] == {
+        "correct": 1,
+        "carried_forward": 0,
+        "wrong": 3,
+        "invalid": 0,
+        "unanswered": 0,
+        "share_correct": 0.25,
+        "most_common_wrong": ["7.5", 3],
+        "most_common_mistake": ["unexplained wrong answer", 3],
+    }
+    assert items[second]["unanswered"] == 1 and items[second]["share_correct"] == 0.75
+    text = summary_text(run)
+    assert f"  {first}: 25% correct; most common wrong answer 7.5 (3 students)" in text
 
 
 def test_formula_injection_is_neutralized_and_feedback_escaped(tmp_path):
