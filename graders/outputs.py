@@ -28,14 +28,32 @@ _MARK = {
 }
 
 
+def roster_columns(run: GradeRun) -> list[str]:
+    """The roster's further columns (email, LMS ids), in the order they first appear."""
+    return list(dict.fromkeys(c for extra in run.extra.values() for c in extra))
+
+
+def scored(run: GradeRun, r: StudentResult) -> bool:
+    """Whether the row has a score to record: not a file's row, and not a student who
+    sent nothing (left blank, so that an LMS import records no grade, unless the run
+    says missing is zero)."""
+    if not r.max_scores:
+        return False
+    return r.status is not Status.MISSING or run.missing_zero
+
+
 def gradebook_csv(run: GradeRun) -> str:
-    """The gradebook (docs/formats.md): every roster student and every submitted file."""
+    """The gradebook (docs/formats.md): every roster student and every submitted file,
+    UTF-8 with a byte-order mark (so that Excel reads it as UTF-8)."""
     n = len(run.titles)
+    extra = roster_columns(run)
     header = [
         "student_id",
         "name",
+        *extra,
         "variant",
         "status",
+        "file",
         "score",
         "max_score",
         "percent",
@@ -44,21 +62,25 @@ def gradebook_csv(run: GradeRun) -> str:
     ]
     rows = []
     for r in run.results:
-        scores = [score_text(s) for s in r.problem_scores] or [""] * n
+        mine = run.extra.get(r.student_id, {}) if r.on_roster else {}
+        has = scored(run, r)
+        scores = [score_text(s) for s in r.problem_scores] if has else [""] * n
         rows.append(
             [
                 safe_cell(r.student_id),
                 safe_cell(r.name),
+                *(safe_cell(mine.get(c, "")) for c in extra),
                 r.variant,
                 str(r.status),
-                score_text(r.score) if r.max_scores else "",
+                safe_cell(r.file),
+                score_text(r.score) if has else "",
                 score_text(r.max_score) if r.max_scores else "",
-                score_text(r.percent) if r.max_scores else "",
+                score_text(r.percent) if has else "",
                 *scores,
                 safe_cell("; ".join(r.flags)),
             ]
         )
-    return to_csv(header, rows)
+    return "\ufeff" + to_csv(header, rows)
 
 
 def _by_problem(r: StudentResult) -> dict[int, list[Finding]]:
@@ -397,6 +419,7 @@ def summary_text(run: GradeRun) -> str:
     s = summary_data(run)
     st = s["status"]
     lines = [
+        *run.notices,
         f"{s['students']} students: " + ", ".join(f"{n} {k}" for k, n in sorted(st.items())),
         f"mean of graded: {s['mean_percent_of_graded']}%",
     ]

@@ -7,7 +7,7 @@ and the driver need not import each other.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
@@ -146,6 +146,13 @@ class GradeRun:
     source: str = ""
     labels: tuple[str, ...] = ()
     """Every asked label, in the template's order (the item analysis's items)."""
+    notices: tuple[str, ...] = ()
+    """What the instructor should know of the matching (export rows that joined nobody,
+    map lines that name no file)."""
+    extra: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Each roster student's further roster columns (email, LMS ids), by student id."""
+    missing_zero: bool = False
+    """A missing student's score is 0 (else left blank)."""
 
 
 @dataclass(frozen=True, slots=True)

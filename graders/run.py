@@ -47,6 +47,8 @@ from lstm_exam.generator.variants.variant import Variant
 from . import outputs
 from .copies import CopyIndex, Labels, answers_at, both_sides, copy_keys, copy_labels, flagged
 from .grade import asked_labels, grade_sheet
+from .lms import MAP_FILE, Identity, LmsInputs, identity, map_text
+from .matching import Matcher
 from .policy import GradePolicy
 from .results import (
     UNEXPLAINED,
@@ -57,7 +59,7 @@ from .results import (
     StudentResult,
     Verdict,
 )
-from .submissions import Matcher, RawFile, Unreadable, collect, file_data, read_sheet
+from .submissions import RawFile, Unreadable, collect, file_data, read_sheet
 
 Tick = Callable[[int], None]
 
@@ -71,6 +73,7 @@ def grade(
     policy: GradePolicy | None = None,
     tick: Tick | None = None,
     on_start: Callable[[int], None] | None = None,
+    lms: LmsInputs | None = None,
 ) -> GradeRun:
     """Grade every submission in ``source`` (a folder or a zip) against ``folder``'s manifest.
 
@@ -84,15 +87,22 @@ def grade(
     Args:
         policy: the shares and thresholds (default: the worksheet's, :class:`GradePolicy`).
         tick: learns of each student done; ``on_start``, how many there are.
+        lms: the LMS's exports and the instructor's map of files to students
+            (:mod:`lms`); a map kept in ``out`` by the last grading is applied again.
     """
     if out is not None:
         inputs = {"the worksheet folder": folder, "the submissions": source}
         check_apart(out, inputs, host=folder, parts=WORKSHEET_PARTS)
         check_target(out, force)
     m, students = read_manifest_students(folder)
+    who = identity(
+        lms or LmsInputs(),
+        [s.student for s in students],
+        None if out is None else out / MAP_FILE,
+    )
     if on_start:
         on_start(len(students))
-    work = functools.partial(_grade_class, m, policy or GradePolicy.of(m), students, source)
+    work = functools.partial(_grade_class, m, policy or GradePolicy.of(m), students, source, who)
     with no_gc():
         if out is None:
             return work(None, tick)[0]
@@ -101,6 +111,8 @@ def grade(
             run, entries = work(stage, tick)
             write_text(stage / "gradebook.csv", outputs.gradebook_csv(run))
             write_parts(stage / "results.json", outputs.results_json(run, entries))
+            if who.manual:  # kept, so that the next grading applies it again
+                write_text(stage / MAP_FILE, map_text(who.manual))
         return run
 
 
@@ -109,12 +121,13 @@ def _grade_class(
     policy: GradePolicy,
     students: list[ManifestStudent],
     source: Path,
+    who: Identity,
     stage: Path | None,
     tick: Tick | None,
 ) -> tuple[GradeRun, list[tuple[bytes, tuple[str, ...]]]]:
     """Every student graded (their feedback written into ``stage``), copies flagged."""
     files, skipped = collect(source)  # a folder's files are only listed: workers read them
-    by_student, unmatched = _assign([s.student for s in students], files)
+    by_student, unmatched, notices = _assign([s.student for s in students], files, who)
     first = student_doc(students[0]) if students else None
     with reading(students[0]) if students else contextlib.nullcontext():
         titles, labels, asked = _titles(first), copy_labels(first), _labels(first)
@@ -136,7 +149,17 @@ def _grade_class(
         if r.copy_of:
             records[k] = _one(job, k, copy_of=r.copy_of)
             results[k] = replace(records[k].result, flags=r.flags)
-    run = GradeRun(m, titles, tuple(results + unmatched), tuple(skipped), str(source), asked)
+    run = GradeRun(
+        m,
+        titles,
+        tuple(results + unmatched),
+        tuple(skipped),
+        str(source),
+        asked,
+        (*who.notices, *notices),
+        {s.student.student_id: s.student.extra for s in students if s.student.extra},
+        who.missing_zero,
+    )
     if stage is None:
         return run, []
     entries = [(rec.entry, r.flags) for r, rec in zip(results, records, strict=True)]
@@ -163,19 +186,26 @@ def _titles(first: Mapping[str, Any] | None) -> tuple[str, ...]:
 
 
 def _assign(
-    students: Sequence[Student], files: list[RawFile]
-) -> tuple[dict[str, list[RawFile]], list[StudentResult]]:
-    """Match every file to a student; the files that match nobody."""
-    matcher = Matcher(students)
+    students: Sequence[Student], files: list[RawFile], who: Identity
+) -> tuple[dict[str, list[RawFile]], list[StudentResult], list[str]]:
+    """Match every file to a student; the files that match nobody (each with why); the
+    map's lines that name no submitted file."""
+    matcher = Matcher(students, who.ids, who.manual)
     by_student: dict[str, list[RawFile]] = defaultdict(list)
     unmatched = []
     for f in files:
-        st, _how = matcher.match(f.path)
-        if st is None:
-            unmatched.append(_unmatched(f.path, f"file {f.path} matches no student on the roster"))
+        found = matcher.match(f.path)
+        if found.student is None:
+            unmatched.append(_unmatched(f.path, found.how))
         else:
-            by_student[st.student_id].append(f)
-    return by_student, unmatched
+            by_student[found.student.student_id].append(f)
+    paths = {f.path for f in files}
+    notices = [
+        f"the map names {path[:80]!r}, which is not among the submissions"
+        for path in who.manual
+        if path not in paths
+    ]
+    return by_student, unmatched, notices
 
 
 def grade_student(

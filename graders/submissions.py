@@ -18,10 +18,9 @@ import io
 import os
 import re
 import stat
-import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -37,14 +36,10 @@ from lstm_exam.generator.core.defaults import (
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.numbers import out_of_bounds
 from lstm_exam.generator.core.textfiles import DELIMITER_NAMES, decode_text, sniff_delimiter
-from lstm_exam.generator.spec.roster import Student
 
-LMS_COLUMNS = ("lms_id", "canvas_id", "moodle_id", "lms_user_id", "user_id")
 #: Files an operating system adds to folders and zips; ignored, but counted.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _JUNK = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|Thumbs\.db$|desktop\.ini$|\._)")
-_MOODLE = re.compile(r"^(?P<name>.+)_(?P<num>\d+)_assignsubmission_(?:file|onlinetext)_?$")
-_CANVAS = re.compile(r"^(?P<login>[^_/]+)_(?:late_)?(?P<uid>\d+)_(?P<sub>\d+)_(?P<orig>.+)$", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,53 +220,6 @@ def _zip_time(info: zipfile.ZipInfo) -> float:
         return dt.datetime(*info.date_time).timestamp()
     except ValueError:
         return 0.0
-
-
-def _norm_name(text: str) -> str:
-    """A name compared loosely: accents, case and punctuation dropped."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", " ", text).strip()
-
-
-class Matcher:
-    """Finds whose file a submitted path is: by file name, LMS folder or LMS file name."""
-
-    def __init__(self, students: Sequence[Student]) -> None:
-        self.by_id = {s.student_id.lower(): s for s in students}
-        self.by_lms: dict[str, Student] = {}
-        for s in students:
-            for col in LMS_COLUMNS:
-                number = s.extra.get(col, "").strip()
-                if number:
-                    self.by_lms.setdefault(number, s)
-        names: dict[str, list[Student]] = {}
-        for s in students:
-            if s.name:
-                names.setdefault(_norm_name(s.name), []).append(s)
-        # a name shared by two students identifies neither
-        self.by_name = {n: ss[0] for n, ss in names.items() if len(ss) == 1}
-
-    def match(self, path: str) -> tuple[Student | None, str]:
-        """The student (or None) and how the path was matched."""
-        parts = path.split("/")
-        base = parts[-1]
-        # the LMS's layout says who submitted; a file's own name is only the student's choice
-        for folder in parts[:-1]:
-            m = _MOODLE.match(folder)
-            if m:
-                s = self.by_lms.get(m["num"]) or self.by_name.get(_norm_name(m["name"]))
-                return s, "Moodle folder"
-        stem = base.rsplit(".", 1)[0] if "." in base else base
-        if stem.lower() in self.by_id:  # a roster id may look like a Canvas name
-            return self.by_id[stem.lower()], "file name"
-        m = _CANVAS.match(base)
-        if m:
-            s = self.by_lms.get(m["uid"]) or self.by_id.get(m["login"].lower())
-            return s, "Canvas file name"
-        for folder in parts[:-1]:
-            if folder.lower() in self.by_id:
-                return self.by_id[folder.lower()], "folder name"
-        return None, ""
 
 
 # --- reading -----------------------------------------------------------------------

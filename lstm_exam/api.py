@@ -302,15 +302,22 @@ def grade_folder(
     force: bool = False,
     tick: Tick | None = None,
     on_start: Start | None = None,
+    moodle_worksheet: Path | None = None,
+    canvas_gradebook: Path | None = None,
+    map_file: Path | None = None,
+    missing_zero: bool = False,
 ) -> Graded:
     """`grade`: the CSVs in ``submissions`` (a folder or a zip) against the worksheet's
     manifest; gradebook.csv, feedback/ and results.json written into ``out`` (by default
-    WORKSHEET/grades/)."""
+    WORKSHEET/grades/), matching files to students also through the LMS's exports and the
+    instructor's map of files to students (:mod:`lstm_exam.graders.lms`)."""
+    from lstm_exam.graders.lms import LmsInputs
     from lstm_exam.graders.outputs import summary_text
     from lstm_exam.graders.run import grade
 
+    lms = LmsInputs(moodle_worksheet, canvas_gradebook, map_file, missing_zero)
     target = grades_folder(worksheet, out)
-    run = grade(worksheet, submissions, target, force=force, tick=tick, on_start=on_start)
+    run = grade(worksheet, submissions, target, force=force, tick=tick, on_start=on_start, lms=lms)
     return Graded(run, target, summary_text(run))
 
 

@@ -17,6 +17,8 @@ import click
 from lstm_exam import __version__, api
 from lstm_exam.generator.core.errors import InputError
 
+#: An input file: checked (and reported in one line) when it is read.
+_FILE = click.Path(path_type=Path, dir_okay=False)
 _TEMPLATES = click.option(
     "--templates",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
@@ -225,13 +227,54 @@ def render(
     help="Results folder. Default: WORKSHEET/grades/.",
 )
 @click.option("--force", is_flag=True, help="Replace an existing results folder.")
+@click.option(
+    "--moodle-worksheet",
+    type=_FILE,
+    help="Moodle's grading worksheet of the assignment: matches folders by participant id.",
+)
+@click.option(
+    "--canvas-gradebook",
+    type=_FILE,
+    help="Canvas's gradebook export: matches files by Canvas user id.",
+)
+@click.option(
+    "--map",
+    "map_file",
+    type=_FILE,
+    help="CSV file,student_id: files matched by hand (kept in the results folder).",
+)
+@click.option(
+    "--missing",
+    type=click.Choice(["blank", "zero"]),
+    default="blank",
+    show_default=True,
+    help="The score of a student who sent nothing (blank: an LMS records no grade).",
+)
 @_reports_errors
-def grade(worksheet: Path, submissions: Path, out: Path | None, force: bool) -> None:
+def grade(
+    worksheet: Path,
+    submissions: Path,
+    out: Path | None,
+    force: bool,
+    moodle_worksheet: Path | None,
+    canvas_gradebook: Path | None,
+    map_file: Path | None,
+    missing: str,
+) -> None:
     """Grade the CSVs in SUBMISSIONS (a folder or a zip) against WORKSHEET's manifest."""
     progress = _Progress("Grading")
     try:
         graded = api.grade_folder(
-            worksheet, submissions, out, force, tick=progress.tick, on_start=progress.start
+            worksheet,
+            submissions,
+            out,
+            force,
+            tick=progress.tick,
+            on_start=progress.start,
+            moodle_worksheet=moodle_worksheet,
+            canvas_gradebook=canvas_gradebook,
+            map_file=map_file,
+            missing_zero=missing == "zero",
         )
     finally:
         progress.close()

@@ -44,7 +44,7 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
 
 
 def rows(path: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(path.read_text("utf-8"))))
+    return list(csv.DictReader(io.StringIO(path.read_text("utf-8-sig"))))
 
 
 def by_id(run):
@@ -77,8 +77,11 @@ def test_every_roster_student_appears_with_the_right_status(samples):
     assert list(book[0]) == [
         "student_id",
         "name",
+        "email",  # the roster's own columns, kept for the LMS
+        "lms_id",
         "variant",
         "status",
+        "file",
         "score",
         "max_score",
         "percent",
@@ -90,6 +93,11 @@ def test_every_roster_student_appears_with_the_right_status(samples):
     ]
     assert book[0]["percent"] == "100" and book[0]["score"] == book[0]["max_score"] == "14"
     assert "Excel" in book[4]["flags"] and book[4]["score"] == "0"
+    assert book[0]["email"] == "ada@example.edu" and book[0]["file"] == "s001.csv"
+    # a student who sent nothing has no score (an LMS import would record a real 0)
+    assert book[5]["score"] == book[5]["percent"] == book[5]["q1"] == ""
+    assert book[5]["max_score"] == "14"
+    assert (out / "gradebook.csv").read_bytes().startswith(b"\xef\xbb\xbfstudent_id,")
     for sid in ("s001", "s005", "s006"):
         assert (out / "feedback" / f"{sid}.md").is_file() and (
             out / "feedback" / f"{sid}.html"

@@ -600,13 +600,13 @@ def test_a_zip_is_read_one_member_at_a_time(demo, tmp_path):
 
 def test_a_roster_id_shaped_like_a_canvas_name_matches_its_own_file():
     from lstm_exam.generator.spec.roster import Student
-    from lstm_exam.graders.submissions import Matcher
+    from lstm_exam.graders.matching import Matcher
 
     anna = Student("anna_2024_01_b", "Anna")
     other = Student("s002", "Bo", {"lms_id": "2024"})  # the Canvas reading would pick Bo
     m = Matcher([anna, other])
-    assert m.match("anna_2024_01_b.csv")[0] == anna
-    assert m.match("bo_2024_777_answers.csv")[0] == other  # a real Canvas name still works
+    assert m.match("anna_2024_01_b.csv").student == anna
+    assert m.match("bo_2024_777_answers.csv").student == other  # a real Canvas name still works
 
 
 # --- input files: regular, capped, checked before they are read ---------------------------

@@ -158,7 +158,7 @@ def test_through_the_command_line(run, tmp_path, kind):
     (subs / "s002.csv").write_text("\n".join(rows) + "\n")
     res = run("grade", "wk", subs, "--out", "g")
     assert res.exit_code == 0, res.output
-    text = (tmp_path / "g" / "gradebook.csv").read_text()
+    text = (tmp_path / "g" / "gradebook.csv").read_text("utf-8-sig")
     book = {r["student_id"]: r for r in csv.DictReader(io.StringIO(text))}
     assert book["s001"]["percent"] == "100" and book["s001"]["status"] == "graded"
     assert float(book["s002"]["percent"]) < 100

@@ -111,7 +111,7 @@ def test_through_generate_render_and_grade(run, tmp_path):
     res = run("grade", "wk", subs, "--out", "g")
     assert res.exit_code == 0
     assert "s001,Student 1," in (tmp_path / "g" / "gradebook.csv").read_text()
-    assert ",graded,4,4,100," in (tmp_path / "g" / "gradebook.csv").read_text()
+    assert ",graded,s001.csv,4,4,100," in (tmp_path / "g" / "gradebook.csv").read_text()
 
 
 def test_a_count_must_be_a_whole_number(run, tmp_path):
