@@ -108,6 +108,11 @@ class MoodleUser:
     every download folder name, blind or not, in the worksheet's "Participant N" identifier
     and reads it back in both imports (importziplib ``get_participant_mapping``;
     importgradeslib ``next``). The ids are allocated per assignment in shuffled order.
+    Evidence: mod/assign/gradingtable.php (commit 1494620b) selects
+    ``um.id as recordid`` from ``{assign_user_mapping}`` and ``col_recordid`` prints
+    'Participant ' . that id; ``get_uniqueid_for_user_static`` (mod/assign/locallib.php)
+    returns the mapping record's id, allocating ids for all participants at random first
+    (seen in a plugin's verbatim copy of it; the core function itself was not read).
     """
 
     userid: int
