@@ -197,7 +197,9 @@ def moodle_worksheet_ids(table: Table, students: Sequence[Student]) -> Joined:
         table,
         students,
         lambda r: (table.cell(r, email), table.cell(r, idnum), table.cell(r, name)),
-        lambda r: f"{table.cell(r, ident)} ({table.cell(r, name)[:60]})",
+        lambda r: " ".join(
+            (table.cell(r, ident), f"({table.cell(r, name)[:60]})" if table.cell(r, name) else "")
+        ).strip(),
     )
     ids = {sid: number(table.rows[k]) for sid, k in joined.items()}
     notices += _unjoined(students, joined, table.file)

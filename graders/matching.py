@@ -43,9 +43,9 @@ _MOODLE = re.compile(
     r"(?:_(?P<rest>.*))?$",
     re.S,
 )
-_CANVAS = re.compile(
-    r"^(?P<login>[^_/]+)_(?:late_)?(?P<uid>\d+)_(?P<att>\d+)_(?P<orig>.+)$", re.I | re.S
-)
+#: What follows ``lastfirst`` in a Canvas name (which may itself hold ``_``: Canvas keeps
+#: letters, digits and ``_`` of the sortable name, "Doe, John_3" is ``doejohn_3``).
+_CANVAS_TAIL = re.compile(r"_(?:late_)?(?P<uid>\d+)_(?P<att>\d+)_(?P<orig>.+)$", re.I | re.S)
 #: Moodle's name for a student under blind marking (``Participant_1830455_...``).
 _BLIND = {"participant"}
 #: What Moodle's ``clean_param(PARAM_FILE)`` strips: control characters and these.
@@ -101,6 +101,21 @@ def run_together(name: str) -> set[str]:
     """
     w = _words(name)
     return {"".join(w[k:] + w[:k]) for k in range(len(w))}
+
+
+def _canvas_splits(base: str) -> list[tuple[str, str, str]]:
+    """Each way a file name reads as Canvas's ``lastfirst_[late_]userid_attachmentid_name``.
+
+    >>> _canvas_splits("doejohn_3_5024_910025_a.csv")
+    [('doejohn', '3', '5024_910025_a.csv'), ('doejohn_3', '5024', '910025_a.csv')]
+    """
+    out = []
+    for k, ch in enumerate(base):
+        if ch == "_" and k:
+            m = _CANVAS_TAIL.match(base, k)
+            if m:
+                out.append((base[:k], m["uid"], m["orig"]))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,9 +207,9 @@ class Matcher:
                 return self._moodle(m["name"], m["num"], inner)
         if stem.lower() in self.by_id:  # a roster id may look like a Canvas name
             return Match(self.by_id[stem.lower()], "file name")
-        m = _CANVAS.match(base)
-        if m:
-            return self._canvas(m["login"], m["uid"], m["orig"])
+        splits = _canvas_splits(base)
+        if splits:
+            return self._canvas(splits)
         for folder in parts[:-1]:
             if folder.lower() in self.by_id:
                 return Match(self.by_id[folder.lower()], "folder name")
@@ -228,6 +243,14 @@ class Matcher:
             found = self._one(self.by_name.get(name_key(text), []), f"Moodle name {name!r}")
             if found is not None:
                 return found
+        # the words run together: Moodle's "小明 王" (first name, last name) is the
+        # roster's "王小明"
+        together = {
+            s.student_id: s for key in run_together(name) for s in self.by_login.get(key, [])
+        }
+        found = self._one(list(together.values()), f"Moodle name {name!r}")
+        if found is not None:
+            return found
         stem = inner.rsplit(".", 1)[0] if "." in inner else inner
         if stem.lower() in self.by_id:
             return Match(self.by_id[stem.lower()], "file name inside a Moodle folder")
@@ -236,14 +259,21 @@ class Matcher:
             f"Moodle name {name!r} (participant {number}) matches no student on the roster",
         )
 
-    def _canvas(self, login: str, uid: str, orig: str) -> Match:
-        found = self._one(self.by_canvas.get(uid, []), f"Canvas user {uid}")
-        if found is not None:
-            return found
-        found = self._one(self.by_login.get("".join(_words(login)), []), f"Canvas name {login!r}")
-        if found is not None:
-            return found
-        stem = orig.rsplit(".", 1)[0] if "." in orig else orig
-        if stem.lower() in self.by_id:
-            return Match(self.by_id[stem.lower()], "file name inside a Canvas name")
+    def _canvas(self, splits: Sequence[tuple[str, str, str]]) -> Match:
+        """``splits``: each way to read the name as (lastfirst, user id, original name)."""
+        for _login, uid, _orig in splits:
+            found = self._one(self.by_canvas.get(uid, []), f"Canvas user {uid}")
+            if found is not None:
+                return found
+        for login, _uid, _orig in splits:
+            found = self._one(
+                self.by_login.get("".join(_words(login)), []), f"Canvas name {login!r}"
+            )
+            if found is not None:
+                return found
+        for _login, _uid, orig in splits:
+            stem = orig.rsplit(".", 1)[0] if "." in orig else orig
+            if stem.lower() in self.by_id:
+                return Match(self.by_id[stem.lower()], "file name inside a Canvas name")
+        login, uid, _ = splits[0]
         return Match(None, f"Canvas name {login!r} (user {uid}) matches no student on the roster")

@@ -7,6 +7,7 @@ import io
 import shutil
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -166,3 +167,57 @@ def test_a_map_line_naming_no_roster_student_is_one_line(run, demo, tmp_path):
 def _book(folder: Path) -> dict[str, dict[str, str]]:
     rows = csv.DictReader(io.StringIO((folder / "gradebook.csv").read_text("utf-8-sig")))
     return {r["student_id"] or r["file"]: r for r in rows}
+
+
+LMS = Path(__file__).parent / "data" / "lms"
+EXPECTED = __import__("json").loads((LMS / "expected.json").read_text("utf-8"))
+DOWNLOADS = [
+    (name, ws)
+    for name in sorted(n for n in EXPECTED if n.endswith(".zip"))
+    for ws in ((None, "moodle-grading-worksheet.csv") if name.startswith("moodle") else (None,))
+]
+
+
+@pytest.fixture(scope="module")
+def lms_class(tmp_path_factory) -> Path:
+    from lstm_exam.generator.generate import generate
+    from lstm_exam.generator.spec.roster import read_roster
+    from lstm_exam.generator.spec.worksheet import load_spec
+
+    out = tmp_path_factory.mktemp("lms") / "wk"
+    generate(load_spec(None), read_roster(LMS / "roster.csv"), out, seed="lms-class-seed-1")
+    return out
+
+
+@pytest.mark.parametrize(("download", "worksheet"), DOWNLOADS)
+def test_every_real_lms_download_is_matched_to_the_right_student_or_to_nobody(
+    lms_class, tmp_path, download, worksheet
+):
+    from lstm_exam.graders.lms import LmsInputs
+    from lstm_exam.graders.run import grade
+
+    lms = LmsInputs(moodle_worksheet=LMS / worksheet if worksheet else None)
+    grade(lms_class, LMS / download, tmp_path / "g", lms=lms)
+    rows = list(
+        csv.DictReader(io.StringIO((tmp_path / "g" / "gradebook.csv").read_text("utf-8-sig")))
+    )
+    by_file = {r["file"]: r for r in rows if r["file"]}
+    wrong, unmatched = [], []
+    for member, owner in EXPECTED[download].items():
+        row = by_file[member]  # every file has a row
+        if row["status"] == "unmatched-file":
+            unmatched.append(member)
+        elif row["status"] == "superseded":
+            if f"an older file of {owner}:" not in row["flags"]:
+                wrong.append((member, owner, row["flags"]))
+        elif row["student_id"] != owner:
+            wrong.append((member, owner, row["student_id"]))
+    assert wrong == []  # never the wrong student
+    if worksheet or download.startswith("canvas"):
+        assert unmatched == []  # the LMS's own ids leave nobody out
+    elif "blind" in download:
+        assert len(unmatched) == len(EXPECTED[download])
+        assert all("--moodle-worksheet" in by_file[m]["flags"] for m in unmatched)
+    else:  # the two Maria Garcias: neither is given the other's file
+        assert len(unmatched) == 2
+        assert all("s009 and s010" in by_file[m]["flags"] for m in unmatched)
