@@ -30,7 +30,7 @@ from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.validate import read_capped
 from lstm_exam.generator.store.csvfiles import safe_cell, to_csv
 
-from .matching import LmsIds, name_key
+from .matching import CANVAS_COLUMNS, PARTICIPANT_COLUMNS, LmsIds, name_key
 
 #: Roster columns that may hold a student's e-mail address.
 EMAIL_COLUMNS = ("email", "e-mail", "email address", "mail")
@@ -115,14 +115,20 @@ def _roster_value(s: Student, columns: Sequence[str]) -> str:
 def _join(
     table: Table,
     students: Sequence[Student],
-    keys: Callable[[Sequence[str]], tuple[str, str, str]],
+    keys: Callable[[Sequence[str]], tuple[str, str, str, str]],
     label: Callable[[Sequence[str]], str],
+    lms_columns: Sequence[str],
 ) -> tuple[dict[str, int], list[str]]:
-    """Each row to one roster student: e-mail, then id, then name (see module doc)."""
+    """Each row to one roster student: the LMS's own number where the roster has it
+    (``lms_columns``), then e-mail, then id, then name (see module doc). ``keys`` gives
+    a row's (LMS number, e-mail, id, name)."""
+    by_lms: dict[str, list[Student]] = {}
     by_email: dict[str, list[Student]] = {}
     by_sis: dict[str, list[Student]] = {}
     by_name: dict[str, list[Student]] = {}
     for s in students:
+        if n := _roster_value(s, lms_columns):
+            by_lms.setdefault(n, []).append(s)
         if e := _roster_value(s, EMAIL_COLUMNS).casefold():
             by_email.setdefault(e, []).append(s)
         for v in {s.student_id, _roster_value(s, SIS_COLUMNS)} - {""}:
@@ -132,9 +138,10 @@ def _join(
     joined: dict[str, int] = {}
     notices = []
     for k, row in enumerate(table.rows):
-        email, sis, name = keys(row)
+        number, email, sis, name = keys(row)
         found: list[Student] = []
         for index, key in (
+            (by_lms, number),
             (by_email, email.casefold()),
             (by_sis, sis.casefold()),
             (by_name, name_key(name)),
@@ -196,10 +203,11 @@ def moodle_worksheet_ids(table: Table, students: Sequence[Student]) -> Joined:
     joined, notices = _join(
         table,
         students,
-        lambda r: (table.cell(r, email), table.cell(r, idnum), table.cell(r, name)),
+        lambda r: (number(r), table.cell(r, email), table.cell(r, idnum), table.cell(r, name)),
         lambda r: " ".join(
             (table.cell(r, ident), f"({table.cell(r, name)[:60]})" if table.cell(r, name) else "")
         ).strip(),
+        PARTICIPANT_COLUMNS,
     )
     ids = {sid: number(table.rows[k]) for sid, k in joined.items()}
     notices += _unjoined(students, joined, table.file)
@@ -236,8 +244,14 @@ def canvas_gradebook_ids(table: Table, students: Sequence[Student]) -> Joined:
     joined, notices = _join(
         people,
         students,
-        lambda r: (table.cell(r, login), table.cell(r, sis_id), table.cell(r, 0)),
+        lambda r: (
+            table.cell(r, 1),
+            table.cell(r, login),
+            table.cell(r, sis_id),
+            table.cell(r, 0),
+        ),
         lambda r: f"{table.cell(r, 0)[:60]} (Canvas ID {table.cell(r, 1)[:20]})",
+        CANVAS_COLUMNS,
     )
     ids = {}
     for sid, k in joined.items():
@@ -315,6 +329,8 @@ class LmsInputs:
     missing_zero: bool = False
     """A student who sent nothing scores 0 in the gradebook and the upload files (by
     default the score is left blank, so that an LMS import records no grade)."""
+    canvas_assignment: str | None = None
+    """The Canvas gradebook's column to fill (default: the one titled as the worksheet)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,7 @@ _CANVAS_TAIL = re.compile(r"_(?:late_)?(?P<uid>\d+)_(?P<att>\d+)_(?P<orig>.+)$",
 #: Moodle's name for a student under blind marking (``Participant_1830455_...``).
 _BLIND = {"participant"}
 #: What Moodle's ``clean_param(PARAM_FILE)`` strips: control characters and these.
-_MOODLE_STRIPPED = re.compile(r"[\x00-\x1f\x7f&<>\"`|':\\/]")
+_MOODLE_STRIPPED = re.compile(r"[\x00-\x1f\x7f-\x9f&<>\"`|':\\/]")
 
 
 def clean_filename(text: str) -> str:
@@ -103,19 +103,34 @@ def run_together(name: str) -> set[str]:
     return {"".join(w[k:] + w[:k]) for k in range(len(w))}
 
 
-def _canvas_splits(base: str) -> list[tuple[str, str, str]]:
-    """Each way a file name reads as Canvas's ``lastfirst_[late_]userid_attachmentid_name``.
+def _canvas_splits(base: str) -> list[tuple[str, str, str, str]]:
+    """Each way a file name reads as Canvas's ``lastfirst_[late_]userid_attachmentid_name``:
+    (lastfirst, user id, attachment id, name).
 
-    >>> _canvas_splits("doejohn_3_5024_910025_a.csv")
-    [('doejohn', '3', '5024_910025_a.csv'), ('doejohn_3', '5024', '910025_a.csv')]
+    >>> _canvas_splits("doejohn_3_5024_910025_a.csv")[1]
+    ('doejohn_3', '5024', '910025', 'a.csv')
     """
     out = []
     for k, ch in enumerate(base):
         if ch == "_" and k:
             m = _CANVAS_TAIL.match(base, k)
             if m:
-                out.append((base[:k], m["uid"], m["orig"]))
+                out.append((base[:k], m["uid"], m["att"], m["orig"]))
     return out
+
+
+def splits_for_canvas(matcher: Matcher, base: str, student_id: str) -> tuple[str, str, str] | None:
+    """(lastfirst, user id, attachment id) of the file name ``base`` as Canvas wrote it for
+    this student, or None when it is no Canvas name of theirs."""
+    splits = _canvas_splits(base)
+    for login, uid, att, _ in splits:
+        if any(s.student_id == student_id for s in matcher.by_canvas.get(uid, [])):
+            return login, uid, att
+    for login, uid, att, _ in splits:
+        found = matcher.by_login.get("".join(_words(login)), [])
+        if len(found) == 1 and found[0].student_id == student_id:
+            return login, uid, att
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,21 +274,21 @@ class Matcher:
             f"Moodle name {name!r} (participant {number}) matches no student on the roster",
         )
 
-    def _canvas(self, splits: Sequence[tuple[str, str, str]]) -> Match:
-        """``splits``: each way to read the name as (lastfirst, user id, original name)."""
-        for _login, uid, _orig in splits:
+    def _canvas(self, splits: Sequence[tuple[str, str, str, str]]) -> Match:
+        """``splits``: :func:`_canvas_splits`."""
+        for _login, uid, _att, _orig in splits:
             found = self._one(self.by_canvas.get(uid, []), f"Canvas user {uid}")
             if found is not None:
                 return found
-        for login, _uid, _orig in splits:
+        for login, _uid, _att, _orig in splits:
             found = self._one(
                 self.by_login.get("".join(_words(login)), []), f"Canvas name {login!r}"
             )
             if found is not None:
                 return found
-        for _login, _uid, orig in splits:
+        for _login, _uid, _att, orig in splits:
             stem = orig.rsplit(".", 1)[0] if "." in orig else orig
             if stem.lower() in self.by_id:
                 return Match(self.by_id[stem.lower()], "file name inside a Canvas name")
-        login, uid, _ = splits[0]
+        login, uid, _, _ = splits[0]
         return Match(None, f"Canvas name {login!r} (user {uid}) matches no student on the roster")

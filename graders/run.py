@@ -60,6 +60,7 @@ from .results import (
     Verdict,
 )
 from .submissions import RawFile, Unreadable, collect, file_data, read_sheet
+from .uploads import uploads
 
 Tick = Callable[[int], None]
 
@@ -113,6 +114,7 @@ def grade(
             write_parts(stage / "results.json", outputs.results_json(run, entries))
             if who.manual:  # kept, so that the next grading applies it again
                 write_text(stage / MAP_FILE, map_text(who.manual))
+            run = _write_uploads(run, who, [s.student for s in students], folder, stage, lms)
         return run
 
 
@@ -165,6 +167,32 @@ def _grade_class(
     entries = [(rec.entry, r.flags) for r, rec in zip(results, records, strict=True)]
     entries += [(json.dumps(_row_json(u)).encode(), u.flags) for u in unmatched]
     return run, entries
+
+
+def _write_uploads(
+    run: GradeRun,
+    who: Identity,
+    students: Sequence[Student],
+    folder: Path,
+    stage: Path,
+    lms: LmsInputs | None,
+) -> GradeRun:
+    """The LMS's upload files under ``lms/`` (:mod:`uploads`); the run with what was left
+    out added to its notices."""
+
+    def files(student_id: str) -> list[tuple[str, bytes]]:
+        out = [("feedback.html", (stage / "feedback" / f"{student_id}.html").read_bytes())]
+        key = folder / "keys" / f"{student_id}.pdf"
+        if key.is_file():
+            out.append(("key.pdf", key.read_bytes()))
+        return out
+
+    matcher = Matcher(students, who.ids, who.manual)
+    made, notices = uploads(run, who, matcher, files, lms.canvas_assignment if lms else None)
+    (stage / "lms").mkdir()
+    for u in made:
+        write_parts(stage / "lms" / u.name, [u.data])
+    return replace(run, notices=(*run.notices, *notices)) if notices else run
 
 
 def _unmatched(path: str, why: str) -> StudentResult:

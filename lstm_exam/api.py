@@ -306,6 +306,7 @@ def grade_folder(
     canvas_gradebook: Path | None = None,
     map_file: Path | None = None,
     missing_zero: bool = False,
+    canvas_assignment: str | None = None,
 ) -> Graded:
     """`grade`: the CSVs in ``submissions`` (a folder or a zip) against the worksheet's
     manifest; gradebook.csv, feedback/ and results.json written into ``out`` (by default
@@ -315,7 +316,7 @@ def grade_folder(
     from lstm_exam.graders.outputs import summary_text
     from lstm_exam.graders.run import grade
 
-    lms = LmsInputs(moodle_worksheet, canvas_gradebook, map_file, missing_zero)
+    lms = LmsInputs(moodle_worksheet, canvas_gradebook, map_file, missing_zero, canvas_assignment)
     target = grades_folder(worksheet, out)
     run = grade(worksheet, submissions, target, force=force, tick=tick, on_start=on_start, lms=lms)
     return Graded(run, target, summary_text(run))

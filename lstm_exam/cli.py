@@ -244,6 +244,11 @@ def render(
     help="CSV file,student_id: files matched by hand (kept in the results folder).",
 )
 @click.option(
+    "--canvas-assignment",
+    metavar="TITLE",
+    help="The Canvas gradebook's column to fill (default: titled as the worksheet).",
+)
+@click.option(
     "--missing",
     type=click.Choice(["blank", "zero"]),
     default="blank",
@@ -260,6 +265,7 @@ def grade(
     canvas_gradebook: Path | None,
     map_file: Path | None,
     missing: str,
+    canvas_assignment: str | None,
 ) -> None:
     """Grade the CSVs in SUBMISSIONS (a folder or a zip) against WORKSHEET's manifest."""
     progress = _Progress("Grading")
@@ -275,6 +281,7 @@ def grade(
             canvas_gradebook=canvas_gradebook,
             map_file=map_file,
             missing_zero=missing == "zero",
+            canvas_assignment=canvas_assignment,
         )
     finally:
         progress.close()

@@ -1,0 +1,291 @@
+"""Grades and feedback back into the LMS, in the LMS's own upload formats (``lms/`` in
+the grades folder; docs/lms.md has the steps to upload each):
+
+* ``moodle-grading-worksheet.csv``: the downloaded grading worksheet, every row and
+  column kept, ``Grade`` and ``Feedback comments`` filled (mod/assign/feedback/offline/
+  importgradeslib.php reads it);
+* ``moodle-feedback.zip``: each student's feedback page and key PDF in the folders
+  "Upload multiple feedback files in a zip" reads (mod/assign/feedback/file/
+  importziplib.php: ``Full Name_<participant>_assignfeedback_file_<file>``);
+* ``moodle-grades.csv``: the gradebook import (grade/import/csv), a user column (email,
+  and ID number where the roster has it), the total, one column per problem, a feedback
+  column;
+* ``canvas-gradebook.csv``: the downloaded gradebook export with the assignment's column
+  filled, everything else as downloaded (lib/gradebook_importer.rb);
+* ``canvas-feedback.zip``: each student's feedback page named with the user id and the
+  attachment id of their own submission, for "Re-upload submissions"
+  (``Assignment#generate_comments_from_files``).
+
+A student who sent nothing is left blank (no grade) unless the run says missing is zero.
+Pure functions: the tables and pages in, the files' bytes out.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from lstm_exam.generator.core.numbers import score_text
+from lstm_exam.generator.store.csvfiles import safe_cell
+
+from .lms import EMAIL_COLUMNS, SIS_COLUMNS, Identity, Joined, Table
+from .matching import Matcher, clean_filename, splits_for_canvas
+from .results import GradeRun, Status, StudentResult
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """One file under ``lms/``."""
+
+    name: str
+    data: bytes
+
+
+def _score_of(run: GradeRun, r: StudentResult) -> Decimal | None:
+    """The share of the points (0 to 1) to record, or None for no grade."""
+    if r.status is Status.MISSING and not run.missing_zero:
+        return None
+    if not r.max_score:
+        return None
+    return r.score / r.max_score
+
+
+def _scaled(share: Decimal, out_of: Decimal) -> str:
+    """``share`` of ``out_of`` points, to 2 places (as Moodle and Canvas show points)."""
+    value = (share * out_of).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return score_text(value)
+
+
+def _comment(run: GradeRun, r: StudentResult) -> str:
+    """The feedback comment: the score and each problem's points (no text of the student's)."""
+    if r.status is Status.MISSING:
+        return "No submission was found." if run.missing_zero else ""
+    parts = [
+        f"{run.manifest.title}: {score_text(r.score)} / {score_text(r.max_score)} "
+        f"({score_text(r.percent)}%)."
+    ]
+    parts += [
+        f"Problem {k}: {score_text(s)} / {score_text(mx)}."
+        for k, (s, mx) in enumerate(zip(r.problem_scores, r.max_scores, strict=True), start=1)
+    ]
+    if r.status is Status.UNREADABLE:
+        parts.append("Your file could not be read: see your feedback page.")
+    else:
+        parts.append("Every answer is in your feedback page.")
+    return " ".join(parts)
+
+
+def _write_table(table: Table, header: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
+    """A table written back in the export's own delimiter and encoding."""
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=table.delimiter, lineterminator="\r\n")
+    w.writerow(header)
+    w.writerows(rows)
+    text = buf.getvalue()
+    if table.encoding.startswith("UTF-16"):
+        return text.encode("utf-16")
+    if table.encoding == "Windows-1252":
+        return text.encode("cp1252", errors="replace")
+    bom = "\ufeff" if "BOM" in table.encoding else ""
+    return (bom + text).encode("utf-8")
+
+
+def moodle_worksheet(run: GradeRun, table: Table, joined: Joined) -> bytes:
+    """The grading worksheet as downloaded, ``Grade`` (scaled to its ``Maximum Grade``)
+    and ``Feedback comments`` filled for each roster student it joined; ``Last modified
+    (grade)`` kept as downloaded, since Moodle's importer compares it with the grade's own
+    time to skip grades changed in Moodle after the download."""
+    grade_at, max_at = table.column("Grade"), table.column("Maximum Grade")
+    comment_at = table.column("Feedback comments")
+    by_row = {k: sid for sid, k in joined.rows.items()}
+    results = {r.student_id: r for r in run.results if r.on_roster}
+    rows = []
+    for k, row in enumerate(table.rows):
+        cells = list(row) + [""] * (len(table.header) - len(row))
+        r = results.get(by_row.get(k, ""))
+        if r is not None and grade_at is not None:
+            share = _score_of(run, r)
+            out_of = _decimal(table.cell(row, max_at)) or r.max_score
+            if share is not None:
+                cells[grade_at] = _scaled(share, out_of)
+            if comment_at is not None:
+                cells[comment_at] = _comment(run, r)
+        rows.append(cells)
+    return _write_table(table, table.header, rows)
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        d = Decimal(text.replace(",", "."))
+    except ArithmeticError:
+        return None
+    return d if d.is_finite() and d > 0 else None
+
+
+def moodle_feedback_zip(
+    run: GradeRun,
+    participant: Mapping[str, str],
+    names: Mapping[str, str],
+    files: Callable[[str], Sequence[tuple[str, bytes]]],
+) -> bytes:
+    """Each student's files (``files(student_id)``: (name, bytes)) named as Moodle's
+    feedback-zip importer gives them to their participant id, in its flat layout:
+    ``Full Name_<participant>_assignfeedback_file_<file>`` (the name ``clean_filename``'d,
+    ``_`` as a space; the importer splits on the first four ``_`` and reads the rest as
+    the file's name, where a folder would give it a leading ``/``)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for r in run.results:
+            pid = participant.get(r.student_id) if r.on_roster else None
+            if not pid:
+                continue
+            name = clean_filename(names.get(r.student_id, "").replace("_", " ")) or "Student"
+            prefix = f"{name}_{pid}_assignfeedback_file_"
+            for file, data in files(r.student_id):
+                z.writestr(zipfile.ZipInfo(prefix + file, (1980, 1, 1, 0, 0, 0)), data)
+    return buf.getvalue()
+
+
+def moodle_grades(run: GradeRun, item: str) -> tuple[bytes, list[str]]:
+    """The gradebook import file: ``Email address`` (and ``ID number`` where the roster
+    has one), the total, each problem, a feedback column; a student with no e-mail is left
+    out (Moodle's importer gives a row without a user to the row before it) and said."""
+    extra = run.extra
+    has_id = any(_value(extra.get(r.student_id, {}), SIS_COLUMNS) for r in run.results)
+    header = ["Email address", *(["ID number"] if has_id else []), item]
+    header += [f"{item}: problem {k}" for k in range(1, len(run.titles) + 1)]
+    header.append(f"{item}: feedback")
+    rows, notices = [], []
+    for r in run.results:
+        if not r.on_roster:
+            continue
+        mine = extra.get(r.student_id, {})
+        email = _value(mine, EMAIL_COLUMNS)
+        if not email:
+            notices.append(
+                f"moodle-grades.csv: {r.student_id} has no e-mail on the roster: left out"
+            )
+            continue
+        share = _score_of(run, r)
+        total = "" if share is None else score_text(r.score)
+        problems = (
+            [""] * len(run.titles) if share is None else [score_text(s) for s in r.problem_scores]
+        )
+        row = [email, *([_value(mine, SIS_COLUMNS)] if has_id else []), total, *problems]
+        row.append(_comment(run, r))
+        rows.append([safe_cell(c) for c in row])
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return ("\ufeff" + buf.getvalue()).encode("utf-8"), notices
+
+
+def _value(extra: Mapping[str, str], columns: Sequence[str]) -> str:
+    return next((extra[c].strip() for c in columns if extra.get(c, "").strip()), "")
+
+
+def canvas_column(table: Table, title: str) -> int | None:
+    """The assignment column titled ``title`` (``Title (id)`` or the title alone, case
+    aside), or None."""
+    want = title.strip().casefold()
+    for k, h in enumerate(table.header):
+        name = h.rsplit(" (", 1)[0] if h.rstrip().endswith(")") else h
+        if k >= 5 and (h.strip().casefold() == want or name.strip().casefold() == want):
+            return k
+    return None
+
+
+def canvas_gradebook(run: GradeRun, table: Table, joined: Joined, column: int) -> bytes:
+    """The export with the assignment's column filled for each student it joined, scaled
+    to the ``Points Possible`` row; everything else (identity columns, other assignments,
+    the read-only totals, the rows of students not on the roster) as downloaded. A student
+    who sent nothing keeps the cell as downloaded (Canvas reads a blank as "no score",
+    which would erase a grade given by hand), or 0 when missing is zero."""
+    points = next(
+        (r for r in table.rows if r and r[0].strip().casefold() == "points possible"), None
+    )
+    out_of = _decimal(points[column]) if points and column < len(points) else None
+    by_row = {k: sid for sid, k in joined.rows.items()}
+    results = {r.student_id: r for r in run.results if r.on_roster}
+    rows = []
+    for k, row in enumerate(table.rows):
+        cells = list(row) + [""] * (len(table.header) - len(row))
+        r = results.get(by_row.get(k, ""))
+        if r is not None:
+            share = _score_of(run, r)
+            if share is not None:
+                cells[column] = _scaled(share, out_of or r.max_score)
+        rows.append(cells)
+    return _write_table(table, table.header, rows)
+
+
+def canvas_feedback_zip(
+    run: GradeRun, matcher: Matcher, files: Callable[[str], Sequence[tuple[str, bytes]]]
+) -> bytes:
+    """Each graded student's files named ``<lastfirst>_<userid>_<attachmentid>_<file>``
+    from their own submission's Canvas name, so that Canvas's re-upload (which takes the
+    first two all-digit parts of a name as the user and the attachment) files them as
+    comments on that submission; ``lastfirst`` loses its all-digit parts ("doejohn_3")."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for r in run.results:
+            if r.status is not Status.GRADED and r.status is not Status.UNREADABLE:
+                continue
+            ids = splits_for_canvas(matcher, r.file.rsplit("/", 1)[-1], r.student_id)
+            if ids is None:
+                continue
+            login, uid, att = ids
+            login = "_".join(p for p in login.split("_") if p and not p.isdigit()) or "student"
+            for file, data in files(r.student_id):
+                name = f"{login}_{uid}_{att}_{file}"
+                z.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), data)
+    return buf.getvalue()
+
+
+def uploads(
+    run: GradeRun,
+    who: Identity,
+    matcher: Matcher,
+    files: Callable[[str], Sequence[tuple[str, bytes]]],
+    canvas_assignment: str | None = None,
+) -> tuple[list[Upload], list[str]]:
+    """Every upload file the run's inputs allow, and what was left out and why."""
+    out: list[Upload] = []
+    notices: list[str] = []
+    names = {r.student_id: r.name for r in run.results if r.on_roster}
+    if who.moodle is not None:
+        table, joined = who.moodle
+        out.append(Upload("moodle-grading-worksheet.csv", moodle_worksheet(run, table, joined)))
+    if who.ids.participant:
+        out.append(
+            Upload(
+                "moodle-feedback.zip", moodle_feedback_zip(run, who.ids.participant, names, files)
+            )
+        )
+    data, left = moodle_grades(run, run.manifest.title)
+    out.append(Upload("moodle-grades.csv", data))
+    notices += left
+    if who.canvas is not None:
+        table, joined = who.canvas
+        title = canvas_assignment or run.manifest.title
+        column = canvas_column(table, title)
+        if column is None:
+            titles = ", ".join(repr(h) for h in table.header[5:9])
+            notices.append(
+                f"canvas-gradebook.csv not written: the export has no assignment titled "
+                f"{title!r}; name one with --canvas-assignment (it has {titles} ...)"
+            )
+        else:
+            out.append(Upload("canvas-gradebook.csv", canvas_gradebook(run, table, joined, column)))
+    if any(
+        r.file and splits_for_canvas(matcher, r.file.rsplit("/", 1)[-1], r.student_id)
+        for r in run.results
+        if r.on_roster
+    ):
+        out.append(Upload("canvas-feedback.zip", canvas_feedback_zip(run, matcher, files)))
+    return out, notices
