@@ -281,6 +281,9 @@ class Matcher:
             if found is not None:
                 return found
         for login, _uid, _att, _orig in splits:
+            if login.lower() in self.by_id:  # a class whose Canvas names are its ids
+                return Match(self.by_id[login.lower()], "Canvas name")
+        for login, _uid, _att, _orig in splits:
             found = self._one(
                 self.by_login.get("".join(_words(login)), []), f"Canvas name {login!r}"
             )

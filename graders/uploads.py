@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -240,6 +241,8 @@ def canvas_feedback_zip(
             if ids is None:
                 continue
             login, uid, att = ids
+            # as Canvas sanitizes it (letters, digits, '_'): a submitted name holds no path
+            login = re.sub(r"[^\w]", "", login)
             login = "_".join(p for p in login.split("_") if p and not p.isdigit()) or "student"
             for file, data in files(r.student_id):
                 name = f"{login}_{uid}_{att}_{file}"

@@ -107,7 +107,7 @@ def choose_students(
         return numbered_roster(count)
     if roster is None and on_notice is not None:
         on_notice(SAMPLE_ROSTER_NOTICE)
-    return read_roster(roster or spec_mod.builtin_path("sample-roster.csv"))
+    return read_roster(roster or spec_mod.builtin_path("sample-roster.csv"), on_notice)
 
 
 def output_folder(ws: Worksheet, out: Path | None) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from lstm_exam.generator.spec.worksheet import builtin_path
 from lstm_exam.graders.matching import LmsIds, Matcher, clean_filename, name_key
 
 SAMPLES = builtin_path("sample-submissions")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 IVAN = Student("s1", "Иван Петров")
 WANG = Student("s2", "王小明")
@@ -221,3 +223,39 @@ def test_every_real_lms_download_is_matched_to_the_right_student_or_to_nobody(
     else:  # the two Maria Garcias: neither is given the other's file
         assert len(unmatched) == 2
         assert all("s009 and s010" in by_file[m]["flags"] for m in unmatched)
+
+
+@pytest.mark.parametrize(
+    ("export", "download", "ids"),
+    [
+        ("moodle-grading-worksheet.csv", "moodle-blind.zip", "participant_id"),
+        ("canvas-gradebook.csv", "canvas-submissions.zip", "canvas_id"),
+        ("moodle-participants.csv", "moodle-folders.zip", "email"),
+    ],
+)
+def test_an_lms_export_is_a_roster_whose_ids_match_the_lms_s_downloads(
+    run, tmp_path, export, download, ids
+):
+    res = run("generate", "--roster", LMS / export, "--no-pdf", "--out", "wk")
+    assert res.exit_code == 0, res.output
+    assert f"read as a {'Canvas' if 'canvas' in export else 'Moodle'}" in res.stderr
+    from lstm_exam.generator.store.manifest_read import read_manifest_students
+
+    _, roster = read_manifest_students(tmp_path / "wk")
+    assert len(roster) == 25 and all(s.student.extra.get(ids) for s in roster)
+    res = run("grade", "wk", LMS / download, "--out", "g")
+    assert res.exit_code == 0, res.output
+    book = list(
+        csv.DictReader(io.StringIO((tmp_path / "g" / "gradebook.csv").read_text("utf-8-sig")))
+    )
+    truth = {p.student_id: p for p in __import__("make_lms_data").CLASS}
+    unmatched = [r for r in book if r["status"] == "unmatched-file"]
+    for member, owner in EXPECTED[download].items():
+        row = next(r for r in book if r["file"] == member)
+        if row["status"] in ("graded", "unreadable"):  # the right student, by the LMS's id
+            attribute = {"participant_id": "participant", "canvas_id": "canvas_id"}.get(ids, ids)
+            assert row[ids] == str(getattr(truth[owner], attribute)), (member, row)
+    if ids == "email":  # no participant ids: the two Maria Garcias fit one name
+        assert len(unmatched) == 2
+    else:
+        assert unmatched == []
