@@ -15,7 +15,7 @@ import smtplib
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email import policy
+from email import errors, policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -53,7 +53,9 @@ def address_fault(text: str) -> tuple[Address | None, str | None]:
     a = found[0]
     if not a.addr_spec.isascii():
         return None, "is not ASCII (addresses of other scripts are not supported)"
-    if header.defects or not a.username or not _DOMAIN.fullmatch(a.domain):
+    # an obsolete form (a '.' in a name: "Prof. Ng <...>") is read everywhere; others not
+    defects = [d for d in header.defects if not isinstance(d, errors.ObsoleteHeaderDefect)]
+    if defects or not a.username or not _DOMAIN.fullmatch(a.domain):
         return None, "is no valid e-mail address"
     return Address(addr_spec=a.addr_spec), None
 
@@ -251,9 +253,9 @@ class Session:
             raise InputError(str(self.server), "", f"cannot connect: {_said(e)}") from None
 
     def _connect(self) -> smtplib.SMTP:
-        smtp = smtplib.SMTP(timeout=self.timeout)
+        # the host given here is the one the certificate must name
+        smtp = smtplib.SMTP(self.server.host, self.server.port, timeout=self.timeout)
         try:
-            smtp.connect(self.server.host, self.server.port)
             smtp.ehlo()
             secure = False
             if self.tls != "never" and smtp.has_extn("starttls"):

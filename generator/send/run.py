@@ -165,8 +165,8 @@ def send(
         session: Session | None = None
         if server is not None and stage is None:
             session = Session(server, tls, login, timeout)
+            session.open()  # a server that fails here: one line, nothing sent
             stack.callback(session.close)
-        opened = False
         if on_start is not None:
             on_start(len(students))
         for p in parcels(box, students):
@@ -188,9 +188,6 @@ def send(
                 outcome = _outcome(p, "sent", "", address)
             elif session is not None:
                 assert address is not None
-                if not opened:
-                    session.open()  # a server that fails here: one line, nothing sent
-                    opened = True
                 outcome = _deliver(box, p, msg, sender, address, session, log)
             assert outcome is not None
             outcomes.append(outcome)
