@@ -294,8 +294,9 @@ def send(
     """E-mail each student of WORKSHEET their own sheet, key or feedback (see docs/send.md)."""
     if dry_run and out is None:
         raise InputError("--dry-run", "", "needs --out DIR for the .eml files")
-    if out is not None and not dry_run:
-        raise InputError("--out", "", "only with --dry-run (a real send writes no files)")
+    if (out is not None or force) and not dry_run:
+        option = "--out" if out is not None else "--force"
+        raise InputError(option, "", "only with --dry-run (a real send writes no files)")
     progress = _Progress("Sending" if not dry_run else "Writing")
     try:
         report = api.send_files(

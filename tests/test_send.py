@@ -233,7 +233,7 @@ def test_a_refused_recipient_fails_alone_and_a_rerun_sends_only_it(wk, mailbox):
     assert_each_got_their_own(box, wk, "sheets", ["s1", "s3"])
     box.refuse.clear()
     again = send(wk, server, "--what", "sheets")
-    assert "Sent 1 students their sheet; 2 skipped (already sent)" in again.output
+    assert "Sent 1 student their sheet; 2 skipped (already sent)" in again.output
     assert_each_got_their_own(box, wk, "sheets", ["s1", "s2", "s3"])  # nobody twice
     third = send(wk, server, "--what", "sheets")
     assert "Sent 0 students their sheet; 3 skipped (already sent)" in third.output
@@ -265,7 +265,7 @@ def test_a_changed_file_is_held_until_resend(wk, mailbox):
     assert res.exit_code == 1 and len(box.received) == 3
     res = send(wk, server, "--what", "keys", "--resend", "--student", "s2")
     assert res.exit_code == 0, res.output
-    assert "Sent 1 students" in res.output
+    assert "Sent 1 student" in res.output
     last = box.messages_to("ada@example.edu")[-1]
     assert list(attachments(last).values()) == [key.read_bytes()]
 
@@ -300,6 +300,8 @@ def test_a_dry_run_writes_the_messages_and_sends_nothing(wk, mailbox, tmp_path):
     assert box.received == [] and log_lines(wk) == []
     again = cli("send", wk, "--what", "keys", "--from", FROM, "--dry-run", "--out", out)
     assert again.exit_code == 2 and "use --force" in again.output
+    into = cli("send", wk, "--what", "keys", "--from", FROM, "--dry-run", "--out", wk / "keys")
+    assert into.exit_code == 2 and "would replace keys of the worksheet folder" in into.output
 
 
 @pytest.mark.parametrize(
@@ -367,6 +369,9 @@ def test_two_students_of_one_address_get_nothing(wk, mailbox):
     assert "skipped s2 (Ada Lovelace): has the same e-mail address as s3" in res.output
     assert "skipped s3 (Grace Hopper): has the same e-mail address as s2" in res.output
     assert_each_got_their_own(box, wk, "keys", ["s1"])
+    alone = send(wk, server, "--what", "keys", "--student", "s2")  # s3 not sent, still found
+    assert "skipped s2 (Ada Lovelace): has the same e-mail address as s3" in alone.output
+    assert len(box.received) == 1
 
 
 def test_a_link_to_another_students_key_is_never_attached(wk, mailbox):

@@ -149,7 +149,7 @@ def send(
         if box.what == "feedback":
             inputs["the grades folder"] = box.source
         check_apart(dry_run, inputs, host=folder, parts=(*WORKSHEET_PARTS, defaults.SEND_LOG))
-    to = addresses(students)
+    to = addresses(box.students)  # a shared address is found beyond --student too
     outcomes: list[Outcome] = []
     with contextlib.ExitStack() as stack:
         stack.enter_context(locked(folder.resolve(), shared=True))
@@ -257,14 +257,18 @@ def _deliver(
     return _outcome(p, "sent", "", to)
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def summary_lines(report: SendReport) -> list[str]:
     """The summary for the user: one line of counts, then one line per student not sent."""
     noun = NOUNS[report.what]  # type: ignore[index]
     sent = report.count("sent")
     if report.dry_run is not None:
-        head = f"Wrote {sent} messages ({noun}) to {report.dry_run}/, sent nothing"
+        head = f"Wrote {_n(sent, 'message')} ({noun}) to {report.dry_run}/, sent nothing"
     else:
-        head = f"Sent {sent} students their {noun}"
+        head = f"Sent {_n(sent, 'student')} their {noun}"
     parts = [head]
     if report.count("already"):
         parts.append(f"{report.count('already')} skipped (already sent)")
