@@ -415,6 +415,18 @@ def test_feedback_goes_from_the_grades_folder(wk, mailbox, tmp_path):
     )
 
 
+def test_a_worksheet_without_pdfs_is_one_line(tmp_path):
+    (tmp_path / "roster.csv").write_text(ROSTER, "utf-8")
+    wk = tmp_path / "wk"
+    res = cli("generate", "--roster", tmp_path / "roster.csv", "--out", wk, "--no-pdf")
+    assert res.exit_code == 0, res.output
+    for what in ("sheets", "keys"):
+        res = cli("send", wk, "--what", what, "--from", FROM, "--dry-run", "--out", tmp_path / "o")
+        assert res.exit_code == 2
+        assert f"{what}: " in res.output and "lstm-exam render" in res.output
+        assert len(res.output.strip().splitlines()) == 1
+
+
 def test_a_second_send_of_the_worksheet_waits_for_the_first(wk, mailbox):
     box, server = mailbox
     with locked((wk / defaults.SEND_LOG).resolve()):

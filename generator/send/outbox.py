@@ -124,6 +124,8 @@ def open_outbox(folder: Path, what: str, grades: Path | None = None) -> Outbox:
         hint = f"lstm-exam render {folder} makes the PDFs"
     for kind in KINDS[w]:
         _check_folder(source / kind.folder, hint)
+        if kind.suffix == ".pdf" and next((source / kind.folder).glob("*.pdf"), None) is None:
+            raise InputError(str(source / kind.folder), "", f"holds no PDFs: {hint}")
     return Outbox(w, folder, source, settings, tuple(e.student for e in entries))
 
 
