@@ -170,30 +170,38 @@ def send(
         if on_start is not None:
             on_start(len(students))
         for p in parcels(box, students):
-            address, fault = to[p.student.student_id]
-            outcome = _held(box, p, address, fault, log, resend)
-            msg: EmailMessage | None = None
-            if outcome is None:
-                assert address is not None
-                try:
-                    msg = message(
-                        box.settings.title, box.settings.course, box.what, p, address, sender
-                    )
-                except ValueError as e:
-                    outcome = _outcome(p, "skipped", str(e))
-            if msg is None:
-                pass
-            elif stage is not None:
-                write_parts(stage / f"{p.student.student_id}.eml", [msg.as_bytes()])
-                outcome = _outcome(p, "sent", "", address)
-            elif session is not None:
-                assert address is not None
-                outcome = _deliver(box, p, msg, sender, address, session, log)
-            assert outcome is not None
-            outcomes.append(outcome)
+            found = to[p.student.student_id]
+            outcomes.append(_one(box, p, found, sender, log, resend, stage, session))
             if tick is not None:
                 tick(1)
     return SendReport(box.what, tuple(outcomes), dry_run)
+
+
+def _one(
+    box: Outbox,
+    p: Parcel,
+    found: tuple[Address | None, str | None],
+    sender: Address,
+    log: SendLog,
+    resend: bool,
+    stage: Path | None,
+    session: Session | None,
+) -> Outcome:
+    """One student: held back, written (a dry run) or delivered."""
+    address, fault = found
+    held = _held(box, p, address, fault, log, resend)
+    if held is not None:
+        return held
+    assert address is not None
+    try:
+        msg = message(box.settings.title, box.settings.course, box.what, p, address, sender)
+    except ValueError as e:  # a header the policy refuses: never reaches the wire
+        return _outcome(p, "skipped", str(e), address)
+    if stage is not None:
+        write_parts(stage / f"{p.student.student_id}.eml", [msg.as_bytes()])
+        return _outcome(p, "sent", "", address)
+    assert session is not None
+    return _deliver(box, p, msg, sender, address, session, log)
 
 
 def _outcome(p: Parcel, status: Status, reason: str, to: Address | None = None) -> Outcome:
