@@ -360,6 +360,21 @@ def test_students_without_a_valid_address_are_skipped_the_rest_go_on(wk, mailbox
     assert_each_got_their_own(box, wk, "sheets", ["s1", "s2"])
 
 
+def test_a_line_break_in_a_name_never_reaches_a_header(wk, mailbox):
+    box, server = mailbox
+    manifest = wk / "manifest.json"
+    text = manifest.read_text("utf-8")
+    manifest.write_text(text.replace('"Ada Lovelace"', '"Ada\\r\\nBcc: evil@example.edu"'), "utf-8")
+    res = send(wk, server, "--what", "keys")
+    assert (
+        "skipped s2 (Ada\\r\\nBcc: evil@example.edu): a name or title holds a line break"
+        in res.output
+    )
+    assert all("evil@example.edu" not in rcpts for _, rcpts, _ in box.received)
+    assert all(b"Bcc" not in raw.split(b"\r\n\r\n")[0] for _, _, raw in box.received)
+    assert_each_got_their_own(box, wk, "keys", ["s1", "s3"])
+
+
 def test_two_students_of_one_address_get_nothing(wk, mailbox):
     box, server = mailbox
     manifest = wk / "manifest.json"

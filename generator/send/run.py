@@ -289,7 +289,8 @@ def summary_lines(report: SendReport) -> list[str]:
     lines = ["; ".join(parts) + "."]
     for o in report.outcomes:
         if o.status in ("held", "skipped", "failed"):
-            who = f"{o.student_id} ({o.name})" if o.name else o.student_id
+            name = o.name if o.name.isprintable() else o.name.encode("unicode_escape").decode()
+            who = f"{o.student_id} ({name})" if name else o.student_id
             lines.append(f"  {o.status} {who}: {o.reason}")
     if report.count("failed") and report.dry_run is None:
         lines.append(
