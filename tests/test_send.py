@@ -28,7 +28,7 @@ from click.testing import CliRunner, Result
 from lstm_exam.cli import main
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.send.log import SendLog
-from lstm_exam.generator.send.mail import address_fault, parse_server
+from lstm_exam.generator.send.mail import Session, address_fault, parse_server
 from lstm_exam.generator.store.files import locked
 
 pytestmark = pytest.mark.tex
@@ -535,3 +535,7 @@ def test_addresses_are_checked():
         assert address_fault(bad)[1] is not None, bad
     assert str(parse_server("[::1]:25")) == "[::1]:25" and parse_server("localhost:2525").loopback
     assert not parse_server("smtp.uni.edu:587").loopback
+    # STARTTLS: required by default over a network, used when offered on this machine
+    assert Session(parse_server("smtp.uni.edu:587")).tls == "require"
+    assert Session(parse_server("127.0.0.1:25")).tls == "auto"
+    assert Session(parse_server("127.0.0.1:25"), "never").tls == "never"
