@@ -13,7 +13,7 @@ should see before the work starts.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +24,7 @@ from lstm_exam.generator.core.errors import InputError
 if TYPE_CHECKING:
     from lstm_exam.generator.generate import Generated
     from lstm_exam.generator.render.driver import ClassWriter
+    from lstm_exam.generator.send.run import SendReport
     from lstm_exam.generator.spec.roster import Student
     from lstm_exam.generator.spec.worksheet import Worksheet
     from lstm_exam.graders.run import GradeRun
@@ -320,6 +321,69 @@ def grade_folder(
     target = grades_folder(worksheet, out)
     run = grade(worksheet, submissions, target, force=force, tick=tick, on_start=on_start, lms=lms)
     return Graded(run, target, summary_text(run))
+
+
+# --- send ----------------------------------------------------------------------------------
+
+
+def send_files(
+    worksheet: Path,
+    what: str,
+    sender: str,
+    smtp: str | None = None,
+    *,
+    grades: Path | None = None,
+    dry_run: Path | None = None,
+    force: bool = False,
+    resend: bool = False,
+    only: Sequence[str] = (),
+    starttls: bool | None = None,
+    environ: Mapping[str, str] | None = None,
+    tick: Tick | None = None,
+    on_start: Start | None = None,
+) -> SendReport:
+    """`send`: each student of the worksheet their own ``what`` ("sheets", "keys",
+    "feedback": the latter from ``grades``, by default WORKSHEET/grades/) by e-mail
+    through ``smtp`` ("HOST:PORT"), from ``sender``; or with ``dry_run`` (a folder), each
+    message written there as ``<id>.eml`` and nothing sent.
+
+    ``starttls``: True requires STARTTLS, False never uses it, None (the default) requires
+    it unless the server is this machine. The login comes from ``environ`` (by default
+    the process's environment): LSTM_EXAM_SMTP_USER and LSTM_EXAM_SMTP_PASSWORD.
+    """
+    import os
+
+    from lstm_exam.generator.send.mail import TLS, parse_address, parse_server, smtp_login
+    from lstm_exam.generator.send.run import send
+
+    if dry_run is not None and smtp is not None:
+        raise InputError("--dry-run", "", "sends nothing: give --smtp or --dry-run, not both")
+    server = parse_server(smtp) if smtp is not None else None
+    address = parse_address(sender, "--from")
+    login = smtp_login(os.environ if environ is None else environ) if server else None
+    tls: TLS = "auto" if starttls is None else ("require" if starttls else "never")
+    return send(
+        worksheet,
+        what,
+        address,
+        server,
+        grades=grades,
+        dry_run=dry_run,
+        force=force,
+        resend=resend,
+        only=only,
+        tls=tls,
+        login=login,
+        tick=tick,
+        on_start=on_start,
+    )
+
+
+def send_summary(report: SendReport) -> list[str]:
+    """What `send` prints at the end: the counts, then each student not sent and why."""
+    from lstm_exam.generator.send.run import summary_lines
+
+    return summary_lines(report)
 
 
 # --- demo ----------------------------------------------------------------------------------

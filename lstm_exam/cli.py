@@ -290,6 +290,88 @@ def grade(
 
 
 @main.command()
+@click.argument("worksheet", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option(
+    "--what",
+    type=click.Choice(["sheets", "keys", "feedback"]),
+    required=True,
+    help="sheets: sheet PDF and answer template; keys: key PDF; feedback: feedback HTML.",
+)
+@click.option("--smtp", metavar="HOST:PORT", help="The SMTP server, e.g. smtp.uni.edu:587.")
+@click.option(
+    "--from", "sender", metavar="ADDRESS", required=True, help="The sender: 'Name <addr>'."
+)
+@click.option(
+    "--starttls/--no-starttls",
+    default=None,
+    help="Require STARTTLS, or never use it. Default: required unless the server is "
+    "localhost. The login comes from LSTM_EXAM_SMTP_USER and LSTM_EXAM_SMTP_PASSWORD.",
+)
+@click.option(
+    "--grades",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="With --what feedback: the grades folder. Default: WORKSHEET/grades/.",
+)
+@click.option("--dry-run", is_flag=True, help="Send nothing: write each message to --out.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="With --dry-run: the folder for the <id>.eml files.",
+)
+@click.option("--force", is_flag=True, help="With --dry-run: replace a non-empty --out.")
+@click.option("--resend", is_flag=True, help="Send again what the send log says was sent already.")
+@click.option(
+    "--student",
+    "only",
+    metavar="ID",
+    multiple=True,
+    help="Only this student (repeatable). Default: the whole roster.",
+)
+@_reports_errors
+def send(
+    worksheet: Path,
+    what: str,
+    smtp: str | None,
+    sender: str,
+    starttls: bool | None,
+    grades: Path | None,
+    dry_run: bool,
+    out: Path | None,
+    force: bool,
+    resend: bool,
+    only: tuple[str, ...],
+) -> None:
+    """E-mail each student of WORKSHEET their own sheet, key or feedback (see docs/send.md)."""
+    if dry_run and out is None:
+        raise InputError("--dry-run", "", "needs --out DIR for the .eml files")
+    if (out is not None or force) and not dry_run:
+        option = "--out" if out is not None else "--force"
+        raise InputError(option, "", "only with --dry-run (a real send writes no files)")
+    progress = _Progress("Sending" if not dry_run else "Writing")
+    try:
+        report = api.send_files(
+            worksheet,
+            what,
+            sender,
+            smtp,
+            grades=grades,
+            dry_run=out if dry_run else None,
+            force=force,
+            resend=resend,
+            only=only,
+            starttls=starttls,
+            tick=progress.tick,
+            on_start=progress.start,
+        )
+    finally:
+        progress.close()
+    for line in api.send_summary(report):
+        click.echo(line)
+    if not report.complete:
+        sys.exit(1)
+
+
+@main.command()
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),

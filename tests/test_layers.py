@@ -33,6 +33,7 @@ LAYERS = {
     f"{G}.generate": "generate",
     f"{G}.export": "export",
     f"{G}.report": "report",
+    f"{G}.send": "send",
     "lstm_exam.graders": "graders",
     "lstm_exam.api": "app",
     "lstm_exam.cli": "app",
@@ -50,6 +51,7 @@ MAY_IMPORT = {
     "generate": _BELOW_STAGES | {"render"},
     "export": {"core", "spec"},
     "report": {"core", "spec"},
+    "send": _BELOW_STAGES,
     "graders": _BELOW_STAGES,
     "app": set(LAYERS.values()),
 }

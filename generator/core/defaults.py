@@ -125,3 +125,13 @@ SCREEN_UNSURE = 1e-9
 #: From this many draws left open, the screen also judges the rounded chain (in floats);
 #: fewer are judged one by one in exact decimals, which is then quicker.
 SCREEN_ROUNDED_FROM = 16
+
+# --- sending (docs/send.md) ------------------------------------------------------
+#: The largest file `send` attaches; a larger one is that student's fault, never sent.
+MAX_ATTACHMENT_BYTES = 20_000_000
+#: Seconds an SMTP server may take to answer (connecting, each command, the message).
+SMTP_TIMEOUT = 30.0
+#: The record of what `send` delivered, in the worksheet folder (one JSON line a try).
+SEND_LOG = "send-log.jsonl"
+#: The environment variables `send` logs in with (both or neither; never an option).
+SMTP_USER_ENV, SMTP_PASSWORD_ENV = "LSTM_EXAM_SMTP_USER", "LSTM_EXAM_SMTP_PASSWORD"

@@ -94,6 +94,13 @@ def _locked(out: Path, shared: bool = False) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
+def locked(out: Path, shared: bool = False) -> contextlib.AbstractContextManager[None]:
+    """The lock a run holds on ``out`` (a folder or a file), as :func:`staged_folder` takes
+    it: for a run that writes into ``out`` in place (``send`` appending to its log) or
+    reads it while no other run may replace it (``shared``)."""
+    return _locked(out, shared)
+
+
 def _tidy(out: Path) -> None:
     """With the lock held: put back a folder a killed run had moved aside, and remove the
     staging folders of dead runs (no live run can own them)."""
