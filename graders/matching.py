@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from lstm_exam.generator.spec.roster import Student
+from lstm_exam.generator.store.lmsnames import clean_filename
 
 #: Roster columns that hold a student's Canvas user id (the number in Canvas's names).
 CANVAS_COLUMNS = ("canvas_id", "canvas_user_id", "lms_id", "lms_user_id", "user_id")
@@ -48,19 +49,6 @@ _MOODLE = re.compile(
 _CANVAS_TAIL = re.compile(r"_(?:late_)?(?P<uid>\d+)_(?P<att>\d+)_(?P<orig>.+)$", re.I | re.S)
 #: Moodle's name for a student under blind marking (``Participant_1830455_...``).
 _BLIND = {"participant"}
-#: What Moodle's ``clean_param(PARAM_FILE)`` strips: control characters and these.
-_MOODLE_STRIPPED = re.compile(r"[\x00-\x1f\x7f-\x9f&<>\"`|':\\/]")
-
-
-def clean_filename(text: str) -> str:
-    r"""Moodle's ``clean_filename`` (``clean_param($x, PARAM_FILE)``, lib/moodlelib.php):
-    control characters and ``& < > " ` | ' : \ /`` removed, "." and ".." emptied.
-
-    >>> clean_filename("Zoë O'Brien"), clean_filename("A&B <c>")
-    ('Zoë OBrien', 'AB c')
-    """
-    text = _MOODLE_STRIPPED.sub("", text)
-    return "" if text in (".", "..") else text
 
 
 def _words(text: str) -> list[str]:

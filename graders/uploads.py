@@ -32,9 +32,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from lstm_exam.generator.core.numbers import score_text
 from lstm_exam.generator.store.csvfiles import safe_cell
+from lstm_exam.generator.store.lmsnames import moodle_feedback_member
 
 from .lms import EMAIL_COLUMNS, SIS_COLUMNS, Identity, Joined, Table
-from .matching import Matcher, clean_filename, splits_for_canvas
+from .matching import Matcher, splits_for_canvas
 from .results import GradeRun, Status, StudentResult
 
 
@@ -144,10 +145,9 @@ def moodle_feedback_zip(
             pid = participant.get(r.student_id) if r.on_roster else None
             if not pid:
                 continue
-            name = clean_filename(names.get(r.student_id, "").replace("_", " ")) or "Student"
-            prefix = f"{name}_{pid}_assignfeedback_file_"
             for file, data in files(r.student_id):
-                z.writestr(zipfile.ZipInfo(prefix + file, (1980, 1, 1, 0, 0, 0)), data)
+                member = moodle_feedback_member(names.get(r.student_id, ""), pid, file)
+                z.writestr(zipfile.ZipInfo(member, (1980, 1, 1, 0, 0, 0)), data)
     return buf.getvalue()
 
 

@@ -24,6 +24,7 @@ from lstm_exam.generator.core.errors import InputError
 if TYPE_CHECKING:
     from lstm_exam.generator.generate import Generated
     from lstm_exam.generator.render.driver import ClassWriter
+    from lstm_exam.generator.send.moodle import MoodleZip
     from lstm_exam.generator.send.run import SendReport
     from lstm_exam.generator.spec.roster import Student
     from lstm_exam.generator.spec.worksheet import Worksheet
@@ -377,6 +378,49 @@ def send_files(
         tick=tick,
         on_start=on_start,
     )
+
+
+def send_moodle_zip(
+    worksheet: Path,
+    what: str,
+    out: Path,
+    *,
+    moodle_worksheet: Path | None = None,
+    grades: Path | None = None,
+    force: bool = False,
+) -> MoodleZip:
+    """`send --moodle-zip`: each student's own ``what`` in one zip for Moodle's "Upload
+    multiple feedback files in a zip", named by participant id (from ``moodle_worksheet``
+    or the roster's ``participant_id``); written all or nothing, nothing sent."""
+    import os
+    import tempfile
+
+    from lstm_exam.generator.send.moodle import moodle_zip
+    from lstm_exam.generator.send.outbox import open_outbox, parcels
+    from lstm_exam.generator.store.manifest import WORKSHEET_PARTS
+    from lstm_exam.graders.lms import moodle_worksheet_ids, read_table
+    from lstm_exam.graders.matching import LmsIds
+
+    box = open_outbox(worksheet, what, grades)
+    ids = LmsIds.from_roster(box.students)
+    if moodle_worksheet is not None:
+        table = read_table(moodle_worksheet, "Moodle grading worksheet")
+        ids = ids.merged(moodle_worksheet_ids(table, box.students).ids)
+    if out.resolve().parent == worksheet.resolve() and out.name in WORKSHEET_PARTS:
+        raise InputError(str(out), "", "is a part of the worksheet folder: choose another name")
+    if out.exists() and not force:
+        raise InputError(str(out), "", "exists; use --force to replace it")
+    made = moodle_zip(parcels(box), ids.participant)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".moodle-zip-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(made.data)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return made
 
 
 def send_summary(report: SendReport) -> list[str]:

@@ -298,8 +298,17 @@ def grade(
     help="sheets: sheet PDF and answer template; keys: key PDF; feedback: feedback HTML.",
 )
 @click.option("--smtp", metavar="HOST:PORT", help="The SMTP server, e.g. smtp.uni.edu:587.")
+@click.option("--from", "sender", metavar="ADDRESS", help="The sender: 'Name <addr>'.")
 @click.option(
-    "--from", "sender", metavar="ADDRESS", required=True, help="The sender: 'Name <addr>'."
+    "--moodle-zip",
+    type=_FILE,
+    help="Send nothing: write one zip of every student's files for Moodle's "
+    "'Upload multiple feedback files in a zip'.",
+)
+@click.option(
+    "--moodle-worksheet",
+    type=_FILE,
+    help="With --moodle-zip: the grading worksheet, for the participant ids.",
 )
 @click.option(
     "--starttls/--no-starttls",
@@ -318,7 +327,9 @@ def grade(
     type=click.Path(path_type=Path, file_okay=False),
     help="With --dry-run: the folder for the <id>.eml files.",
 )
-@click.option("--force", is_flag=True, help="With --dry-run: replace a non-empty --out.")
+@click.option(
+    "--force", is_flag=True, help="With --dry-run: replace a non-empty --out; a --moodle-zip."
+)
 @click.option("--resend", is_flag=True, help="Send again what the send log says was sent already.")
 @click.option(
     "--student",
@@ -332,7 +343,9 @@ def send(
     worksheet: Path,
     what: str,
     smtp: str | None,
-    sender: str,
+    sender: str | None,
+    moodle_zip: Path | None,
+    moodle_worksheet: Path | None,
     starttls: bool | None,
     grades: Path | None,
     dry_run: bool,
@@ -341,7 +354,33 @@ def send(
     resend: bool,
     only: tuple[str, ...],
 ) -> None:
-    """E-mail each student of WORKSHEET their own sheet, key or feedback (see docs/send.md)."""
+    """E-mail each student of WORKSHEET their own sheet, key or feedback, or put them in
+    one zip for a Moodle assignment (see docs/send.md)."""
+    if moodle_zip is not None:
+        if smtp or dry_run or sender or only or resend:
+            raise InputError(
+                "--moodle-zip",
+                "",
+                "sends nothing: no --smtp, --from, --dry-run, --student or --resend",
+            )
+        made = api.send_moodle_zip(
+            worksheet,
+            what,
+            moodle_zip,
+            moodle_worksheet=moodle_worksheet,
+            grades=grades,
+            force=force,
+        )
+        click.echo(f"Wrote the files of {len(made.students)} students to {moodle_zip}")
+        for sid, why in made.left_out:
+            click.echo(f"  left out {sid}: {why}")
+        if made.left_out:
+            sys.exit(1)
+        return
+    if moodle_worksheet is not None:
+        raise InputError("--moodle-worksheet", "", "only with --moodle-zip")
+    if sender is None:
+        raise InputError("--from", "", "is needed to send e-mail (or write a --moodle-zip)")
     if dry_run and out is None:
         raise InputError("--dry-run", "", "needs --out DIR for the .eml files")
     if (out is not None or force) and not dry_run:

@@ -13,6 +13,8 @@ import json
 import shutil
 import socket
 import ssl
+import sys
+import zipfile
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -30,6 +32,9 @@ from lstm_exam.generator.core import defaults
 from lstm_exam.generator.send.log import SendLog
 from lstm_exam.generator.send.mail import Session, address_fault, parse_server
 from lstm_exam.generator.store.files import locked
+
+sys.path.insert(0, str(Path(__file__).parent))
+import lms
 
 pytestmark = pytest.mark.tex
 
@@ -539,3 +544,33 @@ def test_addresses_are_checked():
     assert Session(parse_server("smtp.uni.edu:587")).tls == "require"
     assert Session(parse_server("127.0.0.1:25")).tls == "auto"
     assert Session(parse_server("127.0.0.1:25"), "never").tls == "never"
+
+
+# --- a Moodle assignment's feedback-files zip ----------------------------------------------
+
+
+def test_a_moodle_zip_gives_each_participant_their_own_key_and_nothing_else(wk, tmp_path):
+    people = {
+        "s1": lms.MoodleUser(11, "Zoë", "Ünal-Łukasiewicz", "zoe@example.edu", 73003),
+        "s2": lms.MoodleUser(12, "Ada", "Lovelace", "ada@example.edu", 73001),
+        "s3": lms.MoodleUser(13, "Grace", "Hopper", "grace@example.edu", 73004),
+    }  # s4 has no row: no participant id, left out and said
+    worksheet = tmp_path / "worksheet.csv"
+    worksheet.write_bytes(
+        lms.moodle_grading_worksheet([lms.WorksheetRow(u) for u in people.values()])
+    )
+    out = tmp_path / "keys.zip"
+    res = cli("send", wk, "--what", "keys", "--moodle-zip", out, "--moodle-worksheet", worksheet)
+    assert res.exit_code == 1 and "left out s4: no Moodle participant id" in res.output
+    data = out.read_bytes()
+    found = lms.moodle_feedback_zip_check(data, {u.participantid: u for u in people.values()})
+    assert len(found) == 3  # every member taken by the importer
+    for member, (user, plugin, filename) in found.items():
+        sid = next(s for s, u in people.items() if u == user)
+        assert plugin == "assignfeedback_file" and filename.endswith(f"-key-{sid}.pdf")
+        assert zipfile.ZipFile(out).read(member) == (wk / "keys" / f"{sid}.pdf").read_bytes()
+    assert SEED.encode() not in data
+    # nothing was sent, nothing logged; a second zip is not written over without --force
+    assert not (wk / defaults.SEND_LOG).exists()
+    res = cli("send", wk, "--what", "keys", "--moodle-zip", out, "--moodle-worksheet", worksheet)
+    assert res.exit_code == 2 and "use --force" in res.output

@@ -1,0 +1,46 @@
+"""Sheets, keys or feedback handed out through a Moodle assignment: one zip of every
+student's own files, named so that "Upload multiple feedback files in a zip" gives each
+file to its student (:func:`moodle_feedback_member`)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from lstm_exam.generator.store.lmsnames import moodle_feedback_member
+
+from .outbox import Parcel
+
+
+@dataclass(frozen=True, slots=True)
+class MoodleZip:
+    """The zip, and who is in it and who is not (and why)."""
+
+    data: bytes
+    students: tuple[str, ...]
+    left_out: tuple[tuple[str, str], ...]
+    """(student id, why): no participant id, or their files cannot go out."""
+
+
+def moodle_zip(parcels: Iterable[Parcel], participant: Mapping[str, str]) -> MoodleZip:
+    """Each parcel's files named for the student's participant id (``participant``, by
+    student id: from Moodle's grading worksheet or the roster's ``participant_id``)."""
+    buf = io.BytesIO()
+    inside, left = [], []
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for p in parcels:
+            sid = p.student.student_id
+            pid = participant.get(sid, "")
+            if p.fault is not None:
+                left.append((sid, p.fault))
+                continue
+            if not pid:
+                left.append((sid, "no Moodle participant id (pass --moodle-worksheet)"))
+                continue
+            for a in p.files:
+                member = moodle_feedback_member(p.student.name, pid, a.filename)
+                z.writestr(zipfile.ZipInfo(member, (1980, 1, 1, 0, 0, 0)), a.data)
+            inside.append(sid)
+    return MoodleZip(buf.getvalue(), tuple(inside), tuple(left))
