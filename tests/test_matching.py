@@ -18,6 +18,7 @@ from lstm_exam.graders.matching import LmsIds, Matcher, clean_filename, name_key
 
 SAMPLES = builtin_path("sample-submissions")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 IVAN = Student("s1", "Иван Петров")
 WANG = Student("s2", "王小明")
@@ -259,3 +260,11 @@ def test_an_lms_export_is_a_roster_whose_ids_match_the_lms_s_downloads(
         assert len(unmatched) == 2
     else:
         assert unmatched == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_clean_filename_is_moodle_s_for_any_text(text):
+    import lms  # tests/lms.py: Moodle's clean_param(PARAM_FILE), from its source
+
+    assert clean_filename(text) == lms.moodle_clean_filename(text)
