@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from decimal import Decimal, localcontext
 from pathlib import Path
 
@@ -260,10 +261,21 @@ def _hostile_templates(tmp_path: Path, line: str) -> Path:
     return tpl
 
 
-def _pdflatex_running() -> bool:
+def _pdflatex_running(root: Path) -> bool:
+    """Whether a pdflatex of this test runs still: one whose working folder is in the
+    test's folder ``root`` (another program's pdflatex on the machine is not this test's)."""
     import subprocess
 
-    return subprocess.run(["pgrep", "-x", "pdflatex"], capture_output=True).returncode == 0
+    ours = str(root.resolve())
+    found = subprocess.run(["pgrep", "-x", "pdflatex"], capture_output=True, text=True)
+    for pid in found.stdout.split():
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            continue  # ended meanwhile, or not ours to read
+        if cwd.startswith(ours):
+            return True
+    return False
 
 
 @pytest.mark.parametrize(
@@ -311,7 +323,7 @@ def test_an_endless_template_is_stopped_at_the_time_limit(run, tmp_path):
     res = run("generate", "--count", "1", "--out", "o", "--templates", tpl, "--tex-timeout", "3")
     assert time.monotonic() - t0 < 60
     assert res.exit_code == 2 and "time limit" in res.stderr
-    assert not Path("o").exists() and not _pdflatex_running()
+    assert not Path("o").exists() and not _pdflatex_running(tmp_path)
 
 
 def test_templates_a_spec_or_manifest_names_are_announced(run, tmp_path):
