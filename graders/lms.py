@@ -64,8 +64,8 @@ class Table:
 
 
 def read_table(path: Path, what: str) -> Table:
-    """A CSV export (UTF-8 with or without BOM, UTF-16, or Windows-1252; comma, semicolon
-    or tab), size-capped.
+    """A CSV export (UTF-8 with or without BOM, UTF-16, or Latin-1; comma, semicolon or
+    tab), size-capped.
 
     Raises:
         InputError: naming the file (and line) when it cannot be read as CSV.
@@ -75,6 +75,8 @@ def read_table(path: Path, what: str) -> Table:
         text, encoding = decode_text(raw)
     except UnicodeDecodeError as e:
         raise InputError(str(path), "", f"damaged UTF-16 text ({e.reason})") from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        encoding = "UTF-8 with BOM"  # as Moodle writes its worksheet: written back so
     delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows, lines = [], []

@@ -88,11 +88,11 @@ def _write_table(table: Table, header: Sequence[str], rows: Sequence[Sequence[st
     w.writerow(header)
     w.writerows(rows)
     text = buf.getvalue()
-    if table.encoding.startswith("UTF-16"):
+    if table.encoding == "UTF-16":
         return text.encode("utf-16")
-    if table.encoding == "Windows-1252":
-        return text.encode("cp1252", errors="replace")
-    bom = "\ufeff" if "BOM" in table.encoding else ""
+    if table.encoding == "Latin-1":  # a character Latin-1 lacks (in a title) becomes "?"
+        return text.encode("latin-1", errors="replace")
+    bom = "\ufeff" if table.encoding == "UTF-8 with BOM" else ""
     return (bom + text).encode("utf-8")
 
 

@@ -190,3 +190,23 @@ def test_a_regrade_with_the_map_writes_the_same_upload_files(lms_class, tmp_path
         assert (first / "lms" / name).read_bytes() == (second / "lms" / name).read_bytes()
     assert _book(first)["s009"]["file"] == "Maria Garcia_73009_assignsubmission_file/answers.csv"
     assert (first / "gradebook.csv").read_bytes() == (second / "gradebook.csv").read_bytes()
+
+
+def test_the_worksheet_goes_back_in_its_own_encoding_and_delimiter(lms_class, tmp_path):
+    text = (LMS / "moodle-grading-worksheet.csv").read_text("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=";", lineterminator="\r\n").writerows(rows)
+    sheet = tmp_path / "worksheet.csv"
+    sheet.write_bytes(buf.getvalue().encode("utf-16"))  # as Excel saves "Unicode text"
+    grade(
+        lms_class, LMS / "moodle-folders.zip", tmp_path / "g", lms=LmsInputs(moodle_worksheet=sheet)
+    )
+    data = (tmp_path / "g" / "lms" / "moodle-grading-worksheet.csv").read_bytes()
+    assert data.startswith(b"\xff\xfe")
+    participants = {p.participant: fixture.moodle_user(p) for p in fixture.CLASS}
+    imported = lms.moodle_worksheet_import_check(
+        data, participants, encoding="utf-16", separator="semicolon", maxgrade=10.0
+    )
+    assert len(imported) == len(rows) - 1
+    assert sum(r.grade_update for r in imported) == sum(1 for p in fixture.CLASS if p.files)
