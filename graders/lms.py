@@ -114,6 +114,11 @@ def _roster_value(s: Student, columns: Sequence[str]) -> str:
     return ""
 
 
+def _other_email(s: Student, email: str) -> bool:
+    mine = _roster_value(s, EMAIL_COLUMNS)
+    return bool(mine) and mine.casefold() != email.casefold()
+
+
 def _join(
     table: Table,
     students: Sequence[Student],
@@ -142,16 +147,28 @@ def _join(
     for k, row in enumerate(table.rows):
         number, email, sis, name = keys(row)
         found: list[Student] = []
-        for index, key in (
-            (by_lms, number),
-            (by_email, email.casefold()),
-            (by_sis, sis.casefold()),
-            (by_name, name_key(name)),
+        by = ""
+        for how, index, key in (
+            ("number", by_lms, number),
+            ("e-mail", by_email, email.casefold()),
+            ("id", by_sis, sis.casefold()),
+            ("name", by_name, name_key(name)),
         ):
             if key and index.get(key):
-                found = index[key]
+                found, by = index[key], how
                 break
         where = f"{table.file}, line {table.lines[k]}"
+        if by == "name" and "@" in email:
+            # a namesake is no match where both sides know an e-mail address and they differ
+            other = [s for s in found if _other_email(s, email)]
+            if other and len(other) == len(found):
+                shown = ", ".join(s.student_id for s in other)
+                notices.append(
+                    f"{where}: {label(row)} has the e-mail {email[:60]}, not that of "
+                    f"{shown}: joined to nobody"
+                )
+                continue
+            found = [s for s in found if s not in other]
         if len(found) > 1:
             both = " and ".join(s.student_id for s in found)
             notices.append(f"{where}: {label(row)} fits {both} equally: joined to neither")
@@ -270,7 +287,8 @@ def _unjoined(students: Sequence[Student], joined: Mapping[str, int], file: str)
     if not missing:
         return []
     shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
-    return [f"{file}: no row for {len(missing)} roster students ({shown})"]
+    many = "students" if len(missing) > 1 else "student"
+    return [f"{file}: no row for {len(missing)} roster {many} ({shown})"]
 
 
 #: The file the instructor's ``--map`` is kept as in the grades folder.

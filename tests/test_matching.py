@@ -268,3 +268,24 @@ def test_clean_filename_is_moodle_s_for_any_text(text):
     import lms  # tests/lms.py: Moodle's clean_param(PARAM_FILE), from its source
 
     assert clean_filename(text) == lms.moodle_clean_filename(text)
+
+
+def test_an_export_row_joins_a_namesake_only_when_no_e_mail_says_otherwise(tmp_path):
+    from lstm_exam.graders.lms import moodle_worksheet_ids, read_table
+
+    sheet = tmp_path / "worksheet.csv"
+    sheet.write_text(
+        "Identifier,Full name,Email address,Grade,Last modified (grade)\n"
+        "Participant 11,Ada Lovelace,ada@uni.edu,,-\n"  # the roster's Ada: joined by e-mail
+        "Participant 12,Bo Chen,bo.other@uni.edu,,-\n"  # another Bo Chen than the roster's
+        "Participant 13,Cy Dee,,,-\n"  # no e-mail in the export: the name decides
+    )
+    roster = [
+        Student("s1", "Ada Lovelace", {"email": "ada@uni.edu"}),
+        Student("s2", "Bo Chen", {"email": "bo@uni.edu"}),
+        Student("s3", "Cy Dee", {"email": "cy@uni.edu"}),
+    ]
+    joined = moodle_worksheet_ids(read_table(sheet, "worksheet"), roster)
+    assert dict(joined.ids.participant) == {"s1": "11", "s3": "13"}
+    assert any("bo.other@uni.edu, not that of s2" in n for n in joined.notices)
+    assert any("no row for 1 roster student (s2)" in n for n in joined.notices)
