@@ -286,7 +286,7 @@ def grade(
     finally:
         progress.close()
     click.echo(graded.summary)
-    click.echo(f"Wrote gradebook.csv, feedback/ and results.json to {graded.out}/")
+    click.echo(f"Wrote gradebook.csv, feedback/, results.json and lms/ to {graded.out}/")
 
 
 @main.command()

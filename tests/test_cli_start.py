@@ -106,7 +106,7 @@ def test_grade_imports_no_render_stack(tmp_path, demo):
     """A small class graded from its own keys: everyone correct."""
     p, loaded = _run(tmp_path, "grade", demo, demo / "keys", "--out", "grades")
     assert p.returncode == 0, p.stderr
-    assert "Wrote gradebook.csv, feedback/ and results.json to grades/" in p.stdout
+    assert "Wrote gradebook.csv, feedback/, results.json and lms/ to grades/" in p.stdout
     assert (tmp_path / "grades" / "gradebook.csv").is_file()
     assert p.stderr.startswith("Grading\n")  # the bar, once the class is known
     assert loaded.isdisjoint(RENDER)
