@@ -154,3 +154,36 @@ def test_the_key_works_every_count_out_and_accepts_exactly_the_whole_number(run,
     for count in ("6208", "24832", "650", "50058", "20", "64"):
         assert f"exactly {count}" in text, count
     assert not re.search(r"\[\d+\.\d+", text)  # no range of decimals
+
+
+@pytest.mark.tex
+def test_formulas_false_leaves_the_formulas_off_the_sheet(run, tmp_path):
+    """The parameters sheet printed the very formulas it asks students to apply:
+    ``formulas = false`` (per problem, or for the worksheet) leaves them off; the key and
+    every number stay."""
+    Path("p.toml").write_text('kind = "parameters"\nD = 32\nH = 64\nK = 10\nF = 128\nT = 20\n')
+    formula = "PLSTM = 4 (H (H + D) + H)"  # as pdftotext reads the sheet's P_LSTM line
+    texts = {}
+    for name, spec in {
+        "on": '[[problems]]\ngiven = "p.toml"\n',
+        "off": '[[problems]]\ngiven = "p.toml"\nformulas = false\n',
+        "off-for-all": 'formulas = false\n[[problems]]\ngiven = "p.toml"\n'
+        '[[problems]]\nkind = "forget_gate"\nformulas = true\n',
+    }.items():
+        Path(f"{name}.toml").write_text('title = "Counts"\n' + spec)
+        res = run("generate", f"{name}.toml", "--count", "1", "--out", name)
+        assert res.exit_code == 0, res.output
+        texts[name] = _pdf_text(tmp_path / name / "sheets" / "s001.pdf")
+        assert "Pdense" in _pdf_text(tmp_path / name / "keys" / "s001.pdf")
+    assert formula in texts["on"] and "Pdense = KH + K" in texts["on"]
+    for name in ("off", "off-for-all"):
+        assert "PLSTM =" not in texts[name] and "Pdense =" not in texts[name], name
+        assert "D = 32" in texts[name] and "H = 64" in texts[name]  # the givens stay
+    # the forget gate of the same sheet keeps its formula: formulas = true overrides
+    assert "ft=σ(Wf" in texts["off-for-all"].replace(" ", "")
+    assert '"formulas":false' in (tmp_path / "off" / "manifest.json").read_text()
+    assert '"formulas"' not in (tmp_path / "on" / "manifest.json").read_text()
+    # render rebuilds the sheet from the manifest: still without the formulas
+    res = run("render", "off")
+    assert res.exit_code == 0, res.output
+    assert "PLSTM =" not in _pdf_text(tmp_path / "off" / "sheets" / "s001.pdf")

@@ -111,7 +111,7 @@ def _problem_view(vp: VariantProblem) -> dict[str, Any]:
         "number": vp.number,
         "title": KINDS[p.kind].title,
         "points": normal(vp.points),
-        "formulas": [Tex(formula_tex(f)) for f in KIND_FORMULAS[p.kind]],
+        "formulas": [Tex(formula_tex(f)) for f in KIND_FORMULAS[p.kind]] if vp.formulas else [],
         "diagram": Tex(_diagram_box(p.kind)),
         "network": p.kind in NETWORK_KINDS,
         "givens": _givens_view(vp),
