@@ -169,7 +169,7 @@ def _two_bytes(ch: str, codec: str) -> bool:
 
 def cjk_font_has(font: str, ch: str) -> bool:
     """Whether a CJK font has a character: its character set, less the few characters
-    whose glyphs the Debian fonts lack (tests/test_render.py checks this against their
+    whose glyphs the Debian fonts lack (tests/test_scripts.py checks this against their
     TFM files).
 
     >>> cjk_font_has("gbsn", "王"), cjk_font_has("gbsn", "陳"), cjk_font_has("min", "陳")
@@ -184,7 +184,7 @@ def cjk_font_has(font: str, ch: str) -> bool:
 
 def _script(ch: str) -> str | None:
     """T1, T5, LGR, T2A, ja, ko or han (Chinese, Japanese or Korean); None: no font."""
-    if _in(ch, T1_RANGES) or _in(ch, TS1_RANGES):
+    if ch in _T1_CHARS:
         return "T1"
     if _in(ch, T5_ONLY):
         return "T5"
@@ -254,8 +254,14 @@ def _classes(text: str) -> tuple[list[str | None], list[tuple[str, ...]]]:
     return classes, order
 
 
+#: Every character T1 and TS1 print: text of these alone is one T1 run (most text is).
+_T1_CHARS = frozenset(chr(cp) for lo, hi in (*T1_RANGES, *TS1_RANGES) for cp in range(lo, hi + 1))
+
+
 def _pieces(text: str) -> list[tuple[str, str, str]]:
     """(script, CJK font, text) of each stretch; script "" where no font has it."""
+    if _T1_CHARS.issuperset(text):
+        return [("T1", "", text)] if text else []
     classes, order = _classes(text)
     pieces: list[tuple[str, str, str]] = []
     for k, (ch, cls) in enumerate(zip(text, classes, strict=True)):
