@@ -236,3 +236,13 @@ def test_every_script_is_set_in_outline_fonts(world):
     assert "Type 3" not in out  # no Metafont bitmaps
     for font in ("LMRoman", "gsx", "NimbusRomanCYR", "gbsnu", "dmj", "nanummj"):
         assert font in out, (font, out)
+
+
+def test_setup_tex_installs_the_packages_the_missing_tex_note_names():
+    """scripts/setup-tex.sh and the note of a run without TeX name the same packages."""
+    from lstm_exam.generator.render.typeset import TEX_PACKAGES
+
+    script = (Path(__file__).parents[1] / "scripts" / "setup-tex.sh").read_text("utf-8")
+    listed = re.search(r"^packages=\((.*?)\)", script, re.S | re.M)
+    assert listed, "setup-tex.sh lists its packages"
+    assert set(listed.group(1).split()) == {*TEX_PACKAGES.split(), "poppler-utils"}
