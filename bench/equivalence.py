@@ -25,7 +25,7 @@ What it runs: 76 commands writing about 3,400 files, 50 s on a quiet 2-core mach
   added) for 150 numbered students, ``bench/with-network-kinds.toml`` and
   ``examples/all-kinds.toml`` for 120 each; with PDFs: the built-in spec for the bundled
   sample roster (no ``--roster``), and ``examples/all-kinds.toml`` for a roster of names
-  LaTeX must escape or cannot print (every kind's TeX, the ``?`` warning); a default
+  LaTeX must escape or print in a CJK font (every kind's TeX, a Chinese name); a default
   output folder (no ``--out``), an existing folder with and without ``--force``.
 * ``grade`` of every class from a folder and from a zip of the same files, made from the
   generated keys: all correct; one slip with the right method after it (error carried
@@ -101,7 +101,7 @@ CLASSES = {
     "all-kinds": ("examples/all-kinds.toml", 120),
 }
 SEED = "equivalence-{}-seed"
-#: A roster whose names LaTeX must escape or cannot print (as tests/data/render-roster.csv).
+#: A roster whose names LaTeX must escape or print in a CJK font (as tests/data/render-roster.csv).
 TRICKY_ROSTER = (
     "student_id,name,email\n"
     "zoe-1,Zoë O'Brien,zoe@example.edu\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from decimal import Decimal
 from pathlib import Path
@@ -120,3 +121,69 @@ def test_a_count_must_be_a_whole_number(run, tmp_path):
     assert res.exit_code == 2 and res.stderr.strip() == (
         "error: p.toml: H: 2.5 must be a whole number from 1 to 100000"
     )
+
+
+def _pdf_text(path: Path) -> str:
+    out = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return " ".join(out.replace("\u2212", "-").split())
+
+
+@pytest.mark.tex
+def test_the_key_works_every_count_out_and_accepts_exactly_the_whole_number(run, tmp_path):
+    """The key writes each count out term by term with the student's sizes, as the other
+    kinds' keys write their first row out, and accepts a count as "exactly N", never as a
+    range of decimals such as [14429.99800, 14430.00200]."""
+    Path("p.toml").write_text('kind = "parameters"\nD = 32\nH = 64\nK = 10\nF = 128\nT = 20\n')
+    Path("s.toml").write_text('title = "Counts"\n[[problems]]\ngiven = "p.toml"\n')
+    res = run("generate", "s.toml", "--count", "1", "--out", "wk")
+    assert res.exit_code == 0, res.output
+    text = _pdf_text(tmp_path / "wk" / "keys" / "s001.pdf")
+    # P_gate = 64 (64 + 32) + 64 = 6208; the LSTM layer four gates; the dense layer;
+    # the video classifier's LSTM reads F = 128 features a frame
+    for line in [
+        "Pgate = H · (H + D) + H = 64 · (64 + 32) + 64 = 64 · 96 + 64 = 6208",
+        "PLSTM = 4 · Pgate = 4 · (H · (H + D) + H) = 4 · (64 · (64 + 32) + 64) = 4 · 6208 = 24832",
+        "Pdense = K · H + K = 10 · 64 + 10 = 640 + 10 = 650",
+        "Pvideo = 4 · (H · (H + F ) + H) + Pdense = 4 · (64 · (64 + 128) + 64) + 650"
+        " = 4 · 12352 + 650 = 50058",
+        "(seq. steps, seq. units) = (T, H) = (20, 64), last units = H = 64",
+    ]:
+        assert line in text, line
+    for count in ("6208", "24832", "650", "50058", "20", "64"):
+        assert f"exactly {count}" in text, count
+    assert not re.search(r"\[\d+\.\d+", text)  # no range of decimals
+
+
+@pytest.mark.tex
+def test_formulas_false_leaves_the_formulas_off_the_sheet(run, tmp_path):
+    """The parameters sheet printed the very formulas it asks students to apply:
+    ``formulas = false`` (per problem, or for the worksheet) leaves them off; the key and
+    every number stay."""
+    Path("p.toml").write_text('kind = "parameters"\nD = 32\nH = 64\nK = 10\nF = 128\nT = 20\n')
+    formula = "PLSTM = 4 (H (H + D) + H)"  # as pdftotext reads the sheet's P_LSTM line
+    texts = {}
+    for name, spec in {
+        "on": '[[problems]]\ngiven = "p.toml"\n',
+        "off": '[[problems]]\ngiven = "p.toml"\nformulas = false\n',
+        "off-for-all": 'formulas = false\n[[problems]]\ngiven = "p.toml"\n'
+        '[[problems]]\nkind = "forget_gate"\nformulas = true\n',
+    }.items():
+        Path(f"{name}.toml").write_text('title = "Counts"\n' + spec)
+        res = run("generate", f"{name}.toml", "--count", "1", "--out", name)
+        assert res.exit_code == 0, res.output
+        texts[name] = _pdf_text(tmp_path / name / "sheets" / "s001.pdf")
+        assert "Pdense" in _pdf_text(tmp_path / name / "keys" / "s001.pdf")
+    assert formula in texts["on"] and "Pdense = KH + K" in texts["on"]
+    for name in ("off", "off-for-all"):
+        assert "PLSTM =" not in texts[name] and "Pdense =" not in texts[name], name
+        assert "D = 32" in texts[name] and "H = 64" in texts[name]  # the givens stay
+    # the forget gate of the same sheet keeps its formula: formulas = true overrides
+    assert "ft=σ(Wf" in texts["off-for-all"].replace(" ", "")
+    assert '"formulas":false' in (tmp_path / "off" / "manifest.json").read_text()
+    assert '"formulas"' not in (tmp_path / "on" / "manifest.json").read_text()
+    # render rebuilds the sheet from the manifest: still without the formulas
+    res = run("render", "off")
+    assert res.exit_code == 0, res.output
+    assert "PLSTM =" not in _pdf_text(tmp_path / "off" / "sheets" / "s001.pdf")

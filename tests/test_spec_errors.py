@@ -50,6 +50,18 @@ SPEC_CASES = [
     ),
     ("no problems", 'title = "x"\n', "problems", "one or more [[problems]]"),
     (
+        "formulas not a boolean",
+        '[[problems]]\nkind = "parameters"\nformulas = "no"\n',
+        "problems[1].formulas",
+        "'no' must be true or false",
+    ),
+    (
+        "worksheet-wide formulas not a boolean",
+        "formulas = 0\n" + GOOD_PROBLEM,
+        "spec.toml: formulas:",
+        "0 must be true or false",
+    ),
+    (
         "given file missing",
         '[[problems]]\ngiven = "nope.toml"\n',
         "problems[1].given",

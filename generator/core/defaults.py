@@ -88,6 +88,8 @@ ANSWER_DIGITS, ANSWER_PLACES = 9, 30
 TITLE = "LSTM worksheet"
 #: Whether the intermediate steps are asked too.
 SHOW_STEPS = True
+#: Whether the sheet prints the formulas of each problem (off: the students recall them).
+FORMULAS = True
 #: Share of an answer's credit for one consistent with the student's own earlier answers.
 CARRY_FORWARD = 1
 

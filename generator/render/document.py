@@ -15,6 +15,7 @@ from lstm_exam.generator.core.notation import (
 )
 from lstm_exam.generator.render.key_view import _accept_view, _key_steps
 from lstm_exam.generator.render.latex import Tex, make_env, template_folder, unsupported
+from lstm_exam.generator.render.scripts import needs, printed
 from lstm_exam.generator.render.sheet_view import (
     NETWORK_KINDS,
     _diagram_box,
@@ -39,7 +40,9 @@ def render_tex(m: Manifest, templates: Path | None = None) -> Rendered:
     """The class sheets and class key as LaTeX (pure: no files)."""
     env = make_env(templates)
     kinds = sorted({vp.problem.kind for v in m.variants for vp in v.problems})
+    fonts = needs([m.title, m.course, *(v.student.name for v in m.variants)])
     common = {
+        "fonts": {"fontenc": fonts.fontenc, "T2A": "T2A" in fonts.encodings, "cjk": fonts.cjk},
         "course": m.course,
         "title": m.title,
         "decimals": m.decimals,
@@ -50,7 +53,7 @@ def render_tex(m: Manifest, templates: Path | None = None) -> Rendered:
     }
     sheets, keys = [], []
     warnings = [
-        f"the PDF fonts lack {bad!r} in the {what} {text!r}; printed as '?'"
+        f"no PDF font has {bad!r} of the {what} {text!r}; printed as {printed(text)!r}"
         for what, text in (("title", m.title), ("course", m.course))
         if (bad := unsupported(text))
     ]

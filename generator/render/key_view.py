@@ -153,6 +153,63 @@ def _worked_back(r: _FirstRow) -> list[Tex]:
     ]
 
 
+def _worked_params(r: _FirstRow) -> list[Tex]:
+    """Every count term by term, with the problem's sizes (Keras: one bias per gate)."""
+    D, H, K, F, T = (int(r.p.givens[n][0]) for n in ("D", "H", "K", "F", "T"))
+    P = {n: int(r.v(n)) for n in ("P_gate", "P_lstm", "P_dense", "P_video")}
+    sym = {n: QUANTITIES[n].tex for n in (*P, "seq_steps", "seq_units", "last_units")}
+
+    def gate(inputs: int, name: str) -> list[str]:
+        return [
+            rf"H \cdot (H + {name}) + H",
+            rf"{H} \cdot ({H} + {inputs}) + {H}",
+            rf"{H} \cdot {H + inputs} + {H}",
+        ]
+
+    video_gate = H * (H + F) + H
+    return [
+        Tex(" = ".join([sym["P_gate"], *gate(D, "D"), str(P["P_gate"])])),
+        Tex(
+            " = ".join(
+                [
+                    sym["P_lstm"],
+                    rf"4 \cdot {sym['P_gate']}",
+                    r"4 \cdot (H \cdot (H + D) + H)",
+                    rf"4 \cdot ({H} \cdot ({H} + {D}) + {H})",
+                    rf"4 \cdot {P['P_gate']}",
+                    str(P["P_lstm"]),
+                ]
+            )
+        ),
+        Tex(
+            " = ".join(
+                [
+                    sym["P_dense"],
+                    r"K \cdot H + K",
+                    rf"{K} \cdot {H} + {K}",
+                    rf"{K * H} + {K}",
+                    str(P["P_dense"]),
+                ]
+            )
+        ),
+        Tex(
+            " = ".join(
+                [
+                    sym["P_video"],
+                    rf"4 \cdot (H \cdot (H + F) + H) + {sym['P_dense']}",
+                    rf"4 \cdot ({H} \cdot ({H} + {F}) + {H}) + {P['P_dense']}",
+                    rf"4 \cdot {video_gate} + {P['P_dense']}",
+                    str(P["P_video"]),
+                ]
+            )
+        ),
+        Tex(
+            rf"({sym['seq_steps']}, {sym['seq_units']}) = (T, H) = ({T}, {H}), \quad "
+            rf"{sym['last_units']} = H = {H}"
+        ),
+    ]
+
+
 #: The key's tables: title, columns, and how its first row is worked out.
 _KEY_TABLES: dict[str, tuple[str | Tex, tuple[str, ...], Worked | None]] = {
     **{
@@ -165,7 +222,7 @@ _KEY_TABLES: dict[str, tuple[str | Tex, tuple[str, ...], Worked | None]] = {
     },
     "cell": ("Cell state", ("f_t", "C_prev", "fC", "i_t", "C_tilde", "iC", "C_t"), None),
     "out": ("Hidden state", ("o_t", "C_t", "tanh_C", "h_t"), None),
-    "params": ("Counts and shapes", KINDS[Kind.PARAMETERS].order, None),
+    "params": ("Counts and shapes", KINDS[Kind.PARAMETERS].order, _worked_params),
     "softmax": ("Dense layer and softmax", ("logit", "prob"), _worked_head),
     "class": ("Predicted class", ("class",), None),
     "linear": ("Dense layer and squared error", ("y_hat", "y", "sq_error"), _worked_head),
@@ -186,6 +243,10 @@ _KEY_TABLES: dict[str, tuple[str | Tex, tuple[str, ...], Worked | None]] = {
     ),
     "back": ("To the previous step", ("dC_t", "f_t", "dC_prev", "dh_prev"), _worked_back),
 }
+
+
+#: What a table's worked lines are, where they are not its first row written out.
+_DOTS_WORDS = {"params": "each count worked out"}
 
 
 _CELL_TABLES = ("f", "i", "C", "cell", "o", "out")
@@ -256,6 +317,7 @@ def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
                     "rows": rows,
                     "row_names": p.row_names(cols[-1]),
                     "dots": worked(_FirstRow(p, value, z)) if worked else [],
+                    "dots_words": _DOTS_WORDS.get(key, "first row written out"),
                 }
             )
         steps.append(

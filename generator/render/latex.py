@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 from importlib import resources
@@ -19,27 +18,7 @@ from lstm_exam.generator.core.notation import (
     QUANTITIES,
 )
 from lstm_exam.generator.core.numbers import at_places, plain
-
-_T1_RANGES = (
-    (0x20, 0x7E),
-    (0x00A0, 0x00A1),
-    (0x00A3, 0x00A3),
-    (0x00AB, 0x00AB),
-    (0x00AD, 0x00AD),
-    (0x00BB, 0x00BB),
-    (0x00BF, 0x00D6),
-    (0x00D8, 0x00F6),
-    (0x00F8, 0x0125),
-    (0x0128, 0x0137),
-    (0x0139, 0x013E),
-    (0x0141, 0x0148),
-    (0x014A, 0x0165),
-    (0x0168, 0x017E),
-    (0x0218, 0x021B),
-    (0x2013, 0x2014),
-    (0x2018, 0x2019),
-    (0x201C, 0x201D),
-)
+from lstm_exam.generator.render.scripts import ENCODINGS, fallback, runs
 
 
 class Tex(str):
@@ -49,29 +28,33 @@ class Tex(str):
 
 
 def unsupported(text: str) -> str:
-    """The characters of ``text`` the PDF fonts (T1, Latin Modern) cannot print."""
-    return "".join(
-        dict.fromkeys(
-            ch
-            for ch in unicodedata.normalize("NFC", text)
-            if not any(lo <= ord(ch) <= hi for lo, hi in _T1_RANGES)
-        )
-    )
+    """The characters of ``text`` no PDF font has (printed as their transliteration)."""
+    return fallback(text)
 
 
 def escape_text(text: str) -> Tex:
     r"""User text as LaTeX that prints literally and never runs.
 
-    Characters the fonts lack become ``?``; runs of white space one space.
+    Runs of white space become one space. Text outside the page's T1 font is printed in
+    the font encoding or CJK font that has it (:mod:`scripts`); what no font has, as its
+    transliteration. Every run is escaped by ``escape_latex``; only the program's own
+    font switches wrap it.
 
     >>> escape_text(r"A & B_#1 {x} % \input{/etc/passwd}")
     'A \\& B\\_\\#1 \\{x\\} \\% \\textbackslash{}input\\{/etc/passwd\\}'
+    >>> escape_text("Иван & 王")
+    '{\\fontencoding{T2A}\\selectfont Иван} \\& \\begin{CJK}{UTF8}{gbsn}王\\end{CJK}'
     """
-    text = " ".join(unicodedata.normalize("NFC", text).split())  # newlines, tabs: one space
-    bad = set(unsupported(text))
-    if bad:
-        text = "".join("?" if ch in bad else ch for ch in text)
-    return Tex(escape_latex(text))
+    parts = []
+    for run in runs(text):
+        body = escape_latex(run.text)
+        if run.script == "T1":
+            parts.append(body)
+        elif run.script in ENCODINGS:
+            parts.append(f"{{\\fontencoding{{{run.script}}}\\selectfont {body}}}")
+        else:
+            parts.append(f"\\begin{{CJK}}{{UTF8}}{{{run.font}}}{body}\\end{{CJK}}")
+    return Tex("".join(parts))
 
 
 def _finalize(value: Any) -> Any:

@@ -24,6 +24,7 @@ from lstm_exam.generator.render.latex import (
     unsupported,
     vector_tex,
 )
+from lstm_exam.generator.render.scripts import printed
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
 
 
@@ -110,7 +111,7 @@ def _problem_view(vp: VariantProblem) -> dict[str, Any]:
         "number": vp.number,
         "title": KINDS[p.kind].title,
         "points": normal(vp.points),
-        "formulas": [Tex(formula_tex(f)) for f in KIND_FORMULAS[p.kind]],
+        "formulas": [Tex(formula_tex(f)) for f in KIND_FORMULAS[p.kind]] if vp.formulas else [],
         "diagram": Tex(_diagram_box(p.kind)),
         "network": p.kind in NETWORK_KINDS,
         "givens": _givens_view(vp),
@@ -159,13 +160,13 @@ def _diagram_box(kind: Kind) -> str:
 
 
 def student_view(v: Variant) -> tuple[dict[str, Any], list[str]]:
-    """The student part of the view, and warnings about unprintable names."""
+    """The student part of the view, and a warning if no font has part of the name."""
     warnings = []
     bad = unsupported(v.student.name)
     if bad:
         warnings.append(
-            f"student {v.student.student_id}: the PDF fonts lack {bad!r} in the name "
-            f"{v.student.name!r}; printed as '?'"
+            f"student {v.student.student_id}: no PDF font has {bad!r} of the name "
+            f"{v.student.name!r}; printed as {printed(v.student.name)!r}"
         )
     return {
         "id_raw": Tex(v.student.student_id),

@@ -22,7 +22,14 @@ from lstm_exam.generator.runtime import child_dies_with_parent
 TEX_MISSING = "pdflatex not found"
 
 
-TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-pictures lmodern"
+#: Debian's packages of TeX Live the PDFs need (as scripts/setup-tex.sh installs them): the
+#: base, then Cyrillic, Greek, Vietnamese and Chinese, Japanese and Korean (render/scripts.py).
+TEX_PACKAGES = (
+    "texlive-latex-base texlive-latex-recommended texlive-pictures lmodern "
+    "texlive-lang-cyrillic scalable-cyrfonts-tex texlive-fonts-recommended texlive-lang-greek "
+    "texlive-lang-other latex-cjk-common latex-cjk-chinese-arphic-gbsn00lp "
+    "latex-cjk-japanese-wadalab texlive-lang-korean"
+)
 
 
 class TexError(InputError):

@@ -182,6 +182,21 @@ def check_int(value: Any, lo: int, hi: int, file: str, place: str) -> int:
 _WHOLE = re.compile(r"\s*[+-]?[0-9]{1,12}\s*")
 
 
+def check_bool(value: Any, file: str, place: str) -> bool:
+    """``true`` or ``false`` (TOML's, not a string or a number).
+
+    >>> check_bool(False, "s.toml", "formulas")
+    False
+    >>> check_bool("no", "s.toml", "problems[1].formulas")
+    Traceback (most recent call last):
+    ...
+    lstm_exam.generator.core.errors.InputError: s.toml: problems[1].formulas: 'no' must be true or false
+    """
+    if not isinstance(value, bool):
+        raise InputError(file, place, f"{shown(value)} must be true or false")
+    return value
+
+
 def check_text(value: Any, file: str, place: str) -> str:
     if not isinstance(value, str):
         raise InputError(file, place, f"{shown(value)} must be a text in quotes")

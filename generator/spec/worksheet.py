@@ -19,6 +19,7 @@ from lstm_exam.generator.core.tolerance import Tolerance
 from lstm_exam.generator.spec.problems import read_problem_file
 from lstm_exam.generator.spec.roster import WINDOWS_RESERVED
 from lstm_exam.generator.spec.validate import (
+    check_bool,
     check_int,
     check_text,
     known_keys,
@@ -61,6 +62,8 @@ class ProblemSpec:
     given_file: str | None = None
     classes: int = defaults.CLASSES
     """K, the classes of a classification problem."""
+    formulas: bool = defaults.FORMULAS
+    """Whether the sheet prints the problem's formulas."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,7 @@ _TOP_KEYS = {
     "problems",
     "carry_forward",
     "templates",
+    "formulas",
 }
 
 
@@ -115,6 +119,7 @@ _PROBLEM_KEYS = {
     "kind",
     "points",
     "show_steps",
+    "formulas",
     "hidden",
     "inputs",
     "steps",
@@ -202,28 +207,30 @@ def parse_spec(data: Mapping[str, Any], file: str, folder: Path | None = None) -
             templates = str((folder / templates).resolve())
         if not Path(templates).is_dir():
             raise InputError(file, "templates", f"no folder {templates}")
+    formulas = check_bool(data.get("formulas", defaults.FORMULAS), file, "formulas")
     raw_problems = data.get("problems")
     if not isinstance(raw_problems, list) or not raw_problems:
         raise InputError(file, "problems", "a spec needs one or more [[problems]] tables")
     if len(raw_problems) > 20:
         raise InputError(file, "problems", "at most 20 problems on one worksheet")
     problems = tuple(
-        _problem_spec(t, decimals, file, f"problems[{k}]", folder)
+        _problem_spec(t, decimals, file, f"problems[{k}]", folder, formulas)
         for k, t in enumerate(raw_problems, start=1)
     )
     return Worksheet(title, course, decimals, tolerance, seed, problems, cf, templates, file)
 
 
-def _problem_spec(t: Any, decimals: int, file: str, place: str, folder: Path | None) -> ProblemSpec:
+def _problem_spec(
+    t: Any, decimals: int, file: str, place: str, folder: Path | None, formulas: bool
+) -> ProblemSpec:
     if not isinstance(t, dict):
         raise InputError(file, place, "expected a [[problems]] table")
     known_keys(t, _PROBLEM_KEYS, file, place)
     points = to_decimal(t.get("points", defaults.POINTS), file, f"{place}.points")
     if not 0 < points <= 1000:
         raise InputError(file, f"{place}.points", f"{points} must be above 0 and at most 1000")
-    show_steps = t.get("show_steps", defaults.SHOW_STEPS)
-    if not isinstance(show_steps, bool):
-        raise InputError(file, f"{place}.show_steps", f"{shown(show_steps)} must be true or false")
+    show_steps = check_bool(t.get("show_steps", defaults.SHOW_STEPS), file, f"{place}.show_steps")
+    formulas = check_bool(t.get("formulas", formulas), file, f"{place}.formulas")
     given = None
     given_file = None
     if "given" in t:
@@ -279,7 +286,18 @@ def _problem_spec(t: Any, decimals: int, file: str, place: str, folder: Path | N
     weights = _distribution(t.get("weights"), defaults.WEIGHTS, file, f"{place}.weights", True)
     values = _distribution(t.get("values"), defaults.VALUES, file, f"{place}.values", False)
     return ProblemSpec(
-        kind, points, show_steps, hidden, inputs, steps, weights, values, given, given_file, classes
+        kind,
+        points,
+        show_steps,
+        hidden,
+        inputs,
+        steps,
+        weights,
+        values,
+        given,
+        given_file,
+        classes,
+        formulas,
     )
 
 

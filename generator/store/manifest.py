@@ -87,13 +87,18 @@ def student_json(m: Manifest, v: Variant) -> str:
                     "accept_max": plain(hi),
                 }
             values[label] = entry
+        problem: dict[str, Any] = {
+            "number": vp.number,
+            "kind": str(vp.problem.kind),
+            "points": plain(vp.points),
+            "decimals": sol.decimals,
+            "show_steps": vp.problem.show_steps,
+        }
+        if not vp.formulas:  # written only when off: a manifest of the default is unchanged
+            problem["formulas"] = False
         problems.append(
-            {
-                "number": vp.number,
-                "kind": str(vp.problem.kind),
-                "points": plain(vp.points),
-                "decimals": sol.decimals,
-                "show_steps": vp.problem.show_steps,
+            problem
+            | {
                 "draws": vp.draws,
                 "givens": {k: plain_tree(g) for k, g in vp.problem.givens.items()},
                 "values": values,

@@ -352,6 +352,7 @@ def variant_from_json(s: Mapping[str, Any], asked_only: bool = False) -> Variant
                 sol,
                 int(p.get("draws", 1)),
                 MappingProxyType(accept),
+                bool(p.get("formulas", True)),
             )
         )
     return Variant(student, s["variant"], tuple(problems))

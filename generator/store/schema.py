@@ -164,6 +164,10 @@ def manifest_schema() -> dict[str, Any]:
                     "points": {"$ref": "#/$defs/number"},
                     "decimals": _whole(0, 8, "decimal places of its answers"),
                     "show_steps": {"type": "boolean"},
+                    "formulas": {
+                        "type": "boolean",
+                        "description": "whether the sheet prints the formulas (absent: true)",
+                    },
                     "draws": _whole(1, defaults.MAX_DRAWS, "draws the search took"),
                     "givens": {"type": "object", "additionalProperties": given},
                     "values": {

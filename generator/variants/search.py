@@ -35,7 +35,9 @@ def make_variants(ws: Worksheet, seed: str, students: Sequence[Student]) -> list
     rejected: list[Counter[str | None]] = [Counter() for _ in students]
     for number, spec in enumerate(ws.problems, start=1):
         if spec.given is not None:
-            vp = VariantProblem(number, spec.points, spec.given, spec.given.solve(), 1)
+            vp = VariantProblem(
+                number, spec.points, spec.given, spec.given.solve(), 1, formulas=spec.formulas
+            )
             for mine in per_student:
                 mine.append(vp)
             continue
@@ -88,7 +90,10 @@ def _search(
                 still.append(k)
             else:
                 problem, solution, d = taken
-                found.append((k, VariantProblem(number, spec.points, problem, solution, d)))
+                vp = VariantProblem(
+                    number, spec.points, problem, solution, d, formulas=spec.formulas
+                )
+                found.append((k, vp))
         pending = still
         draw += len(draws)
     if not pending:

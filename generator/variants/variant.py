@@ -30,6 +30,8 @@ class VariantProblem:
     """How many draws it took to get a well-posed problem (1 for a fixed one)."""
     accept: Mapping[str, tuple[Decimal, Decimal]] | None = None
     """Accepted ranges by label, as read back from a manifest (None: derive them)."""
+    formulas: bool = True
+    """Whether the sheet prints the problem's formulas (the spec's ``formulas``)."""
 
     def label(self, label: str) -> str:
         """The worksheet label of a solution label: ``f_t[1]`` -> ``q2.f_t[1]``."""
@@ -57,7 +59,16 @@ def make_variant(ws: Worksheet, seed: str, student: Student) -> Variant:
     rejected: Counter = Counter()
     for number, spec in enumerate(ws.problems, start=1):
         if spec.given is not None:
-            problems.append(VariantProblem(number, spec.points, spec.given, spec.given.solve(), 1))
+            problems.append(
+                VariantProblem(
+                    number,
+                    spec.points,
+                    spec.given,
+                    spec.given.solve(),
+                    1,
+                    formulas=spec.formulas,
+                )
+            )
             continue
 
         def drawn(draw: int, spec: ProblemSpec = spec, number: int = number) -> Problem:
@@ -68,7 +79,11 @@ def make_variant(ws: Worksheet, seed: str, student: Student) -> Variant:
             problem = drawn(draw)
             solution, why = check_problem(problem, ws.tolerance)
             if solution is not None and why is None:
-                problems.append(VariantProblem(number, spec.points, problem, solution, draw))
+                problems.append(
+                    VariantProblem(
+                        number, spec.points, problem, solution, draw, formulas=spec.formulas
+                    )
+                )
                 break
             rejected[why] += 1
         else:
