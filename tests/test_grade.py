@@ -483,3 +483,30 @@ def test_demo_never_replaces_a_real_worksheet(run, tmp_path):
     assert (tmp_path / "real" / "manifest.json").read_text() == before
     assert run("demo", "--out", "d", "--no-pdf").exit_code == 0
     assert run("demo", "--out", "d", "--no-pdf").exit_code == 0  # an earlier demo: replaced
+
+
+_EXTREME = st.sampled_from(
+    ["0", "-0", "1e-12", "999999999", "-999999999", "1248.5", "-1248.5", "709.79", "1e8"]
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.text(min_size=8, max_size=12), data=st.data())
+def test_any_numbers_a_student_writes_are_graded_never_a_crash(seed, data):
+    """Every kind, any answers at the edges of what is read (huge logits overflow e^v in
+    float64, tiny ones underflow): each answer gets a verdict, the scores stay in range."""
+    m, _, _ = build_manifest(ALL_KINDS, [Student("s1", "")], seed)
+    v = m.variants[0]
+    key = {
+        vp.label(lab): vp.solution.values[lab].rounded
+        for vp in v.problems
+        for lab in vp.solution.asked
+    }
+    answers = {
+        label: Decimal(data.draw(_EXTREME)) if data.draw(st.booleans()) else value
+        for label, value in key.items()
+    }
+    g = grade_sheet(m, GradePolicy.of(m), v, sheet_of(answers))
+    assert len(g.findings) == len(key)
+    for vp, s in zip(v.problems, g.problem_scores, strict=True):
+        assert 0 <= s <= vp.points

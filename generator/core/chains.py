@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, getcontext, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, Overflow, getcontext, localcontext
 from typing import Any, Protocol
 
 Number = Any  # float in the full chain, Decimal in a rounded chain
@@ -68,7 +68,10 @@ class Full:
         return math.tanh(v)
 
     def exp(self, v: float) -> float:
-        return math.exp(v)
+        try:
+            return math.exp(v)
+        except OverflowError:  # a student's own huge logit (1248.5): as float64 has it
+            return math.inf
 
     def largest(self, vs: list[float]) -> float:
         return max(vs)
@@ -128,7 +131,10 @@ def _exact(fn: str, text: str, prec: int) -> Decimal:
         if fn == _EXP:
             return v.exp()
         if fn == _SIGMOID:
-            return 1 / (1 + (-v).exp())
+            try:
+                return 1 / (1 + (-v).exp())
+            except Overflow:  # a student's own a = -10^9: e^(-a) beyond any decimal
+                return Decimal(0)  # sigmoid(a) < 10^-999999: 0 at any places
         if v < 0:  # tanh is odd
             return -_exact(_TANH, str(-v), prec)
         e = (-2 * v).exp()
