@@ -57,8 +57,10 @@ are masked (same length, in place) before hashing, nothing else:
 
 * ``"created":"<ISO time>"`` in each ``manifest.json`` (the wall clock, not settable);
 * the ``/ID [<..><..>]`` that qpdf (pikepdf) writes into each per-student PDF it splits
-  off (an MD5 of the current time). PDFs are compared as bytes, not as text: the class
-  PDFs pdflatex makes whole, the per-student ones all but those 70 characters;
+  off: an MD5 of the current time until the split asked for qpdf's deterministic id (an
+  MD5 of the content), still masked so that digests recorded before compare. PDFs are
+  compared as bytes, not as text: the class PDFs pdflatex makes whole, the per-student
+  ones all but those 70 characters (a PDF inside a zip, wholly);
 * the absolute path of the bundled ``sample-submissions`` folder, which ``demo`` prints and
   puts in its ``results.json`` (it names where the package is installed).
 

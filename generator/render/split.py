@@ -65,7 +65,7 @@ def split_pdf(
         for sid, first, last in ranges:
             with pikepdf.new() as part:
                 part.pages.extend(whole.pages[first - 1 : last])
-                part.save(folder / f"{sid}.pdf")
+                part.save(folder / f"{sid}.pdf", deterministic_id=True)  # reproducible
             if tick:
                 tick(1)
     return len(ranges)
@@ -81,7 +81,7 @@ def padded_pdf(pdf: Path, ranges: Sequence[tuple[str, int, int]], out: Path) -> 
             if (last - first + 1) % 2 and k + 1 < len(ranges):
                 box = [float(x) for x in whole.pages[last - 1].mediabox]
                 padded.add_blank_page(page_size=(box[2] - box[0], box[3] - box[1]))
-        padded.save(out)
+        padded.save(out, deterministic_id=True)
 
 
 def page_count(pdf: Path) -> int:
