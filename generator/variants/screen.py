@@ -162,46 +162,99 @@ def screen(problems: Sequence[Problem], tol: Tolerance) -> list[Verdict]:
     why: list[str | None] = [None] * n
     open_ = np.ones(n, dtype=bool)  # neither refused nor left to check_problem yet
 
-    def refuse(bad: np.ndarray, unsure: np.ndarray | None, reason: str) -> None:
-        for k in np.flatnonzero(open_ & bad):
+    def refuse(at: np.ndarray, bad: np.ndarray, unsure: np.ndarray | None, reason: str) -> None:
+        """Refuse the draws ``at[bad]`` still open (``at``: the draws the arrays
+        hold), and leave ``at[unsure]`` to check_problem."""
+        bad_at = at[bad]
+        for k in bad_at[open_[bad_at]]:
             why[k] = reason
-        open_[bad] = False
+        open_[bad_at] = False
         if unsure is not None:
-            open_[unsure] = False
+            open_[at[unsure]] = False
 
+    everyone = np.arange(n)
     # the same order as check_problem: saturation, knife-edges, then misconceptions
     saturated = np.zeros(n, dtype=bool)
     for label, v in full.items():
         name = label_name(label)
         if name.startswith("a_") or name == "C_t":
             saturated |= np.abs(v) > defaults.MAX_PREACTIVATION
-    refuse(saturated, None, "saturated")
+    refuse(everyone, saturated, None, "saturated")
     scale = 10**first.decimals
     knife = np.zeros(n, dtype=bool)
     for label in asked_labels(first.kind, list(full), first.show_steps):
         knife |= np.abs((np.abs(full[label]) * scale) % 1 - 0.5) < defaults.KNIFE_EDGE
-    refuse(knife, None, "knife-edge")
-    twisted = {}
+    refuse(everyone, knife, None, "knife-edge")
+    # each misconception on the draws still open alone: an entry is computed from its
+    # own draw's numbers only, so taking the open ones out changes no value
+    twisted: dict[Any, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
+    part = _Part(everyone, g, full)
     for check in twist_checks(first):
         if not open_.any():
             break
-        values = check.evaluate(first.kind, g, full, BATCH)
-        twisted[check.key] = {label: values[label] for label in check.labels}
-        hidden, unsure = _judge(check, values, lambda label: _bounds(tol, full[label]))
-        refuse(hidden, unsure, check.why)
+        part = part.narrowed(open_)
+        values = check.evaluate(first.kind, part.g, part.full, BATCH)
+        twisted[check.key] = (part.at, {label: values[label] for label in check.labels})
+        hidden, unsure = _judge(check, values, lambda label, f=part.full: _bounds(tol, f[label]))
+        refuse(part.at, hidden, unsure, check.why)
     # the rounded chain in arrays pays for itself only on many draws (its Python overhead
     # a check is that of a few draws in exact decimals): fewer are left to check_problem
     rounded_too = open_.sum() >= defaults.SCREEN_ROUNDED_FROM
     if rounded_too:
-        _screen_rounded(problems, g, full, twisted, tol, open_, refuse)
+        part = part.narrowed(open_, always=True)
+        _screen_rounded(
+            [problems[k] for k in part.at], part, _taken(twisted, part.at), tol, open_, refuse
+        )
     # still open: every check passed, clear of every bound, in both chains
     if not open_.any():
         return [Verdict(why=why[k]) if why[k] else UNSURE for k in range(n)]
-    passed = _Unstacked(full, twisted, rounded_too)
+    passed = _Unstacked(np.flatnonzero(open_), full, twisted, rounded_too)
     return [
         Verdict(why=why[k]) if why[k] else Verdict(screened=passed.draw(k)) if open_[k] else UNSURE
         for k in range(n)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """The arrays of some of a screen's draws: ``at`` (ascending) says which."""
+
+    at: np.ndarray
+    g: Mapping[str, Any]
+    full: Mapping[str, np.ndarray]
+
+    def narrowed(self, open_: np.ndarray, always: bool = False) -> _Part:
+        """The part of the draws still open, once they are at most half of those held
+        (or ``always``): fewer entries, the same values."""
+        keep = open_[self.at]
+        count = int(keep.sum())
+        if count == len(self.at) or (not always and 2 * count > len(self.at)):
+            return self
+        pos = np.flatnonzero(keep)
+        return _Part(self.at[pos], _take(self.g, pos), _take(self.full, pos))
+
+
+def _take(tree: Any, pos: np.ndarray) -> Any:
+    """The entries ``pos`` of every array in a tree of dicts and lists of arrays."""
+    if isinstance(tree, np.ndarray):
+        return tree[pos]
+    if isinstance(tree, Mapping):
+        return {key: _take(v, pos) for key, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [_take(v, pos) for v in tree]
+    return tree  # a scalar, the same for every draw
+
+
+def _taken(
+    twisted: Mapping[Any, tuple[np.ndarray, Mapping[str, np.ndarray]]], at: np.ndarray
+) -> dict[Any, dict[str, np.ndarray]]:
+    """Each misconception's values of the draws ``at`` (each held them all: a draw
+    still open was open at every check)."""
+    out = {}
+    for key, (held, values) in twisted.items():
+        pos = np.searchsorted(held, at)
+        out[key] = {label: v[pos] for label, v in values.items()}
+    return out
 
 
 def _judge(
@@ -225,8 +278,7 @@ def _judge(
 
 def _screen_rounded(
     problems: Sequence[Problem],
-    g: Mapping[str, Any],
-    full: Mapping[str, np.ndarray],
+    part: _Part,
     twisted: Mapping[Any, Mapping[str, np.ndarray]],
     tol: Tolerance,
     open_: np.ndarray,
@@ -236,14 +288,15 @@ def _screen_rounded(
     (:class:`RoundedBatch`): the misconceptions against the window of both chains, the
     close call, the rounded chain's knife-edges, every slip in the rounded chain. A draw
     whose rounded chain came near a tie, or any value near a bound, is left to the
-    exact check."""
+    exact check. ``problems``, ``part`` and ``twisted`` hold the draws still open."""
     first = problems[0]
+    g, full, at = part.g, part.full, part.at
     # a product of two numbers of p places has 2p: within EXACT_PLACES of the unit, a
     # near-tie of sums and products is a tie
     places = max(_places(problems), first.decimals)
     chain = RoundedBatch(first.decimals, 2 * places - first.decimals <= RoundedBatch.EXACT_PLACES)
     rounded = evaluate_prepared(first.kind, g, chain)
-    open_[np.asarray(chain.ties, dtype=bool) & np.ones_like(open_)] = False
+    open_[at[np.asarray(chain.ties, dtype=bool) & np.ones(len(at), dtype=bool)]] = False
     windows: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def window(label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -253,11 +306,11 @@ def _screen_rounded(
 
     if "class[1]" in full:
         close, unsure = _close_calls(first, full, rounded, tol)
-        refuse(close, unsure, "close call")
+        refuse(at, close, unsure, "close call")
     checks = twist_checks(first)
     for check in checks:  # the full chain's slips against the window of both chains
         hidden, unsure = _judge(check, twisted[check.key], window)
-        refuse(hidden, unsure, check.why)
+        refuse(at, hidden, unsure, check.why)
     # the rounded chain's knife-edges: each asked value from the rounded ones before it
     raw: dict[str, np.ndarray] = {}
     evaluate_prepared(first.kind, g, BATCH, overrides=rounded, computed=raw)
@@ -265,15 +318,15 @@ def _screen_rounded(
     for label in asked_labels(first.kind, list(full), first.show_steps):
         off = np.abs((np.abs(raw[label]) * scale) % 1 - 0.5)
         edge = np.abs(off - defaults.KNIFE_EDGE) < RoundedBatch.TIE_GUARD
-        refuse((off < defaults.KNIFE_EDGE) & ~edge, edge, "knife-edge")
+        refuse(at, (off < defaults.KNIFE_EDGE) & ~edge, edge, "knife-edge")
     for check in checks:  # every slip made by a student who rounds every step
-        if not open_.any():
+        if not open_[at].any():
             return
         ch = chain.fresh()
         values = check.evaluate(first.kind, g, rounded, ch)
         hidden, unsure = _judge(check, values, window)
-        ties = np.asarray(ch.ties, dtype=bool) & np.ones_like(open_)
-        refuse(hidden & ~ties, unsure | ties, f"{check.why} in the rounded chain")
+        ties = np.asarray(ch.ties, dtype=bool) & np.ones(len(at), dtype=bool)
+        refuse(at, hidden & ~ties, unsure | ties, f"{check.why} in the rounded chain")
 
 
 def _close_calls(
@@ -326,23 +379,31 @@ def _stack(items: list[Any]) -> Any:
 
 
 class _Unstacked:
-    """The screen's arrays as one matrix (a row a value, a column a draw), to take
-    one draw's chains out as plain floats, as FULL gives them, at C speed."""
+    """The screen's arrays of the draws that passed as one matrix (a row a value, a
+    column a draw), to take one draw's chains out as plain floats, as FULL gives them,
+    at C speed."""
 
     def __init__(
-        self, full: Mapping[str, np.ndarray], twisted: Mapping, rounded_clear: bool
+        self,
+        passed: np.ndarray,
+        full: Mapping[str, np.ndarray],
+        twisted: Mapping[Any, tuple[np.ndarray, Mapping[str, np.ndarray]]],
+        rounded_clear: bool,
     ) -> None:
         self.rounded_clear = rounded_clear
         """Whether the draws also passed the rounded chain's screen."""
+        self.column = {int(k): c for c, k in enumerate(passed)}
         self.parts: list[tuple[Any, list[str], slice]] = []
         rows: list[np.ndarray] = []
-        for key, values in (("full", full), *twisted.items()):
+        values: Mapping[str, np.ndarray]
+        mine = {label: v[passed] for label, v in full.items()}
+        for key, values in (("full", mine), *_taken(twisted, passed).items()):
             self.parts.append((key, list(values), slice(len(rows), len(rows) + len(values))))
             rows += values.values()
         self.matrix = np.stack(rows)
 
     def draw(self, k: int) -> Screened:
-        column = self.matrix[:, k].tolist()
+        column = self.matrix[:, self.column[k]].tolist()
         full, *twisted = (
             (key, dict(zip(labels, column[rows], strict=True))) for key, labels, rows in self.parts
         )
