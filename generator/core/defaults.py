@@ -118,10 +118,10 @@ PARALLEL_FROM = 400
 #: Students whose draws are searched together (a worker's share of a class, at most).
 SEARCH_BATCH = 250
 #: The most draws of one student a round of the search screens at once.
-SEARCH_AHEAD = 4
+SEARCH_AHEAD = 16
 #: A float comparison of the screen closer than this (relative) to its exact decimal
 #: bound is left to the exact check: the screen's bounds are floats, off by about 1e-16.
 SCREEN_UNSURE = 1e-9
 #: From this many draws left open, the screen also judges the rounded chain (in floats);
 #: fewer are judged one by one in exact decimals, which is then quicker.
-SCREEN_ROUNDED_FROM = 16
+SCREEN_ROUNDED_FROM = 6

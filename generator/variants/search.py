@@ -65,9 +65,16 @@ def _search(
     pending = list(range(len(students)))
     slug = ws.slug
     draw = 1
+    seen = 0  # draws looked at so far (up to each student's first well-posed one)
     while pending and draw <= defaults.MAX_DRAWS:
+        # about twice the draws a student still needs (from the share of well-posed
+        # draws so far), within a round of about twice the class
+        want = -(-2 * seen // len(found)) if found else 1
         ahead = min(
-            defaults.SEARCH_AHEAD, len(students) // len(pending), defaults.MAX_DRAWS + 1 - draw
+            defaults.SEARCH_AHEAD,
+            2 * len(students) // len(pending),
+            want,
+            defaults.MAX_DRAWS + 1 - draw,
         )
         draws = range(draw, draw + max(1, ahead))
         problems = [
@@ -86,9 +93,11 @@ def _search(
             taken = _first_well_posed(mine, draws, ws.tolerance, rejected[k])
             if taken is None:
                 still.append(k)
+                seen += len(draws)
             else:
                 problem, solution, d = taken
                 found.append((k, VariantProblem(number, spec.points, problem, solution, d)))
+                seen += d + 1 - draw
         pending = still
         draw += len(draws)
     if not pending:
