@@ -118,7 +118,7 @@ PARALLEL_FROM = 400
 #: Students whose draws are searched together (a worker's share of a class, at most).
 SEARCH_BATCH = 250
 #: The most draws of one student a round of the search screens at once.
-SEARCH_AHEAD = 16
+SEARCH_AHEAD = 32
 #: A float comparison of the screen closer than this (relative) to its exact decimal
 #: bound is left to the exact check: the screen's bounds are floats, off by about 1e-16.
 SCREEN_UNSURE = 1e-9

@@ -69,10 +69,10 @@ def _search(
     while pending and draw <= defaults.MAX_DRAWS:
         # about twice the draws a student still needs (from the share of well-posed
         # draws so far), within a round of about twice the class
-        want = -(-2 * seen // len(found)) if found else 1
+        want = -(-3 * seen // len(found)) if found else 1
         ahead = min(
             defaults.SEARCH_AHEAD,
-            2 * len(students) // len(pending),
+            4 * len(students) // len(pending),
             want,
             defaults.MAX_DRAWS + 1 - draw,
         )
