@@ -208,7 +208,8 @@ def screen(problems: Sequence[Problem], tol: Tolerance) -> list[Verdict]:
     # still open: every check passed, clear of every bound, in both chains
     if not open_.any():
         return [Verdict(why=why[k]) if why[k] else UNSURE for k in range(n)]
-    passed = _Unstacked(np.flatnonzero(open_), full, twisted, rounded_too)
+    # a draw that passed the rounded chain's screen too needs only its full chain
+    passed = _Unstacked(np.flatnonzero(open_), full, {} if rounded_too else twisted, rounded_too)
     return [
         Verdict(why=why[k]) if why[k] else Verdict(screened=passed.draw(k)) if open_[k] else UNSURE
         for k in range(n)
