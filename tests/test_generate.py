@@ -229,6 +229,7 @@ def test_worker_processes_write_the_same_folder(tmp_path, monkeypatch):
     serial = generate(spec, students, tmp_path / "serial", seed="same-seed")
     monkeypatch.setattr(defaults, "PARALLEL_FROM", 2)
     monkeypatch.setattr(defaults, "SEARCH_BATCH", 3)  # three batches: 3, 3 and 1
+    monkeypatch.setattr(defaults, "SEARCH_BATCH_MAX", 3)
     assert forks(len(students)) == ((os.cpu_count() or 1) >= 2)
     forked = generate(spec, students, tmp_path / "forked", seed="same-seed")
     assert (forked.draws, forked.rejected) == (serial.draws, serial.rejected)

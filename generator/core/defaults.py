@@ -115,8 +115,10 @@ COPY_FIT = 0.6
 COPY_MARGIN = 0.4
 #: From this many students on, generate and grade in worker processes.
 PARALLEL_FROM = 400
-#: Students whose draws are searched together (a worker's share of a class, at most).
-SEARCH_BATCH = 250
+#: Students whose draws are searched together: a worker's share of a class, but at least
+#: SEARCH_BATCH and at most SEARCH_BATCH_MAX (a round of the search costs about as much for
+#: many students as for few, so the larger a batch, the less a student's share).
+SEARCH_BATCH, SEARCH_BATCH_MAX = 250, 1000
 #: The most draws of one student a round of the search screens at once.
 SEARCH_AHEAD = 32
 #: A float comparison of the screen closer than this (relative) to its exact decimal
