@@ -67,9 +67,10 @@ def _search(
     draw = 1
     seen = 0  # draws looked at so far (up to each student's first well-posed one)
     while pending and draw <= defaults.MAX_DRAWS:
-        # about twice the draws a student still needs (from the share of well-posed
-        # draws so far), within a round of about twice the class
-        want = -(-3 * seen // len(found)) if found else 1
+        # half as many again as the draws a student still needs (from the share of
+        # well-posed draws so far), within a round of about four times the class: a
+        # round's cost is mostly the Python overhead of its checks, a draw's is drawing
+        want = -(-3 * seen // (2 * len(found))) if found else 1
         ahead = min(
             defaults.SEARCH_AHEAD,
             4 * len(students) // len(pending),
