@@ -376,7 +376,23 @@ def stack(gs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 def _stack(items: list[Any]) -> Any:
     if isinstance(items[0][0], (list, tuple)):
         return [_stack(list(parts)) for parts in zip(*items, strict=True)]
-    return list(np.array(items, dtype=float).T)  # one array per entry of a vector
+    known = _FLOATS.get
+    rows = [[known(d) or _float(d) for d in row] for row in items]
+    return list(np.array(rows, dtype=float).T)  # one array per entry of a vector
+
+
+_FLOATS: dict[Any, float] = {}
+"""``float(d)`` of the givens seen, by value: a class's draws take their numbers from
+the few values of a grid, and float(Decimal) goes through the decimal's text. Equal
+decimals have one exact value, hence one float; zeros are never kept (-0 equals 0, but
+its float has its own sign)."""
+
+
+def _float(d: Any) -> float:
+    f = float(d)
+    if f and len(_FLOATS) < 1 << 16:
+        _FLOATS[d] = f
+    return f
 
 
 class _Unstacked:
