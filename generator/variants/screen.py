@@ -7,6 +7,7 @@ scalar full chain bit for bit, so what it refuses the scalar check refuses.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -124,17 +125,17 @@ class RoundedBatch(Batch):
 
 def _places(problems: Sequence[Problem]) -> int:
     """The most decimal places of any given of these draws."""
-    most = 0
+    unique: dict[int, Any] = {}  # the numbers of a grid are a few objects, all alive here
     for p in problems:
         for value in p.givens.values():
             stack = [value]
             while stack:
                 x = stack.pop()
-                if isinstance(x, (list, tuple)):
+                if x and isinstance(x[0], (list, tuple)):
                     stack.extend(x)
                 else:
-                    most = max(most, -int(x.as_tuple().exponent))
-    return most
+                    unique.update(zip(map(id, x), x, strict=True))
+    return max(0, *(-int(x.as_tuple().exponent) for x in unique.values()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,23 +377,14 @@ def stack(gs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 def _stack(items: list[Any]) -> Any:
     if isinstance(items[0][0], (list, tuple)):
         return [_stack(list(parts)) for parts in zip(*items, strict=True)]
-    known = _FLOATS.get
-    rows = [[known(d) or _float(d) for d in row] for row in items]
-    return list(np.array(rows, dtype=float).T)  # one array per entry of a vector
-
-
-_FLOATS: dict[Any, float] = {}
-"""``float(d)`` of the givens seen, by value: a class's draws take their numbers from
-the few values of a grid, and float(Decimal) goes through the decimal's text. Equal
-decimals have one exact value, hence one float; zeros are never kept (-0 equals 0, but
-its float has its own sign)."""
-
-
-def _float(d: Any) -> float:
-    f = float(d)
-    if f and len(_FLOATS) < 1 << 16:
-        _FLOATS[d] = f
-    return f
+    flat = list(itertools.chain.from_iterable(items))
+    if len(flat) != len(items) * len(items[0]):
+        raise ValueError("draws of different sizes")
+    # float(Decimal) goes through the decimal's text: each of the few numbers a grid
+    # holds (the same objects, all alive here, so their ids tell them apart) once
+    floats = {key: float(d) for key, d in dict(zip(map(id, flat), flat, strict=True)).items()}
+    values = np.fromiter(map(floats.__getitem__, map(id, flat)), dtype=float, count=len(flat))
+    return list(values.reshape(len(items), len(items[0])).T)  # one array per entry of a vector
 
 
 class _Unstacked:
