@@ -260,17 +260,26 @@ def _taken(
 
 
 def _judge(
-    check: TwistCheck, values: Mapping[str, np.ndarray], bounds: Any
+    check: TwistCheck, values: Mapping[str, np.ndarray], bounds: Any, units: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per draw, whether ``check``'s slip hides (:meth:`TwistCheck.hidden`) and whether
     that is too close to tell: each label's value clearly inside its margin, or near a
-    bound (``bounds(label)``: the margin's low and high bounds and the slack)."""
+    bound (``bounds(label)``: the margin's low and high bounds and the slack).
+    ``units(label, x, near_lo, near_hi)``, if given, decides some values near a bound
+    exactly: which it decides, and which of those lie inside."""
     ins, near = [], []
     for label in check.labels:
         lo, hi, slack = bounds(label)
         x = values[label]
-        ins.append((lo + slack <= x) & (x <= hi - slack))
-        near.append((np.abs(x - lo) <= slack) | (np.abs(x - hi) <= slack))
+        inside = (lo + slack <= x) & (x <= hi - slack)
+        near_lo, near_hi = np.abs(x - lo) <= slack, np.abs(x - hi) <= slack
+        close = near_lo | near_hi
+        if units is not None and close.any():
+            decided, within = units(label, x, near_lo, near_hi)
+            inside = inside | (decided & within)
+            close = close & ~decided
+        ins.append(inside)
+        near.append(close)
     inside_, near_ = np.array(ins), np.array(near)
     if check.every:  # hidden if one label is inside
         return np.asarray(inside_.any(axis=0)), np.asarray(near_.any(axis=0))
@@ -321,14 +330,58 @@ def _screen_rounded(
         off = np.abs((np.abs(raw[label]) * scale) % 1 - 0.5)
         edge = np.abs(off - defaults.KNIFE_EDGE) < RoundedBatch.TIE_GUARD
         refuse(at, (off < defaults.KNIFE_EDGE) & ~edge, edge, "knife-edge")
+    units = _in_units(tol, first.decimals, full, rounded)
     for check in checks:  # every slip made by a student who rounds every step
         if not open_[at].any():
             return
         ch = chain.fresh()
         values = check.evaluate(first.kind, g, rounded, ch)
-        hidden, unsure = _judge(check, values, window)
+        hidden, unsure = _judge(check, values, window, units)
         ties = np.asarray(ch.ties, dtype=bool) & np.ones(len(at), dtype=bool)
         refuse(at, hidden & ~ties, unsure | ties, f"{check.why} in the rounded chain")
+
+
+def _in_units(
+    tol: Tolerance,
+    decimals: int,
+    full: Mapping[str, np.ndarray],
+    rounded: Mapping[str, np.ndarray],
+) -> Any:
+    """For a slip in the rounded chain: its values near a bound of the margin that can
+    be decided exactly, in whole units of the last place (None: none can).
+
+    The value of a slip in the rounded chain is a rounded number, k units; so is the
+    correct rounded value, r units; and so is the margin 2·tol when the tolerance is
+    absolute and of no more places than the answers: T units. Where the rounded value
+    is clearly the window's top (r above the full chain's value, beyond the slack), its
+    high bound is exactly r + T units, and the value lies inside it exactly when
+    k <= r + T; where it is clearly the bottom, inside the low bound when k >= r - T
+    (the window is 2T wide, far more than the slack, so a value near one bound is well
+    inside the other). Those equalities are common (a slip that moves an answer by
+    exactly the margin), and the floats cannot tell them; whole numbers can. k and r
+    are exact: the floats are those of a chain clear of every tie (a draw with a tie
+    is left to the exact check), within 1e-12 of their decimal, so rounding
+    ``x * 10**decimals`` to the nearest whole number gives k."""
+    if tol.mode != "absolute":
+        return None
+    margin = (defaults.MISCONCEPTION_MARGIN * tol.amount).scaleb(decimals)
+    if margin != margin.to_integral_value():
+        return None
+    T = float(margin)
+    scale = 10.0**decimals
+
+    def units(
+        label: str, x: np.ndarray, near_lo: np.ndarray, near_hi: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        a, r = full[label], rounded[label]
+        slack = defaults.SCREEN_UNSURE * np.maximum(1.0, np.abs(a))
+        k, kr = np.rint(x * scale), np.rint(r * scale)
+        top, bottom = r - a > slack, a - r > slack
+        decided = (near_hi & top) | (near_lo & bottom)
+        within = np.where(near_hi, k <= kr + T, k >= kr - T)
+        return decided, within
+
+    return units
 
 
 def _close_calls(
