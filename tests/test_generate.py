@@ -314,7 +314,7 @@ def test_the_screen_judges_each_draw_as_check_problem_does():
     rounded-chain slips often land exactly on a bound of the margin, and on a sheet of
     two places with a relative tolerance)."""
     root = Path(__file__).parent.parent
-    decided = 0
+    decided = solved = 0
     for name in ("bench/with-network-kinds.toml", "tests/data/two-places-relative.toml"):
         spec = load_spec(root / name)
         for number, ps in enumerate(spec.problems, start=1):
@@ -328,7 +328,17 @@ def test_the_screen_judges_each_draw_as_check_problem_does():
                 cleared = verdict.screened is not None and verdict.screened.rounded_clear
                 if verdict.why is None and not cleared:
                     continue  # left to check_problem, or to its rounded chain
-                _solution, why = check_problem(p, spec.tolerance)
+                solution, why = check_problem(p, spec.tolerance)
                 assert why == verdict.why, (name, number)
                 decided += 1
+                if cleared:  # solved from the screen's chains: the same numbers, digit for digit
+                    again, why = check_problem(p, spec.tolerance, verdict.screened)
+                    assert why is None and again is not None and solution is not None
+                    assert _digits(again) == _digits(solution)
+                    solved += verdict.screened.rounded is not None
     assert decided > 1000
+    assert solved > 300
+
+
+def _digits(solution) -> list[tuple[str, str, str]]:
+    return [(lab, repr(v.full), str(v.rounded)) for lab, v in solution.values.items()]

@@ -11,6 +11,7 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -201,16 +202,22 @@ def screen(problems: Sequence[Problem], tol: Tolerance) -> list[Verdict]:
     # the rounded chain in arrays pays for itself only on many draws (its Python overhead
     # a check is that of a few draws in exact decimals): fewer are left to check_problem
     rounded_too = open_.sum() >= defaults.SCREEN_ROUNDED_FROM
+    rounded = None
     if rounded_too:
         part = part.narrowed(open_, always=True)
-        _screen_rounded(
-            [problems[k] for k in part.at], part, _taken(twisted, part.at), tol, open_, refuse
+        rounded = (
+            part.at,
+            _screen_rounded(
+                [problems[k] for k in part.at], part, _taken(twisted, part.at), tol, open_, refuse
+            ),
         )
     # still open: every check passed, clear of every bound, in both chains
     if not open_.any():
         return [Verdict(why=why[k]) if why[k] else UNSURE for k in range(n)]
     # a draw that passed the rounded chain's screen too needs only its full chain
-    passed = _Unstacked(np.flatnonzero(open_), full, {} if rounded_too else twisted, rounded_too)
+    passed = _Unstacked(
+        np.flatnonzero(open_), full, {} if rounded_too else twisted, rounded, first.decimals
+    )
     return [
         Verdict(why=why[k]) if why[k] else Verdict(screened=passed.draw(k)) if open_[k] else UNSURE
         for k in range(n)
@@ -299,7 +306,8 @@ def _screen_rounded(
     (:class:`RoundedBatch`): the misconceptions against the window of both chains, the
     close call, the rounded chain's knife-edges, every slip in the rounded chain. A draw
     whose rounded chain came near a tie, or any value near a bound, is left to the
-    exact check. ``problems``, ``part`` and ``twisted`` hold the draws still open."""
+    exact check. ``problems``, ``part`` and ``twisted`` hold the draws still open.
+    Returns the rounded chain (of the draws in ``part``)."""
     first = problems[0]
     g, full, at = part.g, part.full, part.at
     # a product of two numbers of p places has 2p: within EXACT_PLACES of the unit, a
@@ -333,12 +341,13 @@ def _screen_rounded(
     units = _in_units(tol, first.decimals, full, rounded)
     for check in checks:  # every slip made by a student who rounds every step
         if not open_[at].any():
-            return
+            break
         ch = chain.fresh()
         values = check.evaluate(first.kind, g, rounded, ch)
         hidden, unsure = _judge(check, values, window, units)
         ties = np.asarray(ch.ties, dtype=bool) & np.ones(len(at), dtype=bool)
         refuse(at, hidden & ~ties, unsure | ties, f"{check.why} in the rounded chain")
+    return rounded
 
 
 def _in_units(
@@ -443,16 +452,18 @@ def _stack(items: list[Any]) -> Any:
 class _Unstacked:
     """The screen's arrays of the draws that passed as one matrix (a row a value, a
     column a draw), to take one draw's chains out as plain floats, as FULL gives them,
-    at C speed."""
+    at C speed; and, for draws that passed the rounded chain's screen, that chain as
+    whole units of the last place."""
 
     def __init__(
         self,
         passed: np.ndarray,
         full: Mapping[str, np.ndarray],
         twisted: Mapping[Any, tuple[np.ndarray, Mapping[str, np.ndarray]]],
-        rounded_clear: bool,
+        rounded: tuple[np.ndarray, Mapping[str, np.ndarray]] | None,
+        decimals: int,
     ) -> None:
-        self.rounded_clear = rounded_clear
+        self.rounded_clear = rounded is not None
         """Whether the draws also passed the rounded chain's screen."""
         self.column = {int(k): c for c, k in enumerate(passed)}
         self.parts: list[tuple[Any, list[str], slice]] = []
@@ -463,10 +474,47 @@ class _Unstacked:
             self.parts.append((key, list(values), slice(len(rows), len(rows) + len(values))))
             rows += values.values()
         self.matrix = np.stack(rows)
+        self.decimals = decimals
+        self.units: np.ndarray | None = None
+        if rounded is not None:
+            held, chain = rounded
+            pos = np.searchsorted(held, passed)
+            self.labels = list(full)
+            self.whole = [label_name(label) == "class" for label in self.labels]
+            scale = 10.0**decimals
+            self.units = np.stack(
+                [
+                    np.rint(chain[label][pos] * (1.0 if whole else scale))
+                    for label, whole in zip(self.labels, self.whole, strict=True)
+                ]
+            ).astype(np.int64)
 
     def draw(self, k: int) -> Screened:
         column = self.matrix[:, self.column[k]].tolist()
         full, *twisted = (
             (key, dict(zip(labels, column[rows], strict=True))) for key, labels, rows in self.parts
         )
-        return Screened(full[1], dict(twisted), rounded_clear=self.rounded_clear)
+        return Screened(full[1], dict(twisted), self.rounded_clear, self._rounded(k))
+
+    def _rounded(self, k: int) -> dict[str, Decimal] | None:
+        """The rounded chain of draw ``k`` in exact decimals, as :class:`Rounded` gives
+        it: k units are ``k × 10**-decimals`` (a class, a whole number). None when a
+        value rounds to zero: its sign (-0.000) is the exact value's, which the floats
+        need not keep."""
+        if self.units is None:
+            return None
+        units = self.units[:, self.column[k]].tolist()
+        if 0 in units:
+            return None
+        d = self.decimals
+        return {
+            label: Decimal(u) if whole else _in_decimals(u, d)
+            for label, whole, u in zip(self.labels, self.whole, units, strict=True)
+        }
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _in_decimals(units: int, decimals: int) -> Decimal:
+    """``units`` units of the last place, as Rounded's quantize gives them (the
+    exponent -decimals)."""
+    return Decimal(units).scaleb(-decimals)

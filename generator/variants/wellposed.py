@@ -66,7 +66,12 @@ def check_problem(
         full = dict(screened.full)
         if screened.rounded_clear:  # the screen judged the rest too, in the same order
             return combine(
-                problem.kind, full, problem.givens, problem.decimals, problem.show_steps
+                problem.kind,
+                full,
+                problem.givens,
+                problem.decimals,
+                problem.show_steps,
+                screened.rounded,
             ), None
         g = {}
         twisted = {key: dict(values) for key, values in screened.twisted.items()}
@@ -124,6 +129,9 @@ class Screened:
     misconceptions against the window of both chains and :func:`_in_the_rounded_chain`,
     in that order, in floats clear of every tie and bound, so exactly as they would):
     it passed, and only its solution is left to compute."""
+    rounded: Mapping[str, Decimal] | None = None
+    """The rounded chain, from the screen's floats (clear of every tie, so each value
+    is exactly the decimal :class:`Rounded` gives), if it has it."""
 
 
 def _saturated_or_knife_edge(problem: Problem, full: Mapping[str, float]) -> str | None:
