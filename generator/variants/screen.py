@@ -301,7 +301,7 @@ def _screen_rounded(
     tol: Tolerance,
     open_: np.ndarray,
     refuse: Any,
-) -> None:
+) -> dict[str, np.ndarray]:
     """The rest of check_problem in the same order, on the rounded chain in floats
     (:class:`RoundedBatch`): the misconceptions against the window of both chains, the
     close call, the rounded chain's knife-edges, every slip in the rounded chain. A draw

@@ -61,7 +61,7 @@ def _search(
     students are left, each draws more at once (the draws past the one taken are
     dropped unseen), so a round stays large and the rounds few.
     """
-    found = []
+    found: list[tuple[int, VariantProblem]] = []
     pending = list(range(len(students)))
     slug = ws.slug
     draw = 1
