@@ -25,7 +25,7 @@ from lstm_exam.generator.render.driver import (
     write_student,
 )
 from lstm_exam.generator.render.writers import STUDENT_FILES
-from lstm_exam.generator.runtime import fork_chunks, forks, gc_paused
+from lstm_exam.generator.runtime import fork_chunks, forks, gc_paused, shares
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import Worksheet
 from lstm_exam.generator.store.files import staged_folder, write_parts
@@ -60,13 +60,22 @@ def build_manifest(
     """Draw and solve every student's variant, in this process (pure: no files)."""
     m = _settings(ws, seed)
     variants: list[Variant] = []
-    for lo in range(0, len(students), defaults.SEARCH_BATCH):
+    size = search_batch(len(students), 1)
+    for lo in range(0, len(students), size):
         with gc_paused():
-            variants += make_variants(ws, m.seed, students[lo : lo + defaults.SEARCH_BATCH])
+            variants += make_variants(ws, m.seed, students[lo : lo + size])
         if tick:
             tick(len(variants) - lo)
     draws, rejected = _tally(variants)
     return replace(m, variants=tuple(variants)), draws, rejected
+
+
+def search_batch(n: int, workers: int) -> int:
+    """How many of ``n`` students a batch of the search takes, ``workers`` sharing them:
+    a worker's share, within SEARCH_BATCH and SEARCH_BATCH_MAX (a batch's variants are
+    each student's own whatever the batch, so this changes nothing but the time)."""
+    share = -(-n // workers)
+    return max(defaults.SEARCH_BATCH, min(defaults.SEARCH_BATCH_MAX, share))
 
 
 def _settings(ws: Worksheet, seed: str | None) -> Manifest:
@@ -130,7 +139,8 @@ def _generate_in_workers(
     draws: Counter = Counter()
     rejected: Counter = Counter()
     with gc_paused():  # inherited by the workers forked here
-        for line, d, r in fork_chunks(batch, len(students), tick, size=defaults.SEARCH_BATCH):
+        size = search_batch(len(students), shares(len(students)))
+        for line, d, r in fork_chunks(batch, len(students), tick, size=size):
             lines.append(line)
             draws.update(d)
             rejected.update(r)

@@ -26,11 +26,11 @@ from lstm_exam.generator.runtime import forks
 from lstm_exam.generator.spec.roster import Student, numbered_roster
 from lstm_exam.generator.spec.worksheet import load_spec
 from lstm_exam.generator.variants.draw import draw_problem
-from lstm_exam.generator.variants.screen import BATCH, stack
+from lstm_exam.generator.variants.screen import BATCH, screen, stack
 from lstm_exam.generator.variants.search import make_variants
 from lstm_exam.generator.variants.stream import STREAM_VERSION, Stream
 from lstm_exam.generator.variants.variant import make_variant
-from lstm_exam.generator.variants.wellposed import twist_checks
+from lstm_exam.generator.variants.wellposed import check_problem, twist_checks
 
 SEED = "test-seed-0123456789"
 
@@ -229,6 +229,7 @@ def test_worker_processes_write_the_same_folder(tmp_path, monkeypatch):
     serial = generate(spec, students, tmp_path / "serial", seed="same-seed")
     monkeypatch.setattr(defaults, "PARALLEL_FROM", 2)
     monkeypatch.setattr(defaults, "SEARCH_BATCH", 3)  # three batches: 3, 3 and 1
+    monkeypatch.setattr(defaults, "SEARCH_BATCH_MAX", 3)
     assert forks(len(students)) == ((os.cpu_count() or 1) >= 2)
     forked = generate(spec, students, tmp_path / "forked", seed="same-seed")
     assert (forked.draws, forked.rejected) == (serial.draws, serial.rejected)
@@ -305,3 +306,39 @@ def test_pdfs_of_a_class_made_in_workers_get_every_variant(tmp_path, monkeypatch
         assert [vp.solution.values for vp in got.problems] == [
             vp.solution.values for vp in want.problems
         ]
+
+
+def test_the_screen_judges_each_draw_as_check_problem_does():
+    """Every draw the screen refuses, check_problem refuses for the same reason; every
+    draw it passes in both chains, check_problem accepts (on the network sheet, whose
+    rounded-chain slips often land exactly on a bound of the margin, and on a sheet of
+    two places with a relative tolerance)."""
+    root = Path(__file__).parent.parent
+    decided = solved = 0
+    for name in ("bench/with-network-kinds.toml", "tests/data/two-places-relative.toml"):
+        spec = load_spec(root / name)
+        for number, ps in enumerate(spec.problems, start=1):
+            if ps.given is not None or ps.kind is Kind.PARAMETERS:
+                continue
+            draws = [
+                draw_problem(ps, spec.decimals, Stream(SEED, "judge", str(k), str(number)))
+                for k in range(150)
+            ]
+            for p, verdict in zip(draws, screen(draws, spec.tolerance), strict=True):
+                cleared = verdict.screened is not None and verdict.screened.rounded_clear
+                if verdict.why is None and not cleared:
+                    continue  # left to check_problem, or to its rounded chain
+                solution, why = check_problem(p, spec.tolerance)
+                assert why == verdict.why, (name, number)
+                decided += 1
+                if cleared:  # solved from the screen's chains: the same numbers, digit for digit
+                    again, why = check_problem(p, spec.tolerance, verdict.screened)
+                    assert why is None and again is not None and solution is not None
+                    assert _digits(again) == _digits(solution)
+                    solved += verdict.screened.rounded is not None
+    assert decided > 1000
+    assert solved > 300
+
+
+def _digits(solution) -> list[tuple[str, str, str]]:
+    return [(lab, repr(v.full), str(v.rounded)) for lab, v in solution.values.items()]

@@ -117,16 +117,18 @@ COPY_FIT = 0.6
 COPY_MARGIN = 0.4
 #: From this many students on, generate and grade in worker processes.
 PARALLEL_FROM = 400
-#: Students whose draws are searched together (a worker's share of a class, at most).
-SEARCH_BATCH = 250
+#: Students whose draws are searched together: a worker's share of a class, but at least
+#: SEARCH_BATCH and at most SEARCH_BATCH_MAX (a round of the search costs about as much for
+#: many students as for few, so the larger a batch, the less a student's share).
+SEARCH_BATCH, SEARCH_BATCH_MAX = 250, 1000
 #: The most draws of one student a round of the search screens at once.
-SEARCH_AHEAD = 4
+SEARCH_AHEAD = 32
 #: A float comparison of the screen closer than this (relative) to its exact decimal
 #: bound is left to the exact check: the screen's bounds are floats, off by about 1e-16.
 SCREEN_UNSURE = 1e-9
 #: From this many draws left open, the screen also judges the rounded chain (in floats);
 #: fewer are judged one by one in exact decimals, which is then quicker.
-SCREEN_ROUNDED_FROM = 16
+SCREEN_ROUNDED_FROM = 6
 
 # --- sending (docs/send.md) ------------------------------------------------------
 #: The largest file `send` attaches; a larger one is that student's fault, never sent.

@@ -156,6 +156,9 @@ def _evaluate(
         _parameters(ch, g, out, ov, twist, computed)
         return out
     names = KINDS[kind].order
+    # a slip in one gate, redone from the chain without it: at the slip's step the other
+    # gates read the same numbers as in that chain, so they are taken from it
+    same = resume[1] if resume is not None and slip.gate is not None else None
     if KINDS[kind].stepped:
         first, base = resume if resume is not None and resume[0] > 1 else (1, {})
         state = {}
@@ -170,7 +173,8 @@ def _evaluate(
             if tw is Twist.SEQ_REUSE and t > 1:  # as if it were the first step
                 for name in STATE:
                     env[name] = g[state_source(name, 1)[0]]
-            _cell(names, ch, env, _Put(ch, env, out, ov, computed, t), tw, slip)
+            put = _Put(ch, env, out, ov, computed, t)
+            _cell(names, ch, env, put, tw, slip, same if t == slip.step else None)
             h, C = env["h_t"], env["C_t"]
             if t == until:
                 return out
@@ -180,7 +184,7 @@ def _evaluate(
     else:
         env = dict(g)
         put = _Put(ch, env, out, ov, computed, None)
-        _cell(names, ch, env, put, slip.at(1), slip)
+        _cell(names, ch, env, put, slip.at(1), slip, same)
         if "dh_prev" in names:
             _backward(ch, env, put, twist, slip)
     return out
@@ -240,14 +244,30 @@ def _dot(ch: Chain, row: list[Number], z: list[Number]) -> Number:
 
 
 def _cell(
-    names: tuple[str, ...], ch: Chain, env: dict, put: _Put, step_tw: Twist | None, slip: _Slip
+    names: tuple[str, ...],
+    ch: Chain,
+    env: dict,
+    put: _Put,
+    step_tw: Twist | None,
+    slip: _Slip,
+    same: Mapping[str, Number] | None = None,
 ) -> None:
     """One step of the cell: the quantities among ``names`` into ``env`` and the output.
 
     ``step_tw`` is the misconception at this step; a misconception of the gates applies
-    in ``slip.gate`` alone when it names one."""
+    in ``slip.gate`` alone when it names one. ``same``: the values of this step in the
+    same chain without the slip, computed from the same h_{t-1}, x_t and weights; the
+    gates the slip leaves alone are taken from it (the same operations on the same
+    numbers give the same values)."""
     for letter, act_name, act_fn in GATES:
         if act_name not in names:
+            continue
+        if same is not None and letter != slip.gate:
+            for name in (f"Wz_{letter}", f"a_{letter}", act_name):
+                cells = len(env[f"W_{letter}"])
+                put(name, [same[label] for label in _labels(name, cells, put.step)])
+            if letter == "C" and "fC" in names:
+                _cell_state(ch, env, put, step_tw)
             continue
         tw = slip.in_gate(step_tw, letter)
         z = env["h_prev"] + env["x"]

@@ -70,9 +70,12 @@ def combine(
     givens: Mapping[str, Any],
     decimals: int,
     show_steps: bool,
+    rounded: Mapping[str, Decimal] | None = None,
 ) -> Solution:
-    """The Solution from an already computed full chain (adds the rounded chain)."""
-    rounded = evaluate(kind, givens, Rounded(decimals))
+    """The Solution from an already computed full chain (adds the rounded chain, unless
+    it is given too)."""
+    if rounded is None:
+        rounded = evaluate(kind, givens, Rounded(decimals))
     values = {lab: Value(full[lab], rounded[lab]) for lab in full}
     return Solution(
         kind, decimals, MappingProxyType(values), asked_labels(kind, list(full), show_steps)

@@ -7,9 +7,11 @@ scalar full chain bit for bit, so what it refuses the scalar check refuses.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -124,17 +126,17 @@ class RoundedBatch(Batch):
 
 def _places(problems: Sequence[Problem]) -> int:
     """The most decimal places of any given of these draws."""
-    most = 0
+    unique: dict[int, Any] = {}  # the numbers of a grid are a few objects, all alive here
     for p in problems:
         for value in p.givens.values():
             stack = [value]
             while stack:
                 x = stack.pop()
-                if isinstance(x, (list, tuple)):
+                if x and isinstance(x[0], (list, tuple)):
                     stack.extend(x)
                 else:
-                    most = max(most, -int(x.as_tuple().exponent))
-    return most
+                    unique.update(zip(map(id, x), x, strict=True))
+    return max(0, *(-int(x.as_tuple().exponent) for x in unique.values()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,60 +164,129 @@ def screen(problems: Sequence[Problem], tol: Tolerance) -> list[Verdict]:
     why: list[str | None] = [None] * n
     open_ = np.ones(n, dtype=bool)  # neither refused nor left to check_problem yet
 
-    def refuse(bad: np.ndarray, unsure: np.ndarray | None, reason: str) -> None:
-        for k in np.flatnonzero(open_ & bad):
+    def refuse(at: np.ndarray, bad: np.ndarray, unsure: np.ndarray | None, reason: str) -> None:
+        """Refuse the draws ``at[bad]`` still open (``at``: the draws the arrays
+        hold), and leave ``at[unsure]`` to check_problem."""
+        bad_at = at[bad]
+        for k in bad_at[open_[bad_at]]:
             why[k] = reason
-        open_[bad] = False
+        open_[bad_at] = False
         if unsure is not None:
-            open_[unsure] = False
+            open_[at[unsure]] = False
 
+    everyone = np.arange(n)
     # the same order as check_problem: saturation, knife-edges, then misconceptions
     saturated = np.zeros(n, dtype=bool)
     for label, v in full.items():
         name = label_name(label)
         if name.startswith("a_") or name == "C_t":
             saturated |= np.abs(v) > defaults.MAX_PREACTIVATION
-    refuse(saturated, None, "saturated")
+    refuse(everyone, saturated, None, "saturated")
     scale = 10**first.decimals
     knife = np.zeros(n, dtype=bool)
     for label in asked_labels(first.kind, list(full), first.show_steps):
         knife |= np.abs((np.abs(full[label]) * scale) % 1 - 0.5) < defaults.KNIFE_EDGE
-    refuse(knife, None, "knife-edge")
-    twisted = {}
+    refuse(everyone, knife, None, "knife-edge")
+    # each misconception on the draws still open alone: an entry is computed from its
+    # own draw's numbers only, so taking the open ones out changes no value
+    twisted: dict[Any, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
+    part = _Part(everyone, g, full)
     for check in twist_checks(first):
         if not open_.any():
             break
-        values = check.evaluate(first.kind, g, full, BATCH)
-        twisted[check.key] = {label: values[label] for label in check.labels}
-        hidden, unsure = _judge(check, values, lambda label: _bounds(tol, full[label]))
-        refuse(hidden, unsure, check.why)
+        part = part.narrowed(open_)
+        values = check.evaluate(first.kind, part.g, part.full, BATCH)
+        twisted[check.key] = (part.at, {label: values[label] for label in check.labels})
+        hidden, unsure = _judge(check, values, lambda label, f=part.full: _bounds(tol, f[label]))
+        refuse(part.at, hidden, unsure, check.why)
     # the rounded chain in arrays pays for itself only on many draws (its Python overhead
     # a check is that of a few draws in exact decimals): fewer are left to check_problem
     rounded_too = open_.sum() >= defaults.SCREEN_ROUNDED_FROM
+    rounded = None
     if rounded_too:
-        _screen_rounded(problems, g, full, twisted, tol, open_, refuse)
+        part = part.narrowed(open_, always=True)
+        rounded = (
+            part.at,
+            _screen_rounded(
+                [problems[k] for k in part.at], part, _taken(twisted, part.at), tol, open_, refuse
+            ),
+        )
     # still open: every check passed, clear of every bound, in both chains
     if not open_.any():
         return [Verdict(why=why[k]) if why[k] else UNSURE for k in range(n)]
-    passed = _Unstacked(full, twisted, rounded_too)
+    # a draw that passed the rounded chain's screen too needs only its full chain
+    passed = _Unstacked(
+        np.flatnonzero(open_), full, {} if rounded_too else twisted, rounded, first.decimals
+    )
     return [
         Verdict(why=why[k]) if why[k] else Verdict(screened=passed.draw(k)) if open_[k] else UNSURE
         for k in range(n)
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """The arrays of some of a screen's draws: ``at`` (ascending) says which."""
+
+    at: np.ndarray
+    g: Mapping[str, Any]
+    full: Mapping[str, np.ndarray]
+
+    def narrowed(self, open_: np.ndarray, always: bool = False) -> _Part:
+        """The part of the draws still open, once they are at most half of those held
+        (or ``always``): fewer entries, the same values."""
+        keep = open_[self.at]
+        count = int(keep.sum())
+        if count == len(self.at) or (not always and 2 * count > len(self.at)):
+            return self
+        pos = np.flatnonzero(keep)
+        return _Part(self.at[pos], _take(self.g, pos), _take(self.full, pos))
+
+
+def _take(tree: Any, pos: np.ndarray) -> Any:
+    """The entries ``pos`` of every array in a tree of dicts and lists of arrays."""
+    if isinstance(tree, np.ndarray):
+        return tree[pos]
+    if isinstance(tree, Mapping):
+        return {key: _take(v, pos) for key, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [_take(v, pos) for v in tree]
+    return tree  # a scalar, the same for every draw
+
+
+def _taken(
+    twisted: Mapping[Any, tuple[np.ndarray, Mapping[str, np.ndarray]]], at: np.ndarray
+) -> dict[Any, dict[str, np.ndarray]]:
+    """Each misconception's values of the draws ``at`` (each held them all: a draw
+    still open was open at every check)."""
+    out = {}
+    for key, (held, values) in twisted.items():
+        pos = np.searchsorted(held, at)
+        out[key] = {label: v[pos] for label, v in values.items()}
+    return out
+
+
 def _judge(
-    check: TwistCheck, values: Mapping[str, np.ndarray], bounds: Any
+    check: TwistCheck, values: Mapping[str, np.ndarray], bounds: Any, units: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per draw, whether ``check``'s slip hides (:meth:`TwistCheck.hidden`) and whether
     that is too close to tell: each label's value clearly inside its margin, or near a
-    bound (``bounds(label)``: the margin's low and high bounds and the slack)."""
+    bound (``bounds(label)``: the margin's low and high bounds and the slack).
+    ``units(label, x, near_lo, near_hi)``, if given, decides some values near a bound
+    exactly: which it decides, and which of those lie inside."""
     ins, near = [], []
     for label in check.labels:
         lo, hi, slack = bounds(label)
         x = values[label]
-        ins.append((lo + slack <= x) & (x <= hi - slack))
-        near.append((np.abs(x - lo) <= slack) | (np.abs(x - hi) <= slack))
+        inside = (lo + slack <= x) & (x <= hi - slack)
+        near_lo, near_hi = np.abs(x - lo) <= slack, np.abs(x - hi) <= slack
+        close = near_lo | near_hi
+        if units is not None and close.any():
+            decided, within = units(label, x, near_lo, near_hi)
+            inside = inside | (decided & within)
+            close = close & ~decided
+        ins.append(inside)
+        near.append(close)
     inside_, near_ = np.array(ins), np.array(near)
     if check.every:  # hidden if one label is inside
         return np.asarray(inside_.any(axis=0)), np.asarray(near_.any(axis=0))
@@ -225,25 +296,26 @@ def _judge(
 
 def _screen_rounded(
     problems: Sequence[Problem],
-    g: Mapping[str, Any],
-    full: Mapping[str, np.ndarray],
+    part: _Part,
     twisted: Mapping[Any, Mapping[str, np.ndarray]],
     tol: Tolerance,
     open_: np.ndarray,
     refuse: Any,
-) -> None:
+) -> dict[str, np.ndarray]:
     """The rest of check_problem in the same order, on the rounded chain in floats
     (:class:`RoundedBatch`): the misconceptions against the window of both chains, the
     close call, the rounded chain's knife-edges, every slip in the rounded chain. A draw
     whose rounded chain came near a tie, or any value near a bound, is left to the
-    exact check."""
+    exact check. ``problems``, ``part`` and ``twisted`` hold the draws still open.
+    Returns the rounded chain (of the draws in ``part``)."""
     first = problems[0]
+    g, full, at = part.g, part.full, part.at
     # a product of two numbers of p places has 2p: within EXACT_PLACES of the unit, a
     # near-tie of sums and products is a tie
     places = max(_places(problems), first.decimals)
     chain = RoundedBatch(first.decimals, 2 * places - first.decimals <= RoundedBatch.EXACT_PLACES)
     rounded = evaluate_prepared(first.kind, g, chain)
-    open_[np.asarray(chain.ties, dtype=bool) & np.ones_like(open_)] = False
+    open_[at[np.asarray(chain.ties, dtype=bool) & np.ones(len(at), dtype=bool)]] = False
     windows: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def window(label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -253,11 +325,11 @@ def _screen_rounded(
 
     if "class[1]" in full:
         close, unsure = _close_calls(first, full, rounded, tol)
-        refuse(close, unsure, "close call")
+        refuse(at, close, unsure, "close call")
     checks = twist_checks(first)
     for check in checks:  # the full chain's slips against the window of both chains
         hidden, unsure = _judge(check, twisted[check.key], window)
-        refuse(hidden, unsure, check.why)
+        refuse(at, hidden, unsure, check.why)
     # the rounded chain's knife-edges: each asked value from the rounded ones before it
     raw: dict[str, np.ndarray] = {}
     evaluate_prepared(first.kind, g, BATCH, overrides=rounded, computed=raw)
@@ -265,15 +337,60 @@ def _screen_rounded(
     for label in asked_labels(first.kind, list(full), first.show_steps):
         off = np.abs((np.abs(raw[label]) * scale) % 1 - 0.5)
         edge = np.abs(off - defaults.KNIFE_EDGE) < RoundedBatch.TIE_GUARD
-        refuse((off < defaults.KNIFE_EDGE) & ~edge, edge, "knife-edge")
+        refuse(at, (off < defaults.KNIFE_EDGE) & ~edge, edge, "knife-edge")
+    units = _in_units(tol, first.decimals, full, rounded)
     for check in checks:  # every slip made by a student who rounds every step
-        if not open_.any():
-            return
+        if not open_[at].any():
+            break
         ch = chain.fresh()
         values = check.evaluate(first.kind, g, rounded, ch)
-        hidden, unsure = _judge(check, values, window)
-        ties = np.asarray(ch.ties, dtype=bool) & np.ones_like(open_)
-        refuse(hidden & ~ties, unsure | ties, f"{check.why} in the rounded chain")
+        hidden, unsure = _judge(check, values, window, units)
+        ties = np.asarray(ch.ties, dtype=bool) & np.ones(len(at), dtype=bool)
+        refuse(at, hidden & ~ties, unsure | ties, f"{check.why} in the rounded chain")
+    return rounded
+
+
+def _in_units(
+    tol: Tolerance,
+    decimals: int,
+    full: Mapping[str, np.ndarray],
+    rounded: Mapping[str, np.ndarray],
+) -> Any:
+    """For a slip in the rounded chain: its values near a bound of the margin that can
+    be decided exactly, in whole units of the last place (None: none can).
+
+    The value of a slip in the rounded chain is a rounded number, k units; so is the
+    correct rounded value, r units; and so is the margin 2·tol when the tolerance is
+    absolute and of no more places than the answers: T units. Where the rounded value
+    is clearly the window's top (r above the full chain's value, beyond the slack), its
+    high bound is exactly r + T units, and the value lies inside it exactly when
+    k <= r + T; where it is clearly the bottom, inside the low bound when k >= r - T
+    (the window is 2T wide, far more than the slack, so a value near one bound is well
+    inside the other). Those equalities are common (a slip that moves an answer by
+    exactly the margin), and the floats cannot tell them; whole numbers can. k and r
+    are exact: the floats are those of a chain clear of every tie (a draw with a tie
+    is left to the exact check), within 1e-12 of their decimal, so rounding
+    ``x * 10**decimals`` to the nearest whole number gives k."""
+    if tol.mode != "absolute":
+        return None
+    margin = (defaults.MISCONCEPTION_MARGIN * tol.amount).scaleb(decimals)
+    if margin != margin.to_integral_value():
+        return None
+    T = float(margin)
+    scale = 10.0**decimals
+
+    def units(
+        label: str, x: np.ndarray, near_lo: np.ndarray, near_hi: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        a, r = full[label], rounded[label]
+        slack = defaults.SCREEN_UNSURE * np.maximum(1.0, np.abs(a))
+        k, kr = np.rint(x * scale), np.rint(r * scale)
+        top, bottom = r - a > slack, a - r > slack
+        decided = (near_hi & top) | (near_lo & bottom)
+        within = np.where(near_hi, k <= kr + T, k >= kr - T)
+        return decided, within
+
+    return units
 
 
 def _close_calls(
@@ -322,28 +439,82 @@ def stack(gs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 def _stack(items: list[Any]) -> Any:
     if isinstance(items[0][0], (list, tuple)):
         return [_stack(list(parts)) for parts in zip(*items, strict=True)]
-    return list(np.array(items, dtype=float).T)  # one array per entry of a vector
+    flat = list(itertools.chain.from_iterable(items))
+    if len(flat) != len(items) * len(items[0]):
+        raise ValueError("draws of different sizes")
+    # float(Decimal) goes through the decimal's text: each of the few numbers a grid
+    # holds (the same objects, all alive here, so their ids tell them apart) once
+    floats = {key: float(d) for key, d in dict(zip(map(id, flat), flat, strict=True)).items()}
+    values = np.fromiter(map(floats.__getitem__, map(id, flat)), dtype=float, count=len(flat))
+    return list(values.reshape(len(items), len(items[0])).T)  # one array per entry of a vector
 
 
 class _Unstacked:
-    """The screen's arrays as one matrix (a row a value, a column a draw), to take
-    one draw's chains out as plain floats, as FULL gives them, at C speed."""
+    """The screen's arrays of the draws that passed as one matrix (a row a value, a
+    column a draw), to take one draw's chains out as plain floats, as FULL gives them,
+    at C speed; and, for draws that passed the rounded chain's screen, that chain as
+    whole units of the last place."""
 
     def __init__(
-        self, full: Mapping[str, np.ndarray], twisted: Mapping, rounded_clear: bool
+        self,
+        passed: np.ndarray,
+        full: Mapping[str, np.ndarray],
+        twisted: Mapping[Any, tuple[np.ndarray, Mapping[str, np.ndarray]]],
+        rounded: tuple[np.ndarray, Mapping[str, np.ndarray]] | None,
+        decimals: int,
     ) -> None:
-        self.rounded_clear = rounded_clear
+        self.rounded_clear = rounded is not None
         """Whether the draws also passed the rounded chain's screen."""
+        self.column = {int(k): c for c, k in enumerate(passed)}
         self.parts: list[tuple[Any, list[str], slice]] = []
         rows: list[np.ndarray] = []
-        for key, values in (("full", full), *twisted.items()):
+        values: Mapping[str, np.ndarray]
+        mine = {label: v[passed] for label, v in full.items()}
+        for key, values in (("full", mine), *_taken(twisted, passed).items()):
             self.parts.append((key, list(values), slice(len(rows), len(rows) + len(values))))
             rows += values.values()
         self.matrix = np.stack(rows)
+        self.decimals = decimals
+        self.units: np.ndarray | None = None
+        if rounded is not None:
+            held, chain = rounded
+            pos = np.searchsorted(held, passed)
+            self.labels = list(full)
+            self.whole = [label_name(label) == "class" for label in self.labels]
+            scale = 10.0**decimals
+            self.units = np.stack(
+                [
+                    np.rint(chain[label][pos] * (1.0 if whole else scale))
+                    for label, whole in zip(self.labels, self.whole, strict=True)
+                ]
+            ).astype(np.int64)
 
     def draw(self, k: int) -> Screened:
-        column = self.matrix[:, k].tolist()
+        column = self.matrix[:, self.column[k]].tolist()
         full, *twisted = (
             (key, dict(zip(labels, column[rows], strict=True))) for key, labels, rows in self.parts
         )
-        return Screened(full[1], dict(twisted), rounded_clear=self.rounded_clear)
+        return Screened(full[1], dict(twisted), self.rounded_clear, self._rounded(k))
+
+    def _rounded(self, k: int) -> dict[str, Decimal] | None:
+        """The rounded chain of draw ``k`` in exact decimals, as :class:`Rounded` gives
+        it: k units are ``k × 10**-decimals`` (a class, a whole number). None when a
+        value rounds to zero: its sign (-0.000) is the exact value's, which the floats
+        need not keep."""
+        if self.units is None:
+            return None
+        units = self.units[:, self.column[k]].tolist()
+        if 0 in units:
+            return None
+        d = self.decimals
+        return {
+            label: Decimal(u) if whole else _in_decimals(u, d)
+            for label, whole, u in zip(self.labels, self.whole, units, strict=True)
+        }
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _in_decimals(units: int, decimals: int) -> Decimal:
+    """``units`` units of the last place, as Rounded's quantize gives them (the
+    exponent -decimals)."""
+    return Decimal(units).scaleb(-decimals)

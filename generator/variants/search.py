@@ -63,13 +63,21 @@ def _search(
     students are left, each draws more at once (the draws past the one taken are
     dropped unseen), so a round stays large and the rounds few.
     """
-    found = []
+    found: list[tuple[int, VariantProblem]] = []
     pending = list(range(len(students)))
     slug = ws.slug
     draw = 1
+    seen = 0  # draws looked at so far (up to each student's first well-posed one)
     while pending and draw <= defaults.MAX_DRAWS:
+        # half as many again as the draws a student still needs (from the share of
+        # well-posed draws so far), within a round of about four times the class: a
+        # round's cost is mostly the Python overhead of its checks, a draw's is drawing
+        want = -(-3 * seen // (2 * len(found))) if found else 1
         ahead = min(
-            defaults.SEARCH_AHEAD, len(students) // len(pending), defaults.MAX_DRAWS + 1 - draw
+            defaults.SEARCH_AHEAD,
+            4 * len(students) // len(pending),
+            want,
+            defaults.MAX_DRAWS + 1 - draw,
         )
         draws = range(draw, draw + max(1, ahead))
         problems = [
@@ -88,12 +96,14 @@ def _search(
             taken = _first_well_posed(mine, draws, ws.tolerance, rejected[k])
             if taken is None:
                 still.append(k)
+                seen += len(draws)
             else:
                 problem, solution, d = taken
                 vp = VariantProblem(
                     number, spec.points, problem, solution, d, formulas=spec.formulas
                 )
                 found.append((k, vp))
+                seen += d + 1 - draw
         pending = still
         draw += len(draws)
     if not pending:

@@ -38,16 +38,20 @@ class Stream:
         HMAC (RFC 2104) from the hashes of its padded keys, each computed once: a
         third of the time of ``hmac.digest``, and the same bytes (tests check this).
         Two blocks at a time: the words come out in the same order, for less work.
+        The words go into the stream's one list (empty when refilled), so a bound
+        ``pop`` of it stays valid.
         """
-        blocks = []
-        for counter in (self._counter + 1, self._counter):  # popped from the end: later first
-            inner = self._inner.copy()
-            inner.update(counter.to_bytes(8, "big"))
-            outer = self._outer.copy()
-            outer.update(inner.digest())
-            blocks.append(outer.digest())
-        self._counter += 2
-        self._words = list(_WORDS.unpack(b"".join(blocks)))
+        counter = self._counter
+        later = self._inner.copy()  # popped from the end: the later block first
+        later.update(_counter_bytes(counter + 1))
+        outer_later = self._outer.copy()
+        outer_later.update(later.digest())
+        now = self._inner.copy()
+        now.update(_counter_bytes(counter))
+        outer_now = self._outer.copy()
+        outer_now.update(now.digest())
+        self._counter = counter + 2
+        self._words[:] = _WORDS.unpack(outer_later.digest() + outer_now.digest())
         return self._words
 
     def below(self, n: int) -> int:
@@ -58,7 +62,6 @@ class Stream:
             r = (words or self._refill()).pop()
             if r < limit:
                 return r % n
-            words = self._words
 
     def pick(self, n: int, grid: Sequence[T], zeros: int, zero: T, avoid: int = -1) -> list[T]:
         """n entries of ``grid``, each uniform, as ``grid[below(len(grid))]``.
@@ -70,20 +73,24 @@ class Stream:
         span = len(grid)
         limit = _WORD - _WORD % span
         words = self._words
+        pop, refill = words.pop, self._refill
         out = []
         for _ in range(n):
             if zeros:  # below(2**30): never rejected, 2**64 being a multiple of 2**30
-                if (words or self._refill()).pop() % (1 << 30) < zeros:
+                if not words:
+                    refill()
+                if pop() % (1 << 30) < zeros:
                     out.append(zero)
-                    words = self._words
                     continue
-                words = self._words
             while True:
-                r = (words or self._refill()).pop()
-                words = self._words
-                if r < limit and r % span != avoid:
-                    break
-            out.append(grid[r % span])
+                if not words:
+                    refill()
+                r = pop()
+                if r < limit:
+                    r %= span
+                    if r != avoid:
+                        break
+            out.append(grid[r])
         return out
 
 
@@ -107,6 +114,14 @@ def _hmac_pads(seed: str) -> tuple[Any, Any]:
 
 
 _SHA256_BLOCK = 64
+
+
+_COUNTERS = tuple(c.to_bytes(8, "big") for c in range(1024))
+
+
+def _counter_bytes(counter: int) -> bytes:
+    """The counter as HMAC's message ends with it: 8 bytes, big-endian."""
+    return _COUNTERS[counter] if counter < len(_COUNTERS) else counter.to_bytes(8, "big")
 
 
 def variant_code(seed: str, worksheet: str, student_id: str) -> str:

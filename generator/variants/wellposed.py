@@ -63,13 +63,23 @@ def check_problem(
         if why:
             return None, why
     else:  # every misconception's chain is at hand: nothing is evaluated from the givens
-        g, full = {}, dict(screened.full)
+        full = dict(screened.full)
+        if screened.rounded_clear:  # the screen judged the rest too, in the same order
+            return combine(
+                problem.kind,
+                full,
+                problem.givens,
+                problem.decimals,
+                problem.show_steps,
+                screened.rounded,
+            ), None
+        g = {}
         twisted = {key: dict(values) for key, values in screened.twisted.items()}
     solution = combine(problem.kind, full, problem.givens, problem.decimals, problem.show_steps)
     if "class[1]" in full and _close_call(problem, solution, tol):
         return None, "close call"
     why = _hidden_misconception(problem, full, solution.values, g, tol, twisted)
-    if why is None and not (screened is not None and screened.rounded_clear):
+    if why is None:
         why = _in_the_rounded_chain(problem, solution, tol)
     return solution, why
 
@@ -115,8 +125,13 @@ class Screened:
     full: Mapping[str, float]
     twisted: Mapping[Slip, Mapping[str, float]]
     rounded_clear: bool = False
-    """The screen also judged the draw in the rounded chain (in floats, clear of every
-    tie and bound, so exactly as :func:`_in_the_rounded_chain` would): it passed."""
+    """The screen also judged the rest of :func:`check_problem` (the close call, the
+    misconceptions against the window of both chains and :func:`_in_the_rounded_chain`,
+    in that order, in floats clear of every tie and bound, so exactly as they would):
+    it passed, and only its solution is left to compute."""
+    rounded: Mapping[str, Decimal] | None = None
+    """The rounded chain, from the screen's floats (clear of every tie, so each value
+    is exactly the decimal :class:`Rounded` gives), if it has it."""
 
 
 def _saturated_or_knife_edge(problem: Problem, full: Mapping[str, float]) -> str | None:
