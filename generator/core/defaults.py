@@ -135,3 +135,9 @@ SMTP_TIMEOUT = 30.0
 SEND_LOG = "send-log.jsonl"
 #: The environment variables `send` logs in with (both or neither; never an option).
 SMTP_USER_ENV, SMTP_PASSWORD_ENV = "LSTM_EXAM_SMTP_USER", "LSTM_EXAM_SMTP_PASSWORD"
+
+# --- quizzes (docs/quiz.md) --------------------------------------------------------
+#: The most variants `quiz --count` makes (an LMS imports a file of them in one request).
+MAX_QUIZ_VARIANTS = 1000
+#: The formats `quiz --to` writes.
+QUIZ_FORMATS = ("moodle", "canvas", "html")
