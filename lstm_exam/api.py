@@ -304,12 +304,11 @@ def make_quiz(
     built-in one) as a quiz for ``to`` ("moodle", "canvas" or "html"), into ``out`` (by
     default output/<worksheet-slug>-<to>/); with ``key``, the key PDF of the variants.
     ``on_stage`` hears ``("Drawing", count)`` once the work is known."""
-    from lstm_exam.generator.quiz.run import quiz_roster, write_quiz
+    from lstm_exam.generator.quiz.run import check_format, quiz_roster, write_quiz
     from lstm_exam.generator.spec import worksheet as spec_mod
     from lstm_exam.generator.store.files import check_apart
 
-    if to not in defaults.QUIZ_FORMATS:
-        raise InputError("--to", "", f"{to!r} is not one of {', '.join(defaults.QUIZ_FORMATS)}")
+    check_format(to)
     quiz_roster(count)  # the count checked before the spec is read
     ws = spec_mod.load_spec(spec_file)
     target = quiz_folder(ws, to, out)

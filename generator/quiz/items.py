@@ -96,9 +96,28 @@ def blanks(m: Manifest, vp: VariantProblem) -> tuple[Blank, ...]:
     for tw, t, gate in applicable_slips(p):
         # the chain redone from the slip on (the output layer alone for its own slips)
         start = p.steps + 1 if stepped and HEAD.issuperset(tw.alters) else t
-        kw = {"twist": tw, "twist_step": t, "start": start, "until": None, "twist_gate": gate}
-        full = redo_twisted(p.kind, g_full, FULL, base_full, **kw)
-        rounded = redo_twisted(p.kind, g_rounded, ch, base_rounded, **kw)
+        full = redo_twisted(
+            p.kind,
+            g_full,
+            FULL,
+            base_full,
+            twist=tw,
+            twist_step=t,
+            start=start,
+            until=None,
+            twist_gate=gate,
+        )
+        rounded = redo_twisted(
+            p.kind,
+            g_rounded,
+            ch,
+            base_rounded,
+            twist=tw,
+            twist_step=t,
+            start=start,
+            until=None,
+            twist_gate=gate,
+        )
         shows = must_show.get((tw, t, gate), set())
         for lab in sol.asked:
             x = full.get(lab)

@@ -4,6 +4,7 @@ v002, ...), turned into an LMS's quiz file, written all or nothing."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import shutil
 import time
 from collections.abc import Callable, Mapping
@@ -70,6 +71,14 @@ def quiz_files(m: Manifest, to: str) -> dict[str, bytes]:
     if to == "html":
         return practice_files(m)
     raise InputError("--to", "", f"{to!r} is not one of {', '.join(defaults.QUIZ_FORMATS)}")
+
+
+def check_format(to: str) -> None:
+    """Refuse a format that cannot be written, before any work is done."""
+    if to not in defaults.QUIZ_FORMATS:
+        raise InputError("--to", "", f"{to!r} is not one of {', '.join(defaults.QUIZ_FORMATS)}")
+    if to == "html" and importlib.util.find_spec(PRACTICE_MODULE) is None:
+        raise InputError("--to html", "", "the practice page is not built yet")
 
 
 def practice_files(m: Manifest) -> dict[str, bytes]:
