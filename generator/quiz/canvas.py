@@ -93,16 +93,19 @@ def _section(item: Item) -> str:
     )
 
 
-def assessment_xml(m: Manifest, ident: str, variants: Sequence[Sequence[Item]]) -> str:
-    """The assessment: a section per variant, in it a group per problem."""
-    total = sum((i.vp.points for i in variants[0]), Decimal(0)) if variants else Decimal(0)
-    sections = "".join(
-        f"<section ident={quoteattr(items[0].variant if items else f'v{n}')}"
-        f" title={quoteattr(f'Variant {items[0].variant if items else n}')}>"
+def variant_section(items: Sequence[Item]) -> str:
+    """One variant's section: a group per problem."""
+    variant = items[0].variant
+    return (
+        f"<section ident={quoteattr(variant)} title={quoteattr(f'Variant {variant}')}>"
         + "".join(_section(i) for i in items)
         + "</section>"
-        for n, items in enumerate(variants, start=1)
     )
+
+
+def assessment_xml(m: Manifest, ident: str, sections: Sequence[str], points: Decimal) -> str:
+    """The assessment: a section per variant (``sections``), in it a group per problem;
+    ``points``: a variant's points."""
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<questestinterop xmlns="{QTI_NS}" '
@@ -112,8 +115,8 @@ def assessment_xml(m: Manifest, ident: str, variants: Sequence[Sequence[Item]]) 
         "<qtimetadata>"
         + _field("cc_maxattempts", "1")
         + _field("qmd_timelimit", "")
-        + f"</qtimetadata><!-- {len(variants)} variants, {xml_escape(normal(total))} points each -->"
-        f'<section ident="root_section">{sections}</section>'
+        + f"</qtimetadata><!-- {len(sections)} variants, {xml_escape(normal(points))} points each -->"
+        f'<section ident="root_section">{"".join(sections)}</section>'
         "</assessment></questestinterop>\n"
     )
 
@@ -133,12 +136,17 @@ def manifest_xml(ident: str, title: str) -> str:
     )
 
 
-def canvas_zip(m: Manifest, variants: Sequence[Sequence[Item]]) -> bytes:
+def canvas_pieces(items: Sequence[Item]) -> list[str]:
+    """A variant's part of the package (what :func:`canvas_document` joins)."""
+    return [variant_section(items)]
+
+
+def canvas_document(m: Manifest, pieces: Sequence[Sequence[str]], points: Decimal) -> bytes:
     """The package, deterministic (fixed member times and order)."""
     ident = f"{m.slug}-quiz"
     members = {
         "imsmanifest.xml": manifest_xml(ident, m.title),
-        f"{ident}/{ident}.xml": assessment_xml(m, ident, variants),
+        f"{ident}/{ident}.xml": assessment_xml(m, ident, [p for ps in pieces for p in ps], points),
     }
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
@@ -147,3 +155,9 @@ def canvas_zip(m: Manifest, variants: Sequence[Sequence[Item]]) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, text.encode("utf-8"))
     return buf.getvalue()
+
+
+def canvas_zip(m: Manifest, variants: Sequence[Sequence[Item]]) -> bytes:
+    """:func:`canvas_document` of these variants' items."""
+    points = sum((i.vp.points for i in variants[0]), Decimal(0)) if variants else Decimal(0)
+    return canvas_document(m, [canvas_pieces(its) for its in variants], points)

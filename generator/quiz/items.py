@@ -15,16 +15,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from fractions import Fraction
+from typing import Any
+
+import numpy as np
 
 from lstm_exam.generator.core import defaults
-from lstm_exam.generator.core.chains import FULL, Rounded
-from lstm_exam.generator.core.evaluate import prepare, redo_twisted
-from lstm_exam.generator.core.misconceptions import applicable_slips, explain
-from lstm_exam.generator.core.notation import HEAD, KINDS, label_name
+from lstm_exam.generator.core.chains import FULL
+from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare, redo_twisted
+from lstm_exam.generator.core.misconceptions import Twist, applicable_slips, explain
+from lstm_exam.generator.core.notation import HEAD, KINDS, Kind, is_whole, label_name
+from lstm_exam.generator.core.problem import Problem
 from lstm_exam.generator.core.solution import Value
+from lstm_exam.generator.core.tolerance import accept_bounds
 from lstm_exam.generator.store.manifest import Manifest
+from lstm_exam.generator.variants.screen import BATCH, RoundedBatch, _bounds, stack
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
 from lstm_exam.generator.variants.wellposed import twist_checks
 
@@ -77,73 +83,140 @@ class Item:
 
 def items(m: Manifest, v: Variant) -> tuple[Item, ...]:
     """Every problem of a variant as blanks (pure)."""
-    return tuple(Item(v.student.student_id, v.code, vp, blanks(m, vp)) for vp in v.problems)
+    return class_items(m, [v])[0]
 
 
-def blanks(m: Manifest, vp: VariantProblem) -> tuple[Blank, ...]:
-    """The asked values of one problem, their windows and the mistakes' windows."""
-    p, sol = vp.problem, vp.solution
-    correct = {lab: m.bounds(lab, sol.values[lab]) for lab in sol.asked}
-    found: dict[str, list[Mistake]] = {lab: [] for lab in sol.asked}
-    must_show = {c.key: set(c.labels) for c in twist_checks(p) if c.every}
-    step = Decimal(1).scaleb(-(m.decimals + defaults.BOUND_EXTRA_DIGITS))
-    ch = Rounded(p.decimals)
-    with localcontext(prec=defaults.DECIMAL_PRECISION):
-        g_full, g_rounded = prepare(p.givens), prepare(p.givens, ch)
-    base_full = {lab: v.full for lab, v in sol.values.items()}
-    base_rounded = {lab: v.rounded for lab, v in sol.values.items()}
-    stepped = KINDS[p.kind].stepped
-    for tw, t, gate in applicable_slips(p):
+def class_items(m: Manifest, variants: Sequence[Variant]) -> list[tuple[Item, ...]]:
+    """Every variant's problems as blanks; each problem's mistakes computed for all the
+    variants at once (:func:`blanks`)."""
+    if not variants:
+        return []
+    columns = [
+        blanks(m, [v.problems[k] for v in variants]) for k in range(len(variants[0].problems))
+    ]
+    return [
+        tuple(
+            Item(v.student.student_id, v.code, vp, column[j])
+            for vp, column in zip(v.problems, columns, strict=True)
+        )
+        for j, v in enumerate(variants)
+    ]
+
+
+def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]]:
+    """The asked values of one problem in many variants (the same spec: one kind, one
+    shape), with the key's windows and the mistakes' windows.
+
+    Each mistake's chain is computed once for all the variants, in the batch chains of
+    :mod:`variants.screen` (``BATCH`` is the full chain bit for bit; ``RoundedBatch``
+    the rounded chain in floats); the windows are then made exact, per variant, only
+    where a mistake moves a value clear of the correct window.
+    """
+    first = vps[0].problem
+    asked = vps[0].solution.asked
+    tol, step = m.tolerance, Decimal(1).scaleb(-(m.decimals + defaults.BOUND_EXTRA_DIGITS))
+    correct = [{lab: m.bounds(lab, vp.solution.values[lab]) for lab in asked} for vp in vps]
+    found: list[dict[str, list[Mistake]]] = [{lab: [] for lab in asked} for _ in vps]
+    tried: list[set[tuple[str, float, float]]] = [set() for _ in vps]
+    g = stack([vp.problem.givens for vp in vps]) if first.kind is not Kind.PARAMETERS else {}
+    labels = list(vps[0].solution.values)
+    base_full = {lab: np.array([vp.solution.values[lab].full for vp in vps]) for lab in labels}
+    base_rounded = {
+        lab: np.array([float(vp.solution.values[lab].rounded) for vp in vps]) for lab in labels
+    }
+    lows = {lab: np.array([float(c[lab][0]) for c in correct]) for lab in asked}
+    highs = {lab: np.array([float(c[lab][1]) for c in correct]) for lab in asked}
+    must_show = {c.key: set(c.labels) for c in twist_checks(first) if c.every}
+    stepped = KINDS[first.kind].stepped
+    for tw, t, gate in applicable_slips(first):
         # the chain redone from the slip on (the output layer alone for its own slips)
-        start = p.steps + 1 if stepped and HEAD.issuperset(tw.alters) else t
-        full = redo_twisted(
-            p.kind,
-            g_full,
-            FULL,
-            base_full,
-            twist=tw,
-            twist_step=t,
-            start=start,
-            until=None,
-            twist_gate=gate,
-        )
-        rounded = redo_twisted(
-            p.kind,
-            g_rounded,
-            ch,
-            base_rounded,
-            twist=tw,
-            twist_step=t,
-            start=start,
-            until=None,
-            twist_gate=gate,
-        )
+        start = first.steps + 1 if stepped and HEAD.issuperset(tw.alters) else t
+        if first.kind is Kind.PARAMETERS:  # whole numbers, nothing rounded: no batch
+            full = _each_variant(vps, tw, t, gate)
+            rounded = full
+        else:
+            full = _redo(first, g, BATCH, base_full, tw, t, start, gate)
+            ch = RoundedBatch(first.decimals)
+            rounded = _redo(first, g, ch, base_rounded, tw, t, start, gate)
         shows = must_show.get((tw, t, gate), set())
-        for lab in sol.asked:
-            x = full.get(lab)
-            if x is None or (x == base_full[lab] and rounded[lab] == base_rounded[lab]):
-                continue  # the slip does not reach it
-            c_lo, c_hi = correct[lab]
-            slip = Value(float(full[lab]), rounded[lab])
+        for lab in asked:
+            if lab not in full:
+                continue
+            x, r = np.asarray(full[lab], dtype=float), np.asarray(rounded[lab], dtype=float)
+            moved = (x != base_full[lab]) | (r != base_rounded[lab])
             if lab in shows:  # well-posedness' promise, checked again
-                v = sol.values[lab]
-                lo2, hi2 = m.tolerance.window(
-                    v.full, v.rounded, times=defaults.MISCONCEPTION_MARGIN
-                )
-                for x in (Decimal(repr(slip.full)), slip.rounded):
-                    assert not lo2 <= x <= hi2, f"{lab}: {tw.name} hides in a well-posed problem"
-            window = _beside(m.bounds(lab, slip), (c_lo, c_hi), step)
-            if window is None or any(_overlap(window, (k.lo, k.hi)) for k in found[lab]):
-                continue  # it does not move this value clear, or an earlier one explains it
+                lo2, hi2, slack = _bounds(tol, base_full[lab], base_rounded[lab])
+                for y in (x, r):
+                    hidden = (lo2 + slack <= y) & (y <= hi2 - slack)
+                    assert not hidden.any(), f"{lab}: {tw.name} hides in a well-posed problem"
+            # in floats, the variants whose mistaken value leaves the correct window (those
+            # near its bounds too: the exact window decides)
+            mid = (x + r) / 2
+            near = 1e-9 * np.maximum(1.0, np.abs(mid))
+            clear = moved & ((mid > highs[lab] - near) | (mid < lows[lab] + near))
+            if not clear.any():
+                continue
             words = explain(tw, label_name(lab), gate)
-            found[lab].append(Mistake(window[0], window[1], tw.name, words))
+            for k in np.flatnonzero(clear).tolist():
+                key = (lab, float(x[k]), float(r[k]))
+                if key in tried[k]:
+                    continue  # the same values as an earlier mistake's (one gate and all)
+                tried[k].add(key)
+                slip = Value(key[1], _places(key[2], first.decimals))
+                window = _beside(_bounds_exact(m, lab, slip), correct[k][lab], step)
+                mine = found[k][lab]
+                if window is None or any(_overlap(window, (e.lo, e.hi)) for e in mine):
+                    continue  # it does not move this value clear, or an earlier one explains it
+                mine.append(Mistake(window[0], window[1], tw.name, words))
     out = []
-    for lab in sol.asked:
-        c_lo, c_hi = correct[lab]
-        for k in found[lab]:
-            assert not _overlap((k.lo, k.hi), (c_lo, c_hi)), f"{lab}: {k.mistake} overlaps"
-        out.append(Blank(vp.label(lab), c_lo, c_hi, tuple(found[lab])))
-    return tuple(out)
+    for vp, theirs, right in zip(vps, found, correct, strict=True):
+        row = []
+        for lab in asked:
+            c_lo, c_hi = right[lab]
+            for e in theirs[lab]:
+                assert not _overlap((e.lo, e.hi), (c_lo, c_hi)), f"{lab}: {e.mistake} overlaps"
+            row.append(Blank(vp.label(lab), c_lo, c_hi, tuple(theirs[lab])))
+        out.append(tuple(row))
+    return out
+
+
+def _redo(
+    p: Problem, g: dict, ch: Any, base: dict, tw: Twist, t: int, start: int, gate: str | None
+) -> dict[str, Any]:
+    """A mistake's chain in ``ch``, redone from step ``start`` to the end."""
+    return redo_twisted(
+        p.kind, g, ch, base, twist=tw, twist_step=t, start=start, until=None, twist_gate=gate
+    )
+
+
+def _each_variant(
+    vps: Sequence[VariantProblem], tw: Twist, t: int, gate: str | None
+) -> dict[str, np.ndarray]:
+    """A mistake's full chain variant by variant, as arrays over the variants."""
+    runs = [
+        evaluate_prepared(
+            vp.problem.kind,
+            prepare(vp.problem.givens),
+            FULL,
+            twist=tw,
+            twist_step=t,
+            twist_gate=gate,
+        )
+        for vp in vps
+    ]
+    return {lab: np.array([float(r[lab]) for r in runs]) for lab in runs[0]}
+
+
+def _places(x: float, decimals: int) -> Decimal:
+    """A rounded-chain float as the decimal it stands for."""
+    return Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-decimals))
+
+
+def _bounds_exact(m: Manifest, label: str, v: Value) -> tuple[Decimal, Decimal]:
+    """``Manifest.bounds`` without its cache (a mistake's value is seldom seen twice)."""
+    if is_whole(label):
+        return v.rounded, v.rounded
+    return accept_bounds.__wrapped__(v, m.tolerance, m.decimals)
 
 
 def _overlap(a: tuple[Decimal, Decimal], b: tuple[Decimal, Decimal]) -> bool:

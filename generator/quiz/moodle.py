@@ -15,6 +15,7 @@ it can end or bend the syntax, and Moodle stores exactly the HTML-escaped senten
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from xml.sax.saxutils import escape as xml_escape
 
@@ -28,6 +29,7 @@ from lstm_exam.generator.store.manifest import Manifest
 CLOZE_SPECIAL = frozenset('}~#\\{/"')
 
 
+@functools.lru_cache(maxsize=4096)
 def cloze_feedback(sentence: str) -> str:
     """A feedback sentence as a cloze alternative's feedback (see the module's text).
 
@@ -91,41 +93,57 @@ def problem_category(m: Manifest, number: int, title: str) -> str:
     return category_path(m.title, f"Problem {number}: {title}")
 
 
-def moodle_xml(m: Manifest, variants: Sequence[Sequence[Item]], weights: dict[int, int]) -> str:
-    """The whole file: the worksheet's category, then per problem its subcategory and
-    every variant's Cloze question of it (a quiz slot "random question from" the
-    subcategory draws one variant of the problem per attempt)."""
+def moodle_question(m: Manifest, item: Item, weight: int) -> str:
+    """One variant's Cloze question of one problem."""
+    number, title = item.vp.number, KINDS[item.vp.problem.kind].title
+    return (
+        '  <question type="cloze">\n'
+        f"    {_text('name', f'{item.variant} problem {number}: {title}')}\n"
+        f"    {_text('questiontext', question_html(item, weight), 'html')}\n"
+        f"    {_text('generalfeedback', '', 'html')}\n"
+        f"    <defaultgrade>{weight * len(item.blanks)}</defaultgrade>\n"
+        "    <penalty>0.3333333</penalty>\n"
+        "    <hidden>0</hidden>\n"
+        f"    <idnumber>{xml_escape(f'{m.slug}-{item.variant}-q{number}')}</idnumber>\n"
+        "  </question>\n"
+    )
+
+
+def moodle_pieces(m: Manifest, items: Sequence[Item], weights: dict[int, int]) -> list[str]:
+    """A variant's questions, one a problem (the parts :func:`moodle_document` joins)."""
+    return [moodle_question(m, it, weights[it.vp.number]) for it in items]
+
+
+def moodle_document(
+    m: Manifest, problems: Sequence[tuple[int, str]], pieces: Sequence[Sequence[str]]
+) -> str:
+    """The whole file: the worksheet's category, then per problem (number, title) its
+    subcategory and every variant's Cloze question of it (``pieces``: per variant, its
+    questions in the order of the problems). A quiz slot "random question from" the
+    subcategory draws one variant of the problem per attempt."""
     out = ['<?xml version="1.0" encoding="UTF-8"?>\n<quiz>\n']
     out.append(
         _category(
             category_path(m.title),
-            f"<p>{esc(m.title)} ({esc(m.course)}): {len(variants)} variants, made by "
+            f"<p>{esc(m.title)} ({esc(m.course)}): {len(pieces)} variants, made by "
             "lstm-exam quiz.</p>",
         )
     )
-    if not variants:
-        return "".join(out) + "</quiz>\n"
-    for k, first in enumerate(variants[0]):
-        number, title = first.vp.number, KINDS[first.vp.problem.kind].title
+    for k, (number, title) in enumerate(problems):
         out.append(
             _category(
                 problem_category(m, number, title),
                 f"<p>Problem {number} of {esc(m.title)}, one question per variant.</p>",
             )
         )
-        for items in variants:
-            item = items[k]
-            w = weights[number]
-            out.append(
-                '  <question type="cloze">\n'
-                f"    {_text('name', f'{item.variant} problem {number}: {title}')}\n"
-                f"    {_text('questiontext', question_html(item, w), 'html')}\n"
-                f"    {_text('generalfeedback', '', 'html')}\n"
-                f"    <defaultgrade>{w * len(item.blanks)}</defaultgrade>\n"
-                "    <penalty>0.3333333</penalty>\n"
-                "    <hidden>0</hidden>\n"
-                f"    <idnumber>{xml_escape(f'{m.slug}-{item.variant}-q{number}')}</idnumber>\n"
-                "  </question>\n"
-            )
+        out += [questions[k] for questions in pieces]
     out.append("</quiz>\n")
     return "".join(out)
+
+
+def moodle_xml(m: Manifest, variants: Sequence[Sequence[Item]], weights: dict[int, int]) -> str:
+    """:func:`moodle_document` of these variants' items."""
+    problems = (
+        [(it.vp.number, KINDS[it.vp.problem.kind].title) for it in variants[0]] if variants else []
+    )
+    return moodle_document(m, problems, [moodle_pieces(m, its, weights) for its in variants])

@@ -15,7 +15,7 @@ from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.generate import build_manifest
 from lstm_exam.generator.quiz.canvas import canvas_zip
-from lstm_exam.generator.quiz.items import Item, items, weights
+from lstm_exam.generator.quiz.items import Item, class_items, weights
 from lstm_exam.generator.quiz.moodle import moodle_xml
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import Worksheet
@@ -57,7 +57,7 @@ def quiz_manifest(
 
 def all_items(m: Manifest) -> list[tuple[Item, ...]]:
     """Every variant's problems as blanks."""
-    return [items(m, v) for v in m.variants]
+    return class_items(m, m.variants)
 
 
 def quiz_files(m: Manifest, to: str) -> dict[str, bytes]:
