@@ -334,3 +334,23 @@ def test_key_writes_the_class_key_of_the_variants(tmp_path):
         p.extract_text() for p in PdfReader(out / "week-5-lstm-gates-by-hand-key.pdf").pages
     )
     assert "v001" in text and "v002" in text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.floats(-5, 5, allow_nan=False),
+    st.integers(-5000, 5000),
+    st.sampled_from([("absolute", "0.001"), ("absolute", "0.005"), ("relative", "0.01")]),
+)
+def test_the_mistakes_window_rule_is_the_keys(full, rounded, tol):
+    """The inlined rule of a mistake's window is ``accept_bounds``, exactly."""
+    from lstm_exam.generator.core.solution import Value
+    from lstm_exam.generator.core.tolerance import Tolerance, accept_bounds
+    from lstm_exam.generator.quiz.items import _window_rule
+
+    t = Tolerance(tol[0], Decimal(tol[1]))
+    step = Decimal("0.00001")
+    r = Decimal(rounded).scaleb(-3)
+    assert _window_rule(t, 3, step)(full, float(r), False) == accept_bounds.__wrapped__(
+        Value(full, r), t, 3
+    )

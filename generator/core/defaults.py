@@ -139,5 +139,8 @@ SMTP_USER_ENV, SMTP_PASSWORD_ENV = "LSTM_EXAM_SMTP_USER", "LSTM_EXAM_SMTP_PASSWO
 # --- quizzes (docs/quiz.md) --------------------------------------------------------
 #: The most variants `quiz --count` makes (an LMS imports a file of them in one request).
 MAX_QUIZ_VARIANTS = 1000
+#: From this many variants on, `quiz` draws and writes them in worker processes (each
+#: worker's share is then large enough to pay for its start).
+QUIZ_PARALLEL_FROM = 200
 #: The formats `quiz --to` writes.
 QUIZ_FORMATS = ("moodle", "canvas", "html")

@@ -13,9 +13,9 @@ one (or left out where the mistake does not move the value that far).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -27,8 +27,7 @@ from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare, redo_t
 from lstm_exam.generator.core.misconceptions import Twist, applicable_slips, explain
 from lstm_exam.generator.core.notation import HEAD, KINDS, Kind, is_whole, label_name
 from lstm_exam.generator.core.problem import Problem
-from lstm_exam.generator.core.solution import Value
-from lstm_exam.generator.core.tolerance import accept_bounds
+from lstm_exam.generator.core.tolerance import Tolerance
 from lstm_exam.generator.store.manifest import Manifest
 from lstm_exam.generator.variants.screen import BATCH, RoundedBatch, _bounds, stack
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
@@ -127,6 +126,7 @@ def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]
     lows = {lab: np.array([float(c[lab][0]) for c in correct]) for lab in asked}
     highs = {lab: np.array([float(c[lab][1]) for c in correct]) for lab in asked}
     must_show = {c.key: set(c.labels) for c in twist_checks(first) if c.every}
+    window_of = _window_rule(m.tolerance, first.decimals, step)
     stepped = KINDS[first.kind].stepped
     for tw, t, gate in applicable_slips(first):
         # the chain redone from the slip on (the output layer alone for its own slips)
@@ -139,6 +139,7 @@ def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]
             ch = RoundedBatch(first.decimals)
             rounded = _redo(first, g, ch, base_rounded, tw, t, start, gate)
         shows = must_show.get((tw, t, gate), set())
+        name = tw.name
         for lab in asked:
             if lab not in full:
                 continue
@@ -157,17 +158,21 @@ def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]
             if not clear.any():
                 continue
             words = explain(tw, label_name(lab), gate)
+            whole = is_whole(lab)
+            xs, rs = x.tolist(), r.tolist()
             for k in np.flatnonzero(clear).tolist():
-                key = (lab, float(x[k]), float(r[k]))
+                key = (lab, xs[k], rs[k])
                 if key in tried[k]:
                     continue  # the same values as an earlier mistake's (one gate and all)
                 tried[k].add(key)
-                slip = Value(key[1], _places(key[2], first.decimals))
-                window = _beside(_bounds_exact(m, lab, slip), correct[k][lab], step)
+                window = _beside(window_of(xs[k], rs[k], whole), correct[k][lab], step)
+                if window is None:
+                    continue  # it does not move this value clear
+                lo, hi = window
                 mine = found[k][lab]
-                if window is None or any(_overlap(window, (e.lo, e.hi)) for e in mine):
-                    continue  # it does not move this value clear, or an earlier one explains it
-                mine.append(Mistake(window[0], window[1], tw.name, words))
+                if any(lo <= e.hi and e.lo <= hi for e in mine):
+                    continue  # an earlier mistake explains it
+                mine.append(Mistake(lo, hi, name, words))
     out = []
     for vp, theirs, right in zip(vps, found, correct, strict=True):
         row = []
@@ -207,16 +212,28 @@ def _each_variant(
     return {lab: np.array([float(r[lab]) for r in runs]) for lab in runs[0]}
 
 
-def _places(x: float, decimals: int) -> Decimal:
-    """A rounded-chain float as the decimal it stands for."""
-    return Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-decimals))
+def _window_rule(
+    tol: Tolerance, decimals: int, step: Decimal
+) -> Callable[[float, float, bool], tuple[Decimal, Decimal]]:
+    """``Manifest.bounds`` of a mistaken value, from its full-chain float and its
+    rounded-chain float (a decimal of ``decimals`` places): the acceptance rule
+    (:func:`tolerance.accept_bounds`) inlined, without its cache (a mistake's value is
+    seldom seen twice)."""
+    places = Decimal(1).scaleb(-decimals)
+    amount, absolute = tol.amount, tol.mode == "absolute"
 
+    def window(full: float, rounded: float, whole: bool) -> tuple[Decimal, Decimal]:
+        b = Decimal(repr(rounded)).quantize(places)
+        if whole:
+            return b, b
+        a = Decimal(repr(full))
+        lo, hi = (a, b) if a <= b else (b, a)
+        t = amount if absolute else amount * max(abs(lo), abs(hi))
+        return (lo - t).quantize(step, rounding=ROUND_FLOOR), (hi + t).quantize(
+            step, rounding=ROUND_CEILING
+        )
 
-def _bounds_exact(m: Manifest, label: str, v: Value) -> tuple[Decimal, Decimal]:
-    """``Manifest.bounds`` without its cache (a mistake's value is seldom seen twice)."""
-    if is_whole(label):
-        return v.rounded, v.rounded
-    return accept_bounds.__wrapped__(v, m.tolerance, m.decimals)
+    return window
 
 
 def _overlap(a: tuple[Decimal, Decimal], b: tuple[Decimal, Decimal]) -> bool:

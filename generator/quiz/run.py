@@ -1,26 +1,40 @@
 """The quiz stage: N variants of a worksheet drawn as `generate` draws a class (ids v001,
-v002, ...), turned into an LMS's quiz file, written all or nothing."""
+v002, ...), turned into an LMS's quiz file, written all or nothing.
+
+A format is two functions: a variant's pieces (its questions, from its items) and the
+document the pieces make. The pieces are made where the variants are drawn: from
+``defaults.QUIZ_PARALLEL_FROM`` variants on, in forked workers, a share each (the
+variants do not depend on who draws them, so the files are the same byte for byte).
+"""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
+import math
 import shutil
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.core.notation import KINDS
 from lstm_exam.generator.generate import build_manifest
-from lstm_exam.generator.quiz.canvas import canvas_zip
+from lstm_exam.generator.quiz.canvas import canvas_document, canvas_pieces
 from lstm_exam.generator.quiz.items import Item, class_items, weights
-from lstm_exam.generator.quiz.moodle import moodle_xml
+from lstm_exam.generator.quiz.moodle import moodle_document, moodle_pieces
+from lstm_exam.generator.runtime import fork_chunks, gc_paused, workers
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import Worksheet
 from lstm_exam.generator.store.files import staged_folder
-from lstm_exam.generator.store.manifest import Manifest
+from lstm_exam.generator.store.manifest import Manifest, student_json
+from lstm_exam.generator.store.manifest_read import variant_from_json
+from lstm_exam.generator.variants.search import make_variants
+from lstm_exam.generator.variants.variant import Variant
 
 Tick = Callable[[int], None]
 #: The module of the self-check page (`--to html`), built apart.
@@ -37,6 +51,33 @@ class Quizzed:
     variants: int
     seed: str
     notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """What a document needs of the worksheet besides its pieces."""
+
+    problems: tuple[tuple[int, str], ...]
+    """Each problem's number and title."""
+    points: Decimal
+    """A variant's points."""
+
+
+def _moodle(m: Manifest, sheet: Sheet, pieces: Sequence[Sequence[str]]) -> dict[str, bytes]:
+    return {f"{m.slug}-moodle.xml": moodle_document(m, sheet.problems, pieces).encode("utf-8")}
+
+
+def _canvas(m: Manifest, sheet: Sheet, pieces: Sequence[Sequence[str]]) -> dict[str, bytes]:
+    return {f"{m.slug}-canvas-qti.zip": canvas_document(m, pieces, sheet.points)}
+
+
+Pieces = Callable[[Manifest, Sequence[Item], Mapping[int, int]], list[str]]
+Document = Callable[[Manifest, Sheet, Sequence[Sequence[str]]], dict[str, bytes]]
+#: The LMS formats: a variant's pieces, and the files they make.
+FORMATS: dict[str, tuple[Pieces, Document]] = {
+    "moodle": (lambda m, its, w: moodle_pieces(m, its, dict(w)), _moodle),
+    "canvas": (lambda m, its, w: canvas_pieces(its), _canvas),
+}
 
 
 def quiz_roster(count: int) -> tuple[Student, ...]:
@@ -60,17 +101,34 @@ def all_items(m: Manifest) -> list[tuple[Item, ...]]:
     return class_items(m, m.variants)
 
 
-def quiz_files(m: Manifest, to: str) -> dict[str, bytes]:
-    """The files of format ``to``, by path relative to the output folder (pure)."""
-    if to == "moodle":
-        its = all_items(m)
-        _, w = weights(m.variants[0].problems) if m.variants else (1, {})
-        return {f"{m.slug}-moodle.xml": moodle_xml(m, its, w).encode("utf-8")}
-    if to == "canvas":
-        return {f"{m.slug}-canvas-qti.zip": canvas_zip(m, all_items(m))}
+def _sheet(ws: Worksheet) -> Sheet:
+    problems = tuple((n, KINDS[spec.kind].title) for n, spec in enumerate(ws.problems, start=1))
+    return Sheet(problems, sum((spec.points for spec in ws.problems), Decimal(0)))
+
+
+def _pieces(m: Manifest, variants: Sequence[Variant], to: str) -> list[list[str]]:
+    """Each variant's pieces in format ``to``."""
+    if not variants:
+        return []
+    pieces, _ = FORMATS[to]
+    _, w = weights(variants[0].problems)  # the same for every variant: the spec's
+    return [pieces(m, its, w) for its in class_items(m, variants)]
+
+
+def quiz_files(m: Manifest, to: str, ws: Worksheet | None = None) -> dict[str, bytes]:
+    """The files of format ``to`` for the manifest's variants, by path relative to the
+    output folder (pure)."""
+    check_format(to)
     if to == "html":
         return practice_files(m)
-    raise InputError("--to", "", f"{to!r} is not one of {', '.join(defaults.QUIZ_FORMATS)}")
+    sheet = _sheet(ws) if ws is not None else _sheet_of(m)
+    return FORMATS[to][1](m, sheet, _pieces(m, m.variants, to))
+
+
+def _sheet_of(m: Manifest) -> Sheet:
+    first = m.variants[0].problems if m.variants else ()
+    problems = tuple((vp.number, KINDS[vp.problem.kind].title) for vp in first)
+    return Sheet(problems, sum((vp.points for vp in first), Decimal(0)))
 
 
 def check_format(to: str) -> None:
@@ -93,6 +151,42 @@ def practice_files(m: Manifest) -> dict[str, bytes]:
     return dict(files)
 
 
+def draw_quiz(
+    ws: Worksheet,
+    count: int,
+    to: str,
+    seed: str | None = None,
+    tick: Tick | None = None,
+    keep: bool = False,
+) -> tuple[Manifest, dict[str, bytes]]:
+    """Draw the variants and make the files of format ``to`` (pure: no files written);
+    the manifest holds the variants only for `--to html` or with ``keep`` (the key)."""
+    check_format(to)
+    students = quiz_roster(count)
+    if to == "html":
+        m = quiz_manifest(ws, count, seed, tick)
+        return m, practice_files(m)
+    m0, _, _ = build_manifest(ws, (), seed)  # the settings, the seed chosen
+
+    def batch(lo: int, hi: int) -> list[tuple[list[str], str | None]]:
+        with gc_paused():
+            vs = make_variants(ws, m0.seed, students[lo:hi])
+        m = replace(m0, variants=tuple(vs))
+        lines = [student_json(m, v) if keep else None for v in vs]
+        return list(zip(_pieces(m, vs, to), lines, strict=True))
+
+    size = max(1, math.ceil(count / workers()))
+    if count < defaults.QUIZ_PARALLEL_FROM:
+        size = count
+    size = min(size, defaults.SEARCH_BATCH)
+    done = list(fork_chunks(batch, count, tick, size, at_least=defaults.QUIZ_PARALLEL_FROM))
+    m = m0
+    if keep:
+        variants = tuple(variant_from_json(json.loads(line or "")) for _, line in done)
+        m = replace(m0, variants=variants)
+    return m, FORMATS[to][1](m, _sheet(ws), [pieces for pieces, _ in done])
+
+
 def write_quiz(
     ws: Worksheet,
     count: int,
@@ -108,8 +202,7 @@ def write_quiz(
 ) -> Quizzed:
     """Draw the variants and write the quiz (and with ``key`` the key PDF) into ``out``,
     all or nothing; a non-empty ``out`` only with ``force``."""
-    m = quiz_manifest(ws, count, seed, tick)
-    files = quiz_files(m, to)
+    m, files = draw_quiz(ws, count, to, seed, tick, keep=key)
     notes: list[str] = []
     names = list(files)
     with staged_folder(out, force) as stage:
@@ -121,7 +214,7 @@ def write_quiz(
             pdf, notes = key_pdf(m, stage, templates, tex_timeout)
             if pdf is not None:
                 names.append(pdf)
-    return Quizzed(out, tuple(names), len(m.variants), m.seed, tuple(notes))
+    return Quizzed(out, tuple(names), count, m.seed, tuple(notes))
 
 
 def key_pdf(
