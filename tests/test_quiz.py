@@ -354,3 +354,22 @@ def test_the_mistakes_window_rule_is_the_keys(full, rounded, tol):
     assert _window_rule(t, 3, step)(full, float(r), False) == accept_bounds.__wrapped__(
         Value(full, r), t, 3
     )
+
+
+def test_forked_workers_write_the_same_files(monkeypatch):
+    """From QUIZ_PARALLEL_FROM variants on the variants are drawn and written in workers:
+    the same bytes as in one process, and the key's variants read back whole."""
+    from lstm_exam.generator.core import defaults
+    from lstm_exam.generator.quiz.run import draw_quiz
+    from lstm_exam.generator.runtime import workers
+
+    if workers() < 2:
+        pytest.skip("one core: nothing is forked")
+    ws = spec_mod.load_spec(None)
+    alone = {to: draw_quiz(ws, 6, to, SEED)[1] for to in ("moodle", "canvas")}
+    monkeypatch.setattr(defaults, "QUIZ_PARALLEL_FROM", 4)
+    for to, files in alone.items():
+        m, forked = draw_quiz(ws, 6, to, SEED, keep=True)
+        assert forked == files
+        assert [v.student.student_id for v in m.variants] == [f"v{k:03d}" for k in range(1, 7)]
+    assert alone["moodle"] == quiz_files(quiz_manifest(ws, 6, SEED), "moodle", ws)
