@@ -119,12 +119,14 @@ def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]
     tried: list[set[tuple[str, float, float]]] = [set() for _ in vps]
     g = stack([vp.problem.givens for vp in vps]) if first.kind is not Kind.PARAMETERS else {}
     labels = list(vps[0].solution.values)
-    base_full = {lab: np.array([vp.solution.values[lab].full for vp in vps]) for lab in labels}
-    base_rounded = {
-        lab: np.array([float(vp.solution.values[lab].rounded) for vp in vps]) for lab in labels
-    }
-    lows = {lab: np.array([float(c[lab][0]) for c in correct]) for lab in asked}
-    highs = {lab: np.array([float(c[lab][1]) for c in correct]) for lab in asked}
+    values = [vp.solution.values for vp in vps]
+    fulls = np.array([[v[lab].full for lab in labels] for v in values]).T
+    roundeds = np.array([[float(v[lab].rounded) for lab in labels] for v in values]).T
+    base_full = dict(zip(labels, fulls, strict=True))
+    base_rounded = dict(zip(labels, roundeds, strict=True))
+    bounds = np.array([[float(c[lab][j]) for lab in asked for j in (0, 1)] for c in correct]).T
+    lows = dict(zip(asked, bounds[0::2], strict=True))
+    highs = dict(zip(asked, bounds[1::2], strict=True))
     must_show = {c.key: set(c.labels) for c in twist_checks(first) if c.every}
     window_of = _window_rule(m.tolerance, first.decimals, step)
     stepped = KINDS[first.kind].stepped
