@@ -251,6 +251,12 @@ def test_every_canvas_window_is_the_keys(which, request):
                 c, margin = answer["exact_decimal"], answer["margin_exact"]
                 vid, label = it.get("title").split(" ")
                 assert (c - margin, c + margin) == key[vid, label]
+                # the grader (Quizzes::QuizQuestion::NumericalQuestion#correct_answer_parts):
+                # BigDecimal of the stored floats' text, exact +- margin, both ends included
+                exact, margin_f = answer["exact"], answer["margin"]
+                e, g = Decimal(repr(exact)), Decimal(repr(margin_f))
+                assert (e - g, e + g) == key[vid, label]
+                assert answer["weight"] == 100
                 seen.add((vid, label))
     assert seen == set(key)
 
