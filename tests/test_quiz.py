@@ -163,21 +163,24 @@ def test_any_feedback_text_survives_moodles_cloze_parser(text):
 
 
 def test_titles_are_escaped_in_xml_and_category_paths(tmp_path):
+    """A title of XML's, HTML's, CDATA's and the cloze's specials reads back as typed."""
+    title = "A/B <&> ]]> {1:NM:=1~%0%2#x} 'x' \\"
     spec = tmp_path / "s.toml"
     text = (EXAMPLES.parent / "generator" / "data" / "default-spec.toml").read_text("utf-8")
-    spec.write_text(
-        text.replace(
-            'title = "Week 5: LSTM gates by hand"', "title = \"A/B <&> ]]> {1:NM:=1} 'x'\""
-        ),
-        "utf-8",
-    )
+    toml_title = title.replace("\\", "\\\\")
+    spec.write_text(text.replace('"Week 5: LSTM gates by hand"', f'"{toml_title}"'), "utf-8")
     m = quiz_manifest(spec_mod.load_spec(spec), 1, SEED)
+    assert m.title == title
     doc = _moodle_questions(m)
-    assert doc.find("question/category/text").text == "$course$/top/A//B <&> ]]> {1:NM:=1} 'x'"
-    for q in doc.iter("question"):
-        if q.get("type") == "cloze":
-            subs, _ = moodle_cloze.extract(q.findtext("questiontext/text"))
-            assert len(subs) == len(m.variants[0].problems[0].solution.asked) or subs
+    top = doc.find("question")
+    assert top.findtext("category/text") == "$course$/top/" + title.replace("/", "//")
+    assert html.escape(title, quote=True) in top.findtext("info/text")
+    clozes = [q for q in doc.iter("question") if q.get("type") == "cloze"]
+    for q, vp in zip(clozes, m.variants[0].problems, strict=True):
+        subs, _ = moodle_cloze.extract(q.findtext("questiontext/text"))
+        assert len(subs) == len(vp.solution.asked)
+    canvas = _canvas(m)
+    assert canvas.find(f"{QTI}assessment").get("title") == title
 
 
 # --- Canvas -----------------------------------------------------------------------------
