@@ -147,6 +147,8 @@ def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]
                 continue
             x, r = np.asarray(full[lab], dtype=float), np.asarray(rounded[lab], dtype=float)
             moved = (x != base_full[lab]) | (r != base_rounded[lab])
+            if lab not in shows and not moved.any():
+                continue  # the slip does not reach this value
             if lab in shows:  # well-posedness' promise, checked again
                 lo2, hi2, slack = _bounds(tol, base_full[lab], base_rounded[lab])
                 for y in (x, r):
