@@ -41,6 +41,7 @@ bench: setup
 	$(BIN)/python bench/bench_generate.py
 	$(BIN)/python bench/bench_render.py
 	$(BIN)/python bench/bench_grade.py
+	$(BIN)/python bench/bench_quiz.py
 
 equivalence: setup
 	$(BIN)/python bench/equivalence.py

@@ -46,10 +46,12 @@ def fork_chunks(
     n: int,
     tick: Callable[[int], None] | None = None,
     size: int = 250,
+    at_least: int | None = None,
 ) -> Iterator[T]:
     """:func:`fork_map` for work done a chunk at a time: ``fn(lo, hi)`` gives the
-    results of items lo..hi - 1 (chunks of ``size``), yielded one by one in order."""
-    if not forks(n):
+    results of items lo..hi - 1 (chunks of ``size``), yielded one by one in order; in
+    worker processes from ``at_least`` items on (None: ``defaults.PARALLEL_FROM``)."""
+    if not forks(n, at_least):
         return _in_process(fn, n, tick, size)
     _WORK["fn"] = fn  # inherited by the forked workers, never pickled
     import multiprocessing as mp  # here: a small class, the usual case, never needs it
@@ -99,13 +101,19 @@ def _libc_prctl() -> Any:
 _PR_SET_PDEATHSIG = 1
 
 
-def forks(n: int) -> bool:
-    """Whether :func:`fork_map` runs ``n`` items in worker processes."""
-    if n < defaults.PARALLEL_FROM or _workers() < 2:
+def forks(n: int, at_least: int | None = None) -> bool:
+    """Whether :func:`fork_map` runs ``n`` items in worker processes (from ``at_least``
+    on; None: from ``defaults.PARALLEL_FROM``, read when called)."""
+    if n < (defaults.PARALLEL_FROM if at_least is None else at_least) or _workers() < 2:
         return False
     import multiprocessing as mp
 
     return "fork" in mp.get_all_start_methods()
+
+
+def workers() -> int:
+    """How many worker processes a forked run uses."""
+    return _workers()
 
 
 def _workers() -> int:

@@ -23,6 +23,7 @@ from lstm_exam.generator.core.errors import InputError
 
 if TYPE_CHECKING:
     from lstm_exam.generator.generate import Generated
+    from lstm_exam.generator.quiz.run import Quizzed
     from lstm_exam.generator.render.driver import ClassWriter
     from lstm_exam.generator.send.moodle import MoodleZip
     from lstm_exam.generator.send.run import SendReport
@@ -276,6 +277,59 @@ def render_folder(
     if on_start is not None:
         on_start(2 * len(m.variants))
     return len(m.variants), rerender(folder, m, templates, tick, tex_timeout, duplex)
+
+
+# --- quiz ----------------------------------------------------------------------------------
+
+
+def quiz_folder(ws: Worksheet, to: str, out: Path | None) -> Path:
+    """Where `quiz` writes: ``out``, or output/<worksheet-slug>-<format>/."""
+    return out or Path(defaults.OUTPUT_ROOT) / f"{ws.slug}-{to}"
+
+
+def make_quiz(
+    spec_file: Path | None,
+    to: str,
+    count: int,
+    out: Path | None = None,
+    seed: str | None = None,
+    key: bool = False,
+    force: bool = False,
+    tick: Tick | None = None,
+    on_stage: Stage | None = None,
+    on_notice: Notice | None = None,
+    tex_timeout: float | None = None,
+) -> Quizzed:
+    """`quiz`: ``count`` variants of the worksheet (ids v001...; without ``spec_file`` the
+    built-in one) as a quiz for ``to`` ("moodle", "canvas" or "html"), into ``out`` (by
+    default output/<worksheet-slug>-<to>/); with ``key``, the key PDF of the variants.
+    ``on_stage`` hears ``("Drawing", count)`` once the work is known."""
+    from lstm_exam.generator.quiz.run import check_format, quiz_roster, write_quiz
+    from lstm_exam.generator.spec import worksheet as spec_mod
+    from lstm_exam.generator.store.files import check_apart
+
+    check_format(to)
+    quiz_roster(count)  # the count checked before the spec is read
+    ws = spec_mod.load_spec(spec_file)
+    target = quiz_folder(ws, to, out)
+    check_apart(target, {"the spec": spec_file} if spec_file is not None else {})
+    if ws.seed == defaults.DEMO_SEED and on_notice is not None:
+        on_notice(DEMO_SEED_NOTICE)
+    if on_stage is not None:
+        on_stage("Drawing", count)
+    templates = Path(ws.templates) if ws.templates else None
+    return write_quiz(
+        ws,
+        count,
+        to,
+        target,
+        seed=seed,
+        key=key,
+        force=force,
+        tick=tick,
+        templates=templates,
+        tex_timeout=tex_timeout,
+    )
 
 
 # --- grade ---------------------------------------------------------------------------------

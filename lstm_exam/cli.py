@@ -443,6 +443,65 @@ def demo(out: Path, no_pdf: bool) -> None:
 
 
 @main.command()
+@click.argument(
+    "spec_file", metavar="[SPEC]", required=False, type=click.Path(path_type=Path, dir_okay=False)
+)
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["moodle", "canvas", "html"]),
+    required=True,
+    help="Moodle XML (Cloze), a Canvas QTI 1.2 zip, or the self-check web page.",
+)
+@click.option("--count", type=int, required=True, help="How many variants: v001, v002, ...")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Output folder. Default: output/<worksheet-slug>-<format>/.",
+)
+@click.option("--seed", help="The seed the variants are drawn from (default: the spec's, or new).")
+@click.option("--key", is_flag=True, help="Also the key PDF of the variants (<slug>-key.pdf).")
+@click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
+@_TEX_TIMEOUT
+@_reports_errors
+def quiz(
+    spec_file: Path | None,
+    to: str,
+    count: int,
+    out: Path | None,
+    seed: str | None,
+    key: bool,
+    force: bool,
+    tex_timeout: float | None,
+) -> None:
+    """N variants of a worksheet as an LMS quiz; without SPEC, the built-in weekly sheet."""
+    progress = _Progress()
+    try:
+        result = api.make_quiz(
+            spec_file,
+            to,
+            count,
+            out,
+            seed,
+            key,
+            force,
+            tick=progress.tick,
+            on_stage=progress.stage,
+            on_notice=_notice,
+            tex_timeout=tex_timeout,
+        )
+    finally:
+        progress.close()
+    click.echo(f"Wrote {result.variants} variants to {result.out}/")
+    for name in result.files:
+        click.echo(f"  {name}")
+    if seed is None:
+        click.echo(f"  (seed {result.seed}: --seed {result.seed} makes the same variants again)")
+    click.echo("  docs/quiz.md: how to import it (the LMS draws a variant per attempt)")
+    _warn(result.notes)
+
+
+@main.command()
 @click.argument("problem_file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--to",

@@ -13,7 +13,12 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 @pytest.mark.parametrize(
     ("script", "students"),
-    [("bench_generate.py", 3), ("bench_grade.py", 20), ("bench_render.py", 2)],
+    [
+        ("bench_generate.py", 3),
+        ("bench_grade.py", 20),
+        ("bench_render.py", 2),
+        ("bench_quiz.py", 2),
+    ],
 )
 def test_a_benchmark_runs_to_its_report(script, students):
     res = subprocess.run(

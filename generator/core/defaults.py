@@ -139,3 +139,14 @@ SMTP_TIMEOUT = 30.0
 SEND_LOG = "send-log.jsonl"
 #: The environment variables `send` logs in with (both or neither; never an option).
 SMTP_USER_ENV, SMTP_PASSWORD_ENV = "LSTM_EXAM_SMTP_USER", "LSTM_EXAM_SMTP_PASSWORD"
+
+# --- quizzes (docs/quiz.md) --------------------------------------------------------
+#: The most variants `quiz --count` makes (an LMS imports a file of them in one request).
+MAX_QUIZ_VARIANTS = 1000
+#: From this many variants on, `quiz` draws and writes them in worker processes, a share
+#: each. As generate's PARALLEL_FROM: on the shared 2-core machine of docs/performance.md
+#: two workers were slower than one process for 50 and for 300 variants (the other load
+#: takes the second core), so only the largest quizzes fork.
+QUIZ_PARALLEL_FROM = 400
+#: The formats `quiz --to` writes.
+QUIZ_FORMATS = ("moodle", "canvas", "html")

@@ -1,0 +1,1 @@
+"""The quiz stage: worksheet variants as LMS quiz questions (Moodle XML, Canvas QTI 1.2)."""

@@ -1,0 +1,261 @@
+"""The quiz stage: N variants of a worksheet drawn as `generate` draws a class (ids v001,
+v002, ...), turned into an LMS's quiz file, written all or nothing.
+
+A format is two functions: a variant's pieces (its questions, from its items) and the
+document the pieces make. The pieces are made where the variants are drawn: from
+``defaults.QUIZ_PARALLEL_FROM`` variants on, in forked workers, a share each (the
+variants do not depend on who draws them, so the files are the same byte for byte).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import math
+import shutil
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from pathlib import Path
+
+from lstm_exam.generator.core import defaults
+from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.core.notation import KINDS
+from lstm_exam.generator.generate import build_manifest
+from lstm_exam.generator.quiz.canvas import canvas_document, canvas_pieces
+from lstm_exam.generator.quiz.items import Item, class_items, weights
+from lstm_exam.generator.quiz.moodle import moodle_document, moodle_pieces
+from lstm_exam.generator.runtime import fork_chunks, gc_paused, workers
+from lstm_exam.generator.spec.roster import Student
+from lstm_exam.generator.spec.worksheet import Worksheet
+from lstm_exam.generator.store.files import staged_folder
+from lstm_exam.generator.store.manifest import Manifest, student_json
+from lstm_exam.generator.store.manifest_read import variant_from_json
+from lstm_exam.generator.variants.search import make_variants
+from lstm_exam.generator.variants.variant import Variant
+
+Tick = Callable[[int], None]
+#: The module of the self-check page (`--to html`), built apart.
+PRACTICE_MODULE = "lstm_exam.generator.quiz.practice"
+
+
+@dataclass(frozen=True, slots=True)
+class Quizzed:
+    """What `quiz` made."""
+
+    out: Path
+    files: tuple[str, ...]
+    """The files written, relative to ``out``."""
+    variants: int
+    seed: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """What a document needs of the worksheet besides its pieces."""
+
+    problems: tuple[tuple[int, str], ...]
+    """Each problem's number and title."""
+    points: Decimal
+    """A variant's points."""
+
+
+def _moodle(m: Manifest, sheet: Sheet, pieces: Sequence[Sequence[str]]) -> dict[str, bytes]:
+    return {f"{m.slug}-moodle.xml": moodle_document(m, sheet.problems, pieces).encode("utf-8")}
+
+
+def _canvas(m: Manifest, sheet: Sheet, pieces: Sequence[Sequence[str]]) -> dict[str, bytes]:
+    return {f"{m.slug}-canvas-qti.zip": canvas_document(m, pieces, sheet.points)}
+
+
+Pieces = Callable[[Manifest, Sequence[Item], Mapping[int, int]], list[str]]
+Document = Callable[[Manifest, Sheet, Sequence[Sequence[str]]], dict[str, bytes]]
+#: The LMS formats: a variant's pieces, and the files they make.
+FORMATS: dict[str, tuple[Pieces, Document]] = {
+    "moodle": (lambda m, its, w: moodle_pieces(m, its, dict(w)), _moodle),
+    "canvas": (lambda m, its, w: canvas_pieces(its), _canvas),
+}
+
+
+def quiz_roster(count: int) -> tuple[Student, ...]:
+    """The variants as a roster: v001, v002, ... (as `generate --count` numbers students)."""
+    if not 1 <= count <= defaults.MAX_QUIZ_VARIANTS:
+        raise InputError("--count", "", f"{count} must be from 1 to {defaults.MAX_QUIZ_VARIANTS}")
+    width = max(3, len(str(count)))
+    return tuple(Student(f"v{k:0{width}d}", f"Variant {k}") for k in range(1, count + 1))
+
+
+def quiz_manifest(
+    ws: Worksheet, count: int, seed: str | None = None, tick: Tick | None = None
+) -> Manifest:
+    """The N variants, drawn and solved (pure: no files)."""
+    m, _, _ = build_manifest(ws, quiz_roster(count), seed, tick)
+    return m
+
+
+def all_items(m: Manifest) -> list[tuple[Item, ...]]:
+    """Every variant's problems as blanks."""
+    return class_items(m, m.variants)
+
+
+def _sheet(ws: Worksheet) -> Sheet:
+    problems = tuple((n, KINDS[spec.kind].title) for n, spec in enumerate(ws.problems, start=1))
+    return Sheet(problems, sum((spec.points for spec in ws.problems), Decimal(0)))
+
+
+def _pieces(m: Manifest, variants: Sequence[Variant], to: str) -> list[list[str]]:
+    """Each variant's pieces in format ``to``."""
+    if not variants:
+        return []
+    pieces, _ = FORMATS[to]
+    _, w = weights(variants[0].problems)  # the same for every variant: the spec's
+    return [pieces(m, its, w) for its in class_items(m, variants)]
+
+
+def quiz_files(m: Manifest, to: str, ws: Worksheet | None = None) -> dict[str, bytes]:
+    """The files of format ``to`` for the manifest's variants, by path relative to the
+    output folder (pure)."""
+    check_format(to)
+    if to == "html":
+        return practice_files(m)
+    sheet = _sheet(ws) if ws is not None else _sheet_of(m)
+    return FORMATS[to][1](m, sheet, _pieces(m, m.variants, to))
+
+
+def _sheet_of(m: Manifest) -> Sheet:
+    first = m.variants[0].problems if m.variants else ()
+    problems = tuple((vp.number, KINDS[vp.problem.kind].title) for vp in first)
+    return Sheet(problems, sum((vp.points for vp in first), Decimal(0)))
+
+
+def check_format(to: str) -> None:
+    """Refuse a format that cannot be written, before any work is done."""
+    if to not in defaults.QUIZ_FORMATS:
+        raise InputError("--to", "", f"{to!r} is not one of {', '.join(defaults.QUIZ_FORMATS)}")
+    if to == "html" and importlib.util.find_spec(PRACTICE_MODULE) is None:
+        raise InputError("--to html", "", "the practice page is not built yet")
+
+
+def practice_files(m: Manifest) -> dict[str, bytes]:
+    """The self-check page (:mod:`practice`), when that module is there."""
+    try:
+        practice = importlib.import_module(PRACTICE_MODULE)
+    except ModuleNotFoundError as e:
+        if e.name != PRACTICE_MODULE:
+            raise
+        raise InputError("--to html", "", "the practice page is not built yet") from None
+    files: Mapping[str, bytes] = practice.practice_files(m, m.variants)
+    return dict(files)
+
+
+def draw_quiz(
+    ws: Worksheet,
+    count: int,
+    to: str,
+    seed: str | None = None,
+    tick: Tick | None = None,
+    keep: bool = False,
+) -> tuple[Manifest, dict[str, bytes]]:
+    """Draw the variants and make the files of format ``to`` (pure: no files written);
+    the manifest holds the variants only for `--to html` or with ``keep`` (the key)."""
+    check_format(to)
+    students = quiz_roster(count)
+    if to == "html":
+        m = quiz_manifest(ws, count, seed, tick)
+        return m, practice_files(m)
+    m0, _, _ = build_manifest(ws, (), seed)  # the settings, the seed chosen
+
+    def batch(lo: int, hi: int) -> list[tuple[list[str], str | None]]:
+        with gc_paused():
+            vs = make_variants(ws, m0.seed, students[lo:hi])
+        m = replace(m0, variants=tuple(vs))
+        lines = [student_json(m, v) if keep else None for v in vs]
+        return list(zip(_pieces(m, vs, to), lines, strict=True))
+
+    size = max(1, math.ceil(count / workers()))
+    if count < defaults.QUIZ_PARALLEL_FROM:
+        size = count
+    size = min(size, defaults.SEARCH_BATCH)
+    done = list(fork_chunks(batch, count, tick, size, at_least=defaults.QUIZ_PARALLEL_FROM))
+    m = m0
+    if keep:
+        variants = tuple(variant_from_json(json.loads(line or "")) for _, line in done)
+        m = replace(m0, variants=variants)
+    return m, FORMATS[to][1](m, _sheet(ws), [pieces for pieces, _ in done])
+
+
+def write_quiz(
+    ws: Worksheet,
+    count: int,
+    to: str,
+    out: Path,
+    *,
+    seed: str | None = None,
+    key: bool = False,
+    force: bool = False,
+    tick: Tick | None = None,
+    templates: Path | None = None,
+    tex_timeout: float | None = None,
+) -> Quizzed:
+    """Draw the variants and write the quiz (and with ``key`` the key PDF) into ``out``,
+    all or nothing; a non-empty ``out`` only with ``force``."""
+    m, files = draw_quiz(ws, count, to, seed, tick, keep=key)
+    notes: list[str] = []
+    names = list(files)
+    with staged_folder(out, force) as stage:
+        for rel, data in files.items():
+            path = stage / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        if key:
+            pdf, notes = key_pdf(m, stage, templates, tex_timeout)
+            if pdf is not None:
+                names.append(pdf)
+    return Quizzed(out, tuple(names), count, m.seed, tuple(notes))
+
+
+def key_pdf(
+    m: Manifest, folder: Path, templates: Path | None = None, timeout: float | None = None
+) -> tuple[str | None, list[str]]:
+    """``<slug>-key.pdf``: the class key of the variants, as `generate` typesets it
+    (:mod:`render.document`'s key template); its name (None without TeX) and the notes."""
+    from lstm_exam.generator.render.document import DOCUMENTS, render_tex
+    from lstm_exam.generator.render.typeset import (
+        TEX_MISSING,
+        TEX_PACKAGES,
+        _finish_pdflatex,
+        _start_pdflatex,
+        _wait_any,
+        pdflatex,
+        stop,
+        tex_timeout,
+    )
+
+    rendered = render_tex(m, templates or (Path(m.templates) if m.templates else None))
+    notes = list(rendered.warnings)
+    name = DOCUMENTS["keys"]
+    texdir = folder / ".tex"
+    texdir.mkdir()
+    tex = texdir / f"{name}.tex"
+    tex.write_text(rendered.tex[name], encoding="utf-8")
+    if pdflatex() is None:
+        shutil.rmtree(texdir)
+        notes.append(
+            f"{TEX_MISSING}: the key PDF is skipped. "
+            f"Install TeX Live: sudo apt-get install {TEX_PACKAGES}"
+        )
+        return None, notes
+    limit = timeout if timeout is not None else tex_timeout(len(m.variants))
+    proc = _start_pdflatex(tex)
+    try:
+        _wait_any({name: proc}, time.monotonic() + limit)
+        pdf = _finish_pdflatex(proc, tex, templates)
+    finally:
+        stop(proc)
+    target = f"{m.slug}-key.pdf"
+    pdf.replace(folder / target)
+    shutil.rmtree(texdir)
+    return target, notes
