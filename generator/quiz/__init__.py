@@ -1,0 +1,1 @@
+"""Worksheets for the learning platforms and for practice: quiz files and practice pages."""
