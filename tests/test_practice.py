@@ -44,7 +44,14 @@ from lstm_exam.graders.submissions import Cell, Sheet, parse_number
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The default spec and every example that is a worksheet (not a problem file).
-SPECS = [None, *(p for p in sorted((ROOT / "examples").glob("*.toml")) if "[[problems]]" in p.read_text("utf-8"))]
+SPECS = [
+    None,
+    *(
+        p
+        for p in sorted((ROOT / "examples").glob("*.toml"))
+        if "[[problems]]" in p.read_text("utf-8")
+    ),
+]
 SKIP_REASON = (
     "no headless browser: the practice pages are checked in Debian's chromium with "
     "chromium-driver and selenium (run scripts/setup-browser.sh, or make setup-test)"
@@ -100,7 +107,11 @@ def _open(browser, folder: Path, k: int) -> None:
 
 def key_answers(v: Variant) -> dict[str, str]:
     """Every asked answer as the key has it."""
-    return {vp.label(lab): plain(vp.solution.values[lab].rounded) for vp in v.problems for lab in vp.solution.asked}
+    return {
+        vp.label(lab): plain(vp.solution.values[lab].rounded)
+        for vp in v.problems
+        for lab in vp.solution.asked
+    }
 
 
 def _chain_answers(vp: VariantProblem, ch: Any, **kw: Any) -> dict[str, str]:
@@ -110,7 +121,11 @@ def _chain_answers(vp: VariantProblem, ch: Any, **kw: Any) -> dict[str, str]:
     out = evaluate_prepared(p.kind, prepare(p.givens, ch), ch, **kw)
     decimals = getattr(ch, "decimals", vp.solution.decimals)
     return {
-        vp.label(lab): plain(round_half_away(Decimal(repr(out[lab])) if isinstance(out[lab], float) else out[lab], decimals))
+        vp.label(lab): plain(
+            round_half_away(
+                Decimal(repr(out[lab])) if isinstance(out[lab], float) else out[lab], decimals
+            )
+        )
         for lab in vp.solution.asked
     }
 
@@ -163,7 +178,11 @@ def answer_sets(v: Variant, seed: int) -> list[tuple[str, dict[str, str]]]:
     """Every kind of answer set, for the whole sheet of variant ``v``."""
     rng = random.Random(seed)
     key = key_answers(v)
-    sets: list[tuple[str, dict[str, str]]] = [("correct", key), ("spelled", spelled(key, rng)), ("blank", {})]
+    sets: list[tuple[str, dict[str, str]]] = [
+        ("correct", key),
+        ("spelled", spelled(key, rng)),
+        ("blank", {}),
+    ]
     for vp in v.problems:
         carried = carried_answers(vp)
         if carried is not None:
@@ -177,7 +196,9 @@ def answer_sets(v: Variant, seed: int) -> list[tuple[str, dict[str, str]]]:
         for q, a in key.items():
             if rng.random() < 0.15:
                 continue
-            d = Decimal(a) + Decimal(rng.choice([-3, -2, -1, 0, 0, 1, 2, 3])) * Decimal("0.0005") * (k + 1)
+            d = Decimal(a) + Decimal(rng.choice([-3, -2, -1, 0, 0, 1, 2, 3])) * Decimal(
+                "0.0005"
+            ) * (k + 1)
             noisy[q] = plain(d)
         sets.append((f"noisy {k}", noisy))
     return sets
@@ -191,7 +212,9 @@ def python_grades(m: Manifest, v: Variant, typed: dict[str, str]) -> dict[str, A
     cells = tuple(Cell(q, raw.strip(), k + 2) for k, (q, raw) in enumerate(typed.items()))
     graded = grade_sheet(m, GradePolicy.of(m), v, Sheet(cells, (), False))
     return {
-        "findings": [[f.label, str(f.verdict), f.credit, f.mistake or "", f.reason] for f in graded.findings],
+        "findings": [
+            [f.label, str(f.verdict), f.credit, f.mistake or "", f.reason] for f in graded.findings
+        ],
         "scores": list(graded.problem_scores),
     }
 
@@ -250,7 +273,9 @@ def test_the_page_grades_as_grade_does(browser, sites, spec):
 
 
 def test_every_forward_kind_is_covered(sites):
-    kinds = {str(vp.problem.kind) for m, _ in sites.values() for v in m.variants for vp in v.problems}
+    kinds = {
+        str(vp.problem.kind) for m, _ in sites.values() for v in m.variants for vp in v.problems
+    }
     assert kinds >= {
         "forget_gate",
         "input_gate",
@@ -281,7 +306,6 @@ def _type_and_check(browser, folder: Path, typed: dict[str, str]) -> dict[str, A
     """Type the answers into the boxes of a fresh page, press Check, read the verdicts
     off the page."""
     from selenium.webdriver.common.by import By
-
     from selenium.webdriver.common.keys import Keys
 
     _open(browser, folder, 1)
@@ -308,7 +332,11 @@ def test_typed_into_the_page(browser, sites, spec, tmp_path):
     sets = [s for s in every if s[0] in ("spelled", "garbage")]
     key = key_answers(v)
     # each problem's set of a kind touches that problem alone: one page load types them all
-    for kind, ends in (("carried", (" carried",)), ("named", ("@1/None", "@1/f")), ("rounding", (" ROUNDED_2",))):
+    for kind, ends in (
+        ("carried", (" carried",)),
+        ("named", ("@1/None", "@1/f")),
+        ("rounding", (" ROUNDED_2",)),
+    ):
         merged, done = dict(key), set()
         for name, typed in every:
             problem = name.split(" ")[0]
@@ -379,13 +407,39 @@ def test_the_page_evaluator_is_the_evaluator(browser, sites, spec):
                 if rng.random() < 0.6:
                     for lab in rng.sample(asked, k=max(1, len(asked) // 3)):
                         key = vp.solution.values[lab].rounded
-                        own[lab] = key + Decimal(rng.randint(-300, 300)) / 1000 if key % 1 or not lab.startswith("P_") else key + rng.randint(-5, 5)
+                        own[lab] = (
+                            key + Decimal(rng.randint(-300, 300)) / 1000
+                            if key % 1 or not lab.startswith("P_")
+                            else key + rng.randint(-5, 5)
+                        )
                 name, decimals = _js_chain(chain, p.decimals)
-                cases.append([str(p.kind), givens, name, decimals, tw.name if tw else None, t, gate, {k: plain(d) for k, d in own.items()}])
+                cases.append(
+                    [
+                        str(p.kind),
+                        givens,
+                        name,
+                        decimals,
+                        tw.name if tw else None,
+                        t,
+                        gate,
+                        {k: plain(d) for k, d in own.items()},
+                    ]
+                )
                 ch = _py_chain(chain, p.decimals)
                 computed: dict = {}
-                out = evaluate_prepared(p.kind, prepare(p.givens, ch), ch, twist=tw, twist_step=t, twist_gate=gate, overrides=own, computed=computed)
-                expected.append((f"q{vp.number} {chain} {tw and tw.name}@{t}/{gate}", chain, out, computed))
+                out = evaluate_prepared(
+                    p.kind,
+                    prepare(p.givens, ch),
+                    ch,
+                    twist=tw,
+                    twist_step=t,
+                    twist_gate=gate,
+                    overrides=own,
+                    computed=computed,
+                )
+                expected.append(
+                    (f"q{vp.number} {chain} {tw and tw.name}@{t}/{gate}", chain, out, computed)
+                )
     got = browser.execute_script(JS_EVALUATE, cases)
     bad, ulps = [], 0
     for (what, chain, out, computed), js in zip(expected, got, strict=True):
@@ -415,6 +469,7 @@ def plain_tree_all(givens: dict[str, Any]) -> dict[str, Any]:
 
 # --- reading numbers -----------------------------------------------------------------------
 
+# fmt: off
 NUMBERS = [
     "0.495", "-0.031", " +0,495 ", "0,495", "4.95e-1", "4.95E+2", "\u22120.031", "1,248", "1,248.5", "1.248",
     "1 248,5", "1\u00a0248.5", "12,345,678.25", "1.234.567", "0.5.1", "1,00.5", ",5", ".5", "5.", "-.5",
@@ -423,6 +478,7 @@ NUMBERS = [
     "12345678901234567890", "\u0661\u066b5", "\u0661.\u0665", "\u0967.\u096b", "1_000", "0x10", "½", "",
     "1,2,3", "1,", "-1,5", "- 1.5", "1 . 5", "1e5", "1E-5", "3e", "e3", "٣", "１.５", "𝟏.𝟓",
 ]
+# fmt: on
 
 
 def test_the_page_reads_numbers_as_grade_does(browser, sites):
@@ -432,7 +488,9 @@ def test_the_page_reads_numbers_as_grade_does(browser, sites):
     _open(browser, folder, 1)
     rng = random.Random(5)
     alphabet = "0123456789.,-+e \u2212\u00a0"
-    texts = NUMBERS + ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9))) for _ in range(800)]
+    texts = NUMBERS + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9))) for _ in range(800)
+    ]
     cases = [(t, w) for t in texts for w in (False, True)]
     got = browser.execute_script(
         "return arguments[0].map(([t, w]) => { try { return window.lstmPractice.parseNumber(t, false, w); }"
@@ -454,7 +512,9 @@ def test_the_page_reads_numbers_as_grade_does(browser, sites):
 
 
 def _data_of(page: str) -> dict[str, Any]:
-    found = re.search(r'<script type="application/json" id="practice-data">(.*?)</script>', page, re.S)
+    found = re.search(
+        r'<script type="application/json" id="practice-data">(.*?)</script>', page, re.S
+    )
     assert found is not None
     return json.loads(found[1])
 
@@ -471,7 +531,9 @@ def test_the_site_is_offline_and_complete(sites):
         assert "fetch(" not in text and "XMLHttpRequest" not in text and "import(" not in text
     data = _data_of((folder / "v001.html").read_text("utf-8"))
     assert data["variant"] == m.variants[0].code
-    assert [p["kind"] for p in data["problems"]] == [str(vp.problem.kind) for vp in m.variants[0].problems]
+    assert [p["kind"] for p in data["problems"]] == [
+        str(vp.problem.kind) for vp in m.variants[0].problems
+    ]
 
 
 def test_every_misconception_has_its_formula_in_the_page():

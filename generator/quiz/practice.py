@@ -199,7 +199,8 @@ def _problem_html(vp: VariantProblem) -> str:
     parts = [
         f'<section class="problem" id="q{vp.number}">',
         f"<h2>Problem {vp.number}: {_e(info.title)} "
-        f'<span class="points">({_e(points)} point{"" if points == "1" else "s"})</span></h2>',
+        f'<span class="points">({_e(points)} point{"" if points == "1" else "s"}; '
+        f"{_e(_places(vp.solution.decimals))})</span></h2>",
         '<div class="givens">',
         *(_given_html(name, p.givens[name]) for name, _ in info.givens if name in p.givens),
         "</div>",
@@ -223,6 +224,12 @@ def _problem_html(vp: VariantProblem) -> str:
     return "\n".join(parts)
 
 
+def _places(decimals: int) -> str:
+    if decimals == 0:
+        return "whole numbers"
+    return f"answers to {decimals} decimal place{'' if decimals == 1 else 's'}"
+
+
 def _head(title: str) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -234,18 +241,17 @@ def _head(title: str) -> str:
 
 def page(m: Manifest, v: Variant) -> str:
     """The practice page of one variant."""
-    decimals = sorted({vp.solution.decimals for vp in v.problems})
-    places = " or ".join(str(d) for d in decimals)
     return (
         _head(f"{m.title}: practice, variant {v.code}")
         + "<body>\n<main>\n"
         + f"<h1>{_e(m.title)}</h1>\n"
         + f'<p class="course">{_e(m.course)} · practice · variant <strong>{_e(v.code)}</strong></p>\n'
-        + '<p class="rule">Round every answer to '
-        + f"{_e(places)} decimal places (a decimal point or a decimal comma). An answer counts "
-        + f"as correct when it lies {_e(m.tolerance.words())}. <em>Check</em> marks each answer "
-        + "as <code>lstm-exam grade</code> would: an answer that follows from your own earlier "
-        + "wrong answers is carried forward, and a usual mistake is named.</p>\n"
+        + '<p class="rule">Round each answer to the places its problem asks, with a decimal '
+        + "point or a decimal comma. An answer counts as correct when it lies "
+        + f"{_e(m.tolerance.words())} (a whole number only exactly). <em>Check</em> marks "
+        + "each answer as <code>lstm-exam grade</code> would: an answer that follows from "
+        + "your own earlier wrong answers is carried forward, and a usual mistake is "
+        + "named.</p>\n"
         + '<form id="practice" autocomplete="off">\n'
         + "\n".join(_problem_html(vp) for vp in v.problems)
         + '\n<p class="actions"><button type="submit" id="check">Check</button> '
@@ -268,7 +274,7 @@ def index(m: Manifest, variants: Sequence[Variant], names: Sequence[str]) -> str
     return (
         _head(f"{m.title}: practice")
         + "<body>\n<main>\n"
-        + f"<h1>{_e(m.title)}</h1>\n<p class=\"course\">{_e(m.course)} · practice</p>\n"
+        + f'<h1>{_e(m.title)}</h1>\n<p class="course">{_e(m.course)} · practice</p>\n'
         + "<p>Open the page of your variant (its code is on your sheet), type your answers "
         + "and press <em>Check</em>.</p>\n"
         + f'<ol class="variants">\n{items}\n</ol>\n</main>\n</body>\n</html>\n'
