@@ -557,3 +557,21 @@ def test_every_text_is_escaped(sites):
 def test_many_variants_get_wider_names():
     assert practice.page_names(2) == ["v001.html", "v002.html"]
     assert practice.page_names(1000)[-1] == "v1000.html"
+
+
+def test_a_manifest_read_back_makes_the_same_pages(demo):
+    """The quiz command writes the site from a worksheet folder: the manifest read back
+    (stored ranges, givens as text) gives every page the data of the generated one."""
+    from lstm_exam.generator.core import defaults
+    from lstm_exam.generator.spec.roster import read_roster
+    from lstm_exam.generator.spec.worksheet import builtin_path
+    from lstm_exam.generator.store.manifest_read import load_manifest
+
+    loaded = load_manifest(demo)
+    made, _, _ = build_manifest(
+        load_spec(None), read_roster(builtin_path("sample-roster.csv")), defaults.DEMO_SEED
+    )
+    assert all(vp.accept for v in loaded.variants for vp in v.problems)  # the stored ranges
+    assert [practice.page_data(loaded, v) for v in loaded.variants] == [
+        practice.page_data(made, v) for v in made.variants
+    ]
