@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test setup setup-test tex bench equivalence clean
+.PHONY: demo test setup setup-test tex browser bench equivalence clean
 
 demo: setup
 	$(BIN)/lstm-exam demo
@@ -18,8 +18,9 @@ test: setup-test
 # the product alone: its runtime dependencies and TeX Live
 setup: $(VENV)/.product tex
 
-# everything the tests need besides: test tools, torch and Keras for the cross-checks
-setup-test: $(VENV)/.test tex
+# everything the tests need besides: test tools, torch and Keras for the cross-checks,
+# and a headless browser for the practice pages
+setup-test: $(VENV)/.test tex browser
 
 $(VENV)/.product: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +37,10 @@ $(VENV)/.test: $(VENV)/.product
 
 tex:
 	@scripts/setup-tex.sh
+
+# Debian's chromium and chromium-driver (selenium comes with the test extras)
+browser:
+	@scripts/setup-browser.sh
 
 bench: setup
 	$(BIN)/python bench/bench_generate.py

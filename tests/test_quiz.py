@@ -303,17 +303,21 @@ def test_quiz_command_writes_moodle_then_needs_force(tmp_path):
     assert CliRunner().invoke(main, [*args, "--force"]).exit_code == 0
 
 
-def test_html_without_the_practice_module_is_one_line(tmp_path):
-    import importlib.util
-
-    if importlib.util.find_spec("lstm_exam.generator.quiz.practice") is not None:
-        pytest.skip("the practice page is built")
-    r = CliRunner().invoke(
-        main, ["quiz", "--to", "html", "--count", "1", "--out", str(tmp_path / "h")]
-    )
-    assert r.exit_code == 2
-    assert r.output.strip() == "error: --to html: the practice page is not built yet"
-    assert not (tmp_path / "h").exists()
+def test_html_writes_the_practice_pages_in_their_own_folder(tmp_path):
+    out = tmp_path / "h"
+    args = ["quiz", "--to", "html", "--count", "2", "--seed", SEED, "--out", str(out)]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    site = out / "week-5-lstm-gates-by-hand-practice"
+    assert [p.name for p in out.iterdir()] == [site.name]
+    assert {p.name for p in site.iterdir()} == {
+        "index.html",
+        "practice.js",
+        "practice.css",
+        "v001.html",
+        "v002.html",
+    }
+    assert SEED not in "".join(p.read_text("utf-8") for p in site.iterdir())
 
 
 @pytest.mark.parametrize("count", ["0", "1001"])

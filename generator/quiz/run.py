@@ -9,8 +9,6 @@ variants do not depend on who draws them, so the files are the same byte for byt
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import math
 import shutil
@@ -24,6 +22,7 @@ from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import KINDS
 from lstm_exam.generator.generate import build_manifest
+from lstm_exam.generator.quiz import practice
 from lstm_exam.generator.quiz.canvas import canvas_document, canvas_pieces
 from lstm_exam.generator.quiz.items import Item, class_items, weights
 from lstm_exam.generator.quiz.moodle import moodle_document, moodle_pieces
@@ -38,7 +37,6 @@ from lstm_exam.generator.variants.variant import Variant
 
 Tick = Callable[[int], None]
 #: The module of the self-check page (`--to html`), built apart.
-PRACTICE_MODULE = "lstm_exam.generator.quiz.practice"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,20 +133,12 @@ def check_format(to: str) -> None:
     """Refuse a format that cannot be written, before any work is done."""
     if to not in defaults.QUIZ_FORMATS:
         raise InputError("--to", "", f"{to!r} is not one of {', '.join(defaults.QUIZ_FORMATS)}")
-    if to == "html" and importlib.util.find_spec(PRACTICE_MODULE) is None:
-        raise InputError("--to html", "", "the practice page is not built yet")
 
 
 def practice_files(m: Manifest) -> dict[str, bytes]:
-    """The self-check page (:mod:`practice`), when that module is there."""
-    try:
-        practice = importlib.import_module(PRACTICE_MODULE)
-    except ModuleNotFoundError as e:
-        if e.name != PRACTICE_MODULE:
-            raise
-        raise InputError("--to html", "", "the practice page is not built yet") from None
-    files: Mapping[str, bytes] = practice.practice_files(m, m.variants)
-    return dict(files)
+    """The self-check pages (:mod:`practice`) in their folder, ``<slug>-practice/``."""
+    files = practice.practice_files(m, m.variants)
+    return {f"{m.slug}-practice/{path}": data for path, data in files.items()}
 
 
 def draw_quiz(
