@@ -11,7 +11,7 @@ command -v chromedriver >/dev/null 2>&1 || packages+=(chromium-driver)
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "a headless browser is missing and this is no Debian system: install ${packages[*]} (chromium and its chromedriver); the practice-page tests skip without them" >&2
+  echo "a headless browser is missing and this is no Debian system: install ${packages[*]} (chromium and its chromedriver); the practice-page tests fail without them" >&2
   exit 1
 fi
 echo "Installing from Debian's packages: ${packages[*]}" >&2

@@ -331,7 +331,7 @@ def test_key_writes_the_class_key_of_the_variants(tmp_path):
     import shutil
 
     if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex is not installed")
+        pytest.fail("pdflatex is not installed: run `make setup`", pytrace=False)
     from pypdf import PdfReader
 
     out = tmp_path / "k"
