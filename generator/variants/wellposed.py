@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Any
@@ -103,18 +103,34 @@ def _in_the_rounded_chain(problem: Problem, solution: Solution, tol: Tolerance) 
         if abs(frac - Decimal("0.5")) < Decimal(repr(defaults.KNIFE_EDGE)):
             return "knife-edge"
     ch = Rounded(problem.decimals)
-    windows: dict[str, tuple[Decimal, Decimal]] = {}
+
+    def window(label: str) -> tuple[Decimal, Decimal]:
+        v = solution.values[label]
+        return tol.window(v.full, v.rounded, times=defaults.MISCONCEPTION_MARGIN)
+
+    hidden = _first_hidden(problem, lambda c: c.evaluate(problem.kind, g, rounded, ch), window)
+    return None if hidden is None else f"{hidden.why} in the rounded chain"
+
+
+def _first_hidden(
+    problem: Problem,
+    values_of: Callable[[TwistCheck], Mapping[str, Any]],
+    window: Callable[[str], tuple[Any, Any]],
+) -> TwistCheck | None:
+    """The first misconception check (:func:`twist_checks`) whose values
+    (``values_of(check)``) lie inside the margin (``window(label)``, asked once a label)
+    where the check says a slip hides, or None. One loop for both chains."""
+    windows: dict[str, tuple[Any, Any]] = {}
     for check in twist_checks(problem):
-        values = check.evaluate(problem.kind, g, rounded, ch)
+        values = values_of(check)
         inside = []
         for label in check.labels:
             if label not in windows:
-                v = solution.values[label]
-                windows[label] = tol.window(v.full, v.rounded, times=defaults.MISCONCEPTION_MARGIN)
+                windows[label] = window(label)
             lo, hi = windows[label]
             inside.append(lo <= values[label] <= hi)
         if check.hidden(inside):
-            return f"{check.why} in the rounded chain"
+            return check
     return None
 
 
@@ -180,25 +196,22 @@ def _hidden_misconception(
     Without ``rounded`` the window is the full chain's alone (a part of the exact
     window); ``twisted`` caches each misconception's chain between the two passes.
     """
-    windows: dict[str, tuple[float, float]] = {}
-    for check in twist_checks(problem):
+
+    def values_of(check: TwistCheck) -> Mapping[str, Any]:
         values = twisted.get(check.key)
         if values is None:
-            values = check.evaluate(problem.kind, g, full)
-            twisted[check.key] = values
-        inside = []
-        for label in check.labels:
-            if label not in windows:
-                v = full[label]
-                r: Decimal | float = rounded[label].rounded if rounded is not None else v
-                exact_lo, exact_hi = tol.window(v, r, times=defaults.MISCONCEPTION_MARGIN)
-                windows[label] = (float(exact_lo), float(exact_hi))
-            lo, hi = windows[label]
-            # float bounds of the exact window: off by 1e-16, far inside the margin
-            inside.append(lo <= values[label] <= hi)
-        if check.hidden(inside):
-            return check.why
-    return None
+            values = twisted[check.key] = check.evaluate(problem.kind, g, full)
+        return values
+
+    def window(label: str) -> tuple[float, float]:
+        v = full[label]
+        r: Decimal | float = rounded[label].rounded if rounded is not None else v
+        exact_lo, exact_hi = tol.window(v, r, times=defaults.MISCONCEPTION_MARGIN)
+        # float bounds of the exact window: off by 1e-16, far inside the margin
+        return float(exact_lo), float(exact_hi)
+
+    hidden = _first_hidden(problem, values_of, window)
+    return None if hidden is None else hidden.why
 
 
 @dataclass(frozen=True, slots=True)
