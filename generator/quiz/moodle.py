@@ -37,10 +37,14 @@ def cloze_feedback(sentence: str) -> str:
     'a_&#123;g&#125; &amp;lt; 1 &amp;amp; &amp;quot;&#126;&#35;&amp;quot;'
     """
     out = []
-    for c in esc(sentence):  # what Moodle is to store: HTML
+    text = esc(sentence)  # what Moodle is to store: HTML
+    for k, c in enumerate(text):
         if c == "&":
             out.append("&amp;")  # Moodle decodes the entities once
         elif c in CLOZE_SPECIAL:
+            if c in "}#" and k and text[k - 1] == "\\":
+                # Moodle turns a stored \} or \# into } or #: one more \ keeps it
+                out.append("&#92;")
             out.append(f"&#{ord(c)};")
         else:
             out.append(c)
