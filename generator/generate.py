@@ -82,6 +82,7 @@ def _settings(ws: Worksheet, seed: str | None) -> Manifest:
         (),
         ws.templates,
         now(),
+        ws.fillable,
     )
 
 

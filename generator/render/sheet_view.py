@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lstm_exam.generator.core.notation import (
@@ -67,6 +68,20 @@ def _asked_names(vp: VariantProblem) -> list[str]:
     return list(seen)
 
 
+_FIELD_NAME = re.compile(r"[A-Za-z0-9_.\[\]]+")
+
+
+def _answer_box(label: str) -> dict[str, Tex]:
+    """One answer box: its label as printed, and the name of its form field as LaTeX.
+
+    The field is named by the label itself (``q1.f_t[2]``); a label is made of letters,
+    digits, ``_``, ``.`` and brackets only, and hyperref's name= reads ``\\_`` as ``_``.
+    """
+    if not _FIELD_NAME.fullmatch(label):
+        raise ValueError(f"not an answer label: {label!r}")
+    return {"label": escape_text(label), "field": Tex(label.replace("_", r"\_"))}
+
+
 def _answer_tables(vp: VariantProblem, width: int = 6) -> list[dict[str, Any]]:
     p = vp.problem
     tables = []
@@ -74,7 +89,7 @@ def _answer_tables(vp: VariantProblem, width: int = 6) -> list[dict[str, Any]]:
         for k in range(0, len(names), width):
             chunk = names[k : k + width]
             rows = [
-                [escape_text(vp.label(make_label(n, c, p.step_of(n, t)))) for n in chunk]
+                [_answer_box(vp.label(make_label(n, c, p.step_of(n, t)))) for n in chunk]
                 for c in range(1, p.cells(chunk[0]) + 1)
             ]
             tables.append(

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pikepdf
+from pikepdf import Array, Dictionary, Name, String
 
 from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.core.notation import LABEL_RE
+from lstm_exam.generator.store.csvfiles import describe
+
+#: The names of the sheet's read-only fields: the student's id and variant code.
+ID_FIELD, VARIANT_FIELD = "student_id", "variant"
 
 
 def _page_starts(log: Path) -> list[tuple[str, int]]:
@@ -54,34 +62,146 @@ def split_pdf(
     ranges: Sequence[tuple[str, int, int]],
     folder: Path,
     tick: Callable[[int], None] | None = None,
+    title: str = "",
 ) -> int:
     """Write ``folder/<student_id>.pdf`` for each page range of a class PDF.
 
     pikepdf (qpdf) copies the pages with their fonts; it is several times faster
-    than a pure-Python split on a class of hundreds of pages.
+    than a pure-Python split on a class of hundreds of pages. A class PDF with form
+    fields (the fillable sheets) gives each student's PDF its own form, of that
+    student's fields only (:func:`_own_form`), and its metadata names the student and
+    the variant; ``title`` is the worksheet's.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    with pikepdf.open(pdf) as whole:
+    with pikepdf.open(pdf) as whole, _pages_copied():
+        form = whole.Root.get("/AcroForm")
         for sid, first, last in ranges:
             with pikepdf.new() as part:
                 part.pages.extend(whole.pages[first - 1 : last])
+                if form is not None:
+                    fields = _own_form(part, form, range(len(part.pages)), None)
+                    _metadata(part, sid, fields.get(VARIANT_FIELD, ""), title)
                 part.save(folder / f"{sid}.pdf")
             if tick:
                 tick(1)
     return len(ranges)
 
 
-def padded_pdf(pdf: Path, ranges: Sequence[tuple[str, int, int]], out: Path) -> None:
+def padded_pdf(
+    pdf: Path, ranges: Sequence[tuple[str, int, int]], out: Path, pad: bool = True
+) -> None:
     """The class PDF for printing on both sides: a blank page after each student whose
     pages are odd in number, so that every student starts on a right-hand page and no
-    student's first page is printed on the back of another's last."""
-    with pikepdf.open(pdf) as whole, pikepdf.new() as padded:
-        for k, (_sid, first, last) in enumerate(ranges):
+    student's first page is printed on the back of another's last (``pad``: else none).
+
+    The form fields of a fillable class PDF are arranged under each student's id
+    (``s001.q1.f_t[2]``), so that no two students' boxes share a name (and a value)."""
+    with pikepdf.open(pdf) as whole, pikepdf.new() as padded, _pages_copied():
+        form = whole.Root.get("/AcroForm")
+        for k, (sid, first, last) in enumerate(ranges):
+            start = len(padded.pages)
             padded.pages.extend(whole.pages[first - 1 : last])
-            if (last - first + 1) % 2 and k + 1 < len(ranges):
+            if form is not None:
+                _own_form(padded, form, range(start, len(padded.pages)), sid)
+            if pad and (last - first + 1) % 2 and k + 1 < len(ranges):
                 box = [float(x) for x in whole.pages[last - 1].mediabox]
                 padded.add_blank_page(page_size=(box[2] - box[0], box[3] - box[1]))
         padded.save(out)
+
+
+def _own_form(
+    doc: pikepdf.Pdf, source: pikepdf.Object, pages: range, prefix: str | None
+) -> dict[str, str]:
+    """Give ``doc`` the form of the widgets on its ``pages`` (copied from a class PDF whose
+    form is ``source``); their values by name, for the metadata.
+
+    hyperref names each field flatly by its label, ``q1.f_t[2]``. In a PDF a ``.`` in a
+    field's full name separates the partial names of a hierarchy, so the fields are
+    arranged as one: a field ``q1`` (``prefix``, the student id, above it in the class
+    PDF) whose kid ``f_t[2]`` is the box. Every reader that joins the partial names
+    with dots, as the PDF standard says, reads the label back; so does one that reads
+    the flat name. Each box's tooltip names its quantity (the CSV's description).
+    """
+    widgets = [
+        annot
+        for n in pages
+        for annot in doc.pages[n].get("/Annots", [])
+        if annot.get("/Subtype") == Name.Widget and "/T" in annot
+    ]
+    if not widgets:
+        return {}
+    acro = doc.Root.get("/AcroForm")
+    if acro is None:
+        acro = doc.Root.AcroForm = doc.make_indirect(
+            Dictionary(
+                Fields=Array(),
+                DA=source.get("/DA", String("/Helv 10 Tf 0 g")),
+                NeedAppearances=True,
+            )
+        )
+        if "/DR" in source:
+            acro.DR = _copied(doc, source.DR)
+    parents: dict[tuple[str, ...], pikepdf.Object] = {}
+
+    def parent(path: tuple[str, ...]) -> pikepdf.Object:
+        node = parents.get(path)
+        if node is None:
+            node = parents[path] = doc.make_indirect(Dictionary(T=String(path[-1]), Kids=Array()))
+            if len(path) > 1:
+                up = parent(path[:-1])
+                node.Parent = up
+                up.Kids.append(node)
+            else:
+                acro.Fields.append(node)
+        return node
+
+    values = {}
+    for w in widgets:
+        name = str(w.T)
+        values[name] = str(w.get("/V", ""))
+        path = ((prefix,) if prefix else ()) + tuple(name.split("."))
+        w.T = String(path[-1])
+        if LABEL_RE.match(name):
+            w.TU = String(describe(name))
+        if len(path) > 1:
+            up = parent(path[:-1])
+            w.Parent = up
+            up.Kids.append(w)
+        else:
+            acro.Fields.append(w)
+    return values
+
+
+def _copied(doc: pikepdf.Pdf, obj: pikepdf.Object) -> pikepdf.Object:
+    """``obj`` of another PDF in ``doc``: its indirect objects copied, the rest rebuilt."""
+    if obj.is_indirect:
+        return doc.copy_foreign(obj)
+    if isinstance(obj, Dictionary):
+        return Dictionary({k: _copied(doc, v) for k, v in obj.items()})
+    if isinstance(obj, Array):
+        return Array([_copied(doc, v) for v in obj])
+    return obj
+
+
+@contextlib.contextmanager
+def _pages_copied() -> Iterator[None]:
+    """pikepdf's warning that pages.extend leaves the form behind is silenced: the
+    form is made again (:func:`_own_form`)."""
+    category = getattr(pikepdf, "PageCopyWarning", None)
+    with warnings.catch_warnings():
+        if category is not None:
+            warnings.simplefilter("ignore", category)
+        yield
+
+
+def _metadata(doc: pikepdf.Pdf, sid: str, variant: str, title: str) -> None:
+    """A student's sheet names its student and variant in its document information."""
+    doc.docinfo.Title = String(f"{title}: problem sheet of {sid}" if title else sid)
+    doc.docinfo.Subject = String(f"Problem sheet of student {sid}, variant {variant}")
+    doc.docinfo.Keywords = String(f"lstm-exam; student {sid}; variant {variant}")
+    doc.docinfo.Creator = String("lstm-exam")
+    doc.docinfo[Name("/LstmExamStudent")] = String(sid)
+    doc.docinfo[Name("/LstmExamVariant")] = String(variant)
 
 
 def page_count(pdf: Path) -> int:
