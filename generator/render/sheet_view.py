@@ -71,15 +71,24 @@ def _asked_names(vp: VariantProblem) -> list[str]:
 _FIELD_NAME = re.compile(r"[A-Za-z0-9_.\[\]]+")
 
 
-def _answer_box(label: str) -> dict[str, Tex]:
-    """One answer box: its label as printed, and the name of its form field as LaTeX.
+class AnswerBox(Tex):
+    """One answer box: printed, its label as LaTeX (as a template written before the forms
+    prints it, ``((( lab )))``); ``label`` the same, ``field`` the name of its form field."""
 
-    The field is named by the label itself (``q1.f_t[2]``); a label is made of letters,
-    digits, ``_``, ``.`` and brackets only, and hyperref's name= reads ``\\_`` as ``_``.
-    """
-    if not _FIELD_NAME.fullmatch(label):
-        raise ValueError(f"not an answer label: {label!r}")
-    return {"label": escape_text(label), "field": Tex(label.replace("_", r"\_"))}
+    __slots__ = ("field", "label")
+    field: Tex
+    label: Tex
+
+    def __new__(cls, label: str) -> AnswerBox:
+        if not _FIELD_NAME.fullmatch(label):
+            raise ValueError(f"not an answer label: {label!r}")
+        shown = escape_text(label)
+        box = super().__new__(cls, shown)
+        box.label = Tex(shown)
+        # the field is named by the label itself (``q1.f_t[2]``): letters, digits, ``_``,
+        # ``.`` and brackets only, and hyperref's name= reads ``\\_`` as ``_``
+        box.field = Tex(label.replace("_", r"\_"))
+        return box
 
 
 def _answer_tables(vp: VariantProblem, width: int = 6) -> list[dict[str, Any]]:
@@ -89,7 +98,7 @@ def _answer_tables(vp: VariantProblem, width: int = 6) -> list[dict[str, Any]]:
         for k in range(0, len(names), width):
             chunk = names[k : k + width]
             rows = [
-                [_answer_box(vp.label(make_label(n, c, p.step_of(n, t)))) for n in chunk]
+                [AnswerBox(vp.label(make_label(n, c, p.step_of(n, t)))) for n in chunk]
                 for c in range(1, p.cells(chunk[0]) + 1)
             ]
             tables.append(
