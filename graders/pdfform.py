@@ -72,7 +72,9 @@ def read_pdf_sheet(data: bytes) -> Sheet:
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
             size = pdf.trailer.get("/Size")
-            if not isinstance(size, int) or not 0 < size <= MAX_PDF_OBJECTS:
+            if not isinstance(size, int):
+                raise Unreadable("the PDF is damaged and cannot be read (no object count)")
+            if not 0 < size <= MAX_PDF_OBJECTS:
                 raise Unreadable(
                     f"the PDF has more than {MAX_PDF_OBJECTS:,} objects: this is not a sheet"
                 )
@@ -88,7 +90,7 @@ def read_pdf_sheet(data: bytes) -> Sheet:
             "the PDF is protected by a password: hand in the sheet without one"
         ) from None
     except Exception as e:  # qpdf's and pikepdf's faults on a damaged file, of any kind
-        raise Unreadable(f"the PDF is damaged ({type(e).__name__}): save it again") from None
+        raise Unreadable(f"the PDF is damaged and cannot be read ({type(e).__name__})") from None
     return _sheet(values)
 
 
@@ -149,7 +151,7 @@ _POINT = re.compile(r"[^,]*\.[^,]*")
 
 def _sheet(values: list[tuple[str, str]]) -> Sheet:
     """The answers as a sheet: cells in the form's order (numbered as its fields), the
-    id and variant apart. A form whose answers mostly write a decimal comma is read as a
+    id and variant apart (empty when the form lacks them). A form whose answers mostly write a decimal comma is read as a
     decimal-comma sheet (as a semicolon CSV is), else as one with decimal points."""
     identity = {ID_FIELD: "", VARIANT_FIELD: ""}
     cells = []
@@ -165,7 +167,7 @@ def _sheet(values: list[tuple[str, str]]) -> Sheet:
     decimal_comma = commas > points
     notes = ["filled PDF form"] + (["decimal commas"] if decimal_comma else [])
     ident = (identity[ID_FIELD], identity[VARIANT_FIELD])
-    return Sheet(tuple(cells), tuple(notes), decimal_comma, ident if any(ident) else None)
+    return Sheet(tuple(cells), tuple(notes), decimal_comma, ident)
 
 
 def _whole(label: str) -> bool:

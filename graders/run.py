@@ -287,7 +287,13 @@ def grade_student(
     flags = (f"{len(files)} files; graded the latest, {chosen.path}",) if others else ()
     try:
         sheet = read_submission(file_data(chosen))
-        if sheet.identity is not None:
+        if sheet.identity == ("", ""):  # a PDF form, but not as generate made it
+            flags = (
+                f"the PDF form carries no student id or variant: check that it is "
+                f"{v.student.student_id}'s own sheet",
+                *flags,
+            )
+        elif sheet.identity is not None:
             _same_student(sheet.identity, v)
     except Unreadable as e:
         return replace(

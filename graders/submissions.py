@@ -81,7 +81,8 @@ class Sheet:
     """How the file was read, e.g. ``semicolon-separated, decimal commas``."""
     decimal_comma: bool
     identity: tuple[str, str] | None = None
-    """A filled PDF sheet's own student id and variant code (its read-only fields)."""
+    """A filled PDF sheet's own student id and variant code (its read-only fields; empty
+    when the form has none); None for a CSV."""
 
 
 class Unreadable(Exception):

@@ -117,9 +117,9 @@ def write_pdf(path: Path, sheet: Path, rows: dict[str, str], how: str) -> None:
     # offset moves)
     ids = re.compile(rb"(/ID \[ ?<)[0-9a-fA-F]{32}(> ?<)[0-9a-fA-F]{32}(> ?\])")
     zero = b"0" * 32
-    digest = hashlib.md5(ids.sub(rb"\g<1>" + zero + rb"\2" + zero + rb"\3", data)).hexdigest()
+    digest = hashlib.md5(ids.sub(rb"\g<1>" + zero + rb"\g<2>" + zero + rb"\g<3>", data)).hexdigest()
     d = digest.encode()
-    path.write_bytes(ids.sub(rb"\g<1>" + d + rb"\2" + d + rb"\3", data))
+    path.write_bytes(ids.sub(rb"\g<1>" + d + rb"\g<2>" + d + rb"\g<3>", data))
 
 
 def main() -> None:

@@ -477,7 +477,7 @@ def test_actions_are_never_followed_and_only_the_values_read():
 
     sheet = read_submission(hostile(make))
     assert [(c.label, c.raw) for c in sheet.cells] == [("q1.f_t[1]", "0.5")]
-    assert sheet.identity is None
+    assert sheet.identity == ("", "")
 
 
 def test_a_loop_of_kids_a_deep_tree_and_too_many_fields_are_refused_or_cut():
@@ -589,3 +589,34 @@ def test_any_form_tree_reads_or_is_unreadable(tree):
         read_submission(hostile(make))
     except Unreadable as e:
         assert str(e)
+
+
+def test_a_sheet_template_written_before_the_forms_still_prints_its_labels(tmp_path):
+    """A custom sheet.tex.j2 of before (``\\answerslot{((( lab )))}``) gets the label."""
+    from lstm_exam.generator.core import defaults
+    from lstm_exam.generator.generate import build_manifest
+    from lstm_exam.generator.render.document import render_tex
+
+    custom = tmp_path / "my-templates"
+    custom.mkdir()
+    shutil.copy(
+        Path(__file__).parent / "data" / "sheet-before-forms.tex.j2", custom / "sheet.tex.j2"
+    )
+    m, _, _ = build_manifest(load_spec(None), numbered_roster(1), defaults.DEMO_SEED)
+    tex = render_tex(m, custom).tex["class-sheets"]
+    assert r"\answerslot{q1.Wz\_f{[}1{]}}" in tex and "'label'" not in tex
+    assert r"\answerfield{" not in tex  # its boxes are printed only
+
+
+def test_a_pdf_form_without_the_id_fields_is_graded_and_flagged(klass, tmp_path):
+    sid = klass.ids[0]
+    with pikepdf.open(klass.sheet(sid)) as pdf:
+        fields = pdf.Root.AcroForm.Fields
+        for k in reversed(range(len(fields))):
+            if str(fields[k].T) in ("student_id", "variant"):
+                del fields[k]
+        buf = io.BytesIO()
+        pdf.save(buf)
+    r = one(klass, tmp_path, {f"{sid}.pdf": fill(buf.getvalue(), answers(klass, sid, False))})[sid]
+    assert r.status is Status.GRADED
+    assert any("no student id or variant" in f for f in r.flags)
