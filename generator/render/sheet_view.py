@@ -85,9 +85,9 @@ class AnswerBox(Tex):
         shown = escape_text(label)
         box = super().__new__(cls, shown)
         box.label = Tex(shown)
-        # the field is named by the label itself (``q1.f_t[2]``): letters, digits, ``_``,
-        # ``.`` and brackets only, and hyperref's name= reads ``\\_`` as ``_``
-        box.field = Tex(label.replace("_", r"\_"))
+        # the field is named by the label itself (``q1.f_t[2]``), written as the hex
+        # digits of a PDF string: no character of it reaches TeX
+        box.field = Tex(label.encode().hex())
         return box
 
 
@@ -196,4 +196,7 @@ def student_view(v: Variant) -> tuple[dict[str, Any], list[str]]:
         "id": v.student.student_id,
         "name": v.student.name,
         "code": v.code,
+        # the hidden fields' values, as PDF hex strings (nothing in them is TeX's)
+        "id_hex": Tex(v.student.student_id.encode().hex()),
+        "code_hex": Tex(v.code.encode().hex()),
     }, warnings
