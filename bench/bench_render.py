@@ -4,12 +4,14 @@ Times the whole `generate` with PDFs, the PDF stage alone (`render_pdfs` on a wo
 generated without PDFs), and the bare typesetting cost: pdflatex on the same two .tex files,
 both at once, as `render_pdfs` runs them. Targets: total <= 20 s; render_pdfs <= 1.5 x bare.
 
-Run on demand:  .venv/bin/python bench/bench_render.py [--students N]
+Run on demand:  .venv/bin/python bench/bench_render.py [--students N] [--no-fields]
+(``--no-fields``: the sheets without form fields, as ``fillable = false`` makes them)
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -59,10 +61,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--students", type=int, default=200)
     ap.add_argument("--spec", type=Path, default=None, help="default: the built-in spec")
+    ap.add_argument(
+        "--no-fields", action="store_true", help="sheets without form fields (fillable = false)"
+    )
     args = ap.parse_args()
     if shutil.which("pdflatex") is None:
         sys.exit("pdflatex is not installed: run `make setup`")
     ws = load_spec(args.spec)
+    if args.no_fields:
+        ws = dataclasses.replace(ws, fillable=False)
     students = numbered_roster(args.students)
     n = args.students
 
@@ -88,6 +95,7 @@ def main() -> None:
         # 3. bare pdflatex on the same sources, both documents at once
         tex_files = [plain.out / "tex" / f"{name}.tex" for name in DOCUMENTS.values()]
         bare = bare_pdflatex(tex_files, tmp / "bare")
+        sheets_alone = bare_pdflatex(tex_files[:1], tmp / "bare-sheets")
 
         # where render_pdfs spends the rest: the LaTeX from the templates, and the split
         # (measured here one process, one document after the other)
@@ -108,7 +116,7 @@ def main() -> None:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(
         f"{n} students, {len(ws.problems)} problems each ({args.spec or 'default spec'}), "
-        f"{cores} cores"
+        f"{cores} cores, sheets {'with' if ws.fillable else 'without'} form fields"
     )
     print(f"  total (generate with PDFs)      {total:7.2f} s   {1000 * total / n:7.1f} ms/student")
     print(
@@ -119,6 +127,7 @@ def main() -> None:
     )
     print(f"  bare pdflatex, both in parallel {bare:7.2f} s   {1000 * bare / n:7.1f} ms/student")
     print(f"  render_pdfs / bare pdflatex     {ratio:7.2f}")
+    print(f"  bare pdflatex, the sheets alone {sheets_alone:7.2f} s")
     print(f"    of which: LaTeX from the templates (render_tex) {templating:6.2f} s")
     print(f"              splitting into student PDFs (pikepdf)   {splitting:6.2f} s")
     for name, count in pages.items():

@@ -91,6 +91,7 @@ def _settings(ws: Worksheet, seed: str | None) -> Manifest:
         (),
         ws.templates,
         now(),
+        ws.fillable,
     )
 
 

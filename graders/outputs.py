@@ -131,8 +131,9 @@ def feedback_view(m: Manifest, titles: Sequence[str], r: StudentResult) -> Feedb
         )
     if r.status is Status.UNREADABLE:
         paragraphs.append(
-            f"Your file {r.file} could not be read: {r.notes[0]}. Fill in the "
-            "answer template (CSV) and submit it again if your instructor allows."
+            f"Your file {r.file} could not be read: {r.notes[0]}. Fill in "
+            + ("your sheet's PDF form or " if m.fillable else "")
+            + "the answer template (CSV) and submit it again if your instructor allows."
         )
     if r.copy_of:
         paragraphs.append(

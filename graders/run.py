@@ -49,6 +49,7 @@ from .copies import CopyIndex, Labels, answers_at, both_sides, copy_keys, copy_l
 from .grade import asked_labels, grade_sheet
 from .lms import MAP_FILE, Identity, LmsInputs, identity, map_text
 from .matching import Matcher
+from .pdfform import read_submission
 from .policy import GradePolicy
 from .results import (
     UNEXPLAINED,
@@ -59,7 +60,7 @@ from .results import (
     StudentResult,
     Verdict,
 )
-from .submissions import RawFile, Unreadable, collect, file_data, read_sheet
+from .submissions import RawFile, Unreadable, collect, file_data
 from .uploads import uploads
 
 Tick = Callable[[int], None]
@@ -236,6 +237,25 @@ def _assign(
     return by_student, unmatched, notices
 
 
+def _same_student(identity: tuple[str, str], v: Variant) -> None:
+    """A filled PDF sheet must be the sheet of the student its file was matched to.
+
+    Raises:
+        Unreadable: naming whose sheet it is (another student's, or an older variant).
+    """
+    sid, code = identity
+    if sid != v.student.student_id:
+        raise Unreadable(
+            f"this is the sheet of {sid[:64] or 'nobody'}, not yours ({v.student.student_id}): "
+            "fill in your own sheet and hand it in"
+        )
+    if code != v.code:
+        raise Unreadable(
+            f"this sheet is of variant {code[:64] or '(none)'}, not of yours ({v.code}): "
+            "fill in the sheet you were given last and hand it in"
+        )
+
+
 def grade_student(
     m: Manifest, policy: GradePolicy, v: Variant, files: Sequence[RawFile], copy_of: str = ""
 ) -> tuple[StudentResult, list[StudentResult]]:
@@ -266,7 +286,15 @@ def grade_student(
     ]
     flags = (f"{len(files)} files; graded the latest, {chosen.path}",) if others else ()
     try:
-        sheet = read_sheet(file_data(chosen))
+        sheet = read_submission(file_data(chosen))
+        if sheet.identity == ("", ""):  # a PDF form, but not as generate made it
+            flags = (
+                f"the PDF form carries no student id or variant: check that it is "
+                f"{v.student.student_id}'s own sheet",
+                *flags,
+            )
+        elif sheet.identity is not None:
+            _same_student(sheet.identity, v)
     except Unreadable as e:
         return replace(
             base,

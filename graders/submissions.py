@@ -29,6 +29,7 @@ from lstm_exam.generator.core.defaults import (
     ANSWER_DIGITS,
     ANSWER_PLACES,
     MAX_FILE_BYTES,
+    MAX_PDF_BYTES,
     MAX_ROWS,
     MAX_ZIP_BYTES,
     MAX_ZIP_MEMBERS,
@@ -79,6 +80,9 @@ class Sheet:
     notes: tuple[str, ...]
     """How the file was read, e.g. ``semicolon-separated, decimal commas``."""
     decimal_comma: bool
+    identity: tuple[str, str] | None = None
+    """A filled PDF sheet's own student id and variant code (its read-only fields; empty
+    when the form has none); None for a CSV."""
 
 
 class Unreadable(Exception):
@@ -147,7 +151,7 @@ def _zip_member(source: Path, member: str) -> bytes:
         if info.flag_bits & 0x1:
             raise Unreadable("the file is encrypted in the zip: send it without a password")
         with z.open(info) as f:
-            return f.read(MAX_FILE_BYTES + 1)
+            return f.read(_READ_LIMIT + 1)
     except Unreadable:
         raise
     except NotImplementedError:
@@ -192,8 +196,13 @@ def _rel(source: Path, path: Path) -> str:
     return path.relative_to(source).as_posix()
 
 
+#: The most bytes read of a submitted file: the larger of the CSV's and the PDF's limits.
+_READ_LIMIT = max(MAX_FILE_BYTES, MAX_PDF_BYTES)
+
+
 def file_data(f: RawFile) -> bytes:
-    """A submitted file's bytes (at most one more than the limit, to tell it is too large).
+    """A submitted file's bytes (at most one more than the larger limit, a PDF's, to tell it
+    is too large).
 
     Raises:
         Unreadable: when the file cannot be read (gone, no permission).
@@ -208,7 +217,7 @@ def file_data(f: RawFile) -> bytes:
         raise Unreadable("the file could not be found")
     try:
         with open(f.location, "rb", buffering=0) as fh:  # unbuffered: fewer system calls
-            return fh.read(MAX_FILE_BYTES + 1)
+            return fh.read(_READ_LIMIT + 1)
     except OSError as e:
         raise Unreadable(f"the file could not be read ({e.strerror or e})") from None
 
@@ -241,7 +250,7 @@ def read_sheet(data: bytes) -> Sheet:
     if data.startswith(b"PK\x03\x04"):
         raise Unreadable("this is an Excel (.xlsx) or zip file, not CSV: use 'Save as CSV'")
     if data.startswith(b"%PDF"):
-        raise Unreadable("this is a PDF, not CSV: fill in the answer template (CSV)")
+        raise Unreadable("this is a PDF, not CSV: fill in the answer template (CSV)")  # CSV only
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise Unreadable("this is an old Excel (.xls) file, not CSV: use 'Save as CSV'")
     text, encoding = _decode(data)

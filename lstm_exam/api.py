@@ -364,8 +364,8 @@ def grade_folder(
     missing_zero: bool = False,
     canvas_assignment: str | None = None,
 ) -> Graded:
-    """`grade`: the CSVs in ``submissions`` (a folder or a zip) against the worksheet's
-    manifest; gradebook.csv, feedback/ and results.json written into ``out`` (by default
+    """`grade`: the filled PDF sheets and CSVs in ``submissions`` (a folder or a zip)
+    against the worksheet's manifest; gradebook.csv, feedback/ and results.json written into ``out`` (by default
     WORKSHEET/grades/), matching files to students also through the LMS's exports and the
     instructor's map of files to students (:mod:`lstm_exam.graders.lms`)."""
     from lstm_exam.graders.lms import LmsInputs

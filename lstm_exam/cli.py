@@ -267,7 +267,8 @@ def grade(
     missing: str,
     canvas_assignment: str | None,
 ) -> None:
-    """Grade the CSVs in SUBMISSIONS (a folder or a zip) against WORKSHEET's manifest."""
+    """Grade the filled PDF sheets and CSVs in SUBMISSIONS (a folder or a zip) against
+    WORKSHEET's manifest."""
     progress = _Progress("Grading")
     try:
         graded = api.grade_folder(

@@ -6,19 +6,29 @@ They are real files a student could send, made from the demo worksheet (the
 default spec, the sample roster and the public demo seed):
 
 * s001.csv  all correct (the key's answers, typed as a student would);
-* s002.csv  rounded every step to 2 decimals (misconception 7);
-* s003.csv  an arithmetic slip in a_f[2], then the right method on it (error carried forward);
+* s002.pdf  rounded every step to 2 decimals (misconception 7), typed into the sheet's PDF
+            form and saved whole with appearance streams (as Preview or Acrobat's "Save as");
+* s003.pdf  an arithmetic slip in a_f[2], then the right method on it (error carried forward),
+            typed into the form and saved as an incremental update (as Acrobat Reader's and
+            Firefox's "Save"), a decimal comma and a Unicode minus here and there;
 * s004.csv  forgot the bias in the forget gate and took h_t = o_t * C_t (misconceptions 1 and 6),
             saved by a European spreadsheet: UTF-8 with BOM, ';' and decimal commas;
 * s005.csv  an Excel workbook renamed to .csv (unreadable);
 * s006      submitted nothing (missing).
+
+The PDFs need pdflatex: the demo worksheet's sheets are typeset (with SOURCE_DATE_EPOCH, so
+the same bytes come out again) and filled as viewers save them (tests/pdffill.py).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import os
+import re
 import sys
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,6 +41,8 @@ from lstm_exam.generator.spec.roster import read_roster
 from lstm_exam.generator.spec.worksheet import builtin_path, load_spec
 
 OUT = Path(__file__).resolve().parent.parent / "generator" / "data" / "sample-submissions"
+#: The CSVs of the students who hand in PDFs, for the test fixtures.
+CSVS: dict[str, bytes] = {}
 
 
 def answers(vp, ch=None, twist=None, overrides=None) -> dict[str, Decimal]:
@@ -46,7 +58,7 @@ def answers(vp, ch=None, twist=None, overrides=None) -> dict[str, Decimal]:
     }
 
 
-def write_csv(path: Path, rows: dict[str, Decimal], *, european: bool = False) -> None:
+def write_csv(path: Path | None, rows: dict[str, Decimal], *, european: bool = False) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=";" if european else ",", lineterminator="\r\n")
     w.writerow(["label", "answer"] if european else ["Label", "Description", "Answer"])
@@ -57,7 +69,57 @@ def write_csv(path: Path, rows: dict[str, Decimal], *, european: bool = False) -
         else:
             w.writerow([label, "", text])
     data = buf.getvalue().encode("utf-8")
-    path.write_bytes(b"\xef\xbb\xbf" + data if european else data)
+    data = b"\xef\xbb\xbf" + data if european else data
+    if path is not None:
+        path.write_bytes(data)
+    return data
+
+
+def write_workbook(v) -> None:
+    """s005.csv, an Excel workbook (a zip with its own time stamps: kept when openpyxl
+    is missing, as the one made before)."""
+    try:
+        import openpyxl
+    except ImportError:
+        if (OUT / "s005.csv").exists():
+            print("openpyxl is missing: s005.csv kept as it was")
+            return
+        sys.exit("pip install openpyxl to make the renamed workbook s005.csv")
+    wb = openpyxl.Workbook()
+    sheet = wb.active
+    sheet.append(["label", "answer"])
+    for vp in v["s005"].problems:
+        for k, val in answers(vp).items():
+            sheet.append([k, float(val)])
+    wb.save(OUT / "s005.csv")
+
+
+def sheets(m) -> Path:
+    """The demo worksheet's sheets, typeset reproducibly into a temporary folder."""
+    from lstm_exam.generator.render.pdfs import render_pdfs
+
+    os.environ.update(SOURCE_DATE_EPOCH="1767225600", FORCE_SOURCE_DATE="1")  # 2026-01-01
+    folder = Path(tempfile.mkdtemp(prefix="samples-"))
+    render_pdfs(m, folder)
+    return folder / "sheets"
+
+
+def write_pdf(path: Path, sheet: Path, rows: dict[str, str], how: str) -> None:
+    sys.path.insert(0, str(TESTS.parent))  # tests/
+    import pikepdf
+    from pdffill import fill
+
+    with pikepdf.open(sheet) as pdf:  # the split's /ID is of the time: one of the content
+        clean = io.BytesIO()
+        pdf.save(clean, deterministic_id=True)
+    data = fill(clean.getvalue(), rows, how)
+    # pypdf draws a new /ID at random: one of the content (the same length, so that no
+    # offset moves)
+    ids = re.compile(rb"(/ID \[ ?<)[0-9a-fA-F]{32}(> ?<)[0-9a-fA-F]{32}(> ?\])")
+    zero = b"0" * 32
+    digest = hashlib.md5(ids.sub(rb"\g<1>" + zero + rb"\g<2>" + zero + rb"\g<3>", data)).hexdigest()
+    d = digest.encode()
+    path.write_bytes(ids.sub(rb"\g<1>" + d + rb"\g<2>" + d + rb"\g<3>", data))
 
 
 def main() -> None:
@@ -70,9 +132,13 @@ def main() -> None:
     write_csv(
         OUT / "s001.csv", {k: val for vp in v["s001"].problems for k, val in answers(vp).items()}
     )
-    write_csv(
-        OUT / "s002.csv",
-        {k: val for vp in v["s002"].problems for k, val in answers(vp, Rounded(2)).items()},
+    for old in ("s002.csv", "s003.csv"):  # handed in as PDFs since sheets are forms
+        (OUT / old).unlink(missing_ok=True)
+    pdfs = sheets(m)
+    rows = {k: val for vp in v["s002"].problems for k, val in answers(vp, Rounded(2)).items()}
+    CSVS["s002"] = write_csv(None, rows)
+    write_pdf(
+        OUT / "s002.pdf", pdfs / "s002.pdf", {k: format(x, "f") for k, x in rows.items()}, "pypdf"
     )
     rows = {}
     for vp in v["s003"].problems:
@@ -81,23 +147,20 @@ def main() -> None:
             rows |= answers(vp, overrides={"a_f[2]": key + Decimal("0.1")})
         else:
             rows |= answers(vp)
-    write_csv(OUT / "s003.csv", rows)
+    CSVS["s003"] = write_csv(None, rows)
+    typed = {}
+    for n, (k, x) in enumerate(rows.items()):
+        text = format(x, "f")
+        if n % 3 == 1:
+            text = text.replace(".", ",").replace("-", "\u2212")  # what a German keyboard types
+        typed[k] = text
+    write_pdf(OUT / "s003.pdf", pdfs / "s003.pdf", typed, "incremental")
     rows = {}
     for vp in v["s004"].problems:
         twist = {1: Twist.NO_BIAS, 4: Twist.H_NO_TANH}.get(vp.number)
         rows |= answers(vp, twist=twist)
     write_csv(OUT / "s004.csv", rows, european=True)
-    try:
-        import openpyxl
-    except ImportError:
-        sys.exit("pip install openpyxl to make the renamed workbook s005.csv")
-    wb = openpyxl.Workbook()
-    sheet = wb.active
-    sheet.append(["label", "answer"])
-    for vp in v["s005"].problems:
-        for k, val in answers(vp).items():
-            sheet.append([k, float(val)])
-    wb.save(OUT / "s005.csv")
+    write_workbook(v)
     print(f"wrote {sorted(p.name for p in OUT.iterdir())} to {OUT}")
     make_test_fixtures(v)
 
@@ -115,14 +178,14 @@ def make_test_fixtures(v) -> None:
     for sid, name, num in [("s001", "Ada Lovelace", 1001), ("s003", "José Núñez", 999)]:
         folder = moodle / f"{name}_{num}_assignsubmission_file_"
         folder.mkdir(parents=True)
-        shutil.copy(OUT / f"{sid}.csv", folder / "answers.csv")
+        (folder / "answers.csv").write_bytes(CSVS.get(sid) or (OUT / f"{sid}.csv").read_bytes())
     (moodle / "__MACOSX").mkdir()
     (moodle / "__MACOSX" / "._answers.csv").write_bytes(b"\x00\x05\x16\x07")
     with zipfile.ZipFile(TESTS / "canvas.zip", "w") as z:
         z.write(OUT / "s001.csv", "lovelaceada_1001_77001_answers.csv")
         z.write(OUT / "s004.csv", "hoppergrace_late_1004_77004_answers.csv")
         z.write(OUT / "s005.csv", "turingalan_1005_77005_answers.csv")
-        z.writestr("someoneelse_4242_77100_answers.csv", (OUT / "s002.csv").read_bytes())
+        z.writestr("someoneelse_4242_77100_answers.csv", CSVS["s002"])
         z.writestr(".DS_Store", b"\x00\x00\x00\x01Bud1")
     # s001's answers, messy: CRLF, spaces, +, scientific notation, an unknown and a repeated
     # label, text, NaN, inf and an empty answer

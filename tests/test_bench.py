@@ -18,11 +18,14 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
         ("bench_grade.py", 20),
         ("bench_render.py", 2),
         ("bench_quiz.py", 2),
+        ("bench_fields.py", 2),
+        ("bench_grade_pdf.py", 3),
     ],
 )
 def test_a_benchmark_runs_to_its_report(script, students):
+    extra = ["--runs", "1"] if script == "bench_fields.py" else []
     res = subprocess.run(
-        [sys.executable, str(BENCH / script), "--students", str(students)],
+        [sys.executable, str(BENCH / script), "--students", str(students), *extra],
         capture_output=True,
         text=True,
         timeout=600,

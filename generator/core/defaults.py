@@ -93,6 +93,9 @@ FORMULAS = True
 #: Share of an answer's credit for one consistent with the student's own earlier answers.
 CARRY_FORWARD = 1
 
+#: Whether the sheets' answer boxes are PDF form fields a student fills in a viewer.
+FILLABLE = True
+
 # --- typesetting ------------------------------------------------------------------
 #: pdflatex's time limit for a class: this many seconds, and this many more a student
 #: (a student's sheet and key take about 0.15 s on a 2-core machine; a loop never ends).
@@ -105,6 +108,13 @@ MAX_ROWS = 5_000
 MAX_ZIP_MEMBERS = 100_000
 MAX_ZIP_BYTES = 2_000_000_000
 MAX_ROSTER_BYTES = 5_000_000
+#: Limits on a submitted PDF (a filled sheet is about 300 KB of some 150 objects and one
+#: field an answer): its size, its objects (the trailer's count), its form's fields and
+#: how deep they nest.
+MAX_PDF_BYTES = 20_000_000
+MAX_PDF_OBJECTS = 100_000
+MAX_PDF_FIELDS = MAX_ROWS
+MAX_PDF_DEPTH = 8
 #: The longest student name a roster may give (it is printed on every page of a sheet).
 MAX_NAME_CHARS = 200
 #: Limits on the other input files: a spec or problem file, a manifest (about 25 KB a

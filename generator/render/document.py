@@ -48,6 +48,7 @@ def render_tex(m: Manifest, templates: Path | None = None) -> Rendered:
         "decimals": m.decimals,
         "tolerance_words": m.tolerance.words(),
         "counts_only": kinds == [Kind.PARAMETERS],
+        "fillable": m.fillable,
         "diagrams": {str(k): Tex(_diagram_box(k)) for k in kinds},
         "network_kinds": [str(k) for k in NETWORK_KINDS],
     }

@@ -66,11 +66,11 @@ def render_pdfs(
             name = _wait_any(running, deadline)
             pdf = _finish_pdflatex(running.pop(name), texdir / f"{name}.tex", templates)
             ranges = page_ranges(pdf.with_suffix(".pages"), page_count(pdf), ids)
-            if duplex:
-                padded_pdf(pdf, ranges, folder / f"{name}.pdf")
+            if duplex or (m.fillable and kinds[name] == "sheets"):  # the form rebuilt
+                padded_pdf(pdf, ranges, folder / f"{name}.pdf", pad=duplex)
             else:
                 shutil.copyfile(pdf, folder / f"{name}.pdf")
-            split_pdf(pdf, ranges, folder / kinds[name], tick)
+            split_pdf(pdf, ranges, folder / kinds[name], tick, m.title)
     finally:
         for p in running.values():
             stop(p)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lstm_exam.generator.core.notation import (
@@ -68,6 +69,29 @@ def _asked_names(vp: VariantProblem) -> list[str]:
     return list(seen)
 
 
+_FIELD_NAME = re.compile(r"[A-Za-z0-9_.\[\]]+")
+
+
+class AnswerBox(Tex):
+    """One answer box: printed, its label as LaTeX (as a template written before the forms
+    prints it, ``((( lab )))``); ``label`` the same, ``field`` the name of its form field."""
+
+    __slots__ = ("field", "label")
+    field: Tex
+    label: Tex
+
+    def __new__(cls, label: str) -> AnswerBox:
+        if not _FIELD_NAME.fullmatch(label):
+            raise ValueError(f"not an answer label: {label!r}")
+        shown = escape_text(label)
+        box = super().__new__(cls, shown)
+        box.label = Tex(shown)
+        # the field is named by the label itself (``q1.f_t[2]``), written as the hex
+        # digits of a PDF string: no character of it reaches TeX
+        box.field = Tex(label.encode().hex())
+        return box
+
+
 def _answer_tables(vp: VariantProblem, width: int = 6) -> list[dict[str, Any]]:
     p = vp.problem
     tables = []
@@ -75,7 +99,7 @@ def _answer_tables(vp: VariantProblem, width: int = 6) -> list[dict[str, Any]]:
         for k in range(0, len(names), width):
             chunk = names[k : k + width]
             rows = [
-                [escape_text(vp.label(make_label(n, c, p.step_of(n, t)))) for n in chunk]
+                [AnswerBox(vp.label(make_label(n, c, p.step_of(n, t)))) for n in chunk]
                 for c in range(1, p.cells(chunk[0]) + 1)
             ]
             tables.append(
@@ -173,4 +197,7 @@ def student_view(v: Variant) -> tuple[dict[str, Any], list[str]]:
         "id": v.student.student_id,
         "name": v.student.name,
         "code": v.code,
+        # the hidden fields' values, as PDF hex strings (nothing in them is TeX's)
+        "id_hex": Tex(v.student.student_id.encode().hex()),
+        "code_hex": Tex(v.code.encode().hex()),
     }, warnings

@@ -82,6 +82,8 @@ class Worksheet:
     templates: str | None = None
     """A folder of custom templates, relative to the spec's folder."""
     source: str = "<built-in default>"
+    fillable: bool = defaults.FILLABLE
+    """Whether the sheets' answer boxes are PDF form fields (``fillable = false``: not)."""
 
     @property
     def slug(self) -> str:
@@ -112,6 +114,7 @@ _TOP_KEYS = {
     "carry_forward",
     "templates",
     "formulas",
+    "fillable",
 }
 
 
@@ -217,7 +220,12 @@ def parse_spec(data: Mapping[str, Any], file: str, folder: Path | None = None) -
         _problem_spec(t, decimals, file, f"problems[{k}]", folder, formulas)
         for k, t in enumerate(raw_problems, start=1)
     )
-    return Worksheet(title, course, decimals, tolerance, seed, problems, cf, templates, file)
+    fillable = data.get("fillable", defaults.FILLABLE)
+    if not isinstance(fillable, bool):
+        raise InputError(file, "fillable", f"expected true or false, not {shown(fillable)}")
+    return Worksheet(
+        title, course, decimals, tolerance, seed, problems, cf, templates, file, fillable
+    )
 
 
 def _problem_spec(

@@ -51,6 +51,8 @@ class Manifest:
     variants: tuple[Variant, ...]
     templates: str | None = None
     created: str = ""
+    fillable: bool = defaults.FILLABLE
+    """Whether the sheets' answer boxes are PDF form fields."""
 
     def bounds(self, label: str, value: Value) -> tuple[Decimal, Decimal]:
         """The accepted range of the answer of ``label`` (a whole number: itself)."""
@@ -135,6 +137,8 @@ def _header(m: Manifest) -> dict[str, Any]:
         "tolerance": {m.tolerance.mode: plain(m.tolerance.amount)},
         "carry_forward": plain(m.carry_forward),
         "templates": m.templates,
+        # written only when off: a manifest without it (every older one) is fillable
+        **({} if m.fillable else {"fillable": False}),
     }
 
 

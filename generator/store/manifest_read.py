@@ -281,6 +281,7 @@ def _settings(file: str, doc: Any) -> Manifest:
             (),
             doc.get("templates"),
             doc.get("created", ""),
+            doc.get("fillable", defaults.FILLABLE) is not False,
         )
     except (KeyError, TypeError, ValueError, ArithmeticError) as e:
         raise InputError(file, "", f"damaged manifest ({type(e).__name__}: {e})") from None

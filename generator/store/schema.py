@@ -113,6 +113,10 @@ def manifest_schema() -> dict[str, Any]:
                 "maxLength": 4096,
                 "description": "a text or null (the folder of custom templates it was made with)",
             },
+            "fillable": {
+                "type": "boolean",
+                "description": "false when the sheets have no form fields (absent: true)",
+            },
             "students": {"type": "array", "items": {"$ref": "#/$defs/student"}},
         },
         "$defs": {

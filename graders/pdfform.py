@@ -1,0 +1,174 @@
+"""Reading a filled PDF sheet: the values of its form fields, never its page text.
+
+A sheet made by ``generate`` is a PDF form: one text field per answer box, named by the
+answer label (``q1.f_t[2]``: the partial names ``q1`` and ``f_t[2]``, joined by a dot as
+the PDF standard joins them; a flat name ``q1.f_t[2]`` reads the same), and two hidden
+read-only fields, ``student_id`` and ``variant``. Any viewer that fills forms saves the
+answers as the fields' values (``/V``), which is all this module reads.
+
+A submitted PDF is untrusted: it is opened from memory by qpdf (pikepdf), which runs
+nothing; only the form's tree of fields is walked (``/AcroForm``, ``/Fields``, ``/Kids``,
+``/T``, ``/FT``, ``/V``), never an action (``/A``, ``/AA``: JavaScript, ``/URI``,
+``/Launch``), a page or a stream. Its size, its objects, its fields, their depth and
+every value's length are capped; whatever fails in reading it makes the file unreadable
+with a reason, never a crash.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+
+from lstm_exam.generator.core.defaults import (
+    MAX_PDF_BYTES,
+    MAX_PDF_DEPTH,
+    MAX_PDF_FIELDS,
+    MAX_PDF_OBJECTS,
+)
+from lstm_exam.generator.core.notation import LABEL_RE, is_whole
+
+from .submissions import Cell, Sheet, Unreadable, read_sheet
+
+#: The hidden read-only fields of a sheet: whose sheet it is.
+ID_FIELD, VARIANT_FIELD = "student_id", "variant"
+#: The longest value kept of a field (an answer is a number; the CSV keeps 60 characters).
+MAX_VALUE_CHARS = 200
+
+NO_FORM = (
+    "this PDF has no form fields (a printed and scanned sheet, or one saved with 'Print to "
+    "PDF' or 'flattened'): open your own sheet's PDF, type each answer into its box, save "
+    "it and hand in that file, or fill in the answer template (CSV)"
+)
+
+
+def read_submission(data: bytes) -> Sheet:
+    """A submitted file's answers: a filled PDF sheet's fields, else the CSV's rows.
+
+    Raises:
+        Unreadable: with the reason, for the student and the gradebook.
+    """
+    if data and is_pdf(data):
+        return read_pdf_sheet(data)
+    return read_sheet(data)
+
+
+def is_pdf(data: bytes) -> bool:
+    """Whether ``data`` is a PDF (its header within the first 1,024 bytes, as readers allow)."""
+    return b"%PDF-" in data[:1024]
+
+
+def read_pdf_sheet(data: bytes) -> Sheet:
+    """The answers of a filled PDF sheet as a :class:`Sheet` (with its ``identity``).
+
+    Raises:
+        Unreadable: a damaged, encrypted or oversized PDF, or one without form fields,
+            with what to do instead.
+    """
+    if len(data) > MAX_PDF_BYTES:
+        raise Unreadable(f"the PDF is larger than {MAX_PDF_BYTES // 1_000_000} MB")
+    import pikepdf  # imported when a PDF comes: the CSV route never pays for it
+
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            size = pdf.trailer.get("/Size")
+            if not isinstance(size, int):
+                raise Unreadable("the PDF is damaged and cannot be read (no object count)")
+            if not 0 < size <= MAX_PDF_OBJECTS:
+                raise Unreadable(
+                    f"the PDF has more than {MAX_PDF_OBJECTS:,} objects: this is not a sheet"
+                )
+            form = pdf.Root.get("/AcroForm")
+            fields = form.get("/Fields") if isinstance(form, pikepdf.Dictionary) else None
+            if not isinstance(fields, pikepdf.Array) or len(fields) == 0:
+                raise Unreadable(NO_FORM)
+            values = list(_values(fields))
+    except Unreadable:
+        raise
+    except pikepdf.PasswordError:
+        raise Unreadable(
+            "the PDF is protected by a password: hand in the sheet without one"
+        ) from None
+    except Exception as e:  # qpdf's and pikepdf's faults on a damaged file, of any kind
+        raise Unreadable(f"the PDF is damaged and cannot be read ({type(e).__name__})") from None
+    return _sheet(values)
+
+
+def _values(fields: object) -> Iterator[tuple[str, str]]:
+    """(full name, value) of every text field under ``fields``, in the form's order.
+
+    A field's full name is its partial names (``/T``) from the top joined by dots; its
+    type (``/FT``) may be inherited from an ancestor. A field of another type (a check
+    box, a signature) is left out; so is a value that is no text.
+    """
+    import pikepdf
+
+    seen: set[tuple[int, int]] = set()
+    count = 0
+    stack: list[tuple[object, str, object, int]] = [
+        (kid, "", None, 1)
+        for kid in reversed(list(fields))  # type: ignore[call-overload]
+    ]
+    while stack:
+        node, above, kind, depth = stack.pop()
+        if not isinstance(node, pikepdf.Dictionary):
+            continue
+        if node.is_indirect:
+            ref = node.objgen
+            if ref in seen:  # a loop of /Kids, or a field listed twice
+                continue
+            seen.add(ref)
+        count += 1
+        if count > MAX_PDF_FIELDS or depth > MAX_PDF_DEPTH:
+            raise Unreadable(
+                f"the PDF's form has more than {MAX_PDF_FIELDS:,} fields or is nested more "
+                f"than {MAX_PDF_DEPTH} deep: this is not a sheet"
+            )
+        t = node.get("/T")
+        name = above
+        if isinstance(t, pikepdf.String):
+            part = str(t)[:MAX_VALUE_CHARS]
+            name = f"{above}.{part}" if above else part
+        kind = node.get("/FT", kind)
+        kids = node.get("/Kids")
+        fields_below = (
+            [k for k in kids if isinstance(k, pikepdf.Dictionary) and "/T" in k]
+            if isinstance(kids, pikepdf.Array)
+            else []
+        )
+        if fields_below:
+            stack.extend((k, name, kind, depth + 1) for k in reversed(fields_below))
+            continue
+        if kind != pikepdf.Name.Tx or not name:
+            continue
+        v = node.get("/V")
+        yield name, str(v)[:MAX_VALUE_CHARS] if isinstance(v, pikepdf.String) else ""
+
+
+_COMMA = re.compile(r"[^.]*,[^.]*")
+_POINT = re.compile(r"[^,]*\.[^,]*")
+
+
+def _sheet(values: list[tuple[str, str]]) -> Sheet:
+    """The answers as a sheet: cells in the form's order (numbered as its fields), the
+    id and variant apart (empty when the form lacks them). A form whose answers mostly write a decimal comma is read as a
+    decimal-comma sheet (as a semicolon CSV is), else as one with decimal points."""
+    identity = {ID_FIELD: "", VARIANT_FIELD: ""}
+    cells = []
+    for n, (name, value) in enumerate(values, start=1):
+        text = value.strip()
+        if name in identity:
+            identity[name] = text
+        else:
+            cells.append(Cell(name, text, n))
+    fractional = [c.raw for c in cells if c.raw and not _whole(c.label)]
+    commas = sum(1 for r in fractional if _COMMA.fullmatch(r))
+    points = sum(1 for r in fractional if _POINT.fullmatch(r))
+    decimal_comma = commas > points
+    notes = ["filled PDF form"] + (["decimal commas"] if decimal_comma else [])
+    ident = (identity[ID_FIELD], identity[VARIANT_FIELD])
+    return Sheet(tuple(cells), tuple(notes), decimal_comma, ident)
+
+
+def _whole(label: str) -> bool:
+    return LABEL_RE.match(label) is not None and is_whole(label)
