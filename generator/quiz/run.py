@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -213,16 +212,7 @@ def key_pdf(
     """``<slug>-key.pdf``: the class key of the variants, as `generate` typesets it
     (:mod:`render.document`'s key template); its name (None without TeX) and the notes."""
     from lstm_exam.generator.render.document import DOCUMENTS, render_tex
-    from lstm_exam.generator.render.typeset import (
-        TEX_MISSING,
-        TEX_PACKAGES,
-        _finish_pdflatex,
-        _start_pdflatex,
-        _wait_any,
-        pdflatex,
-        stop,
-        tex_timeout,
-    )
+    from lstm_exam.generator.render.typeset import missing_note, pdflatex, tex_timeout, typeset
 
     rendered = render_tex(m, templates or (Path(m.templates) if m.templates else None))
     notes = list(rendered.warnings)
@@ -233,18 +223,10 @@ def key_pdf(
     tex.write_text(rendered.tex[name], encoding="utf-8")
     if pdflatex() is None:
         shutil.rmtree(texdir)
-        notes.append(
-            f"{TEX_MISSING}: the key PDF is skipped. "
-            f"Install TeX Live: sudo apt-get install {TEX_PACKAGES}"
-        )
+        notes.append(missing_note("the key PDF is skipped"))
         return None, notes
     limit = timeout if timeout is not None else tex_timeout(len(m.variants))
-    proc = _start_pdflatex(tex)
-    try:
-        _wait_any({name: proc}, time.monotonic() + limit)
-        pdf = _finish_pdflatex(proc, tex, templates)
-    finally:
-        stop(proc)
+    pdf = typeset(tex, templates, limit)
     target = f"{m.slug}-key.pdf"
     pdf.replace(folder / target)
     shutil.rmtree(texdir)

@@ -10,11 +10,10 @@ from pathlib import Path
 from lstm_exam.generator.render.document import DOCUMENTS, render_tex
 from lstm_exam.generator.render.split import padded_pdf, page_count, page_ranges, split_pdf
 from lstm_exam.generator.render.typeset import (
-    TEX_MISSING,
-    TEX_PACKAGES,
     _finish_pdflatex,
     _start_pdflatex,
     _wait_any,
+    missing_note,
     pdflatex,
     stop,
     tex_timeout,
@@ -51,10 +50,7 @@ def render_pdfs(
     for name, text in rendered.tex.items():
         (texdir / f"{name}.tex").write_text(text, encoding="utf-8")
     if pdflatex() is None:
-        notes.append(
-            f"{TEX_MISSING}: PDFs skipped (everything else is written). "
-            f"Install TeX Live: sudo apt-get install {TEX_PACKAGES}"
-        )
+        notes.append(missing_note("PDFs skipped (everything else is written)"))
         return notes
     kinds = {name: kind for kind, name in DOCUMENTS.items()}
     limit = timeout if timeout is not None else tex_timeout(len(m.variants))

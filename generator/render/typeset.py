@@ -47,6 +47,25 @@ def pdflatex() -> str | None:
     return shutil.which("pdflatex")
 
 
+def missing_note(skipped: str) -> str:
+    """The note a PDF stage gives when TeX is missing: what it skipped, what to install."""
+    return f"{TEX_MISSING}: {skipped}. Install TeX Live: sudo apt-get install {TEX_PACKAGES}"
+
+
+def typeset(tex_file: Path, templates: Path | None, limit: float) -> Path:
+    """One document typeset within ``limit`` seconds (confined, as every run is): its PDF.
+
+    Raises:
+        TexError: pdflatex failed, or ran past the limit (then it is killed).
+    """
+    proc = _start_pdflatex(tex_file)
+    try:
+        _wait_any({tex_file.stem: proc}, time.monotonic() + limit)
+        return _finish_pdflatex(proc, tex_file, templates)
+    finally:
+        stop(proc)
+
+
 def _start_pdflatex(tex_file: Path) -> subprocess.Popen:
     """Start pdflatex once on a file (no shell escape), in its folder."""
     exe = pdflatex()
