@@ -225,26 +225,34 @@ def canvas_gradebook(run: GradeRun, table: Table, joined: Joined, column: int) -
     return _write_table(table, table.header, rows)
 
 
+def canvas_names(run: GradeRun, matcher: Matcher) -> dict[str, tuple[str, str, str]]:
+    """Each student whose graded (or unreadable) file has a Canvas name of theirs: its
+    (lastfirst, user id, attachment id), in roster order."""
+    out = {}
+    for r in run.results:
+        if r.status is Status.GRADED or r.status is Status.UNREADABLE:
+            ids = splits_for_canvas(matcher, r.file.rsplit("/", 1)[-1], r.student_id)
+            if ids is not None:
+                out[r.student_id] = ids
+    return out
+
+
 def canvas_feedback_zip(
-    run: GradeRun, matcher: Matcher, files: Callable[[str], Sequence[tuple[str, bytes]]]
+    names: Mapping[str, tuple[str, str, str]],
+    files: Callable[[str], Sequence[tuple[str, bytes]]],
 ) -> bytes:
-    """Each graded student's files named ``<lastfirst>_<userid>_<attachmentid>_<file>``
-    from their own submission's Canvas name, so that Canvas's re-upload (which takes the
-    first two all-digit parts of a name as the user and the attachment) files them as
-    comments on that submission; ``lastfirst`` loses its all-digit parts ("doejohn_3")."""
+    """Each student's files (``names``: :func:`canvas_names`) named
+    ``<lastfirst>_<userid>_<attachmentid>_<file>`` from their own submission's Canvas name,
+    so that Canvas's re-upload (which takes the first two all-digit parts of a name as the
+    user and the attachment) files them as comments on that submission; ``lastfirst``
+    loses its all-digit parts ("doejohn_3")."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for r in run.results:
-            if r.status is not Status.GRADED and r.status is not Status.UNREADABLE:
-                continue
-            ids = splits_for_canvas(matcher, r.file.rsplit("/", 1)[-1], r.student_id)
-            if ids is None:
-                continue
-            login, uid, att = ids
+        for sid, (login, uid, att) in names.items():
             # as Canvas sanitizes it (letters, digits, '_'): a submitted name holds no path
             login = re.sub(r"[^\w]", "", login)
             login = "_".join(p for p in login.split("_") if p and not p.isdigit()) or "student"
-            for file, data in files(r.student_id):
+            for file, data in files(sid):
                 name = f"{login}_{uid}_{att}_{file}"
                 z.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), data)
     return buf.getvalue()
@@ -285,10 +293,7 @@ def uploads(
             )
         else:
             out.append(Upload("canvas-gradebook.csv", canvas_gradebook(run, table, joined, column)))
-    if any(
-        r.file and splits_for_canvas(matcher, r.file.rsplit("/", 1)[-1], r.student_id)
-        for r in run.results
-        if r.on_roster
-    ):
-        out.append(Upload("canvas-feedback.zip", canvas_feedback_zip(run, matcher, files)))
+    canvas = canvas_names(run, matcher)
+    if canvas:
+        out.append(Upload("canvas-feedback.zip", canvas_feedback_zip(canvas, files)))
     return out, notices
