@@ -26,7 +26,6 @@ from typing import Any
 from lstm_exam.generator.core.notation import KINDS, Kind
 from lstm_exam.generator.core.numbers import normal
 from lstm_exam.generator.runtime import fork_map, no_gc
-from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.store.files import (
     check_apart,
     check_target,
@@ -104,7 +103,11 @@ def grade(
     )
     if on_start:
         on_start(len(students))
-    work = functools.partial(_grade_class, m, policy or GradePolicy.of(m), students, source, who)
+    # one matcher for the files and, after, for the Canvas names of the upload files
+    matcher = Matcher([s.student for s in students], who.ids, who.manual)
+    work = functools.partial(
+        _grade_class, m, policy or GradePolicy.of(m), students, source, who, matcher
+    )
     with no_gc():
         if out is None:
             return work(None, tick)[0]
@@ -115,7 +118,7 @@ def grade(
             write_parts(stage / "results.json", outputs.results_json(run, entries))
             if who.manual:  # kept, so that the next grading applies it again
                 write_text(stage / MAP_FILE, map_text(who.manual))
-            run = _write_uploads(run, who, [s.student for s in students], folder, stage, lms)
+            run = _write_uploads(run, who, matcher, folder, stage, lms)
         return run
 
 
@@ -125,12 +128,13 @@ def _grade_class(
     students: list[ManifestStudent],
     source: Path,
     who: Identity,
+    matcher: Matcher,
     stage: Path | None,
     tick: Tick | None,
 ) -> tuple[GradeRun, list[tuple[bytes, tuple[str, ...]]]]:
     """Every student graded (their feedback written into ``stage``), copies flagged."""
     files, skipped = collect(source)  # a folder's files are only listed: workers read them
-    by_student, unmatched, notices = _assign([s.student for s in students], files, who)
+    by_student, unmatched, notices = _assign(matcher, files, who.manual)
     first = student_doc(students[0]) if students else None
     with reading(students[0]) if students else contextlib.nullcontext():
         titles, labels, asked = _titles(first), copy_labels(first), _labels(first)
@@ -173,7 +177,7 @@ def _grade_class(
 def _write_uploads(
     run: GradeRun,
     who: Identity,
-    students: Sequence[Student],
+    matcher: Matcher,
     folder: Path,
     stage: Path,
     lms: LmsInputs | None,
@@ -188,7 +192,6 @@ def _write_uploads(
             out.append(("key.pdf", key.read_bytes()))
         return out
 
-    matcher = Matcher(students, who.ids, who.manual)
     made, notices = uploads(run, who, matcher, files, lms.canvas_assignment if lms else None)
     (stage / "lms").mkdir()
     for u in made:
@@ -215,11 +218,10 @@ def _titles(first: Mapping[str, Any] | None) -> tuple[str, ...]:
 
 
 def _assign(
-    students: Sequence[Student], files: list[RawFile], who: Identity
+    matcher: Matcher, files: list[RawFile], manual: Mapping[str, str]
 ) -> tuple[dict[str, list[RawFile]], list[StudentResult], list[str]]:
     """Match every file to a student; the files that match nobody (each with why); the
     map's lines that name no submitted file."""
-    matcher = Matcher(students, who.ids, who.manual)
     by_student: dict[str, list[RawFile]] = defaultdict(list)
     unmatched = []
     for f in files:
@@ -231,7 +233,7 @@ def _assign(
     paths = {f.path for f in files}
     notices = [
         f"the map names {path[:80]!r}, which is not among the submissions"
-        for path in who.manual
+        for path in manual
         if path not in paths
     ]
     return by_student, unmatched, notices
