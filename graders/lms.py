@@ -30,7 +30,7 @@ from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.validate import read_capped
 from lstm_exam.generator.store.csvfiles import safe_cell, to_csv
 
-from .matching import CANVAS_COLUMNS, PARTICIPANT_COLUMNS, LmsIds, name_key
+from .matching import CANVAS_COLUMNS, PARTICIPANT_COLUMNS, LmsIds, column_value, name_key
 
 #: Roster columns that may hold a student's e-mail address.
 EMAIL_COLUMNS = ("email", "e-mail", "email address", "mail")
@@ -106,16 +106,8 @@ class Joined:
     """Rows that joined nobody or were ambiguous, students no row joined."""
 
 
-def _roster_value(s: Student, columns: Sequence[str]) -> str:
-    for c in columns:
-        v = s.extra.get(c, "").strip()
-        if v:
-            return v
-    return ""
-
-
 def _other_email(s: Student, email: str) -> bool:
-    mine = _roster_value(s, EMAIL_COLUMNS)
+    mine = column_value(s.extra, EMAIL_COLUMNS)
     return bool(mine) and mine.casefold() != email.casefold()
 
 
@@ -134,11 +126,11 @@ def _join(
     by_sis: dict[str, list[Student]] = {}
     by_name: dict[str, list[Student]] = {}
     for s in students:
-        if n := _roster_value(s, lms_columns):
+        if n := column_value(s.extra, lms_columns):
             by_lms.setdefault(n, []).append(s)
-        if e := _roster_value(s, EMAIL_COLUMNS).casefold():
+        if e := column_value(s.extra, EMAIL_COLUMNS).casefold():
             by_email.setdefault(e, []).append(s)
-        for v in {s.student_id, _roster_value(s, SIS_COLUMNS)} - {""}:
+        for v in {s.student_id, column_value(s.extra, SIS_COLUMNS)} - {""}:
             by_sis.setdefault(v.casefold(), []).append(s)
         if s.name:
             by_name.setdefault(name_key(s.name), []).append(s)

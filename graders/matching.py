@@ -121,6 +121,15 @@ def splits_for_canvas(matcher: Matcher, base: str, student_id: str) -> tuple[str
     return None
 
 
+def column_value(extra: Mapping[str, str], columns: Sequence[str]) -> str:
+    """The first of ``columns`` a roster row fills (spaces aside), or empty.
+
+    >>> column_value({"lms_id": " ", "user_id": "42 "}, CANVAS_COLUMNS)
+    '42'
+    """
+    return next((v for c in columns if (v := extra.get(c, "").strip())), "")
+
+
 @dataclass(frozen=True, slots=True)
 class LmsIds:
     """Each student's numbers in the LMS for this assignment, by student id."""
@@ -135,14 +144,10 @@ class LmsIds:
         """The numbers the roster's own columns hold."""
         part, canvas = {}, {}
         for s in students:
-            for col in PARTICIPANT_COLUMNS:
-                if s.extra.get(col, "").strip():
-                    part[s.student_id] = s.extra[col].strip()
-                    break
-            for col in CANVAS_COLUMNS:
-                if s.extra.get(col, "").strip():
-                    canvas[s.student_id] = s.extra[col].strip()
-                    break
+            if n := column_value(s.extra, PARTICIPANT_COLUMNS):
+                part[s.student_id] = n
+            if n := column_value(s.extra, CANVAS_COLUMNS):
+                canvas[s.student_id] = n
         return LmsIds(MappingProxyType(part), MappingProxyType(canvas))
 
     def merged(self, other: LmsIds) -> LmsIds:

@@ -35,7 +35,7 @@ from lstm_exam.generator.store.csvfiles import safe_cell
 from lstm_exam.generator.store.lmsnames import moodle_feedback_member
 
 from .lms import EMAIL_COLUMNS, SIS_COLUMNS, Identity, Joined, Table
-from .matching import Matcher, splits_for_canvas
+from .matching import Matcher, column_value, splits_for_canvas
 from .results import GradeRun, Status, StudentResult
 
 
@@ -156,7 +156,7 @@ def moodle_grades(run: GradeRun, item: str) -> tuple[bytes, list[str]]:
     has one), the total, each problem, a feedback column; a student with no e-mail is left
     out (Moodle's importer gives a row without a user to the row before it) and said."""
     extra = run.extra
-    has_id = any(_value(extra.get(r.student_id, {}), SIS_COLUMNS) for r in run.results)
+    has_id = any(column_value(extra.get(r.student_id, {}), SIS_COLUMNS) for r in run.results)
     header = ["Email address", *(["ID number"] if has_id else []), item]
     header += [f"{item}: problem {k}" for k in range(1, len(run.titles) + 1)]
     header.append(f"{item}: feedback")
@@ -165,7 +165,7 @@ def moodle_grades(run: GradeRun, item: str) -> tuple[bytes, list[str]]:
         if not r.on_roster:
             continue
         mine = extra.get(r.student_id, {})
-        email = _value(mine, EMAIL_COLUMNS)
+        email = column_value(mine, EMAIL_COLUMNS)
         if not email:
             notices.append(
                 f"moodle-grades.csv: {r.student_id} has no e-mail on the roster: left out"
@@ -176,7 +176,7 @@ def moodle_grades(run: GradeRun, item: str) -> tuple[bytes, list[str]]:
         problems = (
             [""] * len(run.titles) if share is None else [score_text(s) for s in r.problem_scores]
         )
-        row = [email, *([_value(mine, SIS_COLUMNS)] if has_id else []), total, *problems]
+        row = [email, *([column_value(mine, SIS_COLUMNS)] if has_id else []), total, *problems]
         row.append(_comment(run, r))
         rows.append([safe_cell(c) for c in row])
     buf = io.StringIO()
@@ -184,10 +184,6 @@ def moodle_grades(run: GradeRun, item: str) -> tuple[bytes, list[str]]:
     w.writerow(header)
     w.writerows(rows)
     return ("\ufeff" + buf.getvalue()).encode("utf-8"), notices
-
-
-def _value(extra: Mapping[str, str], columns: Sequence[str]) -> str:
-    return next((extra[c].strip() for c in columns if extra.get(c, "").strip()), "")
 
 
 def canvas_column(table: Table, title: str) -> int | None:
