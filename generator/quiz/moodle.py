@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from xml.sax.saxutils import escape as xml_escape
 
 from lstm_exam.generator.core.notation import KINDS
 from lstm_exam.generator.core.numbers import plain
-from lstm_exam.generator.quiz.html import blank_words, esc, givens_html, heading_html
+from lstm_exam.generator.quiz.html import blank_words, esc, givens_html, heading_html, xml_text
 from lstm_exam.generator.quiz.items import Blank, Item
 from lstm_exam.generator.store.manifest import Manifest
 
@@ -81,13 +80,13 @@ def category_path(*names: str) -> str:
 
 def _text(tag: str, text: str, fmt: str | None = None) -> str:
     attr = f' format="{fmt}"' if fmt else ""
-    return f"<{tag}{attr}><text>{xml_escape(text)}</text></{tag}>"
+    return f"<{tag}{attr}><text>{xml_text(text)}</text></{tag}>"
 
 
 def _category(path: str, info: str) -> str:
     return (
         '  <question type="category">\n'
-        f"    <category><text>{xml_escape(path)}</text></category>\n"
+        f"    <category><text>{xml_text(path)}</text></category>\n"
         f"    {_text('info', info, 'html')}\n"
         "  </question>\n"
     )
@@ -108,7 +107,7 @@ def moodle_question(m: Manifest, item: Item, weight: int) -> str:
         f"    <defaultgrade>{weight * len(item.blanks)}</defaultgrade>\n"
         "    <penalty>0.3333333</penalty>\n"
         "    <hidden>0</hidden>\n"
-        f"    <idnumber>{xml_escape(f'{m.slug}-{item.variant}-q{number}')}</idnumber>\n"
+        f"    <idnumber>{xml_text(f'{m.slug}-{item.variant}-q{number}')}</idnumber>\n"
         "  </question>\n"
     )
 
