@@ -223,7 +223,8 @@ def key_pdf(
     from lstm_exam.generator.render.document import DOCUMENTS, render_tex
     from lstm_exam.generator.render.typeset import missing_note, pdflatex, tex_timeout, typeset
 
-    rendered = render_tex(m, templates or (Path(m.templates) if m.templates else None))
+    folder_of = templates or (Path(m.templates) if m.templates else None)
+    rendered = render_tex(m, folder_of, documents=("keys",))
     notes = list(rendered.warnings)
     name = DOCUMENTS["keys"]
     texdir = folder / ".tex"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +36,11 @@ class Rendered:
     warnings: tuple[str, ...]
 
 
-def render_tex(m: Manifest, templates: Path | None = None) -> Rendered:
-    """The class sheets and class key as LaTeX (pure: no files)."""
+def render_tex(
+    m: Manifest, templates: Path | None = None, documents: Sequence[str] = tuple(DOCUMENTS)
+) -> Rendered:
+    """The class documents as LaTeX (pure: no files): by default the sheets and the key;
+    ``documents`` names which (keys of :data:`DOCUMENTS`)."""
     env = make_env(templates)
     kinds = sorted({vp.problem.kind for v in m.variants for vp in v.problems})
     fonts = needs([m.title, m.course, *(v.student.name for v in m.variants)])
@@ -72,10 +75,11 @@ def render_tex(m: Manifest, templates: Path | None = None) -> Rendered:
                 ],
             )
         )
+    views_of = {"sheets": sheets, "keys": keys}
     try:
         tex = {
-            DOCUMENTS["sheets"]: env.get_template("sheets.tex.j2").render(common, students=sheets),
-            DOCUMENTS["keys"]: env.get_template("keys.tex.j2").render(common, students=keys),
+            DOCUMENTS[d]: env.get_template(f"{d}.tex.j2").render(common, students=views_of[d])
+            for d in documents
         }
     except jinja2.TemplateSyntaxError as e:
         raise InputError(
