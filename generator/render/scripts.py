@@ -182,23 +182,22 @@ def cjk_font_has(font: str, ch: str) -> bool:
     return _in(ch, HANGUL)  # nanummj: every Hangul syllable and jamo, no Hanja
 
 
+#: The scripts after T1, in the order a character is tried in them (the first that has it).
+SCRIPTS: tuple[tuple[str, Ranges], ...] = (
+    ("T5", T5_ONLY),
+    ("LGR", LGR_RANGES),
+    ("T2A", T2A_RANGES),
+    ("ja", KANA),
+    ("ko", HANGUL),
+    ("han", HAN),
+)
+
+
 def _script(ch: str) -> str | None:
     """T1, T5, LGR, T2A, ja, ko or han (Chinese, Japanese or Korean); None: no font."""
     if ch in _T1_CHARS:
         return "T1"
-    if _in(ch, T5_ONLY):
-        return "T5"
-    if _in(ch, LGR_RANGES):
-        return "LGR"
-    if _in(ch, T2A_RANGES):
-        return "T2A"
-    if _in(ch, KANA):
-        return "ja"
-    if _in(ch, HANGUL):
-        return "ko"
-    if _in(ch, HAN):
-        return "han"
-    return None
+    return next((name for name, ranges in SCRIPTS if _in(ch, ranges)), None)
 
 
 @dataclass(frozen=True, slots=True)
