@@ -346,6 +346,13 @@ class Graded:
     """The summary for the user (several lines, no final newline)."""
 
 
+def quiz_summary(result: Quizzed, to: str, seed_chosen: bool) -> list[str]:
+    """What `quiz` prints at the end (:func:`quiz.run.summary_lines`)."""
+    from lstm_exam.generator.quiz.run import summary_lines
+
+    return summary_lines(result, to, seed_chosen)
+
+
 def grades_folder(worksheet: Path, out: Path | None) -> Path:
     """Where `grade` writes: ``out``, or WORKSHEET/grades/."""
     return out or worksheet / "grades"

@@ -493,12 +493,8 @@ def quiz(
         )
     finally:
         progress.close()
-    click.echo(f"Wrote {result.variants} variants to {result.out}/")
-    for name in result.files:
-        click.echo(f"  {name}")
-    if seed is None:
-        click.echo(f"  (seed {result.seed}: --seed {result.seed} makes the same variants again)")
-    click.echo("  docs/quiz.md: how to import it (the LMS draws a variant per attempt)")
+    for line in api.quiz_summary(result, to, seed_chosen=seed is None):
+        click.echo(line)
     _warn(result.notes)
 
 

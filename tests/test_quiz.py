@@ -320,6 +320,24 @@ def test_html_writes_the_practice_pages_in_their_own_folder(tmp_path):
         "v002.html",
     }
     assert SEED not in "".join(p.read_text("utf-8") for p in site.iterdir())
+    # the pages are told as their folder and count, not one line a page
+    assert f"  {site.name}/index.html (and 2 variant pages, practice.css, practice.js)" in r.output
+    assert "v001.html" not in r.output and "open index.html in a browser" in r.output
+
+
+@pytest.mark.parametrize(
+    ("to", "step"),
+    [("moodle", "random question from each problem's category"), ("canvas", "QTI .zip file")],
+)
+def test_the_command_names_its_file_and_the_next_step(tmp_path, to, step):
+    r = CliRunner().invoke(main, ["quiz", "--to", to, "--count", "2", "--out", str(tmp_path / "q")])
+    assert r.exit_code == 0, r.output
+    (written,) = (tmp_path / "q").iterdir()
+    assert f"  {written.name}\n" in r.output and step in r.output
+    seed = r.output.split("(seed ")[1].split(":")[0]  # no --seed: the one chosen is printed
+    again = ["quiz", "--to", to, "--count", "2", "--seed", seed, "--out", str(tmp_path / "r")]
+    assert CliRunner().invoke(main, again).exit_code == 0
+    assert (tmp_path / "r" / written.name).read_bytes() == written.read_bytes()
 
 
 @pytest.mark.parametrize("count", ["0", "1001"])

@@ -215,6 +215,42 @@ def write_quiz(
     return Quizzed(out, tuple(names), count, m.seed, tuple(notes))
 
 
+#: What to do with each format's files, the last line `quiz` prints.
+NEXT_STEP = {
+    "moodle": "import it into the question bank (Moodle XML format), then add to the quiz "
+    "a random question from each problem's category: one variant per attempt",
+    "canvas": "import it as a QTI .zip file (Settings > Import Course Content); the quiz "
+    "holds every variant, so keep one variant's groups in each copy of it",
+    "html": "open index.html in a browser (it works offline), or put the folder on any "
+    "web server or the LMS's file area",
+}
+
+
+def summary_lines(q: Quizzed, to: str, seed_chosen: bool) -> list[str]:
+    """What `quiz` prints: where it wrote, each file (the practice pages as their folder
+    and count), the seed when none was given, and what to do next.
+
+    >>> q = Quizzed(Path("out"), ("w-practice/index.html", "w-practice/v001.html",
+    ...     "w-practice/v002.html", "w-practice/practice.js"), 2, "s")
+    >>> summary_lines(q, "html", False)[:2]
+    ['Wrote 2 variants to out/', '  w-practice/index.html (and 2 variant pages, practice.js)']
+    """
+    lines = [f"Wrote {q.variants} variants to {q.out}/"]
+    pages = [f for f in q.files if "/" in f]
+    folder = pages[0].split("/")[0] if pages else ""
+    if pages:
+        shown = sorted(f.split("/", 1)[1] for f in pages)
+        counted = [f for f in shown if f.endswith(".html") and f != "index.html"]
+        rest = [f for f in shown if f not in counted and f != "index.html"]
+        extra = ", ".join([f"{len(counted)} variant pages", *rest])
+        lines.append(f"  {folder}/index.html (and {extra})")
+    lines += [f"  {f}" for f in q.files if "/" not in f]
+    if seed_chosen:
+        lines.append(f"  (seed {q.seed}: --seed {q.seed} makes the same variants again)")
+    lines.append(f"  next: {NEXT_STEP[to]} (docs/quiz.md)")
+    return lines
+
+
 def key_pdf(
     m: Manifest, folder: Path, templates: Path | None = None, timeout: float | None = None
 ) -> tuple[str | None, list[str]]:
