@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import io
 import zipfile
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -124,6 +125,25 @@ def test_the_feedback_moodle_stores_is_the_registrys_sentence(weekly):
             assert got == [html.escape(k.feedback, quote=True) for k in b.mistakes]
             mistakes += len(got)
     assert mistakes > 100  # the weekly sheet's usual mistakes are there
+
+
+@pytest.mark.parametrize("variant", ["v0745", "v0934"])
+def test_a_mistakes_rounded_chain_near_a_tie_is_computed_exactly(variant):
+    """Variants 745 and 934 of `quiz examples/all-kinds.toml --count 1000 --seed 12345678`:
+    a usual mistake's rounded chain comes within a float's error of a tie (NO_TRANSPOSE's
+    dh_prev[2] is 0.0985 less a hair: 0.098 exactly, 0.099 in floats; H_TANH_OUTSIDE's
+    t3.h_t[1]). The floats' rounding made the quiz fail an assertion (a traceback) on a
+    well-posed draw; the exact chain decides, as well-posedness does."""
+    from lstm_exam.generator.generate import build_manifest
+    from lstm_exam.generator.spec.roster import Student
+    from lstm_exam.generator.variants.search import make_variants
+
+    ws = spec_mod.load_spec(EXAMPLES / "all-kinds.toml")
+    m0, _, _ = build_manifest(ws, (), "12345678")
+    vs = tuple(make_variants(ws, m0.seed, [Student(variant, "Variant")]))
+    m = replace(m0, variants=vs)
+    its = items(m, vs[0])
+    assert [len(it.blanks) for it in its] == [len(vp.solution.asked) for vp in vs[0].problems]
 
 
 def test_the_weights_follow_the_points(weekly):
