@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 import zipfile
 from dataclasses import replace
 from decimal import Decimal
@@ -167,6 +168,22 @@ def test_one_category_per_worksheet_and_a_subcategory_per_problem(weekly):
     assert cats[0] == top
     assert all(c.startswith(top + "/Problem ") for c in cats[1:])
     assert len(cats) == 1 + len(weekly.variants[0].problems)
+
+
+def _split_category_path(path):
+    """Moodle's ``qformat_default::split_category_path`` (question/format.php): split at
+    a '/' that is not part of '//', each name trimmed with its '//' made '/'."""
+    return [n.replace("//", "/").strip() for n in re.split(r"(?<!/)/(?!/)", path)]
+
+
+@pytest.mark.parametrize("title", ["Week 5/", "/Week 5", "/", "a//b/c/", "Week 5: A/B"])
+def test_a_title_with_slashes_reads_back_as_one_category_holding_the_problems(title):
+    """A title ending (or starting) in '/' wrote ``Week 5///Problem 1``, which Moodle's
+    reader splits nowhere: the problems' categories became siblings of the sheet's,
+    named ``Week 5//Problem 1: Forget gate``."""
+    assert _split_category_path(category_path(title)) == ["$course$", "top", title]
+    sub = category_path(title, "Problem 1: Forget gate")
+    assert _split_category_path(sub) == ["$course$", "top", title, "Problem 1: Forget gate"]
 
 
 @settings(max_examples=300, deadline=None)
