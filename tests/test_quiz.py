@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import html
 import io
+import re
 import zipfile
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -126,6 +128,25 @@ def test_the_feedback_moodle_stores_is_the_registrys_sentence(weekly):
     assert mistakes > 100  # the weekly sheet's usual mistakes are there
 
 
+@pytest.mark.parametrize("variant", ["v0745", "v0934"])
+def test_a_mistakes_rounded_chain_near_a_tie_is_computed_exactly(variant):
+    """Variants 745 and 934 of `quiz examples/all-kinds.toml --count 1000 --seed 12345678`:
+    a usual mistake's rounded chain comes within a float's error of a tie (NO_TRANSPOSE's
+    dh_prev[2] is 0.0985 less a hair: 0.098 exactly, 0.099 in floats; H_TANH_OUTSIDE's
+    t3.h_t[1]). The floats' rounding made the quiz fail an assertion (a traceback) on a
+    well-posed draw; the exact chain decides, as well-posedness does."""
+    from lstm_exam.generator.generate import build_manifest
+    from lstm_exam.generator.spec.roster import Student
+    from lstm_exam.generator.variants.search import make_variants
+
+    ws = spec_mod.load_spec(EXAMPLES / "all-kinds.toml")
+    m0, _, _ = build_manifest(ws, (), "12345678")
+    vs = tuple(make_variants(ws, m0.seed, [Student(variant, "Variant")]))
+    m = replace(m0, variants=vs)
+    its = items(m, vs[0])
+    assert [len(it.blanks) for it in its] == [len(vp.solution.asked) for vp in vs[0].problems]
+
+
 def test_the_weights_follow_the_points(weekly):
     doc = _moodle_questions(weekly)
     totals = {}
@@ -147,6 +168,22 @@ def test_one_category_per_worksheet_and_a_subcategory_per_problem(weekly):
     assert cats[0] == top
     assert all(c.startswith(top + "/Problem ") for c in cats[1:])
     assert len(cats) == 1 + len(weekly.variants[0].problems)
+
+
+def _split_category_path(path):
+    """Moodle's ``qformat_default::split_category_path`` (question/format.php): split at
+    a '/' that is not part of '//', each name trimmed with its '//' made '/'."""
+    return [n.replace("//", "/").strip() for n in re.split(r"(?<!/)/(?!/)", path)]
+
+
+@pytest.mark.parametrize("title", ["Week 5/", "/Week 5", "/", "a//b/c/", "Week 5: A/B"])
+def test_a_title_with_slashes_reads_back_as_one_category_holding_the_problems(title):
+    """A title ending (or starting) in '/' wrote ``Week 5///Problem 1``, which Moodle's
+    reader splits nowhere: the problems' categories became siblings of the sheet's,
+    named ``Week 5//Problem 1: Forget gate``."""
+    assert _split_category_path(category_path(title)) == ["$course$", "top", title]
+    sub = category_path(title, "Problem 1: Forget gate")
+    assert _split_category_path(sub) == ["$course$", "top", title, "Problem 1: Forget gate"]
 
 
 @settings(max_examples=300, deadline=None)

@@ -208,6 +208,21 @@ def test_a_control_character_in_the_title_is_refused(run):
     assert not Path("out").exists()
 
 
+@pytest.mark.parametrize("field", ["title", "course"])
+@pytest.mark.parametrize("char", ["\\uFFFE", "\\uFFFF"])
+def test_a_non_character_in_the_title_is_refused_not_written_into_xml(run, field, char):
+    """U+FFFE and U+FFFF are no XML characters: the quiz's Moodle XML and Canvas
+    package held them, and no XML parser (Moodle's, Canvas's) could read the file."""
+    Path("spec.toml").write_text(f'{field} = "Week{char} 5"\n' + GOOD_PROBLEM, encoding="utf-8")
+    for to in ("moodle", "canvas"):
+        res = run("quiz", "spec.toml", "--to", to, "--count", "1", "--out", "out")
+        assert res.exit_code == 2, res.output
+        assert res.stderr.strip().splitlines() == [
+            f"error: spec.toml: {field}: holds U+{char[2:]}, which is no character of text"
+        ]
+        assert not Path("out").exists()
+
+
 def test_count_zero_is_an_error_not_the_sample_roster(run):
     res = run("generate", "--count", "0", "--no-pdf", "--out", "out")
     assert res.exit_code == 2 and "--count" in res.stderr

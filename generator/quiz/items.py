@@ -15,21 +15,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from lstm_exam.generator.core import defaults
-from lstm_exam.generator.core.chains import FULL
+from lstm_exam.generator.core.chains import FULL, Rounded
 from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare, redo_twisted
 from lstm_exam.generator.core.misconceptions import Twist, applicable_slips, explain
 from lstm_exam.generator.core.notation import HEAD, KINDS, Kind, is_whole, label_name
 from lstm_exam.generator.core.problem import Problem
 from lstm_exam.generator.core.tolerance import Tolerance
 from lstm_exam.generator.store.manifest import Manifest
-from lstm_exam.generator.variants.screen import BATCH, RoundedBatch, _bounds, stack
+from lstm_exam.generator.variants.screen import BATCH, RoundedBatch, _bounds, _places, stack
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
 from lstm_exam.generator.variants.wellposed import twist_checks
 
@@ -108,7 +108,8 @@ def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]
 
     Each mistake's chain is computed once for all the variants, in the batch chains of
     :mod:`variants.screen` (``BATCH`` is the full chain bit for bit; ``RoundedBatch``
-    the rounded chain in floats); the windows are then made exact, per variant, only
+    the rounded chain in floats, the variants it finds near a tie redone in exact
+    decimals, as well-posedness computes them); the windows are then made exact, per variant, only
     where a mistake moves a value clear of the correct window.
     """
     first = vps[0].problem
@@ -130,6 +131,13 @@ def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]
     must_show = {c.key: set(c.labels) for c in twist_checks(first) if c.every}
     window_of = _window_rule(m.tolerance, first.decimals, step)
     stepped = KINDS[first.kind].stepped
+    # as the screen rounds: a near-tie of sums and products of few places is a tie
+    # (rounded away from zero in floats); any other is marked, and redone exactly
+    exact_ties = (
+        first.kind is not Kind.PARAMETERS
+        and 2 * max(_places([vp.problem for vp in vps]), first.decimals) - first.decimals
+        <= RoundedBatch.EXACT_PLACES
+    )
     for tw, t, gate in applicable_slips(first):
         # the chain redone from the slip on (the output layer alone for its own slips)
         start = first.steps + 1 if stepped and HEAD.issuperset(tw.alters) else t
@@ -138,8 +146,11 @@ def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]
             rounded = full
         else:
             full = _redo(first, g, BATCH, base_full, tw, t, start, gate)
-            ch = RoundedBatch(first.decimals)
+            ch = RoundedBatch(first.decimals, exact_ties)
             rounded = _redo(first, g, ch, base_rounded, tw, t, start, gate)
+            ties = np.asarray(ch.ties, dtype=bool) & np.ones(len(vps), dtype=bool)
+            if ties.any():  # floats cannot tell how these round: the exact chain does
+                rounded = _exact_rounded(vps, np.flatnonzero(ties), rounded, tw, t, start, gate)
         shows = must_show.get((tw, t, gate), set())
         name = tw.name
         for lab in asked:
@@ -196,6 +207,34 @@ def _redo(
     return redo_twisted(
         p.kind, g, ch, base, twist=tw, twist_step=t, start=start, until=None, twist_gate=gate
     )
+
+
+def _exact_rounded(
+    vps: Sequence[VariantProblem],
+    at: np.ndarray,
+    rounded: dict[str, Any],
+    tw: Twist,
+    t: int,
+    start: int,
+    gate: str | None,
+) -> dict[str, np.ndarray]:
+    """A mistake's rounded chain (``rounded``, from :class:`RoundedBatch`) with the
+    variants ``at`` redone in exact decimals, as well-posedness computes it: their
+    float chain came near a tie (``RoundedBatch.ties``), which floats cannot round."""
+    n = len(vps)
+    out = {lab: np.array(np.broadcast_to(v, (n,)), dtype=float) for lab, v in rounded.items()}
+    for k in at.tolist():
+        p = vps[k].problem
+        ch = Rounded(p.decimals)
+        with localcontext(prec=defaults.DECIMAL_PRECISION):
+            g = prepare(p.givens, ch)
+        base = {lab: v.rounded for lab, v in vps[k].solution.values.items()}
+        exact = redo_twisted(
+            p.kind, g, ch, base, twist=tw, twist_step=t, start=start, until=None, twist_gate=gate
+        )
+        for lab in out:
+            out[lab][k] = float(exact[lab])
+    return out
 
 
 def _each_variant(

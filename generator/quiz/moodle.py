@@ -73,9 +73,24 @@ def question_html(item: Item, weight: int) -> str:
 
 
 def category_path(*names: str) -> str:
-    """A category path below the course's top category; a '/' in a name is doubled, as
-    Moodle's format reads it."""
-    return "$course$/top/" + "/".join(n.replace("/", "//") for n in names)
+    """A category path below the course's top category, as Moodle's format writes one
+    (``qformat_default::assemble_category_path``): a '/' in a name is doubled, and a name
+    that then starts or ends with '/' gets a space there (Moodle's reader trims it), or
+    its '/' would run into the separator and the path split elsewhere.
+
+    >>> category_path("/Week 5/", "Problem 1")
+    '$course$/top/ //Week 5// /Problem 1'
+    """
+    return "$course$/top/" + "/".join(_category_name(n) for n in names)
+
+
+def _category_name(name: str) -> str:
+    escaped = name.replace("/", "//")
+    if escaped.startswith("/"):
+        escaped = " " + escaped
+    if escaped.endswith("/"):
+        escaped += " "
+    return escaped
 
 
 def _text(tag: str, text: str, fmt: str | None = None) -> str:

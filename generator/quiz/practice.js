@@ -518,8 +518,12 @@
     for (const c of text) {
       if (c >= "0" && c <= "9") out += c;
       else if (ND.test(c)) {
-        let cp = c.codePointAt(0), start = cp;
-        while (ND.test(String.fromCodePoint(start - 1)) && cp - start < 9) start -= 1;
+        // the digits come in runs of ten, 0 to 9, some runs side by side (the five of
+        // the mathematical digits, U+1D7CE to U+1D7FF): the distance from the first
+        // digit of the whole block, modulo ten
+        const cp = c.codePointAt(0);
+        let start = cp;
+        while (ND.test(String.fromCodePoint(start - 1))) start -= 1;
         out += String((cp - start) % 10);
       } else out += c;
     }

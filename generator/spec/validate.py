@@ -197,6 +197,10 @@ def check_bool(value: Any, file: str, place: str) -> bool:
     return value
 
 
+#: Code points XML 1.0 cannot hold (its Char production), past the control characters.
+_NOT_XML = frozenset("\ufffe\uffff")
+
+
 def check_text(value: Any, file: str, place: str) -> str:
     if not isinstance(value, str):
         raise InputError(file, place, f"{shown(value)} must be a text in quotes")
@@ -204,4 +208,7 @@ def check_text(value: Any, file: str, place: str) -> str:
         raise InputError(file, place, "longer than 200 characters")
     if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value):
         raise InputError(file, place, "holds a control character (a line break or tab?)")
+    bad = next((ch for ch in value if ch in _NOT_XML), None)
+    if bad is not None:  # the quiz's Moodle XML and Canvas package could not hold it
+        raise InputError(file, place, f"holds U+{ord(bad):04X}, which is no character of text")
     return value
