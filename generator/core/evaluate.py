@@ -63,8 +63,7 @@ def evaluate(
 
     Labels have no ``q<problem>.`` prefix: ``Wz_f[1]``, ``t2.h_t[3]``.
     """
-    with localcontext(prec=defaults.DECIMAL_PRECISION):
-        g = prepare(givens, ch)
+    g = prepare(givens, ch)
     return evaluate_prepared(
         kind,
         g,
@@ -78,8 +77,10 @@ def evaluate(
 
 
 def prepare(givens: Mapping[str, Any], ch: Chain = FULL) -> dict[str, Any]:
-    """The givens converted to the chain's numbers, for repeated evaluation."""
-    return {k: _convert(ch, v) for k, v in givens.items()}
+    """The givens converted to the chain's numbers, for repeated evaluation (in the
+    project's decimal precision, as every evaluation is)."""
+    with localcontext(prec=defaults.DECIMAL_PRECISION):
+        return {k: _convert(ch, v) for k, v in givens.items()}
 
 
 def evaluate_prepared(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -226,8 +226,7 @@ def _exact_rounded(
     for k in at.tolist():
         p = vps[k].problem
         ch = Rounded(p.decimals)
-        with localcontext(prec=defaults.DECIMAL_PRECISION):
-            g = prepare(p.givens, ch)
+        g = prepare(p.givens, ch)
         base = {lab: v.rounded for lab, v in vps[k].solution.values.items()}
         exact = redo_twisted(
             p.kind, g, ch, base, twist=tw, twist_step=t, start=start, until=None, twist_gate=gate

@@ -6,7 +6,7 @@ import functools
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import Any
 
 from lstm_exam.generator.core import defaults
@@ -91,8 +91,7 @@ def _in_the_rounded_chain(problem: Problem, solution: Solution, tol: Tolerance) 
     if problem.kind is Kind.PARAMETERS:
         return None  # whole numbers: nothing is rounded
     rounded = {lab: v.rounded for lab, v in solution.values.items()}
-    with localcontext(prec=defaults.DECIMAL_PRECISION):
-        g = prepare(problem.givens, Rounded(problem.decimals))
+    g = prepare(problem.givens, Rounded(problem.decimals))
     # each asked value as the formula gives it from the rounded values before it
     raw: dict = {}
     finer = Rounded(problem.decimals + 12)  # all but unrounded (the screen's floats agree)
