@@ -237,8 +237,8 @@ def summary_lines(q: Quizzed, to: str, seed_chosen: bool) -> list[str]:
     """
     lines = [f"Wrote {q.variants} variants to {q.out}/"]
     pages = [f for f in q.files if "/" in f]
-    folder = pages[0].split("/")[0] if pages else ""
     if pages:
+        folder = pages[0].split("/")[0]
         shown = sorted(f.split("/", 1)[1] for f in pages)
         counted = [f for f in shown if f.endswith(".html") and f != "index.html"]
         rest = [f for f in shown if f not in counted and f != "index.html"]
