@@ -100,6 +100,24 @@ FILLABLE = True
 #: pdflatex's time limit for a class: this many seconds, and this many more a student
 #: (a student's sheet and key take about 0.15 s on a 2-core machine; a loop never ends).
 TEX_TIMEOUT, TEX_TIMEOUT_PER_STUDENT = 60, 1
+#: Time limits count CPU time, which a loaded machine does not take away; a process that
+#: waits rather than works is stopped after this many times its limit in wall time (on a
+#: machine so busy that a process gets less than a tenth of a core, raise --tex-timeout).
+WALL_FACTOR = 10
+#: Memory (address space) pdflatex may use: TeX's own tables are fixed (texmf.cnf) and a
+#: run of the largest class takes about 100 MB.
+TEX_MEMORY = 2_000_000_000
+
+# --- templates (docs/security.md) ---------------------------------------------------
+#: The templates are filled in a process of their own, within the time limit of TeX and
+#: this much memory more than the run has: so many bytes, and so many more a student (a
+#: student's sheet and key are about 20 KB of LaTeX).
+TEMPLATE_MEMORY, TEMPLATE_MEMORY_PER_STUDENT = 1_000_000_000, 200_000
+#: The longest string or list one operation of a template may make, and the largest
+#: width or count it may ask for ('a' * n, |join, '%*d', |center, ...).
+TEMPLATE_MAX_SIZE = 1_000_000
+#: The most numbers a template's range() gives (Jinja's sandbox has the same bound).
+TEMPLATE_MAX_RANGE = 100_000
 
 # --- grading -----------------------------------------------------------------
 #: Limits on one submitted file, a zip of them (zip bombs) and a roster.

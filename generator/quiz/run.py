@@ -256,11 +256,18 @@ def key_pdf(
 ) -> tuple[str | None, list[str]]:
     """``<slug>-key.pdf``: the class key of the variants, as `generate` typesets it
     (:mod:`render.document`'s key template); its name (None without TeX) and the notes."""
-    from lstm_exam.generator.render.document import DOCUMENTS, render_tex
-    from lstm_exam.generator.render.typeset import missing_note, pdflatex, tex_timeout, typeset
+    from lstm_exam.generator.render.document import DOCUMENTS
+    from lstm_exam.generator.render.typeset import (
+        fill,
+        missing_note,
+        pdflatex,
+        tex_timeout,
+        typeset,
+    )
 
     folder_of = templates or (Path(m.templates) if m.templates else None)
-    rendered = render_tex(m, folder_of, documents=("keys",))
+    limit = timeout if timeout is not None else tex_timeout(len(m.variants))
+    rendered = fill(m, folder_of, ("keys",), limit)
     notes = list(rendered.warnings)
     name = DOCUMENTS["keys"]
     texdir = folder / ".tex"
@@ -271,7 +278,6 @@ def key_pdf(
         shutil.rmtree(texdir)
         notes.append(missing_note("the key PDF is skipped"))
         return None, notes
-    limit = timeout if timeout is not None else tex_timeout(len(m.variants))
     pdf = typeset(tex, templates, limit)
     target = f"{m.slug}-key.pdf"
     pdf.replace(folder / target)

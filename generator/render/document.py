@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-from jinja2.exceptions import SecurityError
+from jinja2.exceptions import SecurityError, UndefinedError
 
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import (
@@ -22,6 +22,7 @@ from lstm_exam.generator.render.sheet_view import (
     _problem_view,
     student_view,
 )
+from lstm_exam.generator.runtime import OutOfTime
 from lstm_exam.generator.store.manifest import Manifest
 
 DOCUMENTS = {"sheets": "class-sheets", "keys": "class-key"}
@@ -83,22 +84,41 @@ def render_tex(
         }
     except jinja2.TemplateSyntaxError as e:
         raise InputError(
-            e.filename or e.name or "template", f"line {e.lineno}", e.message or "syntax error"
+            e.filename or e.name or "template",
+            f"line {e.lineno}",
+            " ".join((e.message or "syntax error").split()),
         ) from None
     except jinja2.TemplateNotFound as e:
         raise InputError(
             str(templates or template_folder()), "", f"template {e.name} not found"
         ) from None
-    except jinja2.UndefinedError as e:
-        raise InputError(
-            str(templates or template_folder()), "", f"template error: {e.message}"
-        ) from None
-    except SecurityError as e:  # the sandbox: a template may print, never run code
-        raise InputError(
-            str(templates or template_folder()), "", f"template refused: {e}"
-        ) from None
-    except RecursionError:
-        raise InputError(
-            str(templates or template_folder()), "", "template error: endless recursion"
-        ) from None
+    except (Exception, OutOfTime) as e:  # a template is code: every fault of it is one line
+        raise template_fault(e, templates) from None
     return Rendered(tex, tuple(warnings))
+
+
+def template_fault(e: BaseException, templates: Path | None) -> InputError:
+    """A fault raised while a template ran, as one line: the template and its line (the
+    innermost template frame of the traceback) and what went wrong."""
+    file, place = str(templates or template_folder()), ""
+    tb = e.__traceback__
+    while tb is not None:
+        if "__jinja_exception__" in tb.tb_frame.f_globals:  # a template's frame (jinja2.debug)
+            file, place = tb.tb_frame.f_code.co_filename, f"line {tb.tb_lineno}"
+        tb = tb.tb_next
+    if isinstance(e, SecurityError):  # the sandbox: a template may print, never run code
+        fault = f"template refused: {e}"
+    elif isinstance(e, UndefinedError):
+        fault = f"template error: {e.message}"
+    elif isinstance(e, RecursionError):
+        fault = "template error: endless recursion (or nesting too deep)"
+    elif isinstance(e, MemoryError):
+        fault = "the template ran out of memory (a string or list grown without end?)"
+    elif isinstance(e, OutOfTime):
+        fault = (
+            f"the templates ran past their time limit ({e}; a loop in a template?); "
+            "raise it with --tex-timeout SECONDS"
+        )
+    else:
+        fault = f"template error: {type(e).__name__}: {e}"
+    return InputError(file, place, " ".join(fault.split())[:300])

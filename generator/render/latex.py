@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 from pylatex.utils import escape_latex
 
 from lstm_exam.generator.core.errors import InputError
@@ -18,6 +17,7 @@ from lstm_exam.generator.core.notation import (
     QUANTITIES,
 )
 from lstm_exam.generator.core.numbers import at_places, plain
+from lstm_exam.generator.render.sandbox import BoundedSandbox
 from lstm_exam.generator.render.scripts import ENCODINGS, fallback, runs
 
 
@@ -81,8 +81,9 @@ def copy_templates(folder: Path) -> list[Path]:
     return [Path(shutil.copy(p, folder / p.name)) for p in sources]
 
 
-def make_env(custom: Path | None = None) -> SandboxedEnvironment:
-    """Jinja2 with LaTeX-safe delimiters, StrictUndefined and escape by default.
+def make_env(custom: Path | None = None) -> BoundedSandbox:
+    """Jinja2 with LaTeX-safe delimiters, StrictUndefined and escape by default, in the
+    bounded sandbox (:mod:`sandbox`).
 
     Every printed value is escaped unless it is :class:`Tex`; the ``tex`` filter
     marks the output of a template macro as LaTeX (forgetting it shows escaped
@@ -92,7 +93,7 @@ def make_env(custom: Path | None = None) -> SandboxedEnvironment:
     """
     folders = [str(custom)] if custom else []
     folders.append(str(template_folder()))
-    env = SandboxedEnvironment(
+    env = BoundedSandbox(
         loader=jinja2.FileSystemLoader(folders),
         block_start_string="((*",
         block_end_string="*))",

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lstm_exam.generator.render.document import DOCUMENTS, render_tex
+from lstm_exam.generator.render.document import DOCUMENTS
 from lstm_exam.generator.render.split import padded_pdf, page_count, page_ranges, split_pdf
 from lstm_exam.generator.render.typeset import (
     _finish_pdflatex,
     _start_pdflatex,
     _wait_any,
+    backstop,
+    fill,
     missing_note,
     pdflatex,
     stop,
@@ -35,15 +36,17 @@ def render_pdfs(
     ``duplex`` pads the class PDFs for printing on both sides (:func:`padded_pdf`); the
     per-student PDFs are never padded.
 
-    ``timeout`` bounds pdflatex's time in seconds (default: :func:`tex_timeout` of the
-    class); past it, every TeX process is killed and the run fails with one line.
+    ``timeout`` bounds the CPU time of filling the templates and of each pdflatex, in
+    seconds (default: :func:`tex_timeout` of the class); past it, the process is killed
+    and the run fails with one line.
 
     Both documents are typeset at once; each is split into per-student PDFs
     as soon as it is done, while the other may still be typesetting. Returns notes for the user (unprintable names; TeX missing).
     Without TeX the LaTeX sources are still written and one note names the packages.
     """
     templates = templates or (Path(m.templates) if m.templates else None)
-    rendered = render_tex(m, templates)
+    limit = timeout if timeout is not None else tex_timeout(len(m.variants))
+    rendered = fill(m, templates, limit=limit)
     notes = list(rendered.warnings)
     texdir = folder / "tex"
     texdir.mkdir(parents=True, exist_ok=True)
@@ -53,10 +56,9 @@ def render_pdfs(
         notes.append(missing_note("PDFs skipped (everything else is written)"))
         return notes
     kinds = {name: kind for kind, name in DOCUMENTS.items()}
-    limit = timeout if timeout is not None else tex_timeout(len(m.variants))
-    deadline = time.monotonic() + limit
+    deadline = backstop(limit)
     ids = [v.student.student_id for v in m.variants]
-    running = {name: _start_pdflatex(texdir / f"{name}.tex") for name in rendered.tex}
+    running = {name: _start_pdflatex(texdir / f"{name}.tex", limit) for name in rendered.tex}
     try:
         while running:  # split each document as soon as it is typeset
             name = _wait_any(running, deadline)

@@ -1,4 +1,5 @@
-"""Typesetting: pdflatex as a confined child process, its errors mapped to templates."""
+"""Typesetting: the templates filled and pdflatex run, each a confined child process
+within a limit of CPU time, their errors mapped to templates."""
 
 from __future__ import annotations
 
@@ -10,13 +11,19 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.render.document import DOCUMENTS, Rendered, render_tex
 from lstm_exam.generator.render.latex import template_folder
-from lstm_exam.generator.runtime import child_dies_with_parent
+from lstm_exam.generator.runtime import Stopped, confine_child, confined
+
+if TYPE_CHECKING:
+    from lstm_exam.generator.store.manifest import Manifest
 
 #: The start of the note render_pdfs returns when TeX is missing.
 TEX_MISSING = "pdflatex not found"
@@ -37,9 +44,38 @@ class TexError(InputError):
 
 
 def tex_timeout(students: int) -> float:
-    """The default time limit of typesetting a class: ``defaults.TEX_TIMEOUT`` seconds,
-    and ``defaults.TEX_TIMEOUT_PER_STUDENT`` more for each student."""
+    """The default time limit of typesetting a class, in seconds of CPU time:
+    ``defaults.TEX_TIMEOUT``, and ``defaults.TEX_TIMEOUT_PER_STUDENT`` more for each
+    student. The templates are filled within it, and each pdflatex runs within it."""
     return defaults.TEX_TIMEOUT + defaults.TEX_TIMEOUT_PER_STUDENT * students
+
+
+def fill(
+    m: Manifest,
+    templates: Path | None,
+    documents: Sequence[str] = tuple(DOCUMENTS),
+    limit: float | None = None,
+) -> Rendered:
+    """:func:`render_tex` in a process of its own, bounded as pdflatex is: ``limit``
+    seconds of CPU time (default :func:`tex_timeout`) and ``defaults.TEMPLATE_MEMORY``
+    (and ``TEMPLATE_MEMORY_PER_STUDENT`` a student) of memory.
+
+    Raises:
+        InputError: a template's fault, or the templates ran past a limit: one line.
+    """
+    students = len(m.variants)
+    limit = limit if limit is not None else tex_timeout(students)
+    memory = defaults.TEMPLATE_MEMORY + defaults.TEMPLATE_MEMORY_PER_STUDENT * students
+    try:
+        return confined(partial(render_tex, m, templates, documents), limit, memory)
+    except Stopped as e:
+        fault = (
+            f"the templates ran past their time limit ({limit:g} s of CPU time; a loop in a "
+            "template?); raise it with --tex-timeout SECONDS"
+            if e.why == "time"
+            else "the templates could not be filled (the process filling them crashed)"
+        )
+        raise InputError(str(templates or template_folder()), "", fault) from None
 
 
 def pdflatex() -> str | None:
@@ -58,16 +94,24 @@ def typeset(tex_file: Path, templates: Path | None, limit: float) -> Path:
     Raises:
         TexError: pdflatex failed, or ran past the limit (then it is killed).
     """
-    proc = _start_pdflatex(tex_file)
+    proc = _start_pdflatex(tex_file, limit)
     try:
-        _wait_any({tex_file.stem: proc}, time.monotonic() + limit)
+        _wait_any({tex_file.stem: proc}, backstop(limit))
         return _finish_pdflatex(proc, tex_file, templates)
     finally:
         stop(proc)
 
 
-def _start_pdflatex(tex_file: Path) -> subprocess.Popen:
-    """Start pdflatex once on a file (no shell escape), in its folder."""
+def backstop(limit: float) -> float:
+    """When (``time.monotonic()``) a run limited to ``limit`` seconds of CPU time is
+    stopped anyway: ``defaults.WALL_FACTOR`` times as long in wall time, for a process
+    that waits rather than works (a loaded machine slows a run, never stops it)."""
+    return time.monotonic() + defaults.WALL_FACTOR * limit
+
+
+def _start_pdflatex(tex_file: Path, limit: float) -> subprocess.Popen:
+    """Start pdflatex once on a file (no shell escape), in its folder, within ``limit``
+    seconds of CPU time (SIGXCPU, then SIGKILL) and ``defaults.TEX_MEMORY``."""
     exe = pdflatex()
     if exe is None:
         raise FileNotFoundError("pdflatex")
@@ -90,7 +134,8 @@ def _start_pdflatex(tex_file: Path) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: killed whole, never left behind
-        preexec_fn=child_dies_with_parent(),  # and killed with a run that is killed
+        # killed with a run that is killed, and past its CPU time or memory
+        preexec_fn=confine_child(limit, defaults.TEX_MEMORY),
     )
 
 
@@ -103,6 +148,8 @@ def stop(proc: subprocess.Popen) -> None:
 
 def _finish_pdflatex(proc: subprocess.Popen, tex_file: Path, templates: Path | None) -> Path:
     proc.wait()
+    if proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL):  # its CPU time used up
+        raise _past_limit(tex_file.stem)
     pdf = tex_file.with_suffix(".pdf")
     if proc.returncode != 0 or not pdf.exists():
         log = tex_file.with_suffix(".log")
@@ -166,7 +213,8 @@ def _wait_any(running: Mapping[str, subprocess.Popen], deadline: float) -> str:
     """Block until one of the running processes ends; its name.
 
     Raises:
-        TexError: when none has ended by ``deadline`` (``time.monotonic()``).
+        TexError: when none has ended by ``deadline`` (``time.monotonic()``, the
+            backstop: each process's own limit is its CPU time).
     """
     while True:
         for name, p in running.items():
@@ -176,9 +224,13 @@ def _wait_any(running: Mapping[str, subprocess.Popen], deadline: float) -> str:
             except subprocess.TimeoutExpired:
                 continue
         if time.monotonic() > deadline:
-            raise TexError(
-                f"tex/{name}.tex",
-                "",
-                "pdflatex ran past its time limit (a loop in a template?); "
-                "raise it with --tex-timeout SECONDS",
-            )
+            raise _past_limit(name)
+
+
+def _past_limit(name: str) -> TexError:
+    return TexError(
+        f"tex/{name}.tex",
+        "",
+        "pdflatex ran past its time limit (a loop in a template?); "
+        "raise it with --tex-timeout SECONDS",
+    )
