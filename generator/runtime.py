@@ -149,10 +149,12 @@ def confined(fn: Callable[[], T], cpu: float, memory: int) -> T:
         finally:
             os._exit(0)
     os.close(w)
+    status = 0
     try:
         data = _read_all(r, time.monotonic() + defaults.WALL_FACTOR * max(cpu, 1))
-        _, status = os.waitpid(pid, 0)
-        pid = 0
+        if data is not None:  # it is done (or dead): nothing to kill
+            _, status = os.waitpid(pid, 0)
+            pid = 0
     finally:
         os.close(r)
         if pid:  # stopped by the backstop, or interrupted
@@ -175,6 +177,12 @@ def _run_child(fn: Callable[[], Any], confine: Callable[[], None], cpu: float, w
         raise OutOfTime(f"{cpu:g} s of CPU time")
 
     signal.signal(signal.SIGXCPU, out_of_time)
+    # it says everything through the pipe: nothing it prints (a fault Python reports
+    # and goes on, such as one in a destructor) may reach the user's terminal
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)
+    os.dup2(quiet, 2)
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - until its exit
     out: tuple[bool, Any]
     try:
         confine()
