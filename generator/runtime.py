@@ -203,7 +203,7 @@ def _run_child(fn: Callable[[], Any], confine: Callable[[], None], cpu: float, w
 
 def _read_all(fd: int, deadline: float) -> bytes | None:
     """Everything written to ``fd`` until it is closed; None past ``deadline``."""
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         left = deadline - time.monotonic()
         if left <= 0 or not select.select([fd], [], [], left)[0]:

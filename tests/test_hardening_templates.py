@@ -154,6 +154,9 @@ def test_the_quiz_key_fills_its_templates_in_the_same_bounds(run, tmp_path):
         ("2 ** 10", "1024"),
         ("'x'|center(5)", "  x  "),
         ("range(100000)|batch(1000)|list|length", "100"),
+        ("'abc'|replace('b', 'x')", "axc"),
+        ("'abc'.replace('b', 'x')", "axc"),
+        ("lipsum(1, false, 3, 5)|length > 0", "True"),
     ],
 )
 def test_what_a_template_needs_still_works(tmp_path, manifest, expr, printed):
@@ -161,6 +164,32 @@ def test_what_a_template_needs_still_works(tmp_path, manifest, expr, printed):
     tex = render_tex(manifest, tpl, ("sheets",)).tex["class-sheets"]
     got = re.search("QQ(.*?)QQ", tex)
     assert got and got.group(1).split() == printed.split()  # printed text: spaces collapsed
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "('a' * 1000)|replace('a', 'b' * 10000)",
+        "('a' * 1000).replace('a', 'b' * 10000)",
+        "('\\t' * 1000).expandtabs(100000)",
+        "('a' * 1000).translate({97: 'b' * 10000})",
+        "'x'.zfill(10**7)",
+        "'x'|indent(10**7)",
+        "'x' + 'y' * 1000000",
+        "[0] * 1000 * 1001",
+        "10 ** (10**7)",
+        "'%.9999999f' % 1.5",
+        "'{0:{1}}'.format(1, 10**7)",
+        "'{:>{w}}'.format_map({'w': 10**7})",
+        "lipsum(2, false, 10**7, 10**7)",
+        "', '.join(range(100000)|map('string')) ~ ', '.join(['x' * 1000] * 1000)",
+    ],
+)
+def test_the_sandbox_refuses_what_would_grow_past_its_bound(tmp_path, manifest, expr):
+    tpl = _templates(tmp_path, f"((( {expr} )))")
+    with pytest.raises(InputError) as e:
+        render_tex(manifest, tpl, ("sheets",))
+    assert e.value.place.startswith("line ") and "refused" in e.value.fault, e.value.line()
 
 
 def test_the_built_in_templates_fill_in_their_bounds(manifest):

@@ -92,24 +92,31 @@ def _joined(sep: Any, items: Iterable[Any]) -> list[Any]:
     return got
 
 
-def _check_replace(s: Any, old: Any, new: Any, count: int = -1) -> None:
-    if isinstance(s, str | bytes) and isinstance(new, str | bytes) and isinstance(old, str | bytes):
-        hits = s.count(old) if old else len(s) + 1
-        if count >= 0:
-            hits = min(hits, count)
-        _size(len(s) + hits * max(len(new) - len(old), 0), "a replacement")
+def _check_replace(s: Any, old: Any, new: Any, count: Any = -1) -> None:
+    """A replacement: no longer than the cap (``count`` as str.replace or |replace take it)."""
+    if not (
+        all(isinstance(x, str) for x in (s, old, new))
+        or all(isinstance(x, bytes) for x in (s, old, new))
+    ):
+        return
+    hits = s.count(old) if old else len(s) + 1
+    if isinstance(count, int) and count >= 0:
+        hits = min(hits, count)
+    _size(len(s) + hits * max(len(new) - len(old), 0), "a replacement")
 
 
 def _check_method(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """A method of a string or bytes called by a template: its result bounded."""
-    owner, name = getattr(method, "__self__", None), getattr(method, "__name__", "")
+    owner: Any = getattr(method, "__self__", None)
+    name = getattr(method, "__name__", "")
     if not isinstance(owner, str | bytes):
         return
     if name in _SIZED:
         _numbers([*args, *kwargs.values()], f"{name}() of")
         if name == "expandtabs":
             tab = (args or (kwargs.get("tabsize", 8),))[0]
-            _size(len(owner) + owner.count("\t" if isinstance(owner, str) else b"\t") * tab, name)
+            tabs = owner.count("\t") if isinstance(owner, str) else owner.count(b"\t")
+            _size(len(owner) + tabs * tab, name)
     elif name == "replace":
         _check_replace(owner, *args, **kwargs)
     elif name == "translate" and args and isinstance(args[0], dict):
@@ -147,8 +154,9 @@ def _bounded_filter(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
             _numbers([*rest, *kwargs.values()], f"|{name} with")
         if name == "format" and isinstance(value, str):
             _check_printf(value, tuple(rest) or tuple(kwargs.values()))
-        elif name == "replace" and rest:
-            _check_replace(str(value), *(str(r) for r in rest[:2]), *rest[2:3])
+        elif name == "replace":
+            if len(rest) >= 2:
+                _check_replace(str(value), str(rest[0]), str(rest[1]), *rest[2:3])
         elif name == "join" and isinstance(value, Iterable):
             sep = rest[0] if rest else kwargs.get("d", "")
             plain = len(rest) < 2 and kwargs.get("attribute") is None
