@@ -33,7 +33,7 @@ _TEX_TIMEOUT = click.option(
     "--tex-timeout",
     type=click.FloatRange(min=1),
     metavar="SECONDS",
-    help="Stop pdflatex after this long (default: 60 s and 1 s a student).",
+    help="CPU time the templates and pdflatex may each take (default: 60 s and 1 s a student).",
 )
 
 
