@@ -201,17 +201,17 @@ def _run_child(fn: Callable[[], Any], confine: Callable[[], None], cpu: float, w
             view = view[os.write(w, view) :]
 
 
-def _read_all(fd: int, deadline: float) -> bytes | None:
+def _read_all(fd: int, deadline: float) -> bytearray | None:
     """Everything written to ``fd`` until it is closed; None past ``deadline``."""
-    chunks: list[bytes] = []
+    data = bytearray()
     while True:
         left = deadline - time.monotonic()
         if left <= 0 or not select.select([fd], [], [], left)[0]:
             return None
         chunk = os.read(fd, 1 << 20)
         if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
+            return data
+        data += chunk
 
 
 def _address_space() -> int | None:
