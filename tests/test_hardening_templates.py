@@ -332,3 +332,13 @@ def test_any_template_is_one_line_or_a_document_in_bounded_memory(manifest, monk
     # every child this test filled templates in stayed inside its memory (RSS in KB)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     assert peak < 2_000_000_000
+
+
+def test_render_with_a_hostile_template_keeps_the_worksheet_as_it_was(run, tmp_path):
+    assert run("generate", "--count", "1", "--out", "wk", "--no-pdf").exit_code == 0
+    before = {p: p.read_bytes() for p in Path("wk").rglob("*") if p.is_file()}
+    tpl = _templates(tmp_path, "((( range(10**9)|list )))")
+    res = run("render", "wk", "--templates", tpl)
+    assert res.exit_code == 2
+    assert "refused" in _one_error_line(res.stderr)
+    assert {p: p.read_bytes() for p in Path("wk").rglob("*") if p.is_file()} == before
