@@ -162,10 +162,10 @@ def _bounded_filter(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
             plain = len(rest) < 2 and kwargs.get("attribute") is None
             items = _joined(str(sep), map(str, value) if plain else value)
             args = (*args[: first - 1], items, *rest)
-        elif name in ("indent", "center") and isinstance(value, str):
-            width = (rest[0] if rest else kwargs.get("width", 4)) if name == "indent" else 0
-            lines = value.count("\n") + 1
-            _size(len(value) + lines * (len(width) if isinstance(width, str) else int(width)), name)
+        elif name == "indent" and isinstance(value, str):  # the width before every line
+            width = rest[0] if rest else kwargs.get("width", 4)
+            each = len(width) if isinstance(width, str) else width if isinstance(width, int) else 0
+            _size(len(value) + (value.count("\n") + 1) * each, "an indent")
         return fn(*args, **kwargs)
 
     return bounded
@@ -192,7 +192,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
                 _size(left.bit_length() + right.bit_length(), "a product of that many bits")
         elif operator == "**" and isinstance(left, int) and isinstance(right, int):
             if right > 0 and abs(left) > 1:
-                _size(left.bit_length() * right, f"{left} ** {right}, a number of that many bits")
+                _size(left.bit_length() * right, "a power of that many bits")
         elif operator == "+" and isinstance(left, seqs) and isinstance(right, seqs):
             _size(len(left) + len(right), "a concatenation")
         elif operator == "%" and isinstance(left, str):
