@@ -110,9 +110,10 @@ TEX_MEMORY = 2_000_000_000
 
 # --- templates (docs/security.md) ---------------------------------------------------
 #: The templates are filled in a process of their own, within the time limit of TeX and
-#: this much memory more than the run has: so many bytes, and so many more a student (a
-#: student's sheet and key are about 20 KB of LaTeX).
-TEMPLATE_MEMORY, TEMPLATE_MEMORY_PER_STUDENT = 1_000_000_000, 200_000
+#: this much memory more than the run has: so many bytes, and so many more a student
+#: (a student's sheet and key are about 20 KB of LaTeX; filling them for 400 students
+#: took 60 MB).
+TEMPLATE_MEMORY, TEMPLATE_MEMORY_PER_STUDENT = 500_000_000, 200_000
 #: The longest string or list one operation of a template may make, and the largest
 #: width or count it may ask for ('a' * n, |join, '%*d', |center, ...).
 TEMPLATE_MAX_SIZE = 1_000_000
