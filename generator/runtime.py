@@ -13,6 +13,7 @@ import gc
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -180,3 +181,121 @@ def no_gc() -> Iterator[None]:
             yield
     finally:
         gc.unfreeze()
+
+
+# --- one piece of untrusted work in a child with its own limits ---------------------------
+
+
+class Exceeded(Exception):
+    """Work done by :func:`call_bounded` went past its limits or died.
+
+    Attributes:
+        why: ``"memory"``, ``"time"`` or ``"died"`` (killed by a signal, or no answer).
+    """
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+        super().__init__(why)
+
+
+#: The most bytes of JSON a bounded child may answer with.
+_MAX_ANSWER = 64_000_000
+
+
+def call_bounded(fn: Callable[[Any], Any], arg: Any, *, memory: int, seconds: int) -> Any:
+    """``fn(arg)`` in a forked child process that may add at most ``memory`` bytes to the
+    address space it inherits (RLIMIT_AS) and use ``seconds`` of CPU time (RLIMIT_CPU),
+    for work on untrusted input whose memory no check of the input can bound (a library
+    that inflates what a file says). Its result, plain JSON data, comes back through a
+    pipe; nothing else of the child reaches this process. Where processes cannot be
+    forked the call runs here, unbounded.
+
+    Raises:
+        Exceeded: the child went past a limit (a MemoryError, or killed by the kernel),
+            died, or gave no answer within ten times ``seconds`` of wall time.
+        Exception: what ``fn`` raised, as :class:`Exceeded` ``("died")`` (never its
+            traceback: ``fn`` returns its faults as data).
+    """
+    if not hasattr(os, "fork"):
+        return fn(arg)
+    import json
+    import select
+
+    start = child_dies_with_parent()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            os.close(read_end)
+            start()
+            _limit_self(memory, seconds)
+            try:
+                answer = json.dumps({"ok": fn(arg)}).encode()
+            except MemoryError:
+                answer = b'{"exceeded": "memory"}'
+            with os.fdopen(write_end, "wb") as out:
+                out.write(answer)
+            code = 0
+        except BaseException:  # noqa: BLE001 - the child ends here whatever happened
+            pass
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    chunks: list[bytes] = []
+    size = 0
+    why = ""
+    try:
+        deadline = time.monotonic() + 10 * seconds + 5
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([read_end], [], [], left)[0]:
+                why = "time"
+                break
+            chunk = os.read(read_end, 1 << 20)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > _MAX_ANSWER:
+                why = "memory"
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_end)
+        if why:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    if why:
+        raise Exceeded(why)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        raise Exceeded("time" if sig in (signal.SIGXCPU, signal.SIGKILL) else "died")
+    try:
+        answer = json.loads(b"".join(chunks))
+    except ValueError:
+        raise Exceeded("died") from None
+    if "ok" not in answer:
+        raise Exceeded(answer.get("exceeded", "died"))
+    return answer["ok"]
+
+
+def _limit_self(memory: int, seconds: int) -> None:
+    """This process's limits: ``memory`` more bytes of address space than it has now,
+    ``seconds`` of CPU time (a soft limit's SIGXCPU, then the hard limit's SIGKILL)."""
+    import resource
+
+    def lower(limit: int, value: int) -> None:
+        _, hard = resource.getrlimit(limit)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(limit, (value, value if hard == resource.RLIM_INFINITY else hard))
+
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            pages = int(f.read(64).split()[0])
+    except (OSError, ValueError, IndexError):
+        pages = None
+    if pages is not None:
+        lower(resource.RLIMIT_AS, pages * resource.getpagesize() + memory)
+    lower(resource.RLIMIT_CPU, seconds)
