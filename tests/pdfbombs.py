@@ -24,7 +24,14 @@ make; its Adler-32 checksum is computed, not inflated.
 
 from __future__ import annotations
 
+import csv
+import os
+import resource
+import subprocess
+import sys
+import time
 import zlib
+from pathlib import Path
 
 KINDS = ("objstm", "xref", "nested", "runlength", "predictor", "lzw", "many", "length")
 
@@ -89,8 +96,8 @@ def _object_stream(members: list[tuple[int, bytes]], zeros: int, kind: str) -> b
         extra = b"/Filter[/FlateDecode/RunLengthDecode]"
     elif kind == "predictor":
         columns = 1000
-        row = b"\x00" + bytes(columns)
-        data = _chunked(b"\x00" + plain.ljust(columns, b" "), row, zeros // columns, b"")
+        # rows of zeros under the filter byte 0 (None): all zero bytes
+        data = deflated(b"\x00" + plain.ljust(columns, b" "), (zeros // columns) * (columns + 1))
         extra = b"/Filter/FlateDecode/DecodeParms<</Predictor 12/Columns %d>>" % columns
     elif kind == "lzw":
         data = zlib.compress(lzw_zeros(plain, zeros), 9)
@@ -190,3 +197,63 @@ def _file(objects: dict[int, bytes], compressed: dict[int, tuple[int, int]], zer
     )
     out += b"startxref\n%d\n%%%%EOF\n" % offsets[xref_num]
     return bytes(out)
+
+
+# --- a class that holds bombs, graded under a memory limit ---------------------------------
+
+#: The sizes of the attack (issue 21): 255 KB, 1 MB, 4 MB and just under the 20 MB cap.
+FILE_SIZES = (255_000, 1_000_000, 4_000_000, 19_900_000)
+
+
+def sized(kind: str, file_bytes: int) -> bytes:
+    """A bomb of ``kind`` about ``file_bytes`` long (zeros inflate about a thousandfold)."""
+    probe = 100_000_000
+    return bomb(kind, probe * file_bytes // len(bomb(kind, probe)))
+
+
+def make_class(root: Path, bombs: dict[str, bytes], ordinary: int) -> tuple[Path, Path]:
+    """A worksheet of ``len(bombs) + ordinary`` students (no PDFs) and their submissions:
+    the first students hand in the bombs (``name: bytes``, in their order, as
+    ``<id>.pdf``), the others their key's answers as CSV. The worksheet and the submissions folder."""
+    from lstm_exam.generator.generate import generate
+    from lstm_exam.generator.spec.roster import numbered_roster
+    from lstm_exam.generator.spec.worksheet import load_spec
+
+    students = numbered_roster(len(bombs) + ordinary)
+    worksheet = root / "wk"
+    generate(load_spec(None), students, worksheet, seed="pdf-bomb-class-seed")
+    subs = root / "subs"
+    subs.mkdir()
+    for s, data in zip(students, bombs.values()):
+        (subs / f"{s.student_id}.pdf").write_bytes(data)
+    for s in students[len(bombs) :]:
+        with (worksheet / "keys" / f"{s.student_id}.csv").open(newline="") as f:
+            rows = [(r["label"], r["answer"]) for r in csv.DictReader(f)]
+        text = "label,answer\n" + "".join(f"{lab},{val}\n" for lab, val in rows)
+        (subs / f"{s.student_id}.csv").write_text(text)
+    return worksheet, subs
+
+
+def grade_measured(
+    worksheet: Path, subs: Path, out: Path, memory: int
+) -> tuple[int, int, float, str]:
+    """``lstm-exam grade`` run under an address-space limit of ``memory`` bytes: its exit
+    code, its peak RSS (bytes, the largest of it and every process it started), its wall
+    time (s) and its error output."""
+    exe = Path(sys.executable).with_name("lstm-exam")
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    err = out.with_name(out.name + ".err")
+    start = time.perf_counter()
+    with err.open("wb") as fe:
+        p = subprocess.Popen(
+            [str(exe), "grade", str(worksheet), str(subs), "--out", str(out)],
+            stdout=subprocess.DEVNULL,
+            stderr=fe,
+            preexec_fn=limited,
+        )
+        _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return p.returncode, usage.ru_maxrss * 1024, time.perf_counter() - start, err.read_text()
