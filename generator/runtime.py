@@ -270,7 +270,7 @@ def call_bounded(fn: Callable[[Any], Any], arg: Any, *, memory: int, seconds: in
         raise Exceeded(why)
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
-        raise Exceeded("time" if sig in (signal.SIGXCPU, signal.SIGKILL) else "died")
+        raise Exceeded("time" if sig == signal.SIGXCPU else "died")
     try:
         answer = json.loads(b"".join(chunks))
     except ValueError:
@@ -282,14 +282,16 @@ def call_bounded(fn: Callable[[Any], Any], arg: Any, *, memory: int, seconds: in
 
 def _limit_self(memory: int, seconds: int) -> None:
     """This process's limits: ``memory`` more bytes of address space than it has now,
-    ``seconds`` of CPU time (a soft limit's SIGXCPU, then the hard limit's SIGKILL)."""
+    ``seconds`` of CPU time (SIGXCPU, then a second later SIGKILL); never above a hard
+    limit set from outside (``ulimit -v``)."""
     import resource
 
-    def lower(limit: int, value: int) -> None:
+    def lower(limit: int, value: int, grace: int = 0) -> None:
         _, hard = resource.getrlimit(limit)
         if hard != resource.RLIM_INFINITY:
             value = min(value, hard)
-        resource.setrlimit(limit, (value, value if hard == resource.RLIM_INFINITY else hard))
+        top = value + grace if hard == resource.RLIM_INFINITY else min(value + grace, hard)
+        resource.setrlimit(limit, (value, top))
 
     try:
         with open("/proc/self/statm", "rb") as f:
@@ -298,4 +300,4 @@ def _limit_self(memory: int, seconds: int) -> None:
         pages = None
     if pages is not None:
         lower(resource.RLIMIT_AS, pages * resource.getpagesize() + memory)
-    lower(resource.RLIMIT_CPU, seconds)
+    lower(resource.RLIMIT_CPU, seconds, grace=1)
