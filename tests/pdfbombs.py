@@ -81,11 +81,10 @@ def bomb(kind: str, inflated: int, count: int = 1) -> bytes:
 
 def _object_stream(members: list[tuple[int, bytes]], zeros: int, kind: str) -> bytes:
     """An object stream holding ``members``, padded to ``zeros`` more bytes, as ``kind``."""
-    offsets, body = [], b""
+    header, body = b"", b""
     for num, obj in members:
-        offsets.append(len(body))
+        header += b"%d %d " % (num, len(body))
         body += obj + b" "
-    header = b" ".join(b"%d %d" % (num, off) for (num, _), off in zip(members, offsets)) + b" "
     plain = header + body
     extra = b""
     if kind == "nested":
@@ -191,9 +190,7 @@ def _file(objects: dict[int, bytes], compressed: dict[int, tuple[int, int]], zer
     data = deflated(bytes(rows), zeros)
     out += (
         b"%d 0 obj\n<</Type/XRef/Size %d/W[1 4 2]/Root 1 0 R/Length %d/Filter/FlateDecode>>"
-        b"\nstream\n" % (xref_num, size, len(data))
-        + data
-        + b"\nendstream\nendobj\n"
+        b"\nstream\n" % (xref_num, size, len(data)) + data + b"\nendstream\nendobj\n"
     )
     out += b"startxref\n%d\n%%%%EOF\n" % offsets[xref_num]
     return bytes(out)
@@ -224,7 +221,7 @@ def make_class(root: Path, bombs: dict[str, bytes], ordinary: int) -> tuple[Path
     generate(load_spec(None), students, worksheet, seed="pdf-bomb-class-seed")
     subs = root / "subs"
     subs.mkdir()
-    for s, data in zip(students, bombs.values()):
+    for s, data in zip(students, bombs.values(), strict=False):
         (subs / f"{s.student_id}.pdf").write_bytes(data)
     for s in students[len(bombs) :]:
         with (worksheet / "keys" / f"{s.student_id}.csv").open(newline="") as f:

@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
@@ -144,7 +144,7 @@ def read_capped(path: Path, cap: int, what: str = "file") -> bytes:
 READ_CHUNK = 1 << 20
 
 
-def read_at_most(f: BinaryIO, cap: int, size: int) -> bytes:
+def read_at_most(f: IO[bytes], cap: int, size: int) -> bytes:
     """At most ``cap + 1`` bytes of ``f`` (one more than the cap tells a file over it),
     in memory as large as the file: ``size`` bytes (what the file system or a zip says
     it holds) are read at once, what a file that grew or a zip that lied holds beyond
