@@ -25,8 +25,6 @@ make; its Adler-32 checksum is computed, not inflated.
 from __future__ import annotations
 
 import csv
-import os
-import resource
 import subprocess
 import sys
 import time
@@ -231,6 +229,20 @@ def make_class(root: Path, bombs: dict[str, bytes], ordinary: int) -> tuple[Path
     return worksheet, subs
 
 
+#: Runs a command under an address-space limit and prints its peak RSS (KB) from wait4: a
+#: small process of its own, since a child's peak counts what its parent held at the fork.
+_MEASURE = """
+import os, resource, sys
+limit = int(sys.argv[1])
+pid = os.fork()
+if pid == 0:
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
+"""
+
+
 def grade_measured(
     worksheet: Path, subs: Path, out: Path, memory: int
 ) -> tuple[int, int, float, str]:
@@ -238,19 +250,11 @@ def grade_measured(
     code, its peak RSS (bytes, the largest of it and every process it started), its wall
     time (s) and its error output."""
     exe = Path(sys.executable).with_name("lstm-exam")
-
-    def limited() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-
-    err = out.with_name(out.name + ".err")
+    cmd = [str(exe), "grade", str(worksheet), str(subs), "--out", str(out)]
     start = time.perf_counter()
-    with err.open("wb") as fe:
-        p = subprocess.Popen(
-            [str(exe), "grade", str(worksheet), str(subs), "--out", str(out)],
-            stdout=subprocess.DEVNULL,
-            stderr=fe,
-            preexec_fn=limited,
-        )
-        _, status, usage = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    return p.returncode, usage.ru_maxrss * 1024, time.perf_counter() - start, err.read_text()
+    res = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(memory), *cmd], capture_output=True, text=True
+    )
+    wall = time.perf_counter() - start
+    code, peak_kb = (int(x) for x in res.stdout.split()[-2:])
+    return code, peak_kb * 1024, wall, res.stderr
