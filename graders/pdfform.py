@@ -33,7 +33,7 @@ from lstm_exam.generator.core.defaults import (
     MAX_PDF_WARNINGS,
 )
 from lstm_exam.generator.core.notation import LABEL_RE, is_whole
-from lstm_exam.generator.runtime import Exceeded, call_bounded
+from lstm_exam.generator.runtime import Bounded, Exceeded
 
 from .submissions import Cell, Sheet, Unreadable, read_sheet
 
@@ -68,8 +68,7 @@ def is_pdf(data: bytes) -> bool:
 def read_pdf_sheet(data: bytes) -> Sheet:
     """The answers of a filled PDF sheet as a :class:`Sheet` (with its ``identity``).
 
-    The file is read in a child process (:func:`call_bounded`) under a memory and a CPU
-    limit, with qpdf's own limits on what one stream may inflate to: a stream of zeros
+    The file is read in a child process (:data:`READER`) under a memory and a CPU limit, with qpdf's own limits on what one stream may inflate to: a stream of zeros
     that inflates a thousand- or a million-fold (an object stream, the cross-reference
     stream, filters nested, a predictor, many streams, a lying ``/Length``) costs the
     child its limit, never the class.
@@ -83,7 +82,7 @@ def read_pdf_sheet(data: bytes) -> Sheet:
     import pikepdf  # noqa: F401 - loaded here, before the fork: the child loads no library
 
     try:
-        answer = call_bounded(_read_fields, data, memory=MAX_PDF_MEMORY, seconds=MAX_PDF_SECONDS)
+        answer = READER(data)
     except Exceeded as e:
         raise Unreadable(oversized(e.why)) from None
     if isinstance(answer, str):
@@ -148,6 +147,9 @@ def _fault_of(warnings: list[str]) -> str | None:
             return oversized(why) if why else DAMAGED_STREAM
     return None
 
+
+#: The child process that reads submitted PDFs, one at a time (forked at the first).
+READER = Bounded(_read_fields, memory=MAX_PDF_MEMORY, seconds=MAX_PDF_SECONDS)
 
 #: How qpdf words a stream it stopped decoding: past its own limit, out of memory (the
 #: child's), or damaged (None).

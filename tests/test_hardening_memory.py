@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from pdfbombs import FILE_SIZES, KINDS, bomb, grade_measured, make_class, sized
 
 from lstm_exam.generator.core import defaults
-from lstm_exam.generator.runtime import Exceeded, call_bounded
+from lstm_exam.generator.runtime import Bounded, Exceeded
 from lstm_exam.generator.spec.validate import read_at_most
 from lstm_exam.graders.pdfform import read_submission
 from lstm_exam.graders.submissions import Unreadable
@@ -113,30 +113,46 @@ def test_reading_a_pdf_leaves_qpdfs_limits_of_this_process_alone():
 # --- the bounded child -------------------------------------------------------------------
 
 
-def _allocate(n: int) -> int:
-    return len(bytearray(n))
+def _work(data: bytes) -> object:
+    """What the child does with a request: b"allocate N", b"spin", b"die", b"pid"."""
+    if data.startswith(b"allocate "):
+        return len(bytearray(int(data.split()[1])))
+    if data == b"spin":
+        while True:
+            pass
+    if data == b"die":
+        os.kill(os.getpid(), signal.SIGTERM)
+    return os.getpid()
 
 
-def _spin(_: object) -> None:
-    while True:
-        pass
+def test_a_bounded_child_answers_or_says_which_limit_it_passed_and_starts_afresh():
+    child = Bounded(_work, memory=100_000_000, seconds=1)
+    try:
+        pid = child(b"pid")
+        assert pid != os.getpid()
+        assert child(b"allocate 1000000") == 1_000_000
+        assert child(b"pid") == pid  # one child for many calls: a fork costs more than a read
+        for request, why in [
+            (b"allocate 1000000000", "memory"),
+            (b"spin", "time"),
+            (b"die", "died"),
+        ]:
+            with pytest.raises(Exceeded) as e:
+                child(request)
+            assert e.value.why == why
+            assert child(b"pid") not in (pid, os.getpid())  # a fresh child after a fault
+            pid = child(b"pid")
+        for _ in range(3):  # each call has its own CPU time, not the child's whole life
+            assert child(b"allocate 10") == 10
+    finally:
+        child.close()
 
 
-def _abort(_: object) -> None:
-    os.kill(os.getpid(), signal.SIGTERM)
-
-
-def test_a_bounded_child_answers_or_says_which_limit_it_passed():
-    assert call_bounded(_allocate, 1_000_000, memory=100_000_000, seconds=5) == 1_000_000
-    with pytest.raises(Exceeded) as e:
-        call_bounded(_allocate, 1_000_000_000, memory=100_000_000, seconds=5)
-    assert e.value.why == "memory"
-    with pytest.raises(Exceeded) as e:
-        call_bounded(_spin, None, memory=100_000_000, seconds=1)
-    assert e.value.why == "time"
-    with pytest.raises(Exceeded) as e:
-        call_bounded(_abort, None, memory=100_000_000, seconds=5)
-    assert e.value.why == "died"
+def test_after_a_bomb_the_next_sheet_reads():
+    with pytest.raises(Unreadable, match=OVERSIZED):
+        read_submission(bomb("lzw", HUGE))
+    sheet = read_submission(bomb("objstm", 1_000))
+    assert [c.raw for c in sheet.cells] == ["0.5"]
 
 
 # --- every input read by its real size ---------------------------------------------------
