@@ -9,9 +9,16 @@ answers as the fields' values (``/V``), which is all this module reads.
 A submitted PDF is untrusted: it is opened from memory by qpdf (pikepdf), which runs
 nothing; only the form's tree of fields is walked (``/AcroForm``, ``/Fields``, ``/Kids``,
 ``/T``, ``/FT``, ``/V``), never an action (``/A``, ``/AA``: JavaScript, ``/URI``,
-``/Launch``), a page or a stream. Its size, its objects, its fields, their depth and
-every value's length are capped; whatever fails in reading it makes the file unreadable
-with a reason, never a crash.
+``/Launch``), a page or a content stream. Its size, its objects, its fields, their
+depth and every value's length are capped; whatever fails in reading it makes the file
+unreadable with a reason, never a crash.
+
+Its memory is capped too, whatever it holds: qpdf inflates the object streams and the
+cross-reference stream it needs to find the fields, and a stream of zeros inflates a
+thousandfold (a million-fold through two filters). So the file is read in a child
+process (:data:`READER`) that may add :data:`MAX_PDF_MEMORY` bytes to its address space
+and use :data:`MAX_PDF_SECONDS` of CPU time, and in it qpdf stops any stream at
+:data:`MAX_PDF_STREAM_BYTES`; a file past a limit is "damaged or oversized".
 """
 
 from __future__ import annotations
@@ -68,10 +75,11 @@ def is_pdf(data: bytes) -> bool:
 def read_pdf_sheet(data: bytes) -> Sheet:
     """The answers of a filled PDF sheet as a :class:`Sheet` (with its ``identity``).
 
-    The file is read in a child process (:data:`READER`) under a memory and a CPU limit, with qpdf's own limits on what one stream may inflate to: a stream of zeros
+    The file is read in a child process (:data:`READER`) under a memory and a CPU
+    limit, with qpdf's own limits on what one stream may inflate to: a stream of zeros
     that inflates a thousand- or a million-fold (an object stream, the cross-reference
-    stream, filters nested, a predictor, many streams, a lying ``/Length``) costs the
-    child its limit, never the class.
+    stream, filters nested, a predictor, LZW, many streams, a lying ``/Length``) costs
+    the child its limit, never the class.
 
     Raises:
         Unreadable: a damaged, encrypted or oversized PDF, or one without form fields,
@@ -130,7 +138,7 @@ def _read_fields(data: bytes) -> list[tuple[str, str]] | str:
     except pikepdf.PasswordError:
         return "the PDF is protected by a password: hand in the sheet without one"
     except MemoryError:
-        raise  # the child's memory limit: call_bounded reports it
+        raise  # the child's memory limit: READER reports it and starts a fresh child
     except Exception as e:  # qpdf's and pikepdf's faults on a damaged file, of any kind
         return _fault_of([str(e)]) or f"the PDF is damaged and cannot be read ({type(e).__name__})"
 
