@@ -25,6 +25,7 @@ make; its Adler-32 checksum is computed, not inflated.
 from __future__ import annotations
 
 import csv
+import functools
 import subprocess
 import sys
 import time
@@ -41,16 +42,23 @@ def deflated(prefix: bytes, zeros: int) -> bytes:
     """A zlib stream of ``prefix`` then ``zeros`` zero bytes (about a thousandth of its size)."""
     c = zlib.compressobj(9)
     head = c.compress(prefix) + c.flush(zlib.Z_FULL_FLUSH)
-    body = b""
-    if zeros >= _BLOCK:
-        block = c.compress(bytes(_BLOCK)) + c.flush(zlib.Z_FULL_FLUSH)
-        again = c.compress(bytes(_BLOCK)) + c.flush(zlib.Z_FULL_FLUSH)
-        assert block == again  # a full flush: each block stands alone
-        body = block * (zeros // _BLOCK)
+    body = _zero_block() * (zeros // _BLOCK)
     tail = c.compress(bytes(zeros % _BLOCK)) + c.flush()
     a, b = zlib.adler32(prefix) & 0xFFFF, zlib.adler32(prefix) >> 16
     b = (b + zeros * a) % _ADLER  # each zero byte adds A to B and nothing to A
     return head + body + tail[:-4] + ((b << 16) | a).to_bytes(4, "big")
+
+
+@functools.cache
+def _zero_block() -> bytes:
+    """:data:`_BLOCK` zeros deflated after a full flush: a block that refers to nothing
+    before it, so it may follow any other and be repeated."""
+    c = zlib.compressobj(9)
+    c.compress(b"any prefix")
+    c.flush(zlib.Z_FULL_FLUSH)
+    block = c.compress(bytes(_BLOCK)) + c.flush(zlib.Z_FULL_FLUSH)
+    assert block == c.compress(bytes(_BLOCK)) + c.flush(zlib.Z_FULL_FLUSH)
+    return block
 
 
 def bomb(kind: str, inflated: int, count: int = 1) -> bytes:

@@ -96,7 +96,24 @@ def test_any_bomb_reads_its_fields_or_is_oversized_never_more(kind, inflated, co
     else:
         assert len(sheet.cells) == streams
         assert all(c.raw == "0.5" for c in sheet.cells)
-        assert inflated // streams < defaults.MAX_PDF_STREAM_BYTES * 2
+        # qpdf limits LZW in nothing: the child's address space alone holds it
+        cap = defaults.MAX_PDF_MEMORY if kind == "lzw" else defaults.MAX_PDF_STREAM_BYTES
+        assert inflated // streams < cap * 2
+
+
+def test_many_streams_each_under_the_cap_end_at_the_cpu_limit(monkeypatch):
+    """300 object streams of 9 MiB each: no stream past the cap, 2.8 GB inflated in all;
+    the CPU limit of a read (1 s here) ends it, and the next sheet reads."""
+    from lstm_exam.graders import pdfform
+
+    reader = Bounded(pdfform.READER.fn, memory=defaults.MAX_PDF_MEMORY, seconds=1)
+    monkeypatch.setattr(pdfform, "READER", reader)
+    try:
+        with pytest.raises(Unreadable, match=f"{OVERSIZED} .reading it takes more than"):
+            read_submission(bomb("many", 300 * 9 * 2**20, count=300))
+        assert [c.raw for c in read_submission(bomb("objstm", 1_000)).cells] == ["0.5"]
+    finally:
+        reader.close()
 
 
 def test_reading_a_pdf_leaves_qpdfs_limits_of_this_process_alone():

@@ -125,7 +125,7 @@ MAX_PDF_STREAM_BYTES = 10_000_000
 MAX_PDF_FILTERS = 4
 MAX_PDF_WARNINGS = 1_000
 MAX_PDF_MEMORY = 150_000_000
-MAX_PDF_SECONDS = 10
+MAX_PDF_SECONDS = 5
 #: The longest student name a roster may give (it is printed on every page of a sheet).
 MAX_NAME_CHARS = 200
 #: Limits on the other input files: a spec or problem file, a manifest (about 25 KB a
