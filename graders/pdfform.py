@@ -9,9 +9,16 @@ answers as the fields' values (``/V``), which is all this module reads.
 A submitted PDF is untrusted: it is opened from memory by qpdf (pikepdf), which runs
 nothing; only the form's tree of fields is walked (``/AcroForm``, ``/Fields``, ``/Kids``,
 ``/T``, ``/FT``, ``/V``), never an action (``/A``, ``/AA``: JavaScript, ``/URI``,
-``/Launch``), a page or a stream. Its size, its objects, its fields, their depth and
-every value's length are capped; whatever fails in reading it makes the file unreadable
-with a reason, never a crash.
+``/Launch``), a page or a content stream. Its size, its objects, its fields, their
+depth and every value's length are capped; whatever fails in reading it makes the file
+unreadable with a reason, never a crash.
+
+Its memory is capped too, whatever it holds: qpdf inflates the object streams and the
+cross-reference stream it needs to find the fields, and a stream of zeros inflates a
+thousandfold (a million-fold through two filters). So the file is read in a child
+process (:data:`READER`) that may add :data:`MAX_PDF_MEMORY` bytes to its address space
+and use :data:`MAX_PDF_SECONDS` of CPU time, and in it qpdf stops any stream at
+:data:`MAX_PDF_STREAM_BYTES`; a file past a limit is "damaged or oversized".
 """
 
 from __future__ import annotations
@@ -19,14 +26,21 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from lstm_exam.generator.core.defaults import (
     MAX_PDF_BYTES,
     MAX_PDF_DEPTH,
     MAX_PDF_FIELDS,
+    MAX_PDF_FILTERS,
+    MAX_PDF_MEMORY,
     MAX_PDF_OBJECTS,
+    MAX_PDF_SECONDS,
+    MAX_PDF_STREAM_BYTES,
+    MAX_PDF_WARNINGS,
 )
 from lstm_exam.generator.core.notation import LABEL_RE, is_whole
+from lstm_exam.generator.runtime import Bounded, Exceeded
 
 from .submissions import Cell, Sheet, Unreadable, read_sheet
 
@@ -61,37 +75,118 @@ def is_pdf(data: bytes) -> bool:
 def read_pdf_sheet(data: bytes) -> Sheet:
     """The answers of a filled PDF sheet as a :class:`Sheet` (with its ``identity``).
 
+    The file is read in a child process (:data:`READER`) under a memory and a CPU
+    limit, with qpdf's own limits on what one stream may inflate to: a stream of zeros
+    that inflates a thousand- or a million-fold (an object stream, the cross-reference
+    stream, filters nested, a predictor, LZW, many streams, a lying ``/Length``) costs
+    the child its limit, never the class.
+
     Raises:
         Unreadable: a damaged, encrypted or oversized PDF, or one without form fields,
             with what to do instead.
     """
     if len(data) > MAX_PDF_BYTES:
         raise Unreadable(f"the PDF is larger than {MAX_PDF_BYTES // 1_000_000} MB")
-    import pikepdf  # imported when a PDF comes: the CSV route never pays for it
+    import pikepdf  # noqa: F401 - loaded here, before the fork: the child loads no library
 
     try:
+        answer = READER(data)
+    except Exceeded as e:
+        raise Unreadable(oversized(e.why)) from None
+    if isinstance(answer, str):
+        raise Unreadable(answer)
+    return _sheet([(str(name), str(value)) for name, value in answer])
+
+
+def oversized(why: str) -> str:
+    """The reason a PDF that went past a limit is unreadable (``why``: see
+    :class:`Exceeded`, or ``"stream"``)."""
+    detail = {
+        "stream": f"a stream in it inflates to more than {MAX_PDF_STREAM_BYTES // 1_000_000} MB",
+        "memory": f"reading it needs more than {MAX_PDF_MEMORY // 1_000_000} MB of memory",
+        "time": f"reading it takes more than {MAX_PDF_SECONDS} s",
+    }.get(why, "reading it failed")
+    return (
+        f"the PDF is damaged or oversized ({detail}): a sheet is far smaller; hand in your "
+        f"own sheet as your PDF viewer saved it, or the answer template (CSV)"
+    )
+
+
+def _read_fields(data: bytes) -> list[tuple[str, str]] | str:
+    """The (full name, value) of every text field of the PDF ``data``, or why it cannot be
+    read: the work of the child process, with qpdf's limits set in it alone."""
+    import pikepdf
+    from pikepdf.settings import set_qpdf_limits
+
+    set_qpdf_limits(
+        flate_max_memory=MAX_PDF_STREAM_BYTES,
+        run_length_max_memory=MAX_PDF_STREAM_BYTES,
+        png_max_memory=MAX_PDF_STREAM_BYTES,
+        tiff_max_memory=MAX_PDF_STREAM_BYTES,
+        dct_max_memory=MAX_PDF_STREAM_BYTES,
+        max_stream_filters=MAX_PDF_FILTERS,
+        parser_max_container_size=MAX_PDF_OBJECTS,
+        doc_max_warnings=MAX_PDF_WARNINGS,
+    )
+    try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
-            size = pdf.trailer.get("/Size")
-            if not isinstance(size, int):
-                raise Unreadable("the PDF is damaged and cannot be read (no object count)")
-            if not 0 < size <= MAX_PDF_OBJECTS:
-                raise Unreadable(
-                    f"the PDF has more than {MAX_PDF_OBJECTS:,} objects: this is not a sheet"
-                )
-            form = pdf.Root.get("/AcroForm")
-            fields = form.get("/Fields") if isinstance(form, pikepdf.Dictionary) else None
-            if not isinstance(fields, pikepdf.Array) or len(fields) == 0:
-                raise Unreadable(NO_FORM)
-            values = list(_values(fields))
-    except Unreadable:
-        raise
+            try:
+                values: list[tuple[str, str]] | str = _form_values(pdf)
+            except Unreadable as e:
+                values = str(e)
+            return _fault_of(pdf.get_warnings()) or values
     except pikepdf.PasswordError:
-        raise Unreadable(
-            "the PDF is protected by a password: hand in the sheet without one"
-        ) from None
+        return "the PDF is protected by a password: hand in the sheet without one"
+    except MemoryError:
+        raise  # the child's memory limit: READER reports it and starts a fresh child
     except Exception as e:  # qpdf's and pikepdf's faults on a damaged file, of any kind
-        raise Unreadable(f"the PDF is damaged and cannot be read ({type(e).__name__})") from None
-    return _sheet(values)
+        return _fault_of([str(e)]) or f"the PDF is damaged and cannot be read ({type(e).__name__})"
+
+
+def _fault_of(warnings: list[str]) -> str | None:
+    """Why a PDF whose reading gave these qpdf warnings cannot be trusted, or None.
+
+    qpdf reads on past a stream it cannot decode (a limit, memory, damage), leaving the
+    objects inside it out: the form then looks empty, or lacks fields, so any such
+    warning makes the whole file unreadable.
+    """
+    for fault, why in _QPDF_FAULTS:
+        if any(fault in w for w in warnings):
+            return oversized(why) if why else DAMAGED_STREAM
+    return None
+
+
+#: The child process that reads submitted PDFs, one at a time (forked at the first).
+READER = Bounded(_read_fields, memory=MAX_PDF_MEMORY, seconds=MAX_PDF_SECONDS)
+
+#: How qpdf words a stream it stopped decoding: past its own limit, out of memory (the
+#: child's), or damaged (None).
+_QPDF_FAULTS = (
+    ("memory limit exceeded", "stream"),
+    ("bad_alloc", "memory"),
+    ("error decoding stream data", None),
+)
+DAMAGED_STREAM = "the PDF is damaged and cannot be read (a stream in it cannot be decoded)"
+
+
+def _form_values(pdf: Any) -> list[tuple[str, str]]:
+    """The text fields of an open PDF (see :func:`_values`).
+
+    Raises:
+        Unreadable: no object count, too many objects, no form.
+    """
+    import pikepdf
+
+    size = pdf.trailer.get("/Size")
+    if not isinstance(size, int):
+        raise Unreadable("the PDF is damaged and cannot be read (no object count)")
+    if not 0 < size <= MAX_PDF_OBJECTS:
+        raise Unreadable(f"the PDF has more than {MAX_PDF_OBJECTS:,} objects: this is not a sheet")
+    form = pdf.Root.get("/AcroForm")
+    fields = form.get("/Fields") if isinstance(form, pikepdf.Dictionary) else None
+    if not isinstance(fields, pikepdf.Array) or len(fields) == 0:
+        raise Unreadable(NO_FORM)
+    return list(_values(fields))
 
 
 def _values(fields: object) -> Iterator[tuple[str, str]]:

@@ -37,6 +37,7 @@ from lstm_exam.generator.core.defaults import (
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.numbers import out_of_bounds
 from lstm_exam.generator.core.textfiles import DELIMITER_NAMES, decode_text, sniff_delimiter
+from lstm_exam.generator.spec.validate import read_at_most
 
 #: Files an operating system adds to folders and zips; ignored, but counted.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
@@ -150,8 +151,8 @@ def _zip_member(source: Path, member: str) -> bytes:
         info = z.getinfo(member)
         if info.flag_bits & 0x1:
             raise Unreadable("the file is encrypted in the zip: send it without a password")
-        with z.open(info) as f:
-            return f.read(_READ_LIMIT + 1)
+        with z.open(info) as f:  # the size the zip says, a chunk at a time past it
+            return read_at_most(f, _READ_LIMIT, info.file_size)
     except Unreadable:
         raise
     except NotImplementedError:
@@ -217,7 +218,7 @@ def file_data(f: RawFile) -> bytes:
         raise Unreadable("the file could not be found")
     try:
         with open(f.location, "rb", buffering=0) as fh:  # unbuffered: fewer system calls
-            return fh.read(_READ_LIMIT + 1)
+            return read_at_most(fh, _READ_LIMIT, os.fstat(fh.fileno()).st_size)
     except OSError as e:
         raise Unreadable(f"the file could not be read ({e.strerror or e})") from None
 

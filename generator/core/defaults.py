@@ -134,6 +134,17 @@ MAX_PDF_BYTES = 20_000_000
 MAX_PDF_OBJECTS = 100_000
 MAX_PDF_FIELDS = MAX_ROWS
 MAX_PDF_DEPTH = 8
+#: What reading one submitted PDF may cost (docs/security.md, "Size limits"): one stream
+#: inflates to at most MAX_PDF_STREAM_BYTES (a sheet's largest stream read, its object
+#: stream, is a few KB; a stream of zeros inflates a thousandfold) through at most
+#: MAX_PDF_FILTERS filters; qpdf stops at MAX_PDF_WARNINGS warnings; the child process
+#: that reads it may add MAX_PDF_MEMORY bytes to its address space and use MAX_PDF_SECONDS
+#: of CPU time (a sheet takes some 20 MB and 10 ms), whatever the file holds.
+MAX_PDF_STREAM_BYTES = 10_000_000
+MAX_PDF_FILTERS = 4
+MAX_PDF_WARNINGS = 1_000
+MAX_PDF_MEMORY = 150_000_000
+MAX_PDF_SECONDS = 5
 #: The longest student name a roster may give (it is printed on every page of a sheet).
 MAX_NAME_CHARS = 200
 #: Limits on the other input files: a spec or problem file, a manifest (about 25 KB a

@@ -25,6 +25,7 @@ from typing import Literal
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.spec.roster import Student
+from lstm_exam.generator.spec.validate import read_at_most
 from lstm_exam.generator.store.manifest import MANIFEST, Manifest
 from lstm_exam.generator.store.manifest_read import read_manifest_students
 
@@ -181,8 +182,8 @@ def read_file(path: Path, shown: str) -> tuple[bytes | None, str | None]:
             return None, f"{shown} is not a regular file"
         if st.st_size > cap:
             return None, f"{shown} is larger than {cap // 1_000_000} MB, too large to attach"
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(cap + 1)
+        with os.fdopen(fd, "rb", buffering=0, closefd=False) as f:
+            data = read_at_most(f, cap, st.st_size)
     except OSError as e:
         return None, f"{shown}: {e.strerror or e}"
     finally:

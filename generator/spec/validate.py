@@ -6,13 +6,14 @@ Each raises :class:`InputError` naming the file, the place and the fault.
 from __future__ import annotations
 
 import math
+import os
 import re
 import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
@@ -130,13 +131,42 @@ def read_capped(path: Path, cap: int, what: str = "file") -> bytes:
     if st.st_size > cap:
         raise InputError(str(path), "", f"larger than {_size_words(cap)}; is this a {what}?")
     try:
-        with open(path, "rb") as f:
-            data = f.read(cap + 1)
+        with open(path, "rb", buffering=0) as f:
+            data = read_at_most(f, cap, os.fstat(f.fileno()).st_size)
     except OSError as e:
         raise InputError(str(path), "", e.strerror or str(e)) from None
     if len(data) > cap:  # it grew while being read
         raise InputError(str(path), "", f"larger than {_size_words(cap)}; is this a {what}?")
     return data
+
+
+#: The most bytes :func:`read_at_most` asks for at once beyond the size a file says it has.
+READ_CHUNK = 1 << 20
+
+
+def read_at_most(f: IO[bytes], cap: int, size: int) -> bytes:
+    """At most ``cap + 1`` bytes of ``f`` (one more than the cap tells a file over it),
+    in memory as large as the file: ``size`` bytes (what the file system or a zip says
+    it holds) are read at once, what a file that grew or a zip that lied holds beyond
+    them a :data:`READ_CHUNK` at a time; never a buffer as large as the cap.
+
+    >>> import io
+    >>> read_at_most(io.BytesIO(b"abcdef"), 3, 2)
+    b'abcd'
+    >>> read_at_most(io.BytesIO(b"abc"), 10**12, 3)
+    b'abc'
+    """
+    first = f.read(max(0, min(size, cap)) + 1)
+    if len(first) <= size or len(first) > cap:
+        return first
+    parts, got = [first], len(first)
+    while got <= cap:
+        part = f.read(min(READ_CHUNK, cap + 1 - got))
+        if not part:
+            break
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
 
 
 def _size_words(n: int) -> str:
