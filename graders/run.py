@@ -23,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import KINDS, Kind
 from lstm_exam.generator.core.numbers import normal
 from lstm_exam.generator.runtime import fork_map, no_gc
@@ -91,6 +92,7 @@ def grade(
         lms: the LMS's exports and the instructor's map of files to students
             (:mod:`lms`); a map kept in ``out`` by the last grading is applied again.
     """
+    _not_the_keys(folder, source)
     if out is not None:
         inputs = {"the worksheet folder": folder, "the submissions": source}
         check_apart(out, inputs, host=folder, parts=WORKSHEET_PARTS)
@@ -100,6 +102,7 @@ def grade(
         lms or LmsInputs(),
         [s.student for s in students],
         None if out is None else out / MAP_FILE,
+        m.title,
     )
     if on_start:
         on_start(len(students))
@@ -120,6 +123,19 @@ def grade(
                 write_text(stage / MAP_FILE, map_text(who.manual))
             run = _write_uploads(run, who, matcher, folder, stage, lms)
         return run
+
+
+def _not_the_keys(folder: Path, source: Path) -> None:
+    """Refuse the worksheet's own keys (or a file of them) as the submissions: each key
+    would score full marks for its student."""
+    keys, src = (folder / "keys").resolve(), source.resolve()
+    if src == keys or keys in src.parents:
+        raise InputError(
+            str(source),
+            "",
+            "is the worksheet's answer keys, not the students' submissions: give the "
+            "folder or zip of what they handed in",
+        )
 
 
 def _grade_class(
@@ -316,6 +332,12 @@ def grade_student(
         for at, f in enumerate(g.findings)
         if f.verdict is Verdict.WRONG and f.value is not None
     )
+    held = ""
+    if sheet.key_columns:
+        held = (
+            f"this is the answer key (it has the key's columns {', '.join(sheet.key_columns)}), "
+            "not the student's answers: the score is held for the instructor"
+        )
     return replace(
         base,
         status=Status.GRADED,
@@ -323,7 +345,8 @@ def grade_student(
         file=chosen.path,
         findings=g.findings,
         notes=(*sheet.notes, *g.notes),
-        flags=(*flags, *g.flags),
+        flags=(*((held,) if held else ()), *flags, *g.flags),
+        held=held,
         mistakes=mistakes,
         copy_of=copy_of,
         marks="".join(VERDICT_CODES[f.verdict] for f in g.findings),
