@@ -337,11 +337,18 @@ def canvas_gradebook_ids(table: Table, students: Sequence[Student]) -> Joined:
     return Joined(LmsIds(canvas=MappingProxyType(ids)), MappingProxyType(rows), tuple(notices))
 
 
+def canvas_first_assignment(table: Table) -> int:
+    """Where the columns after the student columns begin (they end with ``Section``,
+    checked when the export was read)."""
+    section = table.column("Section")
+    return 5 if section is None else section + 1
+
+
 def canvas_column(table: Table, title: str) -> int | None:
     """The assignment column titled ``title`` (``Title (id)`` or the title alone, case
     aside), after the student columns (which end with ``Section``), or None."""
     want = title.strip().casefold()
-    first = (table.column("Section") or 4) + 1
+    first = canvas_first_assignment(table)
     for k, h in enumerate(table.header):
         name = h.rsplit(" (", 1)[0] if h.rstrip().endswith(")") else h
         if k >= first and (h.strip().casefold() == want or name.strip().casefold() == want):

@@ -43,7 +43,7 @@ from lstm_exam.generator.core.numbers import score_text
 from lstm_exam.generator.store.csvfiles import safe_cell
 from lstm_exam.generator.store.lmsnames import moodle_feedback_member
 
-from .lms import EMAIL_COLUMNS, SIS_COLUMNS, Identity, Joined, Table
+from .lms import EMAIL_COLUMNS, SIS_COLUMNS, Identity, Joined, Table, canvas_first_assignment
 from .matching import Matcher, column_value, splits_for_canvas
 from .results import GradeRun, Status, StudentResult
 
@@ -337,7 +337,7 @@ def uploads(
         table, joined = who.canvas
         title = canvas_assignment or run.manifest.title
         if who.canvas_column is None or who.canvas_points is None:
-            first = (table.column("Section") or 4) + 1
+            first = canvas_first_assignment(table)
             titles = ", ".join(repr(h) for h in table.header[first : first + 4])
             notices.append(
                 f"{CANVAS_GRADEBOOK} not written: the export has no assignment titled "

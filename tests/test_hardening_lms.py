@@ -461,3 +461,39 @@ def test_a_template_shaped_file_is_never_taken_for_the_key(order, extra, with_ke
     sheet = read_sheet(f"{','.join(header)}\r\n{body}\r\n".encode())
     assert bool(sheet.key_columns) == with_key_column
     assert set(sheet.key_columns) <= set(KEY_ONLY)
+
+
+_WORKSHEET_LINES = _rows(LMS / "moodle-grading-worksheet.csv")[:4]
+_CANVAS_LINES = _rows(LMS / "canvas-gradebook.csv")[:4]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.sampled_from(["moodle", "canvas"]),
+    st.integers(min_value=0, max_value=3),
+    st.integers(min_value=0, max_value=12),
+    st.text(max_size=30),
+)
+def test_any_cell_of_an_export_gives_the_identity_or_one_line(tmp_path_factory, what, r, c, text):
+    """Any text in any cell of a real export (header included): read, or one line."""
+    from lstm_exam.graders.lms import identity
+
+    rows = [list(row) for row in (_WORKSHEET_LINES if what == "moodle" else _CANVAS_LINES)]
+    row = rows[r]
+    row[c % len(row)] = text
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    path = tmp_path_factory.mktemp("fz") / "export.csv"
+    path.write_bytes(buf.getvalue().encode("utf-8", "surrogatepass"))
+    students = read_roster(LMS / "roster.csv")
+    if what == "moodle":
+        lms_in = LmsInputs(moodle_worksheet=path)
+    else:
+        lms_in = LmsInputs(canvas_gradebook=path, canvas_assignment="Week 5: LSTM gates")
+    try:
+        who = identity(lms_in, students, None)
+    except InputError as e:
+        assert e.file == str(path) and e.fault and "\n" not in e.line()
+        return
+    for out_of in (*who.moodle_points, *([who.canvas_points] if who.canvas_points else [])):
+        assert 0 < out_of <= defaults.MAX_LMS_POINTS
