@@ -12,6 +12,9 @@ participant or Canvas user, and the instructor's ``--map`` of files to students.
 
 Each export row is joined to one roster student: by e-mail, then by the LMS's or SIS's
 id, then by name (:func:`matching.name_key`), never to two; what joins nobody is said.
+What the upload files need of an export is checked when it is read, before anything is
+graded: its columns, and the maximum the grades are scaled to, read as the LMS writes it
+(:mod:`lmsnumbers`); a fault is one line.
 """
 
 from __future__ import annotations
