@@ -377,6 +377,7 @@ def test_formula_cells_in_canvas_names_are_inert_and_canvas_still_finds_each_stu
         for row in rows[2:]:
             row[0] = FORMULA
         rows[2][rows[0].index("Section")] = "-2+3"
+        rows[3][rows[0].index("Section")] = "  @SUM(1)"  # behind spaces a spreadsheet trims
 
     book = _edited(LMS / "canvas-gradebook.csv", tmp_path / "gb.csv", edit)
     lms_in = LmsInputs(canvas_gradebook=book, canvas_assignment="Week 5: LSTM gates")
@@ -385,6 +386,7 @@ def test_formula_cells_in_canvas_names_are_inert_and_canvas_still_finds_each_stu
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert all(row[0] == "'" + FORMULA for row in rows[2:])
     assert rows[2][rows[0].index("Section")] == "'-2+3"
+    assert rows[3][rows[0].index("Section")] == "'  @SUM(1)"
     assert rows[1][0] == "    Points Possible"
     students = [fixture.canvas_student(p) for p in fixture.CLASS]
     imported = lms.canvas_gradebook_import_check(data, students)
@@ -497,3 +499,16 @@ def test_any_cell_of_an_export_gives_the_identity_or_one_line(tmp_path_factory, 
         return
     for out_of in (*who.moodle_points, *([who.canvas_points] if who.canvas_points else [])):
         assert 0 < out_of <= defaults.MAX_LMS_POINTS
+
+
+@given(st.text(max_size=20))
+def test_no_cell_written_back_starts_like_a_formula(text):
+    """The rule every text cell of the files a spreadsheet opens goes through."""
+    from lstm_exam.generator.store.csvfiles import safe_cell
+
+    out = safe_cell(text)
+    starts = tuple("=+-@\t\r")
+    if out != text:
+        assert out == "'" + text
+    else:
+        assert not text.startswith(starts) and not text.lstrip().startswith(starts)
