@@ -259,8 +259,9 @@ def moodle_points(table: Table) -> tuple[Decimal, ...]:
         raise InputError(
             table.file,
             "line 1",
-            f"no {names} column: download the grading worksheet again (Moodle's importer "
-            "needs Identifier, Grade and Last modified (grade))",
+            f"no {names} column: download the grading worksheet again, with Moodle in "
+            "English (its importer needs Identifier, Grade and Last modified (grade); "
+            "the grades are scaled to Maximum Grade)",
         )
     max_at, grade_at = table.column("Maximum Grade"), table.column("Grade")
     marks = set()
