@@ -23,7 +23,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import KINDS, Kind
 from lstm_exam.generator.core.numbers import normal
 from lstm_exam.generator.runtime import fork_map, no_gc
@@ -92,7 +91,6 @@ def grade(
         lms: the LMS's exports and the instructor's map of files to students
             (:mod:`lms`); a map kept in ``out`` by the last grading is applied again.
     """
-    _not_the_keys(folder, source)
     if out is not None:
         inputs = {"the worksheet folder": folder, "the submissions": source}
         check_apart(out, inputs, host=folder, parts=WORKSHEET_PARTS)
@@ -123,19 +121,6 @@ def grade(
                 write_text(stage / MAP_FILE, map_text(who.manual))
             run = _write_uploads(run, who, matcher, folder, stage, lms)
         return run
-
-
-def _not_the_keys(folder: Path, source: Path) -> None:
-    """Refuse the worksheet's own keys (or a file of them) as the submissions: each key
-    would score full marks for its student."""
-    keys, src = (folder / "keys").resolve(), source.resolve()
-    if src == keys or keys in src.parents:
-        raise InputError(
-            str(source),
-            "",
-            "is the worksheet's answer keys, not the students' submissions: give the "
-            "folder or zip of what they handed in",
-        )
 
 
 def _grade_class(

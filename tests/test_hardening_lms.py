@@ -441,11 +441,12 @@ def test_the_answer_key_handed_in_is_held_never_a_silent_full_score(klass, tmp_p
     assert run_.results and r["s001"].status is Status.GRADED
 
 
-def test_the_keys_folder_as_the_submissions_is_one_line(klass, run):
-    for source in (klass / "keys", klass / "keys" / "s001.csv"):
-        res = run("grade", klass, source, "--out", "g")
-        assert res.exit_code == 2 and "answer keys" in res.stderr
-        assert len(res.stderr.splitlines()) == 1 and not Path("g").exists()
+def test_the_keys_folder_as_the_submissions_is_held_row_by_row(klass, tmp_path):
+    run_ = grade(klass, klass / "keys", tmp_path / "g")
+    roster = [r for r in run_.results if r.on_roster]
+    assert roster and all(r.held and r.status is Status.GRADED for r in roster)
+    book = _by_id(tmp_path / "g")
+    assert all(row["score"] == "" and "answer key" in row["flags"] for row in book.values())
 
 
 @settings(max_examples=60, deadline=None)
