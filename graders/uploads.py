@@ -21,7 +21,7 @@ a grade held for the instructor (the answer key handed in) is left blank too.
 
 What the instructor opens in a spreadsheet runs nothing: a text cell copied from the
 export that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, a tab or a
-carriage return first) is prefixed with ``'`` (:func:`safe_cell`), in every column the
+carriage return first, or behind spaces) is prefixed with ``'`` (:func:`safe_cell`), in every column the
 LMS's importer does not read; the columns it reads (identifiers, grades, dates, feedback,
 Canvas's notes) go back as downloaded, since a prefix would change what it imports, and
 such a cell in them is said (docs/lms.md).
@@ -127,7 +127,7 @@ def _neutralized(
     where = ", ".join(said[:3]) + (" ..." if len(said) > 3 else "")
     return out, [
         f"{name}: {len(said)} cell(s) the LMS imports start like a spreadsheet formula, "
-        f"kept as downloaded: {where}; open the file with care"
+        f"left so that it imports them as they are: {where}; open the file with care"
     ]
 
 
@@ -173,7 +173,7 @@ def moodle_worksheet(
             share = _score_of(run, r)
             if share is not None:
                 cells[grade_at] = _scaled(share, out_of[k])
-            if comment_at is not None:
+            if comment_at is not None and not r.held:  # held: the feedback as it was
                 cells[comment_at] = _comment(run, r)
         rows.append(cells)
     rows, notices = _neutralized(

@@ -433,8 +433,10 @@ def test_the_answer_key_handed_in_is_held_never_a_silent_full_score(klass, tmp_p
         row.participant.participantid: row
         for row in lms.moodle_worksheet_import_check(data, participants, maxgrade=10.0)
     }
-    downloaded = {row[0]: row[4] for row in _rows(sheet)}  # held: the grade as it was
-    assert imported[BY_ID["s001"].participant].grade_text == downloaded["Participant 73015"]
+    downloaded = {row[0]: row for row in _rows(sheet)}  # held: grade and feedback as they were
+    held = imported[BY_ID["s001"].participant]
+    assert held.grade_text == downloaded["Participant 73015"][4]
+    assert held.feedback["Feedback comments"] == downloaded["Participant 73015"][9]
     assert imported[BY_ID["s002"].participant].grade_text == "10"
     page = (out / "feedback" / "s001.html").read_text("utf-8")
     assert "answer key" in page
