@@ -12,6 +12,9 @@ participant or Canvas user, and the instructor's ``--map`` of files to students.
 
 Each export row is joined to one roster student: by e-mail, then by the LMS's or SIS's
 id, then by name (:func:`matching.name_key`), never to two; what joins nobody is said.
+What the upload files need of an export is checked when it is read, before anything is
+graded: its columns, and the maximum the grades are scaled to, read as the LMS writes it
+(:mod:`lmsnumbers`); a fault is one line.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 
@@ -30,6 +34,7 @@ from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.validate import read_capped
 from lstm_exam.generator.store.csvfiles import safe_cell, to_csv
 
+from .lmsnumbers import ambiguous, points, read_number
 from .matching import CANVAS_COLUMNS, PARTICIPANT_COLUMNS, LmsIds, column_value, name_key
 
 #: Roster columns that may hold a student's e-mail address.
@@ -227,6 +232,61 @@ def moodle_worksheet_ids(table: Table, students: Sequence[Student]) -> Joined:
     )
 
 
+#: The worksheet's columns that `grade` fills or needs to fill them: Moodle's importer
+#: refuses a file without the first three (importgradeslib.php ``init``,
+#: "invalidgradeimport"); the grades are scaled to the fourth.
+MOODLE_NEEDED = ("Identifier", "Grade", "Last modified (grade)", "Maximum Grade")
+
+
+def moodle_points(table: Table) -> tuple[Decimal, ...]:
+    """Each row's ``Maximum Grade``, as Moodle writes it (:mod:`lmsnumbers`): ``1,000``
+    is one point at three places only where the worksheet's grades show three places
+    after that mark, as Moodle writes them; else it reads two ways, and is refused.
+
+    Raises:
+        InputError: naming the file and the missing column, or the row and the number.
+    """
+    if table.column("Maximum Grade") is None and table.column("Scale") is not None:
+        raise InputError(
+            table.file,
+            "line 1",
+            "the assignment is graded on a scale (a 'Scale' column): give it points in "
+            "Moodle, lstm-exam writes points",
+        )
+    missing = [c for c in MOODLE_NEEDED if table.column(c) is None]
+    if missing:
+        names = " and ".join(repr(c) for c in missing)
+        raise InputError(
+            table.file,
+            "line 1",
+            f"no {names} column: download the grading worksheet again, with Moodle in "
+            "English (its importer needs Identifier, Grade and Last modified (grade); "
+            "the grades are scaled to Maximum Grade)",
+        )
+    max_at, grade_at = table.column("Maximum Grade"), table.column("Grade")
+    marks = set()
+    for row in table.rows:
+        try:
+            r = read_number(table.cell(row, grade_at))
+        except ValueError:
+            if table.cell(row, grade_at):
+                marks.add("")
+            continue
+        marks.add(r.mark if r.places == 3 else "")
+    three = marks.pop() if len(marks) == 1 else ""
+    out = []
+    for row, line in zip(table.rows, table.lines, strict=True):
+        text = table.cell(row, max_at)
+        try:
+            r = read_number(text)
+            if r.grouped is not None and r.mark != three:
+                raise ValueError(ambiguous(r, text))
+            out.append(points(r, text))
+        except ValueError as e:
+            raise InputError(table.file, f"line {line}, column 'Maximum Grade'", str(e)) from None
+    return tuple(out)
+
+
 def _is_points_row(row: Sequence[str]) -> bool:
     return bool(row) and row[0].strip().casefold() in ("points possible", "student post policy")
 
@@ -242,6 +302,13 @@ def canvas_gradebook_ids(table: Table, students: Sequence[Student]) -> Joined:
             table.file,
             "line 1",
             "no 'Student' and 'ID' columns first: is this Canvas's gradebook export?",
+        )
+    if table.column("Section") is None:
+        raise InputError(
+            table.file,
+            "line 1",
+            "no 'Section' column: Canvas's importer needs it to end the student columns "
+            "(export the gradebook again)",
         )
     sis_id, login = table.column("SIS User ID"), table.column("SIS Login ID")
     people = Table(
@@ -272,6 +339,51 @@ def canvas_gradebook_ids(table: Table, students: Sequence[Student]) -> Joined:
     notices += _unjoined(students, joined, table.file)
     rows = {sid: table.rows.index(people.rows[k]) for sid, k in joined.items()}
     return Joined(LmsIds(canvas=MappingProxyType(ids)), MappingProxyType(rows), tuple(notices))
+
+
+def canvas_first_assignment(table: Table) -> int:
+    """Where the columns after the student columns begin (they end with ``Section``,
+    checked when the export was read)."""
+    section = table.column("Section")
+    return 5 if section is None else section + 1
+
+
+def canvas_column(table: Table, title: str) -> int | None:
+    """The assignment column titled ``title`` (``Title (id)`` or the title alone, case
+    aside), after the student columns (which end with ``Section``), or None."""
+    want = title.strip().casefold()
+    first = canvas_first_assignment(table)
+    for k, h in enumerate(table.header):
+        name = h.rsplit(" (", 1)[0] if h.rstrip().endswith(")") else h
+        if k >= first and (h.strip().casefold() == want or name.strip().casefold() == want):
+            return k
+    return None
+
+
+def canvas_points(table: Table, column: int) -> Decimal:
+    """The ``Points Possible`` of the assignment in ``column``, as Canvas writes it (two
+    places, never three: ``1,000`` is no number Canvas writes, and is refused).
+
+    Raises:
+        InputError: naming the file, the row and the column.
+    """
+    at = next(
+        (k for k, r in enumerate(table.rows) if r[0].strip().casefold() == "points possible"),
+        None,
+    )
+    if at is None:
+        raise InputError(
+            table.file, "", "no 'Points Possible' row: is this Canvas's gradebook export?"
+        )
+    text = table.cell(table.rows[at], column)
+    place = f"line {table.lines[at]}, column {table.header[column][:60]!r}"
+    try:
+        r = read_number(text)
+        if r.grouped is not None:
+            raise ValueError(ambiguous(r, text))
+        return points(r, text)
+    except ValueError as e:
+        raise InputError(table.file, place, f"points possible {e}") from None
 
 
 def _unjoined(students: Sequence[Student], joined: Mapping[str, int], file: str) -> list[str]:
@@ -355,26 +467,41 @@ class Identity:
     moodle: tuple[Table, Joined] | None = None
     canvas: tuple[Table, Joined] | None = None
     missing_zero: bool = False
+    moodle_points: tuple[Decimal, ...] = ()
+    """Each worksheet row's ``Maximum Grade`` (:func:`moodle_points`)."""
+    canvas_column: int | None = None
+    """The Canvas export's column to fill (None: it has no assignment of that title)."""
+    canvas_points: Decimal | None = None
+    """That column's ``Points Possible``."""
 
 
-def identity(lms: LmsInputs, students: Sequence[Student], kept_map: Path | None) -> Identity:
+def identity(
+    lms: LmsInputs, students: Sequence[Student], kept_map: Path | None, title: str = ""
+) -> Identity:
     """Read the exports and the map (``kept_map``: the map a previous `grade` kept in
-    its grades folder, applied again when no ``--map`` is given).
+    its grades folder, applied again when no ``--map`` is given); ``title``: the
+    worksheet's, the Canvas column to fill unless ``lms`` names one.
 
     Raises:
-        InputError: on an export or map that cannot be read.
+        InputError: on an export or map that cannot be read, an export without the
+            columns the upload files need or with a number of points no LMS writes.
     """
     ids = LmsIds()
     notices: list[str] = []
     moodle = canvas = None
+    moodle_out_of: tuple[Decimal, ...] = ()
+    column = out_of = None
     if lms.moodle_worksheet is not None:
         table = read_table(lms.moodle_worksheet, "Moodle grading worksheet")
         joined = moodle_worksheet_ids(table, students)
+        moodle_out_of = moodle_points(table)
         ids, moodle = ids.merged(joined.ids), (table, joined)
         notices += joined.notices
     if lms.canvas_gradebook is not None:
         table = read_table(lms.canvas_gradebook, "Canvas gradebook export")
         joined = canvas_gradebook_ids(table, students)
+        column = canvas_column(table, lms.canvas_assignment or title)
+        out_of = None if column is None else canvas_points(table, column)
         ids, canvas = ids.merged(joined.ids), (table, joined)
         notices += joined.notices
     manual: dict[str, str] = {}
@@ -383,4 +510,14 @@ def identity(lms: LmsInputs, students: Sequence[Student], kept_map: Path | None)
     elif kept_map is not None and kept_map.is_file():
         manual = read_map(kept_map, students)
         notices.append(f"applied the map kept from the last grading, {kept_map}")
-    return Identity(ids, MappingProxyType(manual), tuple(notices), moodle, canvas, lms.missing_zero)
+    return Identity(
+        ids=ids,
+        manual=MappingProxyType(manual),
+        notices=tuple(notices),
+        moodle=moodle,
+        canvas=canvas,
+        missing_zero=lms.missing_zero,
+        moodle_points=moodle_out_of,
+        canvas_column=column,
+        canvas_points=out_of,
+    )

@@ -34,10 +34,10 @@ def roster_columns(run: GradeRun) -> list[str]:
 
 
 def scored(run: GradeRun, r: StudentResult) -> bool:
-    """Whether the row has a score to record: not a file's row, and not a student who
-    sent nothing (left blank, so that an LMS import records no grade, unless the run
-    says missing is zero)."""
-    if not r.max_scores:
+    """Whether the row has a score to record: not a file's row, not a score held for the
+    instructor, and not a student who sent nothing (left blank, so that an LMS import
+    records no grade, unless the run says missing is zero)."""
+    if not r.max_scores or r.held:
         return False
     return r.status is not Status.MISSING or run.missing_zero
 
@@ -134,6 +134,11 @@ def feedback_view(m: Manifest, titles: Sequence[str], r: StudentResult) -> Feedb
             f"Your file {r.file} could not be read: {r.notes[0]}. Fill in "
             + ("your sheet's PDF form or " if m.fillable else "")
             + "the answer template (CSV) and submit it again if your instructor allows."
+        )
+    if r.held:
+        paragraphs.append(
+            f"Your file {r.file} is an answer key, not your own answers: its score is held "
+            "until your instructor has looked at it."
         )
     if r.copy_of:
         paragraphs.append(
@@ -330,7 +335,7 @@ def results_json(run: GradeRun, entries: Sequence[tuple[bytes, Sequence[str]]]) 
 def summary_data(run: GradeRun) -> dict:
     """Counts, mean, distribution and the most common mistakes per problem."""
     roster = [r for r in run.results if r.on_roster]
-    graded = [r for r in roster if r.status is Status.GRADED]
+    graded = [r for r in roster if r.status is Status.GRADED and not r.held]
     status = Counter(str(r.status) for r in run.results)
     percents = [r.percent for r in graded]
     mean = sum(percents, Decimal(0)) / len(graded) if graded else Decimal(0)

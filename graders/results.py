@@ -111,6 +111,9 @@ class StudentResult:
     """Each asked answer's verdict (:data:`VERDICT_CODES`), in the template's order."""
     wrong_values: tuple[tuple[int, str, str], ...] = ()
     """Each wrong answer: (its place in :attr:`marks`, the number read, the mistake)."""
+    held: str = ""
+    """Why the score is held for the instructor (the answer key handed in): graded, but
+    recorded nowhere an LMS imports until they decide (empty: not held)."""
 
     @property
     def on_roster(self) -> bool:

@@ -100,6 +100,7 @@ def grade(
         lms or LmsInputs(),
         [s.student for s in students],
         None if out is None else out / MAP_FILE,
+        m.title,
     )
     if on_start:
         on_start(len(students))
@@ -316,6 +317,12 @@ def grade_student(
         for at, f in enumerate(g.findings)
         if f.verdict is Verdict.WRONG and f.value is not None
     )
+    held = ""
+    if sheet.key_columns:
+        held = (
+            f"this is the answer key (it has the key's columns {', '.join(sheet.key_columns)}), "
+            "not the student's answers: the score is held for the instructor"
+        )
     return replace(
         base,
         status=Status.GRADED,
@@ -323,7 +330,8 @@ def grade_student(
         file=chosen.path,
         findings=g.findings,
         notes=(*sheet.notes, *g.notes),
-        flags=(*flags, *g.flags),
+        flags=(*((held,) if held else ()), *flags, *g.flags),
+        held=held,
         mistakes=mistakes,
         copy_of=copy_of,
         marks="".join(VERDICT_CODES[f.verdict] for f in g.findings),

@@ -38,6 +38,7 @@ from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.numbers import out_of_bounds
 from lstm_exam.generator.core.textfiles import DELIMITER_NAMES, decode_text, sniff_delimiter
 from lstm_exam.generator.spec.validate import read_at_most
+from lstm_exam.generator.store.csvfiles import KEY_HEADER, TEMPLATE_HEADER
 
 #: Files an operating system adds to folders and zips; ignored, but counted.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
@@ -84,6 +85,14 @@ class Sheet:
     identity: tuple[str, str] | None = None
     """A filled PDF sheet's own student id and variant code (its read-only fields; empty
     when the form has none); None for a CSV."""
+    key_columns: tuple[str, ...] = ()
+    """The key's own columns (:data:`KEY_ONLY`) the file has: it is an answer key, or
+    made from one, not a student's answers."""
+
+
+#: The columns only a key CSV has (docs/formats.md): the answer template a student fills
+#: has ``label,description,answer``; answering every row right adds none of these.
+KEY_ONLY = tuple(c for c in KEY_HEADER if c not in TEMPLATE_HEADER)
 
 
 class Unreadable(Exception):
@@ -291,7 +300,8 @@ def read_sheet(data: bytes) -> Sheet:
         label = row[li].strip() if li < len(row) else ""
         raw = row[ai].strip() if ai < len(row) else ""
         cells.append(Cell(label, raw, first_line + k))
-    return Sheet(tuple(cells), tuple(notes), decimal_comma)
+    key = tuple(c for c in KEY_ONLY if c in header)
+    return Sheet(tuple(cells), tuple(notes), decimal_comma, key_columns=key)
 
 
 def _limited(reader: Iterator[list[str]]) -> Iterator[list[str]]:

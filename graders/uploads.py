@@ -16,7 +16,16 @@ the grades folder; docs/lms.md has the steps to upload each):
   attachment id of their own submission, for "Re-upload submissions"
   (``Assignment#generate_comments_from_files``).
 
-A student who sent nothing is left blank (no grade) unless the run says missing is zero.
+A student who sent nothing is left blank (no grade) unless the run says missing is zero;
+a grade held for the instructor (the answer key handed in) is left blank too.
+
+What the instructor opens in a spreadsheet runs nothing: a text cell copied from the
+export that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return first, or behind spaces) is prefixed with ``'`` (:func:`safe_cell`), in every column the
+LMS's importer does not read; the columns it reads (identifiers, grades, dates, feedback,
+Canvas's notes) go back as downloaded, since a prefix would change what it imports, and
+such a cell in them is said (docs/lms.md).
+
 Pure functions: the tables and pages in, the files' bytes out.
 """
 
@@ -34,7 +43,7 @@ from lstm_exam.generator.core.numbers import score_text
 from lstm_exam.generator.store.csvfiles import safe_cell
 from lstm_exam.generator.store.lmsnames import moodle_feedback_member
 
-from .lms import EMAIL_COLUMNS, SIS_COLUMNS, Identity, Joined, Table
+from .lms import EMAIL_COLUMNS, SIS_COLUMNS, Identity, Joined, Table, canvas_first_assignment
 from .matching import Matcher, column_value, splits_for_canvas
 from .results import GradeRun, Status, StudentResult
 
@@ -49,7 +58,7 @@ class Upload:
 
 def _score_of(run: GradeRun, r: StudentResult) -> Decimal | None:
     """The share of the points (0 to 1) to record, or None for no grade."""
-    if r.status is Status.MISSING and not run.missing_zero:
+    if (r.status is Status.MISSING and not run.missing_zero) or r.held:
         return None
     if not r.max_score:
         return None
@@ -66,6 +75,8 @@ def _comment(run: GradeRun, r: StudentResult) -> str:
     """The feedback comment: the score and each problem's points (no text of the student's)."""
     if r.status is Status.MISSING:
         return "No submission was found." if run.missing_zero else ""
+    if r.held:
+        return ""
     parts = [
         f"{run.manifest.title}: {score_text(r.score)} / {score_text(r.max_score)} "
         f"({score_text(r.percent)}%)."
@@ -79,6 +90,45 @@ def _comment(run: GradeRun, r: StudentResult) -> str:
     else:
         parts.append("Every answer is in your feedback page.")
     return " ".join(parts)
+
+
+#: A cell no spreadsheet runs though it starts like a formula: a number, or ``-`` alone
+#: (Moodle's "no date").
+_INERT = re.compile(r"[+-]?[0-9][0-9.,]*|-")
+
+
+def _inert(cell: str) -> str:
+    """A text cell a spreadsheet will not run as a formula (:func:`safe_cell`)."""
+    return cell if _INERT.fullmatch(cell) else safe_cell(cell)
+
+
+def _neutralized(
+    name: str, table: Table, rows: list[list[str]], kept: Callable[[int], bool]
+) -> tuple[list[list[str]], list[str]]:
+    """The rows with every formula-like cell made inert, except in the columns the LMS's
+    importer reads (``kept``): those are left and said, with the header's."""
+    said = [
+        f"{table.header[k][:40]!r} (line 1)" for k, h in enumerate(table.header) if _inert(h) != h
+    ]
+    out = []
+    for row, line in zip(rows, table.lines, strict=True):
+        cells = []
+        for k, cell in enumerate(row):
+            if not kept(k):
+                cells.append(_inert(cell))
+                continue
+            if _inert(cell) != cell:
+                title = table.header[k][:40] if k < len(table.header) else f"column {k + 1}"
+                said.append(f"{title!r} (line {line})")
+            cells.append(cell)
+        out.append(cells)
+    if not said:
+        return out, []
+    where = ", ".join(said[:3]) + (" ..." if len(said) > 3 else "")
+    return out, [
+        f"{name}: {len(said)} cell(s) the LMS imports start like a spreadsheet formula, "
+        f"left so that it imports them as they are: {where}; open the file with care"
+    ]
 
 
 def _write_table(table: Table, header: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
@@ -96,36 +146,40 @@ def _write_table(table: Table, header: Sequence[str], rows: Sequence[Sequence[st
     return (bom + text).encode("utf-8")
 
 
-def moodle_worksheet(run: GradeRun, table: Table, joined: Joined) -> bytes:
-    """The grading worksheet as downloaded, ``Grade`` (scaled to its ``Maximum Grade``)
-    and ``Feedback comments`` filled for each roster student it joined; ``Last modified
-    (grade)`` kept as downloaded, since Moodle's importer compares it with the grade's own
-    time to skip grades changed in Moodle after the download."""
-    grade_at, max_at = table.column("Grade"), table.column("Maximum Grade")
+MOODLE_WORKSHEET = "moodle-grading-worksheet.csv"
+
+
+def moodle_worksheet(
+    run: GradeRun, table: Table, joined: Joined, out_of: Sequence[Decimal]
+) -> tuple[bytes, list[str]]:
+    """The grading worksheet as downloaded, ``Grade`` (scaled to the row's ``Maximum
+    Grade``, ``out_of``: :func:`lms.moodle_points`) and ``Feedback comments`` filled for
+    each roster student it joined; ``Last modified (grade)`` kept as downloaded, since
+    Moodle's importer compares it with the grade's own time to skip grades changed in
+    Moodle after the download. Formula-like text made inert where the importer does not
+    read it (it reads ``Identifier``, ``Grade``, ``Last modified (grade)`` and, after that,
+    the feedback columns); what it reads is said."""
+    grade_at, ident_at = table.column("Grade"), table.column("Identifier")
+    modified_at = table.column("Last modified (grade)")
     comment_at = table.column("Feedback comments")
+    assert grade_at is not None and modified_at is not None  # checked when it was read
     by_row = {k: sid for sid, k in joined.rows.items()}
     results = {r.student_id: r for r in run.results if r.on_roster}
     rows = []
     for k, row in enumerate(table.rows):
         cells = list(row) + [""] * (len(table.header) - len(row))
         r = results.get(by_row.get(k, ""))
-        if r is not None and grade_at is not None:
+        if r is not None:
             share = _score_of(run, r)
-            out_of = _decimal(table.cell(row, max_at)) or r.max_score
             if share is not None:
-                cells[grade_at] = _scaled(share, out_of)
-            if comment_at is not None:
+                cells[grade_at] = _scaled(share, out_of[k])
+            if comment_at is not None and not r.held:  # held: the feedback as it was
                 cells[comment_at] = _comment(run, r)
         rows.append(cells)
-    return _write_table(table, table.header, rows)
-
-
-def _decimal(text: str) -> Decimal | None:
-    try:
-        d = Decimal(text.replace(",", "."))
-    except ArithmeticError:
-        return None
-    return d if d.is_finite() and d > 0 else None
+    rows, notices = _neutralized(
+        MOODLE_WORKSHEET, table, rows, lambda c: c in (ident_at, grade_at) or c >= modified_at
+    )
+    return _write_table(table, table.header, rows), notices
 
 
 def moodle_feedback_zip(
@@ -186,27 +240,20 @@ def moodle_grades(run: GradeRun, item: str) -> tuple[bytes, list[str]]:
     return ("\ufeff" + buf.getvalue()).encode("utf-8"), notices
 
 
-def canvas_column(table: Table, title: str) -> int | None:
-    """The assignment column titled ``title`` (``Title (id)`` or the title alone, case
-    aside), or None."""
-    want = title.strip().casefold()
-    for k, h in enumerate(table.header):
-        name = h.rsplit(" (", 1)[0] if h.rstrip().endswith(")") else h
-        if k >= 5 and (h.strip().casefold() == want or name.strip().casefold() == want):
-            return k
-    return None
+CANVAS_GRADEBOOK = "canvas-gradebook.csv"
 
 
-def canvas_gradebook(run: GradeRun, table: Table, joined: Joined, column: int) -> bytes:
+def canvas_gradebook(
+    run: GradeRun, table: Table, joined: Joined, column: int, out_of: Decimal
+) -> tuple[bytes, list[str]]:
     """The export with the assignment's column filled for each student it joined, scaled
-    to the ``Points Possible`` row; everything else (identity columns, other assignments,
-    the read-only totals, the rows of students not on the roster) as downloaded. A student
-    who sent nothing keeps the cell as downloaded (Canvas reads a blank as "no score",
-    which would erase a grade given by hand), or 0 when missing is zero."""
-    points = next(
-        (r for r in table.rows if r and r[0].strip().casefold() == "points possible"), None
-    )
-    out_of = _decimal(points[column]) if points and column < len(points) else None
+    to its ``Points Possible`` (``out_of``: :func:`lms.canvas_points`); everything else
+    (identity columns, other assignments, the read-only totals, the rows of students not
+    on the roster) as downloaded. A student who sent nothing keeps the cell as downloaded
+    (Canvas reads a blank as "no score", which would erase a grade given by hand), or 0
+    when missing is zero. Formula-like text made inert in the names and sections (Canvas
+    finds a student by the ``ID`` column first and imports neither); every other column
+    it may import (ids, notes, grades) is kept and said."""
     by_row = {k: sid for sid, k in joined.rows.items()}
     results = {r.student_id: r for r in run.results if r.on_roster}
     rows = []
@@ -216,9 +263,16 @@ def canvas_gradebook(run: GradeRun, table: Table, joined: Joined, column: int) -
         if r is not None:
             share = _score_of(run, r)
             if share is not None:
-                cells[column] = _scaled(share, out_of or r.max_score)
+                cells[column] = _scaled(share, out_of)
         rows.append(cells)
-    return _write_table(table, table.header, rows)
+    names = {k for k, h in enumerate(table.header) if h.strip().casefold() in _CANVAS_TEXT}
+    rows, notices = _neutralized(CANVAS_GRADEBOOK, table, rows, lambda c: c not in names)
+    return _write_table(table, table.header, rows), notices
+
+
+#: The Canvas export's columns its importer reads for nothing but a fallback match by
+#: name (after the ``ID`` and SIS ids), or not at all.
+_CANVAS_TEXT = ("student", "lastname", "firstname", "section")
 
 
 def canvas_names(run: GradeRun, matcher: Matcher) -> dict[str, tuple[str, str, str]]:
@@ -267,7 +321,9 @@ def uploads(
     names = {r.student_id: r.name for r in run.results if r.on_roster}
     if who.moodle is not None:
         table, joined = who.moodle
-        out.append(Upload("moodle-grading-worksheet.csv", moodle_worksheet(run, table, joined)))
+        data, said = moodle_worksheet(run, table, joined, who.moodle_points)
+        out.append(Upload(MOODLE_WORKSHEET, data))
+        notices += said
     if who.ids.participant:
         out.append(
             Upload(
@@ -280,15 +336,17 @@ def uploads(
     if who.canvas is not None:
         table, joined = who.canvas
         title = canvas_assignment or run.manifest.title
-        column = canvas_column(table, title)
-        if column is None:
-            titles = ", ".join(repr(h) for h in table.header[5:9])
+        if who.canvas_column is None or who.canvas_points is None:
+            first = canvas_first_assignment(table)
+            titles = ", ".join(repr(h) for h in table.header[first : first + 4])
             notices.append(
-                f"canvas-gradebook.csv not written: the export has no assignment titled "
+                f"{CANVAS_GRADEBOOK} not written: the export has no assignment titled "
                 f"{title!r}; name one with --canvas-assignment (it has {titles} ...)"
             )
         else:
-            out.append(Upload("canvas-gradebook.csv", canvas_gradebook(run, table, joined, column)))
+            data, said = canvas_gradebook(run, table, joined, who.canvas_column, who.canvas_points)
+            out.append(Upload(CANVAS_GRADEBOOK, data))
+            notices += said
     canvas = canvas_names(run, matcher)
     if canvas:
         out.append(Upload("canvas-feedback.zip", canvas_feedback_zip(canvas, files)))

@@ -145,6 +145,10 @@ MAX_PDF_FILTERS = 4
 MAX_PDF_WARNINGS = 1_000
 MAX_PDF_MEMORY = 150_000_000
 MAX_PDF_SECONDS = 5
+#: A Moodle "Maximum grade" or Canvas "Points Possible" read back from the LMS's export:
+#: above 0, at most this many points (far above any real assignment) and this many decimal
+#: places (Moodle writes an item's 0 to 5, Canvas 2), its text at most this long.
+MAX_LMS_POINTS, MAX_LMS_PLACES, MAX_LMS_NUMBER_CHARS = 100_000, 5, 32
 #: The longest student name a roster may give (it is printed on every page of a sheet).
 MAX_NAME_CHARS = 200
 #: Limits on the other input files: a spec or problem file, a manifest (about 25 KB a

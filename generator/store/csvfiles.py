@@ -21,12 +21,15 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(text: str) -> str:
-    """Neutralize a text cell a spreadsheet would run as a formula (OWASP's rule).
+    """Neutralize a text cell a spreadsheet would run as a formula (OWASP's rule), also
+    behind leading white space, which a spreadsheet may trim on import (Canvas's own
+    exporter quotes a name matching ``^\\s*=``).
 
-    >>> safe_cell("=HYPERLINK(1)"), safe_cell("Ada")
-    ("'=HYPERLINK(1)", 'Ada')
+    >>> safe_cell("=HYPERLINK(1)"), safe_cell("Ada"), safe_cell(" +1+cmd")
+    ("'=HYPERLINK(1)", 'Ada', "' +1+cmd")
     """
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    formula = text.startswith(_FORMULA_START) or text.lstrip().startswith(_FORMULA_START)
+    return "'" + text if formula else text
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
