@@ -37,7 +37,7 @@ def scored(run: GradeRun, r: StudentResult) -> bool:
     """Whether the row has a score to record: not a file's row, and not a student who
     sent nothing (left blank, so that an LMS import records no grade, unless the run
     says missing is zero)."""
-    if not r.max_scores:
+    if not r.max_scores or r.status is Status.HELD:
         return False
     return r.status is not Status.MISSING or run.missing_zero
 
@@ -125,6 +125,11 @@ def shown_answer(f: Finding) -> str:
 def feedback_view(m: Manifest, titles: Sequence[str], r: StudentResult) -> FeedbackView:
     """What a student's feedback says: per answer theirs, the range, the verdict, why."""
     paragraphs = []
+    if r.status is Status.HELD:
+        paragraphs.append(
+            "Your submission is waiting for your instructor to check which file is yours; "
+            "it is not graded yet."
+        )
     if r.status is Status.MISSING:
         paragraphs.append(
             "No submission was found for you. Talk to your instructor if you did submit."

@@ -84,6 +84,9 @@ class Status(StrEnum):
     UNMATCHED = "unmatched-file"
     SUPERSEDED = "superseded"
     """A student's older file, not graded because a later one was."""
+    HELD = "held"
+    """A student whom files of two LMS identities claim: none graded, no score, until the
+    instructor says with ``--map`` which file is theirs."""
 
 
 @dataclass(frozen=True, slots=True)

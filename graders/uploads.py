@@ -49,7 +49,7 @@ class Upload:
 
 def _score_of(run: GradeRun, r: StudentResult) -> Decimal | None:
     """The share of the points (0 to 1) to record, or None for no grade."""
-    if r.status is Status.MISSING and not run.missing_zero:
+    if (r.status is Status.MISSING and not run.missing_zero) or r.status is Status.HELD:
         return None
     if not r.max_score:
         return None
@@ -66,6 +66,8 @@ def _comment(run: GradeRun, r: StudentResult) -> str:
     """The feedback comment: the score and each problem's points (no text of the student's)."""
     if r.status is Status.MISSING:
         return "No submission was found." if run.missing_zero else ""
+    if r.status is Status.HELD:  # no grade yet: the instructor checks whose file it is
+        return ""
     parts = [
         f"{run.manifest.title}: {score_text(r.score)} / {score_text(r.max_score)} "
         f"({score_text(r.percent)}%)."
