@@ -343,8 +343,8 @@ class Matcher:
         if not legible(name):
             return replace(
                 unmatched,
-                how=f"Moodle name {name!r} (participant {number}) is not UTF-8: only its "
-                "participant id can say whose it is (--moodle-worksheet), or --map it",
+                how=f"Moodle name '{shown_name(name)}' (participant {number}) is not UTF-8: "
+                "only its participant id can say whose it is (--moodle-worksheet), or --map it",
             )
         # a student whose participant id is known is some other participant's namesake
         other: list[Student] = []
@@ -379,8 +379,8 @@ class Matcher:
                 return found
         if other:
             shown = ", ".join(
-                f"{s.student_id} (participant {self.participant[s.student_id]})"
-                for s in dict.fromkeys(other)
+                f"{sid} (participant {self.participant[sid]})"
+                for sid in dict.fromkeys(s.student_id for s in other)
             )
             return replace(
                 unmatched,
@@ -408,7 +408,8 @@ class Matcher:
         login, uid, _, orig = splits[0]
         if other:
             shown = ", ".join(
-                f"{s.student_id} (user {self.canvas[s.student_id]})" for s in dict.fromkeys(other)
+                f"{sid} (user {self.canvas[sid]})"
+                for sid in dict.fromkeys(s.student_id for s in other)
             )
             why = f"Canvas name {login!r} is user {uid}, not {shown}: matched to nobody"
         else:
