@@ -294,7 +294,7 @@ def _assign(
             claims[sid] = Claim([], held=held)
             continue
         ((who, fs),) = sources.items()
-        flags = ()
+        flags: tuple[str, ...] = ()
         if lms and who == "a file name":
             how = " and ".join(dict.fromkeys(m.how for _, m in got))
             flags = (
