@@ -259,7 +259,8 @@ class Matcher:
         if shown in self.manual:
             return Match(self.manual[shown], "the --map file", BY_MAP)
         found = self._match(path)
-        return replace(found, how=shown_name(found.how))
+        how = shown_name(found.how)
+        return found if how is found.how else replace(found, how=how)
 
     def _match(self, path: str) -> Match:
         parts = path.split("/")
@@ -327,7 +328,8 @@ class Matcher:
         found = self._one(self.by_participant.get(number, []), identity, identity)
         if found is not None:
             return found
-        if name.strip().casefold() in _BLIND:
+        # blind marking, in a team assignment after the group's name ("Team 4-Participant")
+        if name.rsplit("-", 1)[-1].strip().casefold() in _BLIND:
             return Match(
                 None,
                 f"Moodle folder of participant {number} under blind marking names no "

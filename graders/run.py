@@ -253,13 +253,14 @@ def _assign(
     """
     claimed: dict[str, list[tuple[RawFile, Match]]] = defaultdict(list)
     unmatched = []
+    lms = False  # whether an LMS laid out any of the files
     for f in files:
         found = matcher.match(f.as_found)
+        lms = lms or found.identity not in ("", BY_MAP)
         if found.student is None:
             unmatched.append(_unmatched(f, found.how))
         else:
             claimed[found.student.student_id].append((f, found))
-    lms = any(m.identity not in ("", BY_MAP) for got in claimed.values() for _, m in got)
     claims = {}
     for sid, got in claimed.items():
         mapped = [f for f, m in got if m.identity == BY_MAP]
