@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
@@ -283,6 +283,8 @@ class Matcher:
         or the file's a roster name; they must not name two students."""
         said: list[tuple[str, Student]] = []
         stem = _stem(parts[-1])
+        if len(parts) == 1 and stem.lower() in self.by_id:  # the usual s001.csv
+            return Match(self.by_id[stem.lower()], "file name")
         if stem.lower() in self.by_id:
             said.append(("file name", self.by_id[stem.lower()]))
         else:
@@ -356,26 +358,26 @@ class Matcher:
             other.extend(s for s in ss if s not in keep)
             return keep
 
-        tries = [free(self.by_name.get(name_key(name), []))]
-        # a team assignment puts the group's name first ("Group A-Ada Lovelace"): taken
-        # off only where the roster or the worksheet says the student is in that group
-        for k, ch in enumerate(name):
-            if ch == "-" and k:
-                group = name_key(name[:k])
-                tries.append(
-                    [
+        def tries() -> Iterator[list[Student]]:  # lazily: most names match at once
+            yield free(self.by_name.get(name_key(name), []))
+            # a team assignment puts the group's name first ("Group A-Ada Lovelace"):
+            # taken off only where the roster or the worksheet says the student is in it
+            for k, ch in enumerate(name if self.groups else ""):
+                if ch == "-" and k:
+                    group = name_key(name[:k])
+                    yield [
                         s
                         for s in free(self.by_name.get(name_key(name[k + 1 :]), []))
                         if group in self.groups.get(s.student_id, ())
                     ]
-                )
-        # the words run together: Moodle's "小明 王" (first name, last name) is the
-        # roster's "王小明"
-        together = {
-            s.student_id: s for key in run_together(name) for s in self.by_login.get(key, [])
-        }
-        tries.append(free(together.values()))
-        for candidates in tries:
+            # the words run together: Moodle's "小明 王" (first name, last name) is the
+            # roster's "王小明"
+            together = {
+                s.student_id: s for key in run_together(name) for s in self.by_login.get(key, [])
+            }
+            yield free(list(together.values()))
+
+        for candidates in tries():
             found = self._one(candidates, f"Moodle name {name!r}", identity)
             if found is not None:
                 return found

@@ -302,6 +302,15 @@ def test_folder_names_that_are_not_utf8_get_rows_and_the_lms_id_still_grades(run
     doc = json.loads((tmp_path / "g" / "results.json").read_text("utf-8"))
     assert len(doc["students"]) == len(book)
     (tmp_path / "g" / "feedback" / "s003.html").read_text("utf-8")
+    (tmp_path / "g" / "feedback" / "s003.md").read_text("utf-8")
+    # the escaped name is what --map takes
+    (tmp_path / "map.csv").write_text("file,student_id\nGr\\x82ce.csv,s004\n", "utf-8")
+    res = run(
+        "grade", demo, tmp_path / "dl", "--out", tmp_path / "g", "--force", "--map", "map.csv"
+    )
+    assert res.exit_code == 0, res.output
+    grace = _row(_book(tmp_path / "g"), "s004")
+    assert grace["status"] == "graded" and grace["file"] == "Gr\\x82ce.csv"
 
 
 def _zip(entries: list[tuple[bytes, bool, bytes]]) -> bytes:
@@ -484,3 +493,50 @@ def test_a_source_folder_whose_own_name_is_not_utf8_is_written_escaped(demo, tmp
     grade(demo, Path(os.fsdecode(dl)), tmp_path / "g")
     doc = json.loads((tmp_path / "g" / "results.json").read_text("utf-8"))
     assert doc["source"].endswith("subs-\\xff")
+
+
+_DEMO = {
+    "s001": "Ada Lovelace",
+    "s002": "Zoë O'Brien",
+    "s003": "José Núñez",
+    "s004": "Grace Hopper",
+}
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([*_DEMO.values(), "Robert Stone", "Anne-Ada Lovelace", "Ada"]),
+            st.integers(2000, 2006),  # participant ids: no worksheet, the names decide
+            st.sampled_from([*_DEMO, "answers", "S001", "Ada Lovelace"]),
+            st.integers(0, 5),
+        ),
+        min_size=1,
+        max_size=6,
+        unique_by=lambda t: (t[0], t[1], t[2]),
+    )
+)
+def test_a_graded_file_always_comes_from_its_students_own_moodle_folder(
+    demo, tmp_path_factory, folders
+):
+    dl = tmp_path_factory.mktemp("dl")
+    for name, number, inner, age in folders:
+        path = dl / f"{clean_filename(name)}_{number}_assignsubmission_file_" / f"{inner}.csv"
+        if not path.exists():
+            _put(path, OWN, 1_700_000_000 + age)
+    run = grade(demo, dl)
+    keys = {sid: name_key(clean_filename(n)) for sid, n in _DEMO.items()}
+    for r in run.results:
+        if r.status is Status.GRADED or r.status is Status.SUPERSEDED:
+            sid = r.student_id or r.flags[0].split("an older file of ")[1].split(":")[0]
+            folder = r.file.split("_", 1)[0]
+            assert name_key(folder) == keys[sid], (r.file, sid)
+        if r.status is Status.GRADED:  # one sender: every file of the student in one folder
+            numbers = {f.split("_")[1] for f in [r.file]}
+            older = [
+                x.file
+                for x in run.results
+                if x.flags and f"older file of {r.student_id}:" in x.flags[0]
+            ]
+            assert {f.split("_")[1] for f in older} <= numbers, (r.file, older)
