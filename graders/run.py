@@ -141,14 +141,14 @@ def _grade_class(
         titles, labels, asked = _titles(first), copy_labels(first), _labels(first)
     index = CopyIndex(labels, policy)
     job = _Job(
-        m,
-        policy,
-        titles,
-        labels,
-        frozenset(index.labels),
-        students,
-        claims,
-        stage,
+        m=m,
+        policy=policy,
+        titles=titles,
+        labels=labels,
+        compared=frozenset(index.labels),
+        students=students,
+        claims=claims,
+        stage=stage,
     )
     records = []
     # each worker parses its own students' lines of the manifest and reads their files
@@ -253,56 +253,18 @@ def _assign(
     """
     claimed: dict[str, list[tuple[RawFile, Match]]] = defaultdict(list)
     unmatched = []
-    lms = False  # whether an LMS laid out any of the files
     for f in files:
         found = matcher.match(f.as_found)
-        lms = lms or found.identity not in ("", BY_MAP)
         if found.student is None:
             unmatched.append(_unmatched(f, found.how))
         else:
             claimed[found.student.student_id].append((f, found))
+    # an LMS's download of this class: some file the LMS laid out matched a student
+    lms = any(m.identity not in ("", BY_MAP) for got in claimed.values() for _, m in got)
     claims = {}
     for sid, got in claimed.items():
-        mapped = [f for f, m in got if m.identity == BY_MAP]
-        if mapped:  # the instructor's word
-            shown = ", ".join(f.path for f in mapped)
-            unmatched += [
-                _unmatched(f, f"the map gives {sid} {shown}: this file is not graded as theirs")
-                for f, m in got
-                if m.identity != BY_MAP
-            ]
-            claims[sid] = Claim(mapped)
-            continue
-        sources: dict[str, list[RawFile]] = defaultdict(list)
-        for f, m in got:
-            sources[m.identity or "a file name"].append(f)
-        if len(sources) > 1:
-            said = "; ".join(
-                f"{who}: {', '.join(f.path for f in fs)}" for who, fs in sources.items()
-            )
-            held = (
-                f"held: files of {len(sources)} senders read as {sid} ({said}); none graded: "
-                "--map the one that is theirs"
-            )
-            unmatched += [
-                _unmatched(
-                    f,
-                    f"held, not graded: one of {len(sources)} senders' files that "
-                    f"read as {sid} ({said}); --map it if it is theirs",
-                )
-                for f, _ in got
-            ]
-            claims[sid] = Claim([], held=held)
-            continue
-        ((who, fs),) = sources.items()
-        flags: tuple[str, ...] = ()
-        if lms and who == "a file name":
-            how = " and ".join(dict.fromkeys(m.how for _, m in got))
-            flags = (
-                f"matched by its {how} alone, outside the LMS's layout: check that "
-                f"{', '.join(f.path for f in fs)} is {sid}'s",
-            )
-        claims[sid] = Claim(fs, flags)
+        claims[sid], others = _claim(sid, got, lms)
+        unmatched += others
     paths = {f.path for f in files}
     notices = [
         f"the map names {path[:80]!r}, which is not among the submissions"
@@ -310,6 +272,41 @@ def _assign(
         if path not in paths
     ]
     return claims, unmatched, notices
+
+
+def _claim(
+    sid: str, got: Sequence[tuple[RawFile, Match]], lms: bool
+) -> tuple[Claim, list[StudentResult]]:
+    """What the files matched to one student make of them (:func:`_assign`), and rows
+    for the files that are not graded as theirs."""
+    mapped = [f for f, m in got if m.identity == BY_MAP]
+    if mapped:  # the instructor's word
+        shown = ", ".join(f.path for f in mapped)
+        why = f"the map gives {sid} {shown}: this file is not graded as theirs"
+        return Claim(mapped), [_unmatched(f, why) for f, m in got if m.identity != BY_MAP]
+    sources: dict[str, list[RawFile]] = defaultdict(list)
+    for f, m in got:
+        sources[m.identity or "a file name"].append(f)
+    if len(sources) > 1:
+        said = "; ".join(f"{who}: {', '.join(f.path for f in fs)}" for who, fs in sources.items())
+        held = (
+            f"held: files of {len(sources)} senders read as {sid} ({said}); none graded: "
+            "--map the one that is theirs"
+        )
+        why = (
+            f"held, not graded: one of {len(sources)} senders' files that read as {sid} "
+            f"({said}); --map it if it is theirs"
+        )
+        return Claim([], held=held), [_unmatched(f, why) for f, _ in got]
+    ((who, fs),) = sources.items()
+    if lms and who == "a file name":  # beside the LMS's files: a name someone chose
+        how = " and ".join(dict.fromkeys(m.how for _, m in got))
+        flag = (
+            f"matched by its {how} alone, outside the LMS's layout: check that "
+            f"{', '.join(f.path for f in fs)} is {sid}'s"
+        )
+        return Claim(fs, (flag,)), []
+    return Claim(fs), []
 
 
 def _same_student(identity: tuple[str, str], v: Variant) -> None:
