@@ -542,3 +542,20 @@ def test_a_graded_file_always_comes_from_its_students_own_moodle_folder(
                 if x.flags and f"older file of {r.student_id}:" in x.flags[0]
             ]
             assert {f.split("_")[1] for f in older} <= numbers, (r.file, older)
+
+
+def test_a_zip_written_by_zipfile_with_a_name_made_invalid_is_graded(demo, tmp_path):
+    """A real zip (Python's zipfile sets the UTF-8 flag for a non-ASCII name), its name's
+    bytes then replaced by bytes that are not UTF-8, in the local header and the central
+    directory alike, as a broken zip tool writes them."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("é_QQ_1001_77001_answers.csv", OWN)  # Canvas user 1001: s001
+        z.writestr("s004.csv", OTHER)
+    data = buf.getvalue().replace(b"\xc3\xa9_QQ", b"\xe9\xff_QQ")
+    assert data.count(b"\xe9\xff_QQ") == 2
+    (tmp_path / "subs.zip").write_bytes(data)
+    grade(demo, tmp_path / "subs.zip", tmp_path / "g")
+    ada = _row(_book(tmp_path / "g"), "s001")
+    assert ada["status"] == "graded" and ada["percent"] == "100"
+    assert ada["file"] == "\\xe9\\xff_QQ_1001_77001_answers.csv" and "not UTF-8" in ada["flags"]
