@@ -41,7 +41,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from lstm_exam.generator.core.textfiles import shown_name
+from lstm_exam.generator.core.textfiles import legible, shown_name
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.store.lmsnames import clean_filename
 
@@ -202,16 +202,6 @@ def _index(pairs: Iterable[tuple[str, Student]]) -> dict[str, list[Student]]:
             if s not in ss:
                 ss.append(s)
     return out
-
-
-def legible(text: str) -> bool:
-    """Whether a name holds only text (no byte that was not UTF-8): only then is it
-    compared with roster names.
-
-    >>> legible("José"), legible("Jos\\udce9")
-    (True, False)
-    """
-    return re.search(r"[\ud800-\udfff]", text) is None
 
 
 def _stem(base: str) -> str:

@@ -48,6 +48,7 @@ def sniff_delimiter(text: str) -> str:
     return ","
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _UNSHOWN = re.compile(r"[\ud800-\udfff\x00-\x1f\x7f-\x9f]")
 
 
@@ -69,13 +70,23 @@ def shown_name(name: str) -> str:
     return _UNSHOWN.sub(_escape, name) if _UNSHOWN.search(name) else name
 
 
+def legible(text: str) -> bool:
+    """Whether a name holds only text (no byte that was not UTF-8, held as a lone
+    surrogate): only then can it be compared with a person's name.
+
+    >>> legible("José"), legible("Jos\\udce9")
+    (True, False)
+    """
+    return _SURROGATE.search(text) is None
+
+
 def name_fault(name: str) -> str | None:
     """What is wrong with a file or folder name as found (None when it is plain text).
 
     >>> name_fault("s1.csv"), name_fault("s\\udcff.csv")
     (None, 'its name is not UTF-8 (shown with \\\\xNN escapes)')
     """
-    if re.search(r"[\ud800-\udfff]", name):
+    if not legible(name):
         return "its name is not UTF-8 (shown with \\xNN escapes)"
     if _UNSHOWN.search(name):
         return "its name holds control characters (shown with \\xNN escapes)"
