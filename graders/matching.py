@@ -383,10 +383,20 @@ class Matcher:
         return unmatched
 
     def _canvas(self, splits: Sequence[tuple[str, str, str, str]]) -> Match:
-        """``splits``: :func:`_canvas_splits`."""
-        for _login, uid, _att, _orig in splits:
+        """``splits``: :func:`_canvas_splits`, the shortest ``lastfirst`` first.
+
+        Only the first reading's user id is the LMS's alone: in a later one the id comes
+        from further right, where the student's own file name may have put it
+        (``stonerobert_2077_99_ada_1001_5_x.csv``), so its ``lastfirst`` must be the
+        student's name too (as in "Doe, John_3": ``doejohn_3_5024_910025_a.csv``).
+        """
+        for n, (login, uid, _att, _orig) in enumerate(splits):
             identity = f"Canvas user {uid}"
-            found = self._one(self.by_canvas.get(uid, []), identity, identity)
+            ss = self.by_canvas.get(uid, [])
+            if n:
+                key = "".join(_words(login)) if legible(login) else ""
+                ss = [s for s in ss if s in self.by_login.get(key, ())]
+            found = self._one(ss, identity, identity)
             if found is not None:
                 return found
         other: list[Student] = []

@@ -252,6 +252,20 @@ def test_a_file_is_never_credited_to_anyone_but_the_student_the_lms_names(klass,
             st.sampled_from([s.student_id for s in roster]),
             st.sampled_from([s.name for s in roster]),
             st.text(min_size=1, max_size=12).filter(lambda t: "/" not in t),
+            # another student's LMS numbers, laid out as the LMS lays them out
+            st.sampled_from(
+                [
+                    f"{sorted(run_together(s.name))[0]}_{n}_5_x"
+                    for s in roster
+                    for n in s.extra.values()
+                ]
+                + [
+                    f"{clean_filename(s.name)}_{n}_assignsubmission_file_x"
+                    for s in roster
+                    for n in s.extra.values()
+                ]
+                or ["z"]
+            ),
         )
     )
     login = sorted(run_together(name))[0]  # Canvas's lastfirst: the words run together
@@ -559,3 +573,17 @@ def test_a_zip_written_by_zipfile_with_a_name_made_invalid_is_graded(demo, tmp_p
     ada = _row(_book(tmp_path / "g"), "s001")
     assert ada["status"] == "graded" and ada["percent"] == "100"
     assert ada["file"] == "\\xe9\\xff_QQ_1001_77001_answers.csv" and "not UTF-8" in ada["flags"]
+
+
+def test_a_canvas_user_id_in_the_students_own_file_name_is_not_the_lms_s():
+    ada = Student("s1", "Ada Lovelace", {"canvas_id": "1001"})
+    john = Student("s2", "Doe, John_3", {"canvas_id": "5024"})
+    m = Matcher([ada, john])
+    # Canvas wrote "stonerobert_2077_99_"; the student called the file "ada_1001_5_x.csv"
+    found = m.match("stonerobert_2077_99_ada_1001_5_x.csv")
+    assert found.student is None and "user 2077" in found.how
+    found = m.match("stonerobert_late_2077_99_lovelaceada_1001_5_x.csv")
+    assert found.student is None
+    # a name with "_3" still reads as Canvas wrote it
+    assert m.match("doejohn_3_5024_910025_a.csv").student == john
+    assert m.match("lovelaceada_1001_77_ada_2_3_x.csv").student == ada
