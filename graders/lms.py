@@ -226,9 +226,15 @@ def moodle_worksheet_ids(table: Table, students: Sequence[Student]) -> Joined:
         PARTICIPANT_COLUMNS,
     )
     ids = {sid: number(table.rows[k]) for sid, k in joined.items()}
+    # a team assignment's worksheet has a Team column: the evidence that lets a group
+    # prefix be taken off a folder's name (matching.Matcher)
+    team = table.column("Team", "Group")
+    groups = {sid: g for sid, k in joined.items() if (g := table.cell(table.rows[k], team))}
     notices += _unjoined(students, joined, table.file)
     return Joined(
-        LmsIds(participant=MappingProxyType(ids)), MappingProxyType(joined), tuple(notices)
+        LmsIds(participant=MappingProxyType(ids), group=MappingProxyType(groups)),
+        MappingProxyType(joined),
+        tuple(notices),
     )
 
 

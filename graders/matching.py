@@ -1,5 +1,6 @@
 """Whose file is it: a submitted path matched to one roster student, or to nobody, with
-the reason. Never a guess: a file two students fit equally goes to neither.
+the reason. Never a guess: a file two students fit equally goes to neither, and the name
+a student chose for their file never decides against what the LMS says.
 
 What a path can say, strongest first:
 
@@ -10,15 +11,24 @@ What a path can say, strongest first:
 3. the name the LMS wrote (a Moodle folder or file name, Canvas's ``lastfirst``),
    compared in every script after Unicode normalization and case folding, with Moodle's
    own ``clean_filename`` applied to the roster's names, in either order of the names;
-4. a roster id as the file's or a folder's name (``s001.csv``, ``u2310451.csv``), also
-   inside an LMS folder whose name matched nobody.
+   never to a student whose number for the assignment is known and is another; a team's
+   group prefix is taken off only for a student the roster or the worksheet puts in
+   that group. Inside an LMS folder or Canvas name nothing else counts: an LMS name that
+   fits nobody leaves the file unmatched, whatever the file inside is called;
+4. where no LMS laid the path out, a roster id as the file's or a folder's name
+   (``s001.csv``, ``s001/answers.csv``) or a roster name as the file's; names that say
+   two students match neither.
+
+:attr:`Match.identity` says which LMS identity a file came with, so that the driver can
+hold a student whom two identities feed (:mod:`run`).
 
 The layouts (docs/grading.md, "Matching files to students"):
 
 * Moodle, in folders: ``Full Name_<participant>_assignsubmission_file/answers.csv``
   (older versions end the folder in ``_``); flat: ``Full Name_<participant>_
   assignsubmission_file_answers.csv``; blind marking: ``Participant_<participant>_...``;
-  in team assignments the name starts with the group's, ``Group A-Full Name``;
+  in team assignments of old versions the name starts with the group's, ``Group A-Full
+  Name``;
 * Canvas: ``lastfirst_<userid>_<attachmentid>_answers.csv``, ``lastfirst_late_<userid>_...``
   when late.
 """
@@ -27,10 +37,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from lstm_exam.generator.core.textfiles import legible, shown_name
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.store.lmsnames import clean_filename
 
@@ -38,6 +49,8 @@ from lstm_exam.generator.store.lmsnames import clean_filename
 CANVAS_COLUMNS = ("canvas_id", "canvas_user_id", "lms_id", "lms_user_id", "user_id")
 #: Roster columns that hold a student's Moodle participant id for the assignment.
 PARTICIPANT_COLUMNS = ("participant_id", "moodle_participant_id")
+#: Roster columns that hold a student's group (team): Moodle's worksheet calls it ``Team``.
+GROUP_COLUMNS = ("group", "team")
 
 _MOODLE = re.compile(
     r"^(?P<name>[^_]*)_(?P<num>\d+)_assign(?:submission|feedback)_(?P<plugin>[a-z0-9]+)"
@@ -138,23 +151,29 @@ class LmsIds:
     """Moodle's participant id (the number in its download's names)."""
     canvas: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Canvas's user id."""
+    group: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """The student's group (team), where the roster or the grading worksheet shows one:
+    the only evidence that lets a Moodle name's group prefix be taken off."""
 
     @staticmethod
     def from_roster(students: Iterable[Student]) -> LmsIds:
         """The numbers the roster's own columns hold."""
-        part, canvas = {}, {}
+        part, canvas, group = {}, {}, {}
         for s in students:
             if n := column_value(s.extra, PARTICIPANT_COLUMNS):
                 part[s.student_id] = n
             if n := column_value(s.extra, CANVAS_COLUMNS):
                 canvas[s.student_id] = n
-        return LmsIds(MappingProxyType(part), MappingProxyType(canvas))
+            if n := column_value(s.extra, GROUP_COLUMNS):
+                group[s.student_id] = n
+        return LmsIds(MappingProxyType(part), MappingProxyType(canvas), MappingProxyType(group))
 
     def merged(self, other: LmsIds) -> LmsIds:
         """These numbers with ``other``'s added (``other``'s win: an LMS export is newer)."""
         return LmsIds(
             MappingProxyType({**self.participant, **other.participant}),
             MappingProxyType({**self.canvas, **other.canvas}),
+            MappingProxyType({**self.group, **other.group}),
         )
 
 
@@ -164,7 +183,15 @@ class Match:
 
     student: Student | None
     how: str
-    """How it was matched ("Moodle folder, participant 1830455"), or why not."""
+    """How it was matched ("Moodle participant 1830455"), or why not."""
+    identity: str = ""
+    """Who the LMS says sent the file ("Moodle participant 1830455", "Canvas user 1001"),
+    "--map" for the instructor's map; empty where the LMS names nobody (a plain file or
+    folder, matched by the name someone chose)."""
+
+
+#: Where the instructor's map decided (:attr:`Match.identity`).
+BY_MAP = "--map"
 
 
 def _index(pairs: Iterable[tuple[str, Student]]) -> dict[str, list[Student]]:
@@ -175,6 +202,10 @@ def _index(pairs: Iterable[tuple[str, Student]]) -> dict[str, list[Student]]:
             if s not in ss:
                 ss.append(s)
     return out
+
+
+def _stem(base: str) -> str:
+    return base.rsplit(".", 1)[0] if "." in base else base
 
 
 class Matcher:
@@ -189,6 +220,8 @@ class Matcher:
         self.by_id = {s.student_id.lower(): s for s in students}
         ids = LmsIds.from_roster(students).merged(ids or LmsIds())
         by_sid = {s.student_id: s for s in students}
+        self.participant = dict(ids.participant)
+        self.canvas = dict(ids.canvas)
         self.by_participant = _index((n, by_sid[sid]) for sid, n in ids.participant.items())
         self.by_canvas = _index((n, by_sid[sid]) for sid, n in ids.canvas.items())
         self.by_name = _index(
@@ -198,93 +231,194 @@ class Matcher:
             for key in {name_key(s.name), name_key(clean_filename(s.name))}
         )
         self.by_login = _index((key, s) for s in students if s.name for key in run_together(s.name))
+        self.groups = {
+            sid: {name_key(g), name_key(clean_filename(g))} - {""}
+            for sid, g in ids.group.items()
+            if sid in by_sid
+        }
         self.manual = {path: by_sid[sid] for path, sid in (manual or {}).items()}
 
     def match(self, path: str) -> Match:
-        """The student (or None) and how the path was matched, or why it was not."""
-        if path in self.manual:
-            return Match(self.manual[path], "the --map file")
+        """The student (or None) and how the path was matched, or why it was not.
+
+        ``path`` as found: a byte that is not UTF-8 held as a lone surrogate (such a part
+        is never compared as a name); the map and every text of the answer use its
+        :func:`shown_name`.
+        """
+        shown = shown_name(path)
+        if shown in self.manual:
+            return Match(self.manual[shown], "the --map file", BY_MAP)
+        found = self._match(path)
+        how = shown_name(found.how)
+        return found if how is found.how else replace(found, how=how)
+
+    def _match(self, path: str) -> Match:
         parts = path.split("/")
         base = parts[-1]
-        stem = base.rsplit(".", 1)[0] if "." in base else base
-        # the LMS's layout says who submitted; a file's own name is only the student's choice
+        # the LMS's layout says who submitted; the names inside it are the student's choice
         for k, part in enumerate(parts):
             m = _MOODLE.match(part)
             if m and (k < len(parts) - 1 or m["rest"]):
                 inner = m["rest"] if k == len(parts) - 1 else parts[-1]
                 return self._moodle(m["name"], m["num"], inner)
-        if stem.lower() in self.by_id:  # a roster id may look like a Canvas name
-            return Match(self.by_id[stem.lower()], "file name")
+        if _stem(base).lower() in self.by_id:  # a roster id may look like a Canvas name
+            return self._plain(parts)
         splits = _canvas_splits(base)
         if splits:
             return self._canvas(splits)
-        for folder in parts[:-1]:
-            if folder.lower() in self.by_id:
-                return Match(self.by_id[folder.lower()], "folder name")
-        found = self._one(self.by_name.get(name_key(stem), []), "file name")
-        if found is not None:
-            return found
-        return Match(None, f"file {path} matches no student on the roster")
+        return self._plain(parts)
+
+    def _plain(self, parts: Sequence[str]) -> Match:
+        """A path no LMS laid out: the file's and the folders' names, each a roster id
+        or the file's a roster name; they must not name two students."""
+        said: list[tuple[str, Student]] = []
+        stem = _stem(parts[-1])
+        if len(parts) == 1 and stem.lower() in self.by_id:  # the usual s001.csv
+            return Match(self.by_id[stem.lower()], "file name")
+        if stem.lower() in self.by_id:
+            said.append(("file name", self.by_id[stem.lower()]))
+        else:
+            ss = self.by_name.get(name_key(stem), []) if legible(stem) else []
+            if len(ss) > 1:
+                both = " and ".join(s.student_id for s in ss)
+                return Match(None, f"the file name fits {both} equally: matched to neither")
+            said += [("file name", s) for s in ss]
+        said += [
+            ("folder name", self.by_id[f.lower()]) for f in parts[:-1] if f.lower() in self.by_id
+        ]
+        named = list(dict.fromkeys(s.student_id for _, s in said))
+        if len(named) > 1:
+            return Match(
+                None,
+                f"its names say {' and '.join(named)}: matched to neither (--map it)",
+            )
+        if said:
+            return Match(said[0][1], said[0][0])
+        return Match(None, f"file {'/'.join(parts)} matches no student on the roster")
 
     @staticmethod
-    def _one(candidates: Sequence[Student], how: str) -> Match | None:
+    def _one(candidates: Sequence[Student], how: str, identity: str) -> Match | None:
         if len(candidates) == 1:
-            return Match(candidates[0], how)
+            return Match(candidates[0], how, identity)
         if len(candidates) > 1:
             both = " and ".join(s.student_id for s in candidates)
-            return Match(None, f"the {how} fits {both} equally: matched to neither")
+            return Match(None, f"the {how} fits {both} equally: matched to neither", identity)
         return None
 
+    def _own_name(self, inner: str) -> str:
+        """What an unmatched LMS file's own name suggests, for the instructor only."""
+        s = self.by_id.get(_stem(inner.rsplit("/", 1)[-1]).lower())
+        if s is None:
+            return ""
+        return (
+            f"; its own name reads {s.student_id}, which is never taken against the LMS's "
+            "(--map it if it is theirs)"
+        )
+
     def _moodle(self, name: str, number: str, inner: str) -> Match:
-        found = self._one(self.by_participant.get(number, []), f"Moodle participant {number}")
+        identity = f"Moodle participant {number}"
+        found = self._one(self.by_participant.get(number, []), identity, identity)
         if found is not None:
             return found
-        if name.strip().casefold() in _BLIND:
+        # blind marking, in a team assignment after the group's name ("Team 4-Participant")
+        if name.rsplit("-", 1)[-1].strip().casefold() in _BLIND:
             return Match(
                 None,
                 f"Moodle folder of participant {number} under blind marking names no "
                 "student: pass the assignment's grading worksheet (--moodle-worksheet)",
+                identity,
             )
-        # a team assignment puts the group's name first: "Group A-Ada Lovelace"
-        tried = [name] + [name[k + 1 :] for k, ch in enumerate(name) if ch == "-"]
-        for text in tried:
-            found = self._one(self.by_name.get(name_key(text), []), f"Moodle name {name!r}")
+        unmatched = Match(
+            None,
+            f"Moodle name {name!r} (participant {number}) matches no student on the roster"
+            + self._own_name(inner),
+            identity,
+        )
+        if not legible(name):
+            return replace(
+                unmatched,
+                how=f"Moodle name '{shown_name(name)}' (participant {number}) is not UTF-8: "
+                "only its participant id can say whose it is (--moodle-worksheet), or --map it",
+            )
+        # a student whose participant id is known is some other participant's namesake
+        other: list[Student] = []
+
+        def free(ss: Iterable[Student]) -> list[Student]:
+            keep = [s for s in ss if self.participant.get(s.student_id, number) == number]
+            other.extend(s for s in ss if s not in keep)
+            return keep
+
+        def tries() -> Iterator[list[Student]]:  # lazily: most names match at once
+            yield free(self.by_name.get(name_key(name), []))
+            # a team assignment puts the group's name first ("Group A-Ada Lovelace"):
+            # taken off only where the roster or the worksheet says the student is in it
+            for k, ch in enumerate(name if self.groups else ""):
+                if ch == "-" and k:
+                    group = name_key(name[:k])
+                    yield [
+                        s
+                        for s in free(self.by_name.get(name_key(name[k + 1 :]), []))
+                        if group in self.groups.get(s.student_id, ())
+                    ]
+            # the words run together: Moodle's "小明 王" (first name, last name) is the
+            # roster's "王小明"
+            together = {
+                s.student_id: s for key in run_together(name) for s in self.by_login.get(key, [])
+            }
+            yield free(list(together.values()))
+
+        for candidates in tries():
+            found = self._one(candidates, f"Moodle name {name!r}", identity)
             if found is not None:
                 return found
-        # the words run together: Moodle's "小明 王" (first name, last name) is the
-        # roster's "王小明"
-        together = {
-            s.student_id: s for key in run_together(name) for s in self.by_login.get(key, [])
-        }
-        found = self._one(list(together.values()), f"Moodle name {name!r}")
-        if found is not None:
-            return found
-        stem = inner.rsplit(".", 1)[0] if "." in inner else inner
-        if stem.lower() in self.by_id:
-            return Match(self.by_id[stem.lower()], "file name inside a Moodle folder")
-        return Match(
-            None,
-            f"Moodle name {name!r} (participant {number}) matches no student on the roster",
-        )
+        if other:
+            shown = ", ".join(
+                f"{sid} (participant {self.participant[sid]})"
+                for sid in dict.fromkeys(s.student_id for s in other)
+            )
+            return replace(
+                unmatched,
+                how=f"Moodle name {name!r} is participant {number}, not {shown}: matched to nobody",
+            )
+        return unmatched
 
     def _canvas(self, splits: Sequence[tuple[str, str, str, str]]) -> Match:
-        """``splits``: :func:`_canvas_splits`."""
-        for _login, uid, _att, _orig in splits:
-            found = self._one(self.by_canvas.get(uid, []), f"Canvas user {uid}")
+        """``splits``: :func:`_canvas_splits`, the shortest ``lastfirst`` first.
+
+        Only the first reading's user id is the LMS's alone: in a later one the id comes
+        from further right, where the student's own file name may have put it
+        (``stonerobert_2077_99_ada_1001_5_x.csv``), so its ``lastfirst`` must be the
+        student's name too (as in "Doe, John_3": ``doejohn_3_5024_910025_a.csv``).
+        """
+        for n, (login, uid, _att, _orig) in enumerate(splits):
+            identity = f"Canvas user {uid}"
+            ss = self.by_canvas.get(uid, [])
+            if n:
+                key = "".join(_words(login)) if legible(login) else ""
+                ss = [s for s in ss if s in self.by_login.get(key, ())]
+            found = self._one(ss, identity, identity)
             if found is not None:
                 return found
-        for login, _uid, _att, _orig in splits:
-            if login.lower() in self.by_id:  # a class whose Canvas names are its ids
-                return Match(self.by_id[login.lower()], "Canvas name")
-        for login, _uid, _att, _orig in splits:
-            found = self._one(
-                self.by_login.get("".join(_words(login)), []), f"Canvas name {login!r}"
+        other: list[Student] = []
+        for login, uid, _att, _orig in splits:
+            if not legible(login):
+                continue
+            ss = self.by_login.get("".join(_words(login)), [])
+            keep = [s for s in ss if self.canvas.get(s.student_id, uid) == uid]
+            other += [s for s in ss if s not in keep]
+            found = self._one(keep, f"Canvas name {login!r}", f"Canvas user {uid}")
+            if found is not None:
+                return found
+        login, uid, _, orig = splits[0]
+        if other:
+            shown = ", ".join(
+                f"{sid} (user {self.canvas[sid]})"
+                for sid in dict.fromkeys(s.student_id for s in other)
             )
-            if found is not None:
-                return found
-        for _login, _uid, _att, orig in splits:
-            stem = orig.rsplit(".", 1)[0] if "." in orig else orig
-            if stem.lower() in self.by_id:
-                return Match(self.by_id[stem.lower()], "file name inside a Canvas name")
-        login, uid, _, _ = splits[0]
-        return Match(None, f"Canvas name {login!r} (user {uid}) matches no student on the roster")
+            why = f"Canvas name {login!r} is user {uid}, not {shown}: matched to nobody"
+        else:
+            why = (
+                f"Canvas name {login!r} (user {uid}) matches no student on the roster"
+                + self._own_name(orig)
+            )
+        return Match(None, why, f"Canvas user {uid}")

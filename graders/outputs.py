@@ -125,6 +125,11 @@ def shown_answer(f: Finding) -> str:
 def feedback_view(m: Manifest, titles: Sequence[str], r: StudentResult) -> FeedbackView:
     """What a student's feedback says: per answer theirs, the range, the verdict, why."""
     paragraphs = []
+    if r.status is Status.HELD:
+        paragraphs.append(
+            "Your submission is waiting for your instructor to check which file is yours; "
+            "it is not graded yet."
+        )
     if r.status is Status.MISSING:
         paragraphs.append(
             "No submission was found for you. Talk to your instructor if you did submit."
@@ -135,7 +140,7 @@ def feedback_view(m: Manifest, titles: Sequence[str], r: StudentResult) -> Feedb
             + ("your sheet's PDF form or " if m.fillable else "")
             + "the answer template (CSV) and submit it again if your instructor allows."
         )
-    if r.held:
+    if r.held and r.status is not Status.HELD:  # graded, but the file is an answer key
         paragraphs.append(
             f"Your file {r.file} is an answer key, not your own answers: its score is held "
             "until your instructor has looked at it."

@@ -84,6 +84,9 @@ class Status(StrEnum):
     UNMATCHED = "unmatched-file"
     SUPERSEDED = "superseded"
     """A student's older file, not graded because a later one was."""
+    HELD = "held"
+    """A student whom files of two LMS identities claim: none graded, no score, until the
+    instructor says with ``--map`` which file is theirs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +115,9 @@ class StudentResult:
     wrong_values: tuple[tuple[int, str, str], ...] = ()
     """Each wrong answer: (its place in :attr:`marks`, the number read, the mistake)."""
     held: str = ""
-    """Why the score is held for the instructor (the answer key handed in): graded, but
-    recorded nowhere an LMS imports until they decide (empty: not held)."""
+    """Why the score is held for the instructor, recorded nowhere an LMS imports until they
+    decide (empty: not held): the answer key handed in (graded), or files of two senders
+    that read as this student (:attr:`Status.HELD`, not graded)."""
 
     @property
     def on_roster(self) -> bool:

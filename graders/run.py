@@ -25,6 +25,7 @@ from typing import Any
 
 from lstm_exam.generator.core.notation import KINDS, Kind
 from lstm_exam.generator.core.numbers import normal
+from lstm_exam.generator.core.textfiles import shown_name
 from lstm_exam.generator.runtime import fork_map, no_gc
 from lstm_exam.generator.store.files import (
     check_apart,
@@ -47,7 +48,7 @@ from . import outputs
 from .copies import CopyIndex, Labels, answers_at, both_sides, copy_keys, copy_labels, flagged
 from .grade import asked_labels, grade_sheet
 from .lms import MAP_FILE, Identity, LmsInputs, identity, map_text
-from .matching import Matcher
+from .matching import BY_MAP, Match, Matcher
 from .pdfform import read_submission
 from .policy import GradePolicy
 from .results import (
@@ -135,12 +136,21 @@ def _grade_class(
 ) -> tuple[GradeRun, list[tuple[bytes, tuple[str, ...]]]]:
     """Every student graded (their feedback written into ``stage``), copies flagged."""
     files, skipped = collect(source)  # a folder's files are only listed: workers read them
-    by_student, unmatched, notices = _assign(matcher, files, who.manual)
+    claims, unmatched, notices = _assign(matcher, files, who.manual)
     first = student_doc(students[0]) if students else None
     with reading(students[0]) if students else contextlib.nullcontext():
         titles, labels, asked = _titles(first), copy_labels(first), _labels(first)
     index = CopyIndex(labels, policy)
-    job = _Job(m, policy, titles, labels, frozenset(index.labels), students, by_student, stage)
+    job = _Job(
+        m=m,
+        policy=policy,
+        titles=titles,
+        labels=labels,
+        compared=frozenset(index.labels),
+        students=students,
+        claims=claims,
+        stage=stage,
+    )
     records = []
     # each worker parses its own students' lines of the manifest and reads their files
     for st, rec in zip(students, _start(job, tick), strict=True):
@@ -162,7 +172,7 @@ def _grade_class(
         titles,
         tuple(results + unmatched),
         tuple(skipped),
-        str(source),
+        shown_name(str(source)),
         asked,
         (*who.notices, *notices),
         {s.student.student_id: s.student.extra for s in students if s.student.extra},
@@ -200,8 +210,9 @@ def _write_uploads(
     return replace(run, notices=(*run.notices, *notices)) if notices else run
 
 
-def _unmatched(path: str, why: str) -> StudentResult:
-    return StudentResult("", "", "", Status.UNMATCHED, (), (), path, flags=(why,))
+def _unmatched(f: RawFile, why: str) -> StudentResult:
+    flags = (why, f"{f.path}: {f.name_note}") if f.name_note else (why,)
+    return StudentResult("", "", "", Status.UNMATCHED, (), (), f.path, flags=flags)
 
 
 def _labels(first: Mapping[str, Any] | None) -> tuple[str, ...]:
@@ -218,26 +229,85 @@ def _titles(first: Mapping[str, Any] | None) -> tuple[str, ...]:
     return tuple(KINDS[Kind(p["kind"])].title for p in first["problems"])
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The files matched to one student, and what the instructor must know of them."""
+
+    files: list[RawFile]
+    """The files to grade (the latest counts); empty when :attr:`held`."""
+    flags: tuple[str, ...] = ()
+    """For the student's row: files matched by a name someone chose, in an LMS's download."""
+    held: str = ""
+    """Why no file is graded: files of two LMS identities claim the student."""
+
+
 def _assign(
     matcher: Matcher, files: list[RawFile], manual: Mapping[str, str]
-) -> tuple[dict[str, list[RawFile]], list[StudentResult], list[str]]:
+) -> tuple[dict[str, Claim], list[StudentResult], list[str]]:
     """Match every file to a student; the files that match nobody (each with why); the
-    map's lines that name no submitted file."""
-    by_student: dict[str, list[RawFile]] = defaultdict(list)
+    map's lines that name no submitted file.
+
+    A student's files must come from one identity (the LMS's, or a plain file's name):
+    where two claim one student, none is graded and the student is held, each file on a
+    row of its own naming the others, until the instructor maps the right one (a map
+    line decides: the student's other files are then not theirs).
+    """
+    claimed: dict[str, list[tuple[RawFile, Match]]] = defaultdict(list)
     unmatched = []
     for f in files:
-        found = matcher.match(f.path)
+        found = matcher.match(f.as_found)
         if found.student is None:
-            unmatched.append(_unmatched(f.path, found.how))
+            unmatched.append(_unmatched(f, found.how))
         else:
-            by_student[found.student.student_id].append(f)
+            claimed[found.student.student_id].append((f, found))
+    # an LMS's download of this class: some file the LMS laid out matched a student
+    lms = any(m.identity not in ("", BY_MAP) for got in claimed.values() for _, m in got)
+    claims = {}
+    for sid, got in claimed.items():
+        claims[sid], others = _claim(sid, got, lms)
+        unmatched += others
     paths = {f.path for f in files}
     notices = [
         f"the map names {path[:80]!r}, which is not among the submissions"
         for path in manual
         if path not in paths
     ]
-    return by_student, unmatched, notices
+    return claims, unmatched, notices
+
+
+def _claim(
+    sid: str, got: Sequence[tuple[RawFile, Match]], lms: bool
+) -> tuple[Claim, list[StudentResult]]:
+    """What the files matched to one student make of them (:func:`_assign`), and rows
+    for the files that are not graded as theirs."""
+    mapped = [f for f, m in got if m.identity == BY_MAP]
+    if mapped:  # the instructor's word
+        shown = ", ".join(f.path for f in mapped)
+        why = f"the map gives {sid} {shown}: this file is not graded as theirs"
+        return Claim(mapped), [_unmatched(f, why) for f, m in got if m.identity != BY_MAP]
+    sources: dict[str, list[RawFile]] = defaultdict(list)
+    for f, m in got:
+        sources[m.identity or "a file name"].append(f)
+    if len(sources) > 1:
+        said = "; ".join(f"{who}: {', '.join(f.path for f in fs)}" for who, fs in sources.items())
+        held = (
+            f"held: files of {len(sources)} senders read as {sid} ({said}); none graded: "
+            "--map the one that is theirs"
+        )
+        why = (
+            f"held, not graded: one of {len(sources)} senders' files that read as {sid} "
+            f"({said}); --map it if it is theirs"
+        )
+        return Claim([], held=held), [_unmatched(f, why) for f, _ in got]
+    ((who, fs),) = sources.items()
+    if lms and who == "a file name":  # beside the LMS's files: a name someone chose
+        how = " and ".join(dict.fromkeys(m.how for _, m in got))
+        flag = (
+            f"matched by its {how} alone, outside the LMS's layout: check that "
+            f"{', '.join(f.path for f in fs)} is {sid}'s"
+        )
+        return Claim(fs, (flag,)), []
+    return Claim(fs), []
 
 
 def _same_student(identity: tuple[str, str], v: Variant) -> None:
@@ -260,16 +330,25 @@ def _same_student(identity: tuple[str, str], v: Variant) -> None:
 
 
 def grade_student(
-    m: Manifest, policy: GradePolicy, v: Variant, files: Sequence[RawFile], copy_of: str = ""
+    m: Manifest,
+    policy: GradePolicy,
+    v: Variant,
+    files: Sequence[RawFile],
+    copy_of: str = "",
+    claim: Claim | None = None,
 ) -> tuple[StudentResult, list[StudentResult]]:
     """Grade one student's file(s): their row and rows for extra files.
 
     ``copy_of``: the student whose variant the answers fit far better (:mod:`copies`);
     then no credit is carried forward and no mistake named (:func:`grade_sheet`).
+    ``claim``: what matching found of the files (:func:`_assign`): a held student is not
+    graded, and its flags go on the student's row.
     """
     maxes = tuple(vp.points for vp in v.problems)
     zeros = tuple(Decimal(0) for _ in maxes)
     base = StudentResult(v.student.student_id, v.student.name, v.code, Status.MISSING, zeros, maxes)
+    if claim is not None and claim.held:
+        return replace(base, status=Status.HELD, flags=(claim.held,), held=claim.held), []
     if not files:
         return base, []
     ordered = sorted(files, key=lambda f: (f.mtime, f.path))
@@ -283,11 +362,17 @@ def grade_student(
             (),
             (),
             o.path,
-            flags=(f"an older file of {base.student_id}: the later {chosen.path} was graded",),
+            flags=(
+                f"an older file of {base.student_id}: the later {chosen.path} was graded",
+                *((f"{o.path}: {o.name_note}",) if o.name_note else ()),
+            ),
         )
         for o in others
     ]
     flags = (f"{len(files)} files; graded the latest, {chosen.path}",) if others else ()
+    flags = (*(claim.flags if claim else ()), *flags)
+    if chosen.name_note:
+        flags = (*flags, f"{chosen.path}: {chosen.name_note}")
     try:
         sheet = read_submission(file_data(chosen))
         if sheet.identity == ("", ""):  # a PDF form, but not as generate made it
@@ -351,7 +436,8 @@ class _Job:
     compared: frozenset[str]
     """The labels copy detection compares, with their ``q`` prefix."""
     students: list[ManifestStudent]
-    files: Mapping[str, list[RawFile]]
+    claims: Mapping[str, Claim]
+    """Each student's files, as matching found them (:func:`_assign`)."""
     stage: Path | None
     """Where the feedback goes (None: nowhere, and the findings stay in the results)."""
 
@@ -365,8 +451,9 @@ def _one(job: _Job, k: int, copy_of: str = "") -> StudentRecord:
     s = student_doc(st)
     with reading(st):
         v = variant_from_json(s, asked_only=True)
-    files = job.files.get(st.student.student_id, [])
-    r, extra = grade_student(job.m, job.policy, v, files, copy_of)
+    claim = job.claims.get(st.student.student_id)
+    files = claim.files if claim else []
+    r, extra = grade_student(job.m, job.policy, v, files, copy_of, claim)
     answers = answers_at(r, job.m.decimals, job.compared)
     keys = copy_keys(s, job.labels)
     if job.stage is None:

@@ -48,8 +48,13 @@ def test_moodle_s_clean_filename_and_either_order_of_the_names():
     assert m.match("Zoë OBrien_77_assignsubmission_file/a.csv").student == ZOE
     assert m.match("Hans-Peter Müller_78_assignsubmission_file/a.csv").student == HANS
     assert m.match("MÜLLER Hans Peter_79_assignsubmission_file/a.csv").student == HANS
-    # a team assignment puts the group's name first
-    assert m.match("Group A-Иван Петров_80_assignsubmission_file/a.csv").student == IVAN
+    # a team assignment puts the group's name first: taken off only where the roster (or
+    # the worksheet's Team column) says the student is in that group
+    assert m.match("Group A-Иван Петров_80_assignsubmission_file/a.csv").student is None
+    ivan = Student("s1", "Иван Петров", {"group": "Group A"})
+    m = Matcher([ivan, *ROSTER[1:]])
+    assert m.match("Group A-Иван Петров_80_assignsubmission_file/a.csv").student == ivan
+    assert m.match("Group B-Иван Петров_80_assignsubmission_file/a.csv").student is None
 
 
 def test_moodle_s_flat_layout_names_the_file_after_the_folder():
@@ -79,11 +84,12 @@ def test_blind_marking_without_the_worksheet_is_unmatched_and_says_what_to_pass(
     assert found.student is None and "--moodle-worksheet" in found.how
 
 
-def test_a_roster_id_as_the_file_name_inside_an_unknown_moodle_folder():
+def test_a_roster_id_as_the_file_name_inside_an_unknown_moodle_folder_decides_nothing():
+    # the LMS says "A Lovelace" sent it: who that is, the file's own name cannot say
+    # (issue 21); the reason names the id, for a --map line
     m = Matcher([Student("u2310451", "Ada Lovelace")])
-    assert m.match("A Lovelace_5_assignsubmission_file/u2310451.csv").student.student_id == (
-        "u2310451"
-    )
+    found = m.match("A Lovelace_5_assignsubmission_file/u2310451.csv")
+    assert found.student is None and "u2310451" in found.how and "--map" in found.how
     # the folder says whose it is: a name that matches wins over the file's name
     m = Matcher([Student("u1", "Ada Lovelace"), Student("u2", "Bo Chen")])
     assert m.match("Ada Lovelace_5_assignsubmission_file/u2.csv").student.student_id == "u1"

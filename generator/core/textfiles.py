@@ -6,6 +6,8 @@ and students' answer sheets.
 
 from __future__ import annotations
 
+import re
+
 #: The delimiters a spreadsheet writes: comma; semicolon where the decimal mark is a
 #: comma (much of Europe); tab for "Unicode text".
 DELIMITERS = (",", ";", "\t")
@@ -44,3 +46,48 @@ def sniff_delimiter(text: str) -> str:
             best = max(counts, key=lambda d: counts[d])
             return best if counts[best] else ","
     return ","
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_UNSHOWN = re.compile(r"[\ud800-\udfff\x00-\x1f\x7f-\x9f]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    code = ord(m[0])
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8, as surrogateescape holds it
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def shown_name(name: str) -> str:
+    """A file or folder name as it can be written anywhere (CSV, HTML, JSON, a terminal):
+    each byte that is not UTF-8 (a lone surrogate, as ``os.fsdecode`` and
+    ``surrogateescape`` hold it) and each control character written as ``\\xNN``.
+
+    >>> shown_name("Jos\\udce9 N\\udcfa\\udcf1ez.csv"), shown_name("a\\nb.csv"), shown_name("é")
+    ('Jos\\\\xe9 N\\\\xfa\\\\xf1ez.csv', 'a\\\\x0ab.csv', 'é')
+    """
+    return _UNSHOWN.sub(_escape, name) if _UNSHOWN.search(name) else name
+
+
+def legible(text: str) -> bool:
+    """Whether a name holds only text (no byte that was not UTF-8, held as a lone
+    surrogate): only then can it be compared with a person's name.
+
+    >>> legible("José"), legible("Jos\\udce9")
+    (True, False)
+    """
+    return _SURROGATE.search(text) is None
+
+
+def name_fault(name: str) -> str | None:
+    """What is wrong with a file or folder name as found (None when it is plain text).
+
+    >>> name_fault("s1.csv"), name_fault("s\\udcff.csv")
+    (None, 'its name is not UTF-8 (shown with \\\\xNN escapes)')
+    """
+    if not legible(name):
+        return "its name is not UTF-8 (shown with \\xNN escapes)"
+    if _UNSHOWN.search(name):
+        return "its name holds control characters (shown with \\xNN escapes)"
+    return None
