@@ -113,8 +113,12 @@ def of_a_run(name: str) -> bool:
 
 
 def shown(path: str | Path) -> str:
-    """A path as a message may print it: bytes that are not UTF-8 as ``\\xNN``."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    """A path as a one-line message may print it: bytes that are not UTF-8 as ``\\xNN``,
+    a line break or another control character escaped as Python writes it."""
+    text = os.fsencode(path).decode("utf-8", "backslashreplace")
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def is_worksheet(folder: Path) -> bool:
@@ -297,7 +301,7 @@ WORKSHEET = Layout(
         "keys/*.csv",
         "keys/*.pdf",
         "sheets/*.pdf",
-        "tex/*.tex",
+        "tex/*",  # the LaTeX (and what TeX wrote beside it in an earlier version)
         "class-sheets.pdf",
         "class-key.pdf",
     ),
