@@ -38,10 +38,11 @@ class Layout:
     """What one command writes into its output folder.
 
     ``paths`` are '/'-separated patterns relative to the folder (``*`` matches within one
-    name, never across a ``/``); every file the command makes matches one, every folder
-    it makes leads to one (or is one of ``names``). ``required``: names the folder of an earlier run holds at its
-    top (a worksheet: its manifest), so that a folder of other things that happen to
-    match (a folder named ``keys`` of someone's CSVs) is never taken for one.
+    name, never across a ``/``); every file the command makes matches one (or is one of
+    ``names``), every folder it makes leads to one. ``required``: names the folder of an
+    earlier run holds at its top (a worksheet: its manifest), so that a folder of other
+    things that happen to match (a folder named ``keys`` of someone's CSVs) is never
+    taken for one.
     """
 
     command: str
@@ -87,13 +88,15 @@ def _one_of(patterns: Collection[str]) -> re.Pattern[str]:
 
 
 def _walk(folder: Path, only: Collection[str] | None) -> Iterator[tuple[str, bool]]:
-    """Every path under ``folder`` as ('/'-separated, is a folder), top-down and sorted;
-    links are never followed (a link is a name like a file's)."""
+    """Every path under ``folder`` as ('/'-separated, is a folder), each folder's entries
+    in the order of their names and before what they hold; links are never followed (a
+    link is a name like a file's)."""
     stack: list[str] = [""]
     while stack:
         rel = stack.pop()
         with os.scandir(folder / rel if rel else folder) as it:
-            entries = sorted(it, key=lambda e: e.name, reverse=True)
+            entries = sorted(it, key=lambda e: e.name)
+        folders = []
         for e in entries:
             if not rel and only is not None and e.name not in only:
                 continue
@@ -103,7 +106,8 @@ def _walk(folder: Path, only: Collection[str] | None) -> Iterator[tuple[str, boo
             path = f"{rel}/{e.name}" if rel else e.name
             yield path, is_dir
             if is_dir:
-                stack.append(path)
+                folders.append(path)
+        stack.extend(reversed(folders))
 
 
 def of_a_run(name: str) -> bool:
