@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 
 from lstm_exam.cli import main
 from lstm_exam.generator.core.errors import InputError
-from lstm_exam.generator.store.guard import Layout, check_place, check_target, of_a_run
 
 pytestmark = pytest.mark.tex
 
@@ -414,7 +413,7 @@ _PATTERNS = st.lists(
 )
 
 
-def _oracle(layout: Layout, rel: tuple[str, ...], folder: bool) -> bool:
+def _oracle(layout, rel: tuple[str, ...], folder: bool) -> bool:
     """Whether ``layout`` makes ``rel``, by plain name-by-name comparison ('*' any run)."""
     import re
 
@@ -439,6 +438,8 @@ def test_force_replaces_a_folder_only_when_the_command_makes_every_path_in_it(
     """Whatever the names (pattern characters, dots, any script), a folder passes the
     guard with --force only when every path in it, at every depth, is one the command
     makes; otherwise it is refused in one line."""
+    from lstm_exam.generator.store.guard import Layout, check_target, of_a_run
+
     folder = tmp_path_factory.mktemp("f") / "out"
     folder.mkdir()
     for rel in paths:
@@ -484,6 +485,8 @@ OWN_PARTS = (
 def test_no_output_is_or_lies_in_a_part_of_a_worksheet(tmp_path_factory, rel, host):
     """Any path under a worksheet: allowed only beside its parts (never one of them or
     in one), and only for a run that reads that worksheet."""
+    from lstm_exam.generator.store.guard import check_place
+
     ws = tmp_path_factory.mktemp("w") / "ws"
     (ws / "keys").mkdir(parents=True)
     (ws / "manifest.json").write_text("{}")
