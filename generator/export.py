@@ -15,6 +15,10 @@ frameworks stack the four gates and split the columns:
 from __future__ import annotations
 
 import io
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,9 +189,13 @@ def write_export(
     out: Path,
     number: int | None = None,
     force: bool = False,
+    check: Callable[[Path], None] | None = None,
 ) -> tuple[Path, Path]:
     """Write ``<name>-<framework>.npz`` and ``.py`` for one problem of a problem file;
-    files already there are replaced only with ``force``.
+    files already there are replaced only with ``force``, and only when
+    :func:`made_by_export` knows them for an export's (``check``, called with each file
+    before anything is written, refuses what is not: the guard of every output). Each file is written
+    whole and renamed into place: a link there is replaced, never followed.
 
     Args:
         problems: the problems of the file.
@@ -216,12 +224,68 @@ def write_export(
     stem = f"{source.stem}-{framework}" + (f"-q{number}" if len(problems) > 1 else "")
     exported = export_problem(p, framework, stem)
     npz, script = out / f"{stem}.npz", out / f"{stem}.py"
-    there = next((f for f in (npz, script) if f.exists() or f.is_symlink()), None)
+    for f in (npz, script):  # first whose they are, then whether to replace them
+        if check is not None:
+            check(f)
+        elif f.is_symlink() or (f.exists() and not made_by_export(f)):
+            raise InputError(str(f), "", "exists and is not a file `export` made")
+    there = next((f for f in (npz, script) if f.exists()), None)
     if there is not None and not force:
         raise InputError(str(there), "", "exists; use --force to replace it")
     out.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     np.savez(buf, **exported.arrays)  # type: ignore[arg-type]  # numpy's stubs: allow_pickle
-    npz.write_bytes(buf.getvalue())
-    script.write_text(exported.script, encoding="utf-8")
+    _write(npz, buf.getvalue())
+    _write(script, exported.script.encode("utf-8"))
     return npz, script
+
+
+def _write(path: Path, data: bytes) -> None:
+    """``data`` into a new file beside ``path``, then renamed over it."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+#: The arrays an export may write, as the .npz names them.
+_ARRAYS = frozenset(
+    f"{name}.npy"
+    for name in (
+        "weight_ih_l0",
+        "weight_hh_l0",
+        "bias_ih_l0",
+        "bias_hh_l0",
+        "kernel",
+        "recurrent_kernel",
+        "bias",
+        "xs",
+        "h0",
+        "c0",
+        "W_y",
+        "b_y",
+        "dh_t",
+        "dC_next",
+    )
+)
+#: What every script an export writes says at its top.
+_SCRIPT_MARK = b"Made by `lstm-exam export`."
+
+
+def made_by_export(path: Path) -> bool:
+    """Whether the file ``path`` is one an export writes, which ``--force`` may replace:
+    a script that says so at its top, or an .npz of an export's arrays alone."""
+    try:
+        if path.suffix == ".py":
+            with open(path, "rb") as f:
+                head = f.read(1024)
+            return head.startswith(b'"""Load ') and _SCRIPT_MARK in head
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+        return bool(names) and set(names) <= _ARRAYS
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return False

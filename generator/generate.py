@@ -29,6 +29,7 @@ from lstm_exam.generator.runtime import fork_chunks, forks, gc_paused, shares
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import Worksheet
 from lstm_exam.generator.store.files import staged_folder, write_parts
+from lstm_exam.generator.store.guard import WORKSHEET, Layout
 from lstm_exam.generator.store.manifest import MANIFEST, Manifest, manifest_parts, now, student_json
 from lstm_exam.generator.store.manifest_read import variant_from_json
 from lstm_exam.generator.variants.search import make_variants
@@ -159,6 +160,7 @@ def generate(
     writers: Sequence[ClassWriter] = (),
     student_writers: Sequence[StudentWriter] = STUDENT_FILES,
     on_writer: Callable[[ClassWriter], None] | None = None,
+    layout: Layout = WORKSHEET,
 ) -> Generated:
     """Generate a worksheet folder (docs/formats.md), all or nothing.
 
@@ -173,8 +175,9 @@ def generate(
             :func:`render.writers.pdf_writers`); none by default.
         student_writers: the files every student gets.
         on_writer: learns of each class writer as it starts.
+        layout: what ``force`` may replace (:mod:`store.guard`): a worksheet, by default.
     """
-    with staged_folder(out, force) as stage:
+    with staged_folder(out, force, layout) as stage:
         make_folders(stage, student_writers)
         if forks(len(students)):
             m = _settings(ws, seed)

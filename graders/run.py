@@ -27,14 +27,9 @@ from lstm_exam.generator.core.notation import KINDS, Kind
 from lstm_exam.generator.core.numbers import normal
 from lstm_exam.generator.core.textfiles import shown_name
 from lstm_exam.generator.runtime import fork_map, no_gc
-from lstm_exam.generator.store.files import (
-    check_apart,
-    check_target,
-    staged_folder,
-    write_parts,
-    write_text,
-)
-from lstm_exam.generator.store.manifest import WORKSHEET_PARTS, Manifest
+from lstm_exam.generator.store.files import staged_folder, write_parts, write_text
+from lstm_exam.generator.store.guard import Layout, check_folder
+from lstm_exam.generator.store.manifest import Manifest
 from lstm_exam.generator.store.manifest_read import (
     ManifestStudent,
     read_manifest_students,
@@ -65,6 +60,27 @@ from .uploads import uploads
 
 Tick = Callable[[int], None]
 
+#: What `grade` makes in its results folder: what ``--force`` may replace (:mod:`guard`).
+RESULTS = Layout(
+    "grade",
+    "the results",
+    ("gradebook.csv", "results.json", MAP_FILE, "feedback/*", "lms/*"),
+    required=("results.json",),
+)
+
+
+def _inputs(folder: Path, source: Path, lms: LmsInputs | None) -> dict[str, Path]:
+    """What a grading reads, by what to call it: its results may replace none of it."""
+    inputs = {"the worksheet folder": folder, "the submissions": source}
+    if lms is not None:
+        named = {
+            "the Moodle grading worksheet": lms.moodle_worksheet,
+            "the Canvas gradebook": lms.canvas_gradebook,
+            "the map": lms.map_file,
+        }
+        inputs |= {what: path for what, path in named.items() if path is not None}
+    return inputs
+
 
 def grade(
     folder: Path,
@@ -93,9 +109,7 @@ def grade(
             (:mod:`lms`); a map kept in ``out`` by the last grading is applied again.
     """
     if out is not None:
-        inputs = {"the worksheet folder": folder, "the submissions": source}
-        check_apart(out, inputs, host=folder, parts=WORKSHEET_PARTS)
-        check_target(out, force)
+        check_folder(out, RESULTS, _inputs(folder, source, lms), force, host=folder)
     m, students = read_manifest_students(folder)
     who = identity(
         lms or LmsInputs(),
@@ -113,7 +127,7 @@ def grade(
     with no_gc():
         if out is None:
             return work(None, tick)[0]
-        with staged_folder(out, force, host=folder) as stage:
+        with staged_folder(out, force, RESULTS, host=folder) as stage:
             (stage / "feedback").mkdir()
             run, entries = work(stage, tick)
             write_text(stage / "gradebook.csv", outputs.gradebook_csv(run))

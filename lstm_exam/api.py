@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from lstm_exam.generator.send.run import SendReport
     from lstm_exam.generator.spec.roster import Student
     from lstm_exam.generator.spec.worksheet import Worksheet
+    from lstm_exam.generator.store.guard import Layout
     from lstm_exam.graders.run import GradeRun
 
 Tick = Callable[[int], None]
@@ -80,9 +81,12 @@ def builtin_spec_text() -> str:
 
 
 def copy_templates(folder: Path) -> list[Path]:
-    """Copy the built-in templates into ``folder``; the files copied."""
+    """Copy the built-in templates into ``folder`` (never into a worksheet folder, nor
+    over a file); the files copied."""
     from lstm_exam.generator.render.latex import copy_templates as copy
+    from lstm_exam.generator.store.guard import check_into
 
+    check_into(folder)
     return copy(folder)
 
 
@@ -121,25 +125,13 @@ def output_folder(ws: Worksheet, out: Path | None) -> Path:
 def replaced_seed(target: Path, new_seed: bool) -> str | None:
     """The seed of the worksheet ``generate --force`` would replace (so every student
     keeps their numbers), or None (no worksheet there, or ``new_seed``: a seed of its own).
-
-    Raises:
-        InputError: when the folder holds more than the worksheet (grades, say), which
-            replacing it would delete.
-    """
-    from lstm_exam.generator.store.manifest import MANIFEST, WORKSHEET_PARTS
+    That the folder holds nothing but the worksheet is :mod:`store.guard`'s to check."""
+    from lstm_exam.generator.store.manifest import MANIFEST
     from lstm_exam.generator.store.manifest_read import read_settings
 
-    if not (target / MANIFEST).is_file():
+    if new_seed or not (target / MANIFEST).is_file():
         return None
-    extra = sorted(p.name for p in target.iterdir() if p.name not in WORKSHEET_PARTS)
-    if extra:
-        raise InputError(
-            str(target),
-            "",
-            f"holds {extra[0]} besides the worksheet, which --force would delete: "
-            "move it out first",
-        )
-    return None if new_seed else read_settings(target).seed
+    return read_settings(target).seed
 
 
 #: What `generate` says of a spec that gives the demo's public seed.
@@ -187,7 +179,7 @@ def generate_worksheet(
     begin; the PDF stage (and with it the render stack) is loaded only without ``no_pdf``.
     """
     from lstm_exam.generator.spec import worksheet as spec_mod
-    from lstm_exam.generator.store.files import check_apart
+    from lstm_exam.generator.store.guard import WORKSHEET, check_folder
 
     if roster is not None and count is not None:
         raise InputError("--roster/--count", "", "give one of them, not both")
@@ -201,7 +193,8 @@ def generate_worksheet(
     students = choose_students(roster, count, on_notice)
     target = output_folder(ws, out)
     inputs = {"the spec": spec_file, "the roster": roster, "the templates": templates}
-    check_apart(target, {what: path for what, path in inputs.items() if path is not None})
+    named = {what: path for what, path in inputs.items() if path is not None}
+    check_folder(target, WORKSHEET, named, force)
     if ws.seed == defaults.DEMO_SEED and on_notice is not None:
         on_notice(DEMO_SEED_NOTICE)
     if force:
@@ -226,8 +219,10 @@ def _generate(
     on_stage: Stage | None,
     tex_timeout: float | None = None,
     duplex: bool = True,
+    layout: Layout | None = None,
 ) -> Generated:
-    """Generate, with the PDF stage when asked for (see :func:`generate_worksheet`)."""
+    """Generate, with the PDF stage when asked for (see :func:`generate_worksheet`);
+    ``layout``: what the folder may hold to be replaced (a worksheet, by default)."""
     from lstm_exam.generator.generate import generate
     from lstm_exam.generator.render.writers import pdf_writers
 
@@ -240,8 +235,18 @@ def _generate(
         if on_stage is not None:
             on_stage(w.name, total)
 
+    from lstm_exam.generator.store.guard import WORKSHEET
+
     return generate(
-        ws, students, out, force=force, seed=seed, tick=tick, writers=writers, on_writer=starts
+        ws,
+        students,
+        out,
+        force=force,
+        seed=seed,
+        tick=tick,
+        writers=writers,
+        on_writer=starts,
+        layout=layout or WORKSHEET,
     )
 
 
@@ -258,7 +263,7 @@ def render_folder(
     students and the notes for the user. ``on_start`` learns the units of work (two per
     student: their sheet and their key). Without ``templates``, those the worksheet was
     made with (``on_notice`` says so), or the built-in ones."""
-    from lstm_exam.generator.render.pdfs import rerender
+    from lstm_exam.generator.render.pdfs import check_renderable, rerender
     from lstm_exam.generator.store.manifest import MANIFEST
     from lstm_exam.generator.store.manifest_read import load_manifest
 
@@ -274,6 +279,7 @@ def render_folder(
             )
         if on_notice is not None:
             on_notice(templates_notice(templates, "the manifest"))
+    check_renderable(folder, m)  # before the progress bar: one line
     if on_start is not None:
         on_start(2 * len(m.variants))
     return len(m.variants), rerender(folder, m, templates, tick, tex_timeout, duplex)
@@ -304,20 +310,22 @@ def make_quiz(
     built-in one) as a quiz for ``to`` ("moodle", "canvas" or "html"), into ``out`` (by
     default output/<worksheet-slug>-<to>/); with ``key``, the key PDF of the variants.
     ``on_stage`` hears ``("Drawing", count)`` once the work is known."""
-    from lstm_exam.generator.quiz.run import check_format, quiz_roster, write_quiz
+    from lstm_exam.generator.quiz.run import check_format, quiz_layout, quiz_roster, write_quiz
     from lstm_exam.generator.spec import worksheet as spec_mod
-    from lstm_exam.generator.store.files import check_apart
+    from lstm_exam.generator.store.guard import check_folder
 
     check_format(to)
     quiz_roster(count)  # the count checked before the spec is read
     ws = spec_mod.load_spec(spec_file)
     target = quiz_folder(ws, to, out)
-    check_apart(target, {"the spec": spec_file} if spec_file is not None else {})
+    templates = Path(ws.templates) if ws.templates else None
+    inputs = {"the spec": spec_file, "the templates": templates}
+    named = {what: path for what, path in inputs.items() if path is not None}
+    check_folder(target, quiz_layout(ws.slug), named, force)
     if ws.seed == defaults.DEMO_SEED and on_notice is not None:
         on_notice(DEMO_SEED_NOTICE)
     if on_stage is not None:
         on_stage("Drawing", count)
-    templates = Path(ws.templates) if ws.templates else None
     return write_quiz(
         ws,
         count,
@@ -453,12 +461,10 @@ def send_moodle_zip(
     """`send --moodle-zip`: each student's own ``what`` in one zip for Moodle's "Upload
     multiple feedback files in a zip", named by participant id (from ``moodle_worksheet``
     or the roster's ``participant_id``); written all or nothing, nothing sent."""
-    import os
-    import tempfile
-
-    from lstm_exam.generator.send.moodle import moodle_zip
+    from lstm_exam.generator.send.moodle import made_moodle_zip, moodle_zip
     from lstm_exam.generator.send.outbox import open_outbox, parcels
-    from lstm_exam.generator.store.manifest import WORKSHEET_PARTS
+    from lstm_exam.generator.store.files import locked
+    from lstm_exam.generator.store.guard import check_file, write_file
     from lstm_exam.graders.lms import moodle_worksheet_ids, read_table
     from lstm_exam.graders.matching import LmsIds
 
@@ -467,20 +473,18 @@ def send_moodle_zip(
     if moodle_worksheet is not None:
         table = read_table(moodle_worksheet, "Moodle grading worksheet")
         ids = ids.merged(moodle_worksheet_ids(table, box.students).ids)
-    if out.resolve().parent == worksheet.resolve() and out.name in WORKSHEET_PARTS:
-        raise InputError(str(out), "", "is a part of the worksheet folder: choose another name")
-    if out.exists() and not force:
-        raise InputError(str(out), "", "exists; use --force to replace it")
+    inputs = {
+        "the worksheet folder": worksheet,
+        "the grades folder": box.source if box.what == "feedback" else None,
+        "the Moodle grading worksheet": moodle_worksheet,
+    }
+    named = {what: path for what, path in inputs.items() if path is not None}
+    check_file(out, "send --moodle-zip", made_moodle_zip, named, force, host=worksheet)
     made = moodle_zip(parcels(box), ids.participant)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".moodle-zip-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(made.data)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with locked(out.absolute()):  # checked again: nothing changed it meanwhile
+        check_file(out, "send --moodle-zip", made_moodle_zip, named, force, host=worksheet)
+        write_file(out, made.data)
     return made
 
 
@@ -516,17 +520,29 @@ class Demo:
     graded: Graded
 
 
+def demo_layout() -> Layout:
+    """What `demo` makes: a worksheet, its results in grades/ (:mod:`store.guard`)."""
+    from lstm_exam.generator.store.guard import WORKSHEET, Layout
+    from lstm_exam.graders.run import RESULTS
+
+    paths = (*WORKSHEET.paths, *(f"grades/{p}" for p in RESULTS.paths))
+    return Layout("demo", "an earlier demo", paths, required=WORKSHEET.required)
+
+
 def check_demo_folder(out: Path) -> None:
-    """The demo replaces its folder: refuse one that holds anything but an earlier demo."""
-    if not out.exists() or (out.is_dir() and not any(out.iterdir())):
-        return
+    """The demo replaces its folder: refuse one that holds anything but an earlier demo
+    (a worksheet of the public demo seed and its grades), or lies where no output may."""
+    from lstm_exam.generator.store.guard import check_place, check_target
     from lstm_exam.generator.store.manifest_read import read_settings
 
+    check_place(out, {})
     try:
-        seed = read_settings(out).seed
+        check_target(out, demo_layout(), force=True)
+        fresh = not out.is_dir() or not any(out.iterdir())
+        earlier = fresh or read_settings(out).seed == defaults.DEMO_SEED
     except InputError:
-        seed = None
-    if seed != defaults.DEMO_SEED:
+        earlier = False
+    if not earlier:
         raise InputError(
             str(out),
             "",
@@ -551,7 +567,18 @@ def demo(
     check_demo_folder(out)
     ws = spec_mod.load_spec(None)
     students = choose_students(None, None)
-    result = _generate(ws, students, out, True, no_pdf, None, defaults.DEMO_SEED, tick, on_stage)
+    result = _generate(
+        ws,
+        students,
+        out,
+        True,
+        no_pdf,
+        None,
+        defaults.DEMO_SEED,
+        tick,
+        on_stage,
+        layout=demo_layout(),
+    )
     step = DemoGenerated(
         ws.title,
         len(students),
@@ -578,10 +605,17 @@ def export_problem(
     """`export`: write a problem's weights for ``framework`` ("pytorch" or "keras") as an
     .npz and a script that prints h_t, into ``out``; their paths. ``number`` picks the
     problem of the file (default: the first that holds all four gates)."""
-    from lstm_exam.generator.export import write_export
+    from lstm_exam.generator.export import made_by_export, write_export
     from lstm_exam.generator.spec.problems import read_problem_file
+    from lstm_exam.generator.store.guard import check_file, check_into
+
+    inputs = {"the problem file": problem_file}
+    check_into(out)
+
+    def check(path: Path) -> None:  # whose it is; whether to replace it: write_export's
+        check_file(path, "export", made_by_export, inputs, force=True)
 
     npz, script = write_export(
-        read_problem_file(problem_file), problem_file, framework, out, number, force
+        read_problem_file(problem_file), problem_file, framework, out, number, force, check
     )
     return npz, script

@@ -19,6 +19,8 @@ from lstm_exam.generator.core.errors import InputError
 
 #: An input file: checked (and reported in one line) when it is read.
 _FILE = click.Path(path_type=Path, dir_okay=False)
+#: An output (a folder, or a file): checked by the guard of every output (one line).
+_OUT = click.Path(path_type=Path)
 _TEMPLATES = click.option(
     "--templates",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
@@ -135,7 +137,7 @@ def spec() -> None:
 @click.option("--count", type=int, help="Instead of a roster: N students s001, s002, ...")
 @click.option(
     "--out",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=_OUT,
     help="Output folder. Default: output/<worksheet-slug>/.",
 )
 @click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
@@ -197,7 +199,7 @@ def generate(
 
 
 @main.command()
-@click.argument("folder", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("folder", type=_OUT)
 @_TEMPLATES
 @_TEX_TIMEOUT
 @_NO_DUPLEX
@@ -223,7 +225,7 @@ def render(
 @click.argument("submissions", type=click.Path(path_type=Path, exists=True))
 @click.option(
     "--out",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=_OUT,
     help="Results folder. Default: WORKSHEET/grades/.",
 )
 @click.option("--force", is_flag=True, help="Replace an existing results folder.")
@@ -302,7 +304,7 @@ def grade(
 @click.option("--from", "sender", metavar="ADDRESS", help="The sender: 'Name <addr>'.")
 @click.option(
     "--moodle-zip",
-    type=_FILE,
+    type=_OUT,
     help="Send nothing: write one zip of every student's files for Moodle's "
     "'Upload multiple feedback files in a zip'.",
 )
@@ -325,7 +327,7 @@ def grade(
 @click.option("--dry-run", is_flag=True, help="Send nothing: write each message to --out.")
 @click.option(
     "--out",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=_OUT,
     help="With --dry-run: the folder for the <id>.eml files.",
 )
 @click.option(
@@ -414,7 +416,7 @@ def send(
 @main.command()
 @click.option(
     "--out",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=_OUT,
     default=api.DEMO_FOLDER,
     show_default=True,
     help="Where to write the demo worksheet (replaced if present).",
@@ -457,7 +459,7 @@ def demo(out: Path, no_pdf: bool) -> None:
 @click.option("--count", type=int, required=True, help="How many variants: v001, v002, ...")
 @click.option(
     "--out",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=_OUT,
     help="Output folder. Default: output/<worksheet-slug>-<format>/.",
 )
 @click.option("--seed", help="The seed the variants are drawn from (default: the spec's, or new).")
@@ -515,7 +517,7 @@ def quiz(
 )
 @click.option(
     "--out",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=_OUT,
     default=Path("."),
     show_default=True,
     help="Folder for the .npz and the script.",
@@ -531,7 +533,7 @@ def export(problem_file: Path, framework: str, number: int | None, out: Path, fo
 
 
 @main.command()
-@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("folder", type=_OUT)
 @_reports_errors
 def templates(folder: Path) -> None:
     """Copy the built-in templates into FOLDER, to change the look of sheets and keys."""

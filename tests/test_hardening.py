@@ -521,13 +521,15 @@ def test_render_and_grade_never_write_one_worksheet_at_once(run, class_and_subs)
     import os
 
     from lstm_exam.generator.store.files import rebuilt_folder, staged_folder
+    from lstm_exam.generator.store.guard import WORKSHEET
+    from lstm_exam.graders.run import RESULTS
 
     ws, subs = class_and_subs
-    with staged_folder(ws / "grades", False, host=ws):  # a grade run, midway
+    with staged_folder(ws / "grades", False, RESULTS, host=ws):  # a grade run, midway
         res = run("render", ws)
         assert res.exit_code == 2
         assert f"another lstm-exam run (process {os.getpid()}) is writing it" in res.stderr
-    with rebuilt_folder(ws, ()):  # a render run, midway
+    with rebuilt_folder(ws, (), WORKSHEET):  # a render run, midway
         res = run("grade", ws, subs)
         assert res.exit_code == 2 and "another lstm-exam run" in res.stderr
     assert run("grade", ws, subs, "--force").exit_code == 0
@@ -828,15 +830,21 @@ def test_a_title_the_fonts_lack_is_warned_of_as_names_are():
 
 
 def test_export_replaces_an_earlier_export_only_with_force(run):
+    """--force replaces an export's own files, never a file of someone else's in its place
+    (issue 21: the notes written over the script were replaced before)."""
     problem = Path(__file__).parent / "data" / "sequence.toml"
     assert run("export", problem, "--to", "pytorch", "--out", "x").exit_code == 0
     script = next(Path("x").glob("*.py"))
-    script.write_text("# the student's own notes\n")
+    made = script.read_bytes()
     res = run("export", problem, "--to", "pytorch", "--out", "x")
     assert res.exit_code == 2 and "exists; use --force" in res.stderr
-    assert script.read_text() == "# the student's own notes\n"
     assert run("export", problem, "--to", "pytorch", "--out", "x", "--force").exit_code == 0
-    assert script.read_text() != "# the student's own notes\n"
+    assert script.read_bytes() == made
+    script.write_text("# the student's own notes\n")
+    for force in ((), ("--force",)):
+        res = run("export", problem, "--to", "pytorch", "--out", "x", *force)
+        assert res.exit_code == 2 and "is not a file `export` made" in res.stderr
+        assert script.read_text() == "# the student's own notes\n"
 
 
 def test_markdown_feedback_never_links_or_embeds_what_a_student_wrote(demo, tmp_path):

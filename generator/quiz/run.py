@@ -28,6 +28,7 @@ from lstm_exam.generator.runtime import fork_chunks, gc_paused, workers
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import Worksheet
 from lstm_exam.generator.store.files import staged_folder
+from lstm_exam.generator.store.guard import Layout
 from lstm_exam.generator.store.manifest import Manifest, student_json
 from lstm_exam.generator.store.manifest_read import variant_from_json
 from lstm_exam.generator.variants.search import make_variants
@@ -203,7 +204,7 @@ def write_quiz(
     m, files = draw_quiz(ws, count, to, seed, tick, keep=key)
     notes: list[str] = []
     names = list(files)
-    with staged_folder(out, force) as stage:
+    with staged_folder(out, force, quiz_layout(ws.slug)) as stage:
         for rel, data in files.items():
             path = stage / rel
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -213,6 +214,26 @@ def write_quiz(
             if pdf is not None:
                 names.append(pdf)
     return Quizzed(out, tuple(names), count, m.seed, tuple(notes))
+
+
+def quiz_layout(slug: str) -> Layout:
+    """What `quiz` makes of a worksheet (its ``slug``) in its folder, in any format: what
+    ``--force`` may replace (:mod:`store.guard`)."""
+    return Layout(
+        "quiz",
+        "the quiz",
+        tuple(
+            f"{slug}-{rest}"
+            for rest in (
+                "moodle.xml",
+                "canvas-qti.zip",
+                "key.pdf",
+                "practice/*.html",
+                "practice/*.css",
+                "practice/*.js",
+            )
+        ),
+    )
 
 
 #: What to do with each format's files, the last line `quiz` prints.

@@ -6,6 +6,9 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pikepdf
+
+from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.render.document import DOCUMENTS
 from lstm_exam.generator.render.split import padded_pdf, page_count, page_ranges, split_pdf
 from lstm_exam.generator.render.typeset import (
@@ -19,8 +22,12 @@ from lstm_exam.generator.render.typeset import (
     stop,
     tex_timeout,
 )
-from lstm_exam.generator.store.files import rebuilt_folder
-from lstm_exam.generator.store.manifest import Manifest
+from lstm_exam.generator.store.files import check_rebuilt, rebuilt_folder
+from lstm_exam.generator.store.guard import WORKSHEET, shown
+from lstm_exam.generator.store.manifest import MANIFEST, Manifest
+
+#: What `render` says, and does, when TeX is missing: the worksheet is left as it was.
+RENDER_WITHOUT_TEX = "nothing rendered, the worksheet is left as it was"
 
 
 def render_pdfs(
@@ -63,12 +70,20 @@ def render_pdfs(
         while running:  # split each document as soon as it is typeset
             name = _wait_any(running, deadline)
             pdf = _finish_pdflatex(running.pop(name), texdir / f"{name}.tex", templates)
-            ranges = page_ranges(pdf.with_suffix(".pages"), page_count(pdf), ids)
-            if duplex or (m.fillable and kinds[name] == "sheets"):  # the form rebuilt
-                padded_pdf(pdf, ranges, folder / f"{name}.pdf", pad=duplex)
-            else:
-                shutil.copyfile(pdf, folder / f"{name}.pdf")
-            split_pdf(pdf, ranges, folder / kinds[name], tick, m.title)
+            try:
+                ranges = page_ranges(pdf.with_suffix(".pages"), page_count(pdf), ids)
+                if duplex or (m.fillable and kinds[name] == "sheets"):  # the form rebuilt
+                    padded_pdf(pdf, ranges, folder / f"{name}.pdf", pad=duplex)
+                else:
+                    shutil.copyfile(pdf, folder / f"{name}.pdf")
+                split_pdf(pdf, ranges, folder / kinds[name], tick, m.title)
+            except pikepdf.PdfError as e:  # a TeX that writes a broken PDF: one line
+                detail = str(e).rpartition(": ")[2] or type(e).__name__
+                raise InputError(
+                    f"tex/{name}.pdf",
+                    "",
+                    f"pdflatex wrote a damaged PDF ({detail}): is the TeX installation whole?",
+                ) from None
     finally:
         for p in running.values():
             stop(p)
@@ -76,6 +91,22 @@ def render_pdfs(
         if leftover.suffix != ".tex":
             leftover.unlink()
     return notes
+
+
+def check_renderable(folder: Path, m: Manifest) -> None:
+    """Refuse, before anything is done, a worksheet `render` cannot make PDFs of: one
+    without students, or (no pdflatex) any: rendering it would lose its PDFs."""
+    if not m.variants:
+        raise InputError(shown(folder / MANIFEST), "students", "none: nothing to typeset")
+    if pdflatex() is None:
+        raise InputError(shown(folder), "", missing_note(RENDER_WITHOUT_TEX))
+    check_rebuilt(folder, (*REBUILT, *CHECKED), WORKSHEET)  # again under the lock
+
+
+#: What `render` makes again: the LaTeX, the sheets, the class PDFs; and the keys' PDFs,
+#: in keys/ (whose CSVs it keeps).
+REBUILT = ("tex", "sheets", *(f"{name}.pdf" for name in DOCUMENTS.values()))
+CHECKED = ("keys",)
 
 
 def rerender(
@@ -89,10 +120,12 @@ def rerender(
     """Rebuild the PDFs of a worksheet folder from its (loaded) manifest, all or nothing.
 
     The new folder (the PDFs made again, every other file kept) takes the old one's place
-    at once when it is complete; a run killed before leaves the old folder as it was.
+    at once when it is complete; a run killed before, a TeX that is missing or fails, or
+    a file in the rebuilt parts the worksheet did not make (:func:`rebuilt_folder`) leave
+    the old folder as it was, with one line.
     """
-    pdfs = ("tex", "sheets", *(f"{name}.pdf" for name in DOCUMENTS.values()))
-    with rebuilt_folder(folder, pdfs) as stage:
+    check_renderable(folder, m)
+    with rebuilt_folder(folder, REBUILT, WORKSHEET, checked=CHECKED) as stage:
         keys = stage / "keys"
         if keys.is_dir():  # the keys' CSVs stay, their PDFs are made again
             for f in keys.glob("*.pdf"):

@@ -5,13 +5,18 @@ file to its student (:func:`moodle_feedback_member`)."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from lstm_exam.generator.store.lmsnames import moodle_feedback_member
 
 from .outbox import Parcel
+
+#: A member :func:`moodle_feedback_member` names: name, participant id, the plugin, a file.
+_MEMBER = re.compile(r"[^_/]*_[^_/]+_assignfeedback_file_[^/]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,3 +49,14 @@ def moodle_zip(parcels: Iterable[Parcel], participant: Mapping[str, str]) -> Moo
                 z.writestr(zipfile.ZipInfo(member, (1980, 1, 1, 0, 0, 0)), a.data)
             inside.append(sid)
     return MoodleZip(buf.getvalue(), tuple(inside), tuple(left))
+
+
+def made_moodle_zip(path: Path) -> bool:
+    """Whether the file ``path`` is a zip :func:`moodle_zip` makes (every member a feedback
+    file in Moodle's flat layout), which ``send --moodle-zip --force`` may replace; a zip
+    Moodle gives (the submissions: ``_assignsubmission_file_/``) or any other file is not."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return all(_MEMBER.fullmatch(n) for n in z.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False

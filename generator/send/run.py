@@ -28,8 +28,8 @@ from lstm_exam.generator.send.mail import (
 )
 from lstm_exam.generator.send.outbox import NOUNS, Outbox, Parcel, open_outbox, parcels
 from lstm_exam.generator.spec.roster import Student
-from lstm_exam.generator.store.files import check_apart, locked, staged_folder, write_parts
-from lstm_exam.generator.store.manifest import WORKSHEET_PARTS
+from lstm_exam.generator.store.files import locked, staged_folder, write_parts
+from lstm_exam.generator.store.guard import Layout, check_folder
 
 Status = Literal["sent", "already", "held", "skipped", "failed"]
 #: The roster column of the students' addresses.
@@ -144,11 +144,12 @@ def send(
         raise InputError("--smtp", "", "give the server as HOST:PORT (or --dry-run --out DIR)")
     box = open_outbox(folder, what, grades)
     students = select(box, only)
+    layout = messages_layout(box.students)
     if dry_run is not None:
         inputs = {"the worksheet folder": folder}
         if box.what == "feedback":
             inputs["the grades folder"] = box.source
-        check_apart(dry_run, inputs, host=folder, parts=(*WORKSHEET_PARTS, defaults.SEND_LOG))
+        check_folder(dry_run, layout, inputs, force, host=folder)
     to = addresses(box.students)  # a shared address is found beyond --student too
     outcomes: list[Outcome] = []
     with contextlib.ExitStack() as stack:
@@ -158,7 +159,7 @@ def send(
         log_path = folder.resolve() / defaults.SEND_LOG
         stage = None
         if dry_run is not None:
-            stage = stack.enter_context(staged_folder(dry_run, force))
+            stage = stack.enter_context(staged_folder(dry_run, force, layout))
         else:
             stack.enter_context(locked(log_path))
         log = SendLog(log_path)
@@ -175,6 +176,13 @@ def send(
             if tick is not None:
                 tick(1)
     return SendReport(box.what, tuple(outcomes), dry_run)
+
+
+def messages_layout(students: Sequence[Student]) -> Layout:
+    """What ``send --dry-run`` makes in its ``--out`` folder: a ``<id>.eml`` for students
+    of the worksheet; what ``--force`` may replace (:mod:`store.guard`)."""
+    names = frozenset(f"{s.student_id}.eml" for s in students)
+    return Layout("send --dry-run", "the messages", (), names=names)
 
 
 def _one(

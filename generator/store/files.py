@@ -8,49 +8,11 @@ import glob
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from lstm_exam.generator.core.errors import InputError
-
-
-def check_target(out: Path, force: bool) -> None:
-    """Refuse a non-empty target folder unless ``force``."""
-    if out.exists() and not out.is_dir():
-        raise InputError(str(out), "", "exists and is not a folder")
-    above = next((p for p in out.absolute().parents if p.exists()), None)
-    if above is not None and not above.is_dir():
-        raise InputError(str(above), "", "is a file, not a folder: it cannot hold the output")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise InputError(str(out), "", "folder is not empty; use --force to replace it")
-
-
-def check_apart(
-    out: Path, inputs: Mapping[str, Path], host: Path | None = None, parts: Iterable[str] = ()
-) -> None:
-    """Refuse an output folder whose replacement would touch what the run reads.
-
-    Args:
-        out: the folder a run writes (and with ``--force`` replaces).
-        inputs: what the run reads, by what to call it ("the worksheet folder"): ``out``
-            may be none of them, hold none of them, and lie in none that is a folder ...
-        host: ... but this one, the worksheet folder, where the default output lies;
-        parts: the names in ``host`` that are the worksheet (its manifest, keys, sheets):
-            ``out`` may be none of them and lie in none.
-    """
-    target = out.resolve()
-    for what, path in inputs.items():
-        src = path.resolve()
-        if target == src or target in src.parents:
-            raise InputError(str(out), "", f"is or holds {what} ({path}): choose another folder")
-        if src.is_dir() and src in target.parents:
-            if host is None or src != host.resolve():
-                raise InputError(str(out), "", f"lies in {what} ({path}): choose another folder")
-            part = target.relative_to(src).parts[0]
-            if part in parts:
-                raise InputError(
-                    str(out), "", f"would replace {part} of {what}: choose another folder"
-                )
+from lstm_exam.generator.store.guard import Layout, check_target, of_a_run, shown
 
 
 @contextlib.contextmanager
@@ -111,16 +73,24 @@ def _tidy(out: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def staged_folder(out: Path, force: bool, host: Path | None = None) -> Iterator[Path]:
+def staged_folder(
+    out: Path, force: bool, layout: Layout, host: Path | None = None
+) -> contextlib.AbstractContextManager[Path]:
     """Yield a fresh staging folder beside ``out``; move it into place on success.
 
-    On any error the staging folder is removed and ``out`` is left as it was. The run
-    holds an exclusive lock on ``out`` throughout (and a shared one on ``host``, the
-    worksheet folder, when ``out`` lies in it: no run replaces the worksheet meanwhile);
-    the old folder is moved aside only once the new one is complete, and a run killed in
-    between leaves it to be put back by the next run.
+    ``out`` must be absent, empty or, with ``force``, hold only what ``layout``'s command
+    makes (:func:`guard.check_target`, checked again under the lock). On any error the
+    staging folder is removed and ``out`` is left as it was. The run holds an exclusive
+    lock on ``out`` throughout (and a shared one on ``host``, the worksheet folder, when
+    ``out`` lies in it: no run replaces the worksheet meanwhile); the old folder is moved
+    aside only once the new one is complete, and a run killed in between leaves it to be
+    put back by the next run.
     """
+    return _staged(out, lambda o: check_target(o, layout, force), host)
+
+
+@contextlib.contextmanager
+def _staged(out: Path, check: Callable[[Path], None], host: Path | None = None) -> Iterator[Path]:
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as locks:
@@ -128,7 +98,7 @@ def staged_folder(out: Path, force: bool, host: Path | None = None) -> Iterator[
             locks.enter_context(_locked(host.resolve(), shared=True))
         locks.enter_context(_locked(out))
         _tidy(out)
-        check_target(out, force)
+        check(out)
         stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
         old = None
         try:
@@ -148,25 +118,44 @@ def staged_folder(out: Path, force: bool, host: Path | None = None) -> Iterator[
 
 
 @contextlib.contextmanager
-def rebuilt_folder(folder: Path, rebuilt: Iterable[str]) -> Iterator[Path]:
+def rebuilt_folder(
+    folder: Path, rebuilt: Iterable[str], layout: Layout, checked: Iterable[str] = ()
+) -> Iterator[Path]:
     """Yield a copy of ``folder`` without its entries named ``rebuilt`` for the caller to
     make again, then put the copy in its place, all at once (as :func:`staged_folder`).
 
+    What ``rebuilt`` (and ``checked``, entries the caller changes) names must hold only
+    what ``layout``'s command makes (a file of someone else's in it would be lost): else
+    the folder is refused, under the lock.
     The copy is made of hard links (copies where the file system refuses them), so it
     costs no disk space; the lock files and staging folders of other runs are left out.
     """
     folder = folder.resolve()
     skip = set(rebuilt)
-    with staged_folder(folder, force=True) as stage:
+
+    def check(out: Path) -> None:
+        check_rebuilt(out, (*skip, *checked), layout)
+
+    with _staged(folder, check) as stage:
         for entry in folder.iterdir():
             name = entry.name
-            of_a_run = name.startswith(".") and (
-                name.endswith((".lock", ".tmp")) or ".old-" in name
-            )
-            if name in skip or of_a_run:
+            if name in skip or of_a_run(name):
                 continue
             _link_tree(entry, stage / entry.name)
         yield stage
+
+
+def check_rebuilt(folder: Path, names: Iterable[str], layout: Layout) -> None:
+    """Refuse to rebuild the entries ``names`` of ``folder`` while they hold anything
+    ``layout``'s command does not make (a file of someone else's would be lost)."""
+    stranger = layout.stranger(folder, only=set(names))
+    if stranger is not None:
+        raise InputError(
+            shown(folder),
+            "",
+            f"holds {shown(stranger)}, which `{layout.command}` did not make and "
+            "rebuilding would delete: move it out first",
+        )
 
 
 def _link_tree(src: Path, dst: Path) -> None:
