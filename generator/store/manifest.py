@@ -8,7 +8,10 @@ upgrade of a library can never change a key or a grade.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -53,6 +56,10 @@ class Manifest:
     created: str = ""
     fillable: bool = defaults.FILLABLE
     """Whether the sheets' answer boxes are PDF form fields."""
+    identity: str = ""
+    """Which worksheet this is: :func:`worksheet_id` of its manifest file, set when the
+    file is read (empty for a manifest made in memory). `grade` writes it into
+    results.json, and `send` sends feedback only from grades that name it."""
 
     def bounds(self, label: str, value: Value) -> tuple[Decimal, Decimal]:
         """The accepted range of the answer of ``label`` (a whole number: itself)."""
@@ -140,6 +147,36 @@ def _header(m: Manifest) -> dict[str, Any]:
         # written only when off: a manifest without it (every older one) is fillable
         **({} if m.fillable else {"fillable": False}),
     }
+
+
+#: What `grade` writes into its output folder: results.json names the worksheet it graded.
+RESULTS = "results.json"
+_CREATED = re.compile(rb'"created":"[^"\\]*"')
+
+
+def worksheet_id(seed: str, data: bytes) -> str:
+    """A worksheet's identity: HMAC-SHA256 keyed with its seed of its manifest file's
+    bytes, the time stamp ``created`` left out (two runs that write the same worksheet
+    are the same worksheet). It names this manifest (every student, name, variant and
+    number in it) and reveals nothing of the seed.
+
+    >>> a = worksheet_id("seed-1234", b'{"created":"2026-01-01T00:00:00+00:00","x":1}')
+    >>> a == worksheet_id("seed-1234", b'{"created":"2027-05-05T09:09:09+00:00","x":1}')
+    True
+    >>> a == worksheet_id("seed-1234", b'{"created":"2026-01-01T00:00:00+00:00","x":2}')
+    False
+    >>> a == worksheet_id("seed-5678", b'{"created":"2026-01-01T00:00:00+00:00","x":1}')
+    False
+    """
+    mac = hmac.new(seed.encode(), b"lstm-exam worksheet id\x1f", hashlib.sha256)
+    view = memoryview(data)
+    m = _CREATED.search(data)  # the first: the settings come before the students
+    if m is None:
+        mac.update(view)
+    else:
+        mac.update(view[: m.start()])
+        mac.update(view[m.end() :])
+    return mac.hexdigest()[:32]
 
 
 def now() -> str:

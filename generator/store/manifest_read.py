@@ -25,7 +25,7 @@ from lstm_exam.generator.runtime import gc_paused
 from lstm_exam.generator.spec.roster import Student, id_fault
 from lstm_exam.generator.spec.validate import read_capped
 from lstm_exam.generator.store.lines import item_spans
-from lstm_exam.generator.store.manifest import MANIFEST, Manifest
+from lstm_exam.generator.store.manifest import MANIFEST, Manifest, worksheet_id
 from lstm_exam.generator.store.schema import settings_fault, student_fault
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
 
@@ -58,8 +58,10 @@ def read_manifest(folder: Path) -> tuple[Manifest, list[dict[str, Any]]]:
     it is needed (grading does so in its worker processes).
     """
     path = folder / MANIFEST
-    doc = _parse(str(path), _read(path))
+    data = _read(path)
+    doc = _parse(str(path), data)
     header = _settings(str(path), doc)
+    header = replace(header, identity=worksheet_id(header.seed, data))
     students = doc["students"]
     for i, s in enumerate(students):
         _check_student(str(path), f"students[{i}]", s)
@@ -85,6 +87,8 @@ class ManifestStudent:
     """The line of the manifest the student is on (1-based); in another layout, the
     student's place in the list of students (1-based)."""
     span: tuple[int, int] = (0, 0)
+    variant: str = ""
+    """The variant's code, as the manifest gives it."""
 
 
 def read_manifest_students(folder: Path) -> tuple[Manifest, list[ManifestStudent]]:
@@ -105,6 +109,7 @@ def read_manifest_students(folder: Path) -> tuple[Manifest, list[ManifestStudent
         header, docs = read_manifest(folder)
         return header, [_roster_entry(file, i + 1, s, s) for i, s in enumerate(docs)]
     header = _settings(file, _parse(file, data[: data.find(b"\n")] + b"]}"))  # as read_settings
+    header = replace(header, identity=worksheet_id(header.seed, data))
     students = [
         _roster_entry(file, line, data, _prefix(file, line, data, span), span)
         for line, span in spans
@@ -134,8 +139,10 @@ def read_settings(folder: Path) -> Manifest:
     data = _read(path)
     first = data.find(b"\n")
     if first > 0 and data[:first].endswith(b'"students":['):
-        return _settings(str(path), _parse(str(path), data[:first] + b"]}"))
-    return _settings(str(path), _parse(str(path), data))
+        header = _settings(str(path), _parse(str(path), data[:first] + b"]}"))
+    else:
+        header = _settings(str(path), _parse(str(path), data))
+    return replace(header, identity=worksheet_id(header.seed, data))
 
 
 def _unique(file: str, ids: list[tuple[str, int]]) -> None:
@@ -179,7 +186,15 @@ def _roster_entry(
 ) -> ManifestStudent:
     place = f"line {line}" if isinstance(source, bytes) else f"students[{line - 1}]"
     _check_student(file, place, entry, "roster_entry")
-    return ManifestStudent(student_from_json(entry), source, file, line, span)
+    variant = entry.get("variant", "")
+    return ManifestStudent(
+        student_from_json(entry),
+        source,
+        file,
+        line,
+        span,
+        variant if isinstance(variant, str) else "",
+    )
 
 
 def student_doc(s: ManifestStudent) -> Mapping[str, Any]:
