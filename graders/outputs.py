@@ -231,8 +231,9 @@ td.n{font-variant-numeric:tabular-nums}.correct{color:#1e7b34}.wrong,.invalid{co
 def feedback_html(view: FeedbackView) -> str:
     """The feedback as a standalone HTML page; every text is escaped.
 
-    `send` checks that a page is its student's by the end of the heading and the start
-    of the next line (``(<id>)</h1>`` then ``<p>Variant <code> ·``): keep them so.
+    `send` checks that a page is its student's by its heading and the start of the next
+    line (``<h1>TITLE: feedback for NAME (ID)</h1>`` then ``<p>Variant CODE ·``,
+    generator/send/outbox.feedback_fault): keep them so.
     """
     e = _html
     parts = [

@@ -69,11 +69,11 @@ def address_fault(text: str) -> tuple[Address | None, str | None]:
     >>> address_fault("@a.edu,@b.edu:x@y.edu")[1]
     'is a source route: only plain local@domain addresses are sent to'
     """
+    if _CONTROL.search(text):
+        return None, "holds a line break or another control character"
     text = text.strip()
     if not text:
         return None, "no e-mail address"
-    if _CONTROL.search(text):
-        return None, "holds a line break or another control character"
     if not text.isascii():
         return None, "is not ASCII (addresses of other scripts are not supported)"
     if text.startswith("@") or (":" in text and "<" not in text):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import html
 import json
 import os
 import stat
@@ -214,13 +215,19 @@ def _json_object(file: str, place: str, text: bytes) -> dict | None:
     return doc if isinstance(doc, dict) else None
 
 
-def feedback_fault(data: bytes, student_id: str, variant: str) -> str | None:
+def feedback_fault(data: bytes, title: str, student: Student, variant: str) -> str | None:
     """Why a feedback page is not this student's own, or None when it is: the page
-    `grade` writes names the student and their variant at its top, as
-    ``… (<id>)</h1>`` then ``<p>Variant <code> · …``. Any other page (another student's,
-    another worksheet's, a file put there by hand) is kept back."""
-    mark = f"({student_id})</h1>\n<p>Variant {variant} \u00b7 ".encode()
-    if not variant or mark not in data:
+    `grade` writes names the worksheet, the student and their variant at its top
+    (``<h1>TITLE: feedback for NAME (ID)</h1>`` then ``<p>Variant CODE ·``, escaped as
+    graders/outputs.feedback_html escapes them). Any other page (another student's,
+    another worksheet's, one put there by hand) is kept back."""
+    e = html.escape
+    name = student.name or student.student_id
+    mark = (
+        f"<h1>{e(title)}: feedback for {e(name)} ({e(student.student_id)})</h1>\n"
+        f"<p>Variant {e(variant)} \u00b7 "
+    )
+    if not variant or mark.encode() not in data:
         return "is not the feedback page `grade` wrote for this student and variant"
     return None
 
@@ -253,7 +260,8 @@ def parcel(box: Outbox, student: Student) -> Parcel:
         if data is None:  # any file missing keeps the whole parcel back
             return Parcel(student, (), fault)
         if box.what == "feedback":
-            why = feedback_fault(data, student.student_id, box.variants.get(student.student_id, ""))
+            code = box.variants.get(student.student_id, "")
+            why = feedback_fault(data, box.settings.title, student, code)
             if why is not None:
                 return Parcel(student, (), f"{shown} {why}")
         filename = f"{box.settings.slug}-{kind.label}-{student.student_id}{kind.suffix}"
