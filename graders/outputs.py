@@ -233,7 +233,7 @@ def feedback_html(view: FeedbackView) -> str:
 
     `send` checks that a page is its student's by its heading and the start of the next
     line (``<h1>TITLE: feedback for NAME (ID)</h1>`` then ``<p>Variant CODE ·``,
-    generator/send/outbox.feedback_fault): keep them so.
+    feedback_fault in generator/send/outbox.py): keep them so.
     """
     e = _html
     parts = [

@@ -439,7 +439,7 @@ REFUSED = {
     '"wes@evil.com"@uni.edu': "has a quoted local part",
     "x(comment)@uni.edu": "holds a comment",
     "x@[10.0.0.1]": "has an IP address",
-    "x@[IPv6:::1]": "is a source route",
+    "x@[IPv6:::1]": "has an IP address",
     "x@10.0.0.1": "is no valid e-mail address",
     "x@localhost": "is no valid e-mail address",
     "Kim <kim@uni.edu>": "has a display name",

@@ -51,7 +51,6 @@ _FORMS = (
     ("()", "holds a comment: only plain local@domain addresses are sent to"),
     ("%", "holds '%' (a relay through another host): only plain local@domain addresses"),
     ("!", "holds '!' (a bang path through other hosts): only plain local@domain addresses"),
-    ("[]", "has an IP address for a domain: only local@domain with a domain name"),
 )
 
 
@@ -76,6 +75,8 @@ def address_fault(text: str) -> tuple[Address | None, str | None]:
         return None, "no e-mail address"
     if not text.isascii():
         return None, "is not ASCII (addresses of other scripts are not supported)"
+    if "[" in text or "]" in text:
+        return None, "has an IP address for a domain: only local@domain with a domain name"
     if text.startswith("@") or (":" in text and "<" not in text):
         return None, "is a source route: only plain local@domain addresses are sent to"
     if (text.count("@") > 1 or "<" in text) and any(c in text for c in ",;"):

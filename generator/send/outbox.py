@@ -186,7 +186,7 @@ def check_grades(source: Path, settings: Manifest, entries: Iterable[ManifestStu
         )
     graded: dict[str, object] = {}
     for line, (start, stop) in spans:
-        # a row begins with its id, name and variant (graders/outputs.result_entry): the
+        # a row begins with its id, name and variant (result_entry in graders/outputs.py): the
         # answers after them are not parsed
         end = data.find(b',"status":"', start, stop)
         text = data[start:end] + b"}" if end > 0 else data[start:stop]
@@ -219,7 +219,7 @@ def feedback_fault(data: bytes, title: str, student: Student, variant: str) -> s
     """Why a feedback page is not this student's own, or None when it is: the page
     `grade` writes names the worksheet, the student and their variant at its top
     (``<h1>TITLE: feedback for NAME (ID)</h1>`` then ``<p>Variant CODE ·``, escaped as
-    graders/outputs.feedback_html escapes them). Any other page (another student's,
+    feedback_html in graders/outputs.py escapes them). Any other page (another student's,
     another worksheet's, one put there by hand) is kept back."""
     e = html.escape
     name = student.name or student.student_id

@@ -11,8 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -57,9 +56,10 @@ class Manifest:
     fillable: bool = defaults.FILLABLE
     """Whether the sheets' answer boxes are PDF form fields."""
     identity: str = ""
-    """Which worksheet this is: :func:`worksheet_id` of its manifest file, set when the
-    file is read (empty for a manifest made in memory). `grade` writes it into
-    results.json, and `send` sends feedback only from grades that name it."""
+    """Which worksheet this is: :func:`worksheet_id` of its manifest, set when the whole
+    file is read (``read_manifest``, ``read_manifest_students``; empty for a manifest made
+    in memory). `grade` writes it into results.json, and `send` sends feedback only from
+    grades that name it."""
 
     def bounds(self, label: str, value: Value) -> tuple[Decimal, Decimal]:
         """The accepted range of the answer of ``label`` (a whole number: itself)."""
@@ -129,6 +129,11 @@ def _json(doc: Any) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
+def student_json_text(doc: Mapping[str, Any]) -> str:
+    """A student's parsed JSON written again as :func:`student_json` writes it."""
+    return _json(doc)
+
+
 def _header(m: Manifest) -> dict[str, Any]:
     return {
         "format": defaults.MANIFEST_FORMAT,
@@ -151,31 +156,29 @@ def _header(m: Manifest) -> dict[str, Any]:
 
 #: What `grade` writes into its output folder: results.json names the worksheet it graded.
 RESULTS = "results.json"
-_CREATED = re.compile(rb'"created":"[^"\\]*"')
 
 
-def worksheet_id(seed: str, data: bytes) -> str:
-    """A worksheet's identity: HMAC-SHA256 keyed with its seed of its manifest file's
-    bytes, the time stamp ``created`` left out (two runs that write the same worksheet
-    are the same worksheet). It names this manifest (every student, name, variant and
-    number in it) and reveals nothing of the seed.
+def worksheet_id(seed: str, settings: Mapping[str, Any], students: Iterable[Part]) -> str:
+    """A worksheet's identity: HMAC-SHA256, keyed with its seed, of its settings (the
+    time stamp ``created`` left out: two runs that write the same worksheet are the same
+    worksheet) and each student's JSON as :func:`student_json` writes it (one line of the
+    manifest). It names this manifest, every student, name, variant and number in it,
+    whatever its layout, and reveals nothing of the seed.
 
-    >>> a = worksheet_id("seed-1234", b'{"created":"2026-01-01T00:00:00+00:00","x":1}')
-    >>> a == worksheet_id("seed-1234", b'{"created":"2027-05-05T09:09:09+00:00","x":1}')
+    >>> a = worksheet_id("seed-1234", {"created": "2026-01-01", "x": 1}, [b'{"s":1}'])
+    >>> a == worksheet_id("seed-1234", {"created": "2027-05-05", "x": 1}, [b'{"s":1}'])
     True
-    >>> a == worksheet_id("seed-1234", b'{"created":"2026-01-01T00:00:00+00:00","x":2}')
+    >>> a == worksheet_id("seed-1234", {"created": "2026-01-01", "x": 1}, [b'{"s":2}'])
     False
-    >>> a == worksheet_id("seed-5678", b'{"created":"2026-01-01T00:00:00+00:00","x":1}')
+    >>> a == worksheet_id("seed-5678", {"created": "2026-01-01", "x": 1}, [b'{"s":1}'])
     False
     """
     mac = hmac.new(seed.encode(), b"lstm-exam worksheet id\x1f", hashlib.sha256)
-    view = memoryview(data)
-    m = _CREATED.search(data)  # the first: the settings come before the students
-    if m is None:
-        mac.update(view)
-    else:
-        mac.update(view[: m.start()])
-        mac.update(view[m.end() :])
+    kept = {k: v for k, v in settings.items() if k not in ("created", "students")}
+    mac.update(_json(kept).encode())
+    for s in students:
+        mac.update(b"\x1e")
+        mac.update(s)
     return mac.hexdigest()[:32]
 
 

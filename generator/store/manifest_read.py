@@ -25,7 +25,7 @@ from lstm_exam.generator.runtime import gc_paused
 from lstm_exam.generator.spec.roster import Student, id_fault
 from lstm_exam.generator.spec.validate import read_capped
 from lstm_exam.generator.store.lines import item_spans
-from lstm_exam.generator.store.manifest import MANIFEST, Manifest, worksheet_id
+from lstm_exam.generator.store.manifest import MANIFEST, Manifest, student_json_text, worksheet_id
 from lstm_exam.generator.store.schema import settings_fault, student_fault
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
 
@@ -61,8 +61,10 @@ def read_manifest(folder: Path) -> tuple[Manifest, list[dict[str, Any]]]:
     data = _read(path)
     doc = _parse(str(path), data)
     header = _settings(str(path), doc)
-    header = replace(header, identity=worksheet_id(header.seed, data))
     students = doc["students"]
+    # each student's JSON as the one-student-a-line layout writes it: the same identity
+    lines = (student_json_text(s).encode() for s in students)
+    header = replace(header, identity=worksheet_id(header.seed, doc, lines))
     for i, s in enumerate(students):
         _check_student(str(path), f"students[{i}]", s)
     _unique(str(path), [(s["student_id"], 1) for s in students])
@@ -108,8 +110,11 @@ def read_manifest_students(folder: Path) -> tuple[Manifest, list[ManifestStudent
     if spans is None:
         header, docs = read_manifest(folder)
         return header, [_roster_entry(file, i + 1, s, s) for i, s in enumerate(docs)]
-    header = _settings(file, _parse(file, data[: data.find(b"\n")] + b"]}"))  # as read_settings
-    header = replace(header, identity=worksheet_id(header.seed, data))
+    settings = _parse(file, data[: data.find(b"\n")] + b"]}")  # as read_settings
+    header = _settings(file, settings)
+    view = memoryview(data)
+    lines = (view[start:stop] for _, (start, stop) in spans)
+    header = replace(header, identity=worksheet_id(header.seed, settings, lines))
     students = [
         _roster_entry(file, line, data, _prefix(file, line, data, span), span)
         for line, span in spans
@@ -139,10 +144,8 @@ def read_settings(folder: Path) -> Manifest:
     data = _read(path)
     first = data.find(b"\n")
     if first > 0 and data[:first].endswith(b'"students":['):
-        header = _settings(str(path), _parse(str(path), data[:first] + b"]}"))
-    else:
-        header = _settings(str(path), _parse(str(path), data))
-    return replace(header, identity=worksheet_id(header.seed, data))
+        return _settings(str(path), _parse(str(path), data[:first] + b"]}"))
+    return _settings(str(path), _parse(str(path), data))
 
 
 def _unique(file: str, ids: list[tuple[str, int]]) -> None:
