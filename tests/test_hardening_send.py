@@ -419,6 +419,25 @@ def test_an_encoded_word_in_a_roster_name_is_sent_as_text(ws, server, tmp_path):
     assert ada["To"].addresses[0].display_name == hostile
 
 
+def test_a_slug_in_a_manifest_never_makes_a_header_line(ws, server, tmp_path):
+    """The slug names each attachment (a MIME header's parameter): it is slugified again."""
+    box, address = server
+    manifest = ws["A"] / "manifest.json"
+    hostile = "=?utf-8?q?x=0D=0ABcc=3A_e=40evil.com?="
+    text = manifest.read_text("utf-8").replace('"slug":"week-5"', f'"slug":{json.dumps(hostile)}')
+    assert hostile in text
+    manifest.write_text(text, "utf-8")
+    regrade(ws["A"], tmp_path)
+    res = send(ws["A"], address, "--what", "feedback")
+    assert res.exit_code == 0, res.output
+    for _, _, raw in box.received:
+        lines = raw.split(b"\r\n")
+        assert not [x for x in lines if x.lower().startswith((b"bcc", b"cc:", b"to:"))][1:]
+        (msg,) = [message_from_bytes(raw, policy=policy.default)]
+        (part,) = msg.iter_attachments()
+        assert re.fullmatch(r"[a-z0-9-]+-feedback-s[123]\.html", part.get_filename() or "")
+
+
 def test_a_from_display_name_is_never_decoded(tmp_path):
     sender = mail.parse_address("=?utf-8?q?Ng=0D=0ABcc=3A_x=40y.z?= <ng@uni.edu>")
     assert sender.display_name == "=?utf-8?q?Ng=0D=0ABcc=3A_x=40y.z?="

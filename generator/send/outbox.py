@@ -33,6 +33,7 @@ from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.validate import read_capped
+from lstm_exam.generator.spec.worksheet import slugify
 from lstm_exam.generator.store.lines import item_spans
 from lstm_exam.generator.store.manifest import MANIFEST, RESULTS, Manifest
 from lstm_exam.generator.store.manifest_read import ManifestStudent, read_manifest_students
@@ -264,7 +265,10 @@ def parcel(box: Outbox, student: Student) -> Parcel:
             why = feedback_fault(data, box.settings.title, student, code)
             if why is not None:
                 return Parcel(student, (), f"{shown} {why}")
-        filename = f"{box.settings.slug}-{kind.label}-{student.student_id}{kind.suffix}"
+        # the slug slugified again: a manifest's slug reaches a MIME header (the file's
+        # name), where an encoded word in it would be decoded into a line break
+        slug = slugify(box.settings.slug)
+        filename = f"{slug}-{kind.label}-{student.student_id}{kind.suffix}"
         files.append(Attachment(shown, filename, kind.mime, data, hashlib.sha256(data).hexdigest()))
     assert all(a.shown != MANIFEST for a in files)
     return Parcel(student, tuple(files))
