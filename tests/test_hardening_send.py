@@ -246,6 +246,23 @@ def test_any_results_that_do_not_name_each_students_variant_are_refused(
     check_grades(folder / "grades", settings_, entries)  # the file itself is
 
 
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_any_bytes_as_results_are_one_line_or_this_worksheets(classes, tmp_path_factory, data):
+    folder = classes["A"]
+    settings_, entries = read_manifest_students(folder)
+    real = (folder / "grades" / "results.json").read_bytes()
+    at = data.draw(st.integers(0, len(real)))
+    cut = data.draw(st.integers(0, 40))
+    junk = data.draw(st.binary(max_size=40) | st.sampled_from([b"\n", b"]}", b"{", b'"', b"\xff"]))
+    grades = tmp_path_factory.mktemp("g")
+    (grades / "results.json").write_bytes(real[:at] + junk + real[at + cut :])
+    try:
+        check_grades(grades, settings_, entries)
+    except InputError as e:
+        assert "\n" not in e.line() and str(grades / "results.json") in e.line()
+
+
 # --- fault 4: no header but the product's, whatever a name or title holds --------------------
 
 

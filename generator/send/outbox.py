@@ -165,7 +165,11 @@ def check_grades(source: Path, settings: Manifest, entries: Iterable[ManifestStu
         )
     data = read_capped(path, defaults.MAX_RESULTS_BYTES, "results.json of `lstm-exam grade`")
     spans = item_spans(data, "students")
-    head = _json_object(file, "line 1", data[: data.find(b"\n")] + b"]}") if spans else None
+    head = (
+        _json_object(file, "line 1", data[: data.find(b"\n")] + b"]}")
+        if spans is not None
+        else None
+    )
     if spans is None or head is None:
         raise InputError(file, "", "not a results.json as `lstm-exam grade` writes it")
     named = head.get("worksheet_id")
