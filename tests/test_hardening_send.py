@@ -14,7 +14,11 @@ import base64
 import json
 import re
 import shutil
+import socket
+import socketserver
+import struct
 import sys
+import threading
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.header import decode_header, make_header
@@ -619,6 +623,63 @@ def test_failures_before_the_end_of_data_are_retried_after_it_held(ws, at, held)
         assert sum(rcpts == ["ada@example.edu"] for _, rcpts, _ in box.received) == 1
     finally:
         controller.stop()
+
+
+class _MidData(socketserver.StreamRequestHandler):
+    """A bare SMTP server: for the victim it resets the connection in the middle of the
+    message's DATA (the end never arrives); the others' messages it takes whole."""
+
+    def handle(self) -> None:
+        w = self.wfile.write
+        w(b"220 ready\r\n")
+        rcpt = b""
+        while line := self.rfile.readline(1000):
+            verb = line[:4].upper()
+            if verb == b"DATA":
+                w(b"354 go on\r\n")
+                if b"ada@" in rcpt and self.server.reset:  # type: ignore[attr-defined]
+                    self.rfile.read(65536)  # some of it, then a reset
+                    self.request.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+                    return
+                size = 0
+                while (part := self.rfile.readline()) not in (b".\r\n", b""):
+                    size += len(part)
+                self.server.got.append((rcpt, size))  # type: ignore[attr-defined]
+                w(b"250 accepted\r\n")
+            elif verb == b"RCPT":
+                rcpt = line
+                w(b"250 ok\r\n")
+            elif verb == b"QUIT":
+                w(b"221 bye\r\n")
+                return
+            else:
+                w(b"250 ok\r\n")
+
+
+def test_a_reset_in_the_middle_of_data_is_a_failure_retried(ws):
+    """The end of the message never left: the server cannot have it, so the rerun sends it."""
+    page = ws["A"] / "grades" / "feedback" / "s2.html"
+    page.write_bytes(page.read_bytes() + b"<!--" + b"x" * 16_000_000 + b"-->")  # past buffers
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _MidData)
+    server.got = []  # type: ignore[attr-defined]
+    server.reset = True  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        address = mail.parse_server(f"127.0.0.1:{server.server_address[1]}")
+        sender = mail.parse_address(FROM)
+        first = run.send(ws["A"], "feedback", sender, address, timeout=10)
+        assert [o.status for o in first.outcomes] == ["sent", "failed", "sent"], first
+        assert len(server.got) == 2  # type: ignore[attr-defined]
+        server.reset = False  # type: ignore[attr-defined]
+        second = run.send(ws["A"], "feedback", sender, address, timeout=10)
+        assert [o.status for o in second.outcomes] == ["already", "sent", "already"]
+        assert [rcpt for rcpt, _ in server.got].count(b"rcpt TO:<ada@example.edu>\r\n") == 1  # type: ignore[attr-defined]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_an_unreachable_server_still_sends_nothing(ws):
