@@ -239,7 +239,12 @@ td.n{font-variant-numeric:tabular-nums}.correct{color:#1e7b34}.wrong,.invalid{co
 
 
 def feedback_html(view: FeedbackView) -> str:
-    """The feedback as a standalone HTML page; every text is escaped."""
+    """The feedback as a standalone HTML page; every text is escaped.
+
+    `send` checks that a page is its student's by its heading and the start of the next
+    line (``<h1>TITLE: feedback for NAME (ID)</h1>`` then ``<p>Variant CODE ·``,
+    feedback_fault in generator/send/outbox.py): keep them so.
+    """
     e = _html
     parts = [
         f"<!doctype html><html lang=en><meta charset=utf-8><title>{e(view.title)}</title>",
@@ -324,6 +329,8 @@ def results_json(run: GradeRun, entries: Sequence[tuple[bytes, Sequence[str]]]) 
     """
     head = {
         "worksheet": run.manifest.title,
+        # which worksheet was graded: `send --what feedback` sends only from grades of it
+        "worksheet_id": run.manifest.identity,
         "source": run.source,
         "skipped_system_files": list(run.skipped),
         "summary": summary_data(run),

@@ -177,6 +177,9 @@ SCREEN_ROUNDED_FROM = 6
 # --- sending (docs/send.md) ------------------------------------------------------
 #: The largest file `send` attaches; a larger one is that student's fault, never sent.
 MAX_ATTACHMENT_BYTES = 20_000_000
+#: The largest results.json `send --what feedback` reads to check that the grades are the
+#: worksheet's (as large as a manifest may be).
+MAX_RESULTS_BYTES = 4_000_000_000
 #: Seconds an SMTP server may take to answer (connecting, each command, the message).
 SMTP_TIMEOUT = 30.0
 #: The record of what `send` delivered, in the worksheet folder (one JSON line a try).

@@ -1,14 +1,15 @@
 """The send log: one JSON line a delivery attempt, appended and flushed to disk at once.
 
 Before a message goes to the server a ``sending`` line is written, after it a ``sent``
-or ``failed`` one (with the same message id). A later run reads the log back and tells,
-per student and ``what``:
+or ``failed`` one (with the same message id), or ``uncertain`` when the connection was
+lost after the server had the whole message but before its answer. A later run reads
+the log back and tells, per student and ``what``:
 
 * ``new``: never sent (or only failed): send it;
 * ``sent``: sent before with the same files (the same SHA-256 of each): skip it;
 * ``changed``: sent before, but a file has changed since: hold it back (``--resend``);
-* ``uncertain``: a run stopped between ``sending`` and its result, so the message may
-  have arrived: hold it back (``--resend``).
+* ``uncertain``: a run stopped between ``sending`` and its result, or the delivery
+  ended ``uncertain``, so the message may have arrived: hold it back (``--resend``).
 
 So a rerun never sends a student the same thing twice unless asked to.
 """
@@ -36,6 +37,8 @@ class Standing:
     when: str = ""
     """When it was last sent (or the stopped attempt began)."""
     message_id: str = ""
+    reason: str = ""
+    """Why an ``uncertain`` delivery is so, when the log says (empty: a run stopped)."""
 
 
 def now() -> str:
@@ -81,8 +84,13 @@ class SendLog:
         """Whether these files of the student were sent (see the module's docstring)."""
         key = (what, student_id)
         last = self._last.get(key)
-        if last is not None and last.get("state") == "sending":
-            return Standing("uncertain", str(last.get("time", "")), str(last.get("message_id", "")))
+        if last is not None and last.get("state") in ("sending", "uncertain"):
+            return Standing(
+                "uncertain",
+                str(last.get("time", "")),
+                str(last.get("message_id", "")),
+                str(last.get("reason", "")) if last.get("state") == "uncertain" else "",
+            )
         sent = self._sent.get(key)
         if sent is None:
             return Standing("new")
@@ -95,7 +103,7 @@ class SendLog:
 
     def record(
         self,
-        state: Literal["sending", "sent", "failed"],
+        state: Literal["sending", "sent", "failed", "uncertain"],
         what: str,
         student_id: str,
         to: str,

@@ -1,8 +1,13 @@
 """E-mail: addresses checked, one message a student, delivered through one SMTP session.
 
-Headers are made by :mod:`email` with the SMTP policy: a name that is not ASCII is
-encoded (RFC 2047), a line break in a header value is refused before the message is
-made, and every attachment is base64, so what arrives is the file byte for byte.
+Nothing a user wrote is ever parsed as a header. An address is a plain ``local@domain``
+of a strict allow-list (:func:`address_fault`). The headers that carry user text (``From``
+and ``To`` with their display names, ``Subject`` with the title and course) are written by
+:func:`encoded`: the text, taken literally (an encoded word in it stays text), always
+RFC 2047-encoded in UTF-8 and folded by the product, so that what goes on the wire is
+ASCII whose only line breaks are the product's folds; the policy is told never to fold
+them again (which would decode them). Every attachment is base64, so what arrives is the
+file byte for byte.
 """
 
 from __future__ import annotations
@@ -13,65 +18,135 @@ import ipaddress
 import re
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from email import errors, policy
+from email import policy
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.send.outbox import NOUNS, Parcel, What
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})+|localhost|\[[0-9A-Fa-f:.]+\]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: A DNS name of two labels or more whose last label begins with a letter (so no IP
+#: address written as a name).
+_DOMAIN = re.compile(rf"(?:{_LABEL}\.)+[A-Za-z](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?")
+#: A dot-atom of the usual characters: no '%' (percent hack), '!' (bang path), '|' or
+#: '/' (programs and files to some mail servers), '?' (no encoded word), '`', quotes.
+_ATOM = r"[A-Za-z0-9#$&'*+=^_{}~-]+"
+_LOCAL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*")
+#: What may break a line somewhere: every control character and Unicode's separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: Refusals of forms a mail server may route elsewhere, in the order they are looked for.
+_FORMS = (
+    ("<>", "has a display name or angle brackets: give the plain address local@domain"),
+    ('"', "has a quoted local part: only plain local@domain addresses are sent to"),
+    ("()", "holds a comment: only plain local@domain addresses are sent to"),
+    ("%", "holds '%' (a relay through another host): only plain local@domain addresses"),
+    ("!", "holds '!' (a bang path through other hosts): only plain local@domain addresses"),
+)
 
 
 def address_fault(text: str) -> tuple[Address | None, str | None]:
-    """One e-mail address (``ada@uni.edu`` or ``Ada <ada@uni.edu>``), or why it is none.
+    """A plain e-mail address ``local@domain``, or why it is none: a dot-atom local part
+    of the usual characters and a DNS domain name, nothing else (no display name, quoted
+    local part, comment, source route, ``%`` or ``!`` relay, IP address).
 
     >>> address_fault("ada@uni.edu")[0].addr_spec
     'ada@uni.edu'
     >>> address_fault("ada@uni.edu\\r\\nBcc: all@uni.edu")[1]
     'holds a line break or another control character'
+    >>> address_fault("wes%evil.com@uni.edu")[1]
+    "holds '%' (a relay through another host): only plain local@domain addresses"
+    >>> address_fault("@a.edu,@b.edu:x@y.edu")[1]
+    'is a source route: only plain local@domain addresses are sent to'
     """
+    if _CONTROL.search(text):
+        return None, "holds a line break or another control character"
     text = text.strip()
     if not text:
         return None, "no e-mail address"
-    if _CONTROL.search(text):
-        return None, "holds a line break or another control character"
-    try:
-        header = policy.SMTP.header_factory("To", text)
-        found = list(header.addresses)
-    except (ValueError, IndexError, TypeError):
-        return None, "is no e-mail address"
-    if len(found) != 1:
-        return None, "holds several addresses" if found else "is no e-mail address"
-    a = found[0]
-    if not a.addr_spec.isascii():
+    if not text.isascii():
         return None, "is not ASCII (addresses of other scripts are not supported)"
-    # an obsolete form (a '.' in a name: "Prof. Ng <...>") is read everywhere; others not
-    defects = [d for d in header.defects if not isinstance(d, errors.ObsoleteHeaderDefect)]
-    if defects or not a.username or not _DOMAIN.fullmatch(a.domain):
+    if "[" in text or "]" in text:
+        return None, "has an IP address for a domain: only local@domain with a domain name"
+    if text.startswith("@") or (":" in text and "<" not in text):
+        return None, "is a source route: only plain local@domain addresses are sent to"
+    if (text.count("@") > 1 or "<" in text) and any(c in text for c in ",;"):
+        return None, "holds several addresses"
+    for chars, why in _FORMS:
+        if any(c in text for c in chars):
+            return None, why
+    local, at, domain = text.rpartition("@")
+    if (
+        not at
+        or len(local) > 64
+        or len(domain) > 253
+        or not _LOCAL.fullmatch(local)
+        or not _DOMAIN.fullmatch(domain)
+    ):
         return None, "is no valid e-mail address"
-    return Address(addr_spec=a.addr_spec), None
+    return Address(addr_spec=text), None
 
 
 def parse_address(text: str, option: str = "--from") -> Address:
-    """An address given on the command line, with its display name.
+    """An address given on the command line (``addr`` or ``Name <addr>``), with its
+    display name taken as written (quotes removed), never decoded.
 
     Raises:
         InputError: naming the option when it is no single valid address.
     """
-    address, fault = address_fault(text)
-    if fault is not None or address is None:
-        shown = text.encode("unicode_escape").decode("ascii")[:80]
+    shown = text.encode("unicode_escape").decode("ascii")[:80]
+    m = re.fullmatch(r"(.*?)\s*<([^<>]*)>", text.strip(), re.DOTALL)
+    name, addr = (m.group(1).strip(), m.group(2)) if m else ("", text)
+    if _CONTROL.search(text):
+        fault: str | None = "holds a line break or another control character"
+    elif m is not None and any(c in name for c in "<>"):
+        fault = "holds several addresses" if "@" in name else "is no valid e-mail address"
+    else:
+        fault = address_fault(addr)[1]
+    if fault is not None:
         raise InputError(option, "", f"{shown!r} {fault}")
-    name = policy.SMTP.header_factory("From", text.strip()).addresses[0].display_name
-    return Address(display_name=name, addr_spec=address.addr_spec)
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        name = re.sub(r"\\(.)", r"\1", name[1:-1])
+    return Address(display_name=name, addr_spec=addr.strip())
+
+
+#: The SMTP policy, told never to fold again a header the product folded (folding again
+#: parses the value, and parsing decodes encoded words).
+_POLICY = policy.SMTP.clone(refold_source="none")
+#: The longest line of a header the product folds (RFC 5322's 78 characters).
+_LINE = 78
+
+
+def encoded(name: str, text: str) -> str:
+    """``text`` as the value of header ``name``: RFC 2047 encoded words (UTF-8), whatever
+    the text (an encoded word in it is encoded again, so a reader decodes it back to the
+    same text), folded at 78 characters. ASCII, and no line break but the folds.
+
+    >>> encoded("Subject", "=?utf-8?q?a=0D=0ABcc:_x@y.z?=")
+    '=?utf-8?b?PT91dGYtOD9xP2E9MEQ9MEFCY2M6X3hAeS56Pz0=?='
+    """
+    return Header(text, "utf-8", maxlinelen=_LINE, header_name=name).encode(linesep="\r\n")
+
+
+def mailbox(name: str, a: Address) -> str:
+    """A ``From`` or ``To`` value: the display name encoded (:func:`encoded`), then the
+    address (checked by :func:`address_fault`) in angle brackets."""
+    addr = a.addr_spec
+    if not a.display_name:
+        return addr
+    value = encoded(name, a.display_name)
+    last = value.rsplit("\r\n", 1)[-1] if "\r\n" in value else f"{name}: {value}"
+    fold = "\r\n " if len(last) + len(addr) + 3 > _LINE else " "
+    return f"{value}{fold}<{addr}>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,12 +239,13 @@ def message(
         ValueError: a header value the policy refuses (it never reaches the wire).
     """
     name = parcel.student.name or parcel.student.student_id
-    if _CONTROL.search(name) or _CONTROL.search(title) or _CONTROL.search(course):
+    if any(_CONTROL.search(t) for t in (name, title, course, sender.display_name)):
         raise ValueError("a name or title holds a line break or another control character")
-    msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = sender
-    msg["To"] = Address(display_name=parcel.student.name, addr_spec=to.addr_spec)
-    msg["Subject"] = f"{title}: your {NOUNS[what]}"
+    msg = EmailMessage(policy=_POLICY)
+    # set_raw: these values are stored as made here, never parsed (see the module)
+    msg.set_raw("From", mailbox("From", sender))
+    msg.set_raw("To", mailbox("To", Address(parcel.student.name, addr_spec=to.addr_spec)))
+    msg.set_raw("Subject", encoded("Subject", f"{title}: your {NOUNS[what]}"))
     msg["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     msg["Message-ID"] = make_msgid(domain=sender.domain.strip("[]") or None)
     named = f'"{title}"' + (f" ({course})" if course else "")
@@ -190,6 +266,30 @@ TLS = Literal["require", "never", "auto"]
 
 class DeliveryError(Exception):
     """One message not delivered; the reason in the server's words, on one line."""
+
+
+class MayHaveArrived(DeliveryError):
+    """The server had the whole message (the end of its DATA was sent) when the
+    connection was lost or timed out before its answer: it may have been delivered, so
+    it must not be sent again unasked."""
+
+
+class _Smtp(smtplib.SMTP):
+    """smtplib's client, telling whether the end of a message's DATA (``CRLF . CRLF``)
+    has been handed to the connection: after that the server may deliver it whatever
+    becomes of its answer."""
+
+    ended_data = False
+
+    def mail(self, sender: str, options: Sequence[str] = ()) -> tuple[int, bytes]:
+        self.ended_data = False  # a new message begins
+        return super().mail(sender, options)
+
+    def send(self, s: Buffer | str) -> None:
+        super().send(s)
+        # commands are text; only a message's DATA is bytes, sent whole with its end
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.ended_data = True
 
 
 def _said(e: BaseException) -> str:
@@ -236,7 +336,7 @@ class Session:
         self.tls: TLS = tls if tls != "auto" else ("auto" if server.loopback else "require")
         self.login = login
         self.timeout = timeout
-        self._smtp: smtplib.SMTP | None = None
+        self._smtp: _Smtp | None = None
         self._dead: str | None = None
 
     def open(self) -> None:
@@ -252,9 +352,9 @@ class Session:
         except (smtplib.SMTPException, OSError, ssl.SSLError) as e:
             raise InputError(str(self.server), "", f"cannot connect: {_said(e)}") from None
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _Smtp:
         # the host given here is the one the certificate must name
-        smtp = smtplib.SMTP(self.server.host, self.server.port, timeout=self.timeout)
+        smtp = _Smtp(self.server.host, self.server.port, timeout=self.timeout)
         try:
             smtp.ehlo()
             secure = False
@@ -286,8 +386,11 @@ class Session:
         """Send one message to one recipient.
 
         Raises:
-            DeliveryError: the server refused it or the connection failed (reconnected
-                for the next message; once that fails, every later message fails too).
+            MayHaveArrived: the connection was lost, or the answer did not come in time,
+                after the server had the whole message.
+            DeliveryError: the server refused it or the connection failed before the
+                end of the message (reconnected for the next message; once that fails,
+                every later message fails too).
         """
         if self._dead is not None:
             raise DeliveryError(f"not tried: {self._dead}")
@@ -305,7 +408,10 @@ class Session:
             self._rset()
             raise DeliveryError(_said(e)) from None
         except (smtplib.SMTPException, OSError) as e:
+            ended = self._smtp.ended_data
             self._drop()
+            if ended:  # no answer (a refusal is an answer, caught above)
+                raise MayHaveArrived(f"{_said(e)} after the server had the whole message") from None
             raise DeliveryError(_said(e)) from None
 
     def _rset(self) -> None:

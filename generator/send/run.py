@@ -21,6 +21,7 @@ from lstm_exam.generator.send.log import SendLog, Standing
 from lstm_exam.generator.send.mail import (
     TLS,
     DeliveryError,
+    MayHaveArrived,
     Server,
     Session,
     address_fault,
@@ -243,12 +244,14 @@ def _held(
             address,
         )
     if st.state == "uncertain":
+        how = (
+            f"its delivery on {st.when} (message {st.message_id}) ended without the "
+            f"server's answer ({st.reason})"
+            if st.reason
+            else f"a run stopped while sending it on {st.when} (message {st.message_id})"
+        )
         return _outcome(
-            p,
-            "held",
-            f"a run stopped while sending it on {st.when} (message {st.message_id}), "
-            "so it may have arrived: --resend sends it again",
-            address,
+            p, "held", f"{how}, so it may have arrived: --resend sends it again", address
         )
     return None
 
@@ -266,6 +269,14 @@ def _deliver(
     log.record("sending", box.what, sid, to.addr_spec, digests, mid)
     try:
         session.deliver(msg, sender, to)
+    except MayHaveArrived as e:  # never sent again unasked, as a run killed here
+        log.record("uncertain", box.what, sid, to.addr_spec, digests, mid, str(e))
+        return _outcome(
+            p,
+            "held",
+            f"{e} (message {mid}), so it may have arrived: --resend sends it again",
+            to,
+        )
     except DeliveryError as e:
         log.record("failed", box.what, sid, to.addr_spec, digests, mid, str(e))
         return _outcome(p, "failed", str(e), to)

@@ -8,8 +8,10 @@ upgrade of a library can never change a key or a grade.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -53,6 +55,11 @@ class Manifest:
     created: str = ""
     fillable: bool = defaults.FILLABLE
     """Whether the sheets' answer boxes are PDF form fields."""
+    identity: str = ""
+    """Which worksheet this is: :func:`worksheet_id` of its manifest, set when the whole
+    file is read (``read_manifest``, ``read_manifest_students``; empty for a manifest made
+    in memory). `grade` writes it into results.json, and `send` sends feedback only from
+    grades that name it."""
 
     def bounds(self, label: str, value: Value) -> tuple[Decimal, Decimal]:
         """The accepted range of the answer of ``label`` (a whole number: itself)."""
@@ -122,6 +129,11 @@ def _json(doc: Any) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
+def student_json_text(doc: Mapping[str, Any]) -> str:
+    """A student's parsed JSON written again as :func:`student_json` writes it."""
+    return _json(doc)
+
+
 def _header(m: Manifest) -> dict[str, Any]:
     return {
         "format": defaults.MANIFEST_FORMAT,
@@ -140,6 +152,34 @@ def _header(m: Manifest) -> dict[str, Any]:
         # written only when off: a manifest without it (every older one) is fillable
         **({} if m.fillable else {"fillable": False}),
     }
+
+
+#: What `grade` writes into its output folder: results.json names the worksheet it graded.
+RESULTS = "results.json"
+
+
+def worksheet_id(seed: str, settings: Mapping[str, Any], students: Iterable[Part]) -> str:
+    """A worksheet's identity: HMAC-SHA256, keyed with its seed, of its settings (the
+    time stamp ``created`` left out: two runs that write the same worksheet are the same
+    worksheet) and each student's JSON as :func:`student_json` writes it (one line of the
+    manifest). It names this manifest, every student, name, variant and number in it,
+    whatever its layout, and reveals nothing of the seed.
+
+    >>> a = worksheet_id("seed-1234", {"created": "2026-01-01", "x": 1}, [b'{"s":1}'])
+    >>> a == worksheet_id("seed-1234", {"created": "2027-05-05", "x": 1}, [b'{"s":1}'])
+    True
+    >>> a == worksheet_id("seed-1234", {"created": "2026-01-01", "x": 1}, [b'{"s":2}'])
+    False
+    >>> a == worksheet_id("seed-5678", {"created": "2026-01-01", "x": 1}, [b'{"s":1}'])
+    False
+    """
+    mac = hmac.new(seed.encode(), b"lstm-exam worksheet id\x1f", hashlib.sha256)
+    kept = {k: v for k, v in settings.items() if k not in ("created", "students")}
+    mac.update(_json(kept).encode())
+    for s in students:
+        mac.update(b"\x1e")
+        mac.update(s)
+    return mac.hexdigest()[:32]
 
 
 def now() -> str:

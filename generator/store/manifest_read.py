@@ -25,7 +25,7 @@ from lstm_exam.generator.runtime import gc_paused
 from lstm_exam.generator.spec.roster import Student, id_fault
 from lstm_exam.generator.spec.validate import read_capped
 from lstm_exam.generator.store.lines import item_spans
-from lstm_exam.generator.store.manifest import MANIFEST, Manifest
+from lstm_exam.generator.store.manifest import MANIFEST, Manifest, student_json_text, worksheet_id
 from lstm_exam.generator.store.schema import settings_fault, student_fault
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
 
@@ -58,9 +58,13 @@ def read_manifest(folder: Path) -> tuple[Manifest, list[dict[str, Any]]]:
     it is needed (grading does so in its worker processes).
     """
     path = folder / MANIFEST
-    doc = _parse(str(path), _read(path))
+    data = _read(path)
+    doc = _parse(str(path), data)
     header = _settings(str(path), doc)
     students = doc["students"]
+    # each student's JSON as the one-student-a-line layout writes it: the same identity
+    lines = (student_json_text(s).encode() for s in students)
+    header = replace(header, identity=worksheet_id(header.seed, doc, lines))
     for i, s in enumerate(students):
         _check_student(str(path), f"students[{i}]", s)
     _unique(str(path), [(s["student_id"], 1) for s in students])
@@ -85,6 +89,8 @@ class ManifestStudent:
     """The line of the manifest the student is on (1-based); in another layout, the
     student's place in the list of students (1-based)."""
     span: tuple[int, int] = (0, 0)
+    variant: str = ""
+    """The variant's code, as the manifest gives it."""
 
 
 def read_manifest_students(folder: Path) -> tuple[Manifest, list[ManifestStudent]]:
@@ -104,7 +110,11 @@ def read_manifest_students(folder: Path) -> tuple[Manifest, list[ManifestStudent
     if spans is None:
         header, docs = read_manifest(folder)
         return header, [_roster_entry(file, i + 1, s, s) for i, s in enumerate(docs)]
-    header = _settings(file, _parse(file, data[: data.find(b"\n")] + b"]}"))  # as read_settings
+    settings = _parse(file, data[: data.find(b"\n")] + b"]}")  # as read_settings
+    header = _settings(file, settings)
+    view = memoryview(data)
+    lines = (view[start:stop] for _, (start, stop) in spans)
+    header = replace(header, identity=worksheet_id(header.seed, settings, lines))
     students = [
         _roster_entry(file, line, data, _prefix(file, line, data, span), span)
         for line, span in spans
@@ -179,7 +189,15 @@ def _roster_entry(
 ) -> ManifestStudent:
     place = f"line {line}" if isinstance(source, bytes) else f"students[{line - 1}]"
     _check_student(file, place, entry, "roster_entry")
-    return ManifestStudent(student_from_json(entry), source, file, line, span)
+    variant = entry.get("variant", "")
+    return ManifestStudent(
+        student_from_json(entry),
+        source,
+        file,
+        line,
+        span,
+        variant if isinstance(variant, str) else "",
+    )
 
 
 def student_doc(s: ManifestStudent) -> Mapping[str, Any]:
