@@ -139,7 +139,11 @@ def replaced_seed(target: Path, new_seed: bool) -> str | None:
             f"holds {extra[0]} besides the worksheet, which --force would delete: "
             "move it out first",
         )
-    return None if new_seed else read_settings(target).seed
+    if new_seed:
+        return None
+    from lstm_exam.generator.spec.validate import check_seed
+
+    return check_seed(read_settings(target).seed, str(target / MANIFEST), "seed")
 
 
 #: What `generate` says of a spec that gives the demo's public seed.
@@ -187,10 +191,13 @@ def generate_worksheet(
     begin; the PDF stage (and with it the render stack) is loaded only without ``no_pdf``.
     """
     from lstm_exam.generator.spec import worksheet as spec_mod
+    from lstm_exam.generator.spec.validate import check_seed
     from lstm_exam.generator.store.files import check_apart
 
     if roster is not None and count is not None:
         raise InputError("--roster/--count", "", "give one of them, not both")
+    if seed is not None:
+        check_seed(seed, "seed", "")
     ws = spec_mod.load_spec(spec_file)
     if templates is not None:  # kept in the manifest, so `render` uses it again
         ws = dataclasses.replace(ws, templates=str(templates.resolve()))
@@ -256,24 +263,25 @@ def render_folder(
 ) -> tuple[int, list[str]]:
     """`render`: rebuild the PDFs of a worksheet folder from its manifest; the number of
     students and the notes for the user. ``on_start`` learns the units of work (two per
-    student: their sheet and their key). Without ``templates``, those the worksheet was
-    made with (``on_notice`` says so), or the built-in ones."""
+    student: their sheet and their key).
+
+    Templates come from ``templates`` (the command line) only, never from the manifest,
+    which is data that may have been edited or passed on: a worksheet made with custom
+    templates is rendered again only with ``templates`` given (else one line says so).
+    """
     from lstm_exam.generator.render.pdfs import rerender
     from lstm_exam.generator.store.manifest import MANIFEST
     from lstm_exam.generator.store.manifest_read import load_manifest
 
     m = load_manifest(folder)
     if templates is None and m.templates is not None:
-        templates = Path(m.templates)
-        if not templates.is_dir():
-            raise InputError(
-                str(folder / MANIFEST),
-                "templates",
-                f"the worksheet was made with the templates in {templates}/, which are gone: "
-                "pass --templates DIR (lstm-exam templates DIR copies the built-in ones)",
-            )
-        if on_notice is not None:
-            on_notice(templates_notice(templates, "the manifest"))
+        raise InputError(
+            str(folder / MANIFEST),
+            "templates",
+            "the worksheet was made with custom templates, which render takes only from "
+            "its command line: pass --templates DIR (lstm-exam templates DIR copies the "
+            "built-in ones)",
+        )
     if on_start is not None:
         on_start(2 * len(m.variants))
     return len(m.variants), rerender(folder, m, templates, tick, tex_timeout, duplex)
@@ -306,10 +314,13 @@ def make_quiz(
     ``on_stage`` hears ``("Drawing", count)`` once the work is known."""
     from lstm_exam.generator.quiz.run import check_format, quiz_roster, write_quiz
     from lstm_exam.generator.spec import worksheet as spec_mod
+    from lstm_exam.generator.spec.validate import check_seed
     from lstm_exam.generator.store.files import check_apart
 
     check_format(to)
-    quiz_roster(count)  # the count checked before the spec is read
+    quiz_roster(count)  # the count and the seed checked before the spec is read
+    if seed is not None:
+        check_seed(seed, "--seed", "")
     ws = spec_mod.load_spec(spec_file)
     target = quiz_folder(ws, to, out)
     check_apart(target, {"the spec": spec_file} if spec_file is not None else {})

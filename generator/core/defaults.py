@@ -75,6 +75,9 @@ DECIMAL_PRECISION = 40
 #: The seed of `lstm-exam demo` (public, so the bundled sample submissions fit the
 #: demo worksheet). Never use it for a real class: a real spec has its own or none.
 DEMO_SEED = "lstm-exam-public-demo-seed"
+#: The shortest seed a user may give (in a spec, `quiz --seed`, the library): a shorter one
+#: could be guessed, and with it every student's numbers and every key.
+MIN_SEED = 8
 
 # --- numbers a user writes -------------------------------------------------------
 #: Every number a spec, a problem file or a manifest gives is below 10**MAX_DIGITS in

@@ -259,8 +259,7 @@ def key_pdf(
     from lstm_exam.generator.render.document import DOCUMENTS, render_tex
     from lstm_exam.generator.render.typeset import missing_note, pdflatex, tex_timeout, typeset
 
-    folder_of = templates or (Path(m.templates) if m.templates else None)
-    rendered = render_tex(m, folder_of, documents=("keys",))
+    rendered = render_tex(m, templates, documents=("keys",))
     notes = list(rendered.warnings)
     name = DOCUMENTS["keys"]
     texdir = folder / ".tex"
