@@ -82,8 +82,13 @@ def builtin_spec_text() -> str:
 def copy_templates(folder: Path) -> list[Path]:
     """Copy the built-in templates into ``folder``; the files copied."""
     from lstm_exam.generator.render.latex import copy_templates as copy
+    from lstm_exam.generator.runtime import interrupts_held
+    from lstm_exam.generator.store.files import note_placed
 
-    return copy(folder)
+    with interrupts_held():  # a few small files: all copied before Ctrl-C acts
+        copied = copy(folder)
+        note_placed(folder)
+    return copied
 
 
 # --- generate and render -------------------------------------------------------------------
@@ -467,8 +472,10 @@ def send_moodle_zip(
     import os
     import tempfile
 
+    from lstm_exam.generator.runtime import interrupts_held
     from lstm_exam.generator.send.moodle import moodle_zip
     from lstm_exam.generator.send.outbox import open_outbox, parcels
+    from lstm_exam.generator.store.files import note_placed
     from lstm_exam.generator.store.manifest import WORKSHEET_PARTS
     from lstm_exam.graders.lms import moodle_worksheet_ids, read_table
     from lstm_exam.graders.matching import LmsIds
@@ -484,14 +491,16 @@ def send_moodle_zip(
         raise InputError(str(out), "", "exists; use --force to replace it")
     made = moodle_zip(parcels(box), ids.participant)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".moodle-zip-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(made.data)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with interrupts_held():  # the zip is whole or not there before Ctrl-C acts
+        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".moodle-zip-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(made.data)
+            os.replace(tmp, out)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        note_placed(out)
     return made
 
 
@@ -500,6 +509,35 @@ def send_summary(report: SendReport) -> list[str]:
     from lstm_exam.generator.send.run import summary_lines
 
     return summary_lines(report)
+
+
+# --- Ctrl-C --------------------------------------------------------------------------------
+
+
+def interrupted_line(sending: bool = False) -> str:
+    """What a run stopped by Ctrl-C says: that nothing was changed (every output is
+    written all at once, so an interrupted one is as it was), or which outputs it had
+    finished before; for a `send` that delivers (``sending``), that its log knows what
+    went out."""
+    from lstm_exam.generator.store.files import placed
+
+    if sending:
+        return (
+            f"interrupted: {defaults.SEND_LOG} records every message sent so far; a rerun "
+            "sends the rest (one cut off mid-delivery is held back: it may have arrived)"
+        )
+    done = placed()
+    if not done:
+        return "interrupted: nothing was changed"
+    names = ", ".join(_shown_path(p) for p in dict.fromkeys(done))
+    return f"interrupted: nothing was changed but {names}, written in full before"
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 # --- demo ----------------------------------------------------------------------------------
@@ -590,9 +628,13 @@ def export_problem(
     .npz and a script that prints h_t, into ``out``; their paths. ``number`` picks the
     problem of the file (default: the first that holds all four gates)."""
     from lstm_exam.generator.export import write_export
+    from lstm_exam.generator.runtime import interrupts_held
     from lstm_exam.generator.spec.problems import read_problem_file
+    from lstm_exam.generator.store.files import note_placed
 
-    npz, script = write_export(
-        read_problem_file(problem_file), problem_file, framework, out, number, force
-    )
+    problems = read_problem_file(problem_file)
+    with interrupts_held():  # two small files: both written before Ctrl-C acts
+        npz, script = write_export(problems, problem_file, framework, out, number, force)
+        note_placed(npz)
+        note_placed(script)
     return npz, script
