@@ -180,7 +180,11 @@ def _collect(
 
 def _stop(pool: ProcessPoolExecutor) -> None:
     """Kill a pool's workers at once (whatever they are doing) and wait until they are
-    gone: nothing of theirs writes after this returns."""
+    gone: nothing of theirs writes after this returns.
+
+    A worker killed while it sent a result leaves half a message in the pipe, which the
+    pool's manager thread would wait on forever: this process's end of the pipe is closed
+    too, so that the thread reads the end of it and lets the pool go."""
     with interrupts_held():
         procs = list((getattr(pool, "_processes", None) or {}).values())
         for p in procs:
@@ -189,7 +193,14 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         for p in procs:
             with contextlib.suppress(OSError, ValueError, AttributeError, AssertionError):
                 p.join()
-        pool.shutdown(wait=True, cancel_futures=True)
+        writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+        if writer is not None:
+            with contextlib.suppress(OSError):
+                writer.close()
+        manager = getattr(pool, "_executor_manager_thread", None)
+        pool.shutdown(wait=False, cancel_futures=True)
+        if manager is not None:
+            manager.join(timeout=defaults.POOL_STOP_TIMEOUT)
         if pool in _POOLS:
             _POOLS.remove(pool)
 

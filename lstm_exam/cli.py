@@ -81,7 +81,7 @@ def _reports_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except KeyboardInterrupt:
             _say(api.interrupted_line(sending=_sending()))
-            sys.exit(_INTERRUPTED)
+            _exit_interrupted()
         except InputError as e:
             _say(f"error: {e.line()}")
             sys.exit(2)
@@ -99,6 +99,18 @@ def _reports_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             signal.signal(signal.SIGINT, signal.SIG_IGN if before is _quit_at_once else before)
 
     return wrapper
+
+
+def _exit_interrupted() -> None:
+    """Exit 130. The program ends at once (its cleanup is done by now), so that no thread
+    a stopped library left behind can keep it waiting; a caller of the module gets
+    SystemExit."""
+    if _the_program():
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(_INTERRUPTED)
+    sys.exit(_INTERRUPTED)
 
 
 def _say(line: str) -> None:

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +22,7 @@ from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.generate import build_manifest, generate
 from lstm_exam.generator.spec.worksheet import load_spec, parse_spec
+from tests.test_hardening import _alive, _children
 
 SHORT = "too short to be secret: use at least 8 characters"
 
@@ -159,3 +166,156 @@ def test_a_spec_named_template_still_reaches_generate_and_quiz(run, tmp_path):
     res = run("generate", "s.toml", "--count", "1", "--out", "wk")
     assert res.exit_code == 0, res.stderr
     assert "SPECMARK" in Path("wk/tex/class-sheets.tex").read_text("utf-8")
+
+
+# --- (c) Ctrl-C: one line, exit 130, nothing half-written ---------------------------------------
+
+NOTHING = "interrupted: nothing was changed"
+#: What a run may print on stderr before it is stopped: progress labels and notices.
+BEFORE = ("Generating", "Grading", "Typesetting", "Drawing", "Writing", "Keeping the seed")
+
+
+def _cli(cwd: Path, *args: object) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "lstm_exam", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def _pdflatex_children(pid: int) -> bool:
+    for child in _children(pid):
+        try:
+            if (Path("/proc") / str(child) / "comm").read_text().strip() == "pdflatex":
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _interrupt(cwd: Path, args: list[str], when: str, delay: float = 0.0):
+    """Run `lstm-exam ARGS` in a session of its own, and once ``when`` (``workers``: its
+    worker processes run; ``pdflatex``: TeX runs; ``stage``: its staging folder exists;
+    ``start``: at once) then ``delay`` seconds more, Ctrl-C it as a terminal does: SIGINT
+    to the whole process group. Its exit code, stderr and the processes it had."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lstm_exam", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    tests = {
+        "workers": lambda: len(_children(proc.pid)) >= 2,
+        "pdflatex": lambda: _pdflatex_children(proc.pid),
+        "stage": lambda: any(p.name.endswith(".tmp") for p in cwd.rglob(".*")),
+        "start": lambda: True,
+    }
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and not tests[when]() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, f"the run ended before {when}: {proc.stderr.read()}"
+    time.sleep(delay)
+    seen = _children(proc.pid)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, err, seen
+
+
+def _assert_stopped_cleanly(rc: int, err: str, seen: set[int], cwd: Path, before: dict) -> None:
+    """Exit 130, one line saying nothing was changed (after any progress label), no
+    traceback; every folder as it was; no staging or lock left; no process left."""
+    assert rc == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines[-1] == NOTHING, err
+    assert all(line.startswith(BEFORE) for line in lines[:-1]), err
+    assert {name: _tree(cwd / name) for name in before} == before
+    assert not [p for p in cwd.rglob(".*")], "staging or a lock left behind"
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in seen) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(p) for p in seen), "a worker or pdflatex outlived the run"
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> Path:
+    """A worksheet of 800 students (enough for worker processes), graded."""
+    cwd = tmp_path_factory.mktemp("graded")
+    assert _cli(cwd, "generate", "--count", "800", "--out", "wk", "--no-pdf").returncode == 0
+    assert _cli(cwd, "grade", "wk", "wk/keys").returncode == 0
+    return cwd / "wk"
+
+
+def _copy(folder: Path, cwd: Path) -> dict[str, dict[str, bytes]]:
+    shutil.copytree(folder, cwd / "wk")
+    return {"wk": _tree(cwd / "wk")}
+
+
+def test_ctrl_c_during_grade_force_is_one_line_and_keeps_the_old_results(tmp_path, graded):
+    """The fault: SIGINT during `grade --force` printed a KeyboardInterrupt traceback (and
+    could hang, or leave its staging folder). Ctrl-C as it starts, as its workers start,
+    while they grade."""
+    for k, (when, delay) in enumerate([("stage", 0.0), ("workers", 0.0), ("workers", 0.5)]):
+        cwd = tmp_path / str(k)
+        cwd.mkdir()
+        before = _copy(graded, cwd)
+        args = ["grade", "wk", "wk/keys", "--force"]
+        _assert_stopped_cleanly(*_interrupt(cwd, args, when, delay), cwd, before)
+
+
+def test_ctrl_c_during_generate_leaves_the_old_worksheet_or_none(tmp_path, graded):
+    """Ctrl-C while generate's workers write: a replaced worksheet stays whole (its
+    grades too), a new one is not there."""
+    before = _copy(graded, tmp_path)
+    args = ["generate", "--count", "800", "--out", "wk", "--no-pdf", "--force"]
+    before["wk"] = {k: v for k, v in before["wk"].items()}
+    shutil.rmtree(tmp_path / "wk" / "grades")  # --force replaces a worksheet alone
+    before = {"wk": _tree(tmp_path / "wk")}
+    _assert_stopped_cleanly(*_interrupt(tmp_path, args, "workers", 0.3), tmp_path, before)
+    args = ["generate", "--count", "800", "--out", "new", "--no-pdf"]
+    _assert_stopped_cleanly(*_interrupt(tmp_path, args, "workers", 0.6), tmp_path, before)
+    assert not (tmp_path / "new").exists()
+
+
+def test_ctrl_c_during_render_leaves_every_pdf_and_no_tex(tmp_path):
+    """Ctrl-C as render starts and while pdflatex runs: the PDFs are the old ones."""
+    assert _cli(tmp_path, "generate", "--count", "20", "--out", "wk").returncode == 0
+    before = {"wk": _tree(tmp_path / "wk")}
+    assert "sheets/s020.pdf" in before["wk"]
+    for when, delay in [("stage", 0.0), ("pdflatex", 0.3)]:
+        rc, err, seen = _interrupt(tmp_path, ["render", "wk"], when, delay)
+        _assert_stopped_cleanly(rc, err, seen, tmp_path, before)
+
+
+def test_ctrl_c_during_quiz_and_send_writes_nothing(tmp_path, graded):
+    args = ["quiz", "--to", "html", "--count", "1000", "--out", "q"]
+    _assert_stopped_cleanly(*_interrupt(tmp_path, args, "start", 2.0), tmp_path, {})
+    before = _copy(graded, tmp_path)
+    args = ["send", "wk", "--what", "feedback", "--from", "t@uni.edu", "--dry-run", "--out", "m"]
+    _assert_stopped_cleanly(*_interrupt(tmp_path, args, "stage", 0.0), tmp_path, before)
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
+@given(delay=st.floats(0.3, 3.0))
+def test_ctrl_c_at_any_moment_leaves_the_old_results_or_the_new_ones(delay, graded):
+    """Whenever Ctrl-C comes: exit 130 with the old results byte for byte, or (too late to
+    stop it) the new results complete and the line says so; never a mix, never staging."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cwd = Path(tmp)
+        before = _copy(graded, cwd)["wk"]
+        rc, err, _ = _interrupt(cwd, ["grade", "wk", "wk/keys", "--force"], "start", delay)
+        assert "Traceback" not in err, err
+        after = _tree(cwd / "wk")
+        if rc == 130 and err.rstrip().endswith(NOTHING):
+            assert after == before
+        else:  # finished (or all but its summary) before the interrupt
+            assert rc == 0 or err.rstrip().endswith("written in full before"), err
+            assert sorted(after) == sorted(before)
+            assert after["grades/gradebook.csv"] == before["grades/gradebook.csv"]
+        assert not [p for p in cwd.rglob(".*")]

@@ -130,6 +130,9 @@ COPY_FIT = 0.6
 COPY_MARGIN = 0.4
 #: From this many students on, generate and grade in worker processes.
 PARALLEL_FROM = 400
+#: How long a run stopped midway waits for its worker pool's manager thread to end
+#: (seconds; its workers are dead by then, so it never writes anything).
+POOL_STOP_TIMEOUT = 10
 #: Students whose draws are searched together: a worker's share of a class, but at least
 #: SEARCH_BATCH and at most SEARCH_BATCH_MAX (a round of the search costs about as much for
 #: many students as for few, so the larger a batch, the less a student's share).
