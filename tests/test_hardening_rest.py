@@ -319,3 +319,39 @@ def test_ctrl_c_at_any_moment_leaves_the_old_results_or_the_new_ones(delay, grad
             assert sorted(after) == sorted(before)
             assert after["grades/gradebook.csv"] == before["grades/gradebook.csv"]
         assert not [p for p in cwd.rglob(".*")]
+
+
+# --- a closed output ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["spec"],
+        ["solve", "--json"],
+        ["solve"],
+        ["generate", "--count", "3", "--no-pdf", "--out", "o"],
+    ],
+)
+def test_a_closed_output_is_one_line(tmp_path, args):
+    """`lstm-exam spec | head -1`: stdout closed before the end is one line on stderr,
+    exit 141 (as a shell reports SIGPIPE), no traceback; what the run wrote is whole."""
+    read, write = os.pipe()
+    os.close(read)  # nobody will read: every write fails
+    try:
+        res = subprocess.run(
+            [sys.executable, "-m", "lstm_exam", *args],
+            cwd=tmp_path,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        os.close(write)
+    lines = [line for line in res.stderr.splitlines() if line.strip() and line != "Generating"]
+    assert lines == ["error: stdout: closed before everything was printed (broken pipe)"]
+    assert res.returncode == 141
+    if args[0] == "generate":
+        assert (tmp_path / "o" / "manifest.json").is_file()
+        assert not [p for p in tmp_path.rglob(".*")]
