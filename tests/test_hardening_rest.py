@@ -22,7 +22,9 @@ from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.generate import build_manifest, generate
 from lstm_exam.generator.spec.worksheet import load_spec, parse_spec
+from tests import test_send
 from tests.test_hardening import _alive, _children
+from tests.test_send import Mailbox, start_server
 
 SHORT = "too short to be secret: use at least 8 characters"
 
@@ -355,3 +357,56 @@ def test_a_closed_output_is_one_line(tmp_path, args):
     if args[0] == "generate":
         assert (tmp_path / "o" / "manifest.json").is_file()
         assert not [p for p in tmp_path.rglob(".*")]
+
+
+#: test_send's class of four, typeset once (pytest knows the fixture by its own name).
+built = test_send.built
+
+
+class _SlowMailbox(Mailbox):
+    """A server that takes its time over each message."""
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        import asyncio
+
+        await asyncio.sleep(1.0)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_ctrl_c_during_a_real_send_is_one_line_and_sends_nobody_twice(built, tmp_path):
+    """Ctrl-C while `send` delivers: one line saying the log knows what went out, exit 130;
+    a rerun sends the rest and holds back the message that was cut off."""
+    wk = tmp_path / "wk"
+    shutil.copytree(built, wk)
+    box = _SlowMailbox()
+    controller = start_server(box)
+    try:
+        server = f"127.0.0.1:{controller.port}"
+        args = ["send", "wk", "--what", "sheets", "--smtp", server, "--from", "t@example.edu"]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lstm_exam", *args],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 120
+        while not box.received and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.3)  # the second message is with the server now
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err
+        lines = [line for line in err.splitlines() if line.strip() and line != "Sending"]
+        assert lines == [
+            f"interrupted: {defaults.SEND_LOG} records every message sent so far; a rerun "
+            "sends the rest (one cut off mid-delivery is held back: it may have arrived)"
+        ]
+        again = _cli(tmp_path, *args)
+        assert "held" in again.stdout, again.stdout + again.stderr
+        rcpts = [r for _, to, _ in box.received for r in to]
+        assert len(rcpts) == len(set(rcpts))  # nobody got a message twice
+    finally:
+        controller.stop()
