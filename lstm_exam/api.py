@@ -273,6 +273,7 @@ def render_folder(
     Templates come from ``templates`` (the command line) only, never from the manifest,
     which is data that may have been edited or passed on: a worksheet made with custom
     templates is rendered again only with ``templates`` given (else one line says so).
+    ``on_notice`` is kept for callers: render has no notice of its own any more.
     """
     from lstm_exam.generator.render.pdfs import rerender
     from lstm_exam.generator.store.manifest import MANIFEST
