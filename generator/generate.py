@@ -27,6 +27,7 @@ from lstm_exam.generator.render.driver import (
 from lstm_exam.generator.render.writers import STUDENT_FILES
 from lstm_exam.generator.runtime import fork_chunks, forks, gc_paused, shares
 from lstm_exam.generator.spec.roster import Student
+from lstm_exam.generator.spec.validate import check_seed
 from lstm_exam.generator.spec.worksheet import Worksheet
 from lstm_exam.generator.store.files import staged_folder, write_parts
 from lstm_exam.generator.store.guard import WORKSHEET, Layout
@@ -80,7 +81,12 @@ def search_batch(n: int, workers: int) -> int:
 
 
 def _settings(ws: Worksheet, seed: str | None) -> Manifest:
-    """The manifest's settings, no variants yet."""
+    """The manifest's settings, no variants yet: every run that draws variants takes its
+    seed here, so a seed from anywhere (``seed``, the spec's) meets the same rule."""
+    if seed is not None:
+        seed = check_seed(seed, "seed", "")
+    elif ws.seed is not None:
+        seed = check_seed(ws.seed, ws.source, "seed")
     return Manifest(
         ws.title,
         ws.course,
@@ -88,7 +94,7 @@ def _settings(ws: Worksheet, seed: str | None) -> Manifest:
         ws.decimals,
         ws.tolerance,
         ws.carry_forward,
-        seed or ws.seed or secrets.token_hex(16),
+        seed or secrets.token_hex(16),
         (),
         ws.templates,
         now(),

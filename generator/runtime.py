@@ -16,6 +16,7 @@ import pickle
 import select
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,6 +30,8 @@ T = TypeVar("T")
 
 
 _WORK: dict[str, Callable[[int, int], list[Any]]] = {}
+#: The worker pools running now (one at most in practice), for :func:`stop_workers`.
+_POOLS: list[ProcessPoolExecutor] = []
 
 
 def fork_map(
@@ -61,22 +64,38 @@ def fork_chunks(
     import multiprocessing as mp  # here: a small class, the usual case, never needs it
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(
-        _workers(),
-        mp_context=mp.get_context("fork"),
-        initializer=child_dies_with_parent(),
-    )
-    futures = [pool.submit(_chunk, (k, min(k + size, n))) for k in range(0, n, size)]
+    pool = None
+    try:
+        # Ctrl-C held back while the workers are forked: each starts with it blocked and
+        # ignores it before it lets it through (the run stops them itself), and this
+        # process handles it only once the pool is known to stop_workers
+        with _sigint_blocked():
+            pool = ProcessPoolExecutor(
+                _workers(),
+                mp_context=mp.get_context("fork"),
+                initializer=child_dies_with_parent(),
+            )
+            _POOLS.append(pool)
+            futures = [pool.submit(_chunk, (k, min(k + size, n))) for k in range(0, n, size)]
+    except BaseException:
+        if pool is not None:
+            _stop(pool)
+        raise
     return _collect(pool, futures, tick)
 
 
 def die_with_parent(parent: int) -> None:
-    """In a child (a worker, or pdflatex before it starts): be killed with the run that
-    started it (Linux's parent-death signal), so that no process outlives a killed run
-    or waits forever for work. Elsewhere: nothing.
+    """In a child (a worker, or pdflatex before it starts): ignore Ctrl-C, and be killed
+    with the run that started it (Linux's parent-death signal), so that no process
+    outlives a killed run or waits forever for work (elsewhere than Linux: only the former).
 
     The parent calls :func:`child_dies_with_parent` first, which finds libc's prctl
     before the fork (a forked child should load no library)."""
+    # Ctrl-C reaches the whole foreground process group: a child leaves it to the run,
+    # which stops its children itself (so no child prints a traceback of its own)
+    with contextlib.suppress(ValueError, AttributeError):  # no signals off Unix
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     prctl = _libc_prctl()
     if prctl is not None:
         prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -286,9 +305,96 @@ def _collect(
             yield from done
             if tick:
                 tick(len(done))
+    except BaseException:
+        _stop(pool)
+        raise
     finally:
         pool.shutdown(cancel_futures=True)
+        if pool in _POOLS:
+            _POOLS.remove(pool)
         _WORK.clear()
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Kill a pool's workers at once (whatever they are doing) and wait until they are
+    gone: nothing of theirs writes after this returns.
+
+    A worker killed while it sent a result leaves half a message in the pipe, which the
+    pool's manager thread would wait on forever: this process's end of the pipe is closed
+    too, so that the thread reads the end of it and lets the pool go."""
+    with interrupts_held():
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        for p in procs:
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                p.kill()
+        for p in procs:
+            with contextlib.suppress(OSError, ValueError, AttributeError, AssertionError):
+                p.join()
+        writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+        if writer is not None:
+            with contextlib.suppress(OSError):
+                writer.close()
+        manager = getattr(pool, "_executor_manager_thread", None)
+        pool.shutdown(wait=False, cancel_futures=True)
+        if manager is not None:
+            manager.join(timeout=defaults.POOL_STOP_TIMEOUT)
+        if pool in _POOLS:
+            _POOLS.remove(pool)
+
+
+def stop_workers() -> None:
+    """Kill the workers of every pool still running (a run that fails or is interrupted
+    while they write into its staging folder) and wait for them, before that folder is
+    removed."""
+    for pool in list(_POOLS):
+        _stop(pool)
+
+
+# --- Ctrl-C -------------------------------------------------------------------------------
+
+
+def stop_at_first_interrupt() -> Callable[..., Any] | int | None:
+    """From now on the first Ctrl-C (SIGINT) stops the run with KeyboardInterrupt and any
+    later one is ignored, so that the run's cleanup (removing its staging folder, putting
+    back the old one) is never cut short. The handler it replaces (to restore)."""
+    return signal.signal(signal.SIGINT, _interrupted)
+
+
+def _interrupted(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Ctrl-C waits for the end of the block (which puts a finished folder in place, or
+    the old one back): it is raised there, once the block is done. In another thread
+    than the main one, where no Python signal handler runs, it holds nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[tuple[int, Any]] = []
+    before = signal.signal(signal.SIGINT, lambda signum, frame: caught.append((signum, frame)))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+        if caught and callable(before):
+            before(*caught[0])
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT blocked in this thread (and so in the processes and threads it starts)
+    inside; one that came meanwhile is delivered at the end."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 @contextlib.contextmanager

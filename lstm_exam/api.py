@@ -84,10 +84,15 @@ def copy_templates(folder: Path) -> list[Path]:
     """Copy the built-in templates into ``folder`` (never into a worksheet folder, nor
     over a file); the files copied."""
     from lstm_exam.generator.render.latex import copy_templates as copy
+    from lstm_exam.generator.runtime import interrupts_held
+    from lstm_exam.generator.store.files import note_placed
     from lstm_exam.generator.store.guard import check_into
 
     check_into(folder)
-    return copy(folder)
+    with interrupts_held():  # a few small files: all copied before Ctrl-C acts
+        copied = copy(folder)
+        note_placed(folder)
+    return copied
 
 
 # --- generate and render -------------------------------------------------------------------
@@ -131,7 +136,9 @@ def replaced_seed(target: Path, new_seed: bool) -> str | None:
 
     if new_seed or not (target / MANIFEST).is_file():
         return None
-    return read_settings(target).seed
+    from lstm_exam.generator.spec.validate import check_seed
+
+    return check_seed(read_settings(target).seed, str(target / MANIFEST), "seed")
 
 
 #: What `generate` says of a spec that gives the demo's public seed.
@@ -179,10 +186,13 @@ def generate_worksheet(
     begin; the PDF stage (and with it the render stack) is loaded only without ``no_pdf``.
     """
     from lstm_exam.generator.spec import worksheet as spec_mod
+    from lstm_exam.generator.spec.validate import check_seed
     from lstm_exam.generator.store.guard import WORKSHEET, check_folder
 
     if roster is not None and count is not None:
         raise InputError("--roster/--count", "", "give one of them, not both")
+    if seed is not None:
+        check_seed(seed, "seed", "")
     ws = spec_mod.load_spec(spec_file)
     if templates is not None:  # kept in the manifest, so `render` uses it again
         ws = dataclasses.replace(ws, templates=str(templates.resolve()))
@@ -261,24 +271,26 @@ def render_folder(
 ) -> tuple[int, list[str]]:
     """`render`: rebuild the PDFs of a worksheet folder from its manifest; the number of
     students and the notes for the user. ``on_start`` learns the units of work (two per
-    student: their sheet and their key). Without ``templates``, those the worksheet was
-    made with (``on_notice`` says so), or the built-in ones."""
+    student: their sheet and their key).
+
+    Templates come from ``templates`` (the command line) only, never from the manifest,
+    which is data that may have been edited or passed on: a worksheet made with custom
+    templates is rendered again only with ``templates`` given (else one line says so).
+    ``on_notice`` is kept for callers: render has no notice of its own any more.
+    """
     from lstm_exam.generator.render.pdfs import check_renderable, rerender
     from lstm_exam.generator.store.manifest import MANIFEST
     from lstm_exam.generator.store.manifest_read import load_manifest
 
     m = load_manifest(folder)
     if templates is None and m.templates is not None:
-        templates = Path(m.templates)
-        if not templates.is_dir():
-            raise InputError(
-                str(folder / MANIFEST),
-                "templates",
-                f"the worksheet was made with the templates in {templates}/, which are gone: "
-                "pass --templates DIR (lstm-exam templates DIR copies the built-in ones)",
-            )
-        if on_notice is not None:
-            on_notice(templates_notice(templates, "the manifest"))
+        raise InputError(
+            str(folder / MANIFEST),
+            "templates",
+            "the worksheet was made with custom templates, which render takes only from "
+            "its command line: pass --templates DIR (lstm-exam templates DIR copies the "
+            "built-in ones)",
+        )
     check_renderable(folder, m)  # before the progress bar: one line
     if on_start is not None:
         on_start(2 * len(m.variants))
@@ -312,10 +324,13 @@ def make_quiz(
     ``on_stage`` hears ``("Drawing", count)`` once the work is known."""
     from lstm_exam.generator.quiz.run import check_format, quiz_layout, quiz_roster, write_quiz
     from lstm_exam.generator.spec import worksheet as spec_mod
+    from lstm_exam.generator.spec.validate import check_seed
     from lstm_exam.generator.store.guard import check_folder
 
     check_format(to)
-    quiz_roster(count)  # the count checked before the spec is read
+    quiz_roster(count)  # the count and the seed checked before the spec is read
+    if seed is not None:
+        check_seed(seed, "--seed", "")
     ws = spec_mod.load_spec(spec_file)
     target = quiz_folder(ws, to, out)
     templates = Path(ws.templates) if ws.templates else None
@@ -461,9 +476,10 @@ def send_moodle_zip(
     """`send --moodle-zip`: each student's own ``what`` in one zip for Moodle's "Upload
     multiple feedback files in a zip", named by participant id (from ``moodle_worksheet``
     or the roster's ``participant_id``); written all or nothing, nothing sent."""
+    from lstm_exam.generator.runtime import interrupts_held
     from lstm_exam.generator.send.moodle import made_moodle_zip, moodle_zip
     from lstm_exam.generator.send.outbox import open_outbox, parcels
-    from lstm_exam.generator.store.files import locked
+    from lstm_exam.generator.store.files import locked, note_placed
     from lstm_exam.generator.store.guard import check_file, write_file
     from lstm_exam.graders.lms import moodle_worksheet_ids, read_table
     from lstm_exam.graders.matching import LmsIds
@@ -484,7 +500,9 @@ def send_moodle_zip(
     out.parent.mkdir(parents=True, exist_ok=True)
     with locked(out.absolute()):  # checked again: nothing changed it meanwhile
         check_file(out, "send --moodle-zip", made_moodle_zip, named, force, host=worksheet)
-        write_file(out, made.data)
+        with interrupts_held():  # the zip is whole or not there before Ctrl-C acts
+            write_file(out, made.data)
+            note_placed(out)
     return made
 
 
@@ -493,6 +511,35 @@ def send_summary(report: SendReport) -> list[str]:
     from lstm_exam.generator.send.run import summary_lines
 
     return summary_lines(report)
+
+
+# --- Ctrl-C --------------------------------------------------------------------------------
+
+
+def interrupted_line(sending: bool = False) -> str:
+    """What a run stopped by Ctrl-C says: that nothing was changed (every output is
+    written all at once, so an interrupted one is as it was), or which outputs it had
+    finished before; for a `send` that delivers (``sending``), that its log knows what
+    went out."""
+    from lstm_exam.generator.store.files import placed
+
+    if sending:
+        return (
+            f"interrupted: {defaults.SEND_LOG} records every message sent so far; a rerun "
+            "sends the rest (one cut off mid-delivery is held back: it may have arrived)"
+        )
+    done = placed()
+    if not done:
+        return "interrupted: nothing was changed"
+    names = ", ".join(_shown_path(p) for p in dict.fromkeys(done))
+    return f"interrupted: nothing was changed but {names}, written in full before"
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 # --- demo ----------------------------------------------------------------------------------
@@ -606,7 +653,9 @@ def export_problem(
     .npz and a script that prints h_t, into ``out``; their paths. ``number`` picks the
     problem of the file (default: the first that holds all four gates)."""
     from lstm_exam.generator.export import made_by_export, write_export
+    from lstm_exam.generator.runtime import interrupts_held
     from lstm_exam.generator.spec.problems import read_problem_file
+    from lstm_exam.generator.store.files import note_placed
     from lstm_exam.generator.store.guard import check_file, check_into
 
     inputs = {"the problem file": problem_file}
@@ -615,7 +664,9 @@ def export_problem(
     def check(path: Path) -> None:  # whose it is; whether to replace it: write_export's
         check_file(path, "export", made_by_export, inputs, force=True)
 
-    npz, script = write_export(
-        read_problem_file(problem_file), problem_file, framework, out, number, force, check
-    )
+    problems = read_problem_file(problem_file)
+    with interrupts_held():  # two small files: both written before Ctrl-C acts
+        npz, script = write_export(problems, problem_file, framework, out, number, force, check)
+        note_placed(npz)
+        note_placed(script)
     return npz, script

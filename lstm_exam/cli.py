@@ -6,16 +6,48 @@ stack) only in the commands that render: `--help`, `solve` or `grade` never impo
 
 from __future__ import annotations
 
-import functools
+import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any
 
-import click
 
-from lstm_exam import __version__, api
-from lstm_exam.generator.core.errors import InputError
+def _quit_at_once(signum: int, frame: object) -> None:
+    """Ctrl-C before a command has begun (while Python loads it): nothing to undo."""
+    os.write(2, f"{_NOTHING_CHANGED}\n".encode())
+    os._exit(_INTERRUPTED)
+
+
+#: The exit code of an interrupted run (128 + SIGINT, as a shell reports it).
+_INTERRUPTED = 130
+_NOTHING_CHANGED = "interrupted: nothing was changed"
+#: The exit code of a run whose output was closed (128 + SIGPIPE, as a shell reports it).
+_PIPE_CLOSED = 141
+
+
+def _the_program() -> bool:
+    """Whether this process is `lstm-exam` (the console script or ``python -m lstm_exam``),
+    not a program that imports the module (a test, a notebook)."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return os.path.basename(sys.argv[0] if sys.argv else "") == "lstm-exam" or (
+        spec is not None and spec.name == "lstm_exam.__main__"
+    )
+
+
+if _the_program():  # from the first line on: the imports below take a while
+    signal.signal(signal.SIGINT, _quit_at_once)
+
+import contextlib  # noqa: E402
+import functools  # noqa: E402
+import select  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import click  # noqa: E402
+
+from lstm_exam import __version__, api  # noqa: E402
+from lstm_exam.generator.core.errors import InputError  # noqa: E402
+from lstm_exam.generator.runtime import stop_at_first_interrupt  # noqa: E402
 
 #: An input file: checked (and reported in one line) when it is read.
 _FILE = click.Path(path_type=Path, dir_okay=False)
@@ -40,21 +72,80 @@ _TEX_TIMEOUT = click.option(
 
 
 def _reports_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Bad input: one line on stderr, exit code 2, no traceback."""
+    """Bad input: one line on stderr, exit code 2, no traceback. Ctrl-C: one line saying
+    what the run left (nothing, or what it had finished), exit code 130. A closed output
+    (``| head``): one line, exit code 141."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        before = stop_at_first_interrupt()
         try:
             return fn(*args, **kwargs)
+        except KeyboardInterrupt:
+            _say(api.interrupted_line(sending=_sending()))
+            _exit_interrupted()
         except InputError as e:
-            click.echo(f"error: {e.line()}", err=True)
+            _say(f"error: {e.line()}")
             sys.exit(2)
+        except BrokenPipeError as e:
+            if not _output_closed():
+                _say(f"error: {e.filename or 'lstm-exam'}: {e.strerror or e}")
+                sys.exit(2)
+            _say("error: stdout: closed before everything was printed (broken pipe)")
+            sys.exit(_PIPE_CLOSED)
         except OSError as e:  # no permission, a read-only folder, a full disk
             where = e.filename or "lstm-exam"
-            click.echo(f"error: {where}: {e.strerror or e}", err=True)
+            _say(f"error: {where}: {e.strerror or e}")
             sys.exit(2)
+        finally:  # the command is done: a late Ctrl-C has nothing left to stop
+            signal.signal(signal.SIGINT, signal.SIG_IGN if before is _quit_at_once else before)
 
     return wrapper
+
+
+def _exit_interrupted() -> None:
+    """Exit 130. The program ends at once (its cleanup is done by now), so that no thread
+    a stopped library left behind can keep it waiting; a caller of the module gets
+    SystemExit."""
+    if _the_program():
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(_INTERRUPTED)
+    sys.exit(_INTERRUPTED)
+
+
+def _say(line: str) -> None:
+    """One line on stderr, if stderr can still take it."""
+    with contextlib.suppress(OSError):
+        click.echo(line, err=True)
+
+
+def _sending() -> bool:
+    """Whether this run is a `send` that delivers (its log is written as it goes)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or ctx.info_name != "send":
+        return False
+    return not ctx.params.get("dry_run") and ctx.params.get("moodle_zip") is None
+
+
+def _output_closed() -> bool:
+    """Whether stdout or stderr is a pipe nobody reads any more (then everything later
+    written to it is dropped, so Python's exit does not complain about it again)."""
+    closed = False
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            fd = stream.fileno()
+            poll = select.poll()
+            poll.register(fd, select.POLLOUT)
+            if any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poll.poll(0)):
+                closed = True
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, fd)
+                os.close(devnull)
+        except (OSError, ValueError, AttributeError):  # no file behind it (a test's)
+            continue
+    return closed
 
 
 def _warn(notes: Sequence[str]) -> None:

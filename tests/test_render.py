@@ -492,11 +492,17 @@ def test_a_template_cannot_run_shell_commands(custom):
     assert not marker.exists()
 
 
-def test_render_keeps_the_templates_generate_used(custom, tmp_path):
-    ws, _, _ = custom()
+def test_render_takes_the_templates_generate_used_only_when_given_again(custom, tmp_path):
+    """render never follows the manifest's templates (issue 21): without --templates it
+    asks for them in one line and changes nothing; given again, they are used."""
+    ws, tpl, _ = custom()
     copy = tmp_path / "wk"
     shutil.copytree(ws.folder, copy)
+    before = (copy / "sheets" / "s001.pdf").read_bytes()
     res = cli("render", copy)
+    assert res.exit_code == 2 and "pass --templates DIR" in res.output
+    assert (copy / "sheets" / "s001.pdf").read_bytes() == before
+    res = cli("render", copy, "--templates", tpl)
     assert res.exit_code == 0, res.output
     assert "Anleitung." in norm(pdf_text(copy / "sheets" / "s001.pdf"))
 
@@ -508,7 +514,7 @@ def test_templates_named_in_the_spec_are_used_by_generate_and_render(custom, tmp
     ws = Worksheet(tmp_path / "wk", res)
     assert "Anleitung." in norm(pdf_text(ws.pdf("sheets", "s001")))
     (ws.folder / "sheets" / "s001.pdf").unlink()
-    res = cli("render", ws.folder)
+    res = cli("render", ws.folder, "--templates", tpl)  # render: the command line only
     assert res.exit_code == 0, res.output
     assert "Anleitung." in norm(pdf_text(ws.pdf("sheets", "s001")))
 

@@ -75,6 +75,9 @@ DECIMAL_PRECISION = 40
 #: The seed of `lstm-exam demo` (public, so the bundled sample submissions fit the
 #: demo worksheet). Never use it for a real class: a real spec has its own or none.
 DEMO_SEED = "lstm-exam-public-demo-seed"
+#: The shortest seed a user may give (in a spec, `quiz --seed`, the library): a shorter one
+#: could be guessed, and with it every student's numbers and every key.
+MIN_SEED = 8
 
 # --- numbers a user writes -------------------------------------------------------
 #: Every number a spec, a problem file or a manifest gives is below 10**MAX_DIGITS in
@@ -161,6 +164,9 @@ COPY_FIT = 0.6
 COPY_MARGIN = 0.4
 #: From this many students on, generate and grade in worker processes.
 PARALLEL_FROM = 400
+#: How long a run stopped midway waits for its worker pool's manager thread to end
+#: (seconds; its workers are dead by then, so it never writes anything).
+POOL_STOP_TIMEOUT = 10
 #: Students whose draws are searched together: a worker's share of a class, but at least
 #: SEARCH_BATCH and at most SEARCH_BATCH_MAX (a round of the search costs about as much for
 #: many students as for few, so the larger a batch, the less a student's share).

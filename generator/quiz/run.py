@@ -286,9 +286,8 @@ def key_pdf(
         typeset,
     )
 
-    folder_of = templates or (Path(m.templates) if m.templates else None)
     limit = timeout if timeout is not None else tex_timeout(len(m.variants))
-    rendered = fill(m, folder_of, ("keys",), limit)
+    rendered = fill(m, templates, ("keys",), limit)
     notes = list(rendered.warnings)
     name = DOCUMENTS["keys"]
     texdir = folder / ".tex"

@@ -50,8 +50,9 @@ def render_pdfs(
     Both documents are typeset at once; each is split into per-student PDFs
     as soon as it is done, while the other may still be typesetting. Returns notes for the user (unprintable names; TeX missing).
     Without TeX the LaTeX sources are still written and one note names the packages.
+    ``templates`` is the custom folder the caller chose (the command line, the spec);
+    the manifest's ``templates`` is never followed.
     """
-    templates = templates or (Path(m.templates) if m.templates else None)
     limit = timeout if timeout is not None else tex_timeout(len(m.variants))
     rendered = fill(m, templates, limit=limit)
     notes = list(rendered.warnings)

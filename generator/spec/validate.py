@@ -231,6 +231,24 @@ def check_bool(value: Any, file: str, place: str) -> bool:
 _NOT_XML = frozenset("\ufffe\uffff")
 
 
+def check_seed(value: Any, file: str, place: str) -> str:
+    """A seed as every way in takes it (a spec's ``seed``, ``quiz --seed``, the library's
+    ``seed=``, the seed a worksheet keeps): a text of ``defaults.MIN_SEED`` to 200
+    characters without control characters.
+
+    >>> check_seed("abc", "--seed", "")
+    Traceback (most recent call last):
+    ...
+    lstm_exam.generator.core.errors.InputError: --seed: too short to be secret: use at least 8 characters
+    """
+    seed = check_text(value, file, place)
+    if len(seed) < defaults.MIN_SEED:
+        raise InputError(
+            file, place, f"too short to be secret: use at least {defaults.MIN_SEED} characters"
+        )
+    return seed
+
+
 def check_text(value: Any, file: str, place: str) -> str:
     if not isinstance(value, str):
         raise InputError(file, place, f"{shown(value)} must be a text in quotes")

@@ -21,6 +21,7 @@ from lstm_exam.generator.spec.roster import WINDOWS_RESERVED
 from lstm_exam.generator.spec.validate import (
     check_bool,
     check_int,
+    check_seed,
     check_text,
     known_keys,
     read_toml,
@@ -197,9 +198,7 @@ def parse_spec(data: Mapping[str, Any], file: str, folder: Path | None = None) -
     tolerance = _tolerance(data.get("tolerance"), decimals, file)
     seed = data.get("seed")
     if seed is not None:
-        seed = check_text(seed, file, "seed")
-        if len(seed) < 8:
-            raise InputError(file, "seed", "too short to be secret: use at least 8 characters")
+        seed = check_seed(seed, file, "seed")
     cf = to_decimal(data.get("carry_forward", defaults.CARRY_FORWARD), file, "carry_forward")
     if not 0 <= cf <= 1:
         raise InputError(file, "carry_forward", f"{cf} must be from 0 to 1")

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from lstm_exam.generator.core.errors import InputError
+from lstm_exam.generator.runtime import interrupts_held, stop_workers
 from lstm_exam.generator.store.guard import Layout, check_target, of_a_run, shown
 
 
@@ -25,6 +26,19 @@ def _locked(out: Path, shared: bool = False) -> Iterator[None]:
     that locked a file another run had just removed tries again on the new one.
     """
     lock = out.parent / f".{out.name}.lock"
+    fd = None
+    try:
+        with interrupts_held():  # the lock is known (to let go) before Ctrl-C can act
+            fd = _lock_file(lock, out, shared)
+        yield
+    finally:
+        if fd is not None:
+            with interrupts_held():
+                _unlock_file(lock, fd)
+
+
+def _lock_file(lock: Path, out: Path, shared: bool) -> int:
+    """Open and lock the lock file of ``out`` (see :func:`_locked`): its descriptor."""
     while True:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -42,18 +56,19 @@ def _locked(out: Path, shared: bool = False) -> Iterator[None]:
         if same:
             break
         os.close(fd)
-    try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        yield
-    finally:
-        try:  # the last holder (nobody else holds it now) removes the file
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            with contextlib.suppress(OSError):
-                lock.unlink()
-        except OSError:
-            pass
-        os.close(fd)  # releases the lock
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
+def _unlock_file(lock: Path, fd: int) -> None:
+    try:  # the last holder (nobody else holds it now) removes the file
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with contextlib.suppress(OSError):
+            lock.unlink()
+    except OSError:
+        pass
+    os.close(fd)  # releases the lock
 
 
 def locked(out: Path, shared: bool = False) -> contextlib.AbstractContextManager[None]:
@@ -97,24 +112,59 @@ def _staged(out: Path, check: Callable[[Path], None], host: Path | None = None) 
         if host is not None and host.resolve() in out.parents:
             locks.enter_context(_locked(host.resolve(), shared=True))
         locks.enter_context(_locked(out))
-        _tidy(out)
+        with interrupts_held():
+            _tidy(out)
         check(out)
-        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-        old = None
+        stage = None
         try:
+            with interrupts_held():  # the stage is known before Ctrl-C can act
+                stage = Path(
+                    tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+                )
             yield stage
-            if out.exists():
-                old = out.with_name(f".{out.name}.old-{os.getpid()}")
-                out.rename(old)
-            stage.rename(out)
         except BaseException:
-            shutil.rmtree(stage, ignore_errors=True)
-            if old is not None and not out.exists():
-                old.rename(out)  # put the previous folder back
-                old = None
+            with interrupts_held():  # a second Ctrl-C never cuts the cleanup short
+                stop_workers()  # none of them writes into the stage any more
+                if stage is not None:
+                    shutil.rmtree(stage, ignore_errors=True)
             raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        with interrupts_held():  # the swap is done whole (or undone) before Ctrl-C acts
+            _put_in_place(stage, out)
+
+
+def _put_in_place(stage: Path, out: Path) -> None:
+    """Move the finished ``stage`` to ``out``, the old ``out`` aside and then away; on a
+    fault, the old folder is put back and the stage removed."""
+    old = None
+    try:
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            out.rename(old)
+        stage.rename(out)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        if old is not None and not out.exists():
+            old.rename(out)  # put the previous folder back
+        raise
+    _PLACED.append(out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+#: The outputs this process has put in place, in order (what an interrupted run says it
+#: left complete).
+_PLACED: list[Path] = []
+
+
+def placed() -> tuple[Path, ...]:
+    """The folders (and files) this process has put in place, complete, so far."""
+    return tuple(_PLACED)
+
+
+def note_placed(path: Path) -> None:
+    """Record an output written complete by other means than :func:`staged_folder` (a
+    file moved into place at once)."""
+    _PLACED.append(path)
 
 
 @contextlib.contextmanager
