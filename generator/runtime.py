@@ -160,16 +160,18 @@ def confined(fn: Callable[[], T], cpu: float, memory: int) -> T:
     have = _address_space()
     confine = confine_child(cpu, None if have is None else have + memory)
     r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into the caller
-        try:
-            os.close(r)
-            _run_child(fn, confine, cpu, w)
-        finally:
-            os._exit(0)
-    os.close(w)
-    status = 0
+    pid = status = 0
+    data: bytearray | None = None
     try:
+        with _sigint_blocked():  # a Ctrl-C now is this process's, after the fork
+            pid = os.fork()
+            if pid == 0:  # the child (SIGINT still blocked, then ignored): never returns
+                try:
+                    os.close(r)
+                    _run_child(fn, confine, cpu, w)
+                finally:
+                    os._exit(0)
+            os.close(w)
         data = _read_all(r, time.monotonic() + defaults.WALL_FACTOR * max(cpu, 1))
         if data is not None:  # it is done (or dead): nothing to kill
             _, status = os.waitpid(pid, 0)
@@ -508,23 +510,23 @@ class Bounded:
         start = child_dies_with_parent()
         requests, to_child = os.pipe()
         from_child, answers = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns
-            code = 1
-            try:
-                os.close(to_child)
-                os.close(from_child)
-                start()
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run that started it decides
-                _serve(self.fn, requests, answers, self.memory, self.seconds)
-                code = 0
-            except BaseException:  # the child ends here whatever happened, its code 1
-                pass
-            finally:
-                os._exit(code)
-        os.close(requests)
-        os.close(answers)
-        self._child = (pid, os.getpid(), to_child, from_child)
+        with _sigint_blocked():  # a Ctrl-C now is this process's, once the child is known
+            pid = os.fork()
+            if pid == 0:  # the child (SIGINT blocked, then ignored: the run decides)
+                code = 1
+                try:
+                    os.close(to_child)
+                    os.close(from_child)
+                    start()
+                    _serve(self.fn, requests, answers, self.memory, self.seconds)
+                    code = 0
+                except BaseException:  # the child ends here whatever happened, its code 1
+                    pass
+                finally:
+                    os._exit(code)
+            os.close(requests)
+            os.close(answers)
+            self._child = (pid, os.getpid(), to_child, from_child)
         return self._child
 
     def _end(self, kill: bool) -> str:
