@@ -173,13 +173,13 @@ def _close_call(problem: Problem, solution: Solution, tol: Tolerance) -> bool:
 
 
 @functools.lru_cache(maxsize=256)
-def _likely_first(kind: Kind, steps: int, old_cell: bool) -> tuple[Slip, ...]:
+def _likely_first(kind: Kind, steps: int, old_cell: bool, hidden: int) -> tuple[Slip, ...]:
     def rank(item: Slip) -> tuple[int, int, int]:
         tw, t, gate = item
         hides = LIKELY_HIDDEN.index(tw) if tw in LIKELY_HIDDEN else len(LIKELY_HIDDEN)
         return hides, -t, gate is not None  # the slip in all gates, then in each
 
-    return tuple(sorted(_slips(kind, steps, old_cell), key=rank))
+    return tuple(sorted(_slips(kind, steps, old_cell, hidden), key=rank))
 
 
 def _hidden_misconception(
@@ -281,7 +281,7 @@ def _twist_checks(
 ) -> tuple[TwistCheck, ...]:
     stepped = KINDS[kind].stepped
     out = []
-    slips = _likely_first(kind, steps, old_cell)
+    slips = _likely_first(kind, steps, old_cell, hidden)
     for tw, t, gate in slips:
         every = gate is None or sum(1 for s in slips if s[:2] == (tw, t)) == 1
         targets = twist_targets(kind, show_steps, tw, gate)
