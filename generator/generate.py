@@ -31,7 +31,7 @@ from lstm_exam.generator.spec.worksheet import Worksheet
 from lstm_exam.generator.store.files import staged_folder, write_parts
 from lstm_exam.generator.store.manifest import MANIFEST, Manifest, manifest_parts, now, student_json
 from lstm_exam.generator.store.manifest_read import variant_from_json
-from lstm_exam.generator.variants.search import make_variants
+from lstm_exam.generator.variants.search import given_problem_notes, make_variants
 from lstm_exam.generator.variants.variant import Variant
 
 Tick = Callable[[int], None]
@@ -187,5 +187,5 @@ def generate(
             m, draws, rejected = build_manifest(ws, students, seed, tick)
             lines = _write_students(m, stage, m.variants, student_writers)
         write_parts(stage / MANIFEST, manifest_parts(m, lines))
-        notes = write_class(m, stage, writers, tick, on_writer)
+        notes = given_problem_notes(ws) + list(write_class(m, stage, writers, tick, on_writer))
     return Generated(out, replace(m, variants=()), len(students), draws, rejected, tuple(notes))

@@ -30,7 +30,7 @@ from lstm_exam.generator.spec.worksheet import Worksheet
 from lstm_exam.generator.store.files import staged_folder
 from lstm_exam.generator.store.manifest import Manifest, student_json
 from lstm_exam.generator.store.manifest_read import variant_from_json
-from lstm_exam.generator.variants.search import make_variants
+from lstm_exam.generator.variants.search import given_problem_notes, make_variants
 from lstm_exam.generator.variants.variant import Variant
 
 Tick = Callable[[int], None]
@@ -201,7 +201,7 @@ def write_quiz(
     """Draw the variants and write the quiz (and with ``key`` the key PDF) into ``out``,
     all or nothing; a non-empty ``out`` only with ``force``."""
     m, files = draw_quiz(ws, count, to, seed, tick, keep=key)
-    notes: list[str] = []
+    notes = given_problem_notes(ws)
     names = list(files)
     with staged_folder(out, force) as stage:
         for rel, data in files.items():
@@ -209,7 +209,8 @@ def write_quiz(
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
         if key:
-            pdf, notes = key_pdf(m, stage, templates, tex_timeout)
+            pdf, key_notes = key_pdf(m, stage, templates, tex_timeout)
+            notes += key_notes
             if pdf is not None:
                 names.append(pdf)
     return Quizzed(out, tuple(names), count, m.seed, tuple(notes))

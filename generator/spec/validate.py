@@ -190,7 +190,7 @@ def nesting_fault(text: str, limit: int = defaults.MAX_TOML_DEPTH) -> tuple[str,
     # blanked with as many characters, so that places keep their lines
     bare = _TOML_STRINGS.sub(lambda m: re.sub(r"[^\n]", "_", m.group()), text)
     # a key's parts, from a place a key can start (so the search stays linear)
-    dotted = re.search(r"(?:^|(?<=[\[\]{}=,\n]))(?:[^\[\]{}=,\n.]*\.){%d}" % limit, bare)
+    dotted = re.search(r"(?:^|(?<=[\[\]{}=,\n]))(?:[^\[\]{}=,\n.]*\.){" + str(limit) + "}", bare)
     if dotted is not None:
         return _line_of(bare, dotted.start()), f"a dotted key of more than {limit} parts"
     depth = 0

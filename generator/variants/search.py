@@ -26,7 +26,7 @@ from lstm_exam.generator.variants.draw import draw_problem
 from lstm_exam.generator.variants.screen import Verdict, screen
 from lstm_exam.generator.variants.stream import Stream, variant_code
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
-from lstm_exam.generator.variants.wellposed import check_problem, no_well_posed
+from lstm_exam.generator.variants.wellposed import check_problem, given_notes, no_well_posed
 
 
 def make_variants(ws: Worksheet, seed: str, students: Sequence[Student]) -> list[Variant]:
@@ -46,6 +46,17 @@ def make_variants(ws: Worksheet, seed: str, students: Sequence[Student]) -> list
     return [
         Variant(st, variant_code(seed, ws.slug, st.student_id), tuple(mine), refused)
         for st, mine, refused in zip(students, per_student, rejected, strict=True)
+    ]
+
+
+def given_problem_notes(ws: Worksheet) -> list[str]:
+    """What to say of the worksheet's ``given`` problems: each usual mistake that hides
+    in one (no draw chose its numbers, so well-posedness could not keep it away)."""
+    return [
+        note
+        for number, spec in enumerate(ws.problems, start=1)
+        if spec.given is not None
+        for note in given_notes(number, spec.given, ws.tolerance)
     ]
 
 

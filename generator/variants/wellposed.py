@@ -330,3 +330,55 @@ def no_well_posed(source: str, number: int, kind: str, rejected: Counter) -> Inp
         f"problems[{number}]",
         f"no well-posed {kind} variant in {defaults.MAX_DRAWS} draws; {advice}",
     )
+
+
+def hidden_mistakes(problem: Problem, tol: Tolerance) -> list[tuple[TwistCheck, str, bool]]:
+    """The usual mistakes that hide in a problem no draw chose (a ``given`` one): each
+    check of :func:`twist_checks` that hides, the first value it hides in and whether that
+    value lands inside the accepted window itself (else: within ``MISCONCEPTION_MARGIN``
+    tolerances of it), the mistake computed in both chains as :func:`check_problem` does."""
+    solution = problem.solve()
+    full = {lab: v.full for lab, v in solution.values.items()}
+    g = prepare(problem.givens)
+    rounded = {lab: v.rounded for lab, v in solution.values.items()}
+    ch = Rounded(problem.decimals)
+    g_rounded = prepare(problem.givens, ch) if problem.kind is not Kind.PARAMETERS else None
+    out = []
+    for check in twist_checks(problem):
+        chains = [check.evaluate(problem.kind, g, full)]
+        if g_rounded is not None:
+            chains.append(check.evaluate(problem.kind, g_rounded, rounded, ch))
+        where: list[tuple[str, bool]] = []  # each label it lands in the margin of
+        for label in check.labels:
+            v = solution.values[label]
+            lo, hi = tol.window(v.full, v.rounded)
+            lo2, hi2 = tol.window(v.full, v.rounded, times=defaults.MISCONCEPTION_MARGIN)
+            got = [
+                Decimal(repr(x)) if isinstance(x, float) else x for x in (c[label] for c in chains)
+            ]
+            if any(lo2 <= x <= hi2 for x in got):
+                where.append((label, any(lo <= x <= hi for x in got)))
+        if where and check.hidden([lab in dict(where) for lab in check.labels]):
+            label, accepted = max(where, key=lambda w: w[1])
+            out.append((check, label, accepted))
+    return out
+
+
+def given_notes(number: int, problem: Problem, tol: Tolerance) -> list[str]:
+    """What `generate` and `quiz` say of a ``given`` problem whose usual mistakes hide:
+    one line a mistake, naming it and the value it cannot be told apart in."""
+    notes = []
+    for check, label, accepted in hidden_mistakes(problem, tol):
+        m = check.twist.value
+        where = f" in the {GATE_NAMES[check.gate][0]}" if check.gate else ""
+        lands = (
+            "within the accepted window: it cannot be told apart (full credit)"
+            if accepted
+            else f"within {defaults.MISCONCEPTION_MARGIN} tolerances of the right answer: "
+            "it is hard to tell apart"
+        )
+        notes.append(
+            f"problem {number} (given): the mistake '{m.summary}' ({check.twist.name}){where} "
+            f"lands on {label} {lands}"
+        )
+    return notes
