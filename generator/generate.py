@@ -57,17 +57,31 @@ class Generated:
 def build_manifest(
     ws: Worksheet, students: Sequence[Student], seed: str | None = None, tick: Tick | None = None
 ) -> tuple[Manifest, Counter, Counter]:
-    """Draw and solve every student's variant, in this process (pure: no files)."""
+    """Draw and solve every student's variant, in this process (pure: no files);
+    ``tick`` hears of each problem of each batch of students (:func:`search_ticks` in all)."""
     m = _settings(ws, seed)
     variants: list[Variant] = []
     size = search_batch(len(students), 1)
     for lo in range(0, len(students), size):
         with gc_paused():
-            variants += make_variants(ws, m.seed, students[lo : lo + size])
-        if tick:
-            tick(len(variants) - lo)
+            variants += make_variants(ws, m.seed, students[lo : lo + size], tick)
     draws, rejected = _tally(variants)
     return replace(m, variants=tuple(variants)), draws, rejected
+
+
+def search_ticks(ws: Worksheet, students: int) -> int:
+    """The progress units of drawing a class: one a student and problem, so that a long
+    search shows its progress problem by problem."""
+    return students * max(1, len(ws.problems))
+
+
+def scaled(tick: Tick | None, ws: Worksheet) -> Tick | None:
+    """``tick`` for work done a student at a time (worker processes), in the units of
+    :func:`search_ticks`."""
+    if tick is None:
+        return None
+    per = max(1, len(ws.problems))
+    return lambda k: tick(k * per)
 
 
 def search_batch(n: int, workers: int) -> int:
@@ -141,7 +155,7 @@ def _generate_in_workers(
     rejected: Counter = Counter()
     with gc_paused():  # inherited by the workers forked here
         size = search_batch(len(students), shares(len(students)))
-        for line, d, r in fork_chunks(batch, len(students), tick, size=size):
+        for line, d, r in fork_chunks(batch, len(students), scaled(tick, ws), size=size):
             lines.append(line)
             draws.update(d)
             rejected.update(r)

@@ -183,7 +183,7 @@ def generate_worksheet(
     output/<worksheet-slug>/); without ``spec_file``, the built-in weekly sheet.
 
     ``on_stage`` is called with ``("Generating", n)`` once the class is known (n units of
-    work: a student each, three with PDFs), then with ``("Typesetting", n)`` when the PDFs
+    work: a student and problem each, and the PDFs' own), then with ``("Typesetting", n)`` when the PDFs
     begin; the PDF stage (and with it the render stack) is loaded only without ``no_pdf``.
     """
     from lstm_exam.generator.spec import worksheet as spec_mod
@@ -228,11 +228,11 @@ def _generate(
     duplex: bool = True,
 ) -> Generated:
     """Generate, with the PDF stage when asked for (see :func:`generate_worksheet`)."""
-    from lstm_exam.generator.generate import generate
+    from lstm_exam.generator.generate import generate, search_ticks
     from lstm_exam.generator.render.writers import pdf_writers
 
     writers = () if no_pdf else pdf_writers(templates, tex_timeout, duplex)
-    total = len(students) + sum(w.ticks(len(students)) for w in writers)
+    total = search_ticks(ws, len(students)) + sum(w.ticks(len(students)) for w in writers)
     if on_stage is not None:
         on_stage("Generating", total)
 
@@ -316,7 +316,9 @@ def make_quiz(
     if ws.seed == defaults.DEMO_SEED and on_notice is not None:
         on_notice(DEMO_SEED_NOTICE)
     if on_stage is not None:
-        on_stage("Drawing", count)
+        from lstm_exam.generator.generate import search_ticks
+
+        on_stage("Drawing", search_ticks(ws, count))
     templates = Path(ws.templates) if ws.templates else None
     return write_quiz(
         ws,

@@ -60,8 +60,12 @@ KNIFE_EDGE = 0.002
 #: A misconception must land farther than this many tolerances from the correct
 #: value (from both chains).
 MISCONCEPTION_MARGIN = 2
-#: Give up after this many draws of one problem (the spec is then too narrow).
+#: Give up after this many draws of one problem for one student (the spec is then too
+#: narrow) ...
 MAX_DRAWS = 3000
+#: ... or of all the problems of one student's sheet: a draw takes 1 to 6 ms of CPU (a
+#: 3 x 3 x 3 sequence about 900 draws), so no sheet searches much past a minute a student.
+MAX_SHEET_DRAWS = 20_000
 
 # --- the manifest ----------------------------------------------------------
 MANIFEST_FORMAT = "lstm-exam-manifest"

@@ -20,7 +20,7 @@ from pathlib import Path
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import KINDS
-from lstm_exam.generator.generate import build_manifest
+from lstm_exam.generator.generate import build_manifest, scaled
 from lstm_exam.generator.quiz import practice
 from lstm_exam.generator.quiz.items import Item, class_items, weights
 from lstm_exam.generator.quiz.moodle import moodle_document, moodle_pieces
@@ -177,7 +177,9 @@ def draw_quiz(
     if count < defaults.QUIZ_PARALLEL_FROM:
         size = count
     size = min(size, defaults.SEARCH_BATCH)
-    done = list(fork_chunks(batch, count, tick, size, at_least=defaults.QUIZ_PARALLEL_FROM))
+    done = list(
+        fork_chunks(batch, count, scaled(tick, ws), size, at_least=defaults.QUIZ_PARALLEL_FROM)
+    )
     m = m0
     if keep:
         variants = tuple(variant_from_json(json.loads(line or "")) for _, line in done)

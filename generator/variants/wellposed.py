@@ -304,10 +304,22 @@ def _own_quantities(gate: str) -> set[str]:
     return {f"Wz_{gate}", f"a_{gate}", GATE_NAMES[gate][1], f"da_{gate}"}
 
 
-def no_well_posed(source: str, number: int, kind: str, rejected: Counter) -> InputError:
-    """The error of a problem spec no draw of which is well-posed, with the advice its
-    refusals call for (``rejected``: why the draws were refused, as :func:`check_problem`
-    words it)."""
+def no_well_posed(
+    source: str,
+    number: int,
+    kind: str,
+    rejected: Counter,
+    draws: int = defaults.MAX_DRAWS,
+    sheet: bool = False,
+) -> InputError:
+    """The error of a problem no draw of which was well-posed within a student's budget:
+    ``draws`` draws of it (``sheet``: cut short by the sheet's ``MAX_SHEET_DRAWS``, else
+    ``MAX_DRAWS``), refused for the reasons ``rejected`` counts (as :func:`check_problem`
+    words them); with the advice the refusals call for.
+
+    >>> no_well_posed("s.toml", 2, "forget_gate", Counter({"saturated": 5})).line()
+    's.toml: problems[2]: cannot draw a well-posed variant of problem 2: none of 3000 draws of this forget_gate was well-posed (the most one problem may take), 5 refused as saturated; narrow the ranges of weights and values: the gates saturate'
+    """
     why = max(rejected, key=lambda w: rejected[w], default=None) or ""
     if kind == "parameters":  # its sizes come from fixed ranges: no spec can widen them
         advice = (
@@ -317,7 +329,10 @@ def no_well_posed(source: str, number: int, kind: str, rejected: Counter) -> Inp
     elif why == "saturated":
         advice = "narrow the ranges of weights and values: the gates saturate"
     elif why == "knife-edge":
-        advice = "give the values more decimals: answers fall on rounding boundaries"
+        advice = (
+            "give the values more decimals, or ask fewer values (fewer steps or cells, "
+            "show_steps = false): answers fall on rounding boundaries"
+        )
     elif why.startswith("misconception") or why == "close call":
         advice = (
             "the tolerance is too wide for the usual mistakes to show: narrow it, "
@@ -325,10 +340,22 @@ def no_well_posed(source: str, number: int, kind: str, rejected: Counter) -> Inp
         )
     else:
         advice = "widen the ranges of weights and values"
+    if sheet:
+        budget = (
+            f"a student's sheet may take {defaults.MAX_SHEET_DRAWS} draws in all, and the "
+            f"problems up to this one used them up ({draws} of this {kind})"
+        )
+        advice += "; or put fewer hard problems on one sheet"
+    else:
+        budget = (
+            f"none of {draws} draws of this {kind} was well-posed (the most one problem may take)"
+        )
+    if why:
+        budget += f", {rejected[why]} refused as {why}"
     return InputError(
         source,
         f"problems[{number}]",
-        f"no well-posed {kind} variant in {defaults.MAX_DRAWS} draws; {advice}",
+        f"cannot draw a well-posed variant of problem {number}: {budget}; {advice}",
     )
 
 
