@@ -343,7 +343,7 @@ def no_well_posed(
     if sheet:
         budget = (
             f"a student's sheet may take {defaults.MAX_SHEET_DRAWS} draws in all, and the "
-            f"problems up to this one used them up ({draws} of this {kind})"
+            f"problems before it left {draws} for this {kind}, none well-posed"
         )
         advice += "; or put fewer hard problems on one sheet"
     else:
