@@ -861,7 +861,9 @@ def test_no_well_posed_variant_names_the_tolerance_when_it_is_the_cause(run, mon
     )
     res = run("generate", "s.toml", "--count", "1", "--out", "o", "--no-pdf")
     assert res.exit_code == 2
-    assert "problems[1]: cannot draw a well-posed variant of problem 1: none of 30 draws" in res.stderr
+    assert (
+        "problems[1]: cannot draw a well-posed variant of problem 1: none of 30 draws" in res.stderr
+    )
     assert "the tolerance is too wide" in res.stderr and not Path("o").exists()
 
 
