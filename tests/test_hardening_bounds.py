@@ -379,3 +379,31 @@ def test_every_checked_mistake_can_show_at_every_size(kind, hidden, inputs, step
         slips = {s[0] for s in applicable_slips(p)}
         assert all(can_show(tw, hidden) for tw in slips)
     assert all(moved.values()), [k for k, v in moved.items() if not v]
+
+
+@pytest.mark.parametrize("command", ["generate", "moodle", "html"])
+def test_the_progress_bar_ends_full(tmp_path, command):
+    """The progress units (a student and problem each) add up to the bar's length."""
+    from lstm_exam import api
+
+    spec = _spec_file(tmp_path, f'seed = "{SEED}"\n' + '[[problems]]\nkind = "forget_gate"\n' * 3)
+    stages, ticks = [], []
+    if command == "generate":
+        api.generate_worksheet(
+            spec,
+            count=4,
+            out=tmp_path / "o",
+            no_pdf=True,
+            tick=ticks.append,
+            on_stage=lambda label, n: stages.append(n),
+        )
+    else:
+        api.make_quiz(
+            spec,
+            command,
+            4,
+            tmp_path / "o",
+            tick=ticks.append,
+            on_stage=lambda label, n: stages.append(n),
+        )
+    assert stages == [12] and sum(ticks) == 12 and len(ticks) >= 3

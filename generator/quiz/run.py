@@ -24,7 +24,7 @@ from lstm_exam.generator.generate import build_manifest, scaled
 from lstm_exam.generator.quiz import practice
 from lstm_exam.generator.quiz.items import Item, class_items, weights
 from lstm_exam.generator.quiz.moodle import moodle_document, moodle_pieces
-from lstm_exam.generator.runtime import fork_chunks, gc_paused, workers
+from lstm_exam.generator.runtime import fork_chunks, forks, gc_paused, workers
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import Worksheet
 from lstm_exam.generator.store.files import staged_folder
@@ -166,9 +166,12 @@ def draw_quiz(
         return m, practice_files(m)
     m0, _, _ = build_manifest(ws, (), seed)  # the settings, the seed chosen
 
+    # in this process the search ticks once a problem; worker processes once a share
+    forked = forks(count, defaults.QUIZ_PARALLEL_FROM)
+
     def batch(lo: int, hi: int) -> list[tuple[list[str], str | None]]:
         with gc_paused():
-            vs = make_variants(ws, m0.seed, students[lo:hi])
+            vs = make_variants(ws, m0.seed, students[lo:hi], None if forked else tick)
         m = replace(m0, variants=tuple(vs))
         lines = [student_json(m, v) if keep else None for v in vs]
         return list(zip(_pieces(m, vs, to), lines, strict=True))
@@ -178,7 +181,13 @@ def draw_quiz(
         size = count
     size = min(size, defaults.SEARCH_BATCH)
     done = list(
-        fork_chunks(batch, count, scaled(tick, ws), size, at_least=defaults.QUIZ_PARALLEL_FROM)
+        fork_chunks(
+            batch,
+            count,
+            scaled(tick, ws) if forked else None,
+            size,
+            at_least=defaults.QUIZ_PARALLEL_FROM,
+        )
     )
     m = m0
     if keep:

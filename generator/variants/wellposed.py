@@ -391,21 +391,33 @@ def hidden_mistakes(problem: Problem, tol: Tolerance) -> list[tuple[TwistCheck, 
     return out
 
 
-def given_notes(number: int, problem: Problem, tol: Tolerance) -> list[str]:
+def given_notes(number: int, problem: Problem, tol: Tolerance, most: int = 6) -> list[str]:
     """What `generate` and `quiz` say of a ``given`` problem whose usual mistakes hide:
-    one line a mistake, naming it and the value it cannot be told apart in."""
-    notes = []
+    one line a mistake (and gate), naming it and the first value it cannot be told apart
+    in; past ``most`` lines, one more naming the rest."""
+    seen: dict[tuple[Twist, str | None], list[tuple[str, bool]]] = {}
     for check, label, accepted in hidden_mistakes(problem, tol):
-        m = check.twist.value
-        where = f" in the {GATE_NAMES[check.gate][0]}" if check.gate else ""
+        seen.setdefault((check.twist, check.gate), []).append((label, accepted))
+    notes = []
+    for (twist, gate), where in list(seen.items())[:most]:
+        label, accepted = max(where, key=lambda w: w[1])  # inside the window first
         lands = (
             "within the accepted window: it cannot be told apart (full credit)"
             if accepted
             else f"within {defaults.MISCONCEPTION_MARGIN} tolerances of the right answer: "
             "it is hard to tell apart"
         )
+        n = len(where) - 1
+        more = f" (and at {n} more step{'s' if n > 1 else ''})" if n else ""
+        in_gate = f" in the {GATE_NAMES[gate][0]}" if gate else ""
         notes.append(
-            f"problem {number} (given): the mistake '{m.summary}' ({check.twist.name}){where} "
-            f"lands on {label} {lands}"
+            f"problem {number} (given): the mistake '{twist.value.summary}' ({twist.name})"
+            f"{in_gate} lands on {label}{more} {lands}"
+        )
+    rest = sorted({tw.name for tw, _ in list(seen)[most:]})
+    if rest:
+        notes.append(
+            f"problem {number} (given): more usual mistakes hide too (in all gates or "
+            f"one): " + ", ".join(rest)
         )
     return notes
