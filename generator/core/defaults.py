@@ -65,7 +65,7 @@ MISCONCEPTION_MARGIN = 2
 MAX_DRAWS = 3000
 #: ... or of all the problems of one student's sheet: a draw takes 1 to 6 ms of CPU (a
 #: 3 x 3 x 3 sequence about 900 draws), so no sheet searches much past a minute a student.
-MAX_SHEET_DRAWS = 20_000
+MAX_SHEET_DRAWS = 10_000
 
 # --- the manifest ----------------------------------------------------------
 MANIFEST_FORMAT = "lstm-exam-manifest"
