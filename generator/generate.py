@@ -33,7 +33,7 @@ from lstm_exam.generator.store.files import staged_folder, write_parts
 from lstm_exam.generator.store.guard import WORKSHEET, Layout
 from lstm_exam.generator.store.manifest import MANIFEST, Manifest, manifest_parts, now, student_json
 from lstm_exam.generator.store.manifest_read import variant_from_json
-from lstm_exam.generator.variants.search import make_variants
+from lstm_exam.generator.variants.search import given_problem_notes, make_variants
 from lstm_exam.generator.variants.variant import Variant
 
 Tick = Callable[[int], None]
@@ -59,17 +59,31 @@ class Generated:
 def build_manifest(
     ws: Worksheet, students: Sequence[Student], seed: str | None = None, tick: Tick | None = None
 ) -> tuple[Manifest, Counter, Counter]:
-    """Draw and solve every student's variant, in this process (pure: no files)."""
+    """Draw and solve every student's variant, in this process (pure: no files);
+    ``tick`` hears of each problem of each batch of students (:func:`search_ticks` in all)."""
     m = _settings(ws, seed)
     variants: list[Variant] = []
     size = search_batch(len(students), 1)
     for lo in range(0, len(students), size):
         with gc_paused():
-            variants += make_variants(ws, m.seed, students[lo : lo + size])
-        if tick:
-            tick(len(variants) - lo)
+            variants += make_variants(ws, m.seed, students[lo : lo + size], tick)
     draws, rejected = _tally(variants)
     return replace(m, variants=tuple(variants)), draws, rejected
+
+
+def search_ticks(ws: Worksheet, students: int) -> int:
+    """The progress units of drawing a class: one a student and problem, so that a long
+    search shows its progress problem by problem."""
+    return students * max(1, len(ws.problems))
+
+
+def scaled(tick: Tick | None, ws: Worksheet) -> Tick | None:
+    """``tick`` for work done a student at a time (worker processes), in the units of
+    :func:`search_ticks`."""
+    if tick is None:
+        return None
+    per = max(1, len(ws.problems))
+    return lambda k: tick(k * per)
 
 
 def search_batch(n: int, workers: int) -> int:
@@ -148,7 +162,7 @@ def _generate_in_workers(
     rejected: Counter = Counter()
     with gc_paused():  # inherited by the workers forked here
         size = search_batch(len(students), shares(len(students)))
-        for line, d, r in fork_chunks(batch, len(students), tick, size=size):
+        for line, d, r in fork_chunks(batch, len(students), scaled(tick, ws), size=size):
             lines.append(line)
             draws.update(d)
             rejected.update(r)
@@ -196,5 +210,5 @@ def generate(
             m, draws, rejected = build_manifest(ws, students, seed, tick)
             lines = _write_students(m, stage, m.variants, student_writers)
         write_parts(stage / MANIFEST, manifest_parts(m, lines))
-        notes = write_class(m, stage, writers, tick, on_writer)
+        notes = given_problem_notes(ws) + list(write_class(m, stage, writers, tick, on_writer))
     return Generated(out, replace(m, variants=()), len(students), draws, rejected, tuple(notes))

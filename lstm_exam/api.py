@@ -182,7 +182,7 @@ def generate_worksheet(
     output/<worksheet-slug>/); without ``spec_file``, the built-in weekly sheet.
 
     ``on_stage`` is called with ``("Generating", n)`` once the class is known (n units of
-    work: a student each, three with PDFs), then with ``("Typesetting", n)`` when the PDFs
+    work: a student and problem each, and the PDFs' own), then with ``("Typesetting", n)`` when the PDFs
     begin; the PDF stage (and with it the render stack) is loaded only without ``no_pdf``.
     """
     from lstm_exam.generator.spec import worksheet as spec_mod
@@ -233,11 +233,11 @@ def _generate(
 ) -> Generated:
     """Generate, with the PDF stage when asked for (see :func:`generate_worksheet`);
     ``layout``: what the folder may hold to be replaced (a worksheet, by default)."""
-    from lstm_exam.generator.generate import generate
+    from lstm_exam.generator.generate import generate, search_ticks
     from lstm_exam.generator.render.writers import pdf_writers
 
     writers = () if no_pdf else pdf_writers(templates, tex_timeout, duplex)
-    total = len(students) + sum(w.ticks(len(students)) for w in writers)
+    total = search_ticks(ws, len(students)) + sum(w.ticks(len(students)) for w in writers)
     if on_stage is not None:
         on_stage("Generating", total)
 
@@ -321,7 +321,7 @@ def make_quiz(
     """`quiz`: ``count`` variants of the worksheet (ids v001...; without ``spec_file`` the
     built-in one) as a quiz for ``to`` ("moodle", "canvas" or "html"), into ``out`` (by
     default output/<worksheet-slug>-<to>/); with ``key``, the key PDF of the variants.
-    ``on_stage`` hears ``("Drawing", count)`` once the work is known."""
+    ``on_stage`` hears ``("Drawing", units)`` (students × problems) once the work is known."""
     from lstm_exam.generator.quiz.run import check_format, quiz_layout, quiz_roster, write_quiz
     from lstm_exam.generator.spec import worksheet as spec_mod
     from lstm_exam.generator.spec.validate import check_seed
@@ -340,7 +340,9 @@ def make_quiz(
     if ws.seed == defaults.DEMO_SEED and on_notice is not None:
         on_notice(DEMO_SEED_NOTICE)
     if on_stage is not None:
-        on_stage("Drawing", count)
+        from lstm_exam.generator.generate import search_ticks
+
+        on_stage("Drawing", search_ticks(ws, count))
     return write_quiz(
         ws,
         count,

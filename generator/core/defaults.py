@@ -32,6 +32,8 @@ GRADIENT_RANGE = (Decimal("-1.0"), Decimal("1.0"))
 
 #: Largest count of a parameters problem (sizes D, H, K, F, T).
 MAX_COUNT = 100_000
+#: The most students of a class: `--count` and the rows of a roster.
+MAX_STUDENTS = 100_000
 #: Ranges of the sizes a parameters problem draws.
 PARAMETER_RANGES = {"D": (2, 64), "H": (2, 128), "K": (2, 20), "F": (16, 512), "T": (5, 60)}
 
@@ -58,8 +60,12 @@ KNIFE_EDGE = 0.002
 #: A misconception must land farther than this many tolerances from the correct
 #: value (from both chains).
 MISCONCEPTION_MARGIN = 2
-#: Give up after this many draws of one problem (the spec is then too narrow).
+#: Give up after this many draws of one problem for one student (the spec is then too
+#: narrow) ...
 MAX_DRAWS = 3000
+#: ... or of all the problems of one student's sheet: a draw takes 1 to 6 ms of CPU (a
+#: 3 x 3 x 3 sequence about 900 draws), so no sheet searches much past a minute a student.
+MAX_SHEET_DRAWS = 10_000
 
 # --- the manifest ----------------------------------------------------------
 MANIFEST_FORMAT = "lstm-exam-manifest"
@@ -157,6 +163,10 @@ MAX_NAME_CHARS = 200
 #: Limits on the other input files: a spec or problem file, a manifest (about 25 KB a
 #: student of the largest sheets, for the largest class).
 MAX_TOML_BYTES = 5_000_000
+#: How deep arrays and inline tables may nest in a spec or problem file (a problem file's
+#: weights nest 4 deep: [[problems]], W_f, its rows, a number); deeper is refused before it
+#: is parsed, so no file can exhaust the parser's recursion.
+MAX_TOML_DEPTH = 16
 MAX_MANIFEST_BYTES = 4_000_000_000
 #: Copy detection: another variant fits at least this share of the final answers ...
 COPY_FIT = 0.6

@@ -49,6 +49,11 @@ class Misconception:
     """The first step of a sequence it can happen at."""
     needs_old_cell: bool = False
     """It needs C_{t-1}: a given one, or the previous step's."""
+    min_hidden: int = 1
+    """The fewest cells H at which it can change an answer at all (below, the mistake
+    gives the right answer, so it is no mistake there: left out of every check)."""
+    same_below: str = ""
+    """Why it changes nothing below ``min_hidden``, for the docs and the tests."""
 
 
 class Twist(Enum):
@@ -298,6 +303,8 @@ class Twist(Enum):
         did="multiplied by W instead of its transpose W^T",
         feedback="you multiplied by W_g; dL/dh_{t-1} takes the transpose: the h-columns of W_g, column by column",
         summary="W instead of W^T",
+        min_hidden=2,
+        same_below="with H = 1 the h-block of W_g is 1 × 1: W and Wᵀ are the same",
     )
 
     @property
@@ -430,15 +437,30 @@ def _first_asked(name: str, asked: set[str], order: set[str]) -> set[str]:
 
 def applicable_twists(problem: Problem) -> tuple[tuple[Twist, int], ...]:
     """The misconceptions (and steps) that can show in this problem's answers."""
-    return _applicable(problem.kind, problem.steps, "C_prev" in problem.givens)
+    return _applicable(problem.kind, problem.steps, "C_prev" in problem.givens, problem.hidden)
+
+
+def can_show(tw: Twist, hidden: int) -> bool:
+    """Whether a misconception can change an answer at all in a problem of ``hidden``
+    cells (the registry's ``min_hidden``): one that cannot gives the right answer there,
+    so it is no mistake and no check looks for it.
+
+    >>> can_show(Twist.NO_TRANSPOSE, 1), can_show(Twist.NO_TRANSPOSE, 2)
+    (False, True)
+    """
+    return hidden >= tw.value.min_hidden
 
 
 @functools.lru_cache(maxsize=256)
-def _applicable(kind: Kind, steps: int, old_cell: bool) -> tuple[tuple[Twist, int], ...]:
+def _applicable(
+    kind: Kind, steps: int, old_cell: bool, hidden: int
+) -> tuple[tuple[Twist, int], ...]:
     order = set(KINDS[kind].order)
     out = []
     for tw in Twist:
         m = tw.value
+        if not can_show(tw, hidden):
+            continue
         if m.from_step > 1:  # a slip in the state one step hands the next
             out += [(tw, t) for t in range(m.from_step, steps + 1)]
         elif m.needs_old_cell and not old_cell and not KINDS[kind].stepped:
@@ -458,14 +480,14 @@ def applicable_slips(problem: Problem) -> tuple[Slip, ...]:
     """:func:`applicable_twists`, each misconception of the gates also in each gate alone
     (first: one gate is the more common slip), where the problem has that gate; in a
     problem of one gate (forget_gate), in that gate alone."""
-    return _slips(problem.kind, problem.steps, "C_prev" in problem.givens)
+    return _slips(problem.kind, problem.steps, "C_prev" in problem.givens, problem.hidden)
 
 
 @functools.lru_cache(maxsize=256)
-def _slips(kind: Kind, steps: int, old_cell: bool) -> tuple[Slip, ...]:
+def _slips(kind: Kind, steps: int, old_cell: bool, hidden: int) -> tuple[Slip, ...]:
     order = set(KINDS[kind].order)
     out: list[Slip] = []
-    for tw, t in _applicable(kind, steps, old_cell):
+    for tw, t in _applicable(kind, steps, old_cell, hidden):
         gates = [g for g in gates_of(tw) if order & set(slip_alters(tw, g))]
         out += [(tw, t, g) for g in gates]
         if len(gates) != 1:

@@ -20,18 +20,18 @@ from pathlib import Path
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import KINDS
-from lstm_exam.generator.generate import build_manifest
+from lstm_exam.generator.generate import build_manifest, scaled
 from lstm_exam.generator.quiz import practice
 from lstm_exam.generator.quiz.items import Item, class_items, weights
 from lstm_exam.generator.quiz.moodle import moodle_document, moodle_pieces
-from lstm_exam.generator.runtime import fork_chunks, gc_paused, workers
+from lstm_exam.generator.runtime import fork_chunks, forks, gc_paused, workers
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import Worksheet
 from lstm_exam.generator.store.files import staged_folder
 from lstm_exam.generator.store.guard import Layout
 from lstm_exam.generator.store.manifest import Manifest, student_json
 from lstm_exam.generator.store.manifest_read import variant_from_json
-from lstm_exam.generator.variants.search import make_variants
+from lstm_exam.generator.variants.search import given_problem_notes, make_variants
 from lstm_exam.generator.variants.variant import Variant
 
 Tick = Callable[[int], None]
@@ -167,9 +167,12 @@ def draw_quiz(
         return m, practice_files(m)
     m0, _, _ = build_manifest(ws, (), seed)  # the settings, the seed chosen
 
+    # in this process the search ticks once a problem; worker processes once a share
+    forked = forks(count, defaults.QUIZ_PARALLEL_FROM)
+
     def batch(lo: int, hi: int) -> list[tuple[list[str], str | None]]:
         with gc_paused():
-            vs = make_variants(ws, m0.seed, students[lo:hi])
+            vs = make_variants(ws, m0.seed, students[lo:hi], None if forked else tick)
         m = replace(m0, variants=tuple(vs))
         lines = [student_json(m, v) if keep else None for v in vs]
         return list(zip(_pieces(m, vs, to), lines, strict=True))
@@ -178,7 +181,15 @@ def draw_quiz(
     if count < defaults.QUIZ_PARALLEL_FROM:
         size = count
     size = min(size, defaults.SEARCH_BATCH)
-    done = list(fork_chunks(batch, count, tick, size, at_least=defaults.QUIZ_PARALLEL_FROM))
+    done = list(
+        fork_chunks(
+            batch,
+            count,
+            scaled(tick, ws) if forked else None,
+            size,
+            at_least=defaults.QUIZ_PARALLEL_FROM,
+        )
+    )
     m = m0
     if keep:
         variants = tuple(variant_from_json(json.loads(line or "")) for _, line in done)
@@ -202,7 +213,7 @@ def write_quiz(
     """Draw the variants and write the quiz (and with ``key`` the key PDF) into ``out``,
     all or nothing; a non-empty ``out`` only with ``force``."""
     m, files = draw_quiz(ws, count, to, seed, tick, keep=key)
-    notes: list[str] = []
+    notes = given_problem_notes(ws)
     names = list(files)
     with staged_folder(out, force, quiz_layout(ws.slug)) as stage:
         for rel, data in files.items():
@@ -210,7 +221,8 @@ def write_quiz(
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
         if key:
-            pdf, notes = key_pdf(m, stage, templates, tex_timeout)
+            pdf, key_notes = key_pdf(m, stage, templates, tex_timeout)
+            notes += key_notes
             if pdf is not None:
                 names.append(pdf)
     return Quizzed(out, tuple(names), count, m.seed, tuple(notes))

@@ -72,7 +72,7 @@ class SendLog:
                 rec = json.loads(raw)
                 key = (str(rec["what"]), str(rec["student_id"]))
                 state = rec["state"]
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, RecursionError):
                 if n == len(lines):  # a last line torn by a killed run: it never finished
                     continue
                 raise InputError(str(self.path), f"line {n}", "damaged send log") from None

@@ -123,6 +123,12 @@ class _Checked:
             raise InputError(
                 file, f"line {line}", f"student id '{sid}' repeats line {self.seen[sid.lower()]}"
             )
+        if len(self.list) >= defaults.MAX_STUDENTS:  # as --count: the search is per student
+            raise InputError(
+                file,
+                f"line {line}",
+                f"more than {defaults.MAX_STUDENTS} students, the most a class may have",
+            )
         self.seen[sid.lower()] = line
         if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in name):
             raise InputError(file, f"line {line}", "the name holds a control character")
@@ -262,7 +268,7 @@ def _rows(reader: csv.DictReader, file: str) -> Iterator[dict[str, str]]:
 
 def numbered_roster(count: int) -> tuple[Student, ...]:
     """``count`` anonymous students s001, s002, ..."""
-    if not 1 <= count <= 100_000:
-        raise InputError("--count", "", f"{count} must be from 1 to 100000")
+    if not 1 <= count <= defaults.MAX_STUDENTS:
+        raise InputError("--count", "", f"{count} must be from 1 to {defaults.MAX_STUDENTS}")
     width = max(3, len(str(count)))
     return tuple(Student(f"s{k:0{width}d}", f"Student {k}") for k in range(1, count + 1))

@@ -180,8 +180,13 @@ def read_toml(path: Path) -> dict[str, Any]:
         text = read_capped(path, defaults.MAX_TOML_BYTES, "TOML file").decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise InputError(str(path), f"byte {e.start}", "not UTF-8 text") from None
+    too_deep = nesting_fault(text)
+    if too_deep is not None:
+        raise InputError(str(path), *too_deep)
     try:
         return tomllib.loads(text)
+    except RecursionError:  # the scan keeps it away; a last guard, still one line
+        raise InputError(str(path), "", "arrays or tables nested too deeply") from None
     except tomllib.TOMLDecodeError as e:
         msg = str(e)
         place = ""
@@ -189,6 +194,49 @@ def read_toml(path: Path) -> dict[str, Any]:
             msg, _, rest = msg.partition(" (at ")
             place = rest.rstrip(")")
         raise InputError(str(path), place, f"TOML syntax error: {msg}") from None
+
+
+#: Strings and comments: blanked before the nesting scan, so that a bracket or a dot inside
+#: one counts for nothing.
+_TOML_STRINGS = re.compile(
+    r'"""(?:[^\\]|\\.)*?"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*',
+    re.S,
+)
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def nesting_fault(text: str, limit: int = defaults.MAX_TOML_DEPTH) -> tuple[str, str] | None:
+    r"""The place and fault of TOML text nested deeper than ``limit``, or None: arrays and
+    inline tables inside each other, or a dotted key of more parts (``a.b.c``, a table in a
+    table); read before the parser, whose recursion (and memory, for dotted keys) such a
+    file would exhaust.
+
+    >>> nesting_fault("a = [[1, 2], ['[[[']]  # [[[[")
+    >>> nesting_fault("a = " + "[" * 40 + "]" * 40, 16)
+    ('line 1', 'arrays or tables nested more than 16 deep')
+    >>> nesting_fault("x = 1.5\n" + ".".join("k" * 20) + " = 1", 16)
+    ('line 2', 'a dotted key of more than 16 parts')
+    """
+    # blanked with as many characters, so that places keep their lines
+    bare = _TOML_STRINGS.sub(lambda m: re.sub(r"[^\n]", "_", m.group()), text)
+    # a key's parts, from a place a key can start (so the search stays linear)
+    dotted = re.search(r"(?:^|(?<=[\[\]{}=,\n]))(?:[^\[\]{}=,\n.]*\.){" + str(limit) + "}", bare)
+    if dotted is not None:
+        return _line_of(bare, dotted.start()), f"a dotted key of more than {limit} parts"
+    depth = 0
+    for m in _BRACKETS.finditer(bare):
+        if m.group() in "[{":
+            depth += 1
+            if depth > limit:
+                fault = f"arrays or tables nested more than {limit} deep"
+                return _line_of(bare, m.start()), fault
+        else:
+            depth = max(0, depth - 1)
+    return None
+
+
+def _line_of(text: str, at: int) -> str:
+    return f"line {text.count(chr(10), 0, at) + 1}"
 
 
 def check_int(value: Any, lo: int, hi: int, file: str, place: str) -> int:

@@ -173,7 +173,7 @@ def _prefix(file: str, line: int, data: bytes, span: tuple[int, int]) -> Mapping
     start, stop = span
     end = data.find(b',"problems":[', start, min(stop, start + 100_000))
     if end > 0:
-        with contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError, RecursionError):
             entry = json.loads(data[start:end] + b"}")
             if isinstance(entry, dict) and "student_id" in entry and "name" in entry:
                 return entry

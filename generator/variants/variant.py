@@ -50,13 +50,15 @@ class Variant:
 
 
 def make_variant(ws: Worksheet, seed: str, student: Student) -> Variant:
-    """Draw and solve a student's variant; redraw each problem until well-posed.
+    """Draw and solve a student's variant; redraw each problem until well-posed, within
+    ``MAX_DRAWS`` draws of a problem and ``MAX_SHEET_DRAWS`` of the sheet.
 
     The definition of a student's variant; :func:`search.make_variants` finds the
     same for a whole class, faster.
     """
     problems = []
     rejected: Counter = Counter()
+    used = 0  # draws of the problems before: the sheet's budget is MAX_SHEET_DRAWS
     for number, spec in enumerate(ws.problems, start=1):
         if spec.given is not None:
             problems.append(
@@ -75,7 +77,9 @@ def make_variant(ws: Worksheet, seed: str, student: Student) -> Variant:
             s = Stream(seed, ws.slug, student.student_id, f"q{number}", f"draw{draw}")
             return draw_problem(spec, ws.decimals, s)
 
-        for draw in range(1, defaults.MAX_DRAWS + 1):
+        limit = min(defaults.MAX_DRAWS, defaults.MAX_SHEET_DRAWS - used)
+        here: Counter = Counter()  # this problem's refusals
+        for draw in range(1, limit + 1):
             problem = drawn(draw)
             solution, why = check_problem(problem, ws.tolerance)
             if solution is not None and why is None:
@@ -84,10 +88,13 @@ def make_variant(ws: Worksheet, seed: str, student: Student) -> Variant:
                         number, spec.points, problem, solution, draw, formulas=spec.formulas
                     )
                 )
+                used += draw
                 break
-            rejected[why] += 1
+            here[why] += 1
         else:
-            raise no_well_posed(ws.source, number, spec.kind, rejected)
+            sheet = limit < defaults.MAX_DRAWS
+            raise no_well_posed(ws.source, number, spec.kind, here, max(0, limit), sheet)
+        rejected.update(here)
     return Variant(
         student, variant_code(seed, ws.slug, student.student_id), tuple(problems), rejected
     )

@@ -173,13 +173,13 @@ def _close_call(problem: Problem, solution: Solution, tol: Tolerance) -> bool:
 
 
 @functools.lru_cache(maxsize=256)
-def _likely_first(kind: Kind, steps: int, old_cell: bool) -> tuple[Slip, ...]:
+def _likely_first(kind: Kind, steps: int, old_cell: bool, hidden: int) -> tuple[Slip, ...]:
     def rank(item: Slip) -> tuple[int, int, int]:
         tw, t, gate = item
         hides = LIKELY_HIDDEN.index(tw) if tw in LIKELY_HIDDEN else len(LIKELY_HIDDEN)
         return hides, -t, gate is not None  # the slip in all gates, then in each
 
-    return tuple(sorted(_slips(kind, steps, old_cell), key=rank))
+    return tuple(sorted(_slips(kind, steps, old_cell, hidden), key=rank))
 
 
 def _hidden_misconception(
@@ -281,7 +281,7 @@ def _twist_checks(
 ) -> tuple[TwistCheck, ...]:
     stepped = KINDS[kind].stepped
     out = []
-    slips = _likely_first(kind, steps, old_cell)
+    slips = _likely_first(kind, steps, old_cell, hidden)
     for tw, t, gate in slips:
         every = gate is None or sum(1 for s in slips if s[:2] == (tw, t)) == 1
         targets = twist_targets(kind, show_steps, tw, gate)
@@ -304,10 +304,22 @@ def _own_quantities(gate: str) -> set[str]:
     return {f"Wz_{gate}", f"a_{gate}", GATE_NAMES[gate][1], f"da_{gate}"}
 
 
-def no_well_posed(source: str, number: int, kind: str, rejected: Counter) -> InputError:
-    """The error of a problem spec no draw of which is well-posed, with the advice its
-    refusals call for (``rejected``: why the draws were refused, as :func:`check_problem`
-    words it)."""
+def no_well_posed(
+    source: str,
+    number: int,
+    kind: str,
+    rejected: Counter,
+    draws: int = defaults.MAX_DRAWS,
+    sheet: bool = False,
+) -> InputError:
+    """The error of a problem no draw of which was well-posed within a student's budget:
+    ``draws`` draws of it (``sheet``: cut short by the sheet's ``MAX_SHEET_DRAWS``, else
+    ``MAX_DRAWS``), refused for the reasons ``rejected`` counts (as :func:`check_problem`
+    words them); with the advice the refusals call for.
+
+    >>> no_well_posed("s.toml", 2, "forget_gate", Counter({"saturated": 5})).line()
+    's.toml: problems[2]: cannot draw a well-posed variant of problem 2: none of 3000 draws of this forget_gate was well-posed (the most one problem may take), 5 refused as saturated; narrow the ranges of weights and values: the gates saturate'
+    """
     why = max(rejected, key=lambda w: rejected[w], default=None) or ""
     if kind == "parameters":  # its sizes come from fixed ranges: no spec can widen them
         advice = (
@@ -317,7 +329,10 @@ def no_well_posed(source: str, number: int, kind: str, rejected: Counter) -> Inp
     elif why == "saturated":
         advice = "narrow the ranges of weights and values: the gates saturate"
     elif why == "knife-edge":
-        advice = "give the values more decimals: answers fall on rounding boundaries"
+        advice = (
+            "give the values more decimals, or ask fewer values (fewer steps or cells, "
+            "show_steps = false): answers fall on rounding boundaries"
+        )
     elif why.startswith("misconception") or why == "close call":
         advice = (
             "the tolerance is too wide for the usual mistakes to show: narrow it, "
@@ -325,8 +340,84 @@ def no_well_posed(source: str, number: int, kind: str, rejected: Counter) -> Inp
         )
     else:
         advice = "widen the ranges of weights and values"
+    if sheet:
+        budget = (
+            f"a student's sheet may take {defaults.MAX_SHEET_DRAWS} draws in all, and the "
+            f"problems before it left {draws} for this {kind}, none well-posed"
+        )
+        advice += "; or put fewer hard problems on one sheet"
+    else:
+        budget = (
+            f"none of {draws} draws of this {kind} was well-posed (the most one problem may take)"
+        )
+    if why:
+        budget += f", {rejected[why]} refused as {why}"
     return InputError(
         source,
         f"problems[{number}]",
-        f"no well-posed {kind} variant in {defaults.MAX_DRAWS} draws; {advice}",
+        f"cannot draw a well-posed variant of problem {number}: {budget}; {advice}",
     )
+
+
+def hidden_mistakes(problem: Problem, tol: Tolerance) -> list[tuple[TwistCheck, str, bool]]:
+    """The usual mistakes that hide in a problem no draw chose (a ``given`` one): each
+    check of :func:`twist_checks` that hides, the first value it hides in and whether that
+    value lands inside the accepted window itself (else: within ``MISCONCEPTION_MARGIN``
+    tolerances of it), the mistake computed in both chains as :func:`check_problem` does."""
+    solution = problem.solve()
+    full = {lab: v.full for lab, v in solution.values.items()}
+    g = prepare(problem.givens)
+    rounded = {lab: v.rounded for lab, v in solution.values.items()}
+    ch = Rounded(problem.decimals)
+    g_rounded = prepare(problem.givens, ch) if problem.kind is not Kind.PARAMETERS else None
+    out = []
+    for check in twist_checks(problem):
+        chains = [check.evaluate(problem.kind, g, full)]
+        if g_rounded is not None:
+            chains.append(check.evaluate(problem.kind, g_rounded, rounded, ch))
+        where: list[tuple[str, bool]] = []  # each label it lands in the margin of
+        for label in check.labels:
+            v = solution.values[label]
+            lo, hi = tol.window(v.full, v.rounded)
+            lo2, hi2 = tol.window(v.full, v.rounded, times=defaults.MISCONCEPTION_MARGIN)
+            got = [
+                Decimal(repr(x)) if isinstance(x, float) else x for x in (c[label] for c in chains)
+            ]
+            if any(lo2 <= x <= hi2 for x in got):
+                where.append((label, any(lo <= x <= hi for x in got)))
+        if where and check.hidden([lab in dict(where) for lab in check.labels]):
+            label, accepted = max(where, key=lambda w: w[1])
+            out.append((check, label, accepted))
+    return out
+
+
+def given_notes(number: int, problem: Problem, tol: Tolerance, most: int = 6) -> list[str]:
+    """What `generate` and `quiz` say of a ``given`` problem whose usual mistakes hide:
+    one line a mistake (and gate), naming it and the first value it cannot be told apart
+    in; past ``most`` lines, one more naming the rest."""
+    seen: dict[tuple[Twist, str | None], list[tuple[str, bool]]] = {}
+    for check, label, accepted in hidden_mistakes(problem, tol):
+        seen.setdefault((check.twist, check.gate), []).append((label, accepted))
+    notes = []
+    for (twist, gate), where in list(seen.items())[:most]:
+        label, accepted = max(where, key=lambda w: w[1])  # inside the window first
+        lands = (
+            "within the accepted window: it cannot be told apart (full credit)"
+            if accepted
+            else f"within {defaults.MISCONCEPTION_MARGIN} tolerances of the right answer: "
+            "it is hard to tell apart"
+        )
+        n = len(where) - 1
+        more = f" (and at {n} more step{'s' if n > 1 else ''})" if n else ""
+        in_gate = f" in the {GATE_NAMES[gate][0]}" if gate else ""
+        notes.append(
+            f"problem {number} (given): the mistake '{twist.value.summary}' ({twist.name})"
+            f"{in_gate} lands on {label}{more} {lands}"
+        )
+    rest = sorted({tw.name for tw, _ in list(seen)[most:]})
+    if rest:
+        notes.append(
+            f"problem {number} (given): more usual mistakes hide too (in all gates or "
+            f"one): " + ", ".join(rest)
+        )
+    return notes
