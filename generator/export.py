@@ -15,10 +15,7 @@ frameworks stack the four gates and split the columns:
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,26 +179,18 @@ def export_problem(p: Problem, framework: str, stem: str) -> Exported:
     return Exported(arrays, template.format(npz=f"{stem}.npz", script=f"{stem}.py"))
 
 
-def write_export(
-    problems: tuple[Problem, ...],
-    source: Path,
-    framework: str,
-    out: Path,
-    number: int | None = None,
-    force: bool = False,
-    check: Callable[[Path], None] | None = None,
-) -> tuple[Path, Path]:
-    """Write ``<name>-<framework>.npz`` and ``.py`` for one problem of a problem file;
-    files already there are replaced only with ``force``, and only when
-    :func:`made_by_export` knows them for an export's (``check``, called with each file
-    before anything is written, refuses what is not: the guard of every output). Each file is written
-    whole and renamed into place: a link there is replaced, never followed.
+def export_files(
+    problems: tuple[Problem, ...], source: Path, framework: str, number: int | None = None
+) -> dict[str, bytes]:
+    """The files of one problem of a problem file exported for ``framework``, by name:
+    ``<name>-<framework>.npz`` (its weights) and ``.py`` (the script that prints h_t).
+    Writing them, and whether a file already there may be replaced (only one
+    :func:`made_by_export` knows for an export's), is the caller's.
 
     Args:
         problems: the problems of the file.
         source: the file, for names and messages.
         framework: ``pytorch`` or ``keras``.
-        out: the folder to write into.
         number: which problem (1-based); default the first cell_step or sequence.
     """
     file = str(source)
@@ -223,33 +212,9 @@ def write_export(
         )
     stem = f"{source.stem}-{framework}" + (f"-q{number}" if len(problems) > 1 else "")
     exported = export_problem(p, framework, stem)
-    npz, script = out / f"{stem}.npz", out / f"{stem}.py"
-    for f in (npz, script):  # first whose they are, then whether to replace them
-        if check is not None:
-            check(f)
-        elif f.is_symlink() or (f.exists() and not made_by_export(f)):
-            raise InputError(str(f), "", "exists and is not a file `export` made")
-    there = next((f for f in (npz, script) if f.exists()), None)
-    if there is not None and not force:
-        raise InputError(str(there), "", "exists; use --force to replace it")
-    out.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     np.savez(buf, **exported.arrays)  # type: ignore[arg-type]  # numpy's stubs: allow_pickle
-    _write(npz, buf.getvalue())
-    _write(script, exported.script.encode("utf-8"))
-    return npz, script
-
-
-def _write(path: Path, data: bytes) -> None:
-    """``data`` into a new file beside ``path``, then renamed over it."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return {f"{stem}.npz": buf.getvalue(), f"{stem}.py": exported.script.encode("utf-8")}
 
 
 #: The arrays an export may write, as the .npz names them.

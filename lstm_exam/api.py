@@ -654,21 +654,21 @@ def export_problem(
     """`export`: write a problem's weights for ``framework`` ("pytorch" or "keras") as an
     .npz and a script that prints h_t, into ``out``; their paths. ``number`` picks the
     problem of the file (default: the first that holds all four gates)."""
-    from lstm_exam.generator.export import made_by_export, write_export
+    from lstm_exam.generator.export import export_files, made_by_export
     from lstm_exam.generator.runtime import interrupts_held
     from lstm_exam.generator.spec.problems import read_problem_file
     from lstm_exam.generator.store.files import note_placed
-    from lstm_exam.generator.store.guard import check_file, check_into
+    from lstm_exam.generator.store.guard import check_file, check_into, write_file
 
-    inputs = {"the problem file": problem_file}
+    made = export_files(read_problem_file(problem_file), problem_file, framework, number)
     check_into(out)
-
-    def check(path: Path) -> None:  # whose it is; whether to replace it: write_export's
-        check_file(path, "export", made_by_export, inputs, force=True)
-
-    problems = read_problem_file(problem_file)
+    files = {out / name: data for name, data in made.items()}
+    inputs = {"the problem file": problem_file}
+    for path in files:  # both checked (whose they are; whether to replace them) first
+        check_file(path, "export", made_by_export, inputs, force)
     with interrupts_held():  # two small files: both written before Ctrl-C acts
-        npz, script = write_export(problems, problem_file, framework, out, number, force, check)
-        note_placed(npz)
-        note_placed(script)
+        for path, data in files.items():
+            write_file(path, data)
+            note_placed(path)
+    npz, script = files
     return npz, script
