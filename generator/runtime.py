@@ -452,7 +452,7 @@ class Bounded:
     whose memory no check of the input can bound (a library that inflates what a file
     says): each call may add at most ``memory`` bytes to the address space the child
     had when it started (RLIMIT_AS) and use ``seconds`` of CPU time (RLIMIT_CPU, moved
-    on before each call), and must answer within ten times ``seconds`` of wall time.
+    on before each call), and must answer within ``defaults.WALL_FACTOR`` times ``seconds`` of wall time.
 
     The child is forked at the first call and kept for the next ones (a fork costs
     more than reading a sheet); a child that went past a limit is ended, and the next
@@ -483,7 +483,9 @@ class Bounded:
             self._end(kill=True)
             child = self._started()
             _write_all(child[2], request)
-        answer, why = _read_answer(child[3], time.monotonic() + 10 * self.seconds + 5)
+        answer, why = _read_answer(
+            child[3], time.monotonic() + defaults.WALL_FACTOR * self.seconds + 5
+        )
         if answer is None:
             ended = self._end(kill=True)
             raise Exceeded(why or ended)
