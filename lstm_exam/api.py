@@ -664,8 +664,9 @@ def export_problem(
     check_into(out)
     files = {out / name: data for name, data in made.items()}
     inputs = {"the problem file": problem_file}
-    for path in files:  # both checked (whose they are; whether to replace them) first
-        check_file(path, "export", made_by_export, inputs, force)
+    for replace in (True, force):  # first whose both files are, then whether to replace them
+        for path in files:
+            check_file(path, "export", made_by_export, inputs, replace)
     with interrupts_held():  # two small files: both written before Ctrl-C acts
         for path, data in files.items():
             write_file(path, data)
