@@ -7,7 +7,11 @@ from __future__ import annotations
 import csv
 import io
 import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import builtin_path
@@ -15,6 +19,7 @@ from lstm_exam.graders.matching import Matcher
 from lstm_exam.graders.run import grade
 
 SAMPLES = builtin_path("sample-submissions")
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 OTHER = (SAMPLES / "s004.csv").read_bytes()  # Grace's (s004) answers
 
 
@@ -59,3 +64,69 @@ def test_a_moodle_name_with_underscores_and_digits_is_matched_by_its_participant
     assert m.match("stonerob_9999_123_Ada_2002_assignsubmission_file_x.csv").student is None
     other = Matcher([Student("s002", "Bo Li")])
     assert other.match("Rob_Stone_2002_assignsubmission_file_/s002.csv").student is None
+
+
+# --- names in any bytes: a worksheet, a templates folder, a problem file ------------------
+
+BAD = os.fsdecode(b"\xff\xfe")  # a folder name that is not UTF-8 (a zip unpacked by unzip)
+
+
+class _Ran:
+    def __init__(self, done: subprocess.CompletedProcess) -> None:
+        self.exit_code = done.returncode
+        self.output = done.stdout + done.stderr
+
+
+@pytest.fixture
+def cli(tmp_path):
+    """The real CLI in a process of its own (its stdout writes such names as a terminal)."""
+
+    def invoke(*args: object) -> _Ran:
+        argv = [sys.executable, "-m", "lstm_exam", *(os.fsencode(str(a)) for a in args)]
+        done = subprocess.run(argv, cwd=tmp_path, capture_output=True, timeout=600)
+        return _Ran(
+            subprocess.CompletedProcess(
+                argv,
+                done.returncode,
+                done.stdout.decode(errors="replace"),
+                done.stderr.decode(errors="replace"),
+            )
+        )
+
+    return invoke
+
+
+def test_a_worksheet_with_pdfs_in_a_folder_whose_name_is_not_utf8_is_made_and_rendered(
+    cli, tmp_path
+):
+    """pikepdf.open(path) handed qpdf the path's str: a traceback, no worksheet."""
+    out = tmp_path / f"week{BAD}"
+    res = cli("generate", "--count", "2", "--out", out)
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in (out / "sheets").iterdir()) == ["s001.pdf", "s002.pdf"]
+    res = cli("render", out)
+    assert res.exit_code == 0, res.output
+    assert (out / "class-sheets.pdf").stat().st_size > 0
+
+
+def test_templates_from_a_folder_whose_name_is_not_utf8_are_used_and_recorded(cli, tmp_path):
+    """The manifest's templates path was encoded as UTF-8: a traceback, no worksheet."""
+    tpl = tmp_path / f"tpl{BAD}"
+    assert cli("templates", tpl).exit_code == 0
+    res = cli("generate", "--count", "1", "--no-pdf", "--templates", tpl, "--out", tmp_path / "w")
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "w" / "manifest.json").read_text("utf-8")
+    assert '"templates":' in text and "\\\\xff\\\\xfe" in text
+
+
+def test_a_problem_file_whose_name_is_not_utf8_is_exported(cli, tmp_path):
+    """The script names the .npz by the file's stem: encoding it was a traceback."""
+    res = cli("generate", EXAMPLES / "all-kinds.toml", "--count", "1", "--no-pdf", "--out", "w")
+    assert res.exit_code == 0, res.output
+    problem = tmp_path / f"p{BAD}.toml"
+    problem.write_bytes((tmp_path / "w" / "problems" / "s001.toml").read_bytes())
+    res = cli("export", problem, "--to", "pytorch", "--out", tmp_path / "e")
+    assert res.exit_code == 0, res.output
+    names = sorted(p.name for p in (tmp_path / "e").iterdir())
+    assert names == ["p\\xff\\xfe-pytorch-q3.npz", "p\\xff\\xfe-pytorch-q3.py"]
+    assert "p\\xff\\xfe-pytorch-q3.npz" in (tmp_path / "e" / names[1]).read_text("utf-8")
