@@ -130,3 +130,26 @@ def test_a_problem_file_whose_name_is_not_utf8_is_exported(cli, tmp_path):
     names = sorted(p.name for p in (tmp_path / "e").iterdir())
     assert names == ["p\\xff\\xfe-pytorch-q3.npz", "p\\xff\\xfe-pytorch-q3.py"]
     assert "p\\xff\\xfe-pytorch-q3.npz" in (tmp_path / "e" / names[1]).read_text("utf-8")
+
+
+# --- huge rosters: a wide header within the file cap --------------------------------------
+
+
+def test_a_roster_with_a_hundred_thousand_columns_is_read_in_linear_time(tmp_path):
+    """A 1.3 MB roster (one student, 100,000 columns) took 165 s: the duplicate-column
+    check counted each column over the whole header."""
+    import time
+
+    from lstm_exam.generator.spec.roster import read_roster
+
+    n = 100_000
+    roster = tmp_path / "wide.csv"
+    roster.write_text(
+        "student_id,name," + ",".join(f"c{i}" for i in range(n)) + "\n"
+        "s1,Ada," + ",".join("v" for _ in range(n)) + "\n",
+        "utf-8",
+    )
+    start = time.process_time()
+    students = read_roster(roster)
+    assert time.process_time() - start < 10
+    assert [s.student_id for s in students] == ["s1"]
