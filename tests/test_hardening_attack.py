@@ -153,3 +153,25 @@ def test_a_roster_with_a_hundred_thousand_columns_is_read_in_linear_time(tmp_pat
     students = read_roster(roster)
     assert time.process_time() - start < 10
     assert [s.student_id for s in students] == ["s1"]
+
+
+# --- a held student and what they are sent -------------------------------------------------
+
+
+def test_a_held_students_feedback_shows_no_score(demo, tmp_path):
+    """A student held (two senders, or the answer key handed in) read "score 0 / N (0%)" or
+    the key's full marks in the feedback that `send --what feedback` mails them, while
+    every LMS file leaves the score blank."""
+    key = (demo / "keys" / "s001.csv").read_bytes()
+    dl = tmp_path / "dl"
+    _put(dl / "s001.csv", key, 1_700_000_000)  # the answer key handed in: held
+    _put(dl / "Grace Hopper_1004_assignsubmission_file_" / "a.csv", OTHER, 1_700_000_000)
+    _put(dl / "s004.csv", OTHER, 1_700_000_000)  # two senders for s004: held
+    grade(demo, dl, tmp_path / "g")
+    book = {r["student_id"]: r for r in _book(tmp_path / "g") if r["student_id"]}
+    for sid in ("s001", "s004"):
+        assert book[sid]["score"] == "", book[sid]
+        for ext in ("md", "html"):
+            page = (tmp_path / "g" / "feedback" / f"{sid}.{ext}").read_text("utf-8")
+            assert "score held for your instructor" in page
+            assert "/ 14" not in page and "%)" not in page and " points" not in page
