@@ -296,6 +296,15 @@ class Matcher:
             ("folder name", self.by_id[f.lower()]) for f in parts[:-1] if f.lower() in self.by_id
         ]
         named = list(dict.fromkeys(s.student_id for _, s in said))
+        # a folder named after a roster name ("Marie Smith/s002.csv", mail sorted by
+        # sender) is evidence against the file's own name: never a match on its own
+        named += [
+            s.student_id
+            for f in parts[:-1]
+            if named and f.lower() not in self.by_id and legible(f)
+            for s in self.by_name.get(name_key(f), [])
+            if s.student_id not in named
+        ]
         if len(named) > 1:
             return Match(
                 None,

@@ -175,3 +175,23 @@ def test_a_held_students_feedback_shows_no_score(demo, tmp_path):
             page = (tmp_path / "g" / "feedback" / f"{sid}.{ext}").read_text("utf-8")
             assert "score held for your instructor" in page
             assert "/ 14" not in page and "%)" not in page and " points" not in page
+
+
+def test_a_folder_named_after_one_student_never_gives_its_file_to_the_id_it_is_named(
+    demo, tmp_path
+):
+    """Mail sorted into a folder per sender: "Grace Hopper/s001.csv" went to s001 and,
+    being later, superseded Ada's own s001.csv (only "2 files; graded the latest")."""
+    own = (SAMPLES / "s001.csv").read_bytes()
+    dl = tmp_path / "dl"
+    _put(dl / "s001.csv", own, 1_700_000_000)
+    _put(dl / "Grace Hopper" / "s001.csv", OTHER, 1_800_000_000)
+    _put(dl / "Grace Hopper" / "s004.csv", OTHER, 1_700_000_000)  # her own: still hers
+    grade(demo, dl, tmp_path / "g")
+    book = _book(tmp_path / "g")
+    ada = next(r for r in book if r["student_id"] == "s001")
+    assert ada["file"] == "s001.csv" and ada["percent"] == "100", ada
+    row = next(r for r in book if r["file"] == "Grace Hopper/s001.csv")
+    assert row["status"] == "unmatched-file" and "s001 and s004" in row["flags"]
+    grace = next(r for r in book if r["student_id"] == "s004")
+    assert grace["file"] == "Grace Hopper/s004.csv"
