@@ -195,3 +195,18 @@ def test_a_folder_named_after_one_student_never_gives_its_file_to_the_id_it_is_n
     assert row["status"] == "unmatched-file" and "s001 and s004" in row["flags"]
     grace = next(r for r in book if r["student_id"] == "s004")
     assert grace["file"] == "Grace Hopper/s004.csv"
+
+
+# --- short seeds: spaces are no secret -------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", ["        ", "abc     ", "   abcd   "])
+def test_a_seed_of_spaces_or_padded_short_is_refused_as_too_short(run, tmp_path, seed):
+    """quiz --seed and a spec's seed took eight spaces: every key regenerable."""
+    res = run("quiz", "--to", "html", "--count", "1", "--seed", seed, "--out", tmp_path / "q")
+    assert res.exit_code == 2 and "too short to be secret" in res.output, res.output
+    assert not (tmp_path / "q").exists()
+    spec = tmp_path / "s.toml"
+    spec.write_text(f'seed = "{seed}"\n[[problems]]\nkind = "forget_gate"\n', "utf-8")
+    res = run("generate", spec, "--count", "1", "--no-pdf", "--out", tmp_path / "w")
+    assert res.exit_code == 2 and "too short to be secret" in res.output, res.output
