@@ -24,6 +24,7 @@ import numpy as np
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import KINDS
 from lstm_exam.generator.core.problem import Problem
+from lstm_exam.generator.core.textfiles import shown_name
 
 #: The frameworks' gate order, as the lecture's gate letters.
 GATE_ORDER = ("i", "f", "C", "o")
@@ -210,7 +211,9 @@ def export_files(
             f"problem {number}",
             f"a {p.kind} problem does not hold all four gates; export one of kind {_KIND_NAMES}",
         )
-    stem = f"{source.stem}-{framework}" + (f"-q{number}" if len(problems) > 1 else "")
+    # the file's stem as a name the script can hold (not UTF-8 bytes or a control
+    # character in it written \xNN): the script loads the .npz by this name
+    stem = shown_name(f"{source.stem}-{framework}" + (f"-q{number}" if len(problems) > 1 else ""))
     exported = export_problem(p, framework, stem)
     buf = io.BytesIO()
     np.savez(buf, **exported.arrays)  # type: ignore[arg-type]  # numpy's stubs: allow_pickle

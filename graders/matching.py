@@ -57,6 +57,15 @@ _MOODLE = re.compile(
     r"(?:_(?P<rest>.*))?$",
     re.S,
 )
+#: A Moodle *folder*: Moodle's ``clean_filename`` of a full name keeps ``_`` ("Rob_Stone"),
+#: so the name is the shortest text before ``_<digits>_assign``. Only a folder, which no
+#: student names (Canvas makes none); a file's name keeps ``[^_]*``, or a Canvas name whose
+#: student-chosen part reads ``Ada_1001_assignsubmission_file_x.csv`` would be Moodle's.
+_MOODLE_FOLDER = re.compile(
+    r"^(?P<name>.*?)_(?P<num>[0-9]+)_assign(?:submission|feedback)_(?P<plugin>[a-z0-9]+)"
+    r"(?:_(?P<rest>.*))?$",
+    re.S,
+)
 #: What follows ``lastfirst`` in a Canvas name (which may itself hold ``_``: Canvas keeps
 #: letters, digits and ``_`` of the sortable name, "Doe, John_3" is ``doejohn_3``).
 _CANVAS_TAIL = re.compile(r"_(?:late_)?(?P<uid>\d+)_(?P<att>\d+)_(?P<orig>.+)$", re.I | re.S)
@@ -257,7 +266,7 @@ class Matcher:
         base = parts[-1]
         # the LMS's layout says who submitted; the names inside it are the student's choice
         for k, part in enumerate(parts):
-            m = _MOODLE.match(part)
+            m = (_MOODLE if k == len(parts) - 1 else _MOODLE_FOLDER).match(part)
             if m and (k < len(parts) - 1 or m["rest"]):
                 inner = m["rest"] if k == len(parts) - 1 else parts[-1]
                 return self._moodle(m["name"], m["num"], inner)
@@ -287,6 +296,15 @@ class Matcher:
             ("folder name", self.by_id[f.lower()]) for f in parts[:-1] if f.lower() in self.by_id
         ]
         named = list(dict.fromkeys(s.student_id for _, s in said))
+        # a folder named after a roster name ("Marie Smith/s002.csv", mail sorted by
+        # sender) is evidence against the file's own name: never a match on its own
+        named += [
+            s.student_id
+            for f in parts[:-1]
+            if named and f.lower() not in self.by_id and legible(f)
+            for s in self.by_name.get(name_key(f), [])
+            if s.student_id not in named
+        ]
         if len(named) > 1:
             return Match(
                 None,

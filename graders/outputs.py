@@ -160,15 +160,20 @@ def feedback_view(m: Manifest, titles: Sequence[str], r: StudentResult) -> Feedb
         )
     problems = []
     for k, fs in sorted(_by_problem(r).items()):
-        heading = (
-            f"Problem {k}: {titles[k - 1]}: {score_text(r.problem_scores[k - 1])} / "
+        heading = f"Problem {k}: {titles[k - 1]}" + (
+            ""
+            if r.held
+            else f": {score_text(r.problem_scores[k - 1])} / "
             f"{score_text(r.max_scores[k - 1])} points"
         )
         rows = tuple((f.label, shown_answer(f), _range(f), str(f.verdict), f.reason) for f in fs)
         problems.append((heading, rows))
     return FeedbackView(
         f"{m.title}: feedback for {r.name or r.student_id} ({r.student_id})",
-        f"Variant {r.variant} · score {score_text(r.score)} / {score_text(r.max_score)} "
+        # a held score is the instructor's to decide: never shown, as no LMS file shows it
+        f"Variant {r.variant} · score held for your instructor · status: {r.status}"
+        if r.held
+        else f"Variant {r.variant} · score {score_text(r.score)} / {score_text(r.max_score)} "
         f"({score_text(r.percent)}%) · status: {r.status}",
         tuple(paragraphs),
         tuple(problems),

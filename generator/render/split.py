@@ -109,7 +109,7 @@ def split_pdf(
     the variant; ``title`` is the worksheet's.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    with pikepdf.open(pdf) as whole, _pages_copied():
+    with _opened(pdf) as whole, _pages_copied():
         for sid, first, last in ranges:
             with pikepdf.new() as part:
                 part.pages.extend(whole.pages[first - 1 : last])
@@ -132,7 +132,7 @@ def padded_pdf(
     The class PDF is for printing: its boxes are printed, never fields (the fields of a
     fillable class are left out), so no two students' boxes ever share a name and a
     value; each student's own PDF has the form (:func:`split_pdf`)."""
-    with pikepdf.open(pdf) as whole, pikepdf.new() as padded, _pages_copied():
+    with _opened(pdf) as whole, pikepdf.new() as padded, _pages_copied():
         for page in whole.pages:  # in memory only: the sheets' widgets are left behind
             if "/Annots" in page:
                 del page.Annots
@@ -255,5 +255,14 @@ def _metadata(doc: pikepdf.Pdf, sid: str, variant: str, title: str) -> None:
 
 def page_count(pdf: Path) -> int:
     """The number of pages of a PDF."""
-    with pikepdf.open(pdf) as doc:
+    with _opened(pdf) as doc:
         return len(doc.pages)
+
+
+@contextlib.contextmanager
+def _opened(pdf: Path) -> Iterator[pikepdf.Pdf]:
+    """``pikepdf.open`` of a path in any bytes: given a path, pikepdf passes its ``str``
+    to qpdf, which refuses a name that is not UTF-8 (a worksheet in such a folder); given
+    the open file, it describes it by the file's ``repr``, which is ASCII."""
+    with pdf.open("rb") as stream, pikepdf.open(stream) as doc:
+        yield doc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,7 +92,8 @@ def read_roster(path: Path, on_notice: Callable[[str], None] | None = None) -> t
             f"the header needs a student_id column (and name); it has {shown}"
             + ("" if delimiter == "," else f" ({DELIMITER_NAMES[delimiter]})"),
         )
-    twice = next((h for h in header if h and header.count(h) > 1), None)
+    counts = Counter(header)  # header.count(h) for each h was quadratic: a wide header hung
+    twice = next((h for h in header if h and counts[h] > 1), None)
     if twice is not None:
         raise InputError(file, "line 1", f"the header has two {twice} columns")
     reader.fieldnames = header

@@ -282,7 +282,7 @@ _NOT_XML = frozenset("\ufffe\uffff")
 def check_seed(value: Any, file: str, place: str) -> str:
     """A seed as every way in takes it (a spec's ``seed``, ``quiz --seed``, the library's
     ``seed=``, the seed a worksheet keeps): a text of ``defaults.MIN_SEED`` to 200
-    characters without control characters.
+    characters without control characters (spaces around it not counted).
 
     >>> check_seed("abc", "--seed", "")
     Traceback (most recent call last):
@@ -290,7 +290,8 @@ def check_seed(value: Any, file: str, place: str) -> str:
     lstm_exam.generator.core.errors.InputError: --seed: too short to be secret: use at least 8 characters
     """
     seed = check_text(value, file, place)
-    if len(seed) < defaults.MIN_SEED:
+    # spaces around a seed are no secret: "        " or "abc     " is as short as ""/"abc"
+    if len(seed.strip()) < defaults.MIN_SEED:
         raise InputError(
             file, place, f"too short to be secret: use at least {defaults.MIN_SEED} characters"
         )

@@ -21,6 +21,7 @@ from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.notation import is_whole
 from lstm_exam.generator.core.numbers import plain, plain_tree
 from lstm_exam.generator.core.solution import Value
+from lstm_exam.generator.core.textfiles import shown_name
 from lstm_exam.generator.core.tolerance import Tolerance, accept_bounds
 from lstm_exam.generator.store.lines import Part, document_parts
 from lstm_exam.generator.variants.variant import Variant
@@ -148,7 +149,9 @@ def _header(m: Manifest) -> dict[str, Any]:
         "decimals": m.decimals,
         "tolerance": {m.tolerance.mode: plain(m.tolerance.amount)},
         "carry_forward": plain(m.carry_forward),
-        "templates": m.templates,
+        # a path in any bytes (a folder name that is not UTF-8) as JSON can hold it: the
+        # manifest only records it, render takes templates from its command line alone
+        "templates": None if m.templates is None else shown_name(m.templates),
         # written only when off: a manifest without it (every older one) is fillable
         **({} if m.fillable else {"fillable": False}),
     }
