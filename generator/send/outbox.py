@@ -182,7 +182,10 @@ def check_grades(source: Path, settings: Manifest, entries: Iterable[ManifestStu
         )
     if named != settings.identity:
         title = head.get("worksheet")
-        shown = f" ({title[:80]!r})" if isinstance(title, str) else ""
+        if title == settings.title:  # the same title: an earlier manifest, or a namesake
+            shown = " of the same title (made again since, or another copy)"
+        else:
+            shown = f" ({title[:80]!r})" if isinstance(title, str) else ""
         raise InputError(
             file,
             "worksheet_id",
