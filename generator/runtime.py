@@ -135,9 +135,9 @@ def confine_child(cpu: float, memory: int | None = None) -> Callable[[], None]:
         dies()
         import resource
 
-        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
+        lower_limit(resource.RLIMIT_CPU, seconds, seconds + 1)
         if memory is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+            lower_limit(resource.RLIMIT_AS, memory)
 
     return confine
 
@@ -233,6 +233,19 @@ def _read_all(fd: int, deadline: float) -> bytearray | None:
         if not chunk:
             return data
         data += chunk
+
+
+def lower_limit(kind: int, soft: int, hard: int | None = None) -> None:
+    """Set the resource limit ``kind`` of this process to ``soft`` (and ``hard``, by
+    default the same), never above the hard limit set from outside (``ulimit``), which
+    a process cannot raise."""
+    import resource
+
+    _, outside = resource.getrlimit(kind)
+    hard = soft if hard is None else hard
+    if outside != resource.RLIM_INFINITY:
+        soft, hard = min(soft, outside), min(hard, outside)
+    resource.setrlimit(kind, (soft, hard))
 
 
 def _address_space() -> int | None:
@@ -638,13 +651,6 @@ def _limit_self(memory: int) -> None:
     import resource
 
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    try:
-        with open("/proc/self/statm", "rb") as f:
-            pages = int(f.read(64).split()[0])
-    except (OSError, ValueError, IndexError):
-        return
-    value = pages * resource.getpagesize() + memory
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY:
-        value = min(value, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (value, value))
+    have = _address_space()
+    if have is not None:
+        lower_limit(resource.RLIMIT_AS, have + memory)

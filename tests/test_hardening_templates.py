@@ -256,6 +256,46 @@ def test_a_confined_result_and_fault_travel_back():
         confined(lambda: bytearray(500_000_000), cpu=5, memory=100_000_000)
 
 
+@pytest.mark.skipif(pdflatex() is None, reason="needs pdflatex")
+def test_a_memory_limit_set_from_outside_is_kept_and_the_pdfs_are_made(tmp_path):
+    """Under `ulimit -v` below what a child would be given, the children (the templates'
+    and pdflatex) stay within the outside limit rather than fail to set theirs: a
+    preexec_fn traceback before."""
+    exe = Path(sys.executable).with_name("lstm-exam")
+    limit = 900_000_000
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    proc = subprocess.run(
+        [str(exe), "generate", "--count", "2", "--out", "w"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        preexec_fn=cap,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert sorted(p.name for p in (tmp_path / "w" / "sheets").iterdir()) == ["s001.pdf", "s002.pdf"]
+
+
+def test_a_confined_child_never_asks_above_the_outside_hard_limit():
+    """A child given more memory than the process may ever have is given the outside
+    limit instead, and still works."""
+    outside = 4_000_000_000
+    pid = os.fork()
+    if pid == 0:  # a process of its own: the lowered hard limit ends with it
+        code = 1
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (outside, outside))
+            code = 0 if confined(lambda: "ok", cpu=5, memory=10 * outside) == "ok" else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
 # --- any template from hostile fragments: one line or a document -------------------------
 
 _SIZES = st.sampled_from(["0", "3", "100000", "1000001", "10**9", "-5", "10**5000"])
