@@ -71,7 +71,7 @@ def measure(spec: Path | None, to: str, n: int, repeat: int) -> tuple[float, flo
         for k in range(repeat):
             out = Path(tmp) / f"call{k}"
             t0, c0 = time.perf_counter(), time.process_time()
-            api.make_quiz(spec, to, n, out, seed=SEED)
+            api.make_quiz(api.QuizOptions(spec_file=spec, to=to, count=n, out=out, seed=SEED))
             calls.append(time.perf_counter() - t0)
             cpus.append(time.process_time() - c0)
             t0 = time.perf_counter()

@@ -388,22 +388,18 @@ def test_the_progress_bar_ends_full(tmp_path, command):
 
     spec = _spec_file(tmp_path, f'seed = "{SEED}"\n' + '[[problems]]\nkind = "forget_gate"\n' * 3)
     stages, ticks = [], []
+
+    class Recorded(api.Quiet):
+        def stage(self, label, total):
+            stages.append(total)
+
+        def tick(self, units):
+            ticks.append(units)
+
     if command == "generate":
-        api.generate_worksheet(
-            spec,
-            count=4,
-            out=tmp_path / "o",
-            no_pdf=True,
-            tick=ticks.append,
-            on_stage=lambda label, n: stages.append(n),
-        )
+        options = api.GenerateOptions(spec_file=spec, count=4, out=tmp_path / "o", no_pdf=True)
+        api.generate_worksheet(options, Recorded())
     else:
-        api.make_quiz(
-            spec,
-            command,
-            4,
-            tmp_path / "o",
-            tick=ticks.append,
-            on_stage=lambda label, n: stages.append(n),
-        )
+        quiz = api.QuizOptions(spec_file=spec, to=command, count=4, out=tmp_path / "o")
+        api.make_quiz(quiz, Recorded())
     assert stages == [12] and sum(ticks) == 12 and len(ticks) >= 3

@@ -66,7 +66,8 @@ def test_the_library_and_a_kept_seed_meet_the_same_rule(run, tmp_path):
     with pytest.raises(InputError, match=SHORT):
         generate(ws, api.choose_students(None, 2), tmp_path / "o", seed="short")
     with pytest.raises(InputError, match=SHORT):
-        api.generate_worksheet(None, count=1, out=tmp_path / "o", no_pdf=True, seed="x")
+        options = api.GenerateOptions(count=1, out=tmp_path / "o", no_pdf=True, seed="x")
+        api.generate_worksheet(options)
     with pytest.raises(InputError, match=SHORT):  # a Worksheet built by hand, not parsed
         build_manifest(dataclasses.replace(ws, seed="abc"), ())
     assert not (tmp_path / "o").exists()
@@ -102,7 +103,8 @@ def test_every_way_a_seed_enters_takes_the_same_seeds(seed, tmp_path):
         lambda: build_manifest(dataclasses.replace(ws, seed=seed), ()),
     ]
     if fault is not None:  # the quiz is run only where it stops at once
-        ways.append(lambda: api.make_quiz(None, "html", 1, tmp_path / "q", seed=seed))
+        options = api.QuizOptions(to="html", count=1, out=tmp_path / "q", seed=seed)
+        ways.append(lambda: api.make_quiz(options))
     for way in ways:
         if fault is None:
             assert way()[0].seed == seed
