@@ -6,7 +6,9 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 tree="$(mktemp -d)"
 trap 'rm -rf "$tree"' EXIT
 mkdir "$tree/lstm_exam"
-for f in "$root"/lstm_exam/*.py; do ln -s "$f" "$tree/lstm_exam/"; done
+for f in "$root"/lstm_exam/*.py "$root"/lstm_exam/api "$root"/lstm_exam/cli; do
+  ln -s "$f" "$tree/lstm_exam/"
+done
 ln -s "$root/generator" "$tree/lstm_exam/generator"
 ln -s "$root/graders" "$tree/lstm_exam/graders"
 cd "$tree"

@@ -1,16 +1,21 @@
-"""The render driver: a worksheet folder's files, made by interchangeable writers.
+"""The render driver: the files of a worksheet folder, made by its writers.
 
-As R/exams' one driver with its writers: the driver knows where a writer's files go
-and when it runs, never what format it writes. Two kinds of writer plug in:
+The driver knows where a writer's files go and when it runs, never what format it
+writes. It serves `generate`'s worksheet folder, and only it:
 
 * a :class:`StudentWriter` makes one text file per student from the manifest and the
-  student's variant (their problem file, answer template, key CSV); generate calls it
-  for each student, in the worker process that drew the student on a large class;
-* a :class:`ClassWriter` writes files of the whole class at once, given the manifest
-  with every variant (the sheets and keys, typeset together and split).
+  student's variant: the problem file, the answer template and the key CSV
+  (:data:`render.writers.STUDENT_FILES`); generate calls each for every student, in the
+  worker process that drew the student on a large class;
+* a :class:`ClassWriter` writes files of the whole class once every student's are
+  written: the PDFs (:class:`render.writers.SheetsAndKeys`, the one there is).
+  `render` rebuilds the same PDFs from a manifest read back (:func:`render.pdfs.rerender`).
 
-A new output (an LMS upload file, quiz XML, a fillable form) is one more writer,
-handed to the driver; nothing here changes.
+The other outputs are written by their own stages, not through these protocols: a quiz
+(:mod:`quiz.run`: one document of N variants, Moodle XML, a Canvas QTI zip or the practice
+pages), `grade`'s LMS upload files (:mod:`graders.uploads`, written with the results) and
+`send --moodle-zip`'s feedback zip. A new file of every student of a worksheet folder is
+one more StudentWriter; a new file of its whole class, one more ClassWriter.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What each command is told: one frozen record per command, built by keyword.
 
-The fields are the command's options (docs/usage.md), with the command line's defaults;
-the command line builds one from what it parsed, a program builds one by hand.
+The fields are the command's options (`lstm-exam COMMAND --help`), with the command
+line's defaults; the command line builds one from what it parsed, a program by hand.
 """
 
 from __future__ import annotations
