@@ -16,7 +16,11 @@ Target (issue 22): lstm-exam at most 0.10 of exams2moodle's CPU per variant, at 
 Without Rscript or the exams package, the benchmark says so and times lstm-exam alone.
 
 Run on demand:  .venv/bin/python bench/bench_quiz.py [--variants 50,200] [--rounds 3]
-                [--spec FILE] [--to moodle|canvas] [--no-r]
+                [--spec FILE] [--to moodle|canvas] [--no-r] [--before DIR]
+
+``--before DIR`` times another copy of lstm-exam too, in the same rounds (DIR is put first
+on PYTHONPATH: a folder holding an ``lstm_exam`` package laid out as installed, e.g. the
+code before a change), so that a change is judged against the code it replaces.
 
 lstm-exam runs once first with bytecode writing allowed, so that its modules start from
 their cached bytecode as an installed tool's do (pip compiles them on install); a shell
@@ -115,6 +119,7 @@ def main() -> None:
     ap.add_argument("--spec", type=Path, default=SPEC)
     ap.add_argument("--to", default="moodle", choices=["moodle", "canvas"])
     ap.add_argument("--no-r", action="store_true", help="time lstm-exam alone")
+    ap.add_argument("--before", type=Path, help="also time the lstm_exam package in DIR")
     args = ap.parse_args()
     counts = [int(c) for c in args.variants.split(",")]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -133,10 +138,14 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f} (CPU time is judged, not wall time)")
     mine: dict[int, list[float]] = {n: [] for n in counts}
     theirs: dict[int, list[float]] = {n: [] for n in counts}
+    old: dict[int, list[float]] = {n: [] for n in counts}
+    old_env = dict(env, PYTHONPATH=str(args.before)) if args.before else None
     walls: dict[tuple[str, int], list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         cpu_of(lstm_command(args.spec, args.to, 1, out / "warm"), env)
+        if old_env:
+            cpu_of(lstm_command(args.spec, args.to, 1, out / "warm-before"), old_env)
         if r:
             cpu_of(r_command(1, out / "warm-r", 1))
         for k in range(args.rounds):
@@ -153,9 +162,15 @@ def main() -> None:
                     theirs[n].append(cpu)
                     walls.setdefault(("R/exams", n), []).append(wall)
 
-                for run in (lstm, exams) if k % 2 == 0 or not r else (exams, lstm):
-                    if run is lstm or r:
-                        run()
+                def before(n: int = n, k: int = k) -> None:
+                    command = lstm_command(args.spec, args.to, n, out / f"b{n}-{k}")
+                    cpu, wall = cpu_of(command, old_env)
+                    old[n].append(cpu)
+                    walls.setdefault(("before", n), []).append(wall)
+
+                runs = [lstm, *([exams] if r else []), *([before] if old_env else [])]
+                for run in runs if k % 2 == 0 else runs[::-1]:
+                    run()
     print(f"load average after: {os.getloadavg()[0]:.2f}; {args.rounds} rounds, alternated")
     print(f"quiz --to {args.to} of {args.spec.name}, CPU seconds (median of the rounds):")
     met = True
@@ -172,6 +187,9 @@ def main() -> None:
                 f"R/exams / lstm-exam = {other / ours:.1f}x"
             )
             met = met and ratio <= TARGET
+        if old_env:
+            was = statistics.median(old[n])
+            line += f"; before {was:.3f} s: now {ours / was:.3f} of before"
         print(line)
     if len(counts) > 1:
         lo, hi = min(counts), max(counts)
