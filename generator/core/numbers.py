@@ -47,7 +47,7 @@ def plain(d: Decimal) -> str:
     text = str(d)  # the same text unless str() chose an exponent
     if "E" in text:
         text = format(d, "f")
-    return text[1:] if d.is_zero() and text[0] == "-" else text  # a class writes millions
+    return text[1:] if text[0] == "-" and d.is_zero() else text  # a class writes millions
 
 
 def unsigned_zero(text: str) -> str:

@@ -32,8 +32,9 @@ def xml_text(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+@functools.lru_cache(maxsize=4096)
 def tex(symbol: str) -> str:
-    """Inline math for MathJax."""
+    """Inline math for MathJax (the notation's few symbols, escaped once each)."""
     return esc(rf"\({symbol}\)")
 
 

@@ -9,9 +9,8 @@ variants do not depend on who draws them, so the files are the same byte for byt
 
 from __future__ import annotations
 
-import json
+import functools
 import math
-import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -21,7 +20,6 @@ from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import KINDS
 from lstm_exam.generator.generate import build_manifest, scaled
-from lstm_exam.generator.quiz import practice
 from lstm_exam.generator.quiz.items import Item, class_items, weights
 from lstm_exam.generator.quiz.moodle import moodle_document, moodle_pieces
 from lstm_exam.generator.runtime import fork_chunks, forks, gc_paused, workers
@@ -30,12 +28,10 @@ from lstm_exam.generator.spec.worksheet import Worksheet
 from lstm_exam.generator.store.files import staged_folder
 from lstm_exam.generator.store.guard import Layout
 from lstm_exam.generator.store.manifest import Manifest, student_json
-from lstm_exam.generator.store.manifest_read import variant_from_json
 from lstm_exam.generator.variants.search import given_problem_notes, make_variants
 from lstm_exam.generator.variants.variant import Variant
 
 Tick = Callable[[int], None]
-#: The module of the self-check page (`--to html`), built apart.
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +141,11 @@ def check_format(to: str) -> None:
 
 
 def practice_files(m: Manifest) -> dict[str, bytes]:
-    """The self-check pages (:mod:`practice`) in their folder, ``<slug>-practice/``."""
+    """The self-check pages (:mod:`practice`) in their folder, ``<slug>-practice/``
+    (the module imported only for them, as :mod:`json` and the manifest's reader only
+    for a key: a Moodle quiz starts sooner)."""
+    from lstm_exam.generator.quiz import practice
+
     files = practice.practice_files(m, m.variants)
     return {f"{m.slug}-practice/{path}": data for path, data in files.items()}
 
@@ -192,6 +192,10 @@ def draw_quiz(
     )
     m = m0
     if keep:
+        import json
+
+        from lstm_exam.generator.store.manifest_read import variant_from_json
+
         variants = tuple(variant_from_json(json.loads(line or "")) for _, line in done)
         m = replace(m0, variants=variants)
     return m, FORMATS[to][1](m, _sheet(ws), [pieces for pieces, _ in done])
@@ -228,9 +232,12 @@ def write_quiz(
     return Quizzed(out, tuple(names), count, m.seed, tuple(notes))
 
 
+@functools.lru_cache(maxsize=16)
 def quiz_layout(slug: str) -> Layout:
     """What `quiz` makes of a worksheet (its ``slug``) in its folder, in any format: what
-    ``--force`` may replace (:mod:`store.guard`)."""
+    ``--force`` may replace (:mod:`store.guard`); made once a slug (the folder is checked
+    before the variants are drawn and again when they are written: one regular
+    expression compiled)."""
     return Layout(
         "quiz",
         "the quiz",
@@ -289,6 +296,8 @@ def key_pdf(
 ) -> tuple[str | None, list[str]]:
     """``<slug>-key.pdf``: the class key of the variants, as `generate` typesets it
     (:mod:`render.document`'s key template); its name (None without TeX) and the notes."""
+    import shutil
+
     from lstm_exam.generator.render.document import DOCUMENTS
     from lstm_exam.generator.render.typeset import (
         fill,
