@@ -44,8 +44,8 @@ from .copies import CopyIndex, Labels, answers_at, both_sides, copy_keys, copy_l
 from .grade import asked_labels, grade_sheet
 from .lms import MAP_FILE, Identity, LmsInputs, identity, map_text
 from .matching import BY_MAP, Match, Matcher
-from .pdfform import read_submission
 from .policy import GradePolicy
+from .reading import Unreadable, read_submission
 from .results import (
     UNEXPLAINED,
     VERDICT_CODES,
@@ -55,7 +55,7 @@ from .results import (
     StudentResult,
     Verdict,
 )
-from .submissions import RawFile, Unreadable, collect, file_data
+from .submissions import RawFile, collect, file_data
 from .uploads import uploads
 
 Tick = Callable[[int], None]

@@ -24,20 +24,14 @@ from lstm_exam.generator.store.manifest_read import (
     student_doc,
     variant_from_json,
 )
+from lstm_exam.graders.answer_numbers import parse_number
 from lstm_exam.graders.grade import grade_sheet
 from lstm_exam.graders.outputs import summary_text
 from lstm_exam.graders.policy import GradePolicy
+from lstm_exam.graders.reading import Cell, Sheet, Unreadable, read_sheet
 from lstm_exam.graders.results import Status, Verdict
 from lstm_exam.graders.run import grade
-from lstm_exam.graders.submissions import (
-    Cell,
-    RawFile,
-    Sheet,
-    Unreadable,
-    file_data,
-    parse_number,
-    read_sheet,
-)
+from lstm_exam.graders.submissions import RawFile, file_data
 
 SAMPLES = builtin_path("sample-submissions")
 EXAMPLES = Path(__file__).parent.parent / "examples"

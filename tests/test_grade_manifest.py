@@ -23,9 +23,10 @@ from lstm_exam.generator.store.manifest_read import (
     read_manifest_students,
     student_doc,
 )
+from lstm_exam.graders.reading import Unreadable
 from lstm_exam.graders.results import Status
 from lstm_exam.graders.run import grade
-from lstm_exam.graders.submissions import RawFile, Unreadable, file_data
+from lstm_exam.graders.submissions import RawFile, file_data
 
 SAMPLES = builtin_path("sample-submissions")
 

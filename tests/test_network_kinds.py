@@ -22,8 +22,8 @@ from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import load_spec
 from lstm_exam.graders.grade import grade_sheet
 from lstm_exam.graders.policy import GradePolicy
+from lstm_exam.graders.reading import Cell, Sheet
 from lstm_exam.graders.results import Verdict
-from lstm_exam.graders.submissions import Cell, Sheet
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 SPECS = {

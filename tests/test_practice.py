@@ -38,9 +38,10 @@ from lstm_exam.generator.spec.roster import numbered_roster
 from lstm_exam.generator.spec.worksheet import load_spec
 from lstm_exam.generator.store.manifest import Manifest
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
+from lstm_exam.graders.answer_numbers import parse_number
 from lstm_exam.graders.grade import grade_sheet
 from lstm_exam.graders.policy import GradePolicy
-from lstm_exam.graders.submissions import Cell, Sheet, parse_number
+from lstm_exam.graders.reading import Cell, Sheet
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The default spec and every example that is a worksheet (not a problem file).
