@@ -365,7 +365,8 @@ def reading_shown(raw: str, value: Decimal, sheet: Sheet) -> str:
     convention (its decimal mark): else empty.
 
     >>> from lstm_exam.graders.reading import Sheet
-    >>> points, commas = Sheet((), (), False), Sheet((), (), True)
+    >>> points = Sheet(cells=(), notes=(), decimal_comma=False)
+    >>> commas = Sheet(cells=(), notes=(), decimal_comma=True)
     >>> reading_shown("0,5", Decimal("0.5"), commas), reading_shown("0,5", Decimal("0.5"), points)
     ('', '0.5')
     >>> reading_shown("5e-1", Decimal("0.5"), points), reading_shown("0.50", Decimal("0.50"), points)

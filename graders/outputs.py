@@ -392,7 +392,8 @@ def item_analysis(labels: Sequence[str], graded: Sequence[StudentResult]) -> dic
     common diagnosis of a wrong answer (each ``[text, students]``, or null when no two
     students share one).
 
-    >>> r = StudentResult("s", "", "", Status.GRADED, (), (), marks="cw")
+    >>> r = StudentResult(student_id="s", name="", variant="", status=Status.GRADED,
+    ...                   problem_scores=(), max_scores=(), marks="cw")
     >>> item_analysis(["q1.a", "q1.b"], [r, r])["q1.b"]["share_correct"]
     0.0
     """

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from lstm_exam.generator.core.notation import KINDS, Kind
-from lstm_exam.generator.core.numbers import normal
 from lstm_exam.generator.core.textfiles import shown_name
 from lstm_exam.generator.runtime import fork_map, no_gc
 from lstm_exam.generator.store.files import staged_folder, write_parts, write_text
@@ -47,13 +46,10 @@ from .matching import BY_MAP, Match, Matcher
 from .policy import GradePolicy
 from .reading import Unreadable, read_submission
 from .results import (
-    UNEXPLAINED,
-    VERDICT_CODES,
     GradeRun,
     Status,
     StudentRecord,
     StudentResult,
-    Verdict,
 )
 from .submissions import RawFile, collect, file_data
 from .uploads import uploads
@@ -182,15 +178,15 @@ def _grade_class(
             records[k] = _one(job, k, copy_of=r.copy_of)
             results[k] = replace(records[k].result, flags=r.flags)
     run = GradeRun(
-        m,
-        titles,
-        tuple(results + unmatched),
-        tuple(skipped),
-        shown_name(str(source)),
-        asked,
-        (*who.notices, *notices),
-        {s.student.student_id: s.student.extra for s in students if s.student.extra},
-        who.missing_zero,
+        manifest=m,
+        titles=titles,
+        results=tuple(results + unmatched),
+        skipped=tuple(skipped),
+        source=shown_name(str(source)),
+        labels=asked,
+        notices=(*who.notices, *notices),
+        extra={s.student.student_id: s.student.extra for s in students if s.student.extra},
+        missing_zero=who.missing_zero,
     )
     if stage is None:
         return run, []
@@ -226,7 +222,7 @@ def _write_uploads(
 
 def _unmatched(f: RawFile, why: str) -> StudentResult:
     flags = (why, f"{f.path}: {f.name_note}") if f.name_note else (why,)
-    return StudentResult("", "", "", Status.UNMATCHED, (), (), f.path, flags=flags)
+    return StudentResult.of_file(Status.UNMATCHED, f.path, flags)
 
 
 def _labels(first: Mapping[str, Any] | None) -> tuple[str, ...]:
@@ -243,7 +239,7 @@ def _titles(first: Mapping[str, Any] | None) -> tuple[str, ...]:
     return tuple(KINDS[Kind(p["kind"])].title for p in first["problems"])
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Claim:
     """The files matched to one student, and what the instructor must know of them."""
 
@@ -298,7 +294,7 @@ def _claim(
     if mapped:  # the instructor's word
         shown = ", ".join(f.path for f in mapped)
         why = f"the map gives {sid} {shown}: this file is not graded as theirs"
-        return Claim(mapped), [_unmatched(f, why) for f, m in got if m.identity != BY_MAP]
+        return Claim(files=mapped), [_unmatched(f, why) for f, m in got if m.identity != BY_MAP]
     sources: dict[str, list[RawFile]] = defaultdict(list)
     for f, m in got:
         sources[m.identity or "a file name"].append(f)
@@ -312,7 +308,7 @@ def _claim(
             f"held, not graded: one of {len(sources)} senders' files that read as {sid} "
             f"({said}); --map it if it is theirs"
         )
-        return Claim([], held=held), [_unmatched(f, why) for f, _ in got]
+        return Claim(files=[], held=held), [_unmatched(f, why) for f, _ in got]
     ((who, fs),) = sources.items()
     if lms and who == "a file name":  # beside the LMS's files: a name someone chose
         how = " and ".join(dict.fromkeys(m.how for _, m in got))
@@ -320,8 +316,8 @@ def _claim(
             f"matched by its {how} alone, outside the LMS's layout: check that "
             f"{', '.join(f.path for f in fs)} is {sid}'s"
         )
-        return Claim(fs, (flag,)), []
-    return Claim(fs), []
+        return Claim(files=fs, flags=(flag,)), []
+    return Claim(files=fs), []
 
 
 def _same_student(identity: tuple[str, str], v: Variant) -> None:
@@ -360,7 +356,14 @@ def grade_student(
     """
     maxes = tuple(vp.points for vp in v.problems)
     zeros = tuple(Decimal(0) for _ in maxes)
-    base = StudentResult(v.student.student_id, v.student.name, v.code, Status.MISSING, zeros, maxes)
+    base = StudentResult(
+        student_id=v.student.student_id,
+        name=v.student.name,
+        variant=v.code,
+        status=Status.MISSING,
+        problem_scores=zeros,
+        max_scores=maxes,
+    )
     if claim is not None and claim.held:
         return replace(base, status=Status.HELD, flags=(claim.held,), held=claim.held), []
     if not files:
@@ -368,15 +371,10 @@ def grade_student(
     ordered = sorted(files, key=lambda f: (f.mtime, f.path))
     chosen, others = ordered[-1], ordered[:-1]
     extra = [
-        StudentResult(  # no id: an LMS importing the gradebook sees one row a student
-            "",
-            "",
-            "",
+        StudentResult.of_file(
             Status.SUPERSEDED,
-            (),
-            (),
             o.path,
-            flags=(
+            (
                 f"an older file of {base.student_id}: the later {chosen.path} was graded",
                 *((f"{o.path}: {o.name_note}",) if o.name_note else ()),
             ),
@@ -406,42 +404,26 @@ def grade_student(
             flags=(f"unreadable: {e}", *flags),
         ), extra
     g = grade_sheet(m, policy, v, sheet, fits_other=bool(copy_of))
-    mistakes = tuple(
-        (int(f.label.split(".")[0][1:]), f.mistake or UNEXPLAINED)
-        for f in g.findings
-        if f.verdict is Verdict.WRONG
-    )
-    wrong_values = tuple(
-        (at, normal(f.value), f.mistake or UNEXPLAINED)
-        for at, f in enumerate(g.findings)
-        if f.verdict is Verdict.WRONG and f.value is not None
-    )
     held = ""
     if sheet.key_columns:
         held = (
             f"this is the answer key (it has the key's columns {', '.join(sheet.key_columns)}), "
             "not the student's answers: the score is held for the instructor"
         )
-    return replace(
-        base,
-        status=Status.GRADED,
-        problem_scores=g.problem_scores,
+    return base.graded(
+        g,
         file=chosen.path,
-        findings=g.findings,
         notes=(*sheet.notes, *g.notes),
         flags=(*((held,) if held else ()), *flags, *g.flags),
         held=held,
-        mistakes=mistakes,
         copy_of=copy_of,
-        marks="".join(VERDICT_CODES[f.verdict] for f in g.findings),
-        wrong_values=wrong_values,
     ), extra
 
 
 # --- the work, in this process or in workers ---------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Job:
     m: Manifest
     policy: GradePolicy
@@ -471,13 +453,15 @@ def _one(job: _Job, k: int, copy_of: str = "") -> StudentRecord:
     answers = answers_at(r, job.m.decimals, job.compared)
     keys = copy_keys(s, job.labels)
     if job.stage is None:
-        return StudentRecord(r, b"", answers, keys, tuple(extra))
+        return StudentRecord(result=r, entry=b"", answers=answers, keys=keys, extra=tuple(extra))
     view = outputs.feedback_view(job.m, job.titles, r)
     folder = job.stage / "feedback"  # made once by grade(): no mkdir per file
     write_text(folder / f"{r.student_id}.md", outputs.feedback_md(view), mkdir=False)
     write_text(folder / f"{r.student_id}.html", outputs.feedback_html(view), mkdir=False)
     entry = outputs.result_entry(r).encode()  # UTF-8 here, in parallel: the parent only joins
-    return StudentRecord(replace(r, findings=()), entry, answers, keys, tuple(extra))
+    return StudentRecord(
+        result=replace(r, findings=()), entry=entry, answers=answers, keys=keys, extra=tuple(extra)
+    )
 
 
 def _start(job: _Job, tick: Tick | None) -> Iterator[StudentRecord]:

@@ -41,7 +41,7 @@ from .zipnames import member_name, open_zip
 _JUNK = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|Thumbs\.db$|desktop\.ini$|\._)")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RawFile:
     """A submitted file as found."""
 
@@ -87,9 +87,11 @@ def collect(source: Path) -> tuple[list[RawFile], list[str]]:
             if _JUNK.search(rel):
                 skipped.append(rel)
             elif fault is not None:
-                files.append(_named(RawFile(rel, None, 0.0, None, fault=fault)))
+                files.append(_named(RawFile(path=rel, data=None, mtime=0.0, fault=fault)))
             else:
-                files.append(_named(RawFile(rel, None, path.lstat().st_mtime, path)))
+                files.append(
+                    _named(RawFile(path=rel, data=None, mtime=path.lstat().st_mtime, location=path))
+                )
         files.sort(key=lambda f: f.path)
         skipped.sort()
         return files, skipped
@@ -108,7 +110,13 @@ def collect(source: Path) -> tuple[list[RawFile], list[str]]:
                     skipped.append(shown_name(name))
                     continue
                 # read when graded, one at a time: a member's faults are that file's alone
-                raw = RawFile(name, None, _zip_time(info), source, info.filename)
+                raw = RawFile(
+                    path=name,
+                    data=None,
+                    mtime=_zip_time(info),
+                    location=source,
+                    member=info.filename,
+                )
                 files.append(_named(raw, note))
     except (zipfile.BadZipFile, OSError, struct.error, ValueError) as e:
         raise InputError(str(source), "", f"damaged zip file ({e})") from None

@@ -276,7 +276,9 @@ def test_a_copy_earns_no_credit_and_no_diagnosis_from_numbers_that_are_not_its_o
         m,
         GradePolicy.of(m),
         v,
-        read_sheet(file_data(RawFile("s003.csv", (subs / "s003.csv").read_bytes(), 0.0))),
+        read_sheet(
+            file_data(RawFile(path="s003.csv", data=(subs / "s003.csv").read_bytes(), mtime=0.0))
+        ),
     )
     assert any(f.verdict is Verdict.CARRIED for f in alone.findings)
     assert any(f.mistake for f in alone.findings)
@@ -384,7 +386,11 @@ def test_carry_forward_share_comes_from_the_spec(tmp_path):
 
 def sheet_of(values: dict[str, Decimal]) -> Sheet:
     return Sheet(
-        tuple(Cell(k, format(v, "f"), n) for n, (k, v) in enumerate(values.items(), 2)), (), False
+        cells=tuple(
+            Cell(label=k, raw=format(v, "f"), line=n) for n, (k, v) in enumerate(values.items(), 2)
+        ),
+        notes=(),
+        decimal_comma=False,
     )
 
 

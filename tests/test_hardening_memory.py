@@ -222,7 +222,7 @@ _READERS = textwrap.dedent(
     assert read_toml(folder / "p.toml") == {"kind": "forget_gate"}
     assert load_manifest(worksheet).variants
     assert read_file(roster, "roster.csv")[0] == roster.read_bytes()
-    assert file_data(RawFile("r.csv", None, 0.0, roster)) == roster.read_bytes()
+    assert file_data(RawFile(path="r.csv", data=None, mtime=0.0, location=roster)) == roster.read_bytes()
     files, _ = collect(zipped)
     assert [file_data(f) for f in files] == [roster.read_bytes()]
     print("read")

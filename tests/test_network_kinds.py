@@ -44,7 +44,11 @@ def manifest(request):
 
 def sheet_of(values: dict[str, Decimal]) -> Sheet:
     return Sheet(
-        tuple(Cell(k, format(v, "f"), n) for n, (k, v) in enumerate(values.items(), 2)), (), False
+        cells=tuple(
+            Cell(label=k, raw=format(v, "f"), line=n) for n, (k, v) in enumerate(values.items(), 2)
+        ),
+        notes=(),
+        decimal_comma=False,
     )
 
 

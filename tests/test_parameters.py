@@ -46,7 +46,11 @@ def test_counts_follow_keras():
 
 def sheet_of(values: dict[str, Decimal]) -> Sheet:
     return Sheet(
-        tuple(Cell(k, format(v, "f"), n) for n, (k, v) in enumerate(values.items(), 2)), (), False
+        cells=tuple(
+            Cell(label=k, raw=format(v, "f"), line=n) for n, (k, v) in enumerate(values.items(), 2)
+        ),
+        notes=(),
+        decimal_comma=False,
     )
 
 

@@ -210,8 +210,10 @@ def answer_sets(v: Variant, seed: int) -> list[tuple[str, dict[str, str]]]:
 
 def python_grades(m: Manifest, v: Variant, typed: dict[str, str]) -> dict[str, Any]:
     """What ``lstm-exam grade`` makes of the typed answers (a comma-separated file)."""
-    cells = tuple(Cell(q, raw.strip(), k + 2) for k, (q, raw) in enumerate(typed.items()))
-    graded = grade_sheet(m, GradePolicy.of(m), v, Sheet(cells, (), False))
+    cells = tuple(
+        Cell(label=q, raw=raw.strip(), line=k + 2) for k, (q, raw) in enumerate(typed.items())
+    )
+    graded = grade_sheet(m, GradePolicy.of(m), v, Sheet(cells=cells, notes=(), decimal_comma=False))
     return {
         "findings": [
             [f.label, str(f.verdict), f.credit, f.mistake or "", f.reason] for f in graded.findings

@@ -72,9 +72,11 @@ def read_sheet(data: bytes) -> Sheet:
             continue
         label = row[li].strip() if li < len(row) else ""
         raw = row[ai].strip() if ai < len(row) else ""
-        cells.append(Cell(label, raw, first_line + k))
+        cells.append(Cell(label=label, raw=raw, line=first_line + k))
     key = tuple(c for c in KEY_ONLY if c in header)
-    return Sheet(tuple(cells), tuple(notes), decimal_comma, key_columns=key)
+    return Sheet(
+        cells=tuple(cells), notes=tuple(notes), decimal_comma=decimal_comma, key_columns=key
+    )
 
 
 def _limited(reader: Iterator[list[str]]) -> Iterator[list[str]]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from typing import Any
+from typing import Any, BinaryIO
 
 from lstm_exam.generator.core.defaults import (
     MAX_PDF_BYTES,
@@ -134,7 +134,7 @@ def _read_fields(data: bytes) -> list[tuple[str, str]] | str:
         return _fault_of([str(e)]) or f"the PDF is damaged and cannot be read ({type(e).__name__})"
 
 
-def _in_memory(data: bytes) -> io.RawIOBase | io.BytesIO:
+def _in_memory(data: bytes) -> BinaryIO:
     """``data`` as a file qpdf reads from memory: an anonymous memory file (Linux), which
     it maps (qpdf reads a ``BytesIO`` through Python, a third slower), else a ``BytesIO``."""
     if not hasattr(os, "memfd_create"):
@@ -270,14 +270,16 @@ def _sheet(values: list[tuple[str, str]]) -> Sheet:
         if name in identity:
             identity[name] = text
         else:
-            cells.append(Cell(name, text, n))
+            cells.append(Cell(label=name, raw=text, line=n))
     fractional = [c.raw for c in cells if c.raw and not _whole(c.label)]
     commas = sum(1 for r in fractional if _COMMA.fullmatch(r))
     points = sum(1 for r in fractional if _POINT.fullmatch(r))
     decimal_comma = commas > points
     notes = ["filled PDF form"] + (["decimal commas"] if decimal_comma else [])
     ident = (identity[ID_FIELD], identity[VARIANT_FIELD])
-    return Sheet(tuple(cells), tuple(notes), decimal_comma, ident)
+    return Sheet(
+        cells=tuple(cells), notes=tuple(notes), decimal_comma=decimal_comma, identity=ident
+    )
 
 
 def _whole(label: str) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from lstm_exam.generator.store.csvfiles import KEY_HEADER, TEMPLATE_HEADER
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Cell:
     """One answer row as the student wrote it."""
 
@@ -21,7 +21,7 @@ class Cell:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Sheet:
     """A readable submission: its rows and how it was read."""
 
