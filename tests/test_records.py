@@ -60,7 +60,7 @@ FILES = st.one_of(
     st.randoms(use_true_random=False),
 )
 def test_the_one_zip_writer_gives_each_file_to_its_participant_in_moodles_rules(people, rnd):
-    """Whatever the names, Moodle's importer (tests/lms.py, importziplib.php) gives every
+    """Whatever the names, Moodle's importer (tests/lms/moodle.py, importziplib.php) gives every
     member to the participant it was written for, under the file's own name."""
     users, entries, expected = {}, [], {}
     ids = rnd.sample(range(1, 999_999), len(people))
