@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -39,10 +38,11 @@ from lstm_exam.generator.store.manifest_read import (
 from lstm_exam.generator.variants.variant import Variant
 
 from . import outputs
+from .claims import Claim, assign
 from .copies import CopyIndex, Labels, answers_at, both_sides, copy_keys, copy_labels, flagged
 from .grade import asked_labels, grade_sheet
 from .lms import MAP_FILE, Identity, LmsInputs, identity, map_text
-from .matching import BY_MAP, Match, Matcher
+from .matching import Matcher
 from .policy import GradePolicy
 from .reading import Unreadable, read_submission
 from .results import (
@@ -146,7 +146,7 @@ def _grade_class(
 ) -> tuple[GradeRun, list[tuple[bytes, tuple[str, ...]]]]:
     """Every student graded (their feedback written into ``stage``), copies flagged."""
     files, skipped = collect(source)  # a folder's files are only listed: workers read them
-    claims, unmatched, notices = _assign(matcher, files, who.manual)
+    claims, unmatched, notices = assign(matcher, files, who.manual)
     first = student_doc(students[0]) if students else None
     with reading(students[0]) if students else contextlib.nullcontext():
         titles, labels, asked = _titles(first), copy_labels(first), _labels(first)
@@ -220,11 +220,6 @@ def _write_uploads(
     return replace(run, notices=(*run.notices, *notices)) if notices else run
 
 
-def _unmatched(f: RawFile, why: str) -> StudentResult:
-    flags = (why, f"{f.path}: {f.name_note}") if f.name_note else (why,)
-    return StudentResult.of_file(Status.UNMATCHED, f.path, flags)
-
-
 def _labels(first: Mapping[str, Any] | None) -> tuple[str, ...]:
     """Every asked label, from the first student (every variant has the same)."""
     if first is None:
@@ -237,87 +232,6 @@ def _titles(first: Mapping[str, Any] | None) -> tuple[str, ...]:
     if first is None:
         return ()
     return tuple(KINDS[Kind(p["kind"])].title for p in first["problems"])
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Claim:
-    """The files matched to one student, and what the instructor must know of them."""
-
-    files: list[RawFile]
-    """The files to grade (the latest counts); empty when :attr:`held`."""
-    flags: tuple[str, ...] = ()
-    """For the student's row: files matched by a name someone chose, in an LMS's download."""
-    held: str = ""
-    """Why no file is graded: files of two LMS identities claim the student."""
-
-
-def _assign(
-    matcher: Matcher, files: list[RawFile], manual: Mapping[str, str]
-) -> tuple[dict[str, Claim], list[StudentResult], list[str]]:
-    """Match every file to a student; the files that match nobody (each with why); the
-    map's lines that name no submitted file.
-
-    A student's files must come from one identity (the LMS's, or a plain file's name):
-    where two claim one student, none is graded and the student is held, each file on a
-    row of its own naming the others, until the instructor maps the right one (a map
-    line decides: the student's other files are then not theirs).
-    """
-    claimed: dict[str, list[tuple[RawFile, Match]]] = defaultdict(list)
-    unmatched = []
-    for f in files:
-        found = matcher.match(f.as_found)
-        if found.student is None:
-            unmatched.append(_unmatched(f, found.how))
-        else:
-            claimed[found.student.student_id].append((f, found))
-    # an LMS's download of this class: some file the LMS laid out matched a student
-    lms = any(m.identity not in ("", BY_MAP) for got in claimed.values() for _, m in got)
-    claims = {}
-    for sid, got in claimed.items():
-        claims[sid], others = _claim(sid, got, lms)
-        unmatched += others
-    paths = {f.path for f in files}
-    notices = [
-        f"the map names {path[:80]!r}, which is not among the submissions"
-        for path in manual
-        if path not in paths
-    ]
-    return claims, unmatched, notices
-
-
-def _claim(
-    sid: str, got: Sequence[tuple[RawFile, Match]], lms: bool
-) -> tuple[Claim, list[StudentResult]]:
-    """What the files matched to one student make of them (:func:`_assign`), and rows
-    for the files that are not graded as theirs."""
-    mapped = [f for f, m in got if m.identity == BY_MAP]
-    if mapped:  # the instructor's word
-        shown = ", ".join(f.path for f in mapped)
-        why = f"the map gives {sid} {shown}: this file is not graded as theirs"
-        return Claim(files=mapped), [_unmatched(f, why) for f, m in got if m.identity != BY_MAP]
-    sources: dict[str, list[RawFile]] = defaultdict(list)
-    for f, m in got:
-        sources[m.identity or "a file name"].append(f)
-    if len(sources) > 1:
-        said = "; ".join(f"{who}: {', '.join(f.path for f in fs)}" for who, fs in sources.items())
-        held = (
-            f"held: files of {len(sources)} senders read as {sid} ({said}); none graded: "
-            "--map the one that is theirs"
-        )
-        why = (
-            f"held, not graded: one of {len(sources)} senders' files that read as {sid} "
-            f"({said}); --map it if it is theirs"
-        )
-        return Claim(files=[], held=held), [_unmatched(f, why) for f, _ in got]
-    ((who, fs),) = sources.items()
-    if lms and who == "a file name":  # beside the LMS's files: a name someone chose
-        how = " and ".join(dict.fromkeys(m.how for _, m in got))
-        flag = (
-            f"matched by its {how} alone, outside the LMS's layout: check that "
-            f"{', '.join(f.path for f in fs)} is {sid}'s"
-        )
-        return Claim(files=fs, flags=(flag,)), []
-    return Claim(files=fs), []
 
 
 def _same_student(identity: tuple[str, str], v: Variant) -> None:
@@ -351,7 +265,7 @@ def grade_student(
 
     ``copy_of``: the student whose variant the answers fit far better (:mod:`copies`);
     then no credit is carried forward and no mistake named (:func:`grade_sheet`).
-    ``claim``: what matching found of the files (:func:`_assign`): a held student is not
+    ``claim``: what matching found of the files (:func:`claims.assign`): a held student is not
     graded, and its flags go on the student's row.
     """
     maxes = tuple(vp.points for vp in v.problems)
@@ -433,7 +347,7 @@ class _Job:
     """The labels copy detection compares, with their ``q`` prefix."""
     students: list[ManifestStudent]
     claims: Mapping[str, Claim]
-    """Each student's files, as matching found them (:func:`_assign`)."""
+    """Each student's files, as matching found them (:func:`claims.assign`)."""
     stage: Path | None
     """Where the feedback goes (None: nowhere, and the findings stay in the results)."""
 

@@ -43,7 +43,8 @@ from lstm_exam.generator.core.numbers import score_text
 from lstm_exam.generator.store.csvfiles import safe_cell
 from lstm_exam.generator.store.lmsnames import moodle_feedback_zip
 
-from .lms import EMAIL_COLUMNS, SIS_COLUMNS, Identity, Joined, Table, canvas_first_assignment
+from .lms import Identity, canvas_first_assignment
+from .lmstables import EMAIL_COLUMNS, SIS_COLUMNS, Joined, Table
 from .matching import Matcher, column_value, splits_for_canvas
 from .results import GradeRun, Status, StudentResult
 

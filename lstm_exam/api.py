@@ -401,8 +401,8 @@ def grade_folder(
     WORKSHEET/grades/), matching files to students also through the LMS's exports and the
     instructor's map of files to students (:mod:`lstm_exam.graders.lms`)."""
     from lstm_exam.graders.lms import LmsInputs
-    from lstm_exam.graders.outputs import summary_text
     from lstm_exam.graders.run import grade
+    from lstm_exam.graders.summary import summary_text
 
     lms = LmsInputs(moodle_worksheet, canvas_gradebook, map_file, missing_zero, canvas_assignment)
     target = grades_folder(worksheet, out)

@@ -26,12 +26,12 @@ from lstm_exam.generator.store.manifest_read import (
 )
 from lstm_exam.graders.answer_numbers import parse_number
 from lstm_exam.graders.grade import grade_sheet
-from lstm_exam.graders.outputs import summary_text
 from lstm_exam.graders.policy import GradePolicy
 from lstm_exam.graders.reading import Cell, Sheet, Unreadable, read_sheet
 from lstm_exam.graders.results import Status, Verdict
 from lstm_exam.graders.run import grade
 from lstm_exam.graders.submissions import RawFile, file_data
+from lstm_exam.graders.summary import summary_text
 
 SAMPLES = builtin_path("sample-submissions")
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -253,7 +253,7 @@ def test_copy_is_flagged(demo, tmp_path):
     # both sides are flagged, each with the other's id; who copied is for the instructor
     assert r["s001"].flags == ("the answers of s003 fit this variant",)
     # the copy's mistakes are another variant's numbers: the summary counts no mistake
-    from lstm_exam.graders.outputs import summary_data
+    from lstm_exam.graders.summary import summary_data
 
     assert summary_data(run)["common_mistakes"] == {}
 

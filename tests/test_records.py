@@ -18,7 +18,7 @@ from lstm_exam.generator.send.moodle import made_moodle_zip, moodle_zip
 from lstm_exam.generator.send.outbox import Attachment, Parcel
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.store.lmsnames import clean_filename, moodle_feedback_zip
-from lstm_exam.graders import reading, results, run, submissions
+from lstm_exam.graders import claims, reading, results, submissions
 from lstm_exam.graders.reading import Cell, Unreadable, read_submission
 from lstm_exam.graders.results import (
     UNEXPLAINED,
@@ -108,7 +108,7 @@ KW_ONLY = [
     submissions.RawFile,
     reading.Sheet,
     reading.Cell,
-    run.Claim,
+    claims.Claim,
 ]
 
 
