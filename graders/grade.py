@@ -29,9 +29,10 @@ from lstm_exam.generator.core.numbers import plain
 from lstm_exam.generator.store.manifest import Manifest
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
 
+from .answer_numbers import decimals_of, parse_number
 from .policy import GradePolicy
+from .reading import Sheet
 from .results import Finding, Graded, Verdict
-from .submissions import Sheet, decimals_of, parse_number
 
 # --- step: compare ------------------------------------------------------------
 
@@ -363,8 +364,9 @@ def reading_shown(raw: str, value: Decimal, sheet: Sheet) -> str:
     """The number ``raw`` was read as, when that is more than the text in the file's
     convention (its decimal mark): else empty.
 
-    >>> from lstm_exam.graders.submissions import Sheet
-    >>> points, commas = Sheet((), (), False), Sheet((), (), True)
+    >>> from lstm_exam.graders.reading import Sheet
+    >>> points = Sheet(cells=(), notes=(), decimal_comma=False)
+    >>> commas = Sheet(cells=(), notes=(), decimal_comma=True)
     >>> reading_shown("0,5", Decimal("0.5"), commas), reading_shown("0,5", Decimal("0.5"), points)
     ('', '0.5')
     >>> reading_shown("5e-1", Decimal("0.5"), points), reading_shown("0.50", Decimal("0.50"), points)

@@ -7,10 +7,12 @@ and the driver need not import each other.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
+from lstm_exam.generator.core.numbers import normal
 from lstm_exam.generator.store.manifest import Manifest
 
 
@@ -89,7 +91,7 @@ class Status(StrEnum):
     instructor says with ``--map`` which file is theirs."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StudentResult:
     """One gradebook row: a roster student, or a file that matched nobody."""
 
@@ -119,6 +121,45 @@ class StudentResult:
     decide (empty: not held): the answer key handed in (graded), or files of two senders
     that read as this student (:attr:`Status.HELD`, not graded)."""
 
+    @classmethod
+    def of_file(cls, status: Status, path: str, flags: tuple[str, ...]) -> StudentResult:
+        """The row of a file graded as nobody's (unmatched, superseded): no id, so that an
+        LMS importing the gradebook sees one row a student."""
+        return cls(
+            student_id="",
+            name="",
+            variant="",
+            status=status,
+            problem_scores=(),
+            max_scores=(),
+            file=path,
+            flags=flags,
+        )
+
+    def graded(self, graded: Graded, **changes: Any) -> StudentResult:
+        """This row graded: ``graded``'s scores and findings, and what the gradebook and
+        the class summary derive from the findings (:attr:`marks`, :attr:`mistakes`,
+        :attr:`wrong_values`), computed here alone; ``changes``: the row's other fields."""
+        findings = graded.findings
+        return replace(
+            self,
+            status=Status.GRADED,
+            problem_scores=graded.problem_scores,
+            findings=findings,
+            marks="".join(VERDICT_CODES[f.verdict] for f in findings),
+            mistakes=tuple(
+                (int(f.label.split(".")[0][1:]), f.mistake or UNEXPLAINED)
+                for f in findings
+                if f.verdict is Verdict.WRONG
+            ),
+            wrong_values=tuple(
+                (at, normal(f.value), f.mistake or UNEXPLAINED)
+                for at, f in enumerate(findings)
+                if f.verdict is Verdict.WRONG and f.value is not None
+            ),
+            **changes,
+        )
+
     @property
     def on_roster(self) -> bool:
         """A roster student's row (not a file's: unmatched, superseded)."""
@@ -139,7 +180,7 @@ class StudentResult:
         return (100 * self.score / self.max_score).quantize(Decimal("0.1"))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GradeRun:
     """Everything one `grade` produced."""
 
@@ -162,7 +203,7 @@ class GradeRun:
     """A missing student's score is 0 (else left blank)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StudentRecord:
     """What grading one student gives the driver (from a worker process, on a large class)."""
 

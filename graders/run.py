@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -24,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from lstm_exam.generator.core.notation import KINDS, Kind
-from lstm_exam.generator.core.numbers import normal
 from lstm_exam.generator.core.textfiles import shown_name
 from lstm_exam.generator.runtime import fork_map, no_gc
 from lstm_exam.generator.store.files import staged_folder, write_parts, write_text
@@ -40,22 +38,20 @@ from lstm_exam.generator.store.manifest_read import (
 from lstm_exam.generator.variants.variant import Variant
 
 from . import outputs
+from .claims import Claim, assign
 from .copies import CopyIndex, Labels, answers_at, both_sides, copy_keys, copy_labels, flagged
 from .grade import asked_labels, grade_sheet
 from .lms import MAP_FILE, Identity, LmsInputs, identity, map_text
-from .matching import BY_MAP, Match, Matcher
-from .pdfform import read_submission
+from .matching import Matcher
 from .policy import GradePolicy
+from .reading import Unreadable, read_submission
 from .results import (
-    UNEXPLAINED,
-    VERDICT_CODES,
     GradeRun,
     Status,
     StudentRecord,
     StudentResult,
-    Verdict,
 )
-from .submissions import RawFile, Unreadable, collect, file_data
+from .submissions import RawFile, collect, file_data
 from .uploads import uploads
 
 Tick = Callable[[int], None]
@@ -150,7 +146,7 @@ def _grade_class(
 ) -> tuple[GradeRun, list[tuple[bytes, tuple[str, ...]]]]:
     """Every student graded (their feedback written into ``stage``), copies flagged."""
     files, skipped = collect(source)  # a folder's files are only listed: workers read them
-    claims, unmatched, notices = _assign(matcher, files, who.manual)
+    claims, unmatched, notices = assign(matcher, files, who.manual)
     first = student_doc(students[0]) if students else None
     with reading(students[0]) if students else contextlib.nullcontext():
         titles, labels, asked = _titles(first), copy_labels(first), _labels(first)
@@ -182,15 +178,15 @@ def _grade_class(
             records[k] = _one(job, k, copy_of=r.copy_of)
             results[k] = replace(records[k].result, flags=r.flags)
     run = GradeRun(
-        m,
-        titles,
-        tuple(results + unmatched),
-        tuple(skipped),
-        shown_name(str(source)),
-        asked,
-        (*who.notices, *notices),
-        {s.student.student_id: s.student.extra for s in students if s.student.extra},
-        who.missing_zero,
+        manifest=m,
+        titles=titles,
+        results=tuple(results + unmatched),
+        skipped=tuple(skipped),
+        source=shown_name(str(source)),
+        labels=asked,
+        notices=(*who.notices, *notices),
+        extra={s.student.student_id: s.student.extra for s in students if s.student.extra},
+        missing_zero=who.missing_zero,
     )
     if stage is None:
         return run, []
@@ -224,11 +220,6 @@ def _write_uploads(
     return replace(run, notices=(*run.notices, *notices)) if notices else run
 
 
-def _unmatched(f: RawFile, why: str) -> StudentResult:
-    flags = (why, f"{f.path}: {f.name_note}") if f.name_note else (why,)
-    return StudentResult("", "", "", Status.UNMATCHED, (), (), f.path, flags=flags)
-
-
 def _labels(first: Mapping[str, Any] | None) -> tuple[str, ...]:
     """Every asked label, from the first student (every variant has the same)."""
     if first is None:
@@ -241,87 +232,6 @@ def _titles(first: Mapping[str, Any] | None) -> tuple[str, ...]:
     if first is None:
         return ()
     return tuple(KINDS[Kind(p["kind"])].title for p in first["problems"])
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """The files matched to one student, and what the instructor must know of them."""
-
-    files: list[RawFile]
-    """The files to grade (the latest counts); empty when :attr:`held`."""
-    flags: tuple[str, ...] = ()
-    """For the student's row: files matched by a name someone chose, in an LMS's download."""
-    held: str = ""
-    """Why no file is graded: files of two LMS identities claim the student."""
-
-
-def _assign(
-    matcher: Matcher, files: list[RawFile], manual: Mapping[str, str]
-) -> tuple[dict[str, Claim], list[StudentResult], list[str]]:
-    """Match every file to a student; the files that match nobody (each with why); the
-    map's lines that name no submitted file.
-
-    A student's files must come from one identity (the LMS's, or a plain file's name):
-    where two claim one student, none is graded and the student is held, each file on a
-    row of its own naming the others, until the instructor maps the right one (a map
-    line decides: the student's other files are then not theirs).
-    """
-    claimed: dict[str, list[tuple[RawFile, Match]]] = defaultdict(list)
-    unmatched = []
-    for f in files:
-        found = matcher.match(f.as_found)
-        if found.student is None:
-            unmatched.append(_unmatched(f, found.how))
-        else:
-            claimed[found.student.student_id].append((f, found))
-    # an LMS's download of this class: some file the LMS laid out matched a student
-    lms = any(m.identity not in ("", BY_MAP) for got in claimed.values() for _, m in got)
-    claims = {}
-    for sid, got in claimed.items():
-        claims[sid], others = _claim(sid, got, lms)
-        unmatched += others
-    paths = {f.path for f in files}
-    notices = [
-        f"the map names {path[:80]!r}, which is not among the submissions"
-        for path in manual
-        if path not in paths
-    ]
-    return claims, unmatched, notices
-
-
-def _claim(
-    sid: str, got: Sequence[tuple[RawFile, Match]], lms: bool
-) -> tuple[Claim, list[StudentResult]]:
-    """What the files matched to one student make of them (:func:`_assign`), and rows
-    for the files that are not graded as theirs."""
-    mapped = [f for f, m in got if m.identity == BY_MAP]
-    if mapped:  # the instructor's word
-        shown = ", ".join(f.path for f in mapped)
-        why = f"the map gives {sid} {shown}: this file is not graded as theirs"
-        return Claim(mapped), [_unmatched(f, why) for f, m in got if m.identity != BY_MAP]
-    sources: dict[str, list[RawFile]] = defaultdict(list)
-    for f, m in got:
-        sources[m.identity or "a file name"].append(f)
-    if len(sources) > 1:
-        said = "; ".join(f"{who}: {', '.join(f.path for f in fs)}" for who, fs in sources.items())
-        held = (
-            f"held: files of {len(sources)} senders read as {sid} ({said}); none graded: "
-            "--map the one that is theirs"
-        )
-        why = (
-            f"held, not graded: one of {len(sources)} senders' files that read as {sid} "
-            f"({said}); --map it if it is theirs"
-        )
-        return Claim([], held=held), [_unmatched(f, why) for f, _ in got]
-    ((who, fs),) = sources.items()
-    if lms and who == "a file name":  # beside the LMS's files: a name someone chose
-        how = " and ".join(dict.fromkeys(m.how for _, m in got))
-        flag = (
-            f"matched by its {how} alone, outside the LMS's layout: check that "
-            f"{', '.join(f.path for f in fs)} is {sid}'s"
-        )
-        return Claim(fs, (flag,)), []
-    return Claim(fs), []
 
 
 def _same_student(identity: tuple[str, str], v: Variant) -> None:
@@ -355,12 +265,19 @@ def grade_student(
 
     ``copy_of``: the student whose variant the answers fit far better (:mod:`copies`);
     then no credit is carried forward and no mistake named (:func:`grade_sheet`).
-    ``claim``: what matching found of the files (:func:`_assign`): a held student is not
+    ``claim``: what matching found of the files (:func:`claims.assign`): a held student is not
     graded, and its flags go on the student's row.
     """
     maxes = tuple(vp.points for vp in v.problems)
     zeros = tuple(Decimal(0) for _ in maxes)
-    base = StudentResult(v.student.student_id, v.student.name, v.code, Status.MISSING, zeros, maxes)
+    base = StudentResult(
+        student_id=v.student.student_id,
+        name=v.student.name,
+        variant=v.code,
+        status=Status.MISSING,
+        problem_scores=zeros,
+        max_scores=maxes,
+    )
     if claim is not None and claim.held:
         return replace(base, status=Status.HELD, flags=(claim.held,), held=claim.held), []
     if not files:
@@ -368,15 +285,10 @@ def grade_student(
     ordered = sorted(files, key=lambda f: (f.mtime, f.path))
     chosen, others = ordered[-1], ordered[:-1]
     extra = [
-        StudentResult(  # no id: an LMS importing the gradebook sees one row a student
-            "",
-            "",
-            "",
+        StudentResult.of_file(
             Status.SUPERSEDED,
-            (),
-            (),
             o.path,
-            flags=(
+            (
                 f"an older file of {base.student_id}: the later {chosen.path} was graded",
                 *((f"{o.path}: {o.name_note}",) if o.name_note else ()),
             ),
@@ -406,42 +318,26 @@ def grade_student(
             flags=(f"unreadable: {e}", *flags),
         ), extra
     g = grade_sheet(m, policy, v, sheet, fits_other=bool(copy_of))
-    mistakes = tuple(
-        (int(f.label.split(".")[0][1:]), f.mistake or UNEXPLAINED)
-        for f in g.findings
-        if f.verdict is Verdict.WRONG
-    )
-    wrong_values = tuple(
-        (at, normal(f.value), f.mistake or UNEXPLAINED)
-        for at, f in enumerate(g.findings)
-        if f.verdict is Verdict.WRONG and f.value is not None
-    )
     held = ""
     if sheet.key_columns:
         held = (
             f"this is the answer key (it has the key's columns {', '.join(sheet.key_columns)}), "
             "not the student's answers: the score is held for the instructor"
         )
-    return replace(
-        base,
-        status=Status.GRADED,
-        problem_scores=g.problem_scores,
+    return base.graded(
+        g,
         file=chosen.path,
-        findings=g.findings,
         notes=(*sheet.notes, *g.notes),
         flags=(*((held,) if held else ()), *flags, *g.flags),
         held=held,
-        mistakes=mistakes,
         copy_of=copy_of,
-        marks="".join(VERDICT_CODES[f.verdict] for f in g.findings),
-        wrong_values=wrong_values,
     ), extra
 
 
 # --- the work, in this process or in workers ---------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Job:
     m: Manifest
     policy: GradePolicy
@@ -451,7 +347,7 @@ class _Job:
     """The labels copy detection compares, with their ``q`` prefix."""
     students: list[ManifestStudent]
     claims: Mapping[str, Claim]
-    """Each student's files, as matching found them (:func:`_assign`)."""
+    """Each student's files, as matching found them (:func:`claims.assign`)."""
     stage: Path | None
     """Where the feedback goes (None: nowhere, and the findings stay in the results)."""
 
@@ -471,13 +367,15 @@ def _one(job: _Job, k: int, copy_of: str = "") -> StudentRecord:
     answers = answers_at(r, job.m.decimals, job.compared)
     keys = copy_keys(s, job.labels)
     if job.stage is None:
-        return StudentRecord(r, b"", answers, keys, tuple(extra))
+        return StudentRecord(result=r, entry=b"", answers=answers, keys=keys, extra=tuple(extra))
     view = outputs.feedback_view(job.m, job.titles, r)
     folder = job.stage / "feedback"  # made once by grade(): no mkdir per file
     write_text(folder / f"{r.student_id}.md", outputs.feedback_md(view), mkdir=False)
     write_text(folder / f"{r.student_id}.html", outputs.feedback_html(view), mkdir=False)
     entry = outputs.result_entry(r).encode()  # UTF-8 here, in parallel: the parent only joins
-    return StudentRecord(replace(r, findings=()), entry, answers, keys, tuple(extra))
+    return StudentRecord(
+        result=replace(r, findings=()), entry=entry, answers=answers, keys=keys, extra=tuple(extra)
+    )
 
 
 def _start(job: _Job, tick: Tick | None) -> Iterator[StudentRecord]:

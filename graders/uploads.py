@@ -35,15 +35,16 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from lstm_exam.generator.core.numbers import score_text
 from lstm_exam.generator.store.csvfiles import safe_cell
-from lstm_exam.generator.store.lmsnames import moodle_feedback_member
+from lstm_exam.generator.store.lmsnames import moodle_feedback_zip
 
-from .lms import EMAIL_COLUMNS, SIS_COLUMNS, Identity, Joined, Table, canvas_first_assignment
+from .lms import Identity, canvas_first_assignment
+from .lmstables import EMAIL_COLUMNS, SIS_COLUMNS, Joined, Table
 from .matching import Matcher, column_value, splits_for_canvas
 from .results import GradeRun, Status, StudentResult
 
@@ -182,27 +183,25 @@ def moodle_worksheet(
     return _write_table(table, table.header, rows), notices
 
 
-def moodle_feedback_zip(
+def moodle_feedback(
     run: GradeRun,
     participant: Mapping[str, str],
     names: Mapping[str, str],
     files: Callable[[str], Sequence[tuple[str, bytes]]],
 ) -> bytes:
-    """Each student's files (``files(student_id)``: (name, bytes)) named as Moodle's
-    feedback-zip importer gives them to their participant id, in its flat layout:
-    ``Full Name_<participant>_assignfeedback_file_<file>`` (the name ``clean_filename``'d,
-    ``_`` as a space; the importer splits on the first four ``_`` and reads the rest as
-    the file's name, where a folder would give it a leading ``/``)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+    """Each roster student's files (``files(student_id)``: (name, bytes)) in the zip
+    Moodle's feedback-zip importer gives to their participant id
+    (:func:`moodle_feedback_zip`); a student without one is left out."""
+
+    def members() -> Iterator[tuple[str, str, str, bytes]]:
         for r in run.results:
             pid = participant.get(r.student_id) if r.on_roster else None
             if not pid:
                 continue
             for file, data in files(r.student_id):
-                member = moodle_feedback_member(names.get(r.student_id, ""), pid, file)
-                z.writestr(zipfile.ZipInfo(member, (1980, 1, 1, 0, 0, 0)), data)
-    return buf.getvalue()
+                yield names.get(r.student_id, ""), pid, file, data
+
+    return moodle_feedback_zip(members())
 
 
 def moodle_grades(run: GradeRun, item: str) -> tuple[bytes, list[str]]:
@@ -326,9 +325,7 @@ def uploads(
         notices += said
     if who.ids.participant:
         out.append(
-            Upload(
-                "moodle-feedback.zip", moodle_feedback_zip(run, who.ids.participant, names, files)
-            )
+            Upload("moodle-feedback.zip", moodle_feedback(run, who.ids.participant, names, files))
         )
     data, left = moodle_grades(run, run.manifest.title)
     out.append(Upload("moodle-grades.csv", data))

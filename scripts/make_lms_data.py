@@ -3,7 +3,7 @@
     python scripts/make_lms_data.py          # rewrite the files
     python scripts/make_lms_data.py --check  # exit 1 if any file would change
 
-Every file is built by the re-implementations in tests/lms.py (which cite the Moodle and
+Every file is built by the re-implementations in tests/lms/ (which cite the Moodle and
 Canvas sources they follow), from the class defined here; the output is deterministic (fixed
 zip dates, fixed order). ``expected.json`` records, for every zip member and worksheet row,
 the roster student it belongs to: the ground truth a matcher is tested against.

@@ -33,10 +33,10 @@ from lstm_exam.generator.spec.roster import numbered_roster, read_roster
 from lstm_exam.generator.spec.worksheet import load_spec
 from lstm_exam.generator.store.csvfiles import describe
 from lstm_exam.graders import outputs
-from lstm_exam.graders.pdfform import NO_FORM, read_pdf_sheet, read_submission
+from lstm_exam.graders.reading import Unreadable, read_submission
+from lstm_exam.graders.reading.pdfform import NO_FORM, read_pdf_sheet
 from lstm_exam.graders.results import Status
 from lstm_exam.graders.run import grade
-from lstm_exam.graders.submissions import Unreadable
 
 pytestmark = pytest.mark.tex
 ROSTER = Path(__file__).parent / "data" / "fillable-roster.csv"

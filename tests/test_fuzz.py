@@ -26,7 +26,7 @@ from lstm_exam.generator.store.manifest_read import (
     variant_from_json,
 )
 from lstm_exam.generator.store.schema import VALUE_DIGITS, VALUE_PLACES
-from lstm_exam.graders.submissions import Unreadable, read_sheet
+from lstm_exam.graders.reading import Unreadable, read_sheet
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SPEC = builtin_path("default-spec.toml").read_bytes()

@@ -24,20 +24,14 @@ from lstm_exam.generator.store.manifest_read import (
     student_doc,
     variant_from_json,
 )
+from lstm_exam.graders.answer_numbers import parse_number
 from lstm_exam.graders.grade import grade_sheet
-from lstm_exam.graders.outputs import summary_text
 from lstm_exam.graders.policy import GradePolicy
+from lstm_exam.graders.reading import Cell, Sheet, Unreadable, read_sheet
 from lstm_exam.graders.results import Status, Verdict
 from lstm_exam.graders.run import grade
-from lstm_exam.graders.submissions import (
-    Cell,
-    RawFile,
-    Sheet,
-    Unreadable,
-    file_data,
-    parse_number,
-    read_sheet,
-)
+from lstm_exam.graders.submissions import RawFile, file_data
+from lstm_exam.graders.summary import summary_text
 
 SAMPLES = builtin_path("sample-submissions")
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -259,7 +253,7 @@ def test_copy_is_flagged(demo, tmp_path):
     # both sides are flagged, each with the other's id; who copied is for the instructor
     assert r["s001"].flags == ("the answers of s003 fit this variant",)
     # the copy's mistakes are another variant's numbers: the summary counts no mistake
-    from lstm_exam.graders.outputs import summary_data
+    from lstm_exam.graders.summary import summary_data
 
     assert summary_data(run)["common_mistakes"] == {}
 
@@ -282,7 +276,9 @@ def test_a_copy_earns_no_credit_and_no_diagnosis_from_numbers_that_are_not_its_o
         m,
         GradePolicy.of(m),
         v,
-        read_sheet(file_data(RawFile("s003.csv", (subs / "s003.csv").read_bytes(), 0.0))),
+        read_sheet(
+            file_data(RawFile(path="s003.csv", data=(subs / "s003.csv").read_bytes(), mtime=0.0))
+        ),
     )
     assert any(f.verdict is Verdict.CARRIED for f in alone.findings)
     assert any(f.mistake for f in alone.findings)
@@ -390,7 +386,11 @@ def test_carry_forward_share_comes_from_the_spec(tmp_path):
 
 def sheet_of(values: dict[str, Decimal]) -> Sheet:
     return Sheet(
-        tuple(Cell(k, format(v, "f"), n) for n, (k, v) in enumerate(values.items(), 2)), (), False
+        cells=tuple(
+            Cell(label=k, raw=format(v, "f"), line=n) for n, (k, v) in enumerate(values.items(), 2)
+        ),
+        notes=(),
+        decimal_comma=False,
     )
 
 

@@ -23,9 +23,10 @@ from lstm_exam.generator.store.manifest_read import (
     read_manifest_students,
     student_doc,
 )
+from lstm_exam.graders.reading import Unreadable
 from lstm_exam.graders.results import Status
 from lstm_exam.graders.run import grade
-from lstm_exam.graders.submissions import RawFile, Unreadable, file_data
+from lstm_exam.graders.submissions import RawFile, file_data
 
 SAMPLES = builtin_path("sample-submissions")
 
@@ -120,7 +121,7 @@ def test_an_input_error_crosses_from_a_worker_whole():
 
 def test_a_file_gone_before_it_is_graded_is_unreadable(tmp_path):
     with pytest.raises(Unreadable, match="could not be read"):
-        file_data(RawFile("s001.csv", None, 0.0, tmp_path / "s001.csv"))
+        file_data(RawFile(path="s001.csv", data=None, mtime=0.0, location=tmp_path / "s001.csv"))
 
 
 @given(st.decimals(allow_nan=False, allow_infinity=False) | st.decimals())

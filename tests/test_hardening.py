@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.numbers import out_of_bounds, plain
 from lstm_exam.generator.store.schema import manifest_schema
+from lstm_exam.graders.answer_numbers import parse_number
 from lstm_exam.graders.results import Status, Verdict
 from lstm_exam.graders.run import grade
-from lstm_exam.graders.submissions import parse_number
 
 #: Answers that once aborted or flooded a whole class's grading.
 HOSTILE_ANSWERS = [

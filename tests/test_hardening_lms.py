@@ -458,7 +458,7 @@ def test_the_keys_folder_as_the_submissions_is_held_row_by_row(klass, tmp_path):
     st.booleans(),
 )
 def test_a_template_shaped_file_is_never_taken_for_the_key(order, extra, with_key_column):
-    from lstm_exam.graders.submissions import KEY_ONLY, read_sheet
+    from lstm_exam.graders.reading import KEY_ONLY, read_sheet
 
     header = list(order) + extra + (["accept_min"] if with_key_column else [])
     row = {"label": "q1.f_t[1]", "description": "Problem 1", "answer": "0.5"}

@@ -28,8 +28,7 @@ from pdfbombs import FILE_SIZES, KINDS, bomb, grade_measured, make_class, sized
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.runtime import Bounded, Exceeded
 from lstm_exam.generator.spec.validate import read_at_most
-from lstm_exam.graders.pdfform import read_submission
-from lstm_exam.graders.submissions import Unreadable
+from lstm_exam.graders.reading import Unreadable, read_submission
 
 OVERSIZED = "damaged or oversized"
 #: The peak memory `grade` of a class may reach, whatever its PDFs hold.
@@ -104,7 +103,7 @@ def test_any_bomb_reads_its_fields_or_is_oversized_never_more(kind, inflated, co
 def test_many_streams_each_under_the_cap_end_at_the_cpu_limit(monkeypatch):
     """300 object streams of 9 MiB each: no stream past the cap, 2.8 GB inflated in all;
     the CPU limit of a read (1 s here) ends it, and the next sheet reads."""
-    from lstm_exam.graders import pdfform
+    from lstm_exam.graders.reading import pdfform
 
     reader = Bounded(pdfform.READER.fn, memory=defaults.MAX_PDF_MEMORY, seconds=1)
     monkeypatch.setattr(pdfform, "READER", reader)
@@ -223,7 +222,7 @@ _READERS = textwrap.dedent(
     assert read_toml(folder / "p.toml") == {"kind": "forget_gate"}
     assert load_manifest(worksheet).variants
     assert read_file(roster, "roster.csv")[0] == roster.read_bytes()
-    assert file_data(RawFile("r.csv", None, 0.0, roster)) == roster.read_bytes()
+    assert file_data(RawFile(path="r.csv", data=None, mtime=0.0, location=roster)) == roster.read_bytes()
     files, _ = collect(zipped)
     assert [file_data(f) for f in files] == [roster.read_bytes()]
     print("read")

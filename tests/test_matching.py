@@ -271,7 +271,7 @@ def test_an_lms_export_is_a_roster_whose_ids_match_the_lms_s_downloads(
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=40))
 def test_clean_filename_is_moodle_s_for_any_text(text):
-    import lms  # tests/lms.py: Moodle's clean_param(PARAM_FILE), from its source
+    import lms  # tests/lms/moodle.py: Moodle's clean_param(PARAM_FILE), from its source
 
     assert clean_filename(text) == lms.moodle_clean_filename(text)
 

@@ -16,8 +16,8 @@ from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import load_spec
 from lstm_exam.graders.grade import grade_sheet
 from lstm_exam.graders.policy import GradePolicy
+from lstm_exam.graders.reading import Cell, Sheet
 from lstm_exam.graders.results import Verdict
-from lstm_exam.graders.submissions import Cell, Sheet
 
 SPEC = Path(__file__).parent.parent / "examples" / "parameters.toml"
 
@@ -46,7 +46,11 @@ def test_counts_follow_keras():
 
 def sheet_of(values: dict[str, Decimal]) -> Sheet:
     return Sheet(
-        tuple(Cell(k, format(v, "f"), n) for n, (k, v) in enumerate(values.items(), 2)), (), False
+        cells=tuple(
+            Cell(label=k, raw=format(v, "f"), line=n) for n, (k, v) in enumerate(values.items(), 2)
+        ),
+        notes=(),
+        decimal_comma=False,
     )
 
 

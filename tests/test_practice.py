@@ -38,9 +38,10 @@ from lstm_exam.generator.spec.roster import numbered_roster
 from lstm_exam.generator.spec.worksheet import load_spec
 from lstm_exam.generator.store.manifest import Manifest
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
+from lstm_exam.graders.answer_numbers import parse_number
 from lstm_exam.graders.grade import grade_sheet
 from lstm_exam.graders.policy import GradePolicy
-from lstm_exam.graders.submissions import Cell, Sheet, parse_number
+from lstm_exam.graders.reading import Cell, Sheet
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The default spec and every example that is a worksheet (not a problem file).
@@ -209,8 +210,10 @@ def answer_sets(v: Variant, seed: int) -> list[tuple[str, dict[str, str]]]:
 
 def python_grades(m: Manifest, v: Variant, typed: dict[str, str]) -> dict[str, Any]:
     """What ``lstm-exam grade`` makes of the typed answers (a comma-separated file)."""
-    cells = tuple(Cell(q, raw.strip(), k + 2) for k, (q, raw) in enumerate(typed.items()))
-    graded = grade_sheet(m, GradePolicy.of(m), v, Sheet(cells, (), False))
+    cells = tuple(
+        Cell(label=q, raw=raw.strip(), line=k + 2) for k, (q, raw) in enumerate(typed.items())
+    )
+    graded = grade_sheet(m, GradePolicy.of(m), v, Sheet(cells=cells, notes=(), decimal_comma=False))
     return {
         "findings": [
             [f.label, str(f.verdict), f.credit, f.mistake or "", f.reason] for f in graded.findings

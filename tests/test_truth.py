@@ -174,7 +174,7 @@ def test_an_older_file_of_a_student_is_superseded_not_unmatched(every_kind, tmp_
 
 def test_the_summary_counts_students_per_mistake(every_kind, tmp_path):
     """Two students who forgot the bias in every cell are two students, not six answers."""
-    from lstm_exam.graders.outputs import summary_data, summary_text
+    from lstm_exam.graders.summary import summary_data, summary_text
 
     subs = tmp_path / "subs"
     for sid in ("s001", "s002"):

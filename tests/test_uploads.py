@@ -1,5 +1,5 @@
 """The LMS upload files, each run through a re-implementation of the importer it targets
-(tests/lms.py, from Moodle's and Canvas's sources), on downloads built as the LMSs build
+(tests/lms/, from Moodle's and Canvas's sources), on downloads built as the LMSs build
 them (tests/data/lms)."""
 
 from __future__ import annotations

@@ -1,17 +1,16 @@
 """Sheets, keys or feedback handed out through a Moodle assignment: one zip of every
 student's own files, named so that "Upload multiple feedback files in a zip" gives each
-file to its student (:func:`moodle_feedback_member`)."""
+file to its student (the one writer, :func:`moodle_feedback_zip`)."""
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from lstm_exam.generator.store.lmsnames import moodle_feedback_member
+from lstm_exam.generator.store.lmsnames import moodle_feedback_zip
 
 from .outbox import Parcel
 
@@ -32,9 +31,9 @@ class MoodleZip:
 def moodle_zip(parcels: Iterable[Parcel], participant: Mapping[str, str]) -> MoodleZip:
     """Each parcel's files named for the student's participant id (``participant``, by
     student id: from Moodle's grading worksheet or the roster's ``participant_id``)."""
-    buf = io.BytesIO()
     inside, left = [], []
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+
+    def files() -> Iterator[tuple[str, str, str, bytes]]:
         for p in parcels:
             sid = p.student.student_id
             pid = participant.get(sid, "")
@@ -45,10 +44,11 @@ def moodle_zip(parcels: Iterable[Parcel], participant: Mapping[str, str]) -> Moo
                 left.append((sid, "no Moodle participant id (pass --moodle-worksheet)"))
                 continue
             for a in p.files:
-                member = moodle_feedback_member(p.student.name, pid, a.filename)
-                z.writestr(zipfile.ZipInfo(member, (1980, 1, 1, 0, 0, 0)), a.data)
+                yield p.student.name, pid, a.filename, a.data
             inside.append(sid)
-    return MoodleZip(buf.getvalue(), tuple(inside), tuple(left))
+
+    data = moodle_feedback_zip(files())
+    return MoodleZip(data, tuple(inside), tuple(left))
 
 
 def made_moodle_zip(path: Path) -> bool:

@@ -4,7 +4,10 @@ every zip made for Moodle (the grades' feedback files, the sheets and keys hande
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
+from collections.abc import Iterable
 
 #: What Moodle's ``clean_param(PARAM_FILE)`` strips: control characters (Unicode's, as
 #: its ``[[:cntrl:]]`` under ``/u``) and these.
@@ -34,3 +37,17 @@ def moodle_feedback_member(full_name: str, participant: str, filename: str) -> s
     """
     name = clean_filename(full_name.replace("_", " ")) or "Student"
     return f"{name}_{participant}_assignfeedback_file_{clean_filename(filename)}"
+
+
+def moodle_feedback_zip(files: Iterable[tuple[str, str, str, bytes]]) -> bytes:
+    """The one zip for Moodle's "Upload multiple feedback files in a zip": each of
+    ``files`` (the student's full name, their participant id, the file's name, its bytes)
+    a member :func:`moodle_feedback_member` names, in the given order, stored with the
+    same date (1980-01-01), so that the same files give the same bytes. The grades'
+    feedback (``lms/moodle-feedback.zip``) and ``send --moodle-zip`` both write it."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for full_name, participant, filename, data in files:
+            member = moodle_feedback_member(full_name, participant, filename)
+            z.writestr(zipfile.ZipInfo(member, (1980, 1, 1, 0, 0, 0)), data)
+    return buf.getvalue()
