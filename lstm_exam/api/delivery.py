@@ -112,8 +112,8 @@ def grade_folder(options: GradeOptions, progress: Progress = QUIET) -> Graded:
     students also through the LMS's exports and the instructor's map of files to
     students (:mod:`lstm_exam.graders.lms`). ``progress`` hears the stage ``"Grading"``."""
     from lstm_exam.graders.lms import LmsInputs
-    from lstm_exam.graders.outputs import summary_text
     from lstm_exam.graders.run import grade
+    from lstm_exam.graders.summary import summary_text
 
     lms = LmsInputs(
         moodle_worksheet=options.moodle_worksheet,
