@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import secrets
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.render.driver import (
@@ -25,7 +26,7 @@ from lstm_exam.generator.render.driver import (
     write_student,
 )
 from lstm_exam.generator.render.writers import STUDENT_FILES
-from lstm_exam.generator.runtime import fork_chunks, forks, gc_paused, shares
+from lstm_exam.generator.runtime import fork_chunks, forks, gc_paused, workers
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.validate import check_seed
 from lstm_exam.generator.spec.worksheet import Worksheet
@@ -37,6 +38,7 @@ from lstm_exam.generator.variants.search import given_problem_notes, make_varian
 from lstm_exam.generator.variants.variant import Variant
 
 Tick = Callable[[int], None]
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +64,41 @@ def build_manifest(
     """Draw and solve every student's variant, in this process (pure: no files);
     ``tick`` hears of each problem of each batch of students (:func:`search_ticks` in all)."""
     m = _settings(ws, seed)
-    variants: list[Variant] = []
-    size = search_batch(len(students), 1)
-    for lo in range(0, len(students), size):
-        with gc_paused():
-            variants += make_variants(ws, m.seed, students[lo : lo + size], tick)
+    variants = list(draw_class(ws, m.seed, students, list, tick))
     draws, rejected = _tally(variants)
     return replace(m, variants=tuple(variants)), draws, rejected
+
+
+def draw_class(
+    ws: Worksheet,
+    seed: str,
+    students: Sequence[Student],
+    work: Callable[[list[Variant]], list[R]],
+    tick: Tick | None = None,
+    parallel_from: int | None = None,
+) -> Iterator[R]:
+    """Every student's variant drawn and solved, a batch of students at a time, and
+    ``work`` done on each batch's variants (one result a variant): the results in roster
+    order. The one way `generate` and `quiz` draw a class.
+
+    From ``parallel_from`` students on (None: never) on a machine with several cores, the
+    batches are drawn in forked worker processes and ``work`` runs there too: only its
+    results come back (nothing large is pickled). A batch is :func:`search_batch`'s; the
+    variants are each student's own whatever the batch and wherever it is drawn.
+    ``tick`` hears of the progress in the units of :func:`search_ticks`: a problem of a
+    batch at a time in this process, a batch at a time from workers.
+    """
+    n = len(students)
+    forked = parallel_from is not None and forks(n, parallel_from)
+    size = search_batch(n, workers() if forked else 1)
+
+    def batch(lo: int, hi: int) -> list[R]:
+        with gc_paused():  # the search builds many objects and no reference cycles
+            return work(make_variants(ws, seed, students[lo:hi], None if forked else tick))
+
+    if not forked:
+        return (result for lo in range(0, n, size) for result in batch(lo, min(lo + size, n)))
+    return fork_chunks(batch, n, scaled(tick, ws), size, at_least=parallel_from)
 
 
 def search_ticks(ws: Worksheet, students: int) -> int:
@@ -86,11 +116,13 @@ def scaled(tick: Tick | None, ws: Worksheet) -> Tick | None:
     return lambda k: tick(k * per)
 
 
-def search_batch(n: int, workers: int) -> int:
-    """How many of ``n`` students a batch of the search takes, ``workers`` sharing them:
-    a worker's share, within SEARCH_BATCH and SEARCH_BATCH_MAX (a batch's variants are
-    each student's own whatever the batch, so this changes nothing but the time)."""
-    share = -(-n // workers)
+def search_batch(n: int, shares: int) -> int:
+    """How many of ``n`` students a batch of the search takes, ``shares`` workers sharing
+    them (1: this process alone): a worker's share, within SEARCH_BATCH and
+    SEARCH_BATCH_MAX (a round of the search costs about as much for many students as for
+    few; a batch's variants are each student's own whatever the batch, so this changes
+    nothing but the time and the memory a batch holds)."""
+    share = -(-n // shares)
     return max(defaults.SEARCH_BATCH, min(defaults.SEARCH_BATCH_MAX, share))
 
 
@@ -145,24 +177,21 @@ def _generate_in_workers(
     writers: Sequence[StudentWriter],
     tick: Tick | None,
 ) -> tuple[list[str], Counter, Counter]:
-    """Search, solve and write a large class in worker processes, a batch each.
+    """Search, solve and write a large class in worker processes (:func:`draw_class`).
 
     Only each student's manifest line and tallies come back; the workers write
     the other files themselves.
     """
 
-    def batch(lo: int, hi: int) -> list[tuple[str, Counter, Counter]]:
-        return [
-            (_write_students(m, folder, [v], writers)[0], *_tally([v]))
-            for v in make_variants(ws, m.seed, students[lo:hi])
-        ]
+    def work(variants: list[Variant]) -> list[tuple[str, Counter, Counter]]:
+        return [(_write_students(m, folder, [v], writers)[0], *_tally([v])) for v in variants]
 
     lines: list[str] = []
     draws: Counter = Counter()
     rejected: Counter = Counter()
     with gc_paused():  # inherited by the workers forked here
-        size = search_batch(len(students), shares(len(students)))
-        for line, d, r in fork_chunks(batch, len(students), scaled(tick, ws), size=size):
+        drawn = draw_class(ws, m.seed, students, work, tick, defaults.PARALLEL_FROM)
+        for line, d, r in drawn:
             lines.append(line)
             draws.update(d)
             rejected.update(r)

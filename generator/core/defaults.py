@@ -177,9 +177,10 @@ PARALLEL_FROM = 400
 #: How long a run stopped midway waits for its worker pool's manager thread to end
 #: (seconds; its workers are dead by then, so it never writes anything).
 POOL_STOP_TIMEOUT = 10
-#: Students whose draws are searched together: a worker's share of a class, but at least
-#: SEARCH_BATCH and at most SEARCH_BATCH_MAX (a round of the search costs about as much for
-#: many students as for few, so the larger a batch, the less a student's share).
+#: Students whose draws are searched together: a worker's share of a class (or of a quiz's
+#: variants; one process is one worker), but at least SEARCH_BATCH and at most
+#: SEARCH_BATCH_MAX (a round of the search costs about as much for many students as for
+#: few, so the larger a batch, the less a student's share). generate.search_batch.
 SEARCH_BATCH, SEARCH_BATCH_MAX = 250, 1000
 #: The most draws of one student a round of the search screens at once.
 SEARCH_AHEAD = 32
@@ -206,8 +207,8 @@ SMTP_USER_ENV, SMTP_PASSWORD_ENV = "LSTM_EXAM_SMTP_USER", "LSTM_EXAM_SMTP_PASSWO
 # --- quizzes (docs/quiz.md) --------------------------------------------------------
 #: The most variants `quiz --count` makes (an LMS imports a file of them in one request).
 MAX_QUIZ_VARIANTS = 1000
-#: From this many variants on, `quiz` draws and writes them in worker processes, a share
-#: each. As generate's PARALLEL_FROM: on the shared 2-core machine of docs/performance.md
+#: From this many variants on, `quiz` draws and writes them in worker processes, a batch
+#: each (as generate draws a class). As generate's PARALLEL_FROM: on the shared 2-core machine of docs/performance.md
 #: two workers were slower than one process for 50 and for 300 variants (the other load
 #: takes the second core), so only the largest quizzes fork.
 QUIZ_PARALLEL_FROM = 400

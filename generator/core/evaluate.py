@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Any
@@ -241,7 +241,17 @@ def _dot(ch: Chain, row: list[Number], z: list[Number]) -> Number:
     """Σ w·z from left to right, as a calculator adds the terms."""
     if len(row) != len(z):
         raise ValueError(f"a row of {len(row)} weights against {len(z)} values")
-    return sum(map(operator.mul, row, z), ch.num(0))
+    return added(map(operator.mul, row, z), ch.num(0))
+
+
+def added(terms: Iterable[Number], start: Number) -> Number:
+    """``start + t1 + t2 + ...``, from left to right, one rounding an addition: the sum
+    a calculator (and Python 3.11's ``sum``) makes. Never ``sum``: from Python 3.12 on it
+    compensates a float sum (Neumaier), so the last bits would depend on the interpreter."""
+    total = start
+    for term in terms:
+        total = total + term  # not +=: it would add into a numpy array in place
+    return total
 
 
 def _cell(
@@ -328,7 +338,7 @@ def _head(names: tuple[str, ...], ch: Chain, env: dict, put: _Put, tw: Twist | N
     if tw is Twist.SOFTMAX_NO_NORM:
         probs = put("prob", [ch.rnd(ch.exp(v)) for v in logits])
     else:
-        total = sum(exps[1:], exps[0])
+        total = added(exps[1:], exps[0])
         probs = put("prob", [ch.rnd(e / total) for e in exps])
     k = ch.first_max(probs)
     put("class", [ch.num(k if tw is Twist.CLASS_FROM_ZERO else k + 1)])

@@ -2,15 +2,15 @@
 v002, ...), turned into an LMS's quiz file, written all or nothing.
 
 A format is two functions: a variant's pieces (its questions, from its items) and the
-document the pieces make. The pieces are made where the variants are drawn: from
-``defaults.QUIZ_PARALLEL_FROM`` variants on, in forked workers, a share each (the
-variants do not depend on who draws them, so the files are the same byte for byte).
+document the pieces make. The pieces are made where the variants are drawn, by
+``generate.draw_class`` as `generate` draws: from ``defaults.QUIZ_PARALLEL_FROM`` variants
+on in forked workers, a batch each (the variants do not depend on who draws them, so the
+files are the same byte for byte).
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -19,16 +19,15 @@ from pathlib import Path
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import KINDS
-from lstm_exam.generator.generate import build_manifest, scaled
+from lstm_exam.generator.generate import build_manifest, draw_class
 from lstm_exam.generator.quiz.items import Item, class_items, weights
 from lstm_exam.generator.quiz.moodle import moodle_document, moodle_pieces
-from lstm_exam.generator.runtime import fork_chunks, forks, gc_paused, workers
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import Worksheet
 from lstm_exam.generator.store.files import staged_folder
 from lstm_exam.generator.store.guard import Layout
 from lstm_exam.generator.store.manifest import Manifest, student_json
-from lstm_exam.generator.variants.search import given_problem_notes, make_variants
+from lstm_exam.generator.variants.search import given_problem_notes
 from lstm_exam.generator.variants.variant import Variant
 
 Tick = Callable[[int], None]
@@ -167,29 +166,12 @@ def draw_quiz(
         return m, practice_files(m)
     m0, _, _ = build_manifest(ws, (), seed)  # the settings, the seed chosen
 
-    # in this process the search ticks once a problem; worker processes once a share
-    forked = forks(count, defaults.QUIZ_PARALLEL_FROM)
-
-    def batch(lo: int, hi: int) -> list[tuple[list[str], str | None]]:
-        with gc_paused():
-            vs = make_variants(ws, m0.seed, students[lo:hi], None if forked else tick)
+    def work(vs: list[Variant]) -> list[tuple[list[str], str | None]]:
         m = replace(m0, variants=tuple(vs))
         lines = [student_json(m, v) if keep else None for v in vs]
         return list(zip(_pieces(m, vs, to), lines, strict=True))
 
-    size = max(1, math.ceil(count / workers()))
-    if count < defaults.QUIZ_PARALLEL_FROM:
-        size = count
-    size = min(size, defaults.SEARCH_BATCH)
-    done = list(
-        fork_chunks(
-            batch,
-            count,
-            scaled(tick, ws) if forked else None,
-            size,
-            at_least=defaults.QUIZ_PARALLEL_FROM,
-        )
-    )
+    done = list(draw_class(ws, m0.seed, students, work, tick, defaults.QUIZ_PARALLEL_FROM))
     m = m0
     if keep:
         import json
