@@ -113,8 +113,8 @@ def split_class(
 
     The work is done in jobs of ``defaults.SPLIT_CHUNK`` students, in worker processes from
     ``defaults.PARALLEL_FROM`` students on (``forked``: whether, None by that rule): each
-    worker opens the class PDF once for all its jobs, and the class PDF for printing is a
-    job of its own. So a forked run never opens the class PDF in this process, whose memory
+    process opens the class PDF once for all its jobs (the class PDF for printing is one of
+    them, the first). So a forked run never opens the class PDF in this process, whose memory
     does not grow with the class (an open class PDF holds some 80 KB a page). The files
     are those :func:`split_pdf` and :func:`padded_pdf` write, byte for byte.
 
@@ -129,12 +129,10 @@ def split_class(
 
     def job(k: int) -> list[str]:
         try:
-            if k < first and whole is not None:
-                with _opened(pdf) as doc:
-                    ranges = page_ranges(pdf.with_suffix(".pages"), len(doc.pages), students)
-                    _write_padded(doc, ranges, whole, pad)
-                return []
             doc, ranges = _source(pdf, students)
+            if k < first and whole is not None:
+                _write_padded(doc, ranges, whole, pad)
+                return []
             lo = (k - first) * defaults.SPLIT_CHUNK
             done = ranges[lo : lo + defaults.SPLIT_CHUNK]
             with _pages_copied():
@@ -235,17 +233,24 @@ def padded_pdf(
 def _write_padded(
     whole: pikepdf.Pdf, ranges: Sequence[tuple[str, int, int]], out: Path, pad: bool
 ) -> None:
-    """:func:`padded_pdf` of an open class PDF, whose widgets it removes (in memory)."""
-    with pikepdf.new() as padded, _pages_copied():
-        for page in whole.pages:  # in memory only: the sheets' widgets are left behind
-            if "/Annots" in page:
-                del page.Annots
-        for k, (_sid, first, last) in enumerate(ranges):
-            padded.pages.extend(whole.pages[first - 1 : last])
-            if pad and (last - first + 1) % 2 and k + 1 < len(ranges):
-                box = [float(x) for x in whole.pages[last - 1].mediabox]
-                padded.add_blank_page(page_size=(box[2] - box[0], box[3] - box[1]))
-        padded.save(out, deterministic_id=True)
+    """:func:`padded_pdf` of an open class PDF, which it leaves as it found it (its
+    widgets are taken off its pages while they are copied, then put back)."""
+    widgets = {}
+    try:
+        with pikepdf.new() as padded, _pages_copied():
+            for n, page in enumerate(whole.pages):  # the sheets' widgets are left behind
+                if "/Annots" in page:
+                    widgets[n] = page.Annots
+                    del page.Annots
+            for k, (_sid, first, last) in enumerate(ranges):
+                padded.pages.extend(whole.pages[first - 1 : last])
+                if pad and (last - first + 1) % 2 and k + 1 < len(ranges):
+                    box = [float(x) for x in whole.pages[last - 1].mediabox]
+                    padded.add_blank_page(page_size=(box[2] - box[0], box[3] - box[1]))
+            padded.save(out, deterministic_id=True)
+    finally:
+        for n, annots in widgets.items():
+            whole.pages[n].Annots = annots
 
 
 def _own_form(doc: pikepdf.Pdf, pages: range) -> dict[str, str]:
