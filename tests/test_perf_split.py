@@ -159,3 +159,15 @@ def test_the_parents_memory_does_not_grow_with_a_class_split_in_workers(tmp_path
     forked, alone = grown("forked"), grown("alone")
     assert alone > 60, alone
     assert forked < 15, forked
+
+
+def test_the_split_benchmark_runs_to_its_report():
+    bench = Path(__file__).resolve().parent.parent / "bench" / "bench_split.py"
+    res = subprocess.run(
+        [sys.executable, str(bench), "--students", "2", "--runs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "target the parent's peak" in res.stdout
