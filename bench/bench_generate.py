@@ -1,5 +1,6 @@
 """Benchmark: a class of 1,000 students on the default spec, generated, solved,
-checked for well-posedness and written (no PDFs). Target: <= 5 s on 2 cores.
+checked for well-posedness and written (no PDFs). Target: <= 5 s of CPU time (this
+process and its workers, bench/cputime.py; wall time is printed beside, never judged).
 
 Run on demand:  .venv/bin/python bench/bench_generate.py [--students N] [--spec FILE]
 (``--spec bench/with-network-kinds.toml``: the weekly sheet and every network kind)
@@ -11,8 +12,9 @@ import argparse
 import os
 import resource
 import tempfile
-import time
 from pathlib import Path
+
+from cputime import timed, verdict
 
 from lstm_exam.generator.generate import generate
 from lstm_exam.generator.spec.roster import numbered_roster
@@ -27,14 +29,15 @@ def main() -> None:
     ws = load_spec(args.spec)
     students = numbered_roster(args.students)
     with tempfile.TemporaryDirectory() as tmp:
-        t0, r0 = time.perf_counter(), _usage()
-        result = generate(ws, students, Path(tmp) / "out", seed="bench-seed-0001")
-        elapsed = time.perf_counter() - t0
+        r0 = _usage()
+        result, spent = timed(
+            lambda: generate(ws, students, Path(tmp) / "out", seed="bench-seed-0001")
+        )
         r1 = _usage()
     n_problems = args.students * len(ws.problems)
     print(
-        f"{args.students} students x {len(ws.problems)} problems: {elapsed:.2f} s "
-        f"({1000 * elapsed / args.students:.2f} ms per student), {os.cpu_count()} cores"
+        f"{args.students} students x {len(ws.problems)} problems: {spent} "
+        f"({1000 * spent.cpu / args.students:.2f} ms of CPU per student), {os.cpu_count()} cores"
     )
     print(
         f"  CPU (this process and its workers): user {r1[0] - r0[0]:.2f} s, "
@@ -46,7 +49,7 @@ def main() -> None:
     print(f"  all problems {sum(result.draws.values()) / n_problems:.2f} draws on average")
     for why, n in result.rejected.most_common():
         print(f"    refused: {why}: {n}")
-    print("target <= 5 s:", "met" if elapsed <= 5 else "MISSED")
+    print(f"target <= 5 s of CPU: {spent.cpu:.2f} s, {verdict(spent.cpu, 5)}")
 
 
 def _usage() -> tuple[float, float]:

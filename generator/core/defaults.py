@@ -174,6 +174,9 @@ COPY_FIT = 0.6
 COPY_MARGIN = 0.4
 #: From this many students on, generate and grade in worker processes.
 PARALLEL_FROM = 400
+#: Students whose PDFs one job of the split writes (generate's PDFs): in worker processes
+#: from PARALLEL_FROM students on, each worker opening the class PDF once for all its jobs.
+SPLIT_CHUNK = 50
 #: How long a run stopped midway waits for its worker pool's manager thread to end
 #: (seconds; its workers are dead by then, so it never writes anything).
 POOL_STOP_TIMEOUT = 10

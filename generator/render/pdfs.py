@@ -6,11 +6,9 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import pikepdf
-
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.render.document import DOCUMENTS
-from lstm_exam.generator.render.split import padded_pdf, page_count, page_ranges, split_pdf
+from lstm_exam.generator.render.split import split_class
 from lstm_exam.generator.render.typeset import (
     _finish_pdflatex,
     _start_pdflatex,
@@ -71,20 +69,13 @@ def render_pdfs(
         while running:  # split each document as soon as it is typeset
             name = _wait_any(running, deadline)
             pdf = _finish_pdflatex(running.pop(name), texdir / f"{name}.tex", templates)
-            try:
-                ranges = page_ranges(pdf.with_suffix(".pages"), page_count(pdf), ids)
-                if duplex or (m.fillable and kinds[name] == "sheets"):  # the form rebuilt
-                    padded_pdf(pdf, ranges, folder / f"{name}.pdf", pad=duplex)
-                else:
-                    shutil.copyfile(pdf, folder / f"{name}.pdf")
-                split_pdf(pdf, ranges, folder / kinds[name], tick, m.title)
-            except pikepdf.PdfError as e:  # a TeX that writes a broken PDF: one line
-                detail = str(e).rpartition(": ")[2] or type(e).__name__
-                raise InputError(
-                    f"tex/{name}.pdf",
-                    "",
-                    f"pdflatex wrote a damaged PDF ({detail}): is the TeX installation whole?",
-                ) from None
+            whole = folder / f"{name}.pdf"
+            rebuilt = duplex or (m.fillable and kinds[name] == "sheets")  # the form rebuilt
+            if not rebuilt:
+                shutil.copyfile(pdf, whole)
+            split_class(
+                pdf, ids, folder / kinds[name], whole if rebuilt else None, duplex, tick, m.title
+            )
     finally:
         for p in running.values():
             stop(p)

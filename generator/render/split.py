@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
+import os
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -11,8 +13,10 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
+from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import LABEL_RE
+from lstm_exam.generator.runtime import fork_chunks, forks
 from lstm_exam.generator.store.csvfiles import describe
 
 #: PDFDocEncoding's characters 128 to 158 (the Unicode minus at 138, typographic quotes and
@@ -93,6 +97,90 @@ def page_ranges(pages_log: Path, total: int, students: Sequence[str]) -> list[tu
     ]
 
 
+def split_class(
+    pdf: Path,
+    students: Sequence[str],
+    folder: Path,
+    whole: Path | None = None,
+    pad: bool = True,
+    tick: Callable[[int], None] | None = None,
+    title: str = "",
+    forked: bool | None = None,
+) -> None:
+    """Write ``folder/<student_id>.pdf`` for each student of a class PDF typeset with its
+    page log (:func:`page_ranges`), and, given ``whole``, the class PDF for printing there
+    (:func:`padded_pdf`, padded if ``pad``).
+
+    The work is done in jobs of ``defaults.SPLIT_CHUNK`` students, in worker processes from
+    ``defaults.PARALLEL_FROM`` students on (``forked``: whether, None by that rule): each
+    process opens the class PDF once for all its jobs (the class PDF for printing is one of
+    them, the first). So a forked run never opens the class PDF in this process, whose memory
+    does not grow with the class (an open class PDF holds some 80 KB a page). The files
+    are those :func:`split_pdf` and :func:`padded_pdf` write, byte for byte.
+
+    Raises:
+        InputError: naming the PDF, when it is damaged or its page log does not fit.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    first = 1 if whole is not None else 0
+    jobs = first + math.ceil(len(students) / defaults.SPLIT_CHUNK)
+    if forked is None:
+        forked = forks(len(students))
+
+    def job(k: int) -> list[str]:
+        try:
+            doc, ranges = _source(pdf, students)
+            if k < first and whole is not None:
+                _write_padded(doc, ranges, whole, pad)
+                return []
+            lo = (k - first) * defaults.SPLIT_CHUNK
+            done = ranges[lo : lo + defaults.SPLIT_CHUNK]
+            with _pages_copied():
+                for sid, begin, end in done:
+                    _write_student(doc, sid, begin, end, folder, title)
+            return [sid for sid, _, _ in done]
+        except pikepdf.PdfError as e:  # a TeX that writes a broken PDF: one line
+            detail = str(e).rpartition(": ")[2] or type(e).__name__
+            raise InputError(
+                f"tex/{pdf.name}",
+                "",
+                f"pdflatex wrote a damaged PDF ({detail}): is the TeX installation whole?",
+            ) from None
+
+    try:
+        for _ in fork_chunks(
+            lambda lo, hi: [sid for k in range(lo, hi) for sid in job(k)],
+            jobs,
+            tick,
+            size=1,
+            at_least=1 if forked else jobs + 1,
+        ):
+            pass
+    finally:
+        _release(pdf)
+
+
+#: The class PDF each process opened for its jobs of :func:`split_class`, by its path:
+#: (the process, what closes it, the open PDF, its page ranges).
+_SOURCES: dict[str, tuple[int, contextlib.ExitStack, pikepdf.Pdf, list[tuple[str, int, int]]]] = {}
+
+
+def _source(pdf: Path, students: Sequence[str]) -> tuple[pikepdf.Pdf, list[tuple[str, int, int]]]:
+    held = _SOURCES.get(str(pdf))
+    if held is None or held[0] != os.getpid():
+        with contextlib.ExitStack() as stack:
+            doc = stack.enter_context(_opened(pdf))
+            ranges = page_ranges(pdf.with_suffix(".pages"), len(doc.pages), students)
+            held = _SOURCES[str(pdf)] = (os.getpid(), stack.pop_all(), doc, ranges)
+    return held[2], held[3]
+
+
+def _release(pdf: Path) -> None:
+    held = _SOURCES.pop(str(pdf), None)
+    if held is not None and held[0] == os.getpid():
+        held[1].close()
+
+
 def split_pdf(
     pdf: Path,
     ranges: Sequence[tuple[str, int, int]],
@@ -100,7 +188,7 @@ def split_pdf(
     tick: Callable[[int], None] | None = None,
     title: str = "",
 ) -> int:
-    """Write ``folder/<student_id>.pdf`` for each page range of a class PDF.
+    """Write ``folder/<student_id>.pdf`` for each page range of a class PDF, in this process.
 
     pikepdf (qpdf) copies the pages with their fonts; it is several times faster
     than a pure-Python split on a class of hundreds of pages. A class PDF with form
@@ -111,15 +199,21 @@ def split_pdf(
     folder.mkdir(parents=True, exist_ok=True)
     with _opened(pdf) as whole, _pages_copied():
         for sid, first, last in ranges:
-            with pikepdf.new() as part:
-                part.pages.extend(whole.pages[first - 1 : last])
-                fields = _own_form(part, range(len(part.pages)))
-                if fields:
-                    _metadata(part, sid, fields.get(VARIANT_FIELD, ""), title)
-                part.save(folder / f"{sid}.pdf", deterministic_id=True)  # reproducible
+            _write_student(whole, sid, first, last, folder, title)
             if tick:
                 tick(1)
     return len(ranges)
+
+
+def _write_student(
+    whole: pikepdf.Pdf, sid: str, first: int, last: int, folder: Path, title: str
+) -> None:
+    with pikepdf.new() as part:
+        part.pages.extend(whole.pages[first - 1 : last])
+        fields = _own_form(part, range(len(part.pages)))
+        if fields:
+            _metadata(part, sid, fields.get(VARIANT_FIELD, ""), title)
+        part.save(folder / f"{sid}.pdf", deterministic_id=True)  # reproducible
 
 
 def padded_pdf(
@@ -132,16 +226,31 @@ def padded_pdf(
     The class PDF is for printing: its boxes are printed, never fields (the fields of a
     fillable class are left out), so no two students' boxes ever share a name and a
     value; each student's own PDF has the form (:func:`split_pdf`)."""
-    with _opened(pdf) as whole, pikepdf.new() as padded, _pages_copied():
-        for page in whole.pages:  # in memory only: the sheets' widgets are left behind
-            if "/Annots" in page:
-                del page.Annots
-        for k, (_sid, first, last) in enumerate(ranges):
-            padded.pages.extend(whole.pages[first - 1 : last])
-            if pad and (last - first + 1) % 2 and k + 1 < len(ranges):
-                box = [float(x) for x in whole.pages[last - 1].mediabox]
-                padded.add_blank_page(page_size=(box[2] - box[0], box[3] - box[1]))
-        padded.save(out, deterministic_id=True)
+    with _opened(pdf) as whole:
+        _write_padded(whole, ranges, out, pad)
+
+
+def _write_padded(
+    whole: pikepdf.Pdf, ranges: Sequence[tuple[str, int, int]], out: Path, pad: bool
+) -> None:
+    """:func:`padded_pdf` of an open class PDF, which it leaves as it found it (its
+    widgets are taken off its pages while they are copied, then put back)."""
+    widgets = {}
+    try:
+        with pikepdf.new() as padded, _pages_copied():
+            for n, page in enumerate(whole.pages):  # the sheets' widgets are left behind
+                if "/Annots" in page:
+                    widgets[n] = page.Annots
+                    del page.Annots
+            for k, (_sid, first, last) in enumerate(ranges):
+                padded.pages.extend(whole.pages[first - 1 : last])
+                if pad and (last - first + 1) % 2 and k + 1 < len(ranges):
+                    box = [float(x) for x in whole.pages[last - 1].mediabox]
+                    padded.add_blank_page(page_size=(box[2] - box[0], box[3] - box[1]))
+            padded.save(out, deterministic_id=True)
+    finally:
+        for n, annots in widgets.items():
+            whole.pages[n].Annots = annots
 
 
 def _own_form(doc: pikepdf.Pdf, pages: range) -> dict[str, str]:

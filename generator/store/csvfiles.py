@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Iterable, Sequence
 
@@ -72,7 +73,9 @@ def key_csv(m: Manifest, v: Variant) -> str:
     return to_csv(KEY_HEADER, rows)
 
 
+@functools.lru_cache(maxsize=65536)
 def describe(label: str) -> str:
-    """The description column of a CSV row."""
+    """The description column of a CSV row (labels repeat from student to student: each
+    is described once)."""
     q, _, _ = label.partition(".")
     return f"Problem {q[1:]}: {describe_label(label)}"
