@@ -41,6 +41,7 @@ __all__ = [
     "applicable_twists",
     "can_show",
     "explain",
+    "gate_of",
     "gates_of",
     "register",
     "slip_alters",
@@ -57,7 +58,7 @@ GATE_NAMES = {
 }
 
 
-def _gate_of(name: str) -> str | None:
+def gate_of(name: str) -> str | None:
     """The gate a quantity of one gate belongs to (``a_f``, ``f_t``, ``da_o``), or None."""
     for g, (_, act) in GATE_NAMES.items():
         if name in (act, f"Wz_{g}", f"a_{g}", f"da_{g}"):
@@ -73,7 +74,7 @@ def gates_of(tw: Twist) -> tuple[str, ...]:
     >>> gates_of(Twist.NO_BIAS), gates_of(Twist.SIGN_SLIP), gates_of(Twist.H_NO_TANH)
     (('f', 'i', 'C', 'o'), ('f', 'i', 'o'), ())
     """
-    gates = tuple(_gate_of(n) for n in tw.alters)
+    gates = tuple(gate_of(n) for n in tw.alters)
     if None in gates or len(set(gates)) < 2:
         return ()
     return tuple(g for g in GATE_NAMES if g in gates)
@@ -81,7 +82,7 @@ def gates_of(tw: Twist) -> tuple[str, ...]:
 
 def slip_alters(tw: Twist, gate: str | None) -> tuple[str, ...]:
     """The quantities a slip alters: all the misconception's, or one gate's."""
-    return tw.alters if gate is None else tuple(n for n in tw.alters if _gate_of(n) == gate)
+    return tw.alters if gate is None else tuple(n for n in tw.alters if gate_of(n) == gate)
 
 
 @functools.lru_cache(maxsize=256)
@@ -92,9 +93,7 @@ def slip_formulas(tw: Twist, gate: str | None = None) -> dict[str, Formula]:
     >>> sorted(slip_formulas(Twist.NO_BIAS, "i").items())
     [('a_i', Formula(quantity='a_i', expr=Name(name='Wz_i'), text='a_i := Wz_i', reads=frozenset({'Wz_i'})))]
     """
-    return {
-        f.quantity: f for f in tw.value.formulas if gate is None or _gate_of(f.quantity) == gate
-    }
+    return {f.quantity: f for f in tw.value.formulas if gate is None or gate_of(f.quantity) == gate}
 
 
 @functools.lru_cache(maxsize=4096)
