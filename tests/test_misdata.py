@@ -11,6 +11,7 @@ the lecture's own), through the registry's one extension point, ``register``.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -184,6 +185,17 @@ def test_every_misconception_has_a_formula_or_is_structural():
     assert {tw for tw in Twist if not tw.value.formulas} == STRUCTURAL
     for tw in Twist:
         assert {f.quantity for f in tw.value.formulas} <= set(tw.alters)
+
+
+def test_the_docs_table_shows_each_formula_as_the_registry_writes_it():
+    text = (Path(__file__).resolve().parent.parent / "docs" / "grading.md").read_text("utf-8")
+    rows = dict(re.findall(r"^\| `([A-Z_0-9]+)` \| (.*) \|", text, re.M))
+    missing = [
+        tw.name
+        for tw in Twist
+        if tw.value.formulas and f"`{tw.value.formula[0]}`" not in rows[tw.name]
+    ]
+    assert missing == []
 
 
 @pytest.mark.parametrize(
