@@ -10,8 +10,9 @@ One evaluator serves the whole product. It computes a problem's quantities in a
 It also takes *overrides* (a student's own earlier answers, for error carried
 forward) and a *twist* (one misconception of the registry applied at one step),
 so grading and well-posedness reuse the very code that makes the key. A misconception
-is its formulas (``a_f := Wz_f``, :mod:`formulas`), which
-:func:`~formulas.formula_values` computes in place of the right ones; the three :data:`STRUCTURAL` ones are named here.
+is its formulas (``a_f := Wz_f``, :mod:`formulas`): where a quantity is computed, its
+formula for it (:func:`~formulas.formula_values`) stands in for the right one; the
+three structural ones (``STRUCTURAL``) are named cases here.
 """
 
 from __future__ import annotations
@@ -143,12 +144,13 @@ class _Slip:
         """``tw`` where it applies in gate ``letter``."""
         return tw if self.gate is None or self.gate == letter else None
 
-    def formulas(self, tw: Twist | None) -> Mapping[str, Formula]:
-        """The formulas ``tw`` (this slip's misconception, or None) puts in place."""
-        return _NONE if tw is None else slip_formulas(tw, self.gate)
+    def formulas(self, tw: Twist | None) -> Alter:
+        """The formulas ``tw`` (this slip's misconception, or None) puts in place, by
+        quantity; None for none (the evaluator's quick path)."""
+        return None if tw is None else slip_formulas(tw, self.gate) or None
 
 
-_NONE: Mapping[str, Formula] = {}
+Alter = Mapping[str, Formula] | None
 
 
 def _evaluate(
@@ -263,14 +265,14 @@ def _cell(
     slip: _Slip,
     same: Mapping[str, Number] | None = None,
 ) -> None:
-    alter = slip.formulas(step_tw)
     """One step of the cell: the quantities among ``names`` into ``env`` and the output.
 
     ``step_tw`` is the misconception at this step; a misconception of the gates applies
-    in ``slip.gate`` alone when it names one (:meth:`_Slip.formulas`). ``same``: the values of this step in the
-    same chain without the slip, computed from the same h_{t-1}, x_t and weights; the
-    gates the slip leaves alone are taken from it (the same operations on the same
-    numbers give the same values)."""
+    in ``slip.gate`` alone when it names one (:meth:`_Slip.formulas`). ``same``: the
+    values of this step in the same chain without the slip, computed from the same
+    h_{t-1}, x_t and weights; the gates the slip leaves alone are taken from it (the
+    same operations on the same numbers give the same values)."""
+    alter = slip.formulas(step_tw)
     for letter, act_name, act_fn in GATES:
         if act_name not in names:
             continue
@@ -286,17 +288,12 @@ def _cell(
             z = env["x"] + env["h_prev"]
         W = env[f"W_{letter}"]
         Wz = put(f"Wz_{letter}", [ch.rnd(_dot(ch, row, z)) for row in W])
-        cells = len(W)
-        name = f"a_{letter}"
-        f = alter.get(name)
-        if f is None or (a := formula_values(ch, f, env, cells, _dot)) is None:
-            a = [ch.rnd(w + b) for w, b in zip(Wz, env[f"b_{letter}"], strict=True)]
-        put(name, a)
-        f = alter.get(act_name)
-        if f is None or (act := formula_values(ch, f, env, cells, _dot)) is None:
-            fn = ch.sigmoid if act_fn == "sigmoid" else ch.tanh
-            act = [ch.rnd(fn(v)) for v in env[name]]
-        put(act_name, act)
+        name, b = f"a_{letter}", env[f"b_{letter}"]
+        a = _altered(ch, alter, name, env, len(W)) if alter else None
+        a = put(name, a or [ch.rnd(w + bb) for w, bb in zip(Wz, b, strict=True)])
+        fn = ch.sigmoid if act_fn == "sigmoid" else ch.tanh
+        act = _altered(ch, alter, act_name, env, len(W)) if alter else None
+        put(act_name, act or [ch.rnd(fn(v)) for v in a])
         if letter == "C" and "fC" in names:
             _cell_state(ch, env, put, alter)
 
@@ -305,52 +302,50 @@ def _cell(
     if "h_t" in names:
         o, C = env["o_t"], env["C_t"]
         tC = put("tanh_C", [ch.rnd(ch.tanh(c)) for c in C])
-        f = alter.get("h_t")
-        if f is None or (h := formula_values(ch, f, env, len(C), _dot)) is None:
-            h = [ch.rnd(oo * t) for oo, t in zip(o, tC, strict=True)]
-        put("h_t", h)
+        h = _altered(ch, alter, "h_t", env, len(C)) if alter else None
+        put("h_t", h or [ch.rnd(oo * t) for oo, t in zip(o, tC, strict=True)])
 
 
 def _altered(ch: Chain, alter: Mapping[str, Formula], name: str, env: dict, cells: int) -> Any:
-    """The values of ``name`` by the misconception's formula, or None: by the right one."""
+    """The values of ``name`` by the misconception's formula, or None: by the right one
+    (callers skip the call where no misconception applies: ``alter`` is None)."""
     f = alter.get(name)
     return None if f is None else formula_values(ch, f, env, cells, _dot)
 
 
-def _head(
-    names: tuple[str, ...], ch: Chain, env: dict, put: _Put, alter: Mapping[str, Formula]
-) -> None:
+def _head(names: tuple[str, ...], ch: Chain, env: dict, put: _Put, alter: Alter) -> None:
     """The dense layer on h_T: logits, softmax and class, or a prediction and its error."""
     W, h = env["W_y"], env["h_t"]
-    out = _altered(ch, alter, "y_hat" if "y_hat" in names else "logit", env, len(W))
+    name = "y_hat" if "y_hat" in names else "logit"
+    out = _altered(ch, alter, name, env, len(W)) if alter else None
     if out is None:
         out = [ch.rnd(_dot(ch, row, h) + b) for row, b in zip(W, env["b_y"], strict=True)]
-    if "y_hat" in names:
+    if name == "y_hat":
         (y_hat,) = put("y_hat", out)
         err = y_hat - env["y"][0]
-        put("sq_error", _altered(ch, alter, "sq_error", env, 1) or [ch.rnd(err * err)])
+        sq_error = _altered(ch, alter, "sq_error", env, 1) if alter else None
+        put("sq_error", sq_error or [ch.rnd(err * err)])
         return
     logits = put("logit", out)
-    probs = _altered(ch, alter, "prob", env, len(W))
+    probs = _altered(ch, alter, "prob", env, len(W)) if alter else None
     if probs is None:
         top = ch.largest(logits)  # e^(l - max) / sum: the same softmax, no overflow
         exps = [ch.exp(v - top) for v in logits]
         total = sum(exps[1:], exps[0])
         probs = [ch.rnd(e / total) for e in exps]
     probs = put("prob", probs)
-    put("class", _altered(ch, alter, "class", env, 1) or [ch.num(ch.first_max(probs) + 1)])
+    k = _altered(ch, alter, "class", env, 1) if alter else None
+    put("class", k or [ch.num(ch.first_max(probs) + 1)])
 
 
-def _backward(
-    ch: Chain, env: dict, put: _Put, tw: Twist | None, alter: Mapping[str, Formula]
-) -> None:
+def _backward(ch: Chain, env: dict, put: _Put, tw: Twist | None, alter: Alter) -> None:
     """Backpropagation through the step just computed: the chain rule, one quantity at a time."""
     one = ch.num(1)
     dh, tC, o = env["dh_t"], env["tanh_C"], env["o_t"]
     f, i, Ct, Cp = env["f_t"], env["i_t"], env["C_tilde"], env["C_prev"]
     H = len(dh)
     put("do_t", [ch.rnd(d * t) for d, t in zip(dh, tC, strict=True)])
-    dC = _altered(ch, alter, "dC_t", env, H)
+    dC = _altered(ch, alter, "dC_t", env, H) if alter else None
     if dC is None:
         via_h = [d * oo * (one - t * t) for d, oo, t in zip(dh, o, tC, strict=True)]
         dC = [ch.rnd(a + b) for a, b in zip(env["dC_next"], via_h, strict=True)]
@@ -361,7 +356,7 @@ def _backward(
 
     for letter, grad, act in GATE_GRADIENTS:
         name = f"da_{letter}"
-        da = _altered(ch, alter, name, env, H)
+        da = _altered(ch, alter, name, env, H) if alter else None
         if da is None:
             slope = (lambda t: one - t * t) if act == "C_tilde" else (lambda g: g * (one - g))
             da = [ch.rnd(d * slope(a)) for d, a in zip(env[grad], env[act], strict=True)]
@@ -375,7 +370,7 @@ def _backward(
                 total += (W[j][c] if tw is Twist.NO_TRANSPOSE else W[c][j]) * da[c]
         dh_prev.append(ch.rnd(total))
     put("dh_prev", dh_prev)
-    dC_prev = _altered(ch, alter, "dC_prev", env, H)
+    dC_prev = _altered(ch, alter, "dC_prev", env, H) if alter else None
     put("dC_prev", dC_prev or [ch.rnd(d * g) for d, g in zip(dC, f, strict=True)])
 
 
@@ -384,7 +379,7 @@ def _parameters(
     g: Mapping[str, Any],
     out: dict,
     ov: Mapping,
-    alter: Mapping[str, Formula],
+    alter: Alter,
     computed: dict | None,
 ) -> None:
     """Counts of an LSTM network (Keras' layout: one bias per gate), as whole numbers."""
@@ -392,8 +387,8 @@ def _parameters(
     D, H, K, F, T = (counts[n][0] for n in ("D", "H", "K", "F", "T"))
 
     def put(name: str, value: int) -> Number:
-        f = alter.get(name)
-        if f is not None:
+        f = alter and alter.get(name)
+        if f:
             (value,) = formula_values(WHOLE, f, counts, 1, _dot) or (value,)
         label = make_label(name, 1)
         v = ch.num(value)
@@ -414,12 +409,12 @@ def _parameters(
     put("last_units", H)
 
 
-def _cell_state(ch: Chain, env: dict, put: Any, alter: Mapping[str, Formula]) -> None:
+def _cell_state(ch: Chain, env: dict, put: Any, alter: Alter) -> None:
     f, i, Ct, Cp = env["f_t"], env["i_t"], env["C_tilde"], env["C_prev"]
     H = len(f)
-    fC = _altered(ch, alter, "fC", env, H) or [ch.rnd(a * b) for a, b in zip(f, Cp, strict=True)]
-    fC = put("fC", fC)
-    iC = _altered(ch, alter, "iC", env, H) or [ch.rnd(a * b) for a, b in zip(i, Ct, strict=True)]
-    iC = put("iC", iC)
-    C = _altered(ch, alter, "C_t", env, H) or [ch.rnd(a + b) for a, b in zip(fC, iC, strict=True)]
-    put("C_t", C)
+    fC = _altered(ch, alter, "fC", env, H) if alter else None
+    fC = put("fC", fC or [ch.rnd(a * b) for a, b in zip(f, Cp, strict=True)])
+    iC = _altered(ch, alter, "iC", env, H) if alter else None
+    iC = put("iC", iC or [ch.rnd(a * b) for a, b in zip(i, Ct, strict=True)])
+    C = _altered(ch, alter, "C_t", env, H) if alter else None
+    put("C_t", C or [ch.rnd(a + b) for a, b in zip(fC, iC, strict=True)])
