@@ -397,7 +397,8 @@ def register(name: str, misconception: Misconception) -> Twist:
 
     The :class:`Twist` enumeration gains the member (as if it had been declared last)
     and :data:`SUMMARY_NAMES` its summary name; parts that keep what they computed of
-    the registry (caches) must not have run yet.
+    the registry (caches) must not have run yet. Its ``rank`` orders nothing:
+    well-posedness checks it after the ranked ones (which changes nothing but speed).
     """
     if not name.isidentifier() or name in Twist.__members__ or name in SUMMARY_NAMES:
         raise ValueError(f"{name!r}: not a new misconception's name")
