@@ -49,7 +49,7 @@ def test_every_sentence_and_summary_name_is_written_in_one_source_file():
     constants = {p: _string_constants(p) for p in SOURCES}
     for words in _registry_words():
         holders = [p.relative_to(ROOT).as_posix() for p, cs in constants.items() if words in cs]
-        assert holders == ["generator/core/misconceptions.py"], (words, holders)
+        assert holders == ["generator/core/misconception_registry.py"], (words, holders)
 
 
 def test_the_docs_table_lists_every_misconception_with_its_summary_name():

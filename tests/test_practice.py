@@ -29,7 +29,12 @@ import pytest
 
 from lstm_exam.generator.core.chains import FULL, Rounded, round_half_away
 from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare
-from lstm_exam.generator.core.misconceptions import ROUNDING_SLIPS, Twist, applicable_slips
+from lstm_exam.generator.core.misconceptions import (
+    ROUNDING_SLIPS,
+    STRUCTURAL,
+    Twist,
+    applicable_slips,
+)
 from lstm_exam.generator.core.numbers import plain, plain_tree
 from lstm_exam.generator.generate import build_manifest
 from lstm_exam.generator.quiz import practice
@@ -540,11 +545,13 @@ def test_the_site_is_offline_and_complete(sites):
     ]
 
 
-def test_every_misconception_has_its_formula_in_the_page():
-    """A misconception added to the registry and the evaluator needs its branch in
-    practice.js too (docs/practice.md)."""
+def test_the_page_names_the_structural_misconceptions_and_interprets_the_rest():
+    """practice.js names the three structural misconceptions and no other: every other
+    one reaches the page as its formula, in the page's data (docs/practice.md)."""
     js = (ROOT / "generator" / "quiz" / "practice.js").read_text("utf-8")
-    assert [tw.name for tw in Twist if f'"{tw.name}"' not in js] == []
+    assert {tw for tw in Twist if f'"{tw.name}"' in js} == STRUCTURAL
+    table = practice.formula_table([tw.name for tw in Twist if tw not in STRUCTURAL])
+    assert all(table.values()) and len(table) == len(Twist) - len(STRUCTURAL)
 
 
 def test_every_text_is_escaped(sites):

@@ -9,21 +9,25 @@ One evaluator serves the whole product. It computes a problem's quantities in a
 
 It also takes *overrides* (a student's own earlier answers, for error carried
 forward) and a *twist* (one misconception of the registry applied at one step),
-so grading and well-posedness reuse the very code that makes the key.
+so grading and well-posedness reuse the very code that makes the key. A misconception
+is its formulas (``a_f := Wz_f``, :mod:`formulas`): where a quantity is computed, its
+formula for it (:func:`~formulas.formula_values`) stands in for the right one; the
+three structural ones (``STRUCTURAL``) are named cases here.
 """
 
 from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Any
 
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.chains import FULL, Chain, Number
-from lstm_exam.generator.core.misconceptions import Twist
+from lstm_exam.generator.core.formulas import WHOLE, Formula, formula_values
+from lstm_exam.generator.core.misconceptions import Twist, slip_formulas
 from lstm_exam.generator.core.notation import (
     GATE_GRADIENTS,
     GATES,
@@ -140,6 +144,14 @@ class _Slip:
         """``tw`` where it applies in gate ``letter``."""
         return tw if self.gate is None or self.gate == letter else None
 
+    def formulas(self, tw: Twist | None) -> Alter:
+        """The formulas ``tw`` (this slip's misconception, or None) puts in place, by
+        quantity; None for none (the evaluator's quick path)."""
+        return None if tw is None else slip_formulas(tw, self.gate) or None
+
+
+Alter = Mapping[str, Formula] | None
+
 
 def _evaluate(
     kind: Kind,
@@ -154,7 +166,7 @@ def _evaluate(
     out: dict[str, Number] = {}
     twist = slip.twist
     if kind is Kind.PARAMETERS:
-        _parameters(ch, g, out, ov, twist, computed)
+        _parameters(ch, g, out, ov, slip.formulas(twist), computed)
         return out
     names = KINDS[kind].order
     # a slip in one gate, redone from the chain without it: at the slip's step the other
@@ -181,13 +193,13 @@ def _evaluate(
                 return out
         if names[-1] in HEAD:
             head = {**g, "h_t": h, "C_t": C}
-            _head(names, ch, head, _Put(ch, head, out, ov, computed, None), twist)
+            _head(names, ch, head, _Put(ch, head, out, ov, computed, None), slip.formulas(twist))
     else:
         env = dict(g)
         put = _Put(ch, env, out, ov, computed, None)
         _cell(names, ch, env, put, slip.at(1), slip, same)
         if "dh_prev" in names:
-            _backward(ch, env, put, twist, slip)
+            _backward(ch, env, put, twist, slip.formulas(twist))
     return out
 
 
@@ -266,10 +278,11 @@ def _cell(
     """One step of the cell: the quantities among ``names`` into ``env`` and the output.
 
     ``step_tw`` is the misconception at this step; a misconception of the gates applies
-    in ``slip.gate`` alone when it names one. ``same``: the values of this step in the
-    same chain without the slip, computed from the same h_{t-1}, x_t and weights; the
-    gates the slip leaves alone are taken from it (the same operations on the same
-    numbers give the same values)."""
+    in ``slip.gate`` alone when it names one (:meth:`_Slip.formulas`). ``same``: the
+    values of this step in the same chain without the slip, computed from the same
+    h_{t-1}, x_t and weights; the gates the slip leaves alone are taken from it (the
+    same operations on the same numbers give the same values)."""
+    alter = slip.formulas(step_tw)
     for letter, act_name, act_fn in GATES:
         if act_name not in names:
             continue
@@ -278,103 +291,86 @@ def _cell(
                 cells = len(env[f"W_{letter}"])
                 put(name, [same[label] for label in _labels(name, cells, put.step)])
             if letter == "C" and "fC" in names:
-                _cell_state(ch, env, put, step_tw)
+                _cell_state(ch, env, put, alter)
             continue
-        tw = slip.in_gate(step_tw, letter)
         z = env["h_prev"] + env["x"]
-        if tw is Twist.SWAPPED_CONCAT:
+        if slip.in_gate(step_tw, letter) is Twist.SWAPPED_CONCAT:
             z = env["x"] + env["h_prev"]
-        Wz = put(f"Wz_{letter}", [ch.rnd(_dot(ch, row, z)) for row in env[f"W_{letter}"]])
-        if tw is Twist.NO_BIAS:
-            a = put(f"a_{letter}", list(Wz))
-        else:
-            a = put(
-                f"a_{letter}", [ch.rnd(w + b) for w, b in zip(Wz, env[f"b_{letter}"], strict=True)]
-            )
-        fn: Callable[[Number], Number] | None = ch.sigmoid if act_fn == "sigmoid" else ch.tanh
-        if tw is Twist.TANH_GATE and act_fn == "sigmoid":
-            fn = ch.tanh
-        elif tw is Twist.SIGMOID_CANDIDATE and act_fn == "tanh":
-            fn = ch.sigmoid
-        elif tw is Twist.NO_ACTIVATION:
-            fn = None
-        elif tw is Twist.SIGN_SLIP and act_fn == "sigmoid":
-            put(act_name, [ch.rnd(1 - ch.sigmoid(v)) for v in a])
-            continue
-        put(act_name, [ch.rnd(fn(v)) if fn is not None else v for v in a])
+        W = env[f"W_{letter}"]
+        Wz = put(f"Wz_{letter}", [ch.rnd(_dot(ch, row, z)) for row in W])
+        name, b = f"a_{letter}", env[f"b_{letter}"]
+        a = _altered(ch, alter, name, env, len(W)) if alter else None
+        a = put(name, a or [ch.rnd(w + bb) for w, bb in zip(Wz, b, strict=True)])
+        fn = ch.sigmoid if act_fn == "sigmoid" else ch.tanh
+        act = _altered(ch, alter, act_name, env, len(W)) if alter else None
+        put(act_name, act or [ch.rnd(fn(v)) for v in a])
         if letter == "C" and "fC" in names:
-            _cell_state(ch, env, put, step_tw)
+            _cell_state(ch, env, put, alter)
 
-    tw = step_tw
     if "fC" in names and "f_t" not in names:  # a cell_state problem: gates are given
-        _cell_state(ch, env, put, tw)
+        _cell_state(ch, env, put, alter)
     if "h_t" in names:
         o, C = env["o_t"], env["C_t"]
         tC = put("tanh_C", [ch.rnd(ch.tanh(c)) for c in C])
-        if tw is Twist.H_NO_TANH:
-            h = [oo * c for oo, c in zip(o, C, strict=True)]
-        elif tw is Twist.H_OLD_C and "C_prev" in env:
-            h = [oo * ch.rnd(ch.tanh(c)) for oo, c in zip(o, env["C_prev"], strict=True)]
-        elif tw is Twist.H_TANH_OUTSIDE:
-            h = [ch.tanh(oo * c) for oo, c in zip(o, C, strict=True)]
-        else:
-            h = [oo * t for oo, t in zip(o, tC, strict=True)]
-        put("h_t", [ch.rnd(v) for v in h])
+        h = _altered(ch, alter, "h_t", env, len(C)) if alter else None
+        put("h_t", h or [ch.rnd(oo * t) for oo, t in zip(o, tC, strict=True)])
 
 
-def _head(names: tuple[str, ...], ch: Chain, env: dict, put: _Put, tw: Twist | None) -> None:
+def _altered(ch: Chain, alter: Mapping[str, Formula], name: str, env: dict, cells: int) -> Any:
+    """The values of ``name`` by the misconception's formula, or None: by the right one
+    (callers skip the call where no misconception applies: ``alter`` is None)."""
+    f = alter.get(name)
+    return None if f is None else formula_values(ch, f, env, cells, _dot)
+
+
+def _head(names: tuple[str, ...], ch: Chain, env: dict, put: _Put, alter: Alter) -> None:
     """The dense layer on h_T: logits, softmax and class, or a prediction and its error."""
-    h = env["C_t"] if tw is Twist.HEAD_ON_C else env["h_t"]
-    bias = [ch.num(0)] * len(env["b_y"]) if tw is Twist.HEAD_NO_BIAS else env["b_y"]
-    out = [ch.rnd(_dot(ch, row, h) + b) for row, b in zip(env["W_y"], bias, strict=True)]
-    if "y_hat" in names:
+    W, h = env["W_y"], env["h_t"]
+    name = "y_hat" if "y_hat" in names else "logit"
+    out = _altered(ch, alter, name, env, len(W)) if alter else None
+    if out is None:
+        out = [ch.rnd(_dot(ch, row, h) + b) for row, b in zip(W, env["b_y"], strict=True)]
+    if name == "y_hat":
         (y_hat,) = put("y_hat", out)
         err = y_hat - env["y"][0]
-        put("sq_error", [ch.rnd(err if tw is Twist.ERROR_NOT_SQUARED else err * err)])
+        sq_error = _altered(ch, alter, "sq_error", env, 1) if alter else None
+        put("sq_error", sq_error or [ch.rnd(err * err)])
         return
     logits = put("logit", out)
-    top = ch.largest(logits)  # e^(l - max) / sum: the same softmax, no overflow
-    exps = [ch.exp(v - top) for v in logits]
-    if tw is Twist.SOFTMAX_NO_NORM:
-        probs = put("prob", [ch.rnd(ch.exp(v)) for v in logits])
-    else:
+    probs = _altered(ch, alter, "prob", env, len(W)) if alter else None
+    if probs is None:
+        top = ch.largest(logits)  # e^(l - max) / sum: the same softmax, no overflow
+        exps = [ch.exp(v - top) for v in logits]
         total = added(exps[1:], exps[0])
-        probs = put("prob", [ch.rnd(e / total) for e in exps])
-    k = ch.first_max(probs)
-    put("class", [ch.num(k if tw is Twist.CLASS_FROM_ZERO else k + 1)])
+        probs = [ch.rnd(e / total) for e in exps]
+    probs = put("prob", probs)
+    k = _altered(ch, alter, "class", env, 1) if alter else None
+    put("class", k or [ch.num(ch.first_max(probs) + 1)])
 
 
-def _backward(ch: Chain, env: dict, put: _Put, tw: Twist | None, slip: _Slip) -> None:
+def _backward(ch: Chain, env: dict, put: _Put, tw: Twist | None, alter: Alter) -> None:
     """Backpropagation through the step just computed: the chain rule, one quantity at a time."""
     one = ch.num(1)
     dh, tC, o = env["dh_t"], env["tanh_C"], env["o_t"]
     f, i, Ct, Cp = env["f_t"], env["i_t"], env["C_tilde"], env["C_prev"]
+    H = len(dh)
     put("do_t", [ch.rnd(d * t) for d, t in zip(dh, tC, strict=True)])
-    tanh_slope = (lambda t: one - t) if tw is Twist.TANH_DERIVATIVE else (lambda t: one - t * t)
-    via_h = [d * oo * tanh_slope(t) for d, oo, t in zip(dh, o, tC, strict=True)]
-    nxt = env["dC_next"]
-    if tw is Twist.NO_NEXT_GRADIENT:
-        dC_raw = via_h
-    elif tw is Twist.NO_H_PATH:
-        dC_raw = list(nxt)
-    else:
-        dC_raw = [a + b for a, b in zip(nxt, via_h, strict=True)]
-    dC = put("dC_t", [ch.rnd(v) for v in dC_raw])
+    dC = _altered(ch, alter, "dC_t", env, H) if alter else None
+    if dC is None:
+        via_h = [d * oo * (one - t * t) for d, oo, t in zip(dh, o, tC, strict=True)]
+        dC = [ch.rnd(a + b) for a, b in zip(env["dC_next"], via_h, strict=True)]
+    dC = put("dC_t", dC)
     put("df_t", [ch.rnd(d * c) for d, c in zip(dC, Cp, strict=True)])
     put("di_t", [ch.rnd(d * c) for d, c in zip(dC, Ct, strict=True)])
     put("dC_tilde", [ch.rnd(d * g) for d, g in zip(dC, i, strict=True)])
 
     for letter, grad, act in GATE_GRADIENTS:
-        as_sigma = slip.in_gate(tw, letter) is Twist.SIGMA_AS_DERIVATIVE
-
-        def sigma_slope(g: Number, as_sigma: bool = as_sigma) -> Number:
-            return g if as_sigma else g * (one - g)
-
-        slope = tanh_slope if act == "C_tilde" else sigma_slope
-        put(
-            f"da_{letter}", [ch.rnd(d * slope(a)) for d, a in zip(env[grad], env[act], strict=True)]
-        )
-    H = len(dh)
+        name = f"da_{letter}"
+        da = _altered(ch, alter, name, env, H) if alter else None
+        if da is None:
+            slope = (lambda t: one - t * t) if act == "C_tilde" else (lambda g: g * (one - g))
+            da = [ch.rnd(d * slope(a)) for d, a in zip(env[grad], env[act], strict=True)]
+        put(name, da)
     dh_prev = []
     for j in range(H):  # dL/dh_{t-1}[j] = sum over gates and cells of W_g[c][j] * da_g[c]
         total = ch.num(0)
@@ -384,17 +380,26 @@ def _backward(ch: Chain, env: dict, put: _Put, tw: Twist | None, slip: _Slip) ->
                 total += (W[j][c] if tw is Twist.NO_TRANSPOSE else W[c][j]) * da[c]
         dh_prev.append(ch.rnd(total))
     put("dh_prev", dh_prev)
-    dC_prev = dC if tw is Twist.DC_PREV_NO_F else [d * g for d, g in zip(dC, f, strict=True)]
-    put("dC_prev", [ch.rnd(v) for v in dC_prev])
+    dC_prev = _altered(ch, alter, "dC_prev", env, H) if alter else None
+    put("dC_prev", dC_prev or [ch.rnd(d * g) for d, g in zip(dC, f, strict=True)])
 
 
 def _parameters(
-    ch: Chain, g: Mapping[str, Any], out: dict, ov: Mapping, tw: Twist | None, computed: dict | None
+    ch: Chain,
+    g: Mapping[str, Any],
+    out: dict,
+    ov: Mapping,
+    alter: Alter,
+    computed: dict | None,
 ) -> None:
     """Counts of an LSTM network (Keras' layout: one bias per gate), as whole numbers."""
-    D, H, K, F, T = (int(g[n][0]) for n in ("D", "H", "K", "F", "T"))
+    counts = {n: [int(g[n][0])] for n in ("D", "H", "K", "F", "T")}
+    D, H, K, F, T = (counts[n][0] for n in ("D", "H", "K", "F", "T"))
 
     def put(name: str, value: int) -> Number:
+        f = alter and alter.get(name)
+        if f:
+            (value,) = formula_values(WHOLE, f, counts, 1, _dot) or (value,)
         label = make_label(name, 1)
         v = ch.num(value)
         if computed is not None:
@@ -402,36 +407,24 @@ def _parameters(
         if label in ov:
             v = ch.num(ov[label])
         out[label] = v
+        counts[name] = [int(v)]
         return v
 
-    def gate(inputs: int) -> int:
-        if tw is Twist.P_NO_BIAS:
-            return H * (H + inputs)
-        if tw is Twist.P_H_TIMES_D:
-            return H * inputs + H
-        return H * (H + inputs) + H
-
-    gates = 1 if tw is Twist.P_ONE_GATE else 4
-    p_gate = put("P_gate", gate(D))
-    put("P_lstm", gates * int(p_gate))
-    dense = put("P_dense", H * K if tw is Twist.P_DENSE_NO_BIAS else H * K + K)
-    put("P_video", gates * gate(F) + int(dense))
+    p_gate = put("P_gate", H * (H + D) + H)
+    put("P_lstm", 4 * int(p_gate))
+    dense = put("P_dense", H * K + K)
+    put("P_video", 4 * (H * (H + F) + H) + int(dense))
     put("seq_steps", T)
     put("seq_units", H)
     put("last_units", H)
 
 
-def _cell_state(ch: Chain, env: dict, put: Any, tw: Twist | None) -> None:
+def _cell_state(ch: Chain, env: dict, put: Any, alter: Alter) -> None:
     f, i, Ct, Cp = env["f_t"], env["i_t"], env["C_tilde"], env["C_prev"]
-    if tw is Twist.CELL_PLUS:
-        fC = put("fC", [ch.rnd(a + b) for a, b in zip(f, Cp, strict=True)])
-    else:
-        fC = put("fC", [ch.rnd(a * b) for a, b in zip(f, Cp, strict=True)])
-    iC = put("iC", [ch.rnd(a * b) for a, b in zip(i, Ct, strict=True)])
-    if tw is Twist.CELL_DROP_I:
-        C = [a + b for a, b in zip(fC, Ct, strict=True)]
-    elif tw is Twist.CELL_DROP_F:
-        C = [a + b for a, b in zip(Cp, iC, strict=True)]
-    else:
-        C = [a + b for a, b in zip(fC, iC, strict=True)]
-    put("C_t", [ch.rnd(v) for v in C])
+    H = len(f)
+    fC = _altered(ch, alter, "fC", env, H) if alter else None
+    fC = put("fC", fC or [ch.rnd(a * b) for a, b in zip(f, Cp, strict=True)])
+    iC = _altered(ch, alter, "iC", env, H) if alter else None
+    iC = put("iC", iC or [ch.rnd(a * b) for a, b in zip(i, Ct, strict=True)])
+    C = _altered(ch, alter, "C_t", env, H) if alter else None
+    put("C_t", C or [ch.rnd(a + b) for a, b in zip(fC, iC, strict=True)])

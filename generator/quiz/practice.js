@@ -1,10 +1,12 @@
 /* lstm-exam practice pages: check answers in the browser as `lstm-exam grade` does.
  *
- * A port of generator/core/evaluate.py (the one evaluator: both chains, a student's own
- * answers as overrides, at most one misconception at one step) and of graders/grade.py's
- * compare, carry_forward, diagnose and score. Everything a page knows of its variant
- * (givens, accepted ranges, the misconceptions that apply, their sentences, which answer
- * feeds which) is in its <script type="application/json" id="practice-data">, written by
+ * The cell's right formulas of generator/core/evaluate.py (both chains, a student's own
+ * answers as overrides, at most one misconception at one step), one interpreter of the
+ * misconceptions' formulas (the registry's, sent in the page's data) beside the three
+ * structural ones, and graders/grade.py's compare, carry_forward, diagnose and score.
+ * Everything a page knows of its variant (givens, accepted ranges, the misconceptions
+ * that apply, their formulas and sentences, which answer feeds which) is in its
+ * <script type="application/json" id="practice-data">, written by
  * generator/quiz/practice.py from the same registry that grading reads.
  *
  * Two kinds of numbers, as in generator/core/chains.py: float64 (JavaScript's Number, the
@@ -200,26 +202,7 @@
   const PREC = 40; // defaults.DECIMAL_PRECISION: the evaluator's context
   const GRADE_PREC = 28; // the decimal module's default context, in which grade.py works
 
-  /** Python's sum(values, start) of floats: left to right, or (Python 3.12 on) with
-   * Neumaier's compensation; the page says which its generator's Python does. */
-  function floatSum(values, start, compensated) {
-    if (!compensated) {
-      let s = start;
-      for (const v of values) s += v;
-      return s;
-    }
-    let f = start, c = 0.0;
-    for (const x of values) {
-      const t = f + x;
-      if (Math.abs(f) >= Math.abs(x)) c += f - t + x;
-      else c += x - t + f;
-      f = t;
-    }
-    if (c !== 0 && Number.isFinite(c)) f += c;
-    return f;
-  }
-
-  function fullChain(compensated) {
+  function fullChain() {
     return {
       name: "full",
       num: (v) => (v instanceof Dec ? dnumber(v) : typeof v === "string" ? Number(v) : v),
@@ -237,7 +220,7 @@
       exp: (v) => Math.exp(v),
       cmp: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
       int: (v) => Math.trunc(v),
-      sum: (values, start) => floatSum(values, start, compensated),
+      sum: (values, start) => values.reduce((s, v) => s + v, start), // left to right, as Python adds
       eq: (a, b) => a === b,
     };
   }
@@ -274,8 +257,9 @@
   }
 
   // ---------------------------------------------------------------- the evaluator
-  // A port of generator/core/evaluate.py, branch for branch; `NOTATION` (gates, the
-  // output layer's quantities) comes from generator/core/notation.py through the page.
+  // generator/core/evaluate.py's right formulas; a misconception's own are interpreted
+  // (below). `NOTATION` (gates, the output layer's quantities) comes from
+  // generator/core/notation.py through the page.
   let NOTATION = null;
 
   const makeLabel = (name, cell, step) => (step != null ? `t${step}.` : "") + `${name}[${cell}]`;
@@ -319,7 +303,7 @@
     const twist = slip.twist;
     const info = NOTATION.kinds[kind];
     if (kind === "parameters") {
-      parameters(ch, g, out, ov, twist, computed);
+      parameters(ch, g, out, ov, formulasOf(twist, slip.gate), computed);
       return out;
     }
     const names = info.order;
@@ -338,65 +322,91 @@
       }
       if (NOTATION.head.includes(names[names.length - 1])) {
         const env = Object.assign({}, g, { h_t: h, C_t: C });
-        head(names, ch, env, makePut(ch, env, out, ov, computed, null), twist);
+        head(names, ch, env, makePut(ch, env, out, ov, computed, null), formulasOf(twist, slip.gate));
       }
     } else {
       const env = Object.assign({}, g);
       const put = makePut(ch, env, out, ov, computed, null);
       cell(names, ch, env, put, slip.step === 1 ? twist : null, slip);
-      if (names.includes("dh_prev")) backward(ch, env, put, twist, slip);
+      if (names.includes("dh_prev")) backward(ch, env, put, twist, formulasOf(twist, slip.gate));
     }
     return out;
   }
 
+  // ---------------------------------------------------------------- a misconception's formulas
+  // The registry's formulas (generator/core/misconception_registry.py), as the page's
+  // JSON holds them: {twist: [[quantity, its gate or null, expression], ...]}. An
+  // expression is a quantity's name (read cell by cell), a whole number, or
+  // [operator or function, ...arguments]. One interpreter, as core/formulas.py's
+  // formula_values; the three structural misconceptions (SWAPPED_CONCAT, SEQ_REUSE,
+  // NO_TRANSPOSE) are named in the evaluator above and below.
+  let FORMULAS = {};
+  const ARITHMETIC = { "+": "add", "-": "sub", "*": "mul", "/": "div" };
+  const CHAIN_FUNCTION = { sigma: "sigmoid", tanh: "tanh", exp: "exp", rounded: "rnd" };
+
+  /** The formulas a slip puts in place, by quantity: all, or one gate's. */
+  function formulasOf(tw, gate) {
+    const out = {};
+    for (const [quantity, g, expr] of (tw != null && FORMULAS[tw]) || []) {
+      if (gate == null || g === gate) out[quantity] = expr;
+    }
+    return out;
+  }
+  const readsAll = (e, env) =>
+    typeof e === "string" ? e in env : typeof e === "number" || e.slice(1).every((a) => readsAll(a, env));
+
+  function values(ch, e, env, cells) {
+    if (typeof e === "string") return env[e];
+    if (typeof e === "number") return Array(cells).fill(ch.num(e));
+    const [op, ...args] = e;
+    if (op in ARITHMETIC) {
+      const a = values(ch, args[0], env, cells), b = values(ch, args[1], env, cells);
+      return a.map((x, k) => ch[ARITHMETIC[op]](x, b[k]));
+    }
+    if (op === "dot") return env[args[0]].map((row) => dot(ch, row, env[args[1]]));
+    if (op === "argmax") return [ch.num(firstMax(ch, env[args[0]]))];
+    return values(ch, args[0], env, cells).map((v) => ch[CHAIN_FUNCTION[op]](v));
+  }
+
+  /** The values of ``name`` by the slip's formula, rounded as a named quantity (a count as
+   * it is), or null: the right formula stands (none, or it reads what the problem lacks). */
+  function altered(ch, alter, name, env, cells) {
+    const e = alter[name];
+    if (e === undefined || !readsAll(e, env)) return null;
+    const vs = values(ch, e, env, cells);
+    return Array.isArray(e) && e[0] === "argmax" ? vs : vs.map((v) => ch.rnd(v));
+  }
+
   function cell(names, ch, env, put, stepTw, slip) {
+    const alter = formulasOf(stepTw, slip.gate);
     for (const [letter, actName, actFn] of NOTATION.gates) {
       if (!names.includes(actName)) continue;
-      const tw = slip.gate == null || slip.gate === letter ? stepTw : null;
       let z = env.h_prev.concat(env.x);
-      if (tw === "SWAPPED_CONCAT") z = env.x.concat(env.h_prev);
-      const Wz = put(`Wz_${letter}`, env[`W_${letter}`].map((row) => ch.rnd(dot(ch, row, z))));
-      let a;
-      if (tw === "NO_BIAS") a = put(`a_${letter}`, Wz.slice());
-      else a = put(`a_${letter}`, Wz.map((w, k) => ch.rnd(ch.add(w, env[`b_${letter}`][k]))));
-      let fn = actFn === "sigmoid" ? ch.sigmoid : ch.tanh;
-      if (tw === "TANH_GATE" && actFn === "sigmoid") fn = ch.tanh;
-      else if (tw === "SIGMOID_CANDIDATE" && actFn === "tanh") fn = ch.sigmoid;
-      else if (tw === "NO_ACTIVATION") fn = null;
-      else if (tw === "SIGN_SLIP" && actFn === "sigmoid") {
-        put(actName, a.map((v) => ch.rnd(ch.sub(ch.num(1), ch.sigmoid(v)))));
-        continue;
+      if (stepTw === "SWAPPED_CONCAT" && (slip.gate == null || slip.gate === letter)) {
+        z = env.x.concat(env.h_prev);
       }
-      put(actName, a.map((v) => (fn !== null ? ch.rnd(fn(v)) : v)));
-      if (letter === "C" && names.includes("fC")) cellState(ch, env, put, stepTw);
+      const W = env[`W_${letter}`];
+      const Wz = put(`Wz_${letter}`, W.map((row) => ch.rnd(dot(ch, row, z))));
+      const name = `a_${letter}`;
+      const b = env[`b_${letter}`];
+      put(name, altered(ch, alter, name, env, W.length) || Wz.map((w, k) => ch.rnd(ch.add(w, b[k]))));
+      const fn = actFn === "sigmoid" ? ch.sigmoid : ch.tanh;
+      put(actName, altered(ch, alter, actName, env, W.length) || env[name].map((v) => ch.rnd(fn(v))));
+      if (letter === "C" && names.includes("fC")) cellState(ch, env, put, alter);
     }
-    const tw = stepTw;
-    if (names.includes("fC") && !names.includes("f_t")) cellState(ch, env, put, tw);
+    if (names.includes("fC") && !names.includes("f_t")) cellState(ch, env, put, alter);
     if (names.includes("h_t")) {
       const o = env.o_t, C = env.C_t;
       const tC = put("tanh_C", C.map((c) => ch.rnd(ch.tanh(c))));
-      let h;
-      if (tw === "H_NO_TANH") h = o.map((oo, k) => ch.mul(oo, C[k]));
-      else if (tw === "H_OLD_C" && "C_prev" in env) {
-        h = o.map((oo, k) => ch.mul(oo, ch.rnd(ch.tanh(env.C_prev[k]))));
-      } else if (tw === "H_TANH_OUTSIDE") h = o.map((oo, k) => ch.tanh(ch.mul(oo, C[k])));
-      else h = o.map((oo, k) => ch.mul(oo, tC[k]));
-      put("h_t", h.map((v) => ch.rnd(v)));
+      put("h_t", altered(ch, alter, "h_t", env, C.length) || o.map((oo, k) => ch.rnd(ch.mul(oo, tC[k]))));
     }
   }
 
-  function cellState(ch, env, put, tw) {
-    const f = env.f_t, i = env.i_t, Ct = env.C_tilde, Cp = env.C_prev;
-    const fC =
-      tw === "CELL_PLUS"
-        ? put("fC", f.map((a, k) => ch.rnd(ch.add(a, Cp[k]))))
-        : put("fC", f.map((a, k) => ch.rnd(ch.mul(a, Cp[k]))));
-    const iC = put("iC", i.map((a, k) => ch.rnd(ch.mul(a, Ct[k]))));
-    let C;
-    if (tw === "CELL_DROP_I") C = fC.map((a, k) => ch.add(a, Ct[k]));
-    else if (tw === "CELL_DROP_F") C = Cp.map((a, k) => ch.add(a, iC[k]));
-    else C = fC.map((a, k) => ch.add(a, iC[k]));
-    put("C_t", C.map((v) => ch.rnd(v)));
+  function cellState(ch, env, put, alter) {
+    const f = env.f_t, i = env.i_t, Ct = env.C_tilde, Cp = env.C_prev, H = f.length;
+    const fC = put("fC", altered(ch, alter, "fC", env, H) || f.map((a, k) => ch.rnd(ch.mul(a, Cp[k]))));
+    const iC = put("iC", altered(ch, alter, "iC", env, H) || i.map((a, k) => ch.rnd(ch.mul(a, Ct[k]))));
+    put("C_t", altered(ch, alter, "C_t", env, H) || fC.map((a, k) => ch.rnd(ch.add(a, iC[k]))));
   }
 
   function largest(ch, vs) {
@@ -410,54 +420,50 @@
     return k;
   }
 
-  function head(names, ch, env, put, tw) {
-    const h = tw === "HEAD_ON_C" ? env.C_t : env.h_t;
-    const bias = tw === "HEAD_NO_BIAS" ? env.b_y.map(() => ch.num(0)) : env.b_y;
-    const out = env.W_y.map((row, k) => ch.rnd(ch.add(dot(ch, row, h), bias[k])));
+  function head(names, ch, env, put, alter) {
+    const W = env.W_y, h = env.h_t;
+    const out =
+      altered(ch, alter, names.includes("y_hat") ? "y_hat" : "logit", env, W.length) ||
+      W.map((row, k) => ch.rnd(ch.add(dot(ch, row, h), env.b_y[k])));
     if (names.includes("y_hat")) {
       const [yHat] = put("y_hat", out);
       const err = ch.sub(yHat, env.y[0]);
-      put("sq_error", [ch.rnd(tw === "ERROR_NOT_SQUARED" ? err : ch.mul(err, err))]);
+      put("sq_error", altered(ch, alter, "sq_error", env, 1) || [ch.rnd(ch.mul(err, err))]);
       return;
     }
     const logits = put("logit", out);
-    const top = largest(ch, logits);
-    const exps = logits.map((v) => ch.exp(ch.sub(v, top)));
-    let probs;
-    if (tw === "SOFTMAX_NO_NORM") probs = put("prob", logits.map((v) => ch.rnd(ch.exp(v))));
-    else {
+    let probs = altered(ch, alter, "prob", env, W.length);
+    if (probs === null) {
+      const top = largest(ch, logits);
+      const exps = logits.map((v) => ch.exp(ch.sub(v, top)));
       const total = ch.sum(exps.slice(1), exps[0]);
-      probs = put("prob", exps.map((e) => ch.rnd(ch.div(e, total))));
+      probs = exps.map((e) => ch.rnd(ch.div(e, total)));
     }
-    const k = firstMax(ch, probs);
-    put("class", [ch.num(tw === "CLASS_FROM_ZERO" ? k : k + 1)]);
+    probs = put("prob", probs);
+    put("class", altered(ch, alter, "class", env, 1) || [ch.num(firstMax(ch, probs) + 1)]);
   }
 
-  function backward(ch, env, put, tw, slip) {
+  function backward(ch, env, put, tw, alter) {
     const one = ch.num(1);
-    const dh = env.dh_t, tC = env.tanh_C, o = env.o_t;
+    const dh = env.dh_t, tC = env.tanh_C, o = env.o_t, H = dh.length;
     const f = env.f_t, i = env.i_t, Ct = env.C_tilde, Cp = env.C_prev;
     put("do_t", dh.map((d, k) => ch.rnd(ch.mul(d, tC[k]))));
-    const tanhSlope =
-      tw === "TANH_DERIVATIVE" ? (t) => ch.sub(one, t) : (t) => ch.sub(one, ch.mul(t, t));
-    const viaH = dh.map((d, k) => ch.mul(ch.mul(d, o[k]), tanhSlope(tC[k])));
-    const nxt = env.dC_next;
-    let dCRaw;
-    if (tw === "NO_NEXT_GRADIENT") dCRaw = viaH;
-    else if (tw === "NO_H_PATH") dCRaw = nxt.slice();
-    else dCRaw = nxt.map((a, k) => ch.add(a, viaH[k]));
-    const dC = put("dC_t", dCRaw.map((v) => ch.rnd(v)));
+    const tanhSlope = (t) => ch.sub(one, ch.mul(t, t));
+    const sigmaSlope = (g) => ch.mul(g, ch.sub(one, g));
+    let dC = altered(ch, alter, "dC_t", env, H);
+    if (dC === null) {
+      const viaH = dh.map((d, k) => ch.mul(ch.mul(d, o[k]), tanhSlope(tC[k])));
+      dC = env.dC_next.map((a, k) => ch.rnd(ch.add(a, viaH[k])));
+    }
+    dC = put("dC_t", dC);
     put("df_t", dC.map((d, k) => ch.rnd(ch.mul(d, Cp[k]))));
     put("di_t", dC.map((d, k) => ch.rnd(ch.mul(d, Ct[k]))));
     put("dC_tilde", dC.map((d, k) => ch.rnd(ch.mul(d, i[k]))));
     for (const [letter, grad, act] of NOTATION.gate_gradients) {
-      const inGate = slip.gate == null || slip.gate === letter ? tw : null;
-      const asSigma = inGate === "SIGMA_AS_DERIVATIVE";
-      const sigmaSlope = (g) => (asSigma ? g : ch.mul(g, ch.sub(one, g)));
       const slope = act === "C_tilde" ? tanhSlope : sigmaSlope;
-      put(`da_${letter}`, env[grad].map((d, k) => ch.rnd(ch.mul(d, slope(env[act][k])))));
+      const name = `da_${letter}`;
+      put(name, altered(ch, alter, name, env, H) || env[grad].map((d, k) => ch.rnd(ch.mul(d, slope(env[act][k])))));
     }
-    const H = dh.length;
     const dhPrev = [];
     for (let j = 0; j < H; j++) {
       let total = ch.num(0);
@@ -470,30 +476,34 @@
       dhPrev.push(ch.rnd(total));
     }
     put("dh_prev", dhPrev);
-    const dCPrev = tw === "DC_PREV_NO_F" ? dC : dC.map((d, k) => ch.mul(d, f[k]));
-    put("dC_prev", dCPrev.map((v) => ch.rnd(v)));
+    put("dC_prev", altered(ch, alter, "dC_prev", env, H) || dC.map((d, k) => ch.rnd(ch.mul(d, f[k]))));
   }
 
-  function parameters(ch, g, out, ov, tw, computed) {
-    const [D, H, K, F, T] = ["D", "H", "K", "F", "T"].map((n) => ch.int(g[n][0]));
+  /** The arithmetic of counts: whole numbers (JavaScript's are exact below 2^53). */
+  const WHOLE = {
+    num: (v) => v, rnd: (v) => v,
+    add: (a, b) => a + b, sub: (a, b) => a - b, mul: (a, b) => a * b, div: (a, b) => a / b,
+  };
+
+  function parameters(ch, g, out, ov, alter, computed) {
+    const counts = {};
+    for (const n of ["D", "H", "K", "F", "T"]) counts[n] = [ch.int(g[n][0])];
+    const [D, H, K, F, T] = ["D", "H", "K", "F", "T"].map((n) => counts[n][0]);
     const put = (name, value) => {
+      const mine = altered(WHOLE, alter, name, counts, 1);
+      if (mine !== null) value = mine[0];
       const label = makeLabel(name, 1);
       let v = ch.num(value);
       if (computed) computed[label] = v;
       if (ov.has(label)) v = ch.num(ov.get(label));
       out[label] = v;
+      counts[name] = [ch.int(v)];
       return v;
     };
-    const gate = (inputs) => {
-      if (tw === "P_NO_BIAS") return H * (H + inputs);
-      if (tw === "P_H_TIMES_D") return H * inputs + H;
-      return H * (H + inputs) + H;
-    };
-    const gates = tw === "P_ONE_GATE" ? 1 : 4;
-    const pGate = put("P_gate", gate(D));
-    put("P_lstm", gates * ch.int(pGate));
-    const dense = put("P_dense", tw === "P_DENSE_NO_BIAS" ? H * K : H * K + K);
-    put("P_video", gates * gate(F) + ch.int(dense));
+    const pGate = put("P_gate", H * (H + D) + H);
+    put("P_lstm", 4 * ch.int(pGate));
+    const dense = put("P_dense", H * K + K);
+    put("P_video", 4 * (H * (H + F) + H) + ch.int(dense));
     put("seq_steps", T);
     put("seq_units", H);
     put("last_units", H);
@@ -861,7 +871,8 @@
     if (!node) return;
     const data = JSON.parse(node.textContent);
     NOTATION = data.notation;
-    FULL = fullChain(data.compensated_sum);
+    FULL = fullChain();
+    FORMULAS = data.misconceptions;
     data.tolerance = { mode: data.tolerance.mode, amount: dparse(data.tolerance.amount) };
     const form = document.getElementById("practice");
     form.addEventListener("submit", (ev) => {

@@ -7,9 +7,11 @@ and ``practice.css``. Each page holds its data as JSON in a
 asked answer, which answer feeds which (for error carried forward), every misconception
 that applies (its step, gate, the quantities it shows in first, its sentence for each
 quantity) and the rounding slips, all taken from the registry and the manifest that
-``grade`` reads. ``practice.js`` is a port of the evaluator (both chains) and of
-``grade``'s compare, carry-forward, diagnose and score; nothing is fetched, so the site
-works from ``file://``. See docs/practice.md.
+``grade`` reads, with the misconceptions' formulas (``misconceptions``: the registry's
+expression form as JSON, :func:`formula_table`). ``practice.js`` holds the evaluator's
+right formulas (both chains), one interpreter of those formulas beside the three
+structural misconceptions, and ``grade``'s compare, carry-forward, diagnose and score;
+nothing is fetched, so the site works from ``file://``. See docs/practice.md.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any
 
+from lstm_exam.generator.core.formulas import as_json
 from lstm_exam.generator.core.misconceptions import (
     ROUNDING_SLIPS,
+    Twist,
     applicable_slips,
     explain,
+    gate_of,
     twist_targets,
 )
 from lstm_exam.generator.core.notation import (
@@ -65,10 +70,16 @@ def page_names(count: int) -> list[str]:
 # --- the data a page checks with ------------------------------------------------------
 
 
-def _python_sum_is_compensated() -> bool:
-    """Whether this Python's ``sum`` of floats compensates (Neumaier, Python 3.12 on): the
-    evaluator's dot products are ``sum``, and the page must add as grading adds."""
-    return sum([0.1] * 10, 0.0) == 1.0
+def formula_table(names: Sequence[str]) -> dict[str, list[list[Any]]]:
+    """The formulas of the misconceptions ``names``, for the page's interpreter:
+    ``{name: [[quantity, its gate or None, expression], ...]}`` (the structural ones have
+    none: practice.js names them)."""
+    return {
+        name: [
+            [f.quantity, gate_of(f.quantity), as_json(f.expr)] for f in Twist[name].value.formulas
+        ]
+        for name in names
+    }
 
 
 def notation() -> dict[str, Any]:
@@ -141,13 +152,14 @@ def problem_data(m: Manifest, vp: VariantProblem) -> dict[str, Any]:
 
 def page_data(m: Manifest, v: Variant) -> dict[str, Any]:
     """Everything the page of variant ``v`` checks with."""
+    problems = [problem_data(m, vp) for vp in v.problems]
     return {
         "variant": v.code,
         "tolerance": {"mode": m.tolerance.mode, "amount": plain(m.tolerance.amount)},
         "carry_forward": plain(m.carry_forward),
-        "compensated_sum": _python_sum_is_compensated(),
         "notation": notation(),
-        "problems": [problem_data(m, vp) for vp in v.problems],
+        "problems": problems,
+        "misconceptions": formula_table(sorted({s["twist"] for p in problems for s in p["slips"]})),
     }
 
 
