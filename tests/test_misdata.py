@@ -70,7 +70,7 @@ from lstm_exam.generator.spec.worksheet import load_spec
 from lstm_exam.generator.variants.wellposed import twist_checks
 from lstm_exam.graders.grade import grade_sheet
 from lstm_exam.graders.policy import GradePolicy
-from lstm_exam.graders.submissions import Cell, Sheet
+from lstm_exam.graders.reading.sheet import Cell, Sheet
 
 spec, out = map(Path, sys.argv[1:])
 m, _, _ = build_manifest(load_spec(spec), numbered_roster(3), "misdata-one-entry")
@@ -81,8 +81,8 @@ for vp in v.problems:  # the new mistake made in every problem, the rest right
     for lab in vp.solution.asked:
         exact = Decimal(repr(values[lab]))
         typed[vp.label(lab)] = plain(round_half_away(exact, vp.solution.decimals))
-cells = tuple(Cell(q, raw, k + 2) for k, (q, raw) in enumerate(typed.items()))
-graded = grade_sheet(m, GradePolicy.of(m), v, Sheet(cells, (), False))
+cells = tuple(Cell(label=q, raw=raw, line=k + 2) for k, (q, raw) in enumerate(typed.items()))
+graded = grade_sheet(m, GradePolicy.of(m), v, Sheet(cells=cells, notes=(), decimal_comma=False))
 quiz = {
     b.label: [mk.mistake, mk.feedback]
     for item in class_items(m, [v])[0]
