@@ -46,7 +46,9 @@ class Tolerance:
         """
         da = Decimal(repr(a)) if isinstance(a, float) else a
         db = Decimal(repr(b)) if isinstance(b, float) else b
-        lo, hi = min(da, db), max(da, db)
+        # min(da, db), max(da, db), in comparisons (the quiz asks this of every mistake)
+        lo = db if db < da else da
+        hi = db if db > da else da
         t = self.amount if self.mode == "absolute" else self.amount * max(abs(lo), abs(hi))
         # times * t + extra, without the operations that change nothing (the quiz asks this
         # of every mistaken value)

@@ -29,7 +29,7 @@ from lstm_exam.generator.core.diagnosis import Redo, redo_from, run_mistake
 from lstm_exam.generator.core.evaluate import prepare
 from lstm_exam.generator.core.misconceptions import Slip, applicable_slips, explain
 from lstm_exam.generator.core.notation import Kind, is_whole, label_name
-from lstm_exam.generator.core.tolerance import Tolerance, accept_window, array_verdict
+from lstm_exam.generator.core.tolerance import Tolerance, accept_window
 from lstm_exam.generator.store.manifest import Manifest
 from lstm_exam.generator.variants.batch import BATCH, RoundedBatch, stack
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
@@ -164,8 +164,7 @@ def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]
             # near its bounds too: the exact window decides)
             mid = (x + r) / 2
             near = 1e-9 * np.maximum(1.0, np.abs(mid))
-            inside = array_verdict(mid, lows[lab], highs[lab], near)[0]
-            clear = moved & ~inside
+            clear = moved & ((mid > highs[lab] - near) | (mid < lows[lab] + near))
             if not clear.any():
                 continue
             words = explain(tw, label_name(lab), gate)
