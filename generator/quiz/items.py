@@ -109,10 +109,11 @@ def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]
     shape), with the key's windows and the mistakes' windows.
 
     Each mistake's chain is run (:func:`diagnosis.run_mistake`) once for all the
-    variants, in the batch chains of :mod:`variants.batch` (``BATCH`` is the full chain bit for bit; ``RoundedBatch``
-    the rounded chain in floats, the variants it finds near a tie redone in exact
-    decimals, as well-posedness computes them); the windows are then made exact, per variant, only
-    where a mistake moves a value clear of the correct window.
+    variants, in the batch chains of :mod:`variants.batch` (``BATCH`` is the full chain
+    bit for bit; ``RoundedBatch`` the rounded chain in floats, the variants it finds near
+    a tie redone in exact decimals, as well-posedness computes them); the windows are then
+    made exact (:func:`tolerance.accept_window`), per variant, only where a mistake moves
+    a value clear of the correct window.
     """
     first = vps[0].problem
     asked = vps[0].solution.asked
