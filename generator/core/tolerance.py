@@ -112,10 +112,14 @@ def array_window(
     """
     import numpy as np
 
-    lo, hi = (a, a) if b is None else (np.minimum(a, b), np.maximum(a, b))
+    if b is None:
+        lo = hi = a
+        size = np.abs(a)
+    else:
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        size = np.maximum(np.abs(lo), np.abs(hi))
     amount = float(tol.amount) * times
-    t = amount if tol.mode == "absolute" else amount * np.maximum(np.abs(lo), np.abs(hi))
-    size = np.abs(a) if b is None else np.maximum(np.abs(a), np.abs(b))
+    t = amount if tol.mode == "absolute" else amount * size
     return lo - t, hi + t, defaults.SCREEN_UNSURE * np.maximum(1.0, size)
 
 
