@@ -16,6 +16,7 @@ from typing import Any
 
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.chains import FULL, Rounded
+from lstm_exam.generator.core.diagnosis import run_mistake
 from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare
 from lstm_exam.generator.core.misconceptions import (
     ROUNDING_SLIPS,
@@ -251,22 +252,14 @@ def diagnose(w: Work, findings: list[Finding]) -> list[Finding]:
     g = prepared.full()
     # a slip in one gate before the same slip in all: it is the more common, and names
     # the gate; the first slip that explains an answer is the one named
-    for tw, t, gate in applicable_slips(p):
+    for mistake in applicable_slips(p):
         if len(found) == len(wrong):
             break  # every wrong answer is explained: no later slip can change that
+        tw, _, gate = mistake
         if not some_unanswered and not names & twist_targets(p.kind, p.show_steps, tw, gate):
             continue
         computed: dict = {}
-        evaluate_prepared(
-            p.kind,
-            g,
-            FULL,
-            twist=tw,
-            twist_step=t,
-            twist_gate=gate,
-            overrides=own,
-            computed=computed,
-        )
+        run_mistake(p.kind, g, mistake, overrides=own, computed=computed)
         for f in wrong:
             lab = f.label.split(".", 1)[1]
             if f.label in found or lab not in computed:

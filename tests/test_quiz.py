@@ -406,26 +406,6 @@ def test_key_writes_the_class_key_of_the_variants(tmp_path):
     assert "v001" in text and "v002" in text
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    st.floats(-5, 5, allow_nan=False),
-    st.integers(-5000, 5000),
-    st.sampled_from([("absolute", "0.001"), ("absolute", "0.005"), ("relative", "0.01")]),
-)
-def test_the_mistakes_window_rule_is_the_keys(full, rounded, tol):
-    """The inlined rule of a mistake's window is ``accept_bounds``, exactly."""
-    from lstm_exam.generator.core.solution import Value
-    from lstm_exam.generator.core.tolerance import Tolerance, accept_bounds
-    from lstm_exam.generator.quiz.items import _window_rule
-
-    t = Tolerance(tol[0], Decimal(tol[1]))
-    step = Decimal("0.00001")
-    r = Decimal(rounded).scaleb(-3)
-    assert _window_rule(t, 3, step)(full, float(r), False) == accept_bounds.__wrapped__(
-        Value(full, r), t, 3
-    )
-
-
 def test_forked_workers_write_the_same_files(monkeypatch):
     """From QUIZ_PARALLEL_FROM variants on the variants are drawn and written in workers:
     the same bytes as in one process, and the key's variants read back whole."""

@@ -17,21 +17,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from lstm_exam.generator.core import defaults
-from lstm_exam.generator.core.chains import FULL, Rounded
-from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare, redo_twisted
-from lstm_exam.generator.core.misconceptions import Twist, applicable_slips, explain
-from lstm_exam.generator.core.notation import HEAD, KINDS, Kind, is_whole, label_name
-from lstm_exam.generator.core.problem import Problem
-from lstm_exam.generator.core.tolerance import Tolerance
+from lstm_exam.generator.core.chains import Rounded
+from lstm_exam.generator.core.diagnosis import Redo, redo_from, run_mistake
+from lstm_exam.generator.core.evaluate import prepare
+from lstm_exam.generator.core.misconceptions import Slip, applicable_slips, explain
+from lstm_exam.generator.core.notation import Kind, is_whole, label_name
+from lstm_exam.generator.core.tolerance import Tolerance, accept_window
 from lstm_exam.generator.store.manifest import Manifest
-from lstm_exam.generator.variants.screen import BATCH, RoundedBatch, _places, stack
+from lstm_exam.generator.variants.batch import BATCH, RoundedBatch, stack
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
 from lstm_exam.generator.variants.wellposed import twist_checks
 
@@ -108,11 +108,12 @@ def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]
     """The asked values of one problem in many variants (the same spec: one kind, one
     shape), with the key's windows and the mistakes' windows.
 
-    Each mistake's chain is computed once for all the variants, in the batch chains of
-    :mod:`variants.screen` (``BATCH`` is the full chain bit for bit; ``RoundedBatch``
-    the rounded chain in floats, the variants it finds near a tie redone in exact
-    decimals, as well-posedness computes them); the windows are then made exact, per variant, only
-    where a mistake moves a value clear of the correct window.
+    Each mistake's chain is run (:func:`diagnosis.run_mistake`) once for all the
+    variants, in the batch chains of :mod:`variants.batch` (``BATCH`` is the full chain
+    bit for bit; ``RoundedBatch`` the rounded chain in floats, the variants it finds near
+    a tie redone in exact decimals, as well-posedness computes them); the windows are then
+    made exact (:func:`tolerance.accept_window`), per variant, only where a mistake moves
+    a value clear of the correct window.
     """
     first = vps[0].problem
     asked = vps[0].solution.asked
@@ -131,28 +132,26 @@ def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]
     lows = dict(zip(asked, bounds[0::2], strict=True))
     highs = dict(zip(asked, bounds[1::2], strict=True))
     must_show = {c.key: set(c.labels) for c in twist_checks(first) if c.every}
-    window_of = _window_rule(m.tolerance, first.decimals, step)
-    stepped = KINDS[first.kind].stepped
-    # as the screen rounds: a near-tie of sums and products of few places is a tie
-    # (rounded away from zero in floats); any other is marked, and redone exactly
-    exact_ties = (
-        first.kind is not Kind.PARAMETERS
-        and 2 * max(_places([vp.problem for vp in vps]), first.decimals) - first.decimals
-        <= RoundedBatch.EXACT_PLACES
+    window_of = _window_rule(m.tolerance, first.decimals)
+    rounded_batch = (
+        RoundedBatch.for_draws([vp.problem for vp in vps])
+        if first.kind is not Kind.PARAMETERS
+        else None
     )
-    for tw, t, gate in applicable_slips(first):
-        # the chain redone from the slip on (the output layer alone for its own slips)
-        start = first.steps + 1 if stepped and HEAD.issuperset(tw.alters) else t
-        if first.kind is Kind.PARAMETERS:  # whole numbers, nothing rounded: no batch
-            full = _each_variant(vps, tw, t, gate)
+    for mistake in applicable_slips(first):
+        tw, t, gate = mistake
+        if rounded_batch is None:  # whole numbers, nothing rounded: no batch
+            full = _each_variant(vps, mistake)
             rounded = full
         else:
-            full = _redo(first, g, BATCH, base_full, tw, t, start, gate)
-            ch = RoundedBatch(first.decimals, exact_ties)
-            rounded = _redo(first, g, ch, base_rounded, tw, t, start, gate)
+            # the chain redone from the mistake on (the output layer alone for its own)
+            start = redo_from(first.kind, first.steps, mistake)
+            full = run_mistake(first.kind, g, mistake, BATCH, redo=Redo(base_full, start))
+            ch = rounded_batch.fresh()
+            rounded = run_mistake(first.kind, g, mistake, ch, redo=Redo(base_rounded, start))
             ties = np.asarray(ch.ties, dtype=bool) & np.ones(len(vps), dtype=bool)
             if ties.any():  # floats cannot tell how these round: the exact chain does
-                rounded = _exact_rounded(vps, np.flatnonzero(ties), rounded, tw, t, start, gate)
+                rounded = _exact_rounded(vps, np.flatnonzero(ties), rounded, mistake, start)
         shows = must_show.get((tw, t, gate), set())
         name = tw.name
         for lab in asked:
@@ -197,23 +196,12 @@ def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]
     return out
 
 
-def _redo(
-    p: Problem, g: dict, ch: Any, base: dict, tw: Twist, t: int, start: int, gate: str | None
-) -> dict[str, Any]:
-    """A mistake's chain in ``ch``, redone from step ``start`` to the end."""
-    return redo_twisted(
-        p.kind, g, ch, base, twist=tw, twist_step=t, start=start, until=None, twist_gate=gate
-    )
-
-
 def _exact_rounded(
     vps: Sequence[VariantProblem],
     at: np.ndarray,
     rounded: dict[str, Any],
-    tw: Twist,
-    t: int,
+    mistake: Slip,
     start: int,
-    gate: str | None,
 ) -> dict[str, np.ndarray]:
     """A mistake's rounded chain (``rounded``, from :class:`RoundedBatch`) with the
     variants ``at`` redone in exact decimals, as well-posedness computes it: their
@@ -223,54 +211,32 @@ def _exact_rounded(
     for k in at.tolist():
         p = vps[k].problem
         ch = Rounded(p.decimals)
-        g = prepare(p.givens, ch)
         base = {lab: v.rounded for lab, v in vps[k].solution.values.items()}
-        exact = redo_twisted(
-            p.kind, g, ch, base, twist=tw, twist_step=t, start=start, until=None, twist_gate=gate
-        )
+        exact = run_mistake(p.kind, prepare(p.givens, ch), mistake, ch, redo=Redo(base, start))
         for lab in out:
             out[lab][k] = float(exact[lab])
     return out
 
 
-def _each_variant(
-    vps: Sequence[VariantProblem], tw: Twist, t: int, gate: str | None
-) -> dict[str, np.ndarray]:
+def _each_variant(vps: Sequence[VariantProblem], mistake: Slip) -> dict[str, np.ndarray]:
     """A mistake's full chain variant by variant, as arrays over the variants."""
-    runs = [
-        evaluate_prepared(
-            vp.problem.kind,
-            prepare(vp.problem.givens),
-            FULL,
-            twist=tw,
-            twist_step=t,
-            twist_gate=gate,
-        )
-        for vp in vps
-    ]
+    runs = [run_mistake(vp.problem.kind, prepare(vp.problem.givens), mistake) for vp in vps]
     return {lab: np.array([float(r[lab]) for r in runs]) for lab in runs[0]}
 
 
 def _window_rule(
-    tol: Tolerance, decimals: int, step: Decimal
+    tol: Tolerance, decimals: int
 ) -> Callable[[float, float, bool], tuple[Decimal, Decimal]]:
     """``Manifest.bounds`` of a mistaken value, from its full-chain float and its
     rounded-chain float (a decimal of ``decimals`` places): the acceptance rule
-    (:func:`tolerance.accept_bounds`) inlined, without its cache (a mistake's value is
-    seldom seen twice)."""
+    (:func:`tolerance.accept_window`; uncached: a mistake's value is seldom seen twice)."""
     places = Decimal(1).scaleb(-decimals)
-    amount, absolute = tol.amount, tol.mode == "absolute"
 
     def window(full: float, rounded: float, whole: bool) -> tuple[Decimal, Decimal]:
         b = Decimal(repr(rounded)).quantize(places)
         if whole:
             return b, b
-        a = Decimal(repr(full))
-        lo, hi = (a, b) if a <= b else (b, a)
-        t = amount if absolute else amount * max(abs(lo), abs(hi))
-        return (lo - t).quantize(step, rounding=ROUND_FLOOR), (hi + t).quantize(
-            step, rounding=ROUND_CEILING
-        )
+        return accept_window(full, b, tol, decimals)
 
     return window
 

@@ -1,14 +1,14 @@
-"""The batch screen: the full chain of many draws at once, on numpy arrays.
+"""The batch screen: well-posedness' cheap checks of many draws at once, on numpy arrays.
 
-An accelerator of the class search, outside the solver's API: each entry equals the
-scalar full chain bit for bit, so what it refuses the scalar check refuses.
+An accelerator of the class search, outside the solver's API: its chains
+(:mod:`batch`) equal the scalar ones, and its windows are the acceptance rule's array
+form (:func:`tolerance.array_window`), so what it refuses the scalar check refuses; what
+floats cannot tell it leaves to the scalar check.
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,119 +24,9 @@ from lstm_exam.generator.core.notation import (
 )
 from lstm_exam.generator.core.problem import Problem
 from lstm_exam.generator.core.solution import asked_labels
-from lstm_exam.generator.core.tolerance import Tolerance
+from lstm_exam.generator.core.tolerance import Tolerance, array_verdict, array_window
+from lstm_exam.generator.variants.batch import BATCH, RoundedBatch, stack
 from lstm_exam.generator.variants.wellposed import Screened, TwistCheck, twist_checks
-
-
-class Batch:
-    """The full chain of many draws at once: every number an array, one entry a draw.
-
-    Each entry is computed with exactly the floating-point operations, in the same
-    order, and the same ``math`` functions as :data:`FULL` computes it alone, so an
-    entry equals FULL's value bit for bit (tests check this); the array only saves
-    Python's per-operation overhead. Well-posedness screens many draws with it.
-    """
-
-    name = "batch"
-
-    def num(self, d: Any) -> Any:
-        return d.astype(float) if isinstance(d, np.ndarray) else float(d)
-
-    def rnd(self, v: np.ndarray) -> np.ndarray:
-        return v  # nothing rounded, as FULL
-
-    def sigmoid(self, v: np.ndarray) -> np.ndarray:
-        # FULL.sigmoid's two forms, entry by entry: e = exp(-|v|), then the form's division
-        neg = v < 0
-        e = _each(math.exp, np.where(neg, v, -v))
-        return np.where(neg, e / (1.0 + e), 1.0 / (1.0 + e))
-
-    def tanh(self, v: np.ndarray) -> np.ndarray:
-        return _each(math.tanh, v)
-
-    def exp(self, v: np.ndarray) -> np.ndarray:
-        return _each(math.exp, v)
-
-    def largest(self, vs: list[np.ndarray]) -> np.ndarray:
-        return functools.reduce(np.maximum, vs)
-
-    def first_max(self, vs: list[np.ndarray]) -> np.ndarray:
-        return np.argmax(np.stack(vs), axis=0)  # the first of equals, as FULL
-
-
-def _each(fn: Any, v: np.ndarray) -> np.ndarray:
-    """``fn`` (a ``math`` function, not numpy's own) on every entry."""
-    return np.fromiter(map(fn, v.tolist()), dtype=float, count=len(v))
-
-
-BATCH = Batch()
-
-
-class _Inexact(np.ndarray):
-    """Values that passed through exp, σ or tanh: never exact decimals, so a near-tie
-    among them cannot be told from a tie (every operation on them keeps the mark)."""
-
-
-class RoundedBatch(Batch):
-    """The rounded chain of many draws at once, in floats: each quantity rounded half
-    away from zero to ``decimals`` places, as :class:`~lstm_exam.generator.core.chains.Rounded`
-    rounds its exact decimals.
-
-    Away from a tie the two agree (a float carries the exact value to 1e-16, far inside
-    the ``TIE_GUARD`` that decides the rounding). At a tie: a value made by sums and
-    products of decimals of few places (``exact_ties``: at most ``EXACT_PLACES`` places
-    in the rounded unit) that comes within the guard of a tie is exactly a tie, and is
-    rounded away from zero as the exact chain does; any other (a value of exp, σ or
-    tanh, or of decimals of many places) is marked in ``ties`` and left to the exact
-    chain.
-    """
-
-    name = "batch-rounded"
-    TIE_GUARD = 1e-9
-    EXACT_PLACES = 8
-
-    def __init__(self, decimals: int, exact_ties: bool = False) -> None:
-        self.decimals = decimals
-        self.exact_ties = exact_ties
-        self.scale = 10.0**decimals
-        self.ties: np.ndarray | bool = False
-
-    def rnd(self, v: np.ndarray) -> np.ndarray:
-        scaled = np.abs(np.asarray(v)) * self.scale
-        near = np.abs(scaled % 1.0 - 0.5) < self.TIE_GUARD
-        if self.exact_ties and not isinstance(v, _Inexact):
-            scaled = scaled + np.where(near, self.TIE_GUARD, 0.0)  # a tie: away from zero
-        else:
-            self.ties = self.ties | near
-        return np.sign(np.asarray(v)) * np.floor(scaled + 0.5) / self.scale
-
-    def sigmoid(self, v: np.ndarray) -> np.ndarray:
-        return super().sigmoid(np.asarray(v)).view(_Inexact)
-
-    def tanh(self, v: np.ndarray) -> np.ndarray:
-        return super().tanh(np.asarray(v)).view(_Inexact)
-
-    def exp(self, v: np.ndarray) -> np.ndarray:
-        return super().exp(np.asarray(v)).view(_Inexact)
-
-    def fresh(self) -> RoundedBatch:
-        """The same chain with no ties seen yet."""
-        return RoundedBatch(self.decimals, self.exact_ties)
-
-
-def _places(problems: Sequence[Problem]) -> int:
-    """The most decimal places of any given of these draws."""
-    unique: dict[int, Any] = {}  # the numbers of a grid are a few objects, all alive here
-    for p in problems:
-        for value in p.givens.values():
-            stack = [value]
-            while stack:
-                x = stack.pop()
-                if x and isinstance(x[0], (list, tuple)):
-                    stack.extend(x)
-                else:
-                    unique.update(zip(map(id, x), x, strict=True))
-    return max(0, *(-int(x.as_tuple().exponent) for x in unique.values()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +87,13 @@ def screen(problems: Sequence[Problem], tol: Tolerance) -> list[Verdict]:
         part = part.narrowed(open_)
         values = check.evaluate(first.kind, part.g, part.full, BATCH)
         twisted[check.key] = (part.at, {label: values[label] for label in check.labels})
-        hidden, unsure = _judge(check, values, lambda label, f=part.full: _bounds(tol, f[label]))
+        hidden, unsure = _judge(
+            check,
+            values,
+            lambda label, f=part.full: array_window(
+                tol, f[label], times=defaults.MISCONCEPTION_MARGIN
+            ),
+        )
         refuse(part.at, hidden, unsure, check.why)
     # the rounded chain in arrays pays for itself only on many draws (its Python overhead
     # a check is that of a few draws in exact decimals): fewer are left to check_problem
@@ -276,11 +172,8 @@ def _judge(
     exactly: which it decides, and which of those lie inside."""
     ins, near = [], []
     for label in check.labels:
-        lo, hi, slack = bounds(label)
         x = values[label]
-        inside = (lo + slack <= x) & (x <= hi - slack)
-        near_lo, near_hi = np.abs(x - lo) <= slack, np.abs(x - hi) <= slack
-        close = near_lo | near_hi
+        inside, near_lo, near_hi, close = array_verdict(x, *bounds(label))
         if units is not None and close.any():
             decided, within = units(label, x, near_lo, near_hi)
             inside = inside | (decided & within)
@@ -310,17 +203,16 @@ def _screen_rounded(
     Returns the rounded chain (of the draws in ``part``)."""
     first = problems[0]
     g, full, at = part.g, part.full, part.at
-    # a product of two numbers of p places has 2p: within EXACT_PLACES of the unit, a
-    # near-tie of sums and products is a tie
-    places = max(_places(problems), first.decimals)
-    chain = RoundedBatch(first.decimals, 2 * places - first.decimals <= RoundedBatch.EXACT_PLACES)
+    chain = RoundedBatch.for_draws(problems)
     rounded = evaluate_prepared(first.kind, g, chain)
     open_[at[np.asarray(chain.ties, dtype=bool) & np.ones(len(at), dtype=bool)]] = False
     windows: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def window(label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if label not in windows:
-            windows[label] = _bounds(tol, full[label], rounded[label])
+            windows[label] = array_window(
+                tol, full[label], rounded[label], defaults.MISCONCEPTION_MARGIN
+            )
         return windows[label]
 
     if "class[1]" in full:
@@ -403,7 +295,9 @@ def _close_calls(
     twice the tolerance reaches the predicted class's, and whether it is too close to tell."""
     los, his = [], []
     for k in range(1, first.classes + 1):
-        lo, hi, _ = _bounds(tol, full[f"prob[{k}]"], rounded[f"prob[{k}]"])
+        lo, hi, _ = array_window(
+            tol, full[f"prob[{k}]"], rounded[f"prob[{k}]"], defaults.MISCONCEPTION_MARGIN
+        )
         los.append(lo)
         his.append(hi)
     best = rounded["class[1]"].astype(int) - 1
@@ -416,37 +310,6 @@ def _close_calls(
         close |= other & (his[k] >= best_lo)
         unsure |= other & (np.abs(his[k] - best_lo) <= defaults.SCREEN_UNSURE)
     return close, unsure
-
-
-def _bounds(
-    tol: Tolerance, a: np.ndarray, b: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Float bounds of ``tol.window(a, b, times=MISCONCEPTION_MARGIN)`` (``b`` defaults
-    to ``a``: the full chain alone), and the slack within which a value is too close
-    to a bound to tell from floats."""
-    lo, hi = (a, a) if b is None else (np.minimum(a, b), np.maximum(a, b))
-    amount = float(tol.amount) * defaults.MISCONCEPTION_MARGIN
-    t = amount if tol.mode == "absolute" else amount * np.maximum(np.abs(lo), np.abs(hi))
-    return lo - t, hi + t, defaults.SCREEN_UNSURE * np.maximum(1.0, np.abs(a))
-
-
-def stack(gs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The givens of many draws, prepared for :data:`BATCH`: every number an array
-    over the draws, each entry ``float(d)`` as :func:`solve.prepare` makes it."""
-    return {name: _stack([g[name] for g in gs]) for name in gs[0]}
-
-
-def _stack(items: list[Any]) -> Any:
-    if isinstance(items[0][0], (list, tuple)):
-        return [_stack(list(parts)) for parts in zip(*items, strict=True)]
-    flat = list(itertools.chain.from_iterable(items))
-    if len(flat) != len(items) * len(items[0]):
-        raise ValueError("draws of different sizes")
-    # float(Decimal) goes through the decimal's text: each of the few numbers a grid
-    # holds (the same objects, all alive here, so their ids tell them apart) once
-    floats = {key: float(d) for key, d in dict(zip(map(id, flat), flat, strict=True)).items()}
-    values = np.fromiter(map(floats.__getitem__, map(id, flat)), dtype=float, count=len(flat))
-    return list(values.reshape(len(items), len(items[0])).T)  # one array per entry of a vector
 
 
 class _Unstacked:

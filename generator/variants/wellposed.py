@@ -11,8 +11,9 @@ from typing import Any
 
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.chains import FULL, Rounded
+from lstm_exam.generator.core.diagnosis import Redo, redo_from, run_mistake
 from lstm_exam.generator.core.errors import InputError
-from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare, redo_twisted
+from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare
 from lstm_exam.generator.core.misconceptions import (
     GATE_NAMES,
     LIKELY_HIDDEN,
@@ -249,18 +250,9 @@ class TwistCheck:
         return f"misconception {self.twist.name}{where} invisible"
 
     def evaluate(self, kind: Kind, g: Mapping, full: Mapping, ch: Any = FULL) -> dict:
-        """The chain with the misconception, redone only where it changes."""
-        return redo_twisted(
-            kind,
-            g,
-            ch,
-            full,
-            twist=self.twist,
-            twist_step=self.step,
-            start=self.start,
-            until=self.until,
-            twist_gate=self.gate,
-        )
+        """The chain with the misconception, redone only where it changes (from ``full``,
+        the chain without it in ``ch``)."""
+        return run_mistake(kind, g, self.key, ch, redo=Redo(full, self.start, self.until))
 
 
 def twist_checks(problem: Problem) -> tuple[TwistCheck, ...]:
@@ -294,7 +286,7 @@ def _twist_checks(
         )
         # redo from step t (the output layer alone for its own slips) to where it shows
         until = None if targets & HEAD else t
-        start = steps + 1 if HEAD.issuperset(tw.alters) else t
+        start = redo_from(kind, steps, (tw, t, gate))
         out.append(TwistCheck(tw, t, gate, every, until, start, labels))
     return tuple(out)
 
