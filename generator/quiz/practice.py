@@ -47,13 +47,35 @@ from lstm_exam.generator.core.numbers import normal, plain, plain_tree
 from lstm_exam.generator.store.manifest import Manifest
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
 
-#: The shared files of the site, shipped beside this module.
+#: The shared files of the site: ``practice.css`` is shipped beside this module,
+#: ``practice.js`` is joined from :data:`SCRIPT_PARTS` (:func:`page_script`).
 ASSETS = ("practice.js", "practice.css")
+#: The parts of ``practice.js`` under ``page/``, in the order they are joined: one
+#: function scope, opened in ``head.js`` and closed at the end of ``main.js``.
+SCRIPT_PARTS = (
+    "head.js",
+    "decimal.js",
+    "chains.js",
+    "evaluate.js",
+    "reading.js",
+    "grade.js",
+    "main.js",
+)
+
+
+def page_script() -> bytes:
+    """The site's ``practice.js``: the parts of ``page/``, joined in :data:`SCRIPT_PARTS`' order."""
+    folder = resources.files(__package__).joinpath("page")
+    return b"".join(folder.joinpath(name).read_bytes() for name in SCRIPT_PARTS)
 
 
 def practice_files(m: Manifest, variants: Sequence[Variant]) -> dict[str, bytes]:
     """The practice site of ``variants``: ``{relative path: bytes}``."""
-    files = {name: resources.files(__package__).joinpath(name).read_bytes() for name in ASSETS}
+    here = resources.files(__package__)
+    files = {
+        name: page_script() if name == "practice.js" else here.joinpath(name).read_bytes()
+        for name in ASSETS
+    }
     names = page_names(len(variants))
     for name, v in zip(names, variants, strict=True):
         files[name] = page(m, v).encode()
