@@ -10,7 +10,8 @@ quantity) and the rounding slips, all taken from the registry and the manifest t
 ``grade`` reads, with the misconceptions' formulas (``misconceptions``: the registry's
 expression form as JSON, :func:`formula_table`). ``practice.js`` holds the evaluator's
 right formulas (both chains), one interpreter of those formulas beside the three
-structural misconceptions, and ``grade``'s compare, carry-forward, diagnose and score;
+structural misconceptions, and ``grade``'s compare, carry-forward, diagnose and score,
+written in parts under ``page/`` that :func:`page_script` joins into the one file;
 nothing is fetched, so the site works from ``file://``. See docs/practice.md.
 """
 
@@ -24,6 +25,7 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any
 
+from lstm_exam.generator.core.defaults import ANSWER_DIGITS, ANSWER_PLACES, DECIMAL_PRECISION
 from lstm_exam.generator.core.formulas import as_json
 from lstm_exam.generator.core.misconceptions import (
     ROUNDING_SLIPS,
@@ -179,6 +181,11 @@ def page_data(m: Manifest, v: Variant) -> dict[str, Any]:
         "variant": v.code,
         "tolerance": {"mode": m.tolerance.mode, "amount": plain(m.tolerance.amount)},
         "carry_forward": plain(m.carry_forward),
+        "limits": {
+            "precision": DECIMAL_PRECISION,
+            "answer_digits": ANSWER_DIGITS,
+            "answer_places": ANSWER_PLACES,
+        },
         "notation": notation(),
         "problems": problems,
         "misconceptions": formula_table(sorted({s["twist"] for p in problems for s in p["slips"]})),

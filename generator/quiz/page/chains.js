@@ -1,5 +1,5 @@
   // ---------------------------------------------------------------- the chains
-  const PREC = 40; // defaults.DECIMAL_PRECISION: the evaluator's context
+  let PREC = null; // defaults.DECIMAL_PRECISION, the evaluator's context: the page's limits
   const GRADE_PREC = 28; // the decimal module's default context, in which grade.py works
 
   function fullChain() {

@@ -90,7 +90,8 @@
     const x = a.m * pow10(a.e - e), y = b.m * pow10(b.e - e);
     return x < y ? -1 : x > y ? 1 : 0;
   }
-  /** Quantize to ``places`` decimals: "up" is ROUND_HALF_UP, "down" ROUND_DOWN. */
+  /** Quantize to ``places`` decimals: "up" is ROUND_HALF_UP, "down" ROUND_DOWN, "even"
+   * ROUND_HALF_EVEN. */
   function quantize(d, places, mode) {
     if (d.e >= -places) return new Dec(d.m * pow10(d.e + places), -places);
     return new Dec(roundInt(d.m, -places - d.e, mode), -places);

@@ -151,11 +151,7 @@
     put("C_t", altered(ch, alter, "C_t", env, H) || fC.map((a, k) => ch.rnd(ch.add(a, iC[k]))));
   }
 
-  function largest(ch, vs) {
-    let best = vs[0];
-    for (const v of vs.slice(1)) if (ch.cmp(v, best) > 0) best = v;
-    return best;
-  }
+  const largest = (ch, vs) => vs[firstMax(ch, vs)];
   function firstMax(ch, vs) {
     let k = 0;
     for (let j = 1; j < vs.length; j++) if (ch.cmp(vs[j], vs[k]) > 0) k = j;

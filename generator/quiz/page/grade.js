@@ -156,10 +156,8 @@
     const total = findings.reduce((s, f) => dadd(s, dparse(f.credit), GRADE_PREC), new Dec(0n, 0));
     const points = dparse(p.points);
     const mean = ddiv(dmul(points, total, GRADE_PREC), new Dec(BigInt(findings.length), 0), GRADE_PREC);
-    return dround(quantizeEven(mean, 2), GRADE_PREC);
+    return dround(quantize(mean, 2, "even"), GRADE_PREC);
   }
-  const quantizeEven = (d, places) =>
-    d.e >= -places ? new Dec(d.m * pow10(d.e + places), -places) : new Dec(roundInt(d.m, -places - d.e, "even"), -places);
 
   const labelName = (label) => {
     const tail = label.slice(label.lastIndexOf(".") + 1);

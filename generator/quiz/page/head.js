@@ -13,6 +13,11 @@
  * full chain) and exact decimals (Dec below, BigInt based, 40 significant digits, the
  * rounded chain), so that the rounded chain is computed digit for digit as Python's
  * decimal module computes it. Nothing is fetched: the page works from file://.
+ *
+ * Its source is generator/quiz/page/: this opening, decimal.js, chains.js, evaluate.js,
+ * reading.js, grade.js and main.js, joined in that order by generator/quiz/practice.py
+ * (SCRIPT_PARTS) into the one practice.js of a site. Every part runs inside the one
+ * function scope opened here and closed at the end of main.js.
  */
 "use strict";
 (function () {

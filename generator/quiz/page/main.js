@@ -44,6 +44,7 @@
     const node = document.getElementById("practice-data");
     if (!node) return;
     const data = JSON.parse(node.textContent);
+    ({ precision: PREC, answer_digits: ANSWER_DIGITS, answer_places: ANSWER_PLACES } = data.limits);
     NOTATION = data.notation;
     FULL = fullChain();
     FORMULAS = data.misconceptions;

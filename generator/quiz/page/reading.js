@@ -1,7 +1,7 @@
   // ---------------------------------------------------------------- reading a number
   // graders/submissions.py's parse_number and decimals_of, for a comma-separated file
   // (the page's boxes: a lone comma is a decimal comma).
-  const ANSWER_DIGITS = 9, ANSWER_PLACES = 30;
+  let ANSWER_DIGITS = null, ANSWER_PLACES = null; // defaults', in the page's limits
   const PLAIN = /^-?[0-9]+\.[0-9]+$/;
   const SPACES = /[ \u00a0\u2009\u202f\u2007]/g;
   const GROUPED = {
