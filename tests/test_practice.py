@@ -546,9 +546,10 @@ def test_the_site_is_offline_and_complete(sites):
 
 
 def test_the_page_names_the_structural_misconceptions_and_interprets_the_rest():
-    """practice.js names the three structural misconceptions and no other: every other
-    one reaches the page as its formula, in the page's data (docs/practice.md)."""
-    js = (ROOT / "generator" / "quiz" / "practice.js").read_text("utf-8")
+    """practice.js (as the site ships it, joined from its parts) names the three structural
+    misconceptions and no other: every other one reaches the page as its formula, in the
+    page's data (docs/practice.md)."""
+    js = practice.page_script().decode("utf-8")
     assert {tw for tw in Twist if f'"{tw.name}"' in js} == STRUCTURAL
     table = practice.formula_table([tw.name for tw in Twist if tw not in STRUCTURAL])
     assert all(table.values()) and len(table) == len(Twist) - len(STRUCTURAL)

@@ -10,7 +10,8 @@ quantity) and the rounding slips, all taken from the registry and the manifest t
 ``grade`` reads, with the misconceptions' formulas (``misconceptions``: the registry's
 expression form as JSON, :func:`formula_table`). ``practice.js`` holds the evaluator's
 right formulas (both chains), one interpreter of those formulas beside the three
-structural misconceptions, and ``grade``'s compare, carry-forward, diagnose and score;
+structural misconceptions, and ``grade``'s compare, carry-forward, diagnose and score,
+written in parts under ``page/`` that :func:`page_script` joins into the one file;
 nothing is fetched, so the site works from ``file://``. See docs/practice.md.
 """
 
@@ -24,6 +25,7 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any
 
+from lstm_exam.generator.core.defaults import ANSWER_DIGITS, ANSWER_PLACES, DECIMAL_PRECISION
 from lstm_exam.generator.core.formulas import as_json
 from lstm_exam.generator.core.misconceptions import (
     ROUNDING_SLIPS,
@@ -47,13 +49,35 @@ from lstm_exam.generator.core.numbers import normal, plain, plain_tree
 from lstm_exam.generator.store.manifest import Manifest
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
 
-#: The shared files of the site, shipped beside this module.
+#: The shared files of the site: ``practice.css`` is shipped beside this module,
+#: ``practice.js`` is joined from :data:`SCRIPT_PARTS` (:func:`page_script`).
 ASSETS = ("practice.js", "practice.css")
+#: The parts of ``practice.js`` under ``page/``, in the order they are joined: one
+#: function scope, opened in ``head.js`` and closed at the end of ``main.js``.
+SCRIPT_PARTS = (
+    "head.js",
+    "decimal.js",
+    "chains.js",
+    "evaluate.js",
+    "reading.js",
+    "grade.js",
+    "main.js",
+)
+
+
+def page_script() -> bytes:
+    """The site's ``practice.js``: the parts of ``page/``, joined in :data:`SCRIPT_PARTS`' order."""
+    folder = resources.files(__package__).joinpath("page")
+    return b"".join(folder.joinpath(name).read_bytes() for name in SCRIPT_PARTS)
 
 
 def practice_files(m: Manifest, variants: Sequence[Variant]) -> dict[str, bytes]:
     """The practice site of ``variants``: ``{relative path: bytes}``."""
-    files = {name: resources.files(__package__).joinpath(name).read_bytes() for name in ASSETS}
+    here = resources.files(__package__)
+    files = {
+        name: page_script() if name == "practice.js" else here.joinpath(name).read_bytes()
+        for name in ASSETS
+    }
     names = page_names(len(variants))
     for name, v in zip(names, variants, strict=True):
         files[name] = page(m, v).encode()
@@ -157,6 +181,11 @@ def page_data(m: Manifest, v: Variant) -> dict[str, Any]:
         "variant": v.code,
         "tolerance": {"mode": m.tolerance.mode, "amount": plain(m.tolerance.amount)},
         "carry_forward": plain(m.carry_forward),
+        "limits": {
+            "precision": DECIMAL_PRECISION,
+            "answer_digits": ANSWER_DIGITS,
+            "answer_places": ANSWER_PLACES,
+        },
         "notation": notation(),
         "problems": problems,
         "misconceptions": formula_table(sorted({s["twist"] for p in problems for s in p["slips"]})),
