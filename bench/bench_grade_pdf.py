@@ -27,7 +27,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
-from bench_grade import _cpu, write_submissions  # noqa: E402
+from bench_grade import write_submissions  # noqa: E402
+from cputime import cpu as _cpu  # noqa: E402
 from pdffill import fill  # noqa: E402
 
 from lstm_exam.generator.generate import generate  # noqa: E402
@@ -119,8 +120,8 @@ def main() -> None:
                 f"CPU ({1000 * cpu / len(data):.2f} ms a file; {elapsed:.2f} s wall on "
                 f"{os.cpu_count()} cores), {graded} graded"
             )
-        read_ratio = results["pdf"][0] / results["csv"][0]
-        ratio = results["pdf"][1] / results["csv"][1]
+        read_ratio = results["pdf"][0] / max(results["csv"][0], 1e-6)
+        ratio = results["pdf"][1] / max(results["csv"][1], 1e-6)
         print(
             f"CPU, filled PDFs / CSV files: reading {read_ratio:.2f}x, grade end to end {ratio:.2f}x"
         )
