@@ -55,7 +55,6 @@ __all__ = [
     "interrupts_held",
     "lower_limit",
     "no_gc",
-    "shares",
     "stop_at_first_interrupt",
     "stop_workers",
     "workers",
@@ -136,12 +135,6 @@ def workers() -> int:
 
 def _workers() -> int:
     return min(os.cpu_count() or 1, 8)
-
-
-def shares(n: int) -> int:
-    """Into how many shares :func:`fork_map` splits ``n`` items to keep every worker
-    busy: one a worker, or 1 in this process."""
-    return _workers() if forks(n) else 1
 
 
 def _chunk(bounds: tuple[int, int]) -> list:
