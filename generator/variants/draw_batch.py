@@ -1,0 +1,137 @@
+"""Drawing one problem for many streams at once: the same givens, stream by stream, as
+:func:`draw.draw_problem` on each stream, with numpy over the streams.
+
+A draw is a fixed sequence of picks (:func:`draw.draw_plan`); only how many words each
+pick takes varies (a zero takes one, a value one more, a refused word one more again).
+So every stream's words are made at once (:func:`stream.stream_blocks`, in C) and the
+picks walk all the streams together, entry by entry, each stream at its own place in its
+words. Drawing was most of a class search's time; this makes it a small part.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from decimal import Decimal
+from types import MappingProxyType
+
+import numpy as np
+
+from lstm_exam.generator.core.notation import Kind
+from lstm_exam.generator.core.problem import Problem
+from lstm_exam.generator.spec.worksheet import ProblemSpec
+from lstm_exam.generator.variants.draw import Call, draw_plan, draw_problem
+from lstm_exam.generator.variants.stream import Stream, stream_blocks
+
+_WORD = 1 << 64
+_LOW30 = np.uint64((1 << 30) - 1)
+
+
+def draw_problems(
+    spec: ProblemSpec, decimals: int, seed: str, streams: Sequence[tuple[str, ...]]
+) -> list[Problem]:
+    """``[draw_problem(spec, decimals, Stream(seed, *parts)) for parts in streams]``,
+    the same problems, drawn together."""
+    if spec.kind is Kind.PARAMETERS or not streams:  # a few ``below`` calls: drawn alone
+        return [draw_problem(spec, decimals, Stream(seed, *parts)) for parts in streams]
+    plan = draw_plan(spec)
+    calls = [call for given in plan for call in given.rows]
+    words = Words(seed, streams, sum(c.n * (2 if c.chance else 1) for c in calls))
+    picked = iter([_table(c.grid, c.zero)[words.pick(c)].tolist() for c in calls])
+    columns = [[next(picked) for _ in given.rows] for given in plan]
+    problems = []
+    for k in range(len(streams)):
+        givens: dict[str, object] = {}
+        for given, rows in zip(plan, columns, strict=True):
+            if given.matrix:
+                givens[given.name] = tuple([tuple(row[k]) for row in rows])
+            else:
+                givens[given.name] = tuple(rows[0][k])
+        problems.append(Problem(spec.kind, MappingProxyType(givens), decimals, spec.show_steps))
+    return problems
+
+
+@functools.lru_cache(maxsize=256)
+def _table(grid: tuple[Decimal, ...], zero: Decimal) -> np.ndarray:
+    """The grid's entries and, last (index -1), the zero: what picked indices stand for."""
+    table = np.empty(len(grid) + 1, dtype=object)
+    table[:-1] = grid
+    table[-1] = zero
+    return table
+
+
+class Words:
+    """Many streams' words, each in the order its ``Stream`` uses them, and where each
+    stream is in its own."""
+
+    def __init__(self, seed: str, streams: Sequence[tuple[str, ...]], expected: int) -> None:
+        self._seed = seed
+        self._streams = streams
+        blocks = max(1, -(-expected // 4))
+        self._words = np.stack([self._made(parts, blocks) for parts in streams])
+        self._have = np.full(len(streams), 4 * blocks, dtype=np.int64)
+        self._at = np.zeros(len(streams), dtype=np.int64)
+        self._rows = np.arange(len(streams))
+
+    def _made(self, parts: tuple[str, ...], blocks: int) -> np.ndarray:
+        """A stream's first ``blocks`` blocks as its words: each block's four last first."""
+        raw = np.frombuffer(stream_blocks(self._seed, parts, blocks), dtype=">u8")
+        return raw.reshape(blocks, 4)[:, ::-1].astype(np.uint64).ravel()
+
+    def _ensure(self, reading: np.ndarray, count: int = 1) -> None:
+        """Every stream ``reading`` has ``count`` more words (made twice as many if not)."""
+        for k in np.flatnonzero(reading & (self._at + count > self._have)):
+            blocks = -(-2 * int(self._at[k] + count) // 4)
+            more = self._made(self._streams[k], blocks)
+            if len(more) > self._words.shape[1]:
+                wider = np.zeros((len(self._words), len(more)), dtype=np.uint64)
+                wider[:, : self._words.shape[1]] = self._words
+                self._words = wider
+            self._words[k, : len(more)] = more
+            self._have[k] = len(more)
+
+    def _next(self, reading: np.ndarray) -> np.ndarray:
+        """The next word of each stream ``reading`` (the others' places stay)."""
+        self._ensure(reading)
+        at = np.minimum(self._at, self._words.shape[1] - 1)
+        self._at += reading
+        return self._words[self._rows, at]
+
+    def pick(self, call: Call) -> np.ndarray:
+        """``Stream.pick`` of ``call`` on every stream: the indices into ``call.grid``
+        (-1: the zero), a row a stream."""
+        if not call.chance:
+            fast = self._pick_at_once(call)
+            if fast is not None:
+                return fast
+        out = np.empty((len(self._rows), call.n), dtype=np.int64)
+        every = np.ones(len(self._rows), dtype=bool)
+        span = np.uint64(len(call.grid))
+        limit = np.uint64(_WORD - _WORD % len(call.grid))
+        for j in range(call.n):
+            picked = np.full(len(self._rows), -1, dtype=np.int64)
+            wanted = every
+            if call.chance:
+                wanted = (self._next(every) & _LOW30) >= np.uint64(call.chance)
+            while wanted.any():
+                word = self._next(wanted)
+                index = (word % span).astype(np.int64)
+                taken = wanted & (word < limit) & (index != call.avoid)
+                picked[taken] = index[taken]
+                wanted = wanted & ~taken
+            out[:, j] = picked
+        return out
+
+    def _pick_at_once(self, call: Call) -> np.ndarray | None:
+        """A pick with no zeros, when no stream's next ``call.n`` words hold one to refuse
+        (nearly always): a word an entry. None (nothing taken) when one does."""
+        self._ensure(np.ones(len(self._rows), dtype=bool), call.n)
+        places = self._at[:, None] + np.arange(call.n)
+        words = self._words[self._rows[:, None], places]
+        index = (words % np.uint64(len(call.grid))).astype(np.int64)
+        if (words >= np.uint64(_WORD - _WORD % len(call.grid))).any() or (
+            index == call.avoid
+        ).any():
+            return None
+        self._at += call.n
+        return index
