@@ -37,18 +37,22 @@ def draw_problems(
     plan = draw_plan(spec)
     calls = [call for given in plan for call in given.rows]
     words = Words(seed, streams, sum(c.n * (2 if c.chance else 1) for c in calls))
-    picked = iter([_table(c.grid, c.zero)[words.pick(c)].tolist() for c in calls])
-    columns = [[next(picked) for _ in given.rows] for given in plan]
-    problems = []
-    for k in range(len(streams)):
-        givens: dict[str, object] = {}
-        for given, rows in zip(plan, columns, strict=True):
-            if given.matrix:
-                givens[given.name] = tuple([tuple(row[k]) for row in rows])
-            else:
-                givens[given.name] = tuple(rows[0][k])
-        problems.append(Problem(spec.kind, MappingProxyType(givens), decimals, spec.show_steps))
-    return problems
+    # each call's picks as one tuple a stream; a matrix's rows zipped into one a stream
+    picked = iter([list(map(tuple, _table(c.grid, c.zero)[words.pick(c)].tolist())) for c in calls])
+    columns = []
+    for given in plan:
+        rows = [next(picked) for _ in given.rows]
+        columns.append(list(zip(*rows, strict=True)) if given.matrix else rows[0])
+    names = [given.name for given in plan]
+    return [
+        Problem(
+            spec.kind,
+            MappingProxyType(dict(zip(names, values, strict=True))),
+            decimals,
+            spec.show_steps,
+        )
+        for values in zip(*columns, strict=True)
+    ]
 
 
 @functools.lru_cache(maxsize=256)
@@ -68,21 +72,17 @@ class Words:
         self._seed = seed
         self._streams = streams
         blocks = max(1, -(-expected // 4))
-        self._words = np.stack([self._made(parts, blocks) for parts in streams])
+        made = b"".join([stream_blocks(seed, parts, blocks) for parts in streams])
+        self._words = _in_use_order(made, len(streams), blocks)
         self._have = np.full(len(streams), 4 * blocks, dtype=np.int64)
         self._at = np.zeros(len(streams), dtype=np.int64)
         self._rows = np.arange(len(streams))
-
-    def _made(self, parts: tuple[str, ...], blocks: int) -> np.ndarray:
-        """A stream's first ``blocks`` blocks as its words: each block's four last first."""
-        raw = np.frombuffer(stream_blocks(self._seed, parts, blocks), dtype=">u8")
-        return raw.reshape(blocks, 4)[:, ::-1].astype(np.uint64).ravel()
 
     def _ensure(self, reading: np.ndarray, count: int = 1) -> None:
         """Every stream ``reading`` has ``count`` more words (made twice as many if not)."""
         for k in np.flatnonzero(reading & (self._at + count > self._have)):
             blocks = -(-2 * int(self._at[k] + count) // 4)
-            more = self._made(self._streams[k], blocks)
+            more = _in_use_order(stream_blocks(self._seed, self._streams[k], blocks), 1, blocks)[0]
             if len(more) > self._words.shape[1]:
                 wider = np.zeros((len(self._words), len(more)), dtype=np.uint64)
                 wider[:, : self._words.shape[1]] = self._words
@@ -135,3 +135,10 @@ class Words:
             return None
         self._at += call.n
         return index
+
+
+def _in_use_order(made: bytes, streams: int, blocks: int) -> np.ndarray:
+    """Streams' blocks (``blocks`` a stream, one stream after the other) as their words in
+    the order each stream uses them (each block's four last first), a row a stream."""
+    raw = np.frombuffer(made, dtype=">u8").reshape(streams, blocks, 4)[:, :, ::-1]
+    return raw.astype(np.uint64).reshape(streams, 4 * blocks)

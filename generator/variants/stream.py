@@ -149,7 +149,11 @@ def stream_blocks(seed: str, parts: tuple[str, ...], count: int) -> bytes:
     """
     message = "\x1f".join((STREAM_VERSION, *parts)).encode("utf-8") + b"\x1e"
     key = seed.encode("utf-8")
-    first = hmac.digest(key, message + _counter_bytes(0), "sha256")
+    inner, outer = _hmac_pads(seed)
+    inner, outer = inner.copy(), outer.copy()
+    inner.update(message + _counter_bytes(0))
+    outer.update(inner.digest())
+    first = outer.digest()
     if count <= 1:
         return first[: 32 * count]
     return first + hashlib.pbkdf2_hmac("sha256", key, message + bytes(4), 1, 32 * (count - 1))
