@@ -107,7 +107,7 @@ class Words:
         out = np.empty((len(self._rows), call.n), dtype=np.int64)
         every = np.ones(len(self._rows), dtype=bool)
         span = np.uint64(len(call.grid))
-        limit = np.uint64(_WORD - _WORD % len(call.grid))
+        top = _top(len(call.grid))
         for j in range(call.n):
             picked = np.full(len(self._rows), -1, dtype=np.int64)
             wanted = every
@@ -116,7 +116,7 @@ class Words:
             while wanted.any():
                 word = self._next(wanted)
                 index = (word % span).astype(np.int64)
-                taken = wanted & (word < limit) & (index != call.avoid)
+                taken = wanted & (word <= top) & (index != call.avoid)
                 picked[taken] = index[taken]
                 wanted = wanted & ~taken
             out[:, j] = picked
@@ -129,12 +129,16 @@ class Words:
         places = self._at[:, None] + np.arange(call.n)
         words = self._words[self._rows[:, None], places]
         index = (words % np.uint64(len(call.grid))).astype(np.int64)
-        if (words >= np.uint64(_WORD - _WORD % len(call.grid))).any() or (
-            index == call.avoid
-        ).any():
+        if (words > _top(len(call.grid))).any() or (index == call.avoid).any():
             return None
         self._at += call.n
         return index
+
+
+def _top(span: int) -> np.uint64:
+    """The largest word a pick from ``span`` entries takes (``Stream.below``'s rejection:
+    the words from the last whole multiple of ``span`` on are drawn again)."""
+    return np.uint64(_WORD - _WORD % span - 1)
 
 
 def _in_use_order(made: bytes, streams: int, blocks: int) -> np.ndarray:
