@@ -80,7 +80,7 @@ class Words:
 
     def _ensure(self, reading: np.ndarray, count: int = 1) -> None:
         """Every stream ``reading`` has ``count`` more words (made twice as many if not)."""
-        for k in np.flatnonzero(reading & (self._at + count > self._have)):
+        for k in np.flatnonzero(reading & (self._at + count > self._have)).tolist():
             blocks = -(-2 * int(self._at[k] + count) // 4)
             more = _in_use_order(stream_blocks(self._seed, self._streams[k], blocks), 1, blocks)[0]
             if len(more) > self._words.shape[1]:
