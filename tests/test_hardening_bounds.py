@@ -148,10 +148,12 @@ def test_twenty_maximal_problems_end_in_one_line_within_a_bounded_search(run):
 def test_an_impossible_problem_fails_after_one_students_draws(tmp_path, monkeypatch):
     """A class does not search every student's draws of a problem no draw of which is
     well-posed: its first student fails first."""
-    real = search.draw_problem
+    real = search.draw_problems
     drawn = []
     monkeypatch.setattr(
-        search, "draw_problem", lambda spec, d, s: drawn.append(1) or real(spec, d, s)
+        search,
+        "draw_problems",
+        lambda spec, d, seed, streams: drawn.extend(streams) or real(spec, d, seed, streams),
     )
     monkeypatch.setattr(defaults, "MAX_DRAWS", 40)
     ws = load_spec(_spec_file(tmp_path, _maximal_classification(1)))
@@ -225,8 +227,10 @@ def test_any_spec_within_the_limits_generates_or_fails_in_one_line_within_the_bu
     old = defaults.MAX_DRAWS, defaults.MAX_SHEET_DRAWS
     defaults.MAX_DRAWS, defaults.MAX_SHEET_DRAWS = 60, 150
     drawn = []
-    real = search.draw_problem
-    search.draw_problem = lambda spec, d, s: drawn.append(1) or real(spec, d, s)
+    real = search.draw_problems
+    search.draw_problems = lambda spec, d, seed, streams: (
+        drawn.extend(streams) or real(spec, d, seed, streams)
+    )
     try:
         from lstm_exam.generator.core.tolerance import Tolerance
 
@@ -244,7 +248,7 @@ def test_any_spec_within_the_limits_generates_or_fails_in_one_line_within_the_bu
         assert len(drawn) <= defaults.MAX_SHEET_DRAWS + defaults.SEARCH_AHEAD * len(kinds)
     finally:
         defaults.MAX_DRAWS, defaults.MAX_SHEET_DRAWS = old
-        search.draw_problem = real
+        search.draw_problems = real
 
 
 # --- fixed problems whose mistakes hide -------------------------------------------------------

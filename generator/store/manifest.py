@@ -63,10 +63,27 @@ class Manifest:
     grades that name it."""
 
     def bounds(self, label: str, value: Value) -> tuple[Decimal, Decimal]:
-        """The accepted range of the answer of ``label`` (a whole number: itself)."""
+        """The accepted range of the answer of ``label`` (a whole number: itself).
+
+        Computed once for a value (this very object) and this manifest's rule: the key
+        CSV and the manifest line of a student ask for the same answers one after the
+        other."""
         if is_whole(label):
             return value.rounded, value.rounded
-        return accept_bounds(value, self.tolerance, self.decimals)
+        known = _BOUNDS.get(id(value))
+        if known and known[0] is value and known[1] is self.tolerance and known[2] == self.decimals:
+            return known[3]
+        found = accept_bounds(value, self.tolerance, self.decimals)
+        if len(_BOUNDS) >= _KEPT:
+            _BOUNDS.clear()
+        _BOUNDS[id(value)] = (value, self.tolerance, self.decimals, found)
+        return found
+
+
+#: The bounds of the values asked last, by the value's identity (each entry holds its
+#: value, so an identity is never reused while it is kept): a student's answers.
+_BOUNDS: dict[int, tuple[Value, Tolerance, int, tuple[Decimal, Decimal]]] = {}
+_KEPT = 4096
 
 
 def manifest_parts(m: Manifest, students: Sequence[str] | None = None) -> list[Part]:
@@ -110,7 +127,7 @@ def student_json(m: Manifest, v: Variant) -> str:
             problem
             | {
                 "draws": vp.draws,
-                "givens": {k: plain_tree(g) for k, g in vp.problem.givens.items()},
+                "givens": {k: _given_text(g) for k, g in vp.problem.givens.items()},
                 "values": values,
             }
         )
@@ -123,6 +140,26 @@ def student_json(m: Manifest, v: Variant) -> str:
             "problems": problems,
         }
     )
+
+
+def _given_text(given: Any) -> Any:
+    """:func:`plain_tree` of a given: a drawn number is one of its grid's few (the same
+    Decimal objects, :mod:`variants.draw`), written out once by its identity."""
+    if isinstance(given, Decimal):
+        known = _GIVEN_TEXT.get(id(given))
+        if known is not None and known[0] is given:
+            return known[1]
+        text = plain_tree(given)
+        if len(_GIVEN_TEXT) >= _KEPT:
+            _GIVEN_TEXT.clear()
+        _GIVEN_TEXT[id(given)] = (given, text)
+        return text
+    return [_given_text(entry) for entry in given]
+
+
+#: The text of the given numbers written last, by the number's identity (each entry holds
+#: its number, so an identity is never reused while it is kept).
+_GIVEN_TEXT: dict[int, tuple[Decimal, str]] = {}
 
 
 def _json(doc: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -32,51 +33,80 @@ def _grid_values(low: Decimal, high: Decimal, decimals: int) -> tuple[tuple[Deci
     return tuple(_on_grid(k, decimals) for k in range(lo, hi + 1)), (-lo if lo <= 0 <= hi else -1)
 
 
-def _draw_vector(
-    s: Stream, n: int, d: Distribution, zeros: bool = False, nonzero: bool = False
-) -> tuple[Decimal, ...]:
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One ``Stream.pick`` of a draw: ``n`` entries of ``grid`` (``chance``/2**30 of
+    ``zero`` instead; the entry at ``avoid`` drawn again)."""
+
+    n: int
+    grid: tuple[Decimal, ...]
+    chance: int
+    zero: Decimal
+    avoid: int
+
+
+@dataclass(frozen=True, slots=True)
+class Given:
+    """One given of a draw: a vector (one call) or a matrix (one call a row)."""
+
+    name: str
+    matrix: bool
+    rows: tuple[Call, ...]
+
+
+def _call(n: int, d: Distribution, zeros: bool = False, nonzero: bool = False) -> Call:
     grid, zero_at = _grid_values(d.low, d.high, d.decimals)
     chance = _threshold(d.zeros) if zeros and d.zeros else 0
-    zero = _on_grid(0, d.decimals)
-    return tuple(s.pick(n, grid, chance, zero, zero_at if nonzero else -1))
+    return Call(n, grid, chance, _on_grid(0, d.decimals), zero_at if nonzero else -1)
+
+
+def draw_plan(spec: ProblemSpec) -> tuple[Given, ...]:
+    """The picks a draw of ``spec`` makes, in the order it makes them (not for
+    ``Kind.PARAMETERS``, whose sizes are ``Stream.below`` calls)."""
+    info = KINDS[spec.kind]
+    H, D, T = spec.hidden, spec.inputs, spec.steps
+    K = spec.classes if spec.kind is Kind.CLASSIFICATION else 1
+    plan = []
+    for name, shape in info.givens:
+        if shape == "HxZ":
+            plan.append(Given(name, True, (_call(H + D, spec.weights, zeros=True),) * H))
+        elif shape == "TxD":
+            plan.append(Given(name, True, (_call(D, spec.values),) * T))
+        elif shape in ("KxH", "1xH"):
+            plan.append(Given(name, True, (_call(H, spec.weights, zeros=True),) * K))
+        else:
+            plan.append(Given(name, False, (_vector_call(name, shape, spec, H, D, K),)))
+    return tuple(plan)
+
+
+def _vector_call(name: str, shape: str, spec: ProblemSpec, H: int, D: int, K: int) -> Call:
+    vals = spec.values
+    if name == "b_y":
+        return _call(K, spec.weights, nonzero=True)
+    if name == "y":
+        return _call(1, vals)
+    if name in ("dh_t", "dC_next"):
+        return _call(H, Distribution(*defaults.GRADIENT_RANGE, vals.decimals), nonzero=True)
+    if shape == "D":
+        return _call(D, vals)
+    if name.startswith("b_"):
+        return _call(H, spec.weights, nonzero=True)
+    if name in ("f_t", "i_t"):
+        return _call(H, Distribution(*defaults.GATE_RANGE, vals.decimals))
+    if name == "C_tilde":
+        return _call(H, Distribution(*defaults.CANDIDATE_RANGE, vals.decimals))
+    return _call(H, vals)
 
 
 def draw_problem(spec: ProblemSpec, decimals: int, s: Stream) -> Problem:
     """Draw one problem's givens from its spec."""
-    info = KINDS[spec.kind]
-    H, D, T = spec.hidden, spec.inputs, spec.steps
-    vals = spec.values
-    gate = Distribution(*defaults.GATE_RANGE, vals.decimals)
-    cand = Distribution(*defaults.CANDIDATE_RANGE, vals.decimals)
-    grad = Distribution(*defaults.GRADIENT_RANGE, vals.decimals)
-    K = spec.classes if spec.kind is Kind.CLASSIFICATION else 1
     givens: dict[str, object] = {}
     if spec.kind is Kind.PARAMETERS:  # sizes of a network, answered as whole numbers
-        for name, _ in info.givens:
+        for name, _ in KINDS[spec.kind].givens:
             lo, hi = defaults.PARAMETER_RANGES[name]
             givens[name] = (Decimal(lo + s.below(hi - lo + 1)),)
         return Problem(spec.kind, MappingProxyType(givens), 0, spec.show_steps)
-    for name, shape in info.givens:
-        if shape == "HxZ":
-            givens[name] = tuple(_draw_vector(s, H + D, spec.weights, zeros=True) for _ in range(H))
-        elif shape == "TxD":
-            givens[name] = tuple(_draw_vector(s, D, vals) for _ in range(T))
-        elif shape in ("KxH", "1xH"):
-            givens[name] = tuple(_draw_vector(s, H, spec.weights, zeros=True) for _ in range(K))
-        elif name == "b_y":
-            givens[name] = _draw_vector(s, K, spec.weights, nonzero=True)
-        elif name == "y":
-            givens[name] = _draw_vector(s, 1, vals)
-        elif name in ("dh_t", "dC_next"):
-            givens[name] = _draw_vector(s, H, grad, nonzero=True)
-        elif shape == "D":
-            givens[name] = _draw_vector(s, D, vals)
-        elif name.startswith("b_"):
-            givens[name] = _draw_vector(s, H, spec.weights, nonzero=True)
-        elif name in ("f_t", "i_t"):
-            givens[name] = _draw_vector(s, H, gate)
-        elif name == "C_tilde":
-            givens[name] = _draw_vector(s, H, cand)
-        else:
-            givens[name] = _draw_vector(s, H, vals)
+    for given in draw_plan(spec):
+        rows = [tuple(s.pick(c.n, c.grid, c.chance, c.zero, c.avoid)) for c in given.rows]
+        givens[given.name] = tuple(rows) if given.matrix else rows[0]
     return Problem(spec.kind, MappingProxyType(givens), decimals, spec.show_steps)

@@ -22,9 +22,9 @@ from lstm_exam.generator.core.solution import Solution
 from lstm_exam.generator.core.tolerance import Tolerance
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import ProblemSpec, Worksheet
-from lstm_exam.generator.variants.draw import draw_problem
+from lstm_exam.generator.variants.draw_batch import draw_problems
 from lstm_exam.generator.variants.screen import Verdict, screen
-from lstm_exam.generator.variants.stream import Stream, variant_code
+from lstm_exam.generator.variants.stream import variant_code
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
 from lstm_exam.generator.variants.wellposed import check_problem, given_notes, no_well_posed
 
@@ -117,15 +117,10 @@ def _search(
             min(limit[k] for k in pending) + 1 - draw,
         )
         draws = range(draw, draw + max(1, ahead))
-        problems = [
-            draw_problem(
-                spec,
-                ws.decimals,
-                Stream(seed, slug, students[k].student_id, f"q{number}", f"draw{d}"),
-            )
-            for k in pending
-            for d in draws
+        streams = [
+            (slug, students[k].student_id, f"q{number}", f"draw{d}") for k in pending for d in draws
         ]
+        problems = draw_problems(spec, ws.decimals, seed, streams)
         verdicts = iter(zip(problems, screen(problems, ws.tolerance), strict=True))
         still = []
         for k in pending:

@@ -136,3 +136,24 @@ def variant_code(seed: str, worksheet: str, student_id: str) -> str:
     ).digest()
     code = base64.b32encode(mac[:5]).decode("ascii")
     return f"{code[:4]}-{code[4:]}"
+
+
+def stream_blocks(seed: str, parts: tuple[str, ...], count: int) -> bytes:
+    """The first ``count`` blocks of ``Stream(seed, *parts)``, HMAC-SHA256(seed, message +
+    counter) for counters 0 to ``count - 1``, one after the other (a stream uses each
+    block's four words last first).
+
+    PBKDF2-HMAC-SHA256 with one iteration is these very blocks from counter 1 on (its
+    block i is HMAC(key, salt + i as 4 bytes), and a salt ending in four zero bytes makes
+    the message end with the 8-byte counter): one call for all of them, in C.
+    """
+    message = "\x1f".join((STREAM_VERSION, *parts)).encode("utf-8") + b"\x1e"
+    key = seed.encode("utf-8")
+    inner, outer = _hmac_pads(seed)
+    inner, outer = inner.copy(), outer.copy()
+    inner.update(message + _counter_bytes(0))
+    outer.update(inner.digest())
+    first = outer.digest()
+    if count <= 1:
+        return first[: 32 * count]
+    return first + hashlib.pbkdf2_hmac("sha256", key, message + bytes(4), 1, 32 * (count - 1))
