@@ -16,7 +16,7 @@ from lstm_exam.generator.core.evaluate import evaluate
 from lstm_exam.generator.core.misconceptions import Twist
 from lstm_exam.generator.core.notation import Kind, describe_label
 from lstm_exam.generator.generate import build_manifest
-from lstm_exam.generator.render.key_view import _key_steps
+from lstm_exam.generator.render.key_view import key_steps
 from lstm_exam.generator.spec.problems import read_problem_file
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import load_spec
@@ -191,7 +191,7 @@ def test_every_worked_line_of_the_key_rounds_to_the_key(kind):
     """Each 'first row written out' line ends '= exact ≈ key': exact must round to key."""
     m, _, _ = build_manifest(load_spec(SPECS[kind]), [Student("s1", "A")], "worked-seed")
     vp = m.variants[0].problems[0]
-    lines = [d for step in _key_steps(vp) for t in step["tables"] for d in t["dots"]]
+    lines = [d for step in key_steps(vp) for t in step["tables"] for d in t["dots"]]
     assert len(lines) >= {Kind.BACKWARD_STEP: 15}.get(kind, 9)
     for line in lines:
         exact, key = re.search(r"= (-?[\d.]+) \\approx (-?[\d.]+)$", str(line)).groups()

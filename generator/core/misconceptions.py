@@ -181,11 +181,12 @@ def applicable_slips(problem: Problem) -> tuple[Slip, ...]:
     """:func:`applicable_twists`, each misconception of the gates also in each gate alone
     (first: one gate is the more common slip), where the problem has that gate; in a
     problem of one gate (forget_gate), in that gate alone."""
-    return _slips(problem.kind, problem.steps, "C_prev" in problem.givens, problem.hidden)
+    return slips_of(problem.kind, problem.steps, "C_prev" in problem.givens, problem.hidden)
 
 
 @functools.lru_cache(maxsize=256)
-def _slips(kind: Kind, steps: int, old_cell: bool, hidden: int) -> tuple[Slip, ...]:
+def slips_of(kind: Kind, steps: int, old_cell: bool, hidden: int) -> tuple[Slip, ...]:
+    """:func:`applicable_slips` of a problem of this kind, steps, old cell and hidden size."""
     order = set(KINDS[kind].order)
     out: list[Slip] = []
     for tw, t in _applicable(kind, steps, old_cell, hidden):

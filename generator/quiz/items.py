@@ -31,7 +31,7 @@ from lstm_exam.generator.core.notation import HEAD, KINDS, Kind, is_whole, label
 from lstm_exam.generator.core.problem import Problem
 from lstm_exam.generator.core.tolerance import Tolerance
 from lstm_exam.generator.store.manifest import Manifest
-from lstm_exam.generator.variants.screen import BATCH, RoundedBatch, _places, stack
+from lstm_exam.generator.variants.screen import BATCH, RoundedBatch, given_places, stack
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
 from lstm_exam.generator.variants.wellposed import twist_checks
 
@@ -137,7 +137,7 @@ def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]
     # (rounded away from zero in floats); any other is marked, and redone exactly
     exact_ties = (
         first.kind is not Kind.PARAMETERS
-        and 2 * max(_places([vp.problem for vp in vps]), first.decimals) - first.decimals
+        and 2 * max(given_places([vp.problem for vp in vps]), first.decimals) - first.decimals
         <= RoundedBatch.EXACT_PLACES
     )
     for tw, t, gate in applicable_slips(first):

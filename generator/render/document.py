@@ -13,13 +13,13 @@ from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import (
     Kind,
 )
-from lstm_exam.generator.render.key_view import _accept_view, _key_steps
+from lstm_exam.generator.render.key_view import accept_view, key_steps
 from lstm_exam.generator.render.latex import Tex, make_env, template_folder, unsupported
 from lstm_exam.generator.render.scripts import needs, printed
 from lstm_exam.generator.render.sheet_view import (
     NETWORK_KINDS,
-    _diagram_box,
-    _problem_view,
+    diagram_box,
+    problem_view,
     student_view,
 )
 from lstm_exam.generator.runtime import OutOfTime
@@ -53,7 +53,7 @@ def render_tex(
         "tolerance_words": m.tolerance.words(),
         "counts_only": kinds == [Kind.PARAMETERS],
         "fillable": m.fillable,
-        "diagrams": {str(k): Tex(_diagram_box(k)) for k in kinds},
+        "diagrams": {str(k): Tex(diagram_box(k)) for k in kinds},
         "network_kinds": [str(k) for k in NETWORK_KINDS],
     }
     sheets, keys = [], []
@@ -65,13 +65,13 @@ def render_tex(
     for v in m.variants:
         s, warn = student_view(v)
         warnings += warn
-        views = [_problem_view(vp) for vp in v.problems]
+        views = [problem_view(vp) for vp in v.problems]
         sheets.append((s, views))
         keys.append(
             (
                 s,
                 [
-                    {**view, "steps": _key_steps(vp), "accept_pairs": _accept_view(m, vp)}
+                    {**view, "steps": key_steps(vp), "accept_pairs": accept_view(m, vp)}
                     for view, vp in zip(views, v.problems, strict=True)
                 ],
             )

@@ -19,7 +19,7 @@ from lstm_exam.generator.core.notation import (
 )
 from lstm_exam.generator.core.numbers import plain
 from lstm_exam.generator.core.problem import Problem
-from lstm_exam.generator.render.latex import Tex, _head, escape_text, num, vector_tex
+from lstm_exam.generator.render.latex import Tex, column_head, escape_text, num, vector_tex
 from lstm_exam.generator.store.manifest import Manifest
 from lstm_exam.generator.variants.variant import VariantProblem
 
@@ -267,7 +267,8 @@ _KIND_TABLES: dict[Kind, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
+def key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
+    """The key's worked steps of one problem, for the key template."""
     p, sol = vp.problem, vp.solution
     asked = set(sol.asked)
     step_tables, after = _KIND_TABLES[p.kind]
@@ -313,7 +314,7 @@ def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
             tables.append(
                 {
                     "title": title,
-                    "headers": [_head(n) for n in cols],
+                    "headers": [column_head(n) for n in cols],
                     "rows": rows,
                     "row_names": p.row_names(cols[-1]),
                     "dots": worked(_FirstRow(p, value, z)) if worked else [],
@@ -330,7 +331,8 @@ def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
     return steps
 
 
-def _accept_view(m: Manifest, vp: VariantProblem) -> list[tuple[dict, dict | None]]:
+def accept_view(m: Manifest, vp: VariantProblem) -> list[tuple[dict, dict | None]]:
+    """The key's acceptance windows of one problem, each answer beside its pair."""
     items = []
     for lab in vp.solution.asked:
         val = vp.solution.values[lab]

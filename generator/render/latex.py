@@ -136,7 +136,7 @@ def matrix_tex(m: Sequence[Sequence[Decimal]], split: int | None = None) -> Tex:
     return Tex(rf"\left[\begin{{array}}{{{cols}}}{body}\end{{array}}\right]")
 
 
-def _head(name: str) -> Tex:
+def column_head(name: str) -> Tex:
     """A column heading: the symbol, or "bias added" as the lecture's tables say."""
     if name.startswith("a_"):
         return Tex(rf"bias added $+\,b_{{{name[2:]}}}$")

@@ -10,15 +10,15 @@ from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.render.document import DOCUMENTS
 from lstm_exam.generator.render.split import split_class
 from lstm_exam.generator.render.typeset import (
-    _finish_pdflatex,
-    _start_pdflatex,
-    _wait_any,
     backstop,
     fill,
+    finish_pdflatex,
     missing_note,
     pdflatex,
+    start_pdflatex,
     stop,
     tex_timeout,
+    wait_any,
 )
 from lstm_exam.generator.store.files import check_rebuilt, rebuilt_folder
 from lstm_exam.generator.store.guard import WORKSHEET, shown
@@ -64,11 +64,11 @@ def render_pdfs(
     kinds = {name: kind for kind, name in DOCUMENTS.items()}
     deadline = backstop(limit)
     ids = [v.student.student_id for v in m.variants]
-    running = {name: _start_pdflatex(texdir / f"{name}.tex", limit) for name in rendered.tex}
+    running = {name: start_pdflatex(texdir / f"{name}.tex", limit) for name in rendered.tex}
     try:
         while running:  # split each document as soon as it is typeset
-            name = _wait_any(running, deadline)
-            pdf = _finish_pdflatex(running.pop(name), texdir / f"{name}.tex", templates)
+            name = wait_any(running, deadline)
+            pdf = finish_pdflatex(running.pop(name), texdir / f"{name}.tex", templates)
             whole = folder / f"{name}.pdf"
             rebuilt = duplex or (m.fillable and kinds[name] == "sheets")  # the form rebuilt
             if not rebuilt:

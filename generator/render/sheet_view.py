@@ -18,7 +18,7 @@ from lstm_exam.generator.core.problem import Problem
 from lstm_exam.generator.render.formulas import KIND_FORMULAS, formula_tex
 from lstm_exam.generator.render.latex import (
     Tex,
-    _head,
+    column_head,
     column_tex,
     escape_text,
     matrix_tex,
@@ -105,7 +105,7 @@ def _answer_tables(vp: VariantProblem, width: int = 6) -> list[dict[str, Any]]:
             tables.append(
                 {
                     "caption": f"Step {t}" if t else "Output layer" if chunk[0] in HEAD else "",
-                    "headers": [_head(n) for n in chunk],
+                    "headers": [column_head(n) for n in chunk],
                     "rows": rows,
                     "row_names": p.row_names(chunk[0]),
                 }
@@ -129,14 +129,15 @@ def _asked_words(p: Problem, names: list[str]) -> str:
     return text + "."
 
 
-def _problem_view(vp: VariantProblem) -> dict[str, Any]:
+def problem_view(vp: VariantProblem) -> dict[str, Any]:
+    """What the sheet template shows of one problem."""
     p = vp.problem
     return {
         "number": vp.number,
         "title": KINDS[p.kind].title,
         "points": normal(vp.points),
         "formulas": [Tex(formula_tex(f)) for f in KIND_FORMULAS[p.kind]] if vp.formulas else [],
-        "diagram": Tex(_diagram_box(p.kind)),
+        "diagram": Tex(diagram_box(p.kind)),
         "network": p.kind in NETWORK_KINDS,
         "givens": _givens_view(vp),
         "asked_words": Tex(_asked_words(p, _asked_names(vp))),
@@ -179,7 +180,8 @@ _INTRO = {
 }
 
 
-def _diagram_box(kind: Kind) -> str:
+def diagram_box(kind: Kind) -> str:
+    """The LaTeX command that draws the diagram of a problem kind."""
     return "\\diag" + "".join(w.capitalize() for w in str(kind).split("_"))
 
 

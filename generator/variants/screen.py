@@ -124,7 +124,7 @@ class RoundedBatch(Batch):
         return RoundedBatch(self.decimals, self.exact_ties)
 
 
-def _places(problems: Sequence[Problem]) -> int:
+def given_places(problems: Sequence[Problem]) -> int:
     """The most decimal places of any given of these draws."""
     unique: dict[int, Any] = {}  # the numbers of a grid are a few objects, all alive here
     for p in problems:
@@ -312,7 +312,7 @@ def _screen_rounded(
     g, full, at = part.g, part.full, part.at
     # a product of two numbers of p places has 2p: within EXACT_PLACES of the unit, a
     # near-tie of sums and products is a tie
-    places = max(_places(problems), first.decimals)
+    places = max(given_places(problems), first.decimals)
     chain = RoundedBatch(first.decimals, 2 * places - first.decimals <= RoundedBatch.EXACT_PLACES)
     rounded = evaluate_prepared(first.kind, g, chain)
     open_[at[np.asarray(chain.ties, dtype=bool) & np.ones(len(at), dtype=bool)]] = False

@@ -18,7 +18,7 @@ from lstm_exam.generator.core.misconceptions import (
     LIKELY_HIDDEN,
     Slip,
     Twist,
-    _slips,
+    slips_of,
     twist_targets,
 )
 from lstm_exam.generator.core.notation import HEAD, KINDS, Kind, label_name, make_label
@@ -179,7 +179,7 @@ def _likely_first(kind: Kind, steps: int, old_cell: bool, hidden: int) -> tuple[
         hides = LIKELY_HIDDEN.index(tw) if tw in LIKELY_HIDDEN else len(LIKELY_HIDDEN)
         return hides, -t, gate is not None  # the slip in all gates, then in each
 
-    return tuple(sorted(_slips(kind, steps, old_cell, hidden), key=rank))
+    return tuple(sorted(slips_of(kind, steps, old_cell, hidden), key=rank))
 
 
 def _hidden_misconception(
