@@ -40,7 +40,7 @@ TARGET = 20.0
 
 def _answers(vp, ch, twist=None, overrides=None):
     p = vp.problem
-    vals = evaluate(p.kind, p.givens, ch, twist=twist, overrides=overrides)
+    vals = evaluate(p.kind, p.givens, ch, misconception=twist, overrides=overrides)
     return {vp.label(lab): ch.rnd(vals[lab]) for lab in vp.solution.asked}
 
 

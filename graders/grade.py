@@ -37,8 +37,8 @@ from .results import Finding, Graded, Verdict
 # --- step: compare ------------------------------------------------------------
 
 
-def _within(value: Decimal, lo: Decimal, hi: Decimal) -> bool:
-    return lo <= value <= hi
+def _within(value: Decimal, low: Decimal, high: Decimal) -> bool:
+    return low <= value <= high
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +60,9 @@ class Work:
     """The problem's givens, converted for the chains when first needed."""
 
 
-def compare(w: Work) -> list[Finding]:
+def compare(work: Work) -> list[Finding]:
     """Judge each asked answer against the key's accepted range."""
-    m, vp, answers, values, invalid = w.m, w.vp, w.answers, w.values, w.invalid
+    m, vp, answers, values, invalid = work.m, work.vp, work.answers, work.values, work.invalid
     out = []
     zero, one = Decimal(0), Decimal(1)
     stored = vp.accept or {}
@@ -83,7 +83,7 @@ def compare(w: Work) -> list[Finding]:
             verdict, credit, reason = Verdict.CORRECT, one, note
         else:
             verdict, credit, reason = Verdict.WRONG, zero, ""
-        read_as = w.read_as.get(q, "") if w.read_as else ""
+        read_as = work.read_as.get(q, "") if work.read_as else ""
         out.append(
             Finding(q, raw, value, verdict, credit, val.rounded, bounds, reason, None, read_as)
         )
@@ -112,10 +112,12 @@ class Prepared:
         self._decimal: dict[str, Any] | None = None
         self._own: dict[str, Decimal] | None = None
 
-    def own(self, vp: VariantProblem, values: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    def own(
+        self, variant_problem: VariantProblem, values: Mapping[str, Decimal]
+    ) -> dict[str, Decimal]:
         """The student's own answers to this problem, by label without the ``q`` prefix."""
         if self._own is None:
-            self._own = _own_answers(vp, values)
+            self._own = _own_answers(variant_problem, values)
         return self._own
 
     def full(self) -> dict[str, Any]:
@@ -130,19 +132,21 @@ class Prepared:
                 self._decimal = prepare(self.givens, Rounded(defaults.DECIMALS))
         return self._decimal
 
-    def chain(self, ch: Any) -> dict[str, Any]:
+    def chain(self, chain: Any) -> dict[str, Any]:
         """The givens for chain ``ch``."""
-        return self.full() if ch is FULL else self.decimal()
+        return self.full() if chain is FULL else self.decimal()
 
 
-def _own_answers(vp: VariantProblem, values: Mapping[str, Decimal]) -> dict[str, Decimal]:
-    prefix = f"q{vp.number}."
+def _own_answers(
+    variant_problem: VariantProblem, values: Mapping[str, Decimal]
+) -> dict[str, Decimal]:
+    prefix = f"q{variant_problem.number}."
     return {q[len(prefix) :]: v for q, v in values.items() if q.startswith(prefix)}
 
 
-def carry_forward(w: Work, findings: list[Finding]) -> list[Finding]:
+def carry_forward(work: Work, findings: list[Finding]) -> list[Finding]:
     """Credit a wrong answer that follows from the student's own earlier (wrong) answers."""
-    m, vp, values = w.m, w.vp, w.values
+    m, vp, values = work.m, work.vp, work.values
     wrong = {f.label.split(".", 1)[1] for f in findings if f.verdict is Verdict.WRONG}
     # the wrong answers that could follow from earlier wrong ones
     sources = {
@@ -153,7 +157,7 @@ def carry_forward(w: Work, findings: list[Finding]) -> list[Finding]:
     if not any(sources.values()):
         return findings
     p = vp.problem
-    g = w.prepared
+    g = work.prepared
     own = g.own(vp, values)
     full: dict = {}
     rnd: dict = {}
@@ -179,7 +183,7 @@ def carry_forward(w: Work, findings: list[Finding]) -> list[Finding]:
                 replace(
                     f,
                     verdict=Verdict.CARRIED,
-                    credit=w.policy.carry_forward,
+                    credit=work.policy.carry_forward,
                     reason=f"consistent with your own earlier answers: error carried "
                     f"forward from {shown}",
                 )
@@ -230,9 +234,9 @@ def _rounding_matches(
     return found
 
 
-def diagnose(w: Work, findings: list[Finding]) -> list[Finding]:
+def diagnose(work: Work, findings: list[Finding]) -> list[Finding]:
     """Name the misconception (:mod:`misconceptions`) that explains each wrong answer."""
-    m, vp, values, prepared = w.m, w.vp, w.values, w.prepared
+    m, vp, values, prepared = work.m, work.vp, work.values, work.prepared
     wrong = [f for f in findings if f.verdict is Verdict.WRONG]
     if not wrong:
         return findings
@@ -261,9 +265,9 @@ def diagnose(w: Work, findings: list[Finding]) -> list[Finding]:
             p.kind,
             g,
             FULL,
-            twist=tw,
-            twist_step=t,
-            twist_gate=gate,
+            misconception=tw,
+            step=t,
+            gate=gate,
             overrides=own,
             computed=computed,
         )
@@ -298,12 +302,12 @@ def diagnose(w: Work, findings: list[Finding]) -> list[Finding]:
 # --- step: score ------------------------------------------------------------------
 
 
-def score(vp: VariantProblem, findings: Sequence[Finding]) -> Decimal:
+def score(variant_problem: VariantProblem, findings: Sequence[Finding]) -> Decimal:
     """Points of one problem: its points times the mean credit of its answers."""
     if not findings:
         return Decimal(0)
     total = sum((f.credit for f in findings), Decimal(0))
-    return (vp.points * total / len(findings)).quantize(Decimal("0.01"))
+    return (variant_problem.points * total / len(findings)).quantize(Decimal("0.01"))
 
 
 # --- the pipeline -------------------------------------------------------------------
@@ -428,14 +432,19 @@ STEPS: tuple[Step, ...] = (carry_forward, diagnose)
 NOT_YOUR_NUMBERS = "outside the accepted range of your variant"
 
 
-def asked_labels(v: Variant) -> list[str]:
+def asked_labels(variant: Variant) -> list[str]:
     """Every asked label of a variant, in the template's order (every variant of a
     worksheet has the same)."""
-    return [vp.label(lab) for vp in v.problems for lab in vp.solution.asked]
+    return [vp.label(lab) for vp in variant.problems for lab in vp.solution.asked]
 
 
 def grade_sheet(
-    m: Manifest, policy: GradePolicy, v: Variant, sheet: Sheet, *, fits_other: bool = False
+    manifest: Manifest,
+    policy: GradePolicy,
+    variant: Variant,
+    sheet: Sheet,
+    *,
+    fits_other: bool = False,
 ) -> Graded:
     """Grade one readable submission against the student's variant.
 
@@ -443,15 +452,17 @@ def grade_sheet(
     :mod:`copies`), a wrong answer is only wrong: numbers worked from another sheet's
     givens earn no carried-forward credit, and no misconception is named for them.
     """
-    labels = asked_labels(v)
+    labels = asked_labels(variant)
     answers, values, invalid, notes, typos = read_values(sheet, labels)
     read_as = {
         q: shown for q, v in values.items() if (shown := reading_shown(answers[q], v, sheet))
     }
     findings: list[Finding] = []
     scores = []
-    for vp in v.problems:
-        w = Work(m, policy, vp, answers, values, invalid, read_as, Prepared(vp.problem.givens))
+    for vp in variant.problems:
+        w = Work(
+            manifest, policy, vp, answers, values, invalid, read_as, Prepared(vp.problem.givens)
+        )
         fs = compare(w)
         if fits_other:
             fs = [

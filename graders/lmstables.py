@@ -92,8 +92,8 @@ class Joined:
     """Rows that joined nobody or were ambiguous, students no row joined."""
 
 
-def _other_email(s: Student, email: str) -> bool:
-    mine = column_value(s.extra, EMAIL_COLUMNS)
+def _other_email(student: Student, email: str) -> bool:
+    mine = column_value(student.extra, EMAIL_COLUMNS)
     return bool(mine) and mine.casefold() != email.casefold()
 
 

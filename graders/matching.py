@@ -361,9 +361,9 @@ class Matcher:
         # a student whose participant id is known is some other participant's namesake
         other: list[Student] = []
 
-        def free(ss: Iterable[Student]) -> list[Student]:
-            keep = [s for s in ss if self.participant.get(s.student_id, number) == number]
-            other.extend(s for s in ss if s not in keep)
+        def free(students: Iterable[Student]) -> list[Student]:
+            keep = [s for s in students if self.participant.get(s.student_id, number) == number]
+            other.extend(s for s in students if s not in keep)
             return keep
 
         def tries() -> Iterator[list[Student]]:  # lazily: most names match at once

@@ -21,6 +21,6 @@ class GradePolicy:
     """Copying: by how much better than the student's own variant it must fit."""
 
     @classmethod
-    def of(cls, m: Manifest) -> GradePolicy:
+    def of(cls, manifest: Manifest) -> GradePolicy:
         """The policy of a worksheet: its carry-forward share, the default thresholds."""
-        return cls(m.carry_forward)
+        return cls(manifest.carry_forward)

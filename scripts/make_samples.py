@@ -49,7 +49,7 @@ def answers(vp, ch=None, twist=None, overrides=None) -> dict[str, Decimal]:
     """The asked answers of one problem, computed in a chain, rounded as the student reports."""
     p = vp.problem
     ch = ch or Rounded(p.decimals)
-    vals = evaluate(p.kind, p.givens, ch, twist=twist, overrides=overrides)
+    vals = evaluate(p.kind, p.givens, ch, misconception=twist, overrides=overrides)
     return {
         vp.label(lab): ch.rnd(
             Decimal(vals[lab]) if not isinstance(vals[lab], Decimal) else vals[lab]

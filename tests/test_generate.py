@@ -163,7 +163,7 @@ def test_every_variant_is_well_posed(student, seed):
             assert abs(frac - 0.5) >= defaults.KNIFE_EDGE
         asked = {lab.split("[")[0] for lab in sol.asked}
         for tw, t in applicable_twists(p):
-            twisted = evaluate(p.kind, p.givens, FULL, twist=tw, twist_step=t)
+            twisted = evaluate(p.kind, p.givens, FULL, misconception=tw, step=t)
             order = set(KINDS[p.kind].order)
             for name in set().union(*(_first_asked(n, asked, order) for n in tw.alters)):
                 for cell in range(1, p.hidden + 1):

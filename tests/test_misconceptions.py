@@ -89,7 +89,7 @@ def test_every_misconception_has_a_formula_that_changes_an_answer(every_kind):
     for p in every_kind:
         plain = evaluate(p.kind, p.givens)
         for tw, t in applicable_twists(p):
-            twisted = evaluate(p.kind, p.givens, twist=tw, twist_step=t)
+            twisted = evaluate(p.kind, p.givens, misconception=tw, step=t)
             if any(twisted[lab] != v for lab, v in plain.items()):
                 changed.add(tw)
     assert set(Twist) - changed == set()

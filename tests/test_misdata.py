@@ -77,7 +77,7 @@ m, _, _ = build_manifest(load_spec(spec), numbered_roster(3), "misdata-one-entry
 v = m.variants[0]
 typed = {}
 for vp in v.problems:  # the new mistake made in every problem, the rest right
-    values = evaluate(vp.problem.kind, vp.problem.givens, FULL, twist=NEW)
+    values = evaluate(vp.problem.kind, vp.problem.givens, FULL, misconception=NEW)
     for lab in vp.solution.asked:
         exact = Decimal(repr(values[lab]))
         typed[vp.label(lab)] = plain(round_half_away(exact, vp.solution.decimals))

@@ -55,7 +55,7 @@ def sheet_of(values: dict[str, Decimal]) -> Sheet:
 def answers(vp, twist: Twist | None = None, own: dict | None = None) -> dict[str, Decimal]:
     """What a student following the rounded chain writes: with a slip, from own values."""
     p = vp.problem
-    out = evaluate(p.kind, p.givens, Rounded(p.decimals), twist=twist, overrides=own)
+    out = evaluate(p.kind, p.givens, Rounded(p.decimals), misconception=twist, overrides=own)
     return {vp.label(lab): out[lab] for lab in vp.solution.asked}
 
 

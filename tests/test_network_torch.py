@@ -384,7 +384,7 @@ def test_backward_comparison_catches_a_wrong_gradient(tch, twist):
     for _ in range(20):
         H, D = rng.randint(2, 4), rng.randint(1, 4)  # H >= 2: W^T differs from W
         g = _backward_givens(rng, H, D)
-        out = evaluate(Kind.BACKWARD_STEP, g, FULL, twist=twist)
+        out = evaluate(Kind.BACKWARD_STEP, g, FULL, misconception=twist)
         theirs = _torch_backward(tch, g, H, D, rng)["formulas"]
         d = _diffs(out, theirs)
         assert max(d[lab] for lab in d if _quantity(lab) in twist.alters) > TOL
@@ -414,7 +414,7 @@ def test_network_comparison_catches_a_wrong_head(tch, kind, twist):
     for _ in range(20):
         H, D, T, K = rng.randint(1, 4), rng.randint(1, 4), rng.randint(2, 4), rng.randint(2, 5)
         g = _sequence_givens(rng, kind, H, D, T, K)
-        out = evaluate(kind, g, FULL, twist=twist, twist_step=T)
+        out = evaluate(kind, g, FULL, misconception=twist, step=T)
         theirs = _torch_sequence(tch, kind, g, H, D, rng)["LSTM"]
         worst = max(worst, max(_diffs(out, theirs).values()))
     assert worst > 1e-2, f"{kind} {twist.name}: the comparison saw at most {worst:.3e}"
@@ -541,9 +541,9 @@ def test_property_checks_can_fail():
     rng = random.Random(11)
     g = _sequence_givens(rng, Kind.CLASSIFICATION, 3, 2, 3, 4)
     assert _full_prob_violations(_probs(evaluate(Kind.CLASSIFICATION, g, FULL), 4)) == []
-    twisted = evaluate(Kind.CLASSIFICATION, g, FULL, twist=Twist.SOFTMAX_NO_NORM)
+    twisted = evaluate(Kind.CLASSIFICATION, g, FULL, misconception=Twist.SOFTMAX_NO_NORM)
     assert _full_prob_violations(_probs(twisted, 4))
-    twisted = evaluate(Kind.CLASSIFICATION, g, Rounded(3), twist=Twist.SOFTMAX_NO_NORM)
+    twisted = evaluate(Kind.CLASSIFICATION, g, Rounded(3), misconception=Twist.SOFTMAX_NO_NORM)
     assert _rounded_prob_violations(_probs(twisted, 4))
     assert _rounded_prob_violations([Decimal("0.25")] * 4)  # two decimals
     assert _rounded_prob_violations([Decimal("0.251")] * 4)  # sum 1.004 > 1 + 0.002
@@ -552,4 +552,4 @@ def test_property_checks_can_fail():
     g = _backward_givens(rng, 3, 2)
     assert _backward_violations(evaluate(Kind.BACKWARD_STEP, g, FULL), 3) == []
     for twist in (Twist.DC_PREV_NO_F, Twist.SIGMA_AS_DERIVATIVE):
-        assert _backward_violations(evaluate(Kind.BACKWARD_STEP, g, FULL, twist=twist), 3)
+        assert _backward_violations(evaluate(Kind.BACKWARD_STEP, g, FULL, misconception=twist), 3)

@@ -155,7 +155,7 @@ def slip_answers(vp: VariantProblem) -> list[tuple[str, dict[str, str]]]:
     """Each misconception's values (full chain, rounded as a student rounds), and each
     rounding slip's (its chain, at its places)."""
     out = [
-        (f"{tw.name}@{t}/{gate}", _chain_answers(vp, FULL, twist=tw, twist_step=t, twist_gate=gate))
+        (f"{tw.name}@{t}/{gate}", _chain_answers(vp, FULL, misconception=tw, step=t, gate=gate))
         for tw, t, gate in applicable_slips(vp.problem)
     ]
     for slip in ROUNDING_SLIPS:
@@ -437,9 +437,9 @@ def test_the_page_evaluator_is_the_evaluator(browser, sites, spec):
                     p.kind,
                     prepare(p.givens, ch),
                     ch,
-                    twist=tw,
-                    twist_step=t,
-                    twist_gate=gate,
+                    misconception=tw,
+                    step=t,
+                    gate=gate,
                     overrides=own,
                     computed=computed,
                 )

@@ -190,7 +190,7 @@ def test_the_summary_counts_students_per_mistake(every_kind, tmp_path):
     m = load_manifest(every_kind)
     for v in m.variants[:2]:
         vp = v.problems[0]
-        slipped = evaluate(vp.problem.kind, vp.problem.givens, twist=Twist.NO_BIAS)
+        slipped = evaluate(vp.problem.kind, vp.problem.givens, misconception=Twist.NO_BIAS)
         rows = _rows(every_kind, v.student.student_id)
         for r in rows:
             lab = r["label"].split(".", 1)[1]

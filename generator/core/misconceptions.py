@@ -67,37 +67,45 @@ def gate_of(name: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=64)
-def gates_of(tw: Twist) -> tuple[str, ...]:
+def gates_of(misconception: Twist) -> tuple[str, ...]:
     """The gates a misconception of the gates can be made in one at a time (it alters one
     quantity of each of several gates); () for any other.
 
     >>> gates_of(Twist.NO_BIAS), gates_of(Twist.SIGN_SLIP), gates_of(Twist.H_NO_TANH)
     (('f', 'i', 'C', 'o'), ('f', 'i', 'o'), ())
     """
-    gates = tuple(gate_of(n) for n in tw.alters)
+    gates = tuple(gate_of(n) for n in misconception.alters)
     if None in gates or len(set(gates)) < 2:
         return ()
     return tuple(g for g in GATE_NAMES if g in gates)
 
 
-def slip_alters(tw: Twist, gate: str | None) -> tuple[str, ...]:
+def slip_alters(misconception: Twist, gate: str | None) -> tuple[str, ...]:
     """The quantities a slip alters: all the misconception's, or one gate's."""
-    return tw.alters if gate is None else tuple(n for n in tw.alters if gate_of(n) == gate)
+    return (
+        misconception.alters
+        if gate is None
+        else tuple(n for n in misconception.alters if gate_of(n) == gate)
+    )
 
 
 @functools.lru_cache(maxsize=256)
-def slip_formulas(tw: Twist, gate: str | None = None) -> dict[str, Formula]:
+def slip_formulas(misconception: Twist, gate: str | None = None) -> dict[str, Formula]:
     """The formulas a slip puts in place, by quantity: all the misconception's, or
     (``gate``) those of one gate's quantities.
 
     >>> sorted(slip_formulas(Twist.NO_BIAS, "i").items())
     [('a_i', Formula(quantity='a_i', expr=Name(name='Wz_i'), text='a_i := Wz_i', reads=frozenset({'Wz_i'})))]
     """
-    return {f.quantity: f for f in tw.value.formulas if gate is None or gate_of(f.quantity) == gate}
+    return {
+        f.quantity: f
+        for f in misconception.value.formulas
+        if gate is None or gate_of(f.quantity) == gate
+    }
 
 
 @functools.lru_cache(maxsize=4096)
-def explain(tw: Twist, name: str, gate: str | None = None) -> str:
+def explain(misconception: Twist, name: str, gate: str | None = None) -> str:
     """A misconception in a student's words, for the quantity ``name`` it shows in: made
     in one ``gate`` alone or everywhere, and what it carries into.
 
@@ -108,7 +116,7 @@ def explain(tw: Twist, name: str, gate: str | None = None) -> str:
     >>> explain(Twist.SIGN_SLIP, "C_t")
     'your gates are 1 − σ(a): a sign slip in e^(−a), which carries into C_t'
     """
-    m = tw.value
+    m = misconception.value
     if gate is not None and m.feedback_one is not None:
         words, act = GATE_NAMES[gate]
         # replace, not format: the sentences hold braces of their own (h_{t-1})
@@ -117,9 +125,9 @@ def explain(tw: Twist, name: str, gate: str | None = None) -> str:
     else:
         text = m.feedback
     # what the slip alters, and in the gates it was made in, each quantity up to the gate
-    gates = (gate,) if gate else gates_of(tw)
+    gates = (gate,) if gate else gates_of(misconception)
     own = {
-        *slip_alters(tw, gate),
+        *slip_alters(misconception, gate),
         *(n for g in gates for n in (f"Wz_{g}", f"a_{g}", GATE_NAMES[g][1])),
     }
     return text if name in own else f"{text}, which carries into {name}"
@@ -141,7 +149,7 @@ def applicable_twists(problem: Problem) -> tuple[tuple[Twist, int], ...]:
     return _applicable(problem.kind, problem.steps, "C_prev" in problem.givens, problem.hidden)
 
 
-def can_show(tw: Twist, hidden: int) -> bool:
+def can_show(misconception: Twist, hidden: int) -> bool:
     """Whether a misconception can change an answer at all in a problem of ``hidden``
     cells (the registry's ``min_hidden``): one that cannot gives the right answer there,
     so it is no mistake and no check looks for it.
@@ -149,7 +157,7 @@ def can_show(tw: Twist, hidden: int) -> bool:
     >>> can_show(Twist.NO_TRANSPOSE, 1), can_show(Twist.NO_TRANSPOSE, 2)
     (False, True)
     """
-    return hidden >= tw.value.min_hidden
+    return hidden >= misconception.value.min_hidden
 
 
 @functools.lru_cache(maxsize=256)
@@ -205,11 +213,13 @@ LIKELY_HIDDEN = tuple(
 
 @functools.lru_cache(maxsize=1024)
 def twist_targets(
-    kind: Kind, show_steps: bool, tw: Twist, gate: str | None = None
+    kind: Kind, show_steps: bool, misconception: Twist, gate: str | None = None
 ) -> frozenset[str]:
     """The asked quantities a misconception (made in ``gate`` alone, or in all) shows in
     first, on each path downstream."""
     info = KINDS[kind]
     asked = set(info.asked) | (set(info.steps) if show_steps else set())
     order = set(info.order)
-    return frozenset().union(*(_first_asked(n, asked, order) for n in slip_alters(tw, gate)))
+    return frozenset().union(
+        *(_first_asked(n, asked, order) for n in slip_alters(misconception, gate))
+    )

@@ -82,18 +82,19 @@ class Item:
     blanks: tuple[Blank, ...]
 
 
-def items(m: Manifest, v: Variant) -> tuple[Item, ...]:
+def items(manifest: Manifest, variant: Variant) -> tuple[Item, ...]:
     """Every problem of a variant as blanks (pure)."""
-    return class_items(m, [v])[0]
+    return class_items(manifest, [variant])[0]
 
 
-def class_items(m: Manifest, variants: Sequence[Variant]) -> list[tuple[Item, ...]]:
+def class_items(manifest: Manifest, variants: Sequence[Variant]) -> list[tuple[Item, ...]]:
     """Every variant's problems as blanks; each problem's mistakes computed for all the
     variants at once (:func:`blanks`)."""
     if not variants:
         return []
     columns = [
-        blanks(m, [v.problems[k] for v in variants]) for k in range(len(variants[0].problems))
+        blanks(manifest, [v.problems[k] for v in variants])
+        for k in range(len(variants[0].problems))
     ]
     return [
         tuple(
@@ -104,7 +105,7 @@ def class_items(m: Manifest, variants: Sequence[Variant]) -> list[tuple[Item, ..
     ]
 
 
-def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]]:
+def blanks(manifest: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]]:
     """The asked values of one problem in many variants (the same spec: one kind, one
     shape), with the key's windows and the mistakes' windows.
 
@@ -116,8 +117,8 @@ def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]
     """
     first = vps[0].problem
     asked = vps[0].solution.asked
-    step = Decimal(1).scaleb(-(m.decimals + defaults.BOUND_EXTRA_DIGITS))
-    correct = [{lab: m.bounds(lab, vp.solution.values[lab]) for lab in asked} for vp in vps]
+    step = Decimal(1).scaleb(-(manifest.decimals + defaults.BOUND_EXTRA_DIGITS))
+    correct = [{lab: manifest.bounds(lab, vp.solution.values[lab]) for lab in asked} for vp in vps]
     found: list[dict[str, list[Mistake]]] = [{lab: [] for lab in asked} for _ in vps]
     tried: list[set[tuple[str, float, float]]] = [set() for _ in vps]
     g = stack([vp.problem.givens for vp in vps]) if first.kind is not Kind.PARAMETERS else {}
@@ -131,7 +132,7 @@ def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]
     lows = dict(zip(asked, bounds[0::2], strict=True))
     highs = dict(zip(asked, bounds[1::2], strict=True))
     must_show = {c.key: set(c.labels) for c in twist_checks(first) if c.every}
-    window_of = _window_rule(m.tolerance, first.decimals, step)
+    window_of = _window_rule(manifest.tolerance, first.decimals, step)
     stepped = KINDS[first.kind].stepped
     # as the screen rounds: a near-tie of sums and products of few places is a tie
     # (rounded away from zero in floats); any other is marked, and redone exactly
@@ -198,11 +199,26 @@ def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]
 
 
 def _redo(
-    p: Problem, g: dict, ch: Any, base: dict, tw: Twist, t: int, start: int, gate: str | None
+    problem: Problem,
+    givens: dict,
+    chain: Any,
+    base: dict,
+    misconception: Twist,
+    t: int,
+    start: int,
+    gate: str | None,
 ) -> dict[str, Any]:
     """A mistake's chain in ``ch``, redone from step ``start`` to the end."""
     return redo_twisted(
-        p.kind, g, ch, base, twist=tw, twist_step=t, start=start, until=None, twist_gate=gate
+        problem.kind,
+        givens,
+        chain,
+        base,
+        misconception=misconception,
+        step=t,
+        start=start,
+        until=None,
+        gate=gate,
     )
 
 
@@ -210,7 +226,7 @@ def _exact_rounded(
     vps: Sequence[VariantProblem],
     at: np.ndarray,
     rounded: dict[str, Any],
-    tw: Twist,
+    misconception: Twist,
     t: int,
     start: int,
     gate: str | None,
@@ -226,7 +242,15 @@ def _exact_rounded(
         g = prepare(p.givens, ch)
         base = {lab: v.rounded for lab, v in vps[k].solution.values.items()}
         exact = redo_twisted(
-            p.kind, g, ch, base, twist=tw, twist_step=t, start=start, until=None, twist_gate=gate
+            p.kind,
+            g,
+            ch,
+            base,
+            misconception=misconception,
+            step=t,
+            start=start,
+            until=None,
+            gate=gate,
         )
         for lab in out:
             out[lab][k] = float(exact[lab])
@@ -234,7 +258,7 @@ def _exact_rounded(
 
 
 def _each_variant(
-    vps: Sequence[VariantProblem], tw: Twist, t: int, gate: str | None
+    vps: Sequence[VariantProblem], misconception: Twist, t: int, gate: str | None
 ) -> dict[str, np.ndarray]:
     """A mistake's full chain variant by variant, as arrays over the variants."""
     runs = [
@@ -242,9 +266,9 @@ def _each_variant(
             vp.problem.kind,
             prepare(vp.problem.givens),
             FULL,
-            twist=tw,
-            twist_step=t,
-            twist_gate=gate,
+            misconception=misconception,
+            step=t,
+            gate=gate,
         )
         for vp in vps
     ]

@@ -51,7 +51,7 @@ def tex_timeout(students: int) -> float:
 
 
 def fill(
-    m: Manifest,
+    manifest: Manifest,
     templates: Path | None,
     documents: Sequence[str] = tuple(DOCUMENTS),
     limit: float | None = None,
@@ -63,11 +63,11 @@ def fill(
     Raises:
         InputError: a template's fault, or the templates ran past a limit: one line.
     """
-    students = len(m.variants)
+    students = len(manifest.variants)
     limit = limit if limit is not None else tex_timeout(students)
     memory = defaults.TEMPLATE_MEMORY + defaults.TEMPLATE_MEMORY_PER_STUDENT * students
     try:
-        return confined(partial(render_tex, m, templates, documents), limit, memory)
+        return confined(partial(render_tex, manifest, templates, documents), limit, memory)
     except Stopped as e:
         fault = (
             f"the templates ran past their time limit ({limit:g} s of CPU time; a loop in a "

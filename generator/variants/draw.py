@@ -14,9 +14,9 @@ from lstm_exam.generator.variants.stream import Stream
 
 
 @functools.lru_cache(maxsize=65536)
-def _on_grid(k: int, decimals: int) -> Decimal:
+def _on_grid(index: int, decimals: int) -> Decimal:
     """k units of the last place: the same (immutable) Decimal every time."""
-    return Decimal(k).scaleb(-decimals)
+    return Decimal(index).scaleb(-decimals)
 
 
 @functools.lru_cache(maxsize=256)
@@ -33,15 +33,19 @@ def _grid_values(low: Decimal, high: Decimal, decimals: int) -> tuple[tuple[Deci
 
 
 def _draw_vector(
-    s: Stream, n: int, d: Distribution, zeros: bool = False, nonzero: bool = False
+    stream: Stream,
+    count: int,
+    distribution: Distribution,
+    zeros: bool = False,
+    nonzero: bool = False,
 ) -> tuple[Decimal, ...]:
-    grid, zero_at = _grid_values(d.low, d.high, d.decimals)
-    chance = _threshold(d.zeros) if zeros and d.zeros else 0
-    zero = _on_grid(0, d.decimals)
-    return tuple(s.pick(n, grid, chance, zero, zero_at if nonzero else -1))
+    grid, zero_at = _grid_values(distribution.low, distribution.high, distribution.decimals)
+    chance = _threshold(distribution.zeros) if zeros and distribution.zeros else 0
+    zero = _on_grid(0, distribution.decimals)
+    return tuple(stream.pick(count, grid, chance, zero, zero_at if nonzero else -1))
 
 
-def draw_problem(spec: ProblemSpec, decimals: int, s: Stream) -> Problem:
+def draw_problem(spec: ProblemSpec, decimals: int, stream: Stream) -> Problem:
     """Draw one problem's givens from its spec."""
     info = KINDS[spec.kind]
     H, D, T = spec.hidden, spec.inputs, spec.steps
@@ -54,29 +58,33 @@ def draw_problem(spec: ProblemSpec, decimals: int, s: Stream) -> Problem:
     if spec.kind is Kind.PARAMETERS:  # sizes of a network, answered as whole numbers
         for name, _ in info.givens:
             lo, hi = defaults.PARAMETER_RANGES[name]
-            givens[name] = (Decimal(lo + s.below(hi - lo + 1)),)
+            givens[name] = (Decimal(lo + stream.below(hi - lo + 1)),)
         return Problem(spec.kind, MappingProxyType(givens), 0, spec.show_steps)
     for name, shape in info.givens:
         if shape == "HxZ":
-            givens[name] = tuple(_draw_vector(s, H + D, spec.weights, zeros=True) for _ in range(H))
+            givens[name] = tuple(
+                _draw_vector(stream, H + D, spec.weights, zeros=True) for _ in range(H)
+            )
         elif shape == "TxD":
-            givens[name] = tuple(_draw_vector(s, D, vals) for _ in range(T))
+            givens[name] = tuple(_draw_vector(stream, D, vals) for _ in range(T))
         elif shape in ("KxH", "1xH"):
-            givens[name] = tuple(_draw_vector(s, H, spec.weights, zeros=True) for _ in range(K))
+            givens[name] = tuple(
+                _draw_vector(stream, H, spec.weights, zeros=True) for _ in range(K)
+            )
         elif name == "b_y":
-            givens[name] = _draw_vector(s, K, spec.weights, nonzero=True)
+            givens[name] = _draw_vector(stream, K, spec.weights, nonzero=True)
         elif name == "y":
-            givens[name] = _draw_vector(s, 1, vals)
+            givens[name] = _draw_vector(stream, 1, vals)
         elif name in ("dh_t", "dC_next"):
-            givens[name] = _draw_vector(s, H, grad, nonzero=True)
+            givens[name] = _draw_vector(stream, H, grad, nonzero=True)
         elif shape == "D":
-            givens[name] = _draw_vector(s, D, vals)
+            givens[name] = _draw_vector(stream, D, vals)
         elif name.startswith("b_"):
-            givens[name] = _draw_vector(s, H, spec.weights, nonzero=True)
+            givens[name] = _draw_vector(stream, H, spec.weights, nonzero=True)
         elif name in ("f_t", "i_t"):
-            givens[name] = _draw_vector(s, H, gate)
+            givens[name] = _draw_vector(stream, H, gate)
         elif name == "C_tilde":
-            givens[name] = _draw_vector(s, H, cand)
+            givens[name] = _draw_vector(stream, H, cand)
         else:
-            givens[name] = _draw_vector(s, H, vals)
+            givens[name] = _draw_vector(stream, H, vals)
     return Problem(spec.kind, MappingProxyType(givens), decimals, spec.show_steps)

@@ -186,7 +186,7 @@ def _hidden_misconception(
     problem: Problem,
     full: Mapping[str, float],
     rounded: Mapping[str, Value] | None,
-    g: dict,
+    givens: dict,
     tol: Tolerance,
     twisted: dict[Slip, dict],
 ) -> str | None:
@@ -199,7 +199,7 @@ def _hidden_misconception(
     def values_of(check: TwistCheck) -> Mapping[str, Any]:
         values = twisted.get(check.key)
         if values is None:
-            values = twisted[check.key] = check.evaluate(problem.kind, g, full)
+            values = twisted[check.key] = check.evaluate(problem.kind, givens, full)
         return values
 
     def window(label: str) -> tuple[float, float]:
@@ -248,18 +248,18 @@ class TwistCheck:
         where = f" in {GATE_NAMES[self.gate][1]}" if self.gate and not self.every else ""
         return f"misconception {self.twist.name}{where} invisible"
 
-    def evaluate(self, kind: Kind, g: Mapping, full: Mapping, ch: Any = FULL) -> dict:
+    def evaluate(self, kind: Kind, givens: Mapping, full: Mapping, chain: Any = FULL) -> dict:
         """The chain with the misconception, redone only where it changes."""
         return redo_twisted(
             kind,
-            g,
-            ch,
+            givens,
+            chain,
             full,
-            twist=self.twist,
-            twist_step=self.step,
+            misconception=self.twist,
+            step=self.step,
             start=self.start,
             until=self.until,
-            twist_gate=self.gate,
+            gate=self.gate,
         )
 
 
