@@ -22,7 +22,7 @@ from lstm_exam.generator.core.misconceptions import (
     RoundingSlip,
     applicable_slips,
     explain,
-    twist_targets,
+    slip_targets,
 )
 from lstm_exam.generator.core.notation import is_whole, label_name
 from lstm_exam.generator.core.numbers import plain
@@ -258,7 +258,7 @@ def diagnose(work: Work, findings: list[Finding]) -> list[Finding]:
     for tw, t, gate in applicable_slips(p):
         if len(found) == len(wrong):
             break  # every wrong answer is explained: no later slip can change that
-        if not some_unanswered and not names & twist_targets(p.kind, p.show_steps, tw, gate):
+        if not some_unanswered and not names & slip_targets(p.kind, p.show_steps, tw, gate):
             continue
         computed: dict = {}
         evaluate_prepared(

@@ -26,7 +26,7 @@ from lstm_exam.generator.variants import search
 from lstm_exam.generator.variants.draw import draw_problem
 from lstm_exam.generator.variants.stream import Stream
 from lstm_exam.generator.variants.variant import make_variant
-from lstm_exam.generator.variants.wellposed import twist_checks
+from lstm_exam.generator.variants.wellposed import slip_checks
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 SEED = "a-secret-seed-of-tests"
@@ -370,7 +370,7 @@ def test_every_checked_mistake_can_show_at_every_size(kind, hidden, inputs, step
         p = draw_problem(spec, 3, Stream(SEED, "w", "s1", "q1", f"draw{d}"))
         g = prepare(p.givens)
         full = evaluate_prepared(p.kind, g)
-        for check in twist_checks(p):
+        for check in slip_checks(p):
             vals = check.evaluate(p.kind, g, full)
             shifts = [abs(vals[lab] - full[lab]) > 1e-12 for lab in check.labels]
             moved[check.key] = moved.get(check.key, False) or (

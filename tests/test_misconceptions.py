@@ -15,7 +15,7 @@ from lstm_exam.generator.core.misconceptions import (
     ROUNDING_SLIPS,
     SUMMARY_NAMES,
     Twist,
-    applicable_twists,
+    applicable_misconceptions,
     explain,
     gates_of,
 )
@@ -88,7 +88,7 @@ def test_every_misconception_has_a_formula_that_changes_an_answer(every_kind):
     changed = set()
     for p in every_kind:
         plain = evaluate(p.kind, p.givens)
-        for tw, t in applicable_twists(p):
+        for tw, t in applicable_misconceptions(p):
             twisted = evaluate(p.kind, p.givens, misconception=tw, step=t)
             if any(twisted[lab] != v for lab, v in plain.items()):
                 changed.add(tw)

@@ -105,7 +105,7 @@ def evaluate_prepared(
         )
 
 
-def redo_twisted(
+def redo_with_slip(
     kind: Kind,
     givens: Mapping[str, Any],
     chain: Chain,

@@ -2,8 +2,8 @@
 
 The registry itself (:mod:`~lstm_exam.generator.core.misconception_registry`: one entry
 a misconception, its formula and its words) is read through this module, which also
-says at which steps and in which gates each can be made (:func:`applicable_slips`),
-where it shows first (:func:`twist_targets`), its sentence for a quantity
+says at which steps and in which gates each can be made (:func:`applicableslips_of`),
+where it shows first (:func:`slip_targets`), its sentence for a quantity
 (:func:`explain`) and the formulas a slip puts in place (:func:`slip_formulas`).
 """
 
@@ -37,8 +37,8 @@ __all__ = [
     "RoundingSlip",
     "Slip",
     "Twist",
+    "applicable_misconceptions",
     "applicable_slips",
-    "applicable_twists",
     "can_show",
     "explain",
     "gate_of",
@@ -46,7 +46,7 @@ __all__ = [
     "register",
     "slip_alters",
     "slip_formulas",
-    "twist_targets",
+    "slip_targets",
 ]
 
 #: Each gate's letter, its name in a sentence and its value's name.
@@ -144,7 +144,7 @@ def _first_asked(name: str, asked: set[str], order: set[str]) -> set[str]:
     return found
 
 
-def applicable_twists(problem: Problem) -> tuple[tuple[Twist, int], ...]:
+def applicable_misconceptions(problem: Problem) -> tuple[tuple[Twist, int], ...]:
     """The misconceptions (and steps) that can show in this problem's answers."""
     return _applicable(problem.kind, problem.steps, "C_prev" in problem.givens, problem.hidden)
 
@@ -186,7 +186,7 @@ Slip = tuple[Twist, int, str | None]
 
 
 def applicable_slips(problem: Problem) -> tuple[Slip, ...]:
-    """:func:`applicable_twists`, each misconception of the gates also in each gate alone
+    """:func:`applicable_misconceptions`, each misconception of the gates also in each gate alone
     (first: one gate is the more common slip), where the problem has that gate; in a
     problem of one gate (forget_gate), in that gate alone."""
     return slips_of(problem.kind, problem.steps, "C_prev" in problem.givens, problem.hidden)
@@ -194,7 +194,7 @@ def applicable_slips(problem: Problem) -> tuple[Slip, ...]:
 
 @functools.lru_cache(maxsize=256)
 def slips_of(kind: Kind, steps: int, old_cell: bool, hidden: int) -> tuple[Slip, ...]:
-    """:func:`applicable_slips` of a problem of this kind, steps, old cell and hidden size."""
+    """:func:`applicableslips_of` of a problem of this kind, steps, old cell and hidden size."""
     order = set(KINDS[kind].order)
     out: list[Slip] = []
     for tw, t in _applicable(kind, steps, old_cell, hidden):
@@ -212,7 +212,7 @@ LIKELY_HIDDEN = tuple(
 
 
 @functools.lru_cache(maxsize=1024)
-def twist_targets(
+def slip_targets(
     kind: Kind, show_steps: bool, misconception: Twist, gate: str | None = None
 ) -> frozenset[str]:
     """The asked quantities a misconception (made in ``gate`` alone, or in all) shows in

@@ -25,7 +25,7 @@ import numpy as np
 
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.chains import FULL, Rounded
-from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare, redo_twisted
+from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare, redo_with_slip
 from lstm_exam.generator.core.misconceptions import Twist, applicable_slips, explain
 from lstm_exam.generator.core.notation import HEAD, KINDS, Kind, is_whole, label_name
 from lstm_exam.generator.core.problem import Problem
@@ -33,7 +33,7 @@ from lstm_exam.generator.core.tolerance import Tolerance
 from lstm_exam.generator.store.manifest import Manifest
 from lstm_exam.generator.variants.screen import BATCH, RoundedBatch, given_places, stack
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
-from lstm_exam.generator.variants.wellposed import twist_checks
+from lstm_exam.generator.variants.wellposed import slip_checks
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +131,7 @@ def blanks(manifest: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blan
     bounds = np.array([[float(c[lab][j]) for lab in asked for j in (0, 1)] for c in correct]).T
     lows = dict(zip(asked, bounds[0::2], strict=True))
     highs = dict(zip(asked, bounds[1::2], strict=True))
-    must_show = {c.key: set(c.labels) for c in twist_checks(first) if c.every}
+    must_show = {c.key: set(c.labels) for c in slip_checks(first) if c.every}
     window_of = _window_rule(manifest.tolerance, first.decimals, step)
     stepped = KINDS[first.kind].stepped
     # as the screen rounds: a near-tie of sums and products of few places is a tie
@@ -209,7 +209,7 @@ def _redo(
     gate: str | None,
 ) -> dict[str, Any]:
     """A mistake's chain in ``ch``, redone from step ``start`` to the end."""
-    return redo_twisted(
+    return redo_with_slip(
         problem.kind,
         givens,
         chain,
@@ -241,7 +241,7 @@ def _exact_rounded(
         ch = Rounded(p.decimals)
         g = prepare(p.givens, ch)
         base = {lab: v.rounded for lab, v in vps[k].solution.values.items()}
-        exact = redo_twisted(
+        exact = redo_with_slip(
             p.kind,
             g,
             ch,

@@ -31,7 +31,7 @@ from lstm_exam.generator.core.misconceptions import (
     applicable_slips,
     explain,
     gate_of,
-    twist_targets,
+    slip_targets,
 )
 from lstm_exam.generator.core.notation import (
     GATE_GRADIENTS,
@@ -121,7 +121,7 @@ def problem_data(manifest: Manifest, variant_problem: VariantProblem) -> dict[st
             "twist": tw.name,
             "step": t,
             "gate": gate,
-            "targets": sorted(twist_targets(p.kind, p.show_steps, tw, gate)),
+            "targets": sorted(slip_targets(p.kind, p.show_steps, tw, gate)),
             "explain": {n: sentence(explain(tw, n, gate)) for n in names},
         }
         for tw, t, gate in applicable_slips(p)

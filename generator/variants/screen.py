@@ -25,7 +25,7 @@ from lstm_exam.generator.core.notation import (
 from lstm_exam.generator.core.problem import Problem
 from lstm_exam.generator.core.solution import asked_labels
 from lstm_exam.generator.core.tolerance import Tolerance
-from lstm_exam.generator.variants.wellposed import Screened, TwistCheck, twist_checks
+from lstm_exam.generator.variants.wellposed import Screened, SlipCheck, slip_checks
 
 
 class Batch:
@@ -191,7 +191,7 @@ def screen(problems: Sequence[Problem], tol: Tolerance) -> list[Verdict]:
     # own draw's numbers only, so taking the open ones out changes no value
     twisted: dict[Any, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
     part = _Part(everyone, g, full)
-    for check in twist_checks(first):
+    for check in slip_checks(first):
         if not open_.any():
             break
         part = part.narrowed(open_)
@@ -267,9 +267,9 @@ def _taken(
 
 
 def _judge(
-    check: TwistCheck, values: Mapping[str, np.ndarray], bounds: Any, units: Any = None
+    check: SlipCheck, values: Mapping[str, np.ndarray], bounds: Any, units: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per draw, whether ``check``'s slip hides (:meth:`TwistCheck.hidden`) and whether
+    """Per draw, whether ``check``'s slip hides (:meth:`SlipCheck.hidden`) and whether
     that is too close to tell: each label's value clearly inside its margin, or near a
     bound (``bounds(label)``: the margin's low and high bounds and the slack).
     ``units(label, x, near_lo, near_hi)``, if given, decides some values near a bound
@@ -326,7 +326,7 @@ def _screen_rounded(
     if "class[1]" in full:
         close, unsure = _close_calls(first, full, rounded, tol)
         refuse(at, close, unsure, "close call")
-    checks = twist_checks(first)
+    checks = slip_checks(first)
     for check in checks:  # the full chain's slips against the window of both chains
         hidden, unsure = _judge(check, twisted[check.key], window)
         refuse(at, hidden, unsure, check.why)

@@ -12,14 +12,14 @@ from typing import Any
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.chains import FULL, Rounded
 from lstm_exam.generator.core.errors import InputError
-from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare, redo_twisted
+from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare, redo_with_slip
 from lstm_exam.generator.core.misconceptions import (
     GATE_NAMES,
     LIKELY_HIDDEN,
     Slip,
     Twist,
+    slip_targets,
     slips_of,
-    twist_targets,
 )
 from lstm_exam.generator.core.notation import HEAD, KINDS, Kind, label_name, make_label
 from lstm_exam.generator.core.problem import Problem, cell_count
@@ -113,14 +113,14 @@ def _in_the_rounded_chain(problem: Problem, solution: Solution, tol: Tolerance) 
 
 def _first_hidden(
     problem: Problem,
-    values_of: Callable[[TwistCheck], Mapping[str, Any]],
+    values_of: Callable[[SlipCheck], Mapping[str, Any]],
     window: Callable[[str], tuple[Any, Any]],
-) -> TwistCheck | None:
-    """The first misconception check (:func:`twist_checks`) whose values
+) -> SlipCheck | None:
+    """The first misconception check (:func:`slip_checks`) whose values
     (``values_of(check)``) lie inside the margin (``window(label)``, asked once a label)
     where the check says a slip hides, or None. One loop for both chains."""
     windows: dict[str, tuple[Any, Any]] = {}
-    for check in twist_checks(problem):
+    for check in slip_checks(problem):
         values = values_of(check)
         inside = []
         for label in check.labels:
@@ -196,7 +196,7 @@ def _hidden_misconception(
     window); ``twisted`` caches each misconception's chain between the two passes.
     """
 
-    def values_of(check: TwistCheck) -> Mapping[str, Any]:
+    def values_of(check: SlipCheck) -> Mapping[str, Any]:
         values = twisted.get(check.key)
         if values is None:
             values = twisted[check.key] = check.evaluate(problem.kind, givens, full)
@@ -214,7 +214,7 @@ def _hidden_misconception(
 
 
 @dataclass(frozen=True, slots=True)
-class TwistCheck:
+class SlipCheck:
     """One misconception at one step, as well-posedness checks it."""
 
     twist: Twist
@@ -250,7 +250,7 @@ class TwistCheck:
 
     def evaluate(self, kind: Kind, givens: Mapping, full: Mapping, chain: Any = FULL) -> dict:
         """The chain with the misconception, redone only where it changes."""
-        return redo_twisted(
+        return redo_with_slip(
             kind,
             givens,
             chain,
@@ -263,9 +263,9 @@ class TwistCheck:
         )
 
 
-def twist_checks(problem: Problem) -> tuple[TwistCheck, ...]:
+def slip_checks(problem: Problem) -> tuple[SlipCheck, ...]:
     """The misconceptions to check in a draw, the likeliest to hide first."""
-    return _twist_checks(
+    return _slip_checks(
         problem.kind,
         problem.steps,
         "C_prev" in problem.givens,
@@ -276,15 +276,15 @@ def twist_checks(problem: Problem) -> tuple[TwistCheck, ...]:
 
 
 @functools.lru_cache(maxsize=256)
-def _twist_checks(
+def _slip_checks(
     kind: Kind, steps: int, old_cell: bool, show_steps: bool, hidden: int, classes: int
-) -> tuple[TwistCheck, ...]:
+) -> tuple[SlipCheck, ...]:
     stepped = KINDS[kind].stepped
     out = []
     slips = _likely_first(kind, steps, old_cell, hidden)
     for tw, t, gate in slips:
         every = gate is None or sum(1 for s in slips if s[:2] == (tw, t)) == 1
-        targets = twist_targets(kind, show_steps, tw, gate)
+        targets = slip_targets(kind, show_steps, tw, gate)
         if not every and targets <= _own_quantities(gate or ""):
             continue  # it shows in its gate's own values, as the slip in every gate does
         labels = tuple(
@@ -295,7 +295,7 @@ def _twist_checks(
         # redo from step t (the output layer alone for its own slips) to where it shows
         until = None if targets & HEAD else t
         start = steps + 1 if HEAD.issuperset(tw.alters) else t
-        out.append(TwistCheck(tw, t, gate, every, until, start, labels))
+        out.append(SlipCheck(tw, t, gate, every, until, start, labels))
     return tuple(out)
 
 
@@ -359,9 +359,9 @@ def no_well_posed(
     )
 
 
-def hidden_mistakes(problem: Problem, tol: Tolerance) -> list[tuple[TwistCheck, str, bool]]:
+def hidden_mistakes(problem: Problem, tol: Tolerance) -> list[tuple[SlipCheck, str, bool]]:
     """The usual mistakes that hide in a problem no draw chose (a ``given`` one): each
-    check of :func:`twist_checks` that hides, the first value it hides in and whether that
+    check of :func:`slip_checks` that hides, the first value it hides in and whether that
     value lands inside the accepted window itself (else: within ``MISCONCEPTION_MARGIN``
     tolerances of it), the mistake computed in both chains as :func:`check_problem` does."""
     solution = problem.solve()
@@ -371,7 +371,7 @@ def hidden_mistakes(problem: Problem, tol: Tolerance) -> list[tuple[TwistCheck, 
     ch = Rounded(problem.decimals)
     g_rounded = prepare(problem.givens, ch) if problem.kind is not Kind.PARAMETERS else None
     out = []
-    for check in twist_checks(problem):
+    for check in slip_checks(problem):
         chains = [check.evaluate(problem.kind, g, full)]
         if g_rounded is not None:
             chains.append(check.evaluate(problem.kind, g_rounded, rounded, ch))
