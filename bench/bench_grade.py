@@ -27,7 +27,7 @@ from cputime import timed, verdict
 
 from lstm_exam.generator.core.chains import Rounded
 from lstm_exam.generator.core.evaluate import evaluate
-from lstm_exam.generator.core.misconceptions import Twist
+from lstm_exam.generator.core.misconceptions import Misconception
 from lstm_exam.generator.core.notation import Kind
 from lstm_exam.generator.generate import generate
 from lstm_exam.generator.spec.roster import numbered_roster
@@ -46,10 +46,10 @@ def _answers(vp, ch, twist=None, overrides=None):
 
 #: The misconception a student of the 15% shows in each kind.
 SLIPS = {
-    Kind.FORGET_GATE: Twist.NO_BIAS,
-    Kind.CLASSIFICATION: Twist.SOFTMAX_NO_NORM,
-    Kind.REGRESSION: Twist.ERROR_NOT_SQUARED,
-    Kind.BACKWARD_STEP: Twist.SIGMA_AS_DERIVATIVE,
+    Kind.FORGET_GATE: Misconception.NO_BIAS,
+    Kind.CLASSIFICATION: Misconception.SOFTMAX_NO_NORM,
+    Kind.REGRESSION: Misconception.ERROR_NOT_SQUARED,
+    Kind.BACKWARD_STEP: Misconception.SIGMA_AS_DERIVATIVE,
 }
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.chains import Rounded
 from lstm_exam.generator.core.evaluate import evaluate
-from lstm_exam.generator.core.misconceptions import Twist
+from lstm_exam.generator.core.misconceptions import Misconception
 from lstm_exam.generator.generate import build_manifest
 from lstm_exam.generator.spec.roster import read_roster
 from lstm_exam.generator.spec.worksheet import builtin_path, load_spec
@@ -157,7 +157,7 @@ def main() -> None:
     write_pdf(OUT / "s003.pdf", pdfs / "s003.pdf", typed, "incremental")
     rows = {}
     for vp in v["s004"].problems:
-        twist = {1: Twist.NO_BIAS, 4: Twist.H_NO_TANH}.get(vp.number)
+        twist = {1: Misconception.NO_BIAS, 4: Misconception.H_NO_TANH}.get(vp.number)
         rows |= answers(vp, twist=twist)
     write_csv(OUT / "s004.csv", rows, european=True)
     write_workbook(v)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare
-from lstm_exam.generator.core.misconceptions import Twist, applicable_slips, can_show
+from lstm_exam.generator.core.misconceptions import Misconception, applicable_slips, can_show
 from lstm_exam.generator.core.notation import Kind
 from lstm_exam.generator.generate import build_manifest
 from lstm_exam.generator.quiz.items import class_items
@@ -352,7 +352,7 @@ def test_a_one_cell_backward_step_draws_at_once(run):
     res = run("generate", "s.toml", "--count", "3", "--no-pdf", "--out", "o")
     assert res.exit_code == 0, res.output
     assert _cpu() - before < 20
-    assert not can_show(Twist.NO_TRANSPOSE, 1)
+    assert not can_show(Misconception.NO_TRANSPOSE, 1)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -32,7 +32,7 @@ from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare
 from lstm_exam.generator.core.misconceptions import (
     ROUNDING_SLIPS,
     STRUCTURAL,
-    Twist,
+    Misconception,
     applicable_slips,
 )
 from lstm_exam.generator.core.numbers import plain, plain_tree
@@ -549,9 +549,9 @@ def test_the_page_names_the_structural_misconceptions_and_interprets_the_rest():
     """practice.js names the three structural misconceptions and no other: every other
     one reaches the page as its formula, in the page's data (docs/practice.md)."""
     js = (ROOT / "generator" / "quiz" / "practice.js").read_text("utf-8")
-    assert {tw for tw in Twist if f'"{tw.name}"' in js} == STRUCTURAL
-    table = practice.formula_table([tw.name for tw in Twist if tw not in STRUCTURAL])
-    assert all(table.values()) and len(table) == len(Twist) - len(STRUCTURAL)
+    assert {tw for tw in Misconception if f'"{tw.name}"' in js} == STRUCTURAL
+    table = practice.formula_table([tw.name for tw in Misconception if tw not in STRUCTURAL])
+    assert all(table.values()) and len(table) == len(Misconception) - len(STRUCTURAL)
 
 
 def test_every_text_is_escaped(sites):

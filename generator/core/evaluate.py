@@ -27,7 +27,7 @@ from typing import Any
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.chains import FULL, Chain, Number
 from lstm_exam.generator.core.formulas import WHOLE, Formula, formula_values
-from lstm_exam.generator.core.misconceptions import Twist, slip_formulas
+from lstm_exam.generator.core.misconceptions import Misconception, slip_formulas
 from lstm_exam.generator.core.notation import (
     GATE_GRADIENTS,
     GATES,
@@ -45,7 +45,7 @@ def evaluate(
     givens: Mapping[str, Any],
     chain: Chain = FULL,
     *,
-    misconception: Twist | None = None,
+    misconception: Misconception | None = None,
     step: int = 1,
     gate: str | None = None,
     overrides: Mapping[str, Decimal | float] | None = None,
@@ -92,7 +92,7 @@ def evaluate_prepared(
     givens: Mapping[str, Any],
     chain: Chain = FULL,
     *,
-    misconception: Twist | None = None,
+    misconception: Misconception | None = None,
     step: int = 1,
     gate: str | None = None,
     overrides: Mapping[str, Decimal | float] | None = None,
@@ -111,7 +111,7 @@ def redo_with_slip(
     chain: Chain,
     base: Mapping[str, Number],
     *,
-    misconception: Twist,
+    misconception: Misconception,
     step: int,
     start: int,
     until: int | None,
@@ -133,18 +133,18 @@ def redo_with_slip(
 class _Slip:
     """A misconception as the evaluator applies it: at a step, in one gate or all."""
 
-    twist: Twist | None
+    twist: Misconception | None
     step: int = 1
     gate: str | None = None
 
-    def at(self, step: int) -> Twist | None:
+    def at(self, step: int) -> Misconception | None:
         return self.twist if self.step == step else None
 
-    def in_gate(self, misconception: Twist | None, letter: str) -> Twist | None:
+    def in_gate(self, misconception: Misconception | None, letter: str) -> Misconception | None:
         """``tw`` where it applies in gate ``letter``."""
         return misconception if self.gate is None or self.gate == letter else None
 
-    def formulas(self, misconception: Twist | None) -> Alter:
+    def formulas(self, misconception: Misconception | None) -> Alter:
         """The formulas ``tw`` (this slip's misconception, or None) puts in place, by
         quantity; None for none (the evaluator's quick path)."""
         return None if misconception is None else slip_formulas(misconception, self.gate) or None
@@ -185,7 +185,7 @@ def _evaluate(
         for t, x in enumerate(givens["xs"][first - 1 :], start=first):
             env = {**givens, "x": x, "h_prev": h, "C_prev": C}
             tw = slip.at(t)
-            if tw is Twist.SEQ_REUSE and t > 1:  # as if it were the first step
+            if tw is Misconception.SEQ_REUSE and t > 1:  # as if it were the first step
                 for name in STATE:
                     env[name] = givens[state_source(name, 1)[0]]
             put = _Put(chain, env, out, overrides, computed, t)
@@ -279,7 +279,7 @@ def _cell(
     chain: Chain,
     env: dict,
     put: _Put,
-    step_tw: Twist | None,
+    step_tw: Misconception | None,
     slip: _Slip,
     same: Mapping[str, Number] | None = None,
 ) -> None:
@@ -302,7 +302,7 @@ def _cell(
                 _cell_state(chain, env, put, alter)
             continue
         z = env["h_prev"] + env["x"]
-        if slip.in_gate(step_tw, letter) is Twist.SWAPPED_CONCAT:
+        if slip.in_gate(step_tw, letter) is Misconception.SWAPPED_CONCAT:
             z = env["x"] + env["h_prev"]
         W = env[f"W_{letter}"]
         Wz = put(f"Wz_{letter}", [chain.rnd(_dot(chain, row, z)) for row in W])
@@ -357,7 +357,7 @@ def _head(names: tuple[str, ...], chain: Chain, env: dict, put: _Put, alter: Alt
 
 
 def _backward(
-    chain: Chain, env: dict, put: _Put, misconception: Twist | None, alter: Alter
+    chain: Chain, env: dict, put: _Put, misconception: Misconception | None, alter: Alter
 ) -> None:
     """Backpropagation through the step just computed: the chain rule, one quantity at a time."""
     one = chain.num(1)
@@ -387,7 +387,9 @@ def _backward(
         for letter in "fiCo":
             W, da = env[f"W_{letter}"], env[f"da_{letter}"]
             for c in range(H):
-                total += (W[j][c] if misconception is Twist.NO_TRANSPOSE else W[c][j]) * da[c]
+                total += (W[j][c] if misconception is Misconception.NO_TRANSPOSE else W[c][j]) * da[
+                    c
+                ]
         dh_prev.append(chain.rnd(total))
     put("dh_prev", dh_prev)
     dC_prev = _altered(chain, alter, "dC_prev", env, H) if alter else None

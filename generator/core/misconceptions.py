@@ -18,8 +18,8 @@ from lstm_exam.generator.core.misconception_registry import (
     STRUCTURAL,
     SUMMARY_NAMES,
     Misconception,
+    MisconceptionInfo,
     RoundingSlip,
-    Twist,
     register,
 )
 from lstm_exam.generator.core.notation import FEEDS, HEAD, KINDS, Kind
@@ -34,9 +34,9 @@ __all__ = [
     "STRUCTURAL",
     "SUMMARY_NAMES",
     "Misconception",
+    "MisconceptionInfo",
     "RoundingSlip",
     "Slip",
-    "Twist",
     "applicable_misconceptions",
     "applicable_slips",
     "can_show",
@@ -67,11 +67,11 @@ def gate_of(name: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=64)
-def gates_of(misconception: Twist) -> tuple[str, ...]:
+def gates_of(misconception: Misconception) -> tuple[str, ...]:
     """The gates a misconception of the gates can be made in one at a time (it alters one
     quantity of each of several gates); () for any other.
 
-    >>> gates_of(Twist.NO_BIAS), gates_of(Twist.SIGN_SLIP), gates_of(Twist.H_NO_TANH)
+    >>> gates_of(Misconception.NO_BIAS), gates_of(Misconception.SIGN_SLIP), gates_of(Misconception.H_NO_TANH)
     (('f', 'i', 'C', 'o'), ('f', 'i', 'o'), ())
     """
     gates = tuple(gate_of(n) for n in misconception.alters)
@@ -80,7 +80,7 @@ def gates_of(misconception: Twist) -> tuple[str, ...]:
     return tuple(g for g in GATE_NAMES if g in gates)
 
 
-def slip_alters(misconception: Twist, gate: str | None) -> tuple[str, ...]:
+def slip_alters(misconception: Misconception, gate: str | None) -> tuple[str, ...]:
     """The quantities a slip alters: all the misconception's, or one gate's."""
     return (
         misconception.alters
@@ -90,11 +90,11 @@ def slip_alters(misconception: Twist, gate: str | None) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=256)
-def slip_formulas(misconception: Twist, gate: str | None = None) -> dict[str, Formula]:
+def slip_formulas(misconception: Misconception, gate: str | None = None) -> dict[str, Formula]:
     """The formulas a slip puts in place, by quantity: all the misconception's, or
     (``gate``) those of one gate's quantities.
 
-    >>> sorted(slip_formulas(Twist.NO_BIAS, "i").items())
+    >>> sorted(slip_formulas(Misconception.NO_BIAS, "i").items())
     [('a_i', Formula(quantity='a_i', expr=Name(name='Wz_i'), text='a_i := Wz_i', reads=frozenset({'Wz_i'})))]
     """
     return {
@@ -105,15 +105,15 @@ def slip_formulas(misconception: Twist, gate: str | None = None) -> dict[str, Fo
 
 
 @functools.lru_cache(maxsize=4096)
-def explain(misconception: Twist, name: str, gate: str | None = None) -> str:
+def explain(misconception: Misconception, name: str, gate: str | None = None) -> str:
     """A misconception in a student's words, for the quantity ``name`` it shows in: made
     in one ``gate`` alone or everywhere, and what it carries into.
 
-    >>> explain(Twist.NO_BIAS, "f_t", "f")
+    >>> explain(Misconception.NO_BIAS, "f_t", "f")
     'in the forget gate f_t you left out the bias b_f: a_f = W_f·z'
-    >>> explain(Twist.NO_BIAS, "h_t", "C")
+    >>> explain(Misconception.NO_BIAS, "h_t", "C")
     'in the candidate C~_t you left out the bias b_C: a_C = W_C·z, which carries into h_t'
-    >>> explain(Twist.SIGN_SLIP, "C_t")
+    >>> explain(Misconception.SIGN_SLIP, "C_t")
     'your gates are 1 − σ(a): a sign slip in e^(−a), which carries into C_t'
     """
     m = misconception.value
@@ -144,17 +144,17 @@ def _first_asked(name: str, asked: set[str], order: set[str]) -> set[str]:
     return found
 
 
-def applicable_misconceptions(problem: Problem) -> tuple[tuple[Twist, int], ...]:
+def applicable_misconceptions(problem: Problem) -> tuple[tuple[Misconception, int], ...]:
     """The misconceptions (and steps) that can show in this problem's answers."""
     return _applicable(problem.kind, problem.steps, "C_prev" in problem.givens, problem.hidden)
 
 
-def can_show(misconception: Twist, hidden: int) -> bool:
+def can_show(misconception: Misconception, hidden: int) -> bool:
     """Whether a misconception can change an answer at all in a problem of ``hidden``
     cells (the registry's ``min_hidden``): one that cannot gives the right answer there,
     so it is no mistake and no check looks for it.
 
-    >>> can_show(Twist.NO_TRANSPOSE, 1), can_show(Twist.NO_TRANSPOSE, 2)
+    >>> can_show(Misconception.NO_TRANSPOSE, 1), can_show(Misconception.NO_TRANSPOSE, 2)
     (False, True)
     """
     return hidden >= misconception.value.min_hidden
@@ -163,10 +163,10 @@ def can_show(misconception: Twist, hidden: int) -> bool:
 @functools.lru_cache(maxsize=256)
 def _applicable(
     kind: Kind, steps: int, old_cell: bool, hidden: int
-) -> tuple[tuple[Twist, int], ...]:
+) -> tuple[tuple[Misconception, int], ...]:
     order = set(KINDS[kind].order)
     out = []
-    for tw in Twist:
+    for tw in Misconception:
         m = tw.value
         if not can_show(tw, hidden):
             continue
@@ -181,7 +181,7 @@ def _applicable(
     return tuple(out)
 
 
-Slip = tuple[Twist, int, str | None]
+Slip = tuple[Misconception, int, str | None]
 """A misconception as a student makes it: at a step, in one gate or (None) in all."""
 
 
@@ -207,13 +207,15 @@ def slips_of(kind: Kind, steps: int, old_cell: bool, hidden: int) -> tuple[Slip,
 
 #: The misconceptions that most often hide in a draw, in the order well-posedness checks them.
 LIKELY_HIDDEN = tuple(
-    sorted((tw for tw in Twist if tw.value.rank is not None), key=lambda tw: tw.value.rank or 0)
+    sorted(
+        (tw for tw in Misconception if tw.value.rank is not None), key=lambda tw: tw.value.rank or 0
+    )
 )
 
 
 @functools.lru_cache(maxsize=1024)
 def slip_targets(
-    kind: Kind, show_steps: bool, misconception: Twist, gate: str | None = None
+    kind: Kind, show_steps: bool, misconception: Misconception, gate: str | None = None
 ) -> frozenset[str]:
     """The asked quantities a misconception (made in ``gate`` alone, or in all) shows in
     first, on each path downstream."""

@@ -26,7 +26,7 @@ import numpy as np
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.chains import FULL, Rounded
 from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare, redo_with_slip
-from lstm_exam.generator.core.misconceptions import Twist, applicable_slips, explain
+from lstm_exam.generator.core.misconceptions import Misconception, applicable_slips, explain
 from lstm_exam.generator.core.notation import HEAD, KINDS, Kind, is_whole, label_name
 from lstm_exam.generator.core.problem import Problem
 from lstm_exam.generator.core.tolerance import Tolerance
@@ -203,7 +203,7 @@ def _redo(
     givens: dict,
     chain: Any,
     base: dict,
-    misconception: Twist,
+    misconception: Misconception,
     t: int,
     start: int,
     gate: str | None,
@@ -226,7 +226,7 @@ def _exact_rounded(
     vps: Sequence[VariantProblem],
     at: np.ndarray,
     rounded: dict[str, Any],
-    misconception: Twist,
+    misconception: Misconception,
     t: int,
     start: int,
     gate: str | None,
@@ -258,7 +258,7 @@ def _exact_rounded(
 
 
 def _each_variant(
-    vps: Sequence[VariantProblem], misconception: Twist, t: int, gate: str | None
+    vps: Sequence[VariantProblem], misconception: Misconception, t: int, gate: str | None
 ) -> dict[str, np.ndarray]:
     """A mistake's full chain variant by variant, as arrays over the variants."""
     runs = [

@@ -27,7 +27,7 @@ from typing import Any
 from lstm_exam.generator.core.formulas import as_json
 from lstm_exam.generator.core.misconceptions import (
     ROUNDING_SLIPS,
-    Twist,
+    Misconception,
     applicable_slips,
     explain,
     gate_of,
@@ -76,7 +76,8 @@ def formula_table(names: Sequence[str]) -> dict[str, list[list[Any]]]:
     none: practice.js names them)."""
     return {
         name: [
-            [f.quantity, gate_of(f.quantity), as_json(f.expr)] for f in Twist[name].value.formulas
+            [f.quantity, gate_of(f.quantity), as_json(f.expr)]
+            for f in Misconception[name].value.formulas
         ]
         for name in names
     }

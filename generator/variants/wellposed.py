@@ -16,8 +16,8 @@ from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare, redo_w
 from lstm_exam.generator.core.misconceptions import (
     GATE_NAMES,
     LIKELY_HIDDEN,
+    Misconception,
     Slip,
-    Twist,
     slip_targets,
     slips_of,
 )
@@ -217,7 +217,7 @@ def _hidden_misconception(
 class SlipCheck:
     """One misconception at one step, as well-posedness checks it."""
 
-    twist: Twist
+    twist: Misconception
     step: int
     gate: str | None
     """The one gate it is made in (None: every gate it can be made in)."""
@@ -395,7 +395,7 @@ def given_notes(number: int, problem: Problem, tol: Tolerance, most: int = 6) ->
     """What `generate` and `quiz` say of a ``given`` problem whose usual mistakes hide:
     one line a mistake (and gate), naming it and the first value it cannot be told apart
     in; past ``most`` lines, one more naming the rest."""
-    seen: dict[tuple[Twist, str | None], list[tuple[str, bool]]] = {}
+    seen: dict[tuple[Misconception, str | None], list[tuple[str, bool]]] = {}
     for check, label, accepted in hidden_mistakes(problem, tol):
         seen.setdefault((check.twist, check.gate), []).append((label, accepted))
     notes = []
