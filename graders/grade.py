@@ -85,7 +85,18 @@ def compare(work: Work) -> list[Finding]:
             verdict, credit, reason = Verdict.WRONG, zero, ""
         read_as = work.read_as.get(q, "") if work.read_as else ""
         out.append(
-            Finding(q, raw, value, verdict, credit, val.rounded, bounds, reason, None, read_as)
+            Finding(
+                label=q,
+                answer=raw,
+                value=value,
+                verdict=verdict,
+                credit=credit,
+                key=val.rounded,
+                accept=bounds,
+                reason=reason,
+                mistake=None,
+                read_as=read_as,
+            )
         )
     return out
 
@@ -474,4 +485,6 @@ def grade_sheet(
         scores.append(score(vp, fs))
         findings += fs
     flags = (f"labels read as their typos' labels: {'; '.join(typos)}",) if typos else ()
-    return Graded(tuple(findings), tuple(scores), tuple(notes), flags)
+    return Graded(
+        findings=tuple(findings), problem_scores=tuple(scores), notes=tuple(notes), flags=flags
+    )

@@ -100,7 +100,7 @@ def _range(finding: Finding) -> str:
     return f"exactly {text_lo}" if text_lo == text_hi else f"[{text_lo}, {text_hi}]"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FeedbackView:
     """A student's feedback as plain text pieces, rendered as Markdown and as HTML."""
 
@@ -167,15 +167,15 @@ def feedback_view(manifest: Manifest, titles: Sequence[str], result: StudentResu
         rows = tuple((f.label, shown_answer(f), _range(f), str(f.verdict), f.reason) for f in fs)
         problems.append((heading, rows))
     return FeedbackView(
-        f"{manifest.title}: feedback for {result.name or result.student_id} ({result.student_id})",
+        title=f"{manifest.title}: feedback for {result.name or result.student_id} ({result.student_id})",
         # a held score is the instructor's to decide: never shown, as no LMS file shows it
-        f"Variant {result.variant} · score held for your instructor · status: {result.status}"
+        subtitle=f"Variant {result.variant} · score held for your instructor · status: {result.status}"
         if result.held
         else f"Variant {result.variant} · score {score_text(result.score)} / {score_text(result.max_score)} "
         f"({score_text(result.percent)}%) · status: {result.status}",
-        tuple(paragraphs),
-        tuple(problems),
-        result.notes if result.status is Status.GRADED else (),
+        paragraphs=tuple(paragraphs),
+        problems=tuple(problems),
+        notes=result.notes if result.status is Status.GRADED else (),
     )
 
 

@@ -49,7 +49,7 @@ from .matching import Matcher, column_value, splits_for_canvas
 from .results import GradeRun, Status, StudentResult
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Upload:
     """One file under ``lms/``."""
 
@@ -323,14 +323,17 @@ def uploads(
     if who.moodle is not None:
         table, joined = who.moodle
         data, said = moodle_worksheet(run, table, joined, who.moodle_points)
-        out.append(Upload(MOODLE_WORKSHEET, data))
+        out.append(Upload(name=MOODLE_WORKSHEET, data=data))
         notices += said
     if who.ids.participant:
         out.append(
-            Upload("moodle-feedback.zip", moodle_feedback(run, who.ids.participant, names, files))
+            Upload(
+                name="moodle-feedback.zip",
+                data=moodle_feedback(run, who.ids.participant, names, files),
+            )
         )
     data, left = moodle_grades(run, run.manifest.title)
-    out.append(Upload("moodle-grades.csv", data))
+    out.append(Upload(name="moodle-grades.csv", data=data))
     notices += left
     if who.canvas is not None:
         table, joined = who.canvas
@@ -344,9 +347,9 @@ def uploads(
             )
         else:
             data, said = canvas_gradebook(run, table, joined, who.canvas_column, who.canvas_points)
-            out.append(Upload(CANVAS_GRADEBOOK, data))
+            out.append(Upload(name=CANVAS_GRADEBOOK, data=data))
             notices += said
     canvas = canvas_names(run, matcher)
     if canvas:
-        out.append(Upload("canvas-feedback.zip", canvas_feedback_zip(canvas, files)))
+        out.append(Upload(name="canvas-feedback.zip", data=canvas_feedback_zip(canvas, files)))
     return out, notices

@@ -7,7 +7,19 @@ The product is read with :mod:`ast`, as tests/test_layers.py reads its imports.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
+
+import pytest
+
+from lstm_exam.graders.lms import LmsInputs
+from lstm_exam.graders.lmsnumbers import Reading
+from lstm_exam.graders.lmstables import Joined, Table
+from lstm_exam.graders.matching import LmsIds, Match
+from lstm_exam.graders.outputs import FeedbackView
+from lstm_exam.graders.policy import GradePolicy
+from lstm_exam.graders.results import Finding, Graded
+from lstm_exam.graders.uploads import Upload
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = ("generator", "graders", "lstm_exam")
@@ -80,3 +92,16 @@ def test_parameters_are_spelled_out() -> None:
     assert share <= SHORT_PARAMETERS_CEILING, (
         f"{len(short)} of {len(names)} parameters ({share:.1%}) have one or two letters"
     )
+
+
+#: The records the grader passes between stages, beside those tests/test_records.py pins.
+KW_ONLY = [Finding, Graded, Match, LmsIds, Table, Joined, Reading, GradePolicy, FeedbackView]
+KW_ONLY += [Upload, LmsInputs]
+
+
+@pytest.mark.parametrize("record", KW_ONLY, ids=lambda r: r.__name__)
+def test_records_are_built_by_keyword_only(record: type) -> None:
+    fields = [f for f in dataclasses.fields(record) if f.init]
+    assert all(f.kw_only for f in fields)
+    with pytest.raises(TypeError, match="positional"):
+        record(*(None for _ in fields))
