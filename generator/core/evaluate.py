@@ -8,7 +8,7 @@ One evaluator serves the whole product. It computes a problem's quantities in a
   before it is used, as a student with a calculator does.
 
 It also takes *overrides* (a student's own earlier answers, for error carried
-forward) and a *twist* (one misconception of the registry applied at one step),
+forward) and a *slip* (one misconception of the registry made at one step),
 so grading and well-posedness reuse the very code that makes the key. A misconception
 is its formulas (``a_f := Wz_f``, :mod:`formulas`): where a quantity is computed, its
 formula for it (:func:`~formulas.formula_values`) stands in for the right one; the
@@ -56,10 +56,10 @@ def evaluate(
     Args:
         kind: the problem kind.
         givens: the given numbers by name (vectors, matrices, ``xs``).
-        ch: the chain (:data:`FULL` or a :class:`Rounded`).
-        twist: a misconception applied at step ``twist_step`` only (steps count
-            from 1; problems that are not sequences have the one step 1), and for a
-            misconception of the gates in gate ``twist_gate`` alone (None: in all).
+        chain: the chain (:data:`FULL` or a :class:`Rounded`).
+        misconception: a slip: this misconception made at step ``step`` only (steps
+            count from 1; problems that are not sequences have the one step 1), and
+            for a misconception of the gates in gate ``gate`` alone (None: in all).
         overrides: values to use instead of the computed ones, by label
             without the ``q`` prefix (a student's earlier answers).
         computed: if given, receives each label's value as the formula gives it
@@ -98,7 +98,7 @@ def evaluate_prepared(
     overrides: Mapping[str, Decimal | float] | None = None,
     computed: dict[str, Number] | None = None,
 ) -> dict[str, Number]:
-    """:func:`evaluate` on givens already :func:`prepare`-d for ``ch``."""
+    """:func:`evaluate` on givens already :func:`prepare`-d for ``chain``."""
     with localcontext(prec=defaults.DECIMAL_PRECISION):
         return _evaluate(
             kind, givens, chain, _Slip(misconception, step, gate), overrides or {}, computed
@@ -120,7 +120,7 @@ def redo_with_slip(
     """The chain with a misconception, redone only where it changes (well-posedness).
 
     For a sequence, the evaluation starts at step ``start`` from the h_t and C_t that
-    ``base`` (the evaluation without it, in ``ch``) holds for step ``start - 1``, and
+    ``base`` (the evaluation without it, in ``chain``) holds for step ``start - 1``, and
     stops after step ``until`` (None: through the output layer); the result holds
     those steps only.
     """
@@ -133,19 +133,19 @@ def redo_with_slip(
 class _Slip:
     """A misconception as the evaluator applies it: at a step, in one gate or all."""
 
-    twist: Misconception | None
+    misconception: Misconception | None
     step: int = 1
     gate: str | None = None
 
     def at(self, step: int) -> Misconception | None:
-        return self.twist if self.step == step else None
+        return self.misconception if self.step == step else None
 
     def in_gate(self, misconception: Misconception | None, letter: str) -> Misconception | None:
-        """``tw`` where it applies in gate ``letter``."""
+        """``misconception`` where it applies in gate ``letter``."""
         return misconception if self.gate is None or self.gate == letter else None
 
     def formulas(self, misconception: Misconception | None) -> Alter:
-        """The formulas ``tw`` (this slip's misconception, or None) puts in place, by
+        """The formulas ``misconception`` (this slip's, or None) puts in place, by
         quantity; None for none (the evaluator's quick path)."""
         return None if misconception is None else slip_formulas(misconception, self.gate) or None
 
@@ -164,9 +164,9 @@ def _evaluate(
     resume: tuple[int, Mapping[str, Number]] | None = None,
 ) -> dict[str, Number]:
     out: dict[str, Number] = {}
-    twist = slip.twist
+    misconception = slip.misconception
     if kind is Kind.PARAMETERS:
-        _parameters(chain, givens, out, overrides, slip.formulas(twist), computed)
+        _parameters(chain, givens, out, overrides, slip.formulas(misconception), computed)
         return out
     names = KINDS[kind].order
     # a slip in one gate, redone from the chain without it: at the slip's step the other
@@ -200,14 +200,14 @@ def _evaluate(
                 chain,
                 head,
                 _Put(chain, head, out, overrides, computed, None),
-                slip.formulas(twist),
+                slip.formulas(misconception),
             )
     else:
         env = dict(givens)
         put = _Put(chain, env, out, overrides, computed, None)
         _cell(names, chain, env, put, slip.at(1), slip, same)
         if "dh_prev" in names:
-            _backward(chain, env, put, twist, slip.formulas(twist))
+            _backward(chain, env, put, misconception, slip.formulas(misconception))
     return out
 
 
