@@ -122,7 +122,7 @@ def scaled(tick: Tick | None, worksheet: Worksheet) -> Tick | None:
 
 
 def search_batch(count: int, shares: int) -> int:
-    """How many of ``n`` students a batch of the search takes, ``shares`` workers sharing
+    """How many of ``count`` students a batch of the search takes, ``shares`` workers sharing
     them (1: this process alone): a worker's share, within SEARCH_BATCH and
     SEARCH_BATCH_MAX (a round of the search costs about as much for many students as for
     few; a batch's variants are each student's own whatever the batch, so this changes

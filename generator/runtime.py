@@ -128,7 +128,7 @@ def fork_chunks(
 
 
 def forks(count: int, at_least: int | None = None) -> bool:
-    """Whether :func:`fork_map` runs ``n`` items in worker processes (from ``at_least``
+    """Whether :func:`fork_map` runs ``count`` items in worker processes (from ``at_least``
     on; None: from ``defaults.PARALLEL_FROM``, read when called)."""
     if count < (defaults.PARALLEL_FROM if at_least is None else at_least) or _workers() < 2:
         return False
@@ -147,7 +147,7 @@ def _workers() -> int:
 
 
 def shares(count: int) -> int:
-    """Into how many shares :func:`fork_map` splits ``n`` items to keep every worker
+    """Into how many shares :func:`fork_map` splits ``count`` items to keep every worker
     busy: one a worker, or 1 in this process."""
     return _workers() if forks(count) else 1
 

@@ -79,7 +79,7 @@ def _without_thousands(text: str, decimal_comma: bool, whole: bool) -> str:
 
 
 def _gradable(value: Decimal, raw: str) -> Decimal:
-    """``d``, if it is a number grading can compare and write back (else ValueError)."""
+    """``value``, if it is a number grading can compare and write back (else ValueError)."""
     why = out_of_bounds(value, ANSWER_DIGITS, ANSWER_PLACES)
     if why is None:
         return value

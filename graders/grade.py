@@ -144,7 +144,7 @@ class Prepared:
         return self._decimal
 
     def chain(self, chain: Any) -> dict[str, Any]:
-        """The givens for chain ``ch``."""
+        """The givens for chain ``chain``."""
         return self.full() if chain is FULL else self.decimal()
 
 

@@ -190,7 +190,7 @@ def _rel(source: Path, path: Path) -> str:
 
 
 def _named(raw_file: RawFile, note: str = "") -> RawFile:
-    """``f`` with its path made writable (:func:`shown_name`) and what is wrong with its
+    """``raw_file`` with its path made writable (:func:`shown_name`) and what is wrong with its
     name noted, the path as found kept for matching."""
     fault = name_fault(raw_file.path)
     if fault is None:

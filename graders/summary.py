@@ -93,7 +93,7 @@ def _shared(counts: Counter) -> list | None:
 
 
 def _hardest(items: dict[str, dict], count: int = 5) -> list[tuple[str, dict]]:
-    """The ``n`` labels answered correctly least often (below every student), in order."""
+    """The ``count`` labels answered correctly least often (below every student), in order."""
     below = [
         (item["share_correct"], k, label, item)
         for k, (label, item) in enumerate(items.items())

@@ -179,7 +179,7 @@ _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
 def formula_values(
     chain: Any, formula: Formula, env: Mapping[str, Any], cells: int, dot: Callable[..., Any]
 ) -> list | None:
-    """A misconception's formula for ``f.quantity``, cell by cell, in the chain ``ch``
+    """A misconception's formula for ``formula.quantity``, cell by cell, in the chain ``chain``
     (the evaluator's, with its ``dot(ch, row, vector)``), as the chain keeps a named
     quantity (rounded, but for a count); None where it reads a quantity the problem
     lacks (the right formula stands)."""

@@ -2,7 +2,7 @@
 
 The registry itself (:mod:`~lstm_exam.generator.core.misconception_registry`: one entry
 a misconception, its formula and its words) is read through this module, which also
-says at which steps and in which gates each can be made (:func:`applicableslips_of`),
+says at which steps and in which gates each can be made (:func:`applicable_slips`),
 where it shows first (:func:`slip_targets`), its sentence for a quantity
 (:func:`explain`) and the formulas a slip puts in place (:func:`slip_formulas`).
 """
@@ -194,7 +194,7 @@ def applicable_slips(problem: Problem) -> tuple[Slip, ...]:
 
 @functools.lru_cache(maxsize=256)
 def slips_of(kind: Kind, steps: int, old_cell: bool, hidden: int) -> tuple[Slip, ...]:
-    """:func:`applicableslips_of` of a problem of this kind, steps, old cell and hidden size."""
+    """:func:`applicable_slips` of a problem of this kind, steps, old cell and hidden size."""
     order = set(KINDS[kind].order)
     out: list[Slip] = []
     for tw, t in _applicable(kind, steps, old_cell, hidden):

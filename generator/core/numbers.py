@@ -13,7 +13,7 @@ from typing import Any
 
 
 def out_of_bounds(value: Decimal, digits: int, places: int) -> str | None:
-    """Why ``d`` is not a number this program takes, or None when it is.
+    """Why ``value`` is not a number this program takes, or None when it is.
 
     Checked on the decimal's digits and exponent alone, with no arithmetic, so no
     exponent, however large, can overflow or be written out digit by digit: finite,

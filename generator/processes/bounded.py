@@ -145,7 +145,7 @@ class Bounded:
 def _serve(
     function: Callable[[bytes], Any], source: int, sink: int, memory: int, seconds: int
 ) -> None:
-    """The child's loop: a request (its length, then its bytes) in, ``fn``'s answer (its
+    """The child's loop: a request (its length, then its bytes) in, ``function``'s answer (its
     length, then JSON) out, until the input ends; a MemoryError ends the child after
     its answer (its memory may be in pieces)."""
     import json

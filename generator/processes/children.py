@@ -166,7 +166,7 @@ def _run_child(
 
 
 def _read_all(descriptor: int, deadline: float) -> bytearray | None:
-    """Everything written to ``fd`` until it is closed; None past ``deadline``."""
+    """Everything written to ``descriptor`` until it is closed; None past ``deadline``."""
     data = bytearray()
     while True:
         left = deadline - time.monotonic()

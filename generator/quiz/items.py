@@ -208,7 +208,7 @@ def _redo(
     start: int,
     gate: str | None,
 ) -> dict[str, Any]:
-    """A mistake's chain in ``ch``, redone from step ``start`` to the end."""
+    """A mistake's chain in ``chain``, redone from step ``start`` to the end."""
     return redo_with_slip(
         problem.kind,
         givens,

@@ -152,7 +152,7 @@ def problem_data(manifest: Manifest, variant_problem: VariantProblem) -> dict[st
 
 
 def page_data(manifest: Manifest, variant: Variant) -> dict[str, Any]:
-    """Everything the page of variant ``v`` checks with."""
+    """Everything the page of variant ``variant`` checks with."""
     problems = [problem_data(manifest, vp) for vp in variant.problems]
     return {
         "variant": variant.code,

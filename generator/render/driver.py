@@ -60,7 +60,7 @@ class ClassWriter(Protocol):
         ...
 
     def write(self, manifest: Manifest, folder: Path, tick: Tick | None) -> list[str]:
-        """Write the files (``m`` holds every variant); notes for the user."""
+        """Write the files (``manifest`` holds every variant); notes for the user."""
         ...
 
 

@@ -281,7 +281,7 @@ def _pieces(text: str) -> list[tuple[str, str, str]]:
 
 
 def _continues(classes: list[str | None], index: int) -> bool:
-    """Whether the character after the space at ``k`` is of the script before it."""
+    """Whether the character after the space at ``index`` is of the script before it."""
     return index + 1 < len(classes) and classes[index + 1] == classes[index - 1]
 
 

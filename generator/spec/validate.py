@@ -145,7 +145,7 @@ READ_CHUNK = 1 << 20
 
 
 def read_at_most(handle: IO[bytes], cap: int, size: int) -> bytes:
-    """At most ``cap + 1`` bytes of ``f`` (one more than the cap tells a file over it),
+    """At most ``cap + 1`` bytes of ``handle`` (one more than the cap tells a file over it),
     in memory as large as the file: ``size`` bytes (what the file system or a zip says
     it holds) are read at once, what a file that grew or a zip that lied holds beyond
     them a :data:`READ_CHUNK` at a time; never a buffer as large as the cap.
@@ -240,7 +240,7 @@ def _line_of(text: str, at: int) -> str:
 
 
 def check_int(value: Any, low: int, high: int, file: str, place: str) -> int:
-    """A whole number from ``lo`` to ``hi``, written bare or in quotes as every number
+    """A whole number from ``low`` to ``high``, written bare or in quotes as every number
     may be (``decimals = "3"`` as ``points = "3"``).
 
     >>> check_int(" 3", 0, 8, "s.toml", "decimals"), check_int(8, 0, 8, "s.toml", "decimals")

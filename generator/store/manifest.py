@@ -73,7 +73,7 @@ def manifest_parts(manifest: Manifest, students: Sequence[str] | None = None) ->
     """The manifest as UTF-8 in parts: the settings, then one student a line (:mod:`lines`).
 
     ``students`` gives each student's line already made by :func:`student_json`
-    (generate's workers make them); by default they are made from ``m.variants``.
+    (generate's workers make them); by default they are made from ``manifest.variants``.
     """
     if students is None:
         students = [student_json(manifest, v) for v in manifest.variants]

@@ -65,7 +65,7 @@ class Batch:
 
 
 def _each(function: Any, value: np.ndarray) -> np.ndarray:
-    """``fn`` (a ``math`` function, not numpy's own) on every entry."""
+    """``function`` (a ``math`` function, not numpy's own) on every entry."""
     return np.fromiter(map(function, value.tolist()), dtype=float, count=len(value))
 
 
@@ -497,7 +497,7 @@ class _Unstacked:
         return Screened(full[1], dict(twisted), self.rounded_clear, self._rounded(index))
 
     def _rounded(self, index: int) -> dict[str, Decimal] | None:
-        """The rounded chain of draw ``k`` in exact decimals, as :class:`Rounded` gives
+        """The rounded chain of draw ``index`` in exact decimals, as :class:`Rounded` gives
         it: k units are ``k × 10**-decimals`` (a class, a whole number). None when a
         value rounds to zero: its sign (-0.000) is the exact value's, which the floats
         need not keep."""
