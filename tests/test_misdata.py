@@ -95,7 +95,7 @@ for name, data in practice_files(m, m.variants).items():
 print(json.dumps({
     "typed": typed,
     "grade": {f.label: [f.mistake or "", f.reason] for f in graded.findings},
-    "screened": sorted({c.twist.name for vp in v.problems for c in slip_checks(vp.problem)}),
+    "screened": sorted({c.misconception.name for vp in v.problems for c in slip_checks(vp.problem)}),
     "quiz": quiz,
 }))
 """

@@ -58,8 +58,8 @@ def check_problem(
             return None, why
         # misconceptions: first against the full chain alone (its window lies inside the
         # exact one, so what it refuses is refused), then the exact-decimal chain
-        twisted: dict[Slip, dict] = {}
-        why = _hidden_misconception(problem, full, None, g, tol, twisted)
+        slip_values: dict[Slip, dict] = {}
+        why = _hidden_misconception(problem, full, None, g, tol, slip_values)
         if why:
             return None, why
     else:  # every misconception's chain is at hand: nothing is evaluated from the givens
@@ -74,11 +74,11 @@ def check_problem(
                 screened.rounded,
             ), None
         g = {}
-        twisted = {key: dict(values) for key, values in screened.twisted.items()}
+        slip_values = {key: dict(values) for key, values in screened.slip_values.items()}
     solution = combine(problem.kind, full, problem.givens, problem.decimals, problem.show_steps)
     if "class[1]" in full and _close_call(problem, solution, tol):
         return None, "close call"
-    why = _hidden_misconception(problem, full, solution.values, g, tol, twisted)
+    why = _hidden_misconception(problem, full, solution.values, g, tol, slip_values)
     if why is None:
         why = _in_the_rounded_chain(problem, solution, tol)
     return solution, why
@@ -138,7 +138,7 @@ class Screened:
     """A draw's full chain and each misconception's, from a screen it passed."""
 
     full: Mapping[str, float]
-    twisted: Mapping[Slip, Mapping[str, float]]
+    slip_values: Mapping[Slip, Mapping[str, float]]
     rounded_clear: bool = False
     """The screen also judged the rest of :func:`check_problem` (the close call, the
     misconceptions against the window of both chains and :func:`_in_the_rounded_chain`,
@@ -188,18 +188,18 @@ def _hidden_misconception(
     rounded: Mapping[str, Value] | None,
     givens: dict,
     tol: Tolerance,
-    twisted: dict[Slip, dict],
+    slip_values: dict[Slip, dict],
 ) -> str | None:
     """The first misconception whose answer lands inside the margin, or None.
 
     Without ``rounded`` the window is the full chain's alone (a part of the exact
-    window); ``twisted`` caches each misconception's chain between the two passes.
+    window); ``slip_values`` caches each misconception's chain between the two passes.
     """
 
     def values_of(check: SlipCheck) -> Mapping[str, Any]:
-        values = twisted.get(check.key)
+        values = slip_values.get(check.key)
         if values is None:
-            values = twisted[check.key] = check.evaluate(problem.kind, givens, full)
+            values = slip_values[check.key] = check.evaluate(problem.kind, givens, full)
         return values
 
     def window(label: str) -> tuple[float, float]:
@@ -217,7 +217,7 @@ def _hidden_misconception(
 class SlipCheck:
     """One misconception at one step, as well-posedness checks it."""
 
-    twist: Misconception
+    misconception: Misconception
     step: int
     gate: str | None
     """The one gate it is made in (None: every gate it can be made in)."""
@@ -241,12 +241,12 @@ class SlipCheck:
 
     @property
     def key(self) -> Slip:
-        return self.twist, self.step, self.gate
+        return self.misconception, self.step, self.gate
 
     @property
     def why(self) -> str:
         where = f" in {GATE_NAMES[self.gate][1]}" if self.gate and not self.every else ""
-        return f"misconception {self.twist.name}{where} invisible"
+        return f"misconception {self.misconception.name}{where} invisible"
 
     def evaluate(self, kind: Kind, givens: Mapping, full: Mapping, chain: Any = FULL) -> dict:
         """The chain with the misconception, redone only where it changes."""
@@ -255,7 +255,7 @@ class SlipCheck:
             givens,
             chain,
             full,
-            misconception=self.twist,
+            misconception=self.misconception,
             step=self.step,
             start=self.start,
             until=self.until,
@@ -397,9 +397,9 @@ def given_notes(number: int, problem: Problem, tol: Tolerance, most: int = 6) ->
     in; past ``most`` lines, one more naming the rest."""
     seen: dict[tuple[Misconception, str | None], list[tuple[str, bool]]] = {}
     for check, label, accepted in hidden_mistakes(problem, tol):
-        seen.setdefault((check.twist, check.gate), []).append((label, accepted))
+        seen.setdefault((check.misconception, check.gate), []).append((label, accepted))
     notes = []
-    for (twist, gate), where in list(seen.items())[:most]:
+    for (misconception, gate), where in list(seen.items())[:most]:
         label, accepted = max(where, key=lambda w: w[1])  # inside the window first
         lands = (
             "within the accepted window: it cannot be told apart (full credit)"
@@ -411,7 +411,7 @@ def given_notes(number: int, problem: Problem, tol: Tolerance, most: int = 6) ->
         more = f" (and at {n} more step{'s' if n > 1 else ''})" if n else ""
         in_gate = f" in the {GATE_NAMES[gate][0]}" if gate else ""
         notes.append(
-            f"problem {number} (given): the mistake '{twist.value.summary}' ({twist.name})"
+            f"problem {number} (given): the mistake '{misconception.value.summary}' ({misconception.name})"
             f"{in_gate} lands on {label}{more} {lands}"
         )
     rest = sorted({tw.name for tw, _ in list(seen)[most:]})
