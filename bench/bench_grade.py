@@ -27,7 +27,7 @@ from cputime import timed, verdict
 
 from lstm_exam.generator.core.chains import Rounded
 from lstm_exam.generator.core.evaluate import evaluate
-from lstm_exam.generator.core.misconceptions import Twist
+from lstm_exam.generator.core.misconceptions import Misconception
 from lstm_exam.generator.core.notation import Kind
 from lstm_exam.generator.generate import generate
 from lstm_exam.generator.spec.roster import numbered_roster
@@ -38,18 +38,18 @@ from lstm_exam.graders.run import grade
 TARGET = 20.0
 
 
-def _answers(vp, ch, twist=None, overrides=None):
+def _answers(vp, ch, misconception=None, overrides=None):
     p = vp.problem
-    vals = evaluate(p.kind, p.givens, ch, twist=twist, overrides=overrides)
+    vals = evaluate(p.kind, p.givens, ch, misconception=misconception, overrides=overrides)
     return {vp.label(lab): ch.rnd(vals[lab]) for lab in vp.solution.asked}
 
 
 #: The misconception a student of the 15% shows in each kind.
 SLIPS = {
-    Kind.FORGET_GATE: Twist.NO_BIAS,
-    Kind.CLASSIFICATION: Twist.SOFTMAX_NO_NORM,
-    Kind.REGRESSION: Twist.ERROR_NOT_SQUARED,
-    Kind.BACKWARD_STEP: Twist.SIGMA_AS_DERIVATIVE,
+    Kind.FORGET_GATE: Misconception.NO_BIAS,
+    Kind.CLASSIFICATION: Misconception.SOFTMAX_NO_NORM,
+    Kind.REGRESSION: Misconception.ERROR_NOT_SQUARED,
+    Kind.BACKWARD_STEP: Misconception.SIGMA_AS_DERIVATIVE,
 }
 
 
@@ -63,7 +63,7 @@ def write_submissions(manifest, folder: Path) -> None:
             if kind in (13,):
                 rows |= {vp.label(lab): "" for lab in vp.solution.asked}
             elif kind in (14, 15, 16) and vp.problem.kind in SLIPS:
-                rows |= _answers(vp, ch, twist=SLIPS[vp.problem.kind])
+                rows |= _answers(vp, ch, misconception=SLIPS[vp.problem.kind])
             elif kind in (17, 18, 19) and vp.number == 1:
                 slip = vp.solution.values["a_f[2]"].rounded + Decimal("0.05")
                 rows |= _answers(vp, ch, overrides={"a_f[2]": slip})

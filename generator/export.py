@@ -44,9 +44,9 @@ class Exported:
     script: str
 
 
-def _inputs(p: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _inputs(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(xs as T x D, h0, c0) of a problem with all four gates."""
-    g = p.givens
+    g = problem.givens
     if "xs" in g:
         xs, h0, c0 = g["xs"], g["h_0"], g["C_0"]
     else:
@@ -55,20 +55,20 @@ def _inputs(p: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.array(xs, dtype=f), np.array(h0, dtype=f), np.array(c0, dtype=f)
 
 
-def framework_arrays(p: Problem, framework: str) -> dict[str, np.ndarray]:
+def framework_arrays(problem: Problem, framework: str) -> dict[str, np.ndarray]:
     """The problem's weights in a framework's layout (float64), plus its inputs."""
-    if p.kind not in EXPORTABLE:
-        raise ValueError(f"a {p.kind} problem does not hold all four gates")
-    H = p.hidden
-    W = {g: np.array(p.givens[f"W_{g}"], dtype=np.float64) for g in GATE_ORDER}
-    b = np.concatenate([np.array(p.givens[f"b_{g}"], dtype=np.float64) for g in GATE_ORDER])
+    if problem.kind not in EXPORTABLE:
+        raise ValueError(f"a {problem.kind} problem does not hold all four gates")
+    H = problem.hidden
+    W = {g: np.array(problem.givens[f"W_{g}"], dtype=np.float64) for g in GATE_ORDER}
+    b = np.concatenate([np.array(problem.givens[f"b_{g}"], dtype=np.float64) for g in GATE_ORDER])
     w_hh = np.concatenate([W[g][:, :H] for g in GATE_ORDER])  # 4H x H
     w_ih = np.concatenate([W[g][:, H:] for g in GATE_ORDER])  # 4H x D
-    xs, h0, c0 = _inputs(p)
+    xs, h0, c0 = _inputs(problem)
     common = {"xs": xs, "h0": h0, "c0": c0}
     for name in ("W_y", "b_y", "dh_t", "dC_next"):  # the dense layer; a backward step's gradients
-        if name in p.givens:
-            common[name] = np.array(p.givens[name], dtype=np.float64)
+        if name in problem.givens:
+            common[name] = np.array(problem.givens[name], dtype=np.float64)
     if framework == "pytorch":
         return {
             "weight_ih_l0": w_ih,
@@ -173,9 +173,9 @@ if "W_y" in w:  # the dense layer on h_T: Keras keeps its kernel as H x K
 '''
 
 
-def export_problem(p: Problem, framework: str, stem: str) -> Exported:
+def export_problem(problem: Problem, framework: str, stem: str) -> Exported:
     """The arrays and the runnable script for ``stem.npz`` / ``stem.py``."""
-    arrays = framework_arrays(p, framework)
+    arrays = framework_arrays(problem, framework)
     template = _TORCH_SCRIPT if framework == "pytorch" else _KERAS_SCRIPT
     return Exported(arrays, template.format(npz=f"{stem}.npz", script=f"{stem}.py"))
 

@@ -59,18 +59,21 @@ class Generated:
 
 
 def build_manifest(
-    ws: Worksheet, students: Sequence[Student], seed: str | None = None, tick: Tick | None = None
+    worksheet: Worksheet,
+    students: Sequence[Student],
+    seed: str | None = None,
+    tick: Tick | None = None,
 ) -> tuple[Manifest, Counter, Counter]:
     """Draw and solve every student's variant, in this process (pure: no files);
     ``tick`` hears of each problem of each batch of students (:func:`search_ticks` in all)."""
-    m = _settings(ws, seed)
-    variants = list(draw_class(ws, m.seed, students, list, tick))
+    m = _settings(worksheet, seed)
+    variants = list(draw_class(worksheet, m.seed, students, list, tick))
     draws, rejected = _tally(variants)
     return replace(m, variants=tuple(variants)), draws, rejected
 
 
 def draw_class(
-    ws: Worksheet,
+    worksheet: Worksheet,
     seed: str,
     students: Sequence[Student],
     work: Callable[[list[Variant]], list[R]],
@@ -92,59 +95,61 @@ def draw_class(
     forked = parallel_from is not None and forks(n, parallel_from)
     size = search_batch(n, workers() if forked else 1)
 
-    def batch(lo: int, hi: int) -> list[R]:
+    def batch(low: int, high: int) -> list[R]:
         with gc_paused():  # the search builds many objects and no reference cycles
-            return work(make_variants(ws, seed, students[lo:hi], None if forked else tick))
+            return work(
+                make_variants(worksheet, seed, students[low:high], None if forked else tick)
+            )
 
     if not forked:
         return (result for lo in range(0, n, size) for result in batch(lo, min(lo + size, n)))
-    return fork_chunks(batch, n, scaled(tick, ws), size, at_least=parallel_from)
+    return fork_chunks(batch, n, scaled(tick, worksheet), size, at_least=parallel_from)
 
 
-def search_ticks(ws: Worksheet, students: int) -> int:
+def search_ticks(worksheet: Worksheet, students: int) -> int:
     """The progress units of drawing a class: one a student and problem, so that a long
     search shows its progress problem by problem."""
-    return students * max(1, len(ws.problems))
+    return students * max(1, len(worksheet.problems))
 
 
-def scaled(tick: Tick | None, ws: Worksheet) -> Tick | None:
+def scaled(tick: Tick | None, worksheet: Worksheet) -> Tick | None:
     """``tick`` for work done a student at a time (worker processes), in the units of
     :func:`search_ticks`."""
     if tick is None:
         return None
-    per = max(1, len(ws.problems))
+    per = max(1, len(worksheet.problems))
     return lambda k: tick(k * per)
 
 
-def search_batch(n: int, shares: int) -> int:
-    """How many of ``n`` students a batch of the search takes, ``shares`` workers sharing
+def search_batch(count: int, shares: int) -> int:
+    """How many of ``count`` students a batch of the search takes, ``shares`` workers sharing
     them (1: this process alone): a worker's share, within SEARCH_BATCH and
     SEARCH_BATCH_MAX (a round of the search costs about as much for many students as for
     few; a batch's variants are each student's own whatever the batch, so this changes
     nothing but the time and the memory a batch holds)."""
-    share = -(-n // shares)
+    share = -(-count // shares)
     return max(defaults.SEARCH_BATCH, min(defaults.SEARCH_BATCH_MAX, share))
 
 
-def _settings(ws: Worksheet, seed: str | None) -> Manifest:
+def _settings(worksheet: Worksheet, seed: str | None) -> Manifest:
     """The manifest's settings, no variants yet: every run that draws variants takes its
     seed here, so a seed from anywhere (``seed``, the spec's) meets the same rule."""
     if seed is not None:
         seed = check_seed(seed, "seed", "")
-    elif ws.seed is not None:
-        seed = check_seed(ws.seed, ws.source, "seed")
+    elif worksheet.seed is not None:
+        seed = check_seed(worksheet.seed, worksheet.source, "seed")
     return Manifest(
-        ws.title,
-        ws.course,
-        ws.slug,
-        ws.decimals,
-        ws.tolerance,
-        ws.carry_forward,
+        worksheet.title,
+        worksheet.course,
+        worksheet.slug,
+        worksheet.decimals,
+        worksheet.tolerance,
+        worksheet.carry_forward,
         seed or secrets.token_hex(16),
         (),
-        ws.templates,
+        worksheet.templates,
         now(),
-        ws.fillable,
+        worksheet.fillable,
     )
 
 
@@ -159,20 +164,20 @@ def _tally(variants: Sequence[Variant]) -> tuple[Counter, Counter]:
 
 
 def _write_students(
-    m: Manifest, folder: Path, variants: Sequence[Variant], writers: Sequence[StudentWriter]
+    manifest: Manifest, folder: Path, variants: Sequence[Variant], writers: Sequence[StudentWriter]
 ) -> list[str]:
     """Each student's files (the subfolders exist); their manifest lines."""
     lines = []
     for v in variants:
-        write_student(m, v, folder, writers)
-        lines.append(student_json(m, v))
+        write_student(manifest, v, folder, writers)
+        lines.append(student_json(manifest, v))
     return lines
 
 
 def _generate_in_workers(
-    ws: Worksheet,
+    worksheet: Worksheet,
     students: Sequence[Student],
-    m: Manifest,
+    manifest: Manifest,
     folder: Path,
     writers: Sequence[StudentWriter],
     tick: Tick | None,
@@ -184,13 +189,15 @@ def _generate_in_workers(
     """
 
     def work(variants: list[Variant]) -> list[tuple[str, Counter, Counter]]:
-        return [(_write_students(m, folder, [v], writers)[0], *_tally([v])) for v in variants]
+        return [
+            (_write_students(manifest, folder, [v], writers)[0], *_tally([v])) for v in variants
+        ]
 
     lines: list[str] = []
     draws: Counter = Counter()
     rejected: Counter = Counter()
     with gc_paused():  # inherited by the workers forked here
-        drawn = draw_class(ws, m.seed, students, work, tick, defaults.PARALLEL_FROM)
+        drawn = draw_class(worksheet, manifest.seed, students, work, tick, defaults.PARALLEL_FROM)
         for line, d, r in drawn:
             lines.append(line)
             draws.update(d)
@@ -199,7 +206,7 @@ def _generate_in_workers(
 
 
 def generate(
-    ws: Worksheet,
+    worksheet: Worksheet,
     students: Sequence[Student],
     out: Path,
     *,
@@ -229,15 +236,17 @@ def generate(
     with staged_folder(out, force, layout) as stage:
         make_folders(stage, student_writers)
         if forks(len(students)):
-            m = _settings(ws, seed)
+            m = _settings(worksheet, seed)
             lines, draws, rejected = _generate_in_workers(
-                ws, students, m, stage, student_writers, tick
+                worksheet, students, m, stage, student_writers, tick
             )
             if writers:  # the class writers need every variant: read back from the lines
                 m = replace(m, variants=tuple(variant_from_json(json.loads(s)) for s in lines))
         else:
-            m, draws, rejected = build_manifest(ws, students, seed, tick)
+            m, draws, rejected = build_manifest(worksheet, students, seed, tick)
             lines = _write_students(m, stage, m.variants, student_writers)
         write_parts(stage / MANIFEST, manifest_parts(m, lines))
-        notes = given_problem_notes(ws) + list(write_class(m, stage, writers, tick, on_writer))
+        notes = given_problem_notes(worksheet) + list(
+            write_class(m, stage, writers, tick, on_writer)
+        )
     return Generated(out, replace(m, variants=()), len(students), draws, rejected, tuple(notes))

@@ -69,7 +69,10 @@ _POOLS: list[ProcessPoolExecutor] = []
 
 
 def fork_map(
-    fn: Callable[[int], T], n: int, tick: Callable[[int], None] | None = None, size: int = 250
+    function: Callable[[int], T],
+    count: int,
+    tick: Callable[[int], None] | None = None,
+    size: int = 250,
 ) -> Iterator[T]:
     """``fn(0), ..., fn(n - 1)`` in order: in worker processes from
     ``PARALLEL_FROM`` items on a machine with several cores, else in this one.
@@ -78,13 +81,16 @@ def fork_map(
     """
     # in this process, item by item: the progress bar moves with every one
     return fork_chunks(
-        lambda lo, hi: [fn(k) for k in range(lo, hi)], n, tick, size if forks(n) else 1
+        lambda lo, hi: [function(k) for k in range(lo, hi)],
+        count,
+        tick,
+        size if forks(count) else 1,
     )
 
 
 def fork_chunks(
-    fn: Callable[[int, int], list[T]],
-    n: int,
+    function: Callable[[int, int], list[T]],
+    count: int,
     tick: Callable[[int], None] | None = None,
     size: int = 250,
     at_least: int | None = None,
@@ -92,9 +98,9 @@ def fork_chunks(
     """:func:`fork_map` for work done a chunk at a time: ``fn(lo, hi)`` gives the
     results of items lo..hi - 1 (chunks of ``size``), yielded one by one in order; in
     worker processes from ``at_least`` items on (None: ``defaults.PARALLEL_FROM``)."""
-    if not forks(n, at_least):
-        return _in_process(fn, n, tick, size)
-    _WORK["fn"] = fn  # inherited by the forked workers, never pickled
+    if not forks(count, at_least):
+        return _in_process(function, count, tick, size)
+    _WORK["fn"] = function  # inherited by the forked workers, never pickled
     import multiprocessing as mp  # here: a small class, the usual case, never needs it
     from concurrent.futures import ProcessPoolExecutor
 
@@ -110,7 +116,9 @@ def fork_chunks(
                 initializer=child_dies_with_parent(),
             )
             _POOLS.append(pool)
-            futures = [pool.submit(_chunk, (k, min(k + size, n))) for k in range(0, n, size)]
+            futures = [
+                pool.submit(_chunk, (k, min(k + size, count))) for k in range(0, count, size)
+            ]
     except BaseException:
         if pool is not None:
             _stop(pool)
@@ -118,10 +126,10 @@ def fork_chunks(
     return _collect(pool, futures, tick)
 
 
-def forks(n: int, at_least: int | None = None) -> bool:
-    """Whether :func:`fork_map` runs ``n`` items in worker processes (from ``at_least``
+def forks(count: int, at_least: int | None = None) -> bool:
+    """Whether :func:`fork_map` runs ``count`` items in worker processes (from ``at_least``
     on; None: from ``defaults.PARALLEL_FROM``, read when called)."""
-    if n < (defaults.PARALLEL_FROM if at_least is None else at_least) or _workers() < 2:
+    if count < (defaults.PARALLEL_FROM if at_least is None else at_least) or _workers() < 2:
         return False
     import multiprocessing as mp
 
@@ -142,10 +150,13 @@ def _chunk(bounds: tuple[int, int]) -> list:
 
 
 def _in_process(
-    fn: Callable[[int, int], list[T]], n: int, tick: Callable[[int], None] | None, size: int
+    function: Callable[[int, int], list[T]],
+    count: int,
+    tick: Callable[[int], None] | None,
+    size: int,
 ) -> Iterator[T]:
-    for lo in range(0, n, size):
-        done = fn(lo, min(lo + size, n))
+    for lo in range(0, count, size):
+        done = function(lo, min(lo + size, count))
         yield from done
         if tick:
             tick(len(done))

@@ -78,11 +78,11 @@ def _without_thousands(text: str, decimal_comma: bool, whole: bool) -> str:
     return text
 
 
-def _gradable(d: Decimal, raw: str) -> Decimal:
-    """``d``, if it is a number grading can compare and write back (else ValueError)."""
-    why = out_of_bounds(d, ANSWER_DIGITS, ANSWER_PLACES)
+def _gradable(value: Decimal, raw: str) -> Decimal:
+    """``value``, if it is a number grading can compare and write back (else ValueError)."""
+    why = out_of_bounds(value, ANSWER_DIGITS, ANSWER_PLACES)
     if why is None:
-        return d
+        return value
     shown = raw if len(raw) <= 24 else raw[:21] + "..."
     if why.startswith("out of range") or why.startswith("not a finite"):
         raise ValueError(f"'{shown}' is out of range")

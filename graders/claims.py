@@ -94,6 +94,6 @@ def _claim(
     return Claim(files=fs), []
 
 
-def unmatched_row(f: RawFile, why: str) -> StudentResult:
-    flags = (why, f"{f.path}: {f.name_note}") if f.name_note else (why,)
-    return StudentResult.of_file(Status.UNMATCHED, f.path, flags)
+def unmatched_row(raw_file: RawFile, why: str) -> StudentResult:
+    flags = (why, f"{raw_file.path}: {raw_file.name_note}") if raw_file.name_note else (why,)
+    return StudentResult.of_file(Status.UNMATCHED, raw_file.path, flags)

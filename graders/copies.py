@@ -16,14 +16,14 @@ from .policy import GradePolicy
 from .results import Status, StudentResult
 
 
-def answers_at(r: StudentResult, decimals: int, labels: Collection[str]) -> dict[str, str]:
+def answers_at(result: StudentResult, decimals: int, labels: Collection[str]) -> dict[str, str]:
     """The student's numbers at the worksheet's places, at the labels copy detection compares."""
-    if r.status is not Status.GRADED:
+    if result.status is not Status.GRADED:
         return {}
     q = Decimal(1).scaleb(-decimals)
     return {
         f.label: plain(f.value.quantize(q))
-        for f in r.findings
+        for f in result.findings
         if f.label in labels and f.value is not None and abs(f.value) < 10**6
     }
 
@@ -47,10 +47,10 @@ def copy_labels(first: Mapping[str, Any] | None) -> Labels:
     )
 
 
-def copy_keys(s: Mapping[str, Any], labels: Labels) -> tuple[tuple[str, str, str], ...]:
+def copy_keys(doc: Mapping[str, Any], labels: Labels) -> tuple[tuple[str, str, str], ...]:
     """A student's key at the labels of :func:`copy_labels`: (rounded, accept_min, accept_max)."""
     out = []
-    for p, labs in zip(s["problems"], labels, strict=True):
+    for p, labs in zip(doc["problems"], labels, strict=True):
         values = p["values"]
         for lab, _label in labs:
             e = values[lab]
@@ -99,9 +99,9 @@ class CopyIndex:
             ]
         return self._index
 
-    def fit(self, k: int, numbers: Mapping[str, Decimal]) -> float:
+    def fit(self, index: int, numbers: Mapping[str, Decimal]) -> float:
         """Share of student k's asked answers that these numbers hit."""
-        keys = self.keys[k]
+        keys = self.keys[index]
         hit = sum(
             1
             for label, (_, lo, hi) in zip(self.labels, keys, strict=True)
@@ -138,14 +138,14 @@ class CopyIndex:
 
 
 def flagged(
-    index: CopyIndex, k: int, r: StudentResult, answers: Mapping[str, str]
+    index: CopyIndex, k: int, result: StudentResult, answers: Mapping[str, str]
 ) -> StudentResult:
     """The row with its copy flag, if any."""
-    found = index.flag(k, answers) if r.status is Status.GRADED else None
+    found = index.flag(k, answers) if result.status is Status.GRADED else None
     if found is None:
-        return r
+        return result
     flag, other = found
-    return replace(r, flags=(*r.flags, flag), copy_of=other)
+    return replace(result, flags=(*result.flags, flag), copy_of=other)
 
 
 def both_sides(results: list[StudentResult]) -> list[StudentResult]:

@@ -23,7 +23,7 @@ from lstm_exam.generator.core.misconceptions import (
     RoundingSlip,
     applicable_slips,
     explain,
-    twist_targets,
+    slip_targets,
 )
 from lstm_exam.generator.core.notation import is_whole, label_name
 from lstm_exam.generator.core.numbers import plain
@@ -38,8 +38,8 @@ from .results import Finding, Graded, Verdict
 # --- step: compare ------------------------------------------------------------
 
 
-def _within(value: Decimal, lo: Decimal, hi: Decimal) -> bool:
-    return lo <= value <= hi
+def _within(value: Decimal, low: Decimal, high: Decimal) -> bool:
+    return low <= value <= high
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +61,9 @@ class Work:
     """The problem's givens, converted for the chains when first needed."""
 
 
-def compare(w: Work) -> list[Finding]:
+def compare(work: Work) -> list[Finding]:
     """Judge each asked answer against the key's accepted range."""
-    m, vp, answers, values, invalid = w.m, w.vp, w.answers, w.values, w.invalid
+    m, vp, answers, values, invalid = work.m, work.vp, work.answers, work.values, work.invalid
     out = []
     zero, one = Decimal(0), Decimal(1)
     stored = vp.accept or {}
@@ -84,9 +84,20 @@ def compare(w: Work) -> list[Finding]:
             verdict, credit, reason = Verdict.CORRECT, one, note
         else:
             verdict, credit, reason = Verdict.WRONG, zero, ""
-        read_as = w.read_as.get(q, "") if w.read_as else ""
+        read_as = work.read_as.get(q, "") if work.read_as else ""
         out.append(
-            Finding(q, raw, value, verdict, credit, val.rounded, bounds, reason, None, read_as)
+            Finding(
+                label=q,
+                answer=raw,
+                value=value,
+                verdict=verdict,
+                credit=credit,
+                key=val.rounded,
+                accept=bounds,
+                reason=reason,
+                mistake=None,
+                read_as=read_as,
+            )
         )
     return out
 
@@ -113,10 +124,12 @@ class Prepared:
         self._decimal: dict[str, Any] | None = None
         self._own: dict[str, Decimal] | None = None
 
-    def own(self, vp: VariantProblem, values: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    def own(
+        self, variant_problem: VariantProblem, values: Mapping[str, Decimal]
+    ) -> dict[str, Decimal]:
         """The student's own answers to this problem, by label without the ``q`` prefix."""
         if self._own is None:
-            self._own = _own_answers(vp, values)
+            self._own = _own_answers(variant_problem, values)
         return self._own
 
     def full(self) -> dict[str, Any]:
@@ -131,19 +144,21 @@ class Prepared:
                 self._decimal = prepare(self.givens, Rounded(defaults.DECIMALS))
         return self._decimal
 
-    def chain(self, ch: Any) -> dict[str, Any]:
-        """The givens for chain ``ch``."""
-        return self.full() if ch is FULL else self.decimal()
+    def chain(self, chain: Any) -> dict[str, Any]:
+        """The givens for chain ``chain``."""
+        return self.full() if chain is FULL else self.decimal()
 
 
-def _own_answers(vp: VariantProblem, values: Mapping[str, Decimal]) -> dict[str, Decimal]:
-    prefix = f"q{vp.number}."
+def _own_answers(
+    variant_problem: VariantProblem, values: Mapping[str, Decimal]
+) -> dict[str, Decimal]:
+    prefix = f"q{variant_problem.number}."
     return {q[len(prefix) :]: v for q, v in values.items() if q.startswith(prefix)}
 
 
-def carry_forward(w: Work, findings: list[Finding]) -> list[Finding]:
+def carry_forward(work: Work, findings: list[Finding]) -> list[Finding]:
     """Credit a wrong answer that follows from the student's own earlier (wrong) answers."""
-    m, vp, values = w.m, w.vp, w.values
+    m, vp, values = work.m, work.vp, work.values
     wrong = {f.label.split(".", 1)[1] for f in findings if f.verdict is Verdict.WRONG}
     # the wrong answers that could follow from earlier wrong ones
     sources = {
@@ -154,7 +169,7 @@ def carry_forward(w: Work, findings: list[Finding]) -> list[Finding]:
     if not any(sources.values()):
         return findings
     p = vp.problem
-    g = w.prepared
+    g = work.prepared
     own = g.own(vp, values)
     full: dict = {}
     rnd: dict = {}
@@ -180,7 +195,7 @@ def carry_forward(w: Work, findings: list[Finding]) -> list[Finding]:
                 replace(
                     f,
                     verdict=Verdict.CARRIED,
-                    credit=w.policy.carry_forward,
+                    credit=work.policy.carry_forward,
                     reason=f"consistent with your own earlier answers: error carried "
                     f"forward from {shown}",
                 )
@@ -231,9 +246,9 @@ def _rounding_matches(
     return found
 
 
-def diagnose(w: Work, findings: list[Finding]) -> list[Finding]:
+def diagnose(work: Work, findings: list[Finding]) -> list[Finding]:
     """Name the misconception (:mod:`misconceptions`) that explains each wrong answer."""
-    m, vp, values, prepared = w.m, w.vp, w.values, w.prepared
+    m, vp, values, prepared = work.m, work.vp, work.values, work.prepared
     wrong = [f for f in findings if f.verdict is Verdict.WRONG]
     if not wrong:
         return findings
@@ -256,7 +271,7 @@ def diagnose(w: Work, findings: list[Finding]) -> list[Finding]:
         if len(found) == len(wrong):
             break  # every wrong answer is explained: no later slip can change that
         tw, _, gate = mistake
-        if not some_unanswered and not names & twist_targets(p.kind, p.show_steps, tw, gate):
+        if not some_unanswered and not names & slip_targets(p.kind, p.show_steps, tw, gate):
             continue
         computed: dict = {}
         run_mistake(p.kind, g, mistake, overrides=own, computed=computed)
@@ -291,12 +306,12 @@ def diagnose(w: Work, findings: list[Finding]) -> list[Finding]:
 # --- step: score ------------------------------------------------------------------
 
 
-def score(vp: VariantProblem, findings: Sequence[Finding]) -> Decimal:
+def score(variant_problem: VariantProblem, findings: Sequence[Finding]) -> Decimal:
     """Points of one problem: its points times the mean credit of its answers."""
     if not findings:
         return Decimal(0)
     total = sum((f.credit for f in findings), Decimal(0))
-    return (vp.points * total / len(findings)).quantize(Decimal("0.01"))
+    return (variant_problem.points * total / len(findings)).quantize(Decimal("0.01"))
 
 
 # --- the pipeline -------------------------------------------------------------------
@@ -421,14 +436,19 @@ STEPS: tuple[Step, ...] = (carry_forward, diagnose)
 NOT_YOUR_NUMBERS = "outside the accepted range of your variant"
 
 
-def asked_labels(v: Variant) -> list[str]:
+def asked_labels(variant: Variant) -> list[str]:
     """Every asked label of a variant, in the template's order (every variant of a
     worksheet has the same)."""
-    return [vp.label(lab) for vp in v.problems for lab in vp.solution.asked]
+    return [vp.label(lab) for vp in variant.problems for lab in vp.solution.asked]
 
 
 def grade_sheet(
-    m: Manifest, policy: GradePolicy, v: Variant, sheet: Sheet, *, fits_other: bool = False
+    manifest: Manifest,
+    policy: GradePolicy,
+    variant: Variant,
+    sheet: Sheet,
+    *,
+    fits_other: bool = False,
 ) -> Graded:
     """Grade one readable submission against the student's variant.
 
@@ -436,15 +456,17 @@ def grade_sheet(
     :mod:`copies`), a wrong answer is only wrong: numbers worked from another sheet's
     givens earn no carried-forward credit, and no misconception is named for them.
     """
-    labels = asked_labels(v)
+    labels = asked_labels(variant)
     answers, values, invalid, notes, typos = read_values(sheet, labels)
     read_as = {
         q: shown for q, v in values.items() if (shown := reading_shown(answers[q], v, sheet))
     }
     findings: list[Finding] = []
     scores = []
-    for vp in v.problems:
-        w = Work(m, policy, vp, answers, values, invalid, read_as, Prepared(vp.problem.givens))
+    for vp in variant.problems:
+        w = Work(
+            manifest, policy, vp, answers, values, invalid, read_as, Prepared(vp.problem.givens)
+        )
         fs = compare(w)
         if fits_other:
             fs = [
@@ -456,4 +478,6 @@ def grade_sheet(
         scores.append(score(vp, fs))
         findings += fs
     flags = (f"labels read as their typos' labels: {'; '.join(typos)}",) if typos else ()
-    return Graded(tuple(findings), tuple(scores), tuple(notes), flags)
+    return Graded(
+        findings=tuple(findings), problem_scores=tuple(scores), notes=tuple(notes), flags=flags
+    )

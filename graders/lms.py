@@ -85,9 +85,9 @@ def moodle_worksheet_ids(table: Table, students: Sequence[Student]) -> Joined:
     groups = {sid: g for sid, k in joined.items() if (g := table.cell(table.rows[k], team))}
     notices += unjoined(students, joined, table.file)
     return Joined(
-        LmsIds(participant=MappingProxyType(ids), group=MappingProxyType(groups)),
-        MappingProxyType(joined),
-        tuple(notices),
+        ids=LmsIds(participant=MappingProxyType(ids), group=MappingProxyType(groups)),
+        rows=MappingProxyType(joined),
+        notices=tuple(notices),
     )
 
 
@@ -171,12 +171,14 @@ def canvas_gradebook_ids(table: Table, students: Sequence[Student]) -> Joined:
         )
     sis_id, login = table.column("SIS User ID"), table.column("SIS Login ID")
     people = Table(
-        table.file,
-        table.header,
-        tuple(r for r in table.rows if not _is_points_row(r)),
-        tuple(n for r, n in zip(table.rows, table.lines, strict=True) if not _is_points_row(r)),
-        table.delimiter,
-        table.encoding,
+        file=table.file,
+        header=table.header,
+        rows=tuple(r for r in table.rows if not _is_points_row(r)),
+        lines=tuple(
+            n for r, n in zip(table.rows, table.lines, strict=True) if not _is_points_row(r)
+        ),
+        delimiter=table.delimiter,
+        encoding=table.encoding,
     )
     joined, notices = join_rows(
         people,
@@ -197,7 +199,11 @@ def canvas_gradebook_ids(table: Table, students: Sequence[Student]) -> Joined:
             ids[sid] = uid
     notices += unjoined(students, joined, table.file)
     rows = {sid: table.rows.index(people.rows[k]) for sid, k in joined.items()}
-    return Joined(LmsIds(canvas=MappingProxyType(ids)), MappingProxyType(rows), tuple(notices))
+    return Joined(
+        ids=LmsIds(canvas=MappingProxyType(ids)),
+        rows=MappingProxyType(rows),
+        notices=tuple(notices),
+    )
 
 
 def canvas_first_assignment(table: Table) -> int:
@@ -293,7 +299,7 @@ def map_text(manual: Mapping[str, str]) -> str:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LmsInputs:
     """What `grade` is told besides the submissions: the LMS's exports, the map."""
 

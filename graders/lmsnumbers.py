@@ -33,7 +33,7 @@ _SHAPE = re.compile(r"[0-9]+(?:[.,\u00a0\u202f\u2009'\u2019 ][0-9]+)*")
 _MINUS = ("-", "\u2212")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Reading:
     """A number as written: its value, and the other value an ambiguous text may have."""
 
@@ -72,7 +72,7 @@ def read_number(text: str) -> Reading:
     parts = re.split(r"([^0-9])", s)
     groups, seps = parts[0::2], parts[1::2]
     if not seps:
-        return Reading(Decimal(s))
+        return Reading(value=Decimal(s))
     last = seps[-1]
     mark = last if last in ".," and seps.count(last) == 1 else ""
     grouping = seps[:-1] if mark else seps
@@ -85,7 +85,12 @@ def read_number(text: str) -> Reading:
     fraction = groups[-1] if mark else ""
     value = Decimal(f"{digits}.{fraction}" if mark else digits)
     both = mark and not grouping and len(fraction) == 3 and _in_thousands([*whole, fraction])
-    return Reading(value, Decimal(digits + fraction) if both else None, len(fraction), mark)
+    return Reading(
+        value=value,
+        grouped=Decimal(digits + fraction) if both else None,
+        places=len(fraction),
+        mark=mark,
+    )
 
 
 def _in_thousands(groups: list[str]) -> bool:

@@ -24,7 +24,7 @@ EMAIL_COLUMNS = ("email", "e-mail", "email address", "mail")
 SIS_COLUMNS = ("idnumber", "id_number", "id number", "sis_id", "sis_user_id", "student_number")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Table:
     """A CSV export as read: its header, rows, and how it was written (kept, so that an
     upload file can be written back in the same encoding and delimiter)."""
@@ -78,10 +78,17 @@ def read_table(path: Path, what: str) -> Table:
     if not rows:
         raise InputError(str(path), "", f"empty: is this a {what}?")
     header = tuple(c.strip().lstrip("\ufeff") for c in rows[0])
-    return Table(str(path), header, tuple(rows[1:]), tuple(lines[1:]), delimiter, encoding)
+    return Table(
+        file=str(path),
+        header=header,
+        rows=tuple(rows[1:]),
+        lines=tuple(lines[1:]),
+        delimiter=delimiter,
+        encoding=encoding,
+    )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Joined:
     """An export's rows joined to the roster."""
 
@@ -92,8 +99,8 @@ class Joined:
     """Rows that joined nobody or were ambiguous, students no row joined."""
 
 
-def _other_email(s: Student, email: str) -> bool:
-    mine = column_value(s.extra, EMAIL_COLUMNS)
+def _other_email(student: Student, email: str) -> bool:
+    mine = column_value(student.extra, EMAIL_COLUMNS)
     return bool(mine) and mine.casefold() != email.casefold()
 
 

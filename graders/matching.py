@@ -152,7 +152,7 @@ def column_value(extra: Mapping[str, str], columns: Sequence[str]) -> str:
     return next((v for c in columns if (v := extra.get(c, "").strip())), "")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LmsIds:
     """Each student's numbers in the LMS for this assignment, by student id."""
 
@@ -175,18 +175,22 @@ class LmsIds:
                 canvas[s.student_id] = n
             if n := column_value(s.extra, GROUP_COLUMNS):
                 group[s.student_id] = n
-        return LmsIds(MappingProxyType(part), MappingProxyType(canvas), MappingProxyType(group))
+        return LmsIds(
+            participant=MappingProxyType(part),
+            canvas=MappingProxyType(canvas),
+            group=MappingProxyType(group),
+        )
 
     def merged(self, other: LmsIds) -> LmsIds:
         """These numbers with ``other``'s added (``other``'s win: an LMS export is newer)."""
         return LmsIds(
-            MappingProxyType({**self.participant, **other.participant}),
-            MappingProxyType({**self.canvas, **other.canvas}),
-            MappingProxyType({**self.group, **other.group}),
+            participant=MappingProxyType({**self.participant, **other.participant}),
+            canvas=MappingProxyType({**self.canvas, **other.canvas}),
+            group=MappingProxyType({**self.group, **other.group}),
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Match:
     """Whose a file is."""
 
@@ -256,7 +260,7 @@ class Matcher:
         """
         shown = shown_name(path)
         if shown in self.manual:
-            return Match(self.manual[shown], "the --map file", BY_MAP)
+            return Match(student=self.manual[shown], how="the --map file", identity=BY_MAP)
         found = self._match(path)
         how = shown_name(found.how)
         return found if how is found.how else replace(found, how=how)
@@ -283,14 +287,16 @@ class Matcher:
         said: list[tuple[str, Student]] = []
         stem = _stem(parts[-1])
         if len(parts) == 1 and stem.lower() in self.by_id:  # the usual s001.csv
-            return Match(self.by_id[stem.lower()], "file name")
+            return Match(student=self.by_id[stem.lower()], how="file name")
         if stem.lower() in self.by_id:
             said.append(("file name", self.by_id[stem.lower()]))
         else:
             ss = self.by_name.get(name_key(stem), []) if legible(stem) else []
             if len(ss) > 1:
                 both = " and ".join(s.student_id for s in ss)
-                return Match(None, f"the file name fits {both} equally: matched to neither")
+                return Match(
+                    student=None, how=f"the file name fits {both} equally: matched to neither"
+                )
             said += [("file name", s) for s in ss]
         said += [
             ("folder name", self.by_id[f.lower()]) for f in parts[:-1] if f.lower() in self.by_id
@@ -307,20 +313,24 @@ class Matcher:
         ]
         if len(named) > 1:
             return Match(
-                None,
-                f"its names say {' and '.join(named)}: matched to neither (--map it)",
+                student=None,
+                how=f"its names say {' and '.join(named)}: matched to neither (--map it)",
             )
         if said:
-            return Match(said[0][1], said[0][0])
-        return Match(None, f"file {'/'.join(parts)} matches no student on the roster")
+            return Match(student=said[0][1], how=said[0][0])
+        return Match(student=None, how=f"file {'/'.join(parts)} matches no student on the roster")
 
     @staticmethod
     def _one(candidates: Sequence[Student], how: str, identity: str) -> Match | None:
         if len(candidates) == 1:
-            return Match(candidates[0], how, identity)
+            return Match(student=candidates[0], how=how, identity=identity)
         if len(candidates) > 1:
             both = " and ".join(s.student_id for s in candidates)
-            return Match(None, f"the {how} fits {both} equally: matched to neither", identity)
+            return Match(
+                student=None,
+                how=f"the {how} fits {both} equally: matched to neither",
+                identity=identity,
+            )
         return None
 
     def _own_name(self, inner: str) -> str:
@@ -341,16 +351,16 @@ class Matcher:
         # blind marking, in a team assignment after the group's name ("Team 4-Participant")
         if name.rsplit("-", 1)[-1].strip().casefold() in _BLIND:
             return Match(
-                None,
-                f"Moodle folder of participant {number} under blind marking names no "
+                student=None,
+                how=f"Moodle folder of participant {number} under blind marking names no "
                 "student: pass the assignment's grading worksheet (--moodle-worksheet)",
-                identity,
+                identity=identity,
             )
         unmatched = Match(
-            None,
-            f"Moodle name {name!r} (participant {number}) matches no student on the roster"
+            student=None,
+            how=f"Moodle name {name!r} (participant {number}) matches no student on the roster"
             + self._own_name(inner),
-            identity,
+            identity=identity,
         )
         if not legible(name):
             return replace(
@@ -361,9 +371,9 @@ class Matcher:
         # a student whose participant id is known is some other participant's namesake
         other: list[Student] = []
 
-        def free(ss: Iterable[Student]) -> list[Student]:
-            keep = [s for s in ss if self.participant.get(s.student_id, number) == number]
-            other.extend(s for s in ss if s not in keep)
+        def free(students: Iterable[Student]) -> list[Student]:
+            keep = [s for s in students if self.participant.get(s.student_id, number) == number]
+            other.extend(s for s in students if s not in keep)
             return keep
 
         def tries() -> Iterator[list[Student]]:  # lazily: most names match at once
@@ -439,4 +449,4 @@ class Matcher:
                 f"Canvas name {login!r} (user {uid}) matches no student on the roster"
                 + self._own_name(orig)
             )
-        return Match(None, why, f"Canvas user {uid}")
+        return Match(student=None, how=why, identity=f"Canvas user {uid}")

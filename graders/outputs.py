@@ -31,13 +31,13 @@ def roster_columns(run: GradeRun) -> list[str]:
     return list(dict.fromkeys(c for extra in run.extra.values() for c in extra))
 
 
-def scored(run: GradeRun, r: StudentResult) -> bool:
+def scored(run: GradeRun, result: StudentResult) -> bool:
     """Whether the row has a score to record: not a file's row, not a score held for the
     instructor, and not a student who sent nothing (left blank, so that an LMS import
     records no grade, unless the run says missing is zero)."""
-    if not r.max_scores or r.held:
+    if not result.max_scores or result.held:
         return False
-    return r.status is not Status.MISSING or run.missing_zero
+    return result.status is not Status.MISSING or run.missing_zero
 
 
 def gradebook_csv(run: GradeRun) -> str:
@@ -81,9 +81,9 @@ def gradebook_csv(run: GradeRun) -> str:
     return "\ufeff" + to_csv(header, rows)
 
 
-def _by_problem(r: StudentResult) -> dict[int, list[Finding]]:
+def _by_problem(result: StudentResult) -> dict[int, list[Finding]]:
     out: dict[int, list[Finding]] = {}
-    for f in r.findings:
+    for f in result.findings:
         out.setdefault(_problem_of(f.label), []).append(f)
     return out
 
@@ -94,13 +94,13 @@ def _problem_of(label: str) -> int:
     return int(label.split(".")[0][1:])
 
 
-def _range(f: Finding) -> str:
-    lo, hi = f.accept
+def _range(finding: Finding) -> str:
+    lo, hi = finding.accept
     text_lo, text_hi = plain(lo), plain(hi)
     return f"exactly {text_lo}" if text_lo == text_hi else f"[{text_lo}, {text_hi}]"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FeedbackView:
     """A student's feedback as plain text pieces, rendered as Markdown and as HTML."""
 
@@ -112,70 +112,70 @@ class FeedbackView:
     notes: tuple[str, ...]
 
 
-def shown_answer(f: Finding) -> str:
+def shown_answer(finding: Finding) -> str:
     """The answer as the student wrote it, and the number it was read as when the text
     needed more reading than the file's decimal mark: "1,248 (read as 1248)"."""
-    if not f.answer:
+    if not finding.answer:
         return "—"
-    return f"{f.answer} (read as {f.read_as})" if f.read_as else f.answer
+    return f"{finding.answer} (read as {finding.read_as})" if finding.read_as else finding.answer
 
 
-def feedback_view(m: Manifest, titles: Sequence[str], r: StudentResult) -> FeedbackView:
+def feedback_view(manifest: Manifest, titles: Sequence[str], result: StudentResult) -> FeedbackView:
     """What a student's feedback says: per answer theirs, the range, the verdict, why."""
     paragraphs = []
-    if r.status is Status.HELD:
+    if result.status is Status.HELD:
         paragraphs.append(
             "Your submission is waiting for your instructor to check which file is yours; "
             "it is not graded yet."
         )
-    if r.status is Status.MISSING:
+    if result.status is Status.MISSING:
         paragraphs.append(
             "No submission was found for you. Talk to your instructor if you did submit."
         )
-    if r.status is Status.UNREADABLE:
+    if result.status is Status.UNREADABLE:
         paragraphs.append(
-            f"Your file {r.file} could not be read: {r.notes[0]}. Fill in "
-            + ("your sheet's PDF form or " if m.fillable else "")
+            f"Your file {result.file} could not be read: {result.notes[0]}. Fill in "
+            + ("your sheet's PDF form or " if manifest.fillable else "")
             + "the answer template (CSV) and submit it again if your instructor allows."
         )
-    if r.held and r.status is not Status.HELD:  # graded, but the file is an answer key
+    if result.held and result.status is not Status.HELD:  # graded, but the file is an answer key
         paragraphs.append(
-            f"Your file {r.file} is an answer key, not your own answers: its score is held "
+            f"Your file {result.file} is an answer key, not your own answers: its score is held "
             "until your instructor has looked at it."
         )
-    if r.copy_of:
+    if result.copy_of:
         paragraphs.append(
             "Many of your answers fit the numbers of another worksheet, not those of your "
-            f"own. Check that you worked on your own sheet, variant {r.variant}. An answer "
+            f"own. Check that you worked on your own sheet, variant {result.variant}. An answer "
             "outside your variant's range earns no credit here, not even for an error "
             "carried forward, and no mistake is named for it; your instructor will look "
             "at your submission."
         )
-    if r.findings:
+    if result.findings:
         paragraphs.append(
-            f"An answer is accepted when it lies {m.tolerance.words()}; the accepted "
+            f"An answer is accepted when it lies {manifest.tolerance.words()}; the accepted "
             "range also admits values computed with more digits."
         )
     problems = []
-    for k, fs in sorted(_by_problem(r).items()):
+    for k, fs in sorted(_by_problem(result).items()):
         heading = f"Problem {k}: {titles[k - 1]}" + (
             ""
-            if r.held
-            else f": {score_text(r.problem_scores[k - 1])} / "
-            f"{score_text(r.max_scores[k - 1])} points"
+            if result.held
+            else f": {score_text(result.problem_scores[k - 1])} / "
+            f"{score_text(result.max_scores[k - 1])} points"
         )
         rows = tuple((f.label, shown_answer(f), _range(f), str(f.verdict), f.reason) for f in fs)
         problems.append((heading, rows))
     return FeedbackView(
-        f"{m.title}: feedback for {r.name or r.student_id} ({r.student_id})",
+        title=f"{manifest.title}: feedback for {result.name or result.student_id} ({result.student_id})",
         # a held score is the instructor's to decide: never shown, as no LMS file shows it
-        f"Variant {r.variant} · score held for your instructor · status: {r.status}"
-        if r.held
-        else f"Variant {r.variant} · score {score_text(r.score)} / {score_text(r.max_score)} "
-        f"({score_text(r.percent)}%) · status: {r.status}",
-        tuple(paragraphs),
-        tuple(problems),
-        r.notes if r.status is Status.GRADED else (),
+        subtitle=f"Variant {result.variant} · score held for your instructor · status: {result.status}"
+        if result.held
+        else f"Variant {result.variant} · score {score_text(result.score)} / {score_text(result.max_score)} "
+        f"({score_text(result.percent)}%) · status: {result.status}",
+        paragraphs=tuple(paragraphs),
+        problems=tuple(problems),
+        notes=result.notes if result.status is Status.GRADED else (),
     )
 
 
@@ -211,7 +211,7 @@ def feedback_md(view: FeedbackView) -> str:
 
 # the texts of a class repeat (labels, reasons, answers): each is escaped once
 @functools.lru_cache(maxsize=1 << 16)
-def _md(s: str) -> str:
+def _md(text: str) -> str:
     r"""Text safe in a Markdown table cell, and never a link or an image (a name or an
     answer of ``[click](http://...)`` or ``![](http://tracker)`` prints as typed).
 
@@ -219,7 +219,7 @@ def _md(s: str) -> str:
     '!\\[x\\](http://e.vil) \\| &lt;b>'
     """
     return (
-        s.replace("\\", "\\\\")
+        text.replace("\\", "\\\\")
         .replace("[", "\\[")
         .replace("]", "\\]")
         .replace("|", "\\|")
@@ -229,9 +229,9 @@ def _md(s: str) -> str:
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _html(s: str) -> str:
+def _html(text: str) -> str:
     """Text safe in HTML."""
-    return html.escape(s)
+    return html.escape(text)
 
 
 _CSS = """body{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b2733}
@@ -287,7 +287,7 @@ ANSWER_COLUMNS = (
 )
 
 
-def result_entry(r: StudentResult) -> str:
+def result_entry(result: StudentResult) -> str:
     """One student's entry of results.json (without flags), as JSON text."""
 
     num = plain
@@ -305,19 +305,19 @@ def result_entry(r: StudentResult) -> str:
             f.reason,
             f.mistake,
         )
-        for f in r.findings
+        for f in result.findings
     ]
     doc = {
-        "student_id": r.student_id,
-        "name": r.name,
-        "variant": r.variant,
-        "status": str(r.status),
-        "file": r.file,
-        "score": plain(r.score),
-        "max_score": plain(r.max_score),
-        "percent": plain(r.percent),
-        "problem_scores": [plain(x) for x in r.problem_scores],
-        "notes": list(r.notes),
+        "student_id": result.student_id,
+        "name": result.name,
+        "variant": result.variant,
+        "status": str(result.status),
+        "file": result.file,
+        "score": plain(result.score),
+        "max_score": plain(result.max_score),
+        "percent": plain(result.percent),
+        "problem_scores": [plain(x) for x in result.problem_scores],
+        "notes": list(result.notes),
         "answers": rows,
     }
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))

@@ -9,7 +9,7 @@ from lstm_exam.generator.core import defaults
 from lstm_exam.generator.store.manifest import Manifest
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GradePolicy:
     """How a run grades: what the steps read instead of globals."""
 
@@ -21,6 +21,6 @@ class GradePolicy:
     """Copying: by how much better than the student's own variant it must fit."""
 
     @classmethod
-    def of(cls, m: Manifest) -> GradePolicy:
+    def of(cls, manifest: Manifest) -> GradePolicy:
         """The policy of a worksheet: its carry-forward share, the default thresholds."""
-        return cls(m.carry_forward)
+        return cls(carry_forward=manifest.carry_forward)

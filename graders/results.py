@@ -36,7 +36,7 @@ VERDICT_CODES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Finding:
     """One asked answer, judged."""
 
@@ -56,13 +56,13 @@ class Finding:
     reason: str = ""
     """Why, in a student's words."""
     mistake: str | None = None
-    """The diagnosed misconception (a Twist name, TRUNCATED, ROUNDED_1, ...)."""
+    """The diagnosed misconception (a Misconception name, TRUNCATED, ROUNDED_1, ...)."""
     read_as: str = ""
     """The number read, when the text needed reading beyond the file's decimal mark (an
     exponent, a sign, a separator, a comma in a file of points); else empty."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Graded:
     """A submission graded against its variant."""
 

@@ -135,7 +135,7 @@ def grade(
 
 
 def _grade_class(
-    m: Manifest,
+    manifest: Manifest,
     policy: GradePolicy,
     students: list[ManifestStudent],
     source: Path,
@@ -152,7 +152,7 @@ def _grade_class(
         titles, labels, asked = _titles(first), copy_labels(first), _labels(first)
     index = CopyIndex(labels, policy)
     job = _Job(
-        m=m,
+        m=manifest,
         policy=policy,
         titles=titles,
         labels=labels,
@@ -178,7 +178,7 @@ def _grade_class(
             records[k] = _one(job, k, copy_of=r.copy_of)
             results[k] = replace(records[k].result, flags=r.flags)
     run = GradeRun(
-        manifest=m,
+        manifest=manifest,
         titles=titles,
         results=tuple(results + unmatched),
         skipped=tuple(skipped),
@@ -234,29 +234,29 @@ def _titles(first: Mapping[str, Any] | None) -> tuple[str, ...]:
     return tuple(KINDS[Kind(p["kind"])].title for p in first["problems"])
 
 
-def _same_student(identity: tuple[str, str], v: Variant) -> None:
+def _same_student(identity: tuple[str, str], variant: Variant) -> None:
     """A filled PDF sheet must be the sheet of the student its file was matched to.
 
     Raises:
         Unreadable: naming whose sheet it is (another student's, or an older variant).
     """
     sid, code = identity
-    if sid != v.student.student_id:
+    if sid != variant.student.student_id:
         raise Unreadable(
-            f"this is the sheet of {sid[:64] or 'nobody'}, not yours ({v.student.student_id}): "
+            f"this is the sheet of {sid[:64] or 'nobody'}, not yours ({variant.student.student_id}): "
             "fill in your own sheet and hand it in"
         )
-    if code != v.code:
+    if code != variant.code:
         raise Unreadable(
-            f"this sheet is of variant {code[:64] or '(none)'}, not of yours ({v.code}): "
+            f"this sheet is of variant {code[:64] or '(none)'}, not of yours ({variant.code}): "
             "fill in the sheet you were given last and hand it in"
         )
 
 
 def grade_student(
-    m: Manifest,
+    manifest: Manifest,
     policy: GradePolicy,
-    v: Variant,
+    variant: Variant,
     files: Sequence[RawFile],
     copy_of: str = "",
     claim: Claim | None = None,
@@ -268,12 +268,12 @@ def grade_student(
     ``claim``: what matching found of the files (:func:`claims.assign`): a held student is not
     graded, and its flags go on the student's row.
     """
-    maxes = tuple(vp.points for vp in v.problems)
+    maxes = tuple(vp.points for vp in variant.problems)
     zeros = tuple(Decimal(0) for _ in maxes)
     base = StudentResult(
-        student_id=v.student.student_id,
-        name=v.student.name,
-        variant=v.code,
+        student_id=variant.student.student_id,
+        name=variant.student.name,
+        variant=variant.code,
         status=Status.MISSING,
         problem_scores=zeros,
         max_scores=maxes,
@@ -304,11 +304,11 @@ def grade_student(
         if sheet.identity == ("", ""):  # a PDF form, but not as generate made it
             flags = (
                 f"the PDF form carries no student id or variant: check that it is "
-                f"{v.student.student_id}'s own sheet",
+                f"{variant.student.student_id}'s own sheet",
                 *flags,
             )
         elif sheet.identity is not None:
-            _same_student(sheet.identity, v)
+            _same_student(sheet.identity, variant)
     except Unreadable as e:
         return replace(
             base,
@@ -317,7 +317,7 @@ def grade_student(
             notes=(str(e),),
             flags=(f"unreadable: {e}", *flags),
         ), extra
-    g = grade_sheet(m, policy, v, sheet, fits_other=bool(copy_of))
+    g = grade_sheet(manifest, policy, variant, sheet, fits_other=bool(copy_of))
     held = ""
     if sheet.key_columns:
         held = (
@@ -352,12 +352,12 @@ class _Job:
     """Where the feedback goes (None: nowhere, and the findings stay in the results)."""
 
 
-def _one(job: _Job, k: int, copy_of: str = "") -> StudentRecord:
+def _one(job: _Job, index: int, copy_of: str = "") -> StudentRecord:
     """Grade student k and write their feedback: a light record for the parent.
 
     ``copy_of``: see :func:`grade_student`.
     """
-    st = job.students[k]
+    st = job.students[index]
     s = student_doc(st)
     with reading(st):
         v = variant_from_json(s, asked_only=True)
@@ -384,5 +384,5 @@ def _start(job: _Job, tick: Tick | None) -> Iterator[StudentRecord]:
     return fork_map(functools.partial(_one, job), len(job.students), tick, size=100)
 
 
-def _row_json(r: StudentResult) -> dict[str, Any]:
-    return {"student_id": r.student_id, "status": str(r.status), "file": r.file}
+def _row_json(result: StudentResult) -> dict[str, Any]:
+    return {"student_id": result.student_id, "status": str(result.status), "file": result.file}

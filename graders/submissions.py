@@ -189,36 +189,38 @@ def _rel(source: Path, path: Path) -> str:
     return path.relative_to(source).as_posix()
 
 
-def _named(f: RawFile, note: str = "") -> RawFile:
-    """``f`` with its path made writable (:func:`shown_name`) and what is wrong with its
+def _named(raw_file: RawFile, note: str = "") -> RawFile:
+    """``raw_file`` with its path made writable (:func:`shown_name`) and what is wrong with its
     name noted, the path as found kept for matching."""
-    fault = name_fault(f.path)
+    fault = name_fault(raw_file.path)
     if fault is None:
-        return replace(f, name_note=note) if note else f
-    return replace(f, path=shown_name(f.path), found_as=f.path, name_note=fault)
+        return replace(raw_file, name_note=note) if note else raw_file
+    return replace(
+        raw_file, path=shown_name(raw_file.path), found_as=raw_file.path, name_note=fault
+    )
 
 
 #: The most bytes read of a submitted file: the larger of the CSV's and the PDF's limits.
 _READ_LIMIT = max(MAX_FILE_BYTES, MAX_PDF_BYTES)
 
 
-def file_data(f: RawFile) -> bytes:
+def file_data(raw_file: RawFile) -> bytes:
     """A submitted file's bytes (at most one more than the larger limit, a PDF's, to tell it
     is too large).
 
     Raises:
         Unreadable: when the file cannot be read (gone, no permission).
     """
-    if f.data is not None:
-        return f.data
-    if f.fault is not None:
-        raise Unreadable(f.fault)
-    if f.member is not None and f.location is not None:
-        return _zip_member(f.location, f.member)
-    if f.location is None:
+    if raw_file.data is not None:
+        return raw_file.data
+    if raw_file.fault is not None:
+        raise Unreadable(raw_file.fault)
+    if raw_file.member is not None and raw_file.location is not None:
+        return _zip_member(raw_file.location, raw_file.member)
+    if raw_file.location is None:
         raise Unreadable("the file could not be found")
     try:
-        with open(f.location, "rb", buffering=0) as fh:  # unbuffered: fewer system calls
+        with open(raw_file.location, "rb", buffering=0) as fh:  # unbuffered: fewer system calls
             return read_at_most(fh, _READ_LIMIT, os.fstat(fh.fileno()).st_size)
     except OSError as e:
         raise Unreadable(f"the file could not be read ({e.strerror or e})") from None

@@ -84,22 +84,22 @@ def item_analysis(labels: Sequence[str], graded: Sequence[StudentResult]) -> dic
     return out
 
 
-def _shared(c: Counter) -> list | None:
+def _shared(counts: Counter) -> list | None:
     """The most common entry and its count, if at least two students share it."""
-    if not c:
+    if not counts:
         return None
-    text, n = c.most_common(1)[0]
+    text, n = counts.most_common(1)[0]
     return [text, n] if n > 1 else None
 
 
-def _hardest(items: dict[str, dict], n: int = 5) -> list[tuple[str, dict]]:
-    """The ``n`` labels answered correctly least often (below every student), in order."""
+def _hardest(items: dict[str, dict], count: int = 5) -> list[tuple[str, dict]]:
+    """The ``count`` labels answered correctly least often (below every student), in order."""
     below = [
         (item["share_correct"], k, label, item)
         for k, (label, item) in enumerate(items.items())
         if item["share_correct"] is not None and item["share_correct"] < 1
     ]
-    return [(label, item) for _, _, label, item in sorted(below)[:n]]
+    return [(label, item) for _, _, label, item in sorted(below)[:count]]
 
 
 def summary_text(run: GradeRun) -> str:

@@ -49,7 +49,7 @@ from .matching import Matcher, column_value, splits_for_canvas
 from .results import GradeRun, Status, StudentResult
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Upload:
     """One file under ``lms/``."""
 
@@ -57,13 +57,13 @@ class Upload:
     data: bytes
 
 
-def _score_of(run: GradeRun, r: StudentResult) -> Decimal | None:
+def _score_of(run: GradeRun, result: StudentResult) -> Decimal | None:
     """The share of the points (0 to 1) to record, or None for no grade."""
-    if (r.status is Status.MISSING and not run.missing_zero) or r.held:
+    if (result.status is Status.MISSING and not run.missing_zero) or result.held:
         return None
-    if not r.max_score:
+    if not result.max_score:
         return None
-    return r.score / r.max_score
+    return result.score / result.max_score
 
 
 def _scaled(share: Decimal, out_of: Decimal) -> str:
@@ -72,21 +72,23 @@ def _scaled(share: Decimal, out_of: Decimal) -> str:
     return score_text(value)
 
 
-def _comment(run: GradeRun, r: StudentResult) -> str:
+def _comment(run: GradeRun, result: StudentResult) -> str:
     """The feedback comment: the score and each problem's points (no text of the student's)."""
-    if r.status is Status.MISSING:
+    if result.status is Status.MISSING:
         return "No submission was found." if run.missing_zero else ""
-    if r.held:
+    if result.held:
         return ""
     parts = [
-        f"{run.manifest.title}: {score_text(r.score)} / {score_text(r.max_score)} "
-        f"({score_text(r.percent)}%)."
+        f"{run.manifest.title}: {score_text(result.score)} / {score_text(result.max_score)} "
+        f"({score_text(result.percent)}%)."
     ]
     parts += [
         f"Problem {k}: {score_text(s)} / {score_text(mx)}."
-        for k, (s, mx) in enumerate(zip(r.problem_scores, r.max_scores, strict=True), start=1)
+        for k, (s, mx) in enumerate(
+            zip(result.problem_scores, result.max_scores, strict=True), start=1
+        )
     ]
-    if r.status is Status.UNREADABLE:
+    if result.status is Status.UNREADABLE:
         parts.append("Your file could not be read: see your feedback page.")
     else:
         parts.append("Every answer is in your feedback page.")
@@ -321,14 +323,17 @@ def uploads(
     if who.moodle is not None:
         table, joined = who.moodle
         data, said = moodle_worksheet(run, table, joined, who.moodle_points)
-        out.append(Upload(MOODLE_WORKSHEET, data))
+        out.append(Upload(name=MOODLE_WORKSHEET, data=data))
         notices += said
     if who.ids.participant:
         out.append(
-            Upload("moodle-feedback.zip", moodle_feedback(run, who.ids.participant, names, files))
+            Upload(
+                name="moodle-feedback.zip",
+                data=moodle_feedback(run, who.ids.participant, names, files),
+            )
         )
     data, left = moodle_grades(run, run.manifest.title)
-    out.append(Upload("moodle-grades.csv", data))
+    out.append(Upload(name="moodle-grades.csv", data=data))
     notices += left
     if who.canvas is not None:
         table, joined = who.canvas
@@ -342,9 +347,9 @@ def uploads(
             )
         else:
             data, said = canvas_gradebook(run, table, joined, who.canvas_column, who.canvas_points)
-            out.append(Upload(CANVAS_GRADEBOOK, data))
+            out.append(Upload(name=CANVAS_GRADEBOOK, data=data))
             notices += said
     canvas = canvas_names(run, matcher)
     if canvas:
-        out.append(Upload("canvas-feedback.zip", canvas_feedback_zip(canvas, files)))
+        out.append(Upload(name="canvas-feedback.zip", data=canvas_feedback_zip(canvas, files)))
     return out, notices

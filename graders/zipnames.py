@@ -79,19 +79,19 @@ _EOCD64 = struct.Struct("<4sQ2H2L4Q")
 _CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
 
 
-def _bad_names(fh: io.RawIOBase) -> tuple[dict[int, int], frozenset[bytes]]:
+def _bad_names(handle: io.RawIOBase) -> tuple[dict[int, int], frozenset[bytes]]:
     """Where the UTF-8 flags of the names flagged UTF-8 that are not UTF-8 are, in the
     central directory and in each local header: {offset of the flags' high byte: that
     byte without bit 11}; and those names' bytes (APPNOTE 4.3.12, 4.3.7, 4.3.16)."""
 
     def at(offset: int, size: int) -> bytes:
-        fh.seek(offset)
-        data = fh.read(size) or b""
+        handle.seek(offset)
+        data = handle.read(size) or b""
         if len(data) != size:
             raise zipfile.BadZipFile("truncated zip")
         return data
 
-    end = fh.seek(0, 2)
+    end = handle.seek(0, 2)
     tail_size = min(end, _EOCD.size + 0xFFFF)
     tail = at(end - tail_size, tail_size)
     found = tail.rfind(b"PK\x05\x06")
@@ -156,8 +156,8 @@ def _zip64_offset(extra: bytes, compressed: int, size: int) -> int | None:
 class _Patched(io.RawIOBase):
     """A file read with a few bytes replaced (:func:`_bad_names`)."""
 
-    def __init__(self, fh: io.RawIOBase, patches: dict[int, int]) -> None:
-        self._fh = fh
+    def __init__(self, handle: io.RawIOBase, patches: dict[int, int]) -> None:
+        self._fh = handle
         self._patches = patches
         self._at = sorted(patches)
 

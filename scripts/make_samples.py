@@ -35,7 +35,7 @@ from pathlib import Path
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.chains import Rounded
 from lstm_exam.generator.core.evaluate import evaluate
-from lstm_exam.generator.core.misconceptions import Twist
+from lstm_exam.generator.core.misconceptions import Misconception
 from lstm_exam.generator.generate import build_manifest
 from lstm_exam.generator.spec.roster import read_roster
 from lstm_exam.generator.spec.worksheet import builtin_path, load_spec
@@ -45,11 +45,11 @@ OUT = Path(__file__).resolve().parent.parent / "generator" / "data" / "sample-su
 CSVS: dict[str, bytes] = {}
 
 
-def answers(vp, ch=None, twist=None, overrides=None) -> dict[str, Decimal]:
+def answers(vp, ch=None, misconception=None, overrides=None) -> dict[str, Decimal]:
     """The asked answers of one problem, computed in a chain, rounded as the student reports."""
     p = vp.problem
     ch = ch or Rounded(p.decimals)
-    vals = evaluate(p.kind, p.givens, ch, twist=twist, overrides=overrides)
+    vals = evaluate(p.kind, p.givens, ch, misconception=misconception, overrides=overrides)
     return {
         vp.label(lab): ch.rnd(
             Decimal(vals[lab]) if not isinstance(vals[lab], Decimal) else vals[lab]
@@ -157,8 +157,8 @@ def main() -> None:
     write_pdf(OUT / "s003.pdf", pdfs / "s003.pdf", typed, "incremental")
     rows = {}
     for vp in v["s004"].problems:
-        twist = {1: Twist.NO_BIAS, 4: Twist.H_NO_TANH}.get(vp.number)
-        rows |= answers(vp, twist=twist)
+        twist = {1: Misconception.NO_BIAS, 4: Misconception.H_NO_TANH}.get(vp.number)
+        rows |= answers(vp, misconception=twist)
     write_csv(OUT / "s004.csv", rows, european=True)
     write_workbook(v)
     print(f"wrote {sorted(p.name for p in OUT.iterdir())} to {OUT}")

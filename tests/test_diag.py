@@ -170,7 +170,7 @@ def test_the_batch_runs_a_mistake_as_the_scalar_chains_do(spec):
                 p = vp.problem
                 alone = run_mistake(p.kind, prepare(p.givens), mistake)
                 assert alone == evaluate(
-                    p.kind, p.givens, twist=mistake[0], twist_step=mistake[1], twist_gate=mistake[2]
+                    p.kind, p.givens, misconception=mistake[0], step=mistake[1], gate=mistake[2]
                 )
                 if whole:
                     continue

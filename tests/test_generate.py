@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.chains import FULL
 from lstm_exam.generator.core.evaluate import evaluate, evaluate_prepared, prepare
-from lstm_exam.generator.core.misconceptions import _first_asked, applicable_twists
+from lstm_exam.generator.core.misconceptions import _first_asked, applicable_misconceptions
 from lstm_exam.generator.core.notation import KINDS, Kind
 from lstm_exam.generator.generate import build_manifest, generate
 from lstm_exam.generator.runtime import forks
@@ -30,7 +30,7 @@ from lstm_exam.generator.variants.screen import BATCH, screen, stack
 from lstm_exam.generator.variants.search import make_variants
 from lstm_exam.generator.variants.stream import STREAM_VERSION, Stream
 from lstm_exam.generator.variants.variant import make_variant
-from lstm_exam.generator.variants.wellposed import check_problem, twist_checks
+from lstm_exam.generator.variants.wellposed import check_problem, slip_checks
 
 SEED = "test-seed-0123456789"
 
@@ -162,8 +162,8 @@ def test_every_variant_is_well_posed(student, seed):
             frac = abs(sol.values[label].full) * 1000 % 1
             assert abs(frac - 0.5) >= defaults.KNIFE_EDGE
         asked = {lab.split("[")[0] for lab in sol.asked}
-        for tw, t in applicable_twists(p):
-            twisted = evaluate(p.kind, p.givens, FULL, twist=tw, twist_step=t)
+        for tw, t in applicable_misconceptions(p):
+            twisted = evaluate(p.kind, p.givens, FULL, misconception=tw, step=t)
             order = set(KINDS[p.kind].order)
             for name in set().union(*(_first_asked(n, asked, order) for n in tw.alters)):
                 for cell in range(1, p.hidden + 1):
@@ -266,7 +266,7 @@ def test_the_batch_chain_equals_the_full_chain_bit_for_bit():
         ]
         g = stack([p.givens for p in draws])
         full = evaluate_prepared(ps.kind, g, BATCH)
-        for check in (None, *twist_checks(draws[0])):
+        for check in (None, *slip_checks(draws[0])):
             batch = full if check is None else check.evaluate(ps.kind, g, full, BATCH)
             for k, p in enumerate(draws):
                 one = prepare(p.givens)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from lstm_exam.generator.core import defaults
 from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare
-from lstm_exam.generator.core.misconceptions import Twist, applicable_slips, can_show
+from lstm_exam.generator.core.misconceptions import Misconception, applicable_slips, can_show
 from lstm_exam.generator.core.notation import Kind
 from lstm_exam.generator.generate import build_manifest
 from lstm_exam.generator.quiz.items import class_items
@@ -26,7 +26,7 @@ from lstm_exam.generator.variants import search
 from lstm_exam.generator.variants.draw import draw_problem
 from lstm_exam.generator.variants.stream import Stream
 from lstm_exam.generator.variants.variant import make_variant
-from lstm_exam.generator.variants.wellposed import twist_checks
+from lstm_exam.generator.variants.wellposed import slip_checks
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 SEED = "a-secret-seed-of-tests"
@@ -356,7 +356,7 @@ def test_a_one_cell_backward_step_draws_at_once(run):
     res = run("generate", "s.toml", "--count", "3", "--no-pdf", "--out", "o")
     assert res.exit_code == 0, res.output
     assert _cpu() - before < 20
-    assert not can_show(Twist.NO_TRANSPOSE, 1)
+    assert not can_show(Misconception.NO_TRANSPOSE, 1)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -374,7 +374,7 @@ def test_every_checked_mistake_can_show_at_every_size(kind, hidden, inputs, step
         p = draw_problem(spec, 3, Stream(SEED, "w", "s1", "q1", f"draw{d}"))
         g = prepare(p.givens)
         full = evaluate_prepared(p.kind, g)
-        for check in twist_checks(p):
+        for check in slip_checks(p):
             vals = check.evaluate(p.kind, g, full)
             shifts = [abs(vals[lab] - full[lab]) > 1e-12 for lab in check.labels]
             moved[check.key] = moved.get(check.key, False) or (

@@ -312,14 +312,23 @@ def test_what_moodle_and_canvas_write_reads_back_in_every_locale(value):
 def _points_table(text: str) -> Table:
     header = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section", CANVAS_COLUMN)
     rows = (("    Points Possible", "", "", "", "", text),)
-    return Table("gb.csv", header, rows, (2,), ",", "UTF-8")
+    return Table(
+        file="gb.csv", header=header, rows=rows, lines=(2,), delimiter=",", encoding="UTF-8"
+    )
 
 
 @settings(max_examples=400, deadline=None)
 @given(st.text(max_size=40) | st.from_regex(r"-?[0-9.,' ]{0,30}", fullmatch=True))
 def test_any_text_as_a_maximum_is_a_number_in_bounds_or_one_line(text):
     header = ("Identifier", "Grade", "Maximum Grade", "Last modified (grade)")
-    table = Table("ws.csv", header, (("Participant 1", "", text, "-"),), (2,), ",", "UTF-8")
+    table = Table(
+        file="ws.csv",
+        header=header,
+        rows=(("Participant 1", "", text, "-"),),
+        lines=(2,),
+        delimiter=",",
+        encoding="UTF-8",
+    )
     for read in (lambda: moodle_points(table)[0], lambda: canvas_points(_points_table(text), 5)):
         try:
             value = read()

@@ -14,8 +14,8 @@ from lstm_exam.generator.core.misconceptions import (
     LIKELY_HIDDEN,
     ROUNDING_SLIPS,
     SUMMARY_NAMES,
-    Twist,
-    applicable_twists,
+    Misconception,
+    applicable_misconceptions,
     explain,
     gates_of,
 )
@@ -37,7 +37,7 @@ def _string_constants(path: Path) -> set[str]:
 
 def _registry_words() -> list[str]:
     words = []
-    for tw in Twist:
+    for tw in Misconception:
         m = tw.value
         words += [m.feedback, m.summary] + ([m.feedback_one] if m.feedback_one else [])
     for slip in ROUNDING_SLIPS:
@@ -59,7 +59,7 @@ def test_the_docs_table_lists_every_misconception_with_its_summary_name():
 
 
 def test_every_misconception_reads_for_each_quantity_it_alters():
-    for tw in Twist:
+    for tw in Misconception:
         assert tw.summary.strip() and tw.value.did.strip(), tw
         for gate in (None, *gates_of(tw)):
             for name in (*tw.alters, "h_t"):
@@ -88,8 +88,8 @@ def test_every_misconception_has_a_formula_that_changes_an_answer(every_kind):
     changed = set()
     for p in every_kind:
         plain = evaluate(p.kind, p.givens)
-        for tw, t in applicable_twists(p):
-            twisted = evaluate(p.kind, p.givens, twist=tw, twist_step=t)
+        for tw, t in applicable_misconceptions(p):
+            twisted = evaluate(p.kind, p.givens, misconception=tw, step=t)
             if any(twisted[lab] != v for lab, v in plain.items()):
                 changed.add(tw)
-    assert set(Twist) - changed == set()
+    assert set(Misconception) - changed == set()

@@ -32,18 +32,18 @@ from lstm_exam.generator.core.formulas import (
 from lstm_exam.generator.core.misconceptions import (
     STRUCTURAL,
     Misconception,
-    Twist,
+    MisconceptionInfo,
     register,
 )
 from tests.test_practice import browser  # noqa: F401  (the fixture: Debian's chromium)
 
 NEW = "IC_PLUS"
 ADD_ONE = f"""
-from lstm_exam.generator.core.misconceptions import Misconception, register
+from lstm_exam.generator.core.misconceptions import MisconceptionInfo, register
 
 NEW = register(
     "{NEW}",
-    Misconception(
+    MisconceptionInfo(
         lecture=5,
         formula=("iC := i_t + C_tilde",),
         did="added i_t + C~_t instead of multiplying i_t * C~_t",
@@ -67,7 +67,7 @@ from lstm_exam.generator.quiz.items import class_items
 from lstm_exam.generator.quiz.practice import practice_files
 from lstm_exam.generator.spec.roster import numbered_roster
 from lstm_exam.generator.spec.worksheet import load_spec
-from lstm_exam.generator.variants.wellposed import twist_checks
+from lstm_exam.generator.variants.wellposed import slip_checks
 from lstm_exam.graders.grade import grade_sheet
 from lstm_exam.graders.policy import GradePolicy
 from lstm_exam.graders.reading.sheet import Cell, Sheet
@@ -77,7 +77,7 @@ m, _, _ = build_manifest(load_spec(spec), numbered_roster(3), "misdata-one-entry
 v = m.variants[0]
 typed = {}
 for vp in v.problems:  # the new mistake made in every problem, the rest right
-    values = evaluate(vp.problem.kind, vp.problem.givens, FULL, twist=NEW)
+    values = evaluate(vp.problem.kind, vp.problem.givens, FULL, misconception=NEW)
     for lab in vp.solution.asked:
         exact = Decimal(repr(values[lab]))
         typed[vp.label(lab)] = plain(round_half_away(exact, vp.solution.decimals))
@@ -95,7 +95,7 @@ for name, data in practice_files(m, m.variants).items():
 print(json.dumps({
     "typed": typed,
     "grade": {f.label: [f.mistake or "", f.reason] for f in graded.findings},
-    "screened": sorted({c.twist.name for vp in v.problems for c in twist_checks(vp.problem)}),
+    "screened": sorted({c.misconception.name for vp in v.problems for c in slip_checks(vp.problem)}),
     "quiz": quiz,
 }))
 """
@@ -139,7 +139,7 @@ def one_entry(tmp_path_factory) -> tuple[dict, Path]:
 
 
 def test_the_test_process_keeps_the_lectures_own_registry():
-    assert NEW not in Twist.__members__
+    assert NEW not in Misconception.__members__
 
 
 def test_grade_names_a_misconception_added_by_one_entry(one_entry):
@@ -182,8 +182,8 @@ def test_the_practice_page_names_it_as_grade_does(one_entry, browser):  # noqa: 
 
 
 def test_every_misconception_has_a_formula_or_is_structural():
-    assert {tw for tw in Twist if not tw.value.formulas} == STRUCTURAL
-    for tw in Twist:
+    assert {tw for tw in Misconception if not tw.value.formulas} == STRUCTURAL
+    for tw in Misconception:
         assert {f.quantity for f in tw.value.formulas} <= set(tw.alters)
 
 
@@ -192,7 +192,7 @@ def test_the_docs_table_shows_each_formula_as_the_registry_writes_it():
     rows = dict(re.findall(r"^\| `([A-Z_0-9]+)` \| (.*) \|", text, re.M))
     missing = [
         tw.name
-        for tw in Twist
+        for tw in Misconception
         if tw.value.formulas and f"`{tw.value.formula[0]}`" not in rows[tw.name]
     ]
     assert missing == []
@@ -219,10 +219,10 @@ def test_a_formula_outside_the_form_is_refused_at_import(text):
 def test_register_refuses_a_formula_less_or_known_name():
     words = {"lecture": 5, "did": "x", "feedback": "x", "summary": "x"}
     with pytest.raises(ValueError, match="needs its formula"):
-        register("NO_FORMULA_YET", Misconception(**words))
+        register("NO_FORMULA_YET", MisconceptionInfo(**words))
     with pytest.raises(ValueError, match="new misconception's name"):
-        register("NO_BIAS", Misconception(formula=("iC := i_t",), **words))
-    assert "NO_FORMULA_YET" not in Twist.__members__
+        register("NO_BIAS", MisconceptionInfo(formula=("iC := i_t",), **words))
+    assert "NO_FORMULA_YET" not in Misconception.__members__
 
 
 NAMES = st.sampled_from(["a_f", "Wz_f", "f_t", "C_prev", "C_tilde", "i_t", "h_t", "o_t"])

@@ -13,10 +13,10 @@ import pytest
 
 from lstm_exam.generator.core.chains import Rounded, round_half_away
 from lstm_exam.generator.core.evaluate import evaluate
-from lstm_exam.generator.core.misconceptions import Twist
+from lstm_exam.generator.core.misconceptions import Misconception
 from lstm_exam.generator.core.notation import Kind, describe_label
 from lstm_exam.generator.generate import build_manifest
-from lstm_exam.generator.render.key_view import _key_steps
+from lstm_exam.generator.render.key_view import key_steps
 from lstm_exam.generator.spec.problems import read_problem_file
 from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.spec.worksheet import load_spec
@@ -52,10 +52,10 @@ def sheet_of(values: dict[str, Decimal]) -> Sheet:
     )
 
 
-def answers(vp, twist: Twist | None = None, own: dict | None = None) -> dict[str, Decimal]:
+def answers(vp, twist: Misconception | None = None, own: dict | None = None) -> dict[str, Decimal]:
     """What a student following the rounded chain writes: with a slip, from own values."""
     p = vp.problem
-    out = evaluate(p.kind, p.givens, Rounded(p.decimals), twist=twist, overrides=own)
+    out = evaluate(p.kind, p.givens, Rounded(p.decimals), misconception=twist, overrides=own)
     return {vp.label(lab): out[lab] for lab in vp.solution.asked}
 
 
@@ -75,9 +75,9 @@ def test_the_key_scores_full_marks(manifest):
 
 # (kind, slip, the labels it shows in, the label to get wrong, what follows from it)
 SLIPS = {
-    Kind.CLASSIFICATION: (Twist.SOFTMAX_NO_NORM, "prob", "logit[1]", "prob"),
-    Kind.REGRESSION: (Twist.ERROR_NOT_SQUARED, "sq_error", "y_hat[1]", "sq_error"),
-    Kind.BACKWARD_STEP: (Twist.SIGMA_AS_DERIVATIVE, "da_f", "dC_t[1]", "df_t"),
+    Kind.CLASSIFICATION: (Misconception.SOFTMAX_NO_NORM, "prob", "logit[1]", "prob"),
+    Kind.REGRESSION: (Misconception.ERROR_NOT_SQUARED, "sq_error", "y_hat[1]", "sq_error"),
+    Kind.BACKWARD_STEP: (Misconception.SIGMA_AS_DERIVATIVE, "da_f", "dC_t[1]", "df_t"),
 }
 
 
@@ -108,7 +108,7 @@ def test_a_class_counted_from_zero_is_named():
         load_spec(SPECS[Kind.CLASSIFICATION]), [Student("s1", "A")], "net-seed"
     )
     vp = m.variants[0].problems[0]
-    g = findings(m, answers(vp, Twist.CLASS_FROM_ZERO))
+    g = findings(m, answers(vp, Misconception.CLASS_FROM_ZERO))
     assert g["q1.class[1]"].mistake == "CLASS_FROM_ZERO" and "from 0" in g["q1.class[1]"].reason
 
 
@@ -191,7 +191,7 @@ def test_every_worked_line_of_the_key_rounds_to_the_key(kind):
     """Each 'first row written out' line ends '= exact ≈ key': exact must round to key."""
     m, _, _ = build_manifest(load_spec(SPECS[kind]), [Student("s1", "A")], "worked-seed")
     vp = m.variants[0].problems[0]
-    lines = [d for step in _key_steps(vp) for t in step["tables"] for d in t["dots"]]
+    lines = [d for step in key_steps(vp) for t in step["tables"] for d in t["dots"]]
     assert len(lines) >= {Kind.BACKWARD_STEP: 15}.get(kind, 9)
     for line in lines:
         exact, key = re.search(r"= (-?[\d.]+) \\approx (-?[\d.]+)$", str(line)).groups()

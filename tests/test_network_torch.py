@@ -19,7 +19,7 @@ split at random.
 
 Givens are exact decimals ``Decimal(str(round(x, 3)))`` drawn from a seeded
 ``random.Random``; torch gets the same numbers as float64.  The sensitivity
-tests feed the same comparisons a misconception (:class:`Twist`) to show they
+tests feed the same comparisons a misconception (:class:`Misconception`) to show they
 do fail when the solver's formula is wrong.
 """
 
@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 
 from lstm_exam.generator.core.chains import FULL, Rounded
 from lstm_exam.generator.core.evaluate import evaluate
-from lstm_exam.generator.core.misconceptions import Twist
+from lstm_exam.generator.core.misconceptions import Misconception
 from lstm_exam.generator.core.notation import BACKWARD, Kind
 
 try:
@@ -366,12 +366,12 @@ def test_network_matches_torch_lstm_and_linear(tch, record_property, kind):
 # --- the comparisons can fail ---------------------------------------------------
 
 _BACKWARD_TWISTS = [
-    Twist.SIGMA_AS_DERIVATIVE,
-    Twist.TANH_DERIVATIVE,
-    Twist.NO_NEXT_GRADIENT,
-    Twist.NO_H_PATH,
-    Twist.DC_PREV_NO_F,
-    Twist.NO_TRANSPOSE,
+    Misconception.SIGMA_AS_DERIVATIVE,
+    Misconception.TANH_DERIVATIVE,
+    Misconception.NO_NEXT_GRADIENT,
+    Misconception.NO_H_PATH,
+    Misconception.DC_PREV_NO_F,
+    Misconception.NO_TRANSPOSE,
 ]
 
 
@@ -384,7 +384,7 @@ def test_backward_comparison_catches_a_wrong_gradient(tch, twist):
     for _ in range(20):
         H, D = rng.randint(2, 4), rng.randint(1, 4)  # H >= 2: W^T differs from W
         g = _backward_givens(rng, H, D)
-        out = evaluate(Kind.BACKWARD_STEP, g, FULL, twist=twist)
+        out = evaluate(Kind.BACKWARD_STEP, g, FULL, misconception=twist)
         theirs = _torch_backward(tch, g, H, D, rng)["formulas"]
         d = _diffs(out, theirs)
         assert max(d[lab] for lab in d if _quantity(lab) in twist.alters) > TOL
@@ -396,16 +396,16 @@ def test_backward_comparison_catches_a_wrong_gradient(tch, twist):
 @pytest.mark.parametrize(
     ("kind", "twist"),
     [
-        (Kind.CLASSIFICATION, Twist.HEAD_ON_C),
-        (Kind.CLASSIFICATION, Twist.HEAD_NO_BIAS),
-        (Kind.CLASSIFICATION, Twist.SOFTMAX_NO_NORM),
-        (Kind.CLASSIFICATION, Twist.CLASS_FROM_ZERO),
-        (Kind.CLASSIFICATION, Twist.SEQ_REUSE),
-        (Kind.REGRESSION, Twist.HEAD_ON_C),
-        (Kind.REGRESSION, Twist.ERROR_NOT_SQUARED),
-        (Kind.REGRESSION, Twist.SEQ_REUSE),
+        (Kind.CLASSIFICATION, Misconception.HEAD_ON_C),
+        (Kind.CLASSIFICATION, Misconception.HEAD_NO_BIAS),
+        (Kind.CLASSIFICATION, Misconception.SOFTMAX_NO_NORM),
+        (Kind.CLASSIFICATION, Misconception.CLASS_FROM_ZERO),
+        (Kind.CLASSIFICATION, Misconception.SEQ_REUSE),
+        (Kind.REGRESSION, Misconception.HEAD_ON_C),
+        (Kind.REGRESSION, Misconception.ERROR_NOT_SQUARED),
+        (Kind.REGRESSION, Misconception.SEQ_REUSE),
     ],
-    ids=lambda v: v.name if isinstance(v, Twist) else str(v),
+    ids=lambda v: v.name if isinstance(v, Misconception) else str(v),
 )
 def test_network_comparison_catches_a_wrong_head(tch, kind, twist):
     """A misconception in the head (or the recurrence) shows up as a torch disagreement."""
@@ -414,7 +414,7 @@ def test_network_comparison_catches_a_wrong_head(tch, kind, twist):
     for _ in range(20):
         H, D, T, K = rng.randint(1, 4), rng.randint(1, 4), rng.randint(2, 4), rng.randint(2, 5)
         g = _sequence_givens(rng, kind, H, D, T, K)
-        out = evaluate(kind, g, FULL, twist=twist, twist_step=T)
+        out = evaluate(kind, g, FULL, misconception=twist, step=T)
         theirs = _torch_sequence(tch, kind, g, H, D, rng)["LSTM"]
         worst = max(worst, max(_diffs(out, theirs).values()))
     assert worst > 1e-2, f"{kind} {twist.name}: the comparison saw at most {worst:.3e}"
@@ -541,9 +541,11 @@ def test_property_checks_can_fail():
     rng = random.Random(11)
     g = _sequence_givens(rng, Kind.CLASSIFICATION, 3, 2, 3, 4)
     assert _full_prob_violations(_probs(evaluate(Kind.CLASSIFICATION, g, FULL), 4)) == []
-    twisted = evaluate(Kind.CLASSIFICATION, g, FULL, twist=Twist.SOFTMAX_NO_NORM)
+    twisted = evaluate(Kind.CLASSIFICATION, g, FULL, misconception=Misconception.SOFTMAX_NO_NORM)
     assert _full_prob_violations(_probs(twisted, 4))
-    twisted = evaluate(Kind.CLASSIFICATION, g, Rounded(3), twist=Twist.SOFTMAX_NO_NORM)
+    twisted = evaluate(
+        Kind.CLASSIFICATION, g, Rounded(3), misconception=Misconception.SOFTMAX_NO_NORM
+    )
     assert _rounded_prob_violations(_probs(twisted, 4))
     assert _rounded_prob_violations([Decimal("0.25")] * 4)  # two decimals
     assert _rounded_prob_violations([Decimal("0.251")] * 4)  # sum 1.004 > 1 + 0.002
@@ -551,5 +553,5 @@ def test_property_checks_can_fail():
 
     g = _backward_givens(rng, 3, 2)
     assert _backward_violations(evaluate(Kind.BACKWARD_STEP, g, FULL), 3) == []
-    for twist in (Twist.DC_PREV_NO_F, Twist.SIGMA_AS_DERIVATIVE):
-        assert _backward_violations(evaluate(Kind.BACKWARD_STEP, g, FULL, twist=twist), 3)
+    for twist in (Misconception.DC_PREV_NO_F, Misconception.SIGMA_AS_DERIVATIVE):
+        assert _backward_violations(evaluate(Kind.BACKWARD_STEP, g, FULL, misconception=twist), 3)

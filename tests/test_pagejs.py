@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from lstm_exam.generator.core.misconceptions import STRUCTURAL, Twist
+from lstm_exam.generator.core.misconceptions import STRUCTURAL, Misconception
 from lstm_exam.generator.generate import build_manifest
 from lstm_exam.generator.quiz import practice
 from lstm_exam.generator.spec.roster import numbered_roster
@@ -75,7 +75,11 @@ def test_each_part_is_a_module_of_modest_size():
 def test_the_structural_misconceptions_are_named_where_the_evaluator_runs():
     """Only the evaluator's part names misconceptions, and only the structural ones."""
     named = {
-        name: {tw for tw in Twist if re.search(rf'"{tw.name}"', (PARTS / name).read_text("utf-8"))}
+        name: {
+            tw
+            for tw in Misconception
+            if re.search(rf'"{tw.name}"', (PARTS / name).read_text("utf-8"))
+        }
         for name in practice.SCRIPT_PARTS
     }
     assert named.pop("evaluate.js") == STRUCTURAL

@@ -32,7 +32,7 @@ from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare
 from lstm_exam.generator.core.misconceptions import (
     ROUNDING_SLIPS,
     STRUCTURAL,
-    Twist,
+    Misconception,
     applicable_slips,
 )
 from lstm_exam.generator.core.numbers import plain, plain_tree
@@ -155,7 +155,7 @@ def slip_answers(vp: VariantProblem) -> list[tuple[str, dict[str, str]]]:
     """Each misconception's values (full chain, rounded as a student rounds), and each
     rounding slip's (its chain, at its places)."""
     out = [
-        (f"{tw.name}@{t}/{gate}", _chain_answers(vp, FULL, twist=tw, twist_step=t, twist_gate=gate))
+        (f"{tw.name}@{t}/{gate}", _chain_answers(vp, FULL, misconception=tw, step=t, gate=gate))
         for tw, t, gate in applicable_slips(vp.problem)
     ]
     for slip in ROUNDING_SLIPS:
@@ -437,9 +437,9 @@ def test_the_page_evaluator_is_the_evaluator(browser, sites, spec):
                     p.kind,
                     prepare(p.givens, ch),
                     ch,
-                    twist=tw,
-                    twist_step=t,
-                    twist_gate=gate,
+                    misconception=tw,
+                    step=t,
+                    gate=gate,
                     overrides=own,
                     computed=computed,
                 )
@@ -550,9 +550,9 @@ def test_the_page_names_the_structural_misconceptions_and_interprets_the_rest():
     misconceptions and no other: every other one reaches the page as its formula, in the
     page's data (docs/practice.md)."""
     js = practice.page_script().decode("utf-8")
-    assert {tw for tw in Twist if f'"{tw.name}"' in js} == STRUCTURAL
-    table = practice.formula_table([tw.name for tw in Twist if tw not in STRUCTURAL])
-    assert all(table.values()) and len(table) == len(Twist) - len(STRUCTURAL)
+    assert {tw for tw in Misconception if f'"{tw.name}"' in js} == STRUCTURAL
+    table = practice.formula_table([tw.name for tw in Misconception if tw not in STRUCTURAL])
+    assert all(table.values()) and len(table) == len(Misconception) - len(STRUCTURAL)
 
 
 def test_every_text_is_escaped(sites):

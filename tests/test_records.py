@@ -122,7 +122,17 @@ def test_records_between_stages_refuse_positional_construction(record):
 
 def _finding(label: str, verdict: Verdict, value: str | None, mistake: str | None) -> Finding:
     number = None if value is None else Decimal(value)
-    return Finding(label, value or "", number, verdict, Decimal(0), Decimal(0), (0, 0), "", mistake)
+    return Finding(
+        label=label,
+        answer=value or "",
+        value=number,
+        verdict=verdict,
+        credit=Decimal(0),
+        key=Decimal(0),
+        accept=(0, 0),
+        reason="",
+        mistake=mistake,
+    )
 
 
 VERDICTS = st.sampled_from(list(Verdict))
@@ -153,7 +163,9 @@ def test_a_graded_row_derives_marks_mistakes_and_wrong_values_from_its_findings(
         problem_scores=(Decimal(0),),
         max_scores=(Decimal(4),),
     )
-    r = base.graded(Graded(findings, (Decimal(2),), ()), file="s1.csv")
+    r = base.graded(
+        Graded(findings=findings, problem_scores=(Decimal(2),), notes=()), file="s1.csv"
+    )
     assert (r.status, r.file, r.score, r.findings) == (Status.GRADED, "s1.csv", 2, findings)
     assert r.marks == "".join(results.VERDICT_CODES[f.verdict] for f in findings)
     wrong = [(k, f) for k, f in enumerate(findings) if f.verdict is Verdict.WRONG]

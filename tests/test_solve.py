@@ -9,7 +9,7 @@ import pytest
 
 from lstm_exam.generator.core.chains import FULL, Rounded
 from lstm_exam.generator.core.evaluate import evaluate
-from lstm_exam.generator.core.misconceptions import Twist
+from lstm_exam.generator.core.misconceptions import Misconception
 from lstm_exam.generator.core.notation import Kind
 from lstm_exam.generator.core.solution import solve
 from lstm_exam.generator.spec.problems import read_problem_file
@@ -85,7 +85,7 @@ def test_sequence_feeds_each_step_the_previous_h_and_c():
     )
     assert seq["t1.h_t[1]"] == step1["h_t[1]"]
     assert seq["t2.h_t[1]"] == step2["h_t[1]"] and seq["t2.C_t[1]"] == step2["C_t[1]"]
-    reused = evaluate(Kind.SEQUENCE, g, FULL, twist=Twist.SEQ_REUSE, twist_step=2)
+    reused = evaluate(Kind.SEQUENCE, g, FULL, misconception=Misconception.SEQ_REUSE, step=2)
     from_start = evaluate(
         Kind.CELL_STEP, {**g, "h_prev": g["h_0"], "C_prev": g["C_0"], "x": g["xs"][1]}
     )

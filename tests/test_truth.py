@@ -184,13 +184,13 @@ def test_the_summary_counts_students_per_mistake(every_kind, tmp_path):
     assert summary_data(run)["common_mistakes"] == {}  # all correct: no mistake
     # every answer of problem 1 (the forget gate) wrong in the same way for both students
     from lstm_exam.generator.core.evaluate import evaluate
-    from lstm_exam.generator.core.misconceptions import Twist
+    from lstm_exam.generator.core.misconceptions import Misconception
     from lstm_exam.generator.store.manifest_read import load_manifest
 
     m = load_manifest(every_kind)
     for v in m.variants[:2]:
         vp = v.problems[0]
-        slipped = evaluate(vp.problem.kind, vp.problem.givens, twist=Twist.NO_BIAS)
+        slipped = evaluate(vp.problem.kind, vp.problem.givens, misconception=Misconception.NO_BIAS)
         rows = _rows(every_kind, v.student.student_id)
         for r in rows:
             lab = r["label"].split(".", 1)[1]

@@ -25,23 +25,23 @@ class Chain(Protocol):
     @property
     def name(self) -> str: ...
 
-    def num(self, d: Any) -> Number:
+    def num(self, value: Any) -> Number:
         """A given (a Decimal, a float or an int) as one of the chain's numbers."""
         ...
 
-    def rnd(self, v: Number) -> Number:
+    def rnd(self, value: Number) -> Number:
         """A named quantity as the chain keeps it (rounded, or as it is)."""
         ...
 
-    def sigmoid(self, v: Number) -> Number: ...
+    def sigmoid(self, value: Number) -> Number: ...
 
-    def tanh(self, v: Number) -> Number: ...
+    def tanh(self, value: Number) -> Number: ...
 
-    def exp(self, v: Number) -> Number: ...
+    def exp(self, value: Number) -> Number: ...
 
-    def largest(self, vs: list[Number]) -> Number: ...
+    def largest(self, values: list[Number]) -> Number: ...
 
-    def first_max(self, vs: list[Number]) -> Any:
+    def first_max(self, values: list[Number]) -> Any:
         """The index of the largest value, the first of equals."""
         ...
 
@@ -51,34 +51,34 @@ class Full:
 
     name = "full"
 
-    def num(self, d: Decimal | float) -> float:
-        return float(d)
+    def num(self, value: Decimal | float) -> float:
+        return float(value)
 
-    def rnd(self, v: float) -> float:
-        return v
+    def rnd(self, value: float) -> float:
+        return value
 
-    def sigmoid(self, v: float) -> float:
+    def sigmoid(self, value: float) -> float:
         # the two forms avoid overflow of exp for large |v|
-        if v >= 0:
-            return 1.0 / (1.0 + math.exp(-v))
-        e = math.exp(v)
+        if value >= 0:
+            return 1.0 / (1.0 + math.exp(-value))
+        e = math.exp(value)
         return e / (1.0 + e)
 
-    def tanh(self, v: float) -> float:
-        return math.tanh(v)
+    def tanh(self, value: float) -> float:
+        return math.tanh(value)
 
-    def exp(self, v: float) -> float:
+    def exp(self, value: float) -> float:
         try:
-            return math.exp(v)
+            return math.exp(value)
         except OverflowError:  # a student's own huge logit (1248.5): as float64 has it
             return math.inf
 
-    def largest(self, vs: list[float]) -> float:
-        return max(vs)
+    def largest(self, values: list[float]) -> float:
+        return max(values)
 
-    def first_max(self, vs: list[float]) -> int:
+    def first_max(self, values: list[float]) -> int:
         """The index of the largest value, the first of equals."""
-        return max(range(len(vs)), key=vs.__getitem__)
+        return max(range(len(values)), key=values.__getitem__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,21 +92,21 @@ class Rounded:
     truncate: bool = False
     name: str = field(default="rounded", init=False)
 
-    def num(self, d: Decimal | float) -> Decimal:
-        return d if isinstance(d, Decimal) else Decimal(repr(d))
+    def num(self, value: Decimal | float) -> Decimal:
+        return value if isinstance(value, Decimal) else Decimal(repr(value))
 
-    def rnd(self, v: Decimal) -> Decimal:
+    def rnd(self, value: Decimal) -> Decimal:
         mode = ROUND_DOWN if self.truncate else ROUND_HALF_UP
-        return v.quantize(_unit(self.decimals), rounding=mode)
+        return value.quantize(_unit(self.decimals), rounding=mode)
 
-    def sigmoid(self, v: Decimal) -> Decimal:
-        return _exact(_SIGMOID, str(v), getcontext().prec)
+    def sigmoid(self, value: Decimal) -> Decimal:
+        return _exact(_SIGMOID, str(value), getcontext().prec)
 
-    def tanh(self, v: Decimal) -> Decimal:
-        return _exact(_TANH, str(v), getcontext().prec)
+    def tanh(self, value: Decimal) -> Decimal:
+        return _exact(_TANH, str(value), getcontext().prec)
 
-    def exp(self, v: Decimal) -> Decimal:
-        return _exact(_EXP, str(v), getcontext().prec)
+    def exp(self, value: Decimal) -> Decimal:
+        return _exact(_EXP, str(value), getcontext().prec)
 
     largest = Full.largest
     first_max = Full.first_max
@@ -119,7 +119,7 @@ _SIGMOID, _TANH, _EXP = "sigmoid", "tanh", "exp"
 
 
 @functools.lru_cache(maxsize=1 << 17)
-def _exact(fn: str, text: str, prec: int) -> Decimal:
+def _exact(function: str, text: str, prec: int) -> Decimal:
     """A function of the rounded chain on the decimal ``text``, to ``prec`` digits.
 
     Kept: its arguments are numbers of a few decimals (a rounded pre-activation, a
@@ -128,9 +128,9 @@ def _exact(fn: str, text: str, prec: int) -> Decimal:
     """
     with localcontext(prec=prec):
         v = Decimal(text)
-        if fn == _EXP:
+        if function == _EXP:
             return v.exp()
-        if fn == _SIGMOID:
+        if function == _SIGMOID:
             try:
                 return 1 / (1 + (-v).exp())
             except Overflow:  # a student's own a = -10^9: e^(-a) beyond any decimal
@@ -147,10 +147,10 @@ def _unit(decimals: int) -> Decimal:
     return Decimal(1).scaleb(-decimals)
 
 
-def round_half_away(v: Decimal | float, decimals: int) -> Decimal:
+def round_half_away(value: Decimal | float, decimals: int) -> Decimal:
     """Round half away from zero on the exact decimal value.
 
     >>> round_half_away(Decimal("0.0125"), 3), round_half_away(Decimal("-0.0125"), 3)
     (Decimal('0.013'), Decimal('-0.013'))
     """
-    return Rounded(decimals).rnd(Rounded(decimals).num(v))
+    return Rounded(decimals).rnd(Rounded(decimals).num(value))

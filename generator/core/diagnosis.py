@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from lstm_exam.generator.core.chains import FULL, Chain, Number
-from lstm_exam.generator.core.evaluate import evaluate_prepared, redo_twisted
+from lstm_exam.generator.core.evaluate import evaluate_prepared, redo_with_slip
 from lstm_exam.generator.core.misconceptions import Slip
 from lstm_exam.generator.core.notation import HEAD, KINDS, Kind
 
@@ -36,53 +36,53 @@ class Redo:
 
 def run_mistake(
     kind: Kind,
-    g: Mapping[str, Any],
+    givens: Mapping[str, Any],
     mistake: Slip,
-    ch: Chain = FULL,
+    chain: Chain = FULL,
     *,
     overrides: Mapping[str, Decimal | float] | None = None,
     computed: dict[str, Number] | None = None,
     redo: Redo | None = None,
 ) -> dict[str, Any]:
-    """The values a mistake (twist, step, gate) gives on a variant whose givens ``g`` are
-    :func:`~lstm_exam.generator.core.evaluate.prepare`-d for ``ch``, by label.
+    """The values a mistake (twist, step, gate) gives on a variant whose givens ``givens`` are
+    :func:`~lstm_exam.generator.core.evaluate.prepare`-d for ``chain``, by label.
 
     ``overrides`` and ``computed`` are the evaluator's (the student's own answers used
     instead of computed values; what each formula gave from them); ``redo`` computes only
     some steps, from the chain without the mistake (:func:`redo_from` says where it
     starts). The two do not mix: a redo starts from the chain without overrides.
     """
-    twist, step, gate = mistake
+    misconception, step, gate = mistake
     if redo is None:
         return evaluate_prepared(
             kind,
-            g,
-            ch,
-            twist=twist,
-            twist_step=step,
-            twist_gate=gate,
+            givens,
+            chain,
+            misconception=misconception,
+            step=step,
+            gate=gate,
             overrides=overrides,
             computed=computed,
         )
     if overrides or computed is not None:
         raise ValueError("a redone mistake's chain takes no overrides")
-    return redo_twisted(
+    return redo_with_slip(
         kind,
-        g,
-        ch,
+        givens,
+        chain,
         redo.base,
-        twist=twist,
-        twist_step=step,
+        misconception=misconception,
+        step=step,
         start=redo.start,
         until=redo.until,
-        twist_gate=gate,
+        gate=gate,
     )
 
 
 def redo_from(kind: Kind, steps: int, mistake: Slip) -> int:
     """The first step a mistake changes: its own step, or after every step (``steps + 1``:
     the output layer alone) for a mistake of the output layer in a sequence."""
-    twist, step, _ = mistake
-    if KINDS[kind].stepped and HEAD.issuperset(twist.alters):
+    misconception, step, _ = mistake
+    if KINDS[kind].stepped and HEAD.issuperset(misconception.alters):
         return steps + 1
     return step

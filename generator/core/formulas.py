@@ -125,13 +125,13 @@ def _expr(node: ast.expr, text: str) -> Expr:
     raise ValueError(f"{text!r}: {ast.unparse(node)!r} is not in the formulas' form")
 
 
-def _names(e: Expr) -> set[str]:
-    if isinstance(e, Name):
-        return {e.name}
-    if isinstance(e, Op):
-        return _names(e.left) | _names(e.right)
-    if isinstance(e, Call):
-        return set().union(*map(_names, e.args))
+def _names(expr: Expr) -> set[str]:
+    if isinstance(expr, Name):
+        return {expr.name}
+    if isinstance(expr, Op):
+        return _names(expr.left) | _names(expr.right)
+    if isinstance(expr, Call):
+        return set().union(*map(_names, expr.args))
     return set()
 
 
@@ -150,20 +150,20 @@ def each_gate(gates: str, template: str) -> tuple[str, ...]:
     )
 
 
-def as_json(e: Expr) -> Any:
+def as_json(expr: Expr) -> Any:
     """The expression for the practice pages: a name as its string, a whole number as
     itself, an operation or function as ``[op, *arguments]``.
 
     >>> as_json(parse("f_t := 1 - sigma(a_f)").expr)
     ['-', 1, ['sigma', 'a_f']]
     """
-    if isinstance(e, Name):
-        return e.name
-    if isinstance(e, Const):
-        return e.value
-    if isinstance(e, Op):
-        return [e.op, as_json(e.left), as_json(e.right)]
-    return [e.fn, *map(as_json, e.args)]
+    if isinstance(expr, Name):
+        return expr.name
+    if isinstance(expr, Const):
+        return expr.value
+    if isinstance(expr, Op):
+        return [expr.op, as_json(expr.left), as_json(expr.right)]
+    return [expr.fn, *map(as_json, expr.args)]
 
 
 #: The chain's function of each function of one number.
@@ -177,37 +177,42 @@ _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
 
 
 def formula_values(
-    ch: Any, f: Formula, env: Mapping[str, Any], cells: int, dot: Callable[..., Any]
+    chain: Any, formula: Formula, env: Mapping[str, Any], cells: int, dot: Callable[..., Any]
 ) -> list | None:
-    """A misconception's formula for ``f.quantity``, cell by cell, in the chain ``ch``
+    """A misconception's formula for ``formula.quantity``, cell by cell, in the chain ``chain``
     (the evaluator's, with its ``dot(ch, row, vector)``), as the chain keeps a named
     quantity (rounded, but for a count); None where it reads a quantity the problem
     lacks (the right formula stands)."""
-    if not env.keys() >= f.reads:
+    if not env.keys() >= formula.reads:
         return None
-    values = _values(ch, f.expr, env, cells, dot)
-    return values if f.counted else [ch.rnd(v) for v in values]
+    values = _values(chain, formula.expr, env, cells, dot)
+    return values if formula.counted else [chain.rnd(v) for v in values]
 
 
-def _values(ch: Any, e: Expr, env: Mapping[str, Any], cells: int, dot: Callable[..., Any]) -> list:
+def _values(
+    chain: Any, expr: Expr, env: Mapping[str, Any], cells: int, dot: Callable[..., Any]
+) -> list:
     """An expression's value in each of ``cells`` cells."""
-    if isinstance(e, Name):
-        return env[e.name]
-    if isinstance(e, Const):
-        return [ch.num(e.value)] * cells
-    if isinstance(e, Op):
-        op = _ARITHMETIC[e.op]
-        left, right = _values(ch, e.left, env, cells, dot), _values(ch, e.right, env, cells, dot)
+    if isinstance(expr, Name):
+        return env[expr.name]
+    if isinstance(expr, Const):
+        return [chain.num(expr.value)] * cells
+    if isinstance(expr, Op):
+        op = _ARITHMETIC[expr.op]
+        left, right = (
+            _values(chain, expr.left, env, cells, dot),
+            _values(chain, expr.right, env, cells, dot),
+        )
         return [op(a, b) for a, b in zip(left, right, strict=True)]
-    assert isinstance(e, Call)
-    if e.fn == "dot":
-        matrix, vector = (env[a.name] for a in e.args if isinstance(a, Name))
-        return [dot(ch, row, vector) for row in matrix]
-    if e.fn == "argmax":
-        (vector,) = (env[a.name] for a in e.args if isinstance(a, Name))
-        return [ch.num(ch.first_max(vector))]
-    fn = getattr(ch, _CHAIN_FUNCTION[e.fn])
-    return list(map(fn, _values(ch, e.args[0], env, cells, dot)))
+    assert isinstance(expr, Call)
+    if expr.fn == "dot":
+        matrix, vector = (env[a.name] for a in expr.args if isinstance(a, Name))
+        return [dot(chain, row, vector) for row in matrix]
+    if expr.fn == "argmax":
+        (vector,) = (env[a.name] for a in expr.args if isinstance(a, Name))
+        return [chain.num(chain.first_max(vector))]
+    fn = getattr(chain, _CHAIN_FUNCTION[expr.fn])
+    return list(map(fn, _values(chain, expr.args[0], env, cells, dot)))
 
 
 class _Whole:
@@ -217,8 +222,8 @@ class _Whole:
     num = int
 
     @staticmethod
-    def rnd(v: int) -> int:
-        return v
+    def rnd(value: int) -> int:
+        return value
 
 
 WHOLE = _Whole()

@@ -9,7 +9,7 @@ it, well-posedness keeps it visible, diagnosis names it, feedback and the summar
 its words: all read them here. Three change the structure of the computation rather
 than one quantity's formula and are named cases of the evaluator (:data:`STRUCTURAL`).
 
-Adding a misconception that alters one quantity: one entry of :class:`Twist` (or of
+Adding a misconception that alters one quantity: one entry of :class:`Misconception` (or of
 :data:`ROUNDING_SLIPS`) and its row in docs/grading.md (a test keeps it in step).
 """
 
@@ -22,7 +22,7 @@ from lstm_exam.generator.core.formulas import Formula, each_gate, parse
 
 
 @dataclass(frozen=True, slots=True)
-class Misconception:
+class MisconceptionInfo:
     """What one misconception is: its formula and every fact about it."""
 
     lecture: int
@@ -69,10 +69,10 @@ class Misconception:
             raise ValueError(f"{self.did!r}: one formula a quantity it alters")
 
 
-class Twist(Enum):
+class Misconception(Enum):
     """A misconception: the formulas it changes, and its words."""
 
-    NO_BIAS = Misconception(
+    NO_BIAS = MisconceptionInfo(
         lecture=1,
         formula=each_gate("fiCo", "a_{g} := Wz_{g}"),
         did="left out the bias: {act} = act(W·z), not act(W·z + b)",
@@ -82,7 +82,7 @@ class Twist(Enum):
         rank=2,
     )
 
-    TANH_GATE = Misconception(
+    TANH_GATE = MisconceptionInfo(
         lecture=2,
         formula=each_gate("fio", "{act} := tanh(a_{g})"),
         did="used tanh for a gate instead of the sigmoid",
@@ -92,7 +92,7 @@ class Twist(Enum):
         rank=6,
     )
 
-    SIGMOID_CANDIDATE = Misconception(
+    SIGMOID_CANDIDATE = MisconceptionInfo(
         lecture=2,
         formula=("C_tilde := sigma(a_C)",),
         did="used the sigmoid for C~_t instead of tanh",
@@ -101,7 +101,7 @@ class Twist(Enum):
         rank=7,
     )
 
-    NO_ACTIVATION = Misconception(
+    NO_ACTIVATION = MisconceptionInfo(
         lecture=2,
         formula=(*each_gate("fio", "{act} := a_{g}"), "C_tilde := a_C"),
         did="reported the bias-added value without the activation",
@@ -113,7 +113,7 @@ class Twist(Enum):
         rank=4,
     )
 
-    SIGN_SLIP = Misconception(
+    SIGN_SLIP = MisconceptionInfo(
         lecture=3,
         formula=each_gate("fio", "{act} := 1 - sigma(a_{g})"),
         did="sign slip in the sigmoid: 1/(1 + e^{+a}) = 1 − σ(a)",
@@ -123,7 +123,7 @@ class Twist(Enum):
         rank=5,
     )
 
-    SWAPPED_CONCAT = Misconception(
+    SWAPPED_CONCAT = MisconceptionInfo(
         lecture=4,
         alters=("Wz_f", "Wz_i", "Wz_C", "Wz_o"),
         did="concatenated the wrong way round: z = [x_t, h_{t-1}]",
@@ -134,7 +134,7 @@ class Twist(Enum):
         rank=3,
     )
 
-    CELL_PLUS = Misconception(
+    CELL_PLUS = MisconceptionInfo(
         lecture=5,
         formula=("fC := f_t + C_prev",),
         did="added f_t + C_{t-1} instead of multiplying f_t * C_{t-1}",
@@ -142,7 +142,7 @@ class Twist(Enum):
         summary="f_t + C_t-1",
     )
 
-    CELL_DROP_I = Misconception(
+    CELL_DROP_I = MisconceptionInfo(
         lecture=5,
         formula=("C_t := fC + C_tilde",),
         did="dropped i_t: C_t = f_t * C_{t-1} + C~_t",
@@ -150,7 +150,7 @@ class Twist(Enum):
         summary="dropped i_t",
     )
 
-    CELL_DROP_F = Misconception(
+    CELL_DROP_F = MisconceptionInfo(
         lecture=5,
         formula=("C_t := C_prev + iC",),
         did="dropped f_t: C_t = C_{t-1} + i_t * C~_t",
@@ -158,7 +158,7 @@ class Twist(Enum):
         summary="dropped f_t",
     )
 
-    H_NO_TANH = Misconception(
+    H_NO_TANH = MisconceptionInfo(
         lecture=6,
         formula=("h_t := o_t * C_t",),
         did="left out tanh: h_t = o_t * C_t",
@@ -167,7 +167,7 @@ class Twist(Enum):
         rank=1,
     )
 
-    H_OLD_C = Misconception(
+    H_OLD_C = MisconceptionInfo(
         lecture=6,
         formula=("h_t := o_t * rounded(tanh(C_prev))",),
         did="used the old cell state: h_t = o_t * tanh(C_{t-1})",
@@ -176,7 +176,7 @@ class Twist(Enum):
         needs_old_cell=True,
     )
 
-    H_TANH_OUTSIDE = Misconception(
+    H_TANH_OUTSIDE = MisconceptionInfo(
         lecture=6,
         formula=("h_t := tanh(o_t * C_t)",),
         did="took tanh of the product: h_t = tanh(o_t * C_t)",
@@ -185,7 +185,7 @@ class Twist(Enum):
         rank=8,
     )
 
-    P_NO_BIAS = Misconception(
+    P_NO_BIAS = MisconceptionInfo(
         lecture=9,
         formula=("P_gate := H * (H + D)", "P_video := 4 * (H * (H + F)) + P_dense"),
         alters=("P_gate", "P_lstm", "P_video"),
@@ -194,7 +194,7 @@ class Twist(Enum):
         summary="counted no biases",
     )
 
-    P_ONE_GATE = Misconception(
+    P_ONE_GATE = MisconceptionInfo(
         lecture=9,
         formula=("P_lstm := P_gate", "P_video := H * (H + F) + H + P_dense"),
         did="counted one gate instead of four",
@@ -202,7 +202,7 @@ class Twist(Enum):
         summary="counted one gate",
     )
 
-    P_H_TIMES_D = Misconception(
+    P_H_TIMES_D = MisconceptionInfo(
         lecture=9,
         formula=("P_gate := H * D + H", "P_video := 4 * (H * F + H) + P_dense"),
         alters=("P_gate", "P_lstm", "P_video"),
@@ -211,7 +211,7 @@ class Twist(Enum):
         summary="H·D instead of H·(H + D)",
     )
 
-    P_DENSE_NO_BIAS = Misconception(
+    P_DENSE_NO_BIAS = MisconceptionInfo(
         lecture=9,
         formula=("P_dense := H * K",),
         alters=("P_dense", "P_video"),
@@ -220,7 +220,7 @@ class Twist(Enum):
         summary="dense without biases",
     )
 
-    SEQ_REUSE = Misconception(
+    SEQ_REUSE = MisconceptionInfo(
         lecture=8,
         alters=("h_prev", "C_prev"),
         did="reused h_0 and C_0 at this step instead of the previous step's h_t and C_t",
@@ -229,7 +229,7 @@ class Twist(Enum):
         from_step=2,
     )
 
-    HEAD_ON_C = Misconception(
+    HEAD_ON_C = MisconceptionInfo(
         lecture=10,
         formula=("logit := dot(W_y, C_t) + b_y", "y_hat := dot(W_y, C_t) + b_y"),
         did="applied the dense layer to C_T instead of h_T",
@@ -238,7 +238,7 @@ class Twist(Enum):
         rank=10,
     )
 
-    HEAD_NO_BIAS = Misconception(
+    HEAD_NO_BIAS = MisconceptionInfo(
         lecture=10,
         formula=("logit := dot(W_y, h_t)", "y_hat := dot(W_y, h_t)"),
         did="left out the dense layer's bias b_y",
@@ -246,7 +246,7 @@ class Twist(Enum):
         summary="dense layer without b_y",
     )
 
-    SOFTMAX_NO_NORM = Misconception(
+    SOFTMAX_NO_NORM = MisconceptionInfo(
         lecture=10,
         formula=("prob := exp(logit)",),
         did="softmax without normalizing: e^logit, not divided by the sum",
@@ -254,7 +254,7 @@ class Twist(Enum):
         summary="softmax not normalized",
     )
 
-    CLASS_FROM_ZERO = Misconception(
+    CLASS_FROM_ZERO = MisconceptionInfo(
         lecture=10,
         formula=("class := argmax(prob)",),
         did="counted the classes from 0 (as argmax does), not from 1",
@@ -262,7 +262,7 @@ class Twist(Enum):
         summary="classes counted from 0",
     )
 
-    ERROR_NOT_SQUARED = Misconception(
+    ERROR_NOT_SQUARED = MisconceptionInfo(
         lecture=10,
         formula=("sq_error := y_hat - y",),
         did="did not square the error: y_hat - y",
@@ -270,7 +270,7 @@ class Twist(Enum):
         summary="error not squared",
     )
 
-    SIGMA_AS_DERIVATIVE = Misconception(
+    SIGMA_AS_DERIVATIVE = MisconceptionInfo(
         lecture=11,
         formula=each_gate("fio", "da_{g} := {grad} * {act}"),
         did="wrote the sigmoid's derivative σ'(a) as σ(a), not σ(a)(1 − σ(a))",
@@ -281,7 +281,7 @@ class Twist(Enum):
         rank=9,
     )
 
-    TANH_DERIVATIVE = Misconception(
+    TANH_DERIVATIVE = MisconceptionInfo(
         lecture=11,
         formula=(
             "dC_t := dC_next + dh_t * o_t * (1 - tanh_C)",
@@ -292,7 +292,7 @@ class Twist(Enum):
         summary="tanh' as 1 - tanh",
     )
 
-    NO_NEXT_GRADIENT = Misconception(
+    NO_NEXT_GRADIENT = MisconceptionInfo(
         lecture=11,
         formula=("dC_t := dh_t * o_t * (1 - tanh_C * tanh_C)",),
         did="left out dL/dC_t arriving from the next step",
@@ -300,7 +300,7 @@ class Twist(Enum):
         summary="dropped dL/dC from t+1",
     )
 
-    NO_H_PATH = Misconception(
+    NO_H_PATH = MisconceptionInfo(
         lecture=11,
         formula=("dC_t := dC_next",),
         did="left out the path from h_t through tanh(C_t) into dL/dC_t",
@@ -308,7 +308,7 @@ class Twist(Enum):
         summary="dropped the path through h_t",
     )
 
-    DC_PREV_NO_F = Misconception(
+    DC_PREV_NO_F = MisconceptionInfo(
         lecture=11,
         formula=("dC_prev := dC_t",),
         did="dL/dC_{t-1} = dL/dC_t: forgot the factor f_t",
@@ -316,7 +316,7 @@ class Twist(Enum):
         summary="dL/dC_t-1 without f_t",
     )
 
-    NO_TRANSPOSE = Misconception(
+    NO_TRANSPOSE = MisconceptionInfo(
         lecture=11,
         alters=("dh_prev",),
         did="multiplied by W instead of its transpose W^T",
@@ -341,8 +341,10 @@ class Twist(Enum):
 #: ``SEQ_REUSE`` changes the state a step starts from (h_{t-1}, C_{t-1}: the previous
 #: step's, or h_0, C_0); ``NO_TRANSPOSE`` changes which index of W_g the sum of dh_prev
 #: runs over. Every other entry has a ``formula``.
-STRUCTURAL = frozenset({Twist.SWAPPED_CONCAT, Twist.SEQ_REUSE, Twist.NO_TRANSPOSE})
-if {tw for tw in Twist if not tw.value.formulas} != STRUCTURAL:
+STRUCTURAL = frozenset(
+    {Misconception.SWAPPED_CONCAT, Misconception.SEQ_REUSE, Misconception.NO_TRANSPOSE}
+)
+if {tw for tw in Misconception if not tw.value.formulas} != STRUCTURAL:
     raise ValueError("a misconception without a formula that the evaluator does not name")
 
 
@@ -385,30 +387,30 @@ ROUNDING_SLIPS = (
 )
 
 #: Every mistake diagnosis can name, by its id: its name in the class summary.
-SUMMARY_NAMES: dict[str, str] = {tw.name: tw.summary for tw in Twist} | {
+SUMMARY_NAMES: dict[str, str] = {tw.name: tw.summary for tw in Misconception} | {
     r.id: r.summary for r in ROUNDING_SLIPS
 }
 
 
-def register(name: str, misconception: Misconception) -> Twist:
+def register(name: str, misconception: MisconceptionInfo) -> Misconception:
     """Add one misconception to the registry, under ``name``, before anything reads it
     (a plug-in's or a test's own usual mistake): it must have a formula. Every part reads
     the registry, so this one entry is all it takes.
 
-    The :class:`Twist` enumeration gains the member (as if it had been declared last)
+    The :class:`Misconception` enumeration gains the member (as if it had been declared last)
     and :data:`SUMMARY_NAMES` its summary name; parts that keep what they computed of
     the registry (caches) must not have run yet. Its ``rank`` orders nothing:
     well-posedness checks it after the ranked ones (which changes nothing but speed).
     """
-    if not name.isidentifier() or name in Twist.__members__ or name in SUMMARY_NAMES:
+    if not name.isidentifier() or name in Misconception.__members__ or name in SUMMARY_NAMES:
         raise ValueError(f"{name!r}: not a new misconception's name")
     if not misconception.formulas:
         raise ValueError(f"{name}: a registered misconception needs its formula")
-    member = object.__new__(Twist)
+    member = object.__new__(Misconception)
     member._name_, member._value_ = name, misconception
-    type.__setattr__(Twist, name, member)
-    Twist._member_map_[name] = member
-    Twist._member_names_.append(name)
-    Twist._value2member_map_[misconception] = member
+    type.__setattr__(Misconception, name, member)
+    Misconception._member_map_[name] = member
+    Misconception._member_names_.append(name)
+    Misconception._value2member_map_[misconception] = member
     SUMMARY_NAMES[name] = misconception.summary
     return member

@@ -3,7 +3,7 @@
 The registry itself (:mod:`~lstm_exam.generator.core.misconception_registry`: one entry
 a misconception, its formula and its words) is read through this module, which also
 says at which steps and in which gates each can be made (:func:`applicable_slips`),
-where it shows first (:func:`twist_targets`), its sentence for a quantity
+where it shows first (:func:`slip_targets`), its sentence for a quantity
 (:func:`explain`) and the formulas a slip puts in place (:func:`slip_formulas`).
 """
 
@@ -18,8 +18,8 @@ from lstm_exam.generator.core.misconception_registry import (
     STRUCTURAL,
     SUMMARY_NAMES,
     Misconception,
+    MisconceptionInfo,
     RoundingSlip,
-    Twist,
     register,
 )
 from lstm_exam.generator.core.notation import FEEDS, HEAD, KINDS, Kind
@@ -34,11 +34,11 @@ __all__ = [
     "STRUCTURAL",
     "SUMMARY_NAMES",
     "Misconception",
+    "MisconceptionInfo",
     "RoundingSlip",
     "Slip",
-    "Twist",
+    "applicable_misconceptions",
     "applicable_slips",
-    "applicable_twists",
     "can_show",
     "explain",
     "gate_of",
@@ -46,7 +46,7 @@ __all__ = [
     "register",
     "slip_alters",
     "slip_formulas",
-    "twist_targets",
+    "slip_targets",
 ]
 
 #: Each gate's letter, its name in a sentence and its value's name.
@@ -67,48 +67,56 @@ def gate_of(name: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=64)
-def gates_of(tw: Twist) -> tuple[str, ...]:
+def gates_of(misconception: Misconception) -> tuple[str, ...]:
     """The gates a misconception of the gates can be made in one at a time (it alters one
     quantity of each of several gates); () for any other.
 
-    >>> gates_of(Twist.NO_BIAS), gates_of(Twist.SIGN_SLIP), gates_of(Twist.H_NO_TANH)
+    >>> gates_of(Misconception.NO_BIAS), gates_of(Misconception.SIGN_SLIP), gates_of(Misconception.H_NO_TANH)
     (('f', 'i', 'C', 'o'), ('f', 'i', 'o'), ())
     """
-    gates = tuple(gate_of(n) for n in tw.alters)
+    gates = tuple(gate_of(n) for n in misconception.alters)
     if None in gates or len(set(gates)) < 2:
         return ()
     return tuple(g for g in GATE_NAMES if g in gates)
 
 
-def slip_alters(tw: Twist, gate: str | None) -> tuple[str, ...]:
+def slip_alters(misconception: Misconception, gate: str | None) -> tuple[str, ...]:
     """The quantities a slip alters: all the misconception's, or one gate's."""
-    return tw.alters if gate is None else tuple(n for n in tw.alters if gate_of(n) == gate)
+    return (
+        misconception.alters
+        if gate is None
+        else tuple(n for n in misconception.alters if gate_of(n) == gate)
+    )
 
 
 @functools.lru_cache(maxsize=256)
-def slip_formulas(tw: Twist, gate: str | None = None) -> dict[str, Formula]:
+def slip_formulas(misconception: Misconception, gate: str | None = None) -> dict[str, Formula]:
     """The formulas a slip puts in place, by quantity: all the misconception's, or
     (``gate``) those of one gate's quantities.
 
-    >>> sorted(slip_formulas(Twist.NO_BIAS, "i").items())
+    >>> sorted(slip_formulas(Misconception.NO_BIAS, "i").items())
     [('a_i', Formula(quantity='a_i', expr=Name(name='Wz_i'), text='a_i := Wz_i', reads=frozenset({'Wz_i'})))]
     """
-    return {f.quantity: f for f in tw.value.formulas if gate is None or gate_of(f.quantity) == gate}
+    return {
+        f.quantity: f
+        for f in misconception.value.formulas
+        if gate is None or gate_of(f.quantity) == gate
+    }
 
 
 @functools.lru_cache(maxsize=4096)
-def explain(tw: Twist, name: str, gate: str | None = None) -> str:
+def explain(misconception: Misconception, name: str, gate: str | None = None) -> str:
     """A misconception in a student's words, for the quantity ``name`` it shows in: made
     in one ``gate`` alone or everywhere, and what it carries into.
 
-    >>> explain(Twist.NO_BIAS, "f_t", "f")
+    >>> explain(Misconception.NO_BIAS, "f_t", "f")
     'in the forget gate f_t you left out the bias b_f: a_f = W_f·z'
-    >>> explain(Twist.NO_BIAS, "h_t", "C")
+    >>> explain(Misconception.NO_BIAS, "h_t", "C")
     'in the candidate C~_t you left out the bias b_C: a_C = W_C·z, which carries into h_t'
-    >>> explain(Twist.SIGN_SLIP, "C_t")
+    >>> explain(Misconception.SIGN_SLIP, "C_t")
     'your gates are 1 − σ(a): a sign slip in e^(−a), which carries into C_t'
     """
-    m = tw.value
+    m = misconception.value
     if gate is not None and m.feedback_one is not None:
         words, act = GATE_NAMES[gate]
         # replace, not format: the sentences hold braces of their own (h_{t-1})
@@ -117,9 +125,9 @@ def explain(tw: Twist, name: str, gate: str | None = None) -> str:
     else:
         text = m.feedback
     # what the slip alters, and in the gates it was made in, each quantity up to the gate
-    gates = (gate,) if gate else gates_of(tw)
+    gates = (gate,) if gate else gates_of(misconception)
     own = {
-        *slip_alters(tw, gate),
+        *slip_alters(misconception, gate),
         *(n for g in gates for n in (f"Wz_{g}", f"a_{g}", GATE_NAMES[g][1])),
     }
     return text if name in own else f"{text}, which carries into {name}"
@@ -136,29 +144,29 @@ def _first_asked(name: str, asked: set[str], order: set[str]) -> set[str]:
     return found
 
 
-def applicable_twists(problem: Problem) -> tuple[tuple[Twist, int], ...]:
+def applicable_misconceptions(problem: Problem) -> tuple[tuple[Misconception, int], ...]:
     """The misconceptions (and steps) that can show in this problem's answers."""
     return _applicable(problem.kind, problem.steps, "C_prev" in problem.givens, problem.hidden)
 
 
-def can_show(tw: Twist, hidden: int) -> bool:
+def can_show(misconception: Misconception, hidden: int) -> bool:
     """Whether a misconception can change an answer at all in a problem of ``hidden``
     cells (the registry's ``min_hidden``): one that cannot gives the right answer there,
     so it is no mistake and no check looks for it.
 
-    >>> can_show(Twist.NO_TRANSPOSE, 1), can_show(Twist.NO_TRANSPOSE, 2)
+    >>> can_show(Misconception.NO_TRANSPOSE, 1), can_show(Misconception.NO_TRANSPOSE, 2)
     (False, True)
     """
-    return hidden >= tw.value.min_hidden
+    return hidden >= misconception.value.min_hidden
 
 
 @functools.lru_cache(maxsize=256)
 def _applicable(
     kind: Kind, steps: int, old_cell: bool, hidden: int
-) -> tuple[tuple[Twist, int], ...]:
+) -> tuple[tuple[Misconception, int], ...]:
     order = set(KINDS[kind].order)
     out = []
-    for tw in Twist:
+    for tw in Misconception:
         m = tw.value
         if not can_show(tw, hidden):
             continue
@@ -173,19 +181,20 @@ def _applicable(
     return tuple(out)
 
 
-Slip = tuple[Twist, int, str | None]
+Slip = tuple[Misconception, int, str | None]
 """A misconception as a student makes it: at a step, in one gate or (None) in all."""
 
 
 def applicable_slips(problem: Problem) -> tuple[Slip, ...]:
-    """:func:`applicable_twists`, each misconception of the gates also in each gate alone
+    """:func:`applicable_misconceptions`, each misconception of the gates also in each gate alone
     (first: one gate is the more common slip), where the problem has that gate; in a
     problem of one gate (forget_gate), in that gate alone."""
-    return _slips(problem.kind, problem.steps, "C_prev" in problem.givens, problem.hidden)
+    return slips_of(problem.kind, problem.steps, "C_prev" in problem.givens, problem.hidden)
 
 
 @functools.lru_cache(maxsize=256)
-def _slips(kind: Kind, steps: int, old_cell: bool, hidden: int) -> tuple[Slip, ...]:
+def slips_of(kind: Kind, steps: int, old_cell: bool, hidden: int) -> tuple[Slip, ...]:
+    """:func:`applicable_slips` of a problem of this kind, steps, old cell and hidden size."""
     order = set(KINDS[kind].order)
     out: list[Slip] = []
     for tw, t in _applicable(kind, steps, old_cell, hidden):
@@ -198,17 +207,21 @@ def _slips(kind: Kind, steps: int, old_cell: bool, hidden: int) -> tuple[Slip, .
 
 #: The misconceptions that most often hide in a draw, in the order well-posedness checks them.
 LIKELY_HIDDEN = tuple(
-    sorted((tw for tw in Twist if tw.value.rank is not None), key=lambda tw: tw.value.rank or 0)
+    sorted(
+        (tw for tw in Misconception if tw.value.rank is not None), key=lambda tw: tw.value.rank or 0
+    )
 )
 
 
 @functools.lru_cache(maxsize=1024)
-def twist_targets(
-    kind: Kind, show_steps: bool, tw: Twist, gate: str | None = None
+def slip_targets(
+    kind: Kind, show_steps: bool, misconception: Misconception, gate: str | None = None
 ) -> frozenset[str]:
     """The asked quantities a misconception (made in ``gate`` alone, or in all) shows in
     first, on each path downstream."""
     info = KINDS[kind]
     asked = set(info.asked) | (set(info.steps) if show_steps else set())
     order = set(info.order)
-    return frozenset().union(*(_first_asked(n, asked, order) for n in slip_alters(tw, gate)))
+    return frozenset().union(
+        *(_first_asked(n, asked, order) for n in slip_alters(misconception, gate))
+    )

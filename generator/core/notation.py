@@ -140,8 +140,8 @@ class KindInfo:
         return any(shape == "TxD" for _, shape in self.givens)
 
 
-def _gate_names(g: str, act: str) -> tuple[str, ...]:
-    return (f"Wz_{g}", f"a_{g}", act)
+def _gate_names(gate: str, act: str) -> tuple[str, ...]:
+    return (f"Wz_{gate}", f"a_{gate}", act)
 
 
 _CELL_ORDER = (
@@ -398,14 +398,14 @@ def upstream(
     out: list[str] = []
     seen: set[tuple[str, int, int | None]] = set()
 
-    def visit(n: str, c: int, t: int | None) -> None:
-        for src in FED_BY.get(n, ()):
-            mixed, at = (src, n) in MIXING, t
+    def visit(count: str, c: int, t: int | None) -> None:
+        for src in FED_BY.get(count, ()):
+            mixed, at = (src, count) in MIXING, t
             if src in STATE:
                 if t is None or t == 1:
                     continue  # given
                 src, at = state_source(src, t)
-            elif n in HEAD and src not in HEAD:
+            elif count in HEAD and src not in HEAD:
                 at = last_step
             for cc in range(1, cells(src) + 1) if mixed else [c]:
                 key = (src, cc, at)

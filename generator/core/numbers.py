@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 
-def out_of_bounds(d: Decimal, digits: int, places: int) -> str | None:
-    """Why ``d`` is not a number this program takes, or None when it is.
+def out_of_bounds(value: Decimal, digits: int, places: int) -> str | None:
+    """Why ``value`` is not a number this program takes, or None when it is.
 
     Checked on the decimal's digits and exponent alone, with no arithmetic, so no
     exponent, however large, can overflow or be written out digit by digit: finite,
@@ -26,16 +26,16 @@ def out_of_bounds(d: Decimal, digits: int, places: int) -> str | None:
     >>> out_of_bounds(Decimal("1e-999999999"), 6, 12)
     'more than 12 decimal places'
     """
-    if not d.is_finite():
+    if not value.is_finite():
         return "not a finite number"
-    if int(d.as_tuple().exponent) < -places:
+    if int(value.as_tuple().exponent) < -places:
         return f"more than {places} decimal places"
-    if not d.is_zero() and d.adjusted() >= digits:
+    if not value.is_zero() and value.adjusted() >= digits:
         return f"out of range (less than {10**digits} in size)"
     return None
 
 
-def plain(d: Decimal) -> str:
+def plain(value: Decimal) -> str:
     """The decimal as it is, without an exponent: ``format(d, "f")``, quicker; a zero
     is never written with a minus sign (every writer of numbers does so).
 
@@ -44,10 +44,10 @@ def plain(d: Decimal) -> str:
     >>> plain(Decimal("-0.000")), fixed(-1e-17, 3), at_places(Decimal("-0.0004"), 3)
     ('0.000', '0.000', '0.000')
     """
-    text = str(d)  # the same text unless str() chose an exponent
+    text = str(value)  # the same text unless str() chose an exponent
     if "E" in text:
-        text = format(d, "f")
-    return text[1:] if text[0] == "-" and d.is_zero() else text  # a class writes millions
+        text = format(value, "f")
+    return text[1:] if text[0] == "-" and value.is_zero() else text  # a class writes millions
 
 
 def unsigned_zero(text: str) -> str:
@@ -55,31 +55,31 @@ def unsigned_zero(text: str) -> str:
     return text[1:] if text[:1] == "-" and not text.strip("-0.") else text
 
 
-def normal(d: Decimal) -> str:
+def normal(value: Decimal) -> str:
     """Without trailing zeros: points, tolerances.
 
     >>> normal(Decimal("3.00")), normal(Decimal("0.0010")), normal(Decimal("2E+1"))
     ('3', '0.001', '20')
     """
-    return unsigned_zero(format(d.normalize(), "f"))
+    return unsigned_zero(format(value.normalize(), "f"))
 
 
-def score_text(d: Decimal) -> str:
+def score_text(value: Decimal) -> str:
     """A score: whole numbers without decimals, others as they are.
 
     >>> score_text(Decimal("4.00")), score_text(Decimal("3.50")), score_text(Decimal("82.0"))
     ('4', '3.50', '82')
     """
-    return normal(d) if d == d.to_integral_value() else format(d, "f")
+    return normal(value) if value == value.to_integral_value() else format(value, "f")
 
 
-def toml_number(d: Decimal) -> str:
+def toml_number(value: Decimal) -> str:
     """A TOML float: always with a decimal point, so it reads back as a number of places.
 
     >>> toml_number(Decimal("1")), toml_number(Decimal("-0.25"))
     ('1.0', '-0.25')
     """
-    text = unsigned_zero(format(d, "f"))
+    text = unsigned_zero(format(value, "f"))
     return text if "." in text else text + ".0"
 
 
@@ -92,17 +92,17 @@ def fixed(x: float, places: int) -> str:
     return unsigned_zero(f"{x:.{places}f}")
 
 
-def at_places(d: Decimal | float, places: int | None = None) -> str:
+def at_places(value: Decimal | float, places: int | None = None) -> str:
     """A decimal or float written out; at ``places`` decimals when given (of its exact value).
 
     >>> at_places(Decimal("0.5")), at_places(0.25, 1), at_places(Decimal("2"), 3)
     ('0.5', '0.2', '2.000')
     """
-    return unsigned_zero(format(d, "f") if places is None else f"{Decimal(d):.{places}f}")
+    return unsigned_zero(format(value, "f") if places is None else f"{Decimal(value):.{places}f}")
 
 
-def plain_tree(d: Decimal | Sequence[Any]) -> Any:
+def plain_tree(value: Decimal | Sequence[Any]) -> Any:
     """:func:`plain` over a vector or matrix, as nested lists (JSON)."""
-    if isinstance(d, Decimal):
-        return unsigned_zero(format(d, "f"))
-    return [plain_tree(e) for e in d]
+    if isinstance(value, Decimal):
+        return unsigned_zero(format(value, "f"))
+    return [plain_tree(e) for e in value]

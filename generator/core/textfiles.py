@@ -52,8 +52,8 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _UNSHOWN = re.compile(r"[\ud800-\udfff\x00-\x1f\x7f-\x9f]")
 
 
-def _escape(m: re.Match[str]) -> str:
-    code = ord(m[0])
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
     if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8, as surrogateescape holds it
         return f"\\x{code - 0xDC00:02x}"
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

@@ -124,13 +124,13 @@ def array_window(
 
 
 def array_verdict(
-    x: np.ndarray, lo: np.ndarray, hi: np.ndarray, slack: np.ndarray
+    x: np.ndarray, low: np.ndarray, high: np.ndarray, slack: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Where each ``x`` lies against float bounds of :func:`array_window`: surely inside,
     and near the low or the high bound (within the slack: the exact form decides).
     Returns (inside, near_lo, near_hi, near)."""
     import numpy as np
 
-    inside = (lo + slack <= x) & (x <= hi - slack)
-    near_lo, near_hi = np.abs(x - lo) <= slack, np.abs(x - hi) <= slack
+    inside = (low + slack <= x) & (x <= high - slack)
+    near_lo, near_hi = np.abs(x - low) <= slack, np.abs(x - high) <= slack
     return inside, near_lo, near_hi, near_lo | near_hi

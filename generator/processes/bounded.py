@@ -50,8 +50,8 @@ class Bounded:
     cannot be forked, ``fn`` runs here, unbounded.
     """
 
-    def __init__(self, fn: Callable[[bytes], Any], *, memory: int, seconds: int) -> None:
-        self.fn, self.memory, self.seconds = fn, memory, seconds
+    def __init__(self, function: Callable[[bytes], Any], *, memory: int, seconds: int) -> None:
+        self.fn, self.memory, self.seconds = function, memory, seconds
         self._child: tuple[int, int, int, int] | None = None
         """(pid, the process that forked it, its input, its output)."""
 
@@ -142,8 +142,10 @@ class Bounded:
             self.close()
 
 
-def _serve(fn: Callable[[bytes], Any], source: int, sink: int, memory: int, seconds: int) -> None:
-    """The child's loop: a request (its length, then its bytes) in, ``fn``'s answer (its
+def _serve(
+    function: Callable[[bytes], Any], source: int, sink: int, memory: int, seconds: int
+) -> None:
+    """The child's loop: a request (its length, then its bytes) in, ``function``'s answer (its
     length, then JSON) out, until the input ends; a MemoryError ends the child after
     its answer (its memory may be in pieces)."""
     import json
@@ -164,7 +166,7 @@ def _serve(fn: Callable[[bytes], Any], source: int, sink: int, memory: int, seco
         resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
         failed = False
         try:
-            answer = json.dumps({"ok": fn(data)}).encode()
+            answer = json.dumps({"ok": function(data)}).encode()
         except MemoryError:
             answer, failed = b'{"exceeded": "memory"}', True
         del data
@@ -173,10 +175,10 @@ def _serve(fn: Callable[[bytes], Any], source: int, sink: int, memory: int, seco
             return
 
 
-def _read_exact(fd: int, n: int) -> bytes:
+def _read_exact(descriptor: int, count: int) -> bytes:
     parts, got = [], 0
-    while got < n:
-        part = os.read(fd, min(n - got, 1 << 20))
+    while got < count:
+        part = os.read(descriptor, min(count - got, 1 << 20))
         if not part:
             break
         parts.append(part)
@@ -184,13 +186,13 @@ def _read_exact(fd: int, n: int) -> bytes:
     return b"".join(parts)
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def _write_all(descriptor: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view) :]
+        view = view[os.write(descriptor, view) :]
 
 
-def _read_answer(fd: int, deadline: float) -> tuple[bytes | None, str]:
+def _read_answer(descriptor: int, deadline: float) -> tuple[bytes | None, str]:
     """The child's answer, or None and why not (``"time"``: none before ``deadline``;
     ``"memory"``: one too long; ``""``: the child ended without one)."""
     import select
@@ -200,9 +202,9 @@ def _read_answer(fd: int, deadline: float) -> tuple[bytes | None, str]:
     parts: list[bytes] = []
     while True:
         left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
+        if left <= 0 or not select.select([descriptor], [], [], left)[0]:
             return None, "time"
-        chunk = os.read(fd, min(want, 1 << 20))
+        chunk = os.read(descriptor, min(want, 1 << 20))
         if not chunk:
             return None, ""
         if len(head) < _HEADER:

@@ -83,7 +83,7 @@ def confine_child(cpu: float, memory: int | None = None) -> Callable[[], None]:
     return confine
 
 
-def confined(fn: Callable[[], T], cpu: float, memory: int) -> T:
+def confined(function: Callable[[], T], cpu: float, memory: int) -> T:
     """``fn()`` in a forked process that may use ``cpu`` seconds of CPU time and
     ``memory`` bytes of address space more than this one has: its result, or the
     exception it raised (both pickled back). Past its CPU time :class:`OutOfTime` is
@@ -97,7 +97,7 @@ def confined(fn: Callable[[], T], cpu: float, memory: int) -> T:
         Stopped: it was killed, or sent nothing back.
     """
     if not hasattr(os, "fork"):  # pragma: no cover - Linux and macOS fork
-        return fn()
+        return function()
     have = address_space()
     confine = confine_child(cpu, None if have is None else have + memory)
     r, w = os.pipe()
@@ -109,7 +109,7 @@ def confined(fn: Callable[[], T], cpu: float, memory: int) -> T:
             if pid == 0:  # the child (SIGINT still blocked, then ignored): never returns
                 try:
                     os.close(r)
-                    _run_child(fn, confine, cpu, w)
+                    _run_child(function, confine, cpu, w)
                 finally:
                     os._exit(0)
             os.close(w)
@@ -134,7 +134,9 @@ def confined(fn: Callable[[], T], cpu: float, memory: int) -> T:
     raise value
 
 
-def _run_child(fn: Callable[[], Any], confine: Callable[[], None], cpu: float, w: int) -> None:
+def _run_child(
+    function: Callable[[], Any], confine: Callable[[], None], cpu: float, worker: int
+) -> None:
     def out_of_time(signum: int, frame: Any) -> None:
         raise OutOfTime(f"{cpu:g} s of CPU time")
 
@@ -148,7 +150,7 @@ def _run_child(fn: Callable[[], Any], confine: Callable[[], None], cpu: float, w
     out: tuple[bool, Any]
     try:
         confine()
-        out = (True, fn())
+        out = (True, function())
     except OutOfTime:
         out = (False, Stopped("time"))
     except BaseException as e:  # every fault travels back as it is
@@ -160,17 +162,17 @@ def _run_child(fn: Callable[[], Any], confine: Callable[[], None], cpu: float, w
     with contextlib.suppress(OSError):
         view = memoryview(data)
         while view:
-            view = view[os.write(w, view) :]
+            view = view[os.write(worker, view) :]
 
 
-def _read_all(fd: int, deadline: float) -> bytearray | None:
-    """Everything written to ``fd`` until it is closed; None past ``deadline``."""
+def _read_all(descriptor: int, deadline: float) -> bytearray | None:
+    """Everything written to ``descriptor`` until it is closed; None past ``deadline``."""
     data = bytearray()
     while True:
         left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
+        if left <= 0 or not select.select([descriptor], [], [], left)[0]:
             return None
-        chunk = os.read(fd, 1 << 20)
+        chunk = os.read(descriptor, 1 << 20)
         if not chunk:
             return data
         data += chunk

@@ -51,9 +51,9 @@ def points_per_item(item: Item) -> Decimal:
     return share.quantize(Decimal(1).scaleb(-POINT_PLACES)).normalize()
 
 
-def _item(item: Item, k: int, points: str, text: str) -> str:
-    b = item.blanks[k]
-    ident = f"{item.variant}-q{item.vp.number}-{k + 1}"
+def _item(item: Item, index: int, points: str, text: str) -> str:
+    b = item.blanks[index]
+    ident = f"{item.variant}-q{item.vp.number}-{index + 1}"
     prompt = f"{text}<p>Give {blank_words(b.label)}:</p>"
     return (
         f"<item ident={quoteattr(ident)} title={quoteattr(f'{item.variant} {b.label}')}>"
@@ -103,7 +103,7 @@ def variant_section(items: Sequence[Item]) -> str:
     )
 
 
-def assessment_xml(m: Manifest, ident: str, sections: Sequence[str], points: Decimal) -> str:
+def assessment_xml(manifest: Manifest, ident: str, sections: Sequence[str], points: Decimal) -> str:
     """The assessment: a section per variant (``sections``), in it a group per problem;
     ``points``: a variant's points."""
     return (
@@ -111,7 +111,7 @@ def assessment_xml(m: Manifest, ident: str, sections: Sequence[str], points: Dec
         f'<questestinterop xmlns="{QTI_NS}" '
         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         f'xsi:schemaLocation="{QTI_NS} http://www.imsglobal.org/xsd/ims_qtiasiv1p2p1.xsd">'
-        f"<assessment ident={quoteattr(ident)} title={quoteattr(m.title)}>"
+        f"<assessment ident={quoteattr(ident)} title={quoteattr(manifest.title)}>"
         "<qtimetadata>"
         + _field("cc_maxattempts", "1")
         + _field("qmd_timelimit", "")
@@ -141,12 +141,14 @@ def canvas_pieces(items: Sequence[Item]) -> list[str]:
     return [variant_section(items)]
 
 
-def canvas_document(m: Manifest, pieces: Sequence[Sequence[str]], points: Decimal) -> bytes:
+def canvas_document(manifest: Manifest, pieces: Sequence[Sequence[str]], points: Decimal) -> bytes:
     """The package, deterministic (fixed member times and order)."""
-    ident = f"{m.slug}-quiz"
+    ident = f"{manifest.slug}-quiz"
     members = {
-        "imsmanifest.xml": manifest_xml(ident, m.title),
-        f"{ident}/{ident}.xml": assessment_xml(m, ident, [p for ps in pieces for p in ps], points),
+        "imsmanifest.xml": manifest_xml(ident, manifest.title),
+        f"{ident}/{ident}.xml": assessment_xml(
+            manifest, ident, [p for ps in pieces for p in ps], points
+        ),
     }
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
@@ -157,7 +159,7 @@ def canvas_document(m: Manifest, pieces: Sequence[Sequence[str]], points: Decima
     return buf.getvalue()
 
 
-def canvas_zip(m: Manifest, variants: Sequence[Sequence[Item]]) -> bytes:
+def canvas_zip(manifest: Manifest, variants: Sequence[Sequence[Item]]) -> bytes:
     """:func:`canvas_document` of these variants' items."""
     points = sum((i.vp.points for i in variants[0]), Decimal(0)) if variants else Decimal(0)
-    return canvas_document(m, [canvas_pieces(its) for its in variants], points)
+    return canvas_document(manifest, [canvas_pieces(its) for its in variants], points)

@@ -48,10 +48,10 @@ def _column(values: Sequence[Decimal]) -> list[str]:
     return [plain(v) for v in values]
 
 
-def givens_html(vp: VariantProblem) -> str:
+def givens_html(variant_problem: VariantProblem) -> str:
     """The givens: the vectors side by side, each weight matrix beside its bias, the
     inputs of a sequence one row a step, the counts in a line."""
-    p = vp.problem
+    p = variant_problem.problem
     vectors: list[tuple[str, list[str]]] = []
     parts: list[str] = []
     scalars: list[str] = []
@@ -100,12 +100,12 @@ def givens_html(vp: VariantProblem) -> str:
     return "".join(out + parts)
 
 
-def heading_html(vp: VariantProblem, variant: str) -> str:
+def heading_html(variant_problem: VariantProblem, variant: str) -> str:
     """The problem's heading: its number, title, points and the variant."""
-    title = KINDS[vp.problem.kind].title
+    title = KINDS[variant_problem.problem.kind].title
     return (
-        f"<h4>Problem {vp.number}: {esc(title)} ({esc(normal(vp.points))} points)</h4>"
-        f"<p>Variant {esc(variant)}. Round every intermediate to {vp.problem.decimals} "
+        f"<h4>Problem {variant_problem.number}: {esc(title)} ({esc(normal(variant_problem.points))} points)</h4>"
+        f"<p>Variant {esc(variant)}. Round every intermediate to {variant_problem.problem.decimals} "
         "decimals, as the lecture's tables do, and compute on from the rounded values.</p>"
     )
 

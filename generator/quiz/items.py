@@ -33,7 +33,7 @@ from lstm_exam.generator.core.tolerance import Tolerance, accept_window
 from lstm_exam.generator.store.manifest import Manifest
 from lstm_exam.generator.variants.batch import BATCH, RoundedBatch, stack
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
-from lstm_exam.generator.variants.wellposed import twist_checks
+from lstm_exam.generator.variants.wellposed import slip_checks
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,18 +82,19 @@ class Item:
     blanks: tuple[Blank, ...]
 
 
-def items(m: Manifest, v: Variant) -> tuple[Item, ...]:
+def items(manifest: Manifest, variant: Variant) -> tuple[Item, ...]:
     """Every problem of a variant as blanks (pure)."""
-    return class_items(m, [v])[0]
+    return class_items(manifest, [variant])[0]
 
 
-def class_items(m: Manifest, variants: Sequence[Variant]) -> list[tuple[Item, ...]]:
+def class_items(manifest: Manifest, variants: Sequence[Variant]) -> list[tuple[Item, ...]]:
     """Every variant's problems as blanks; each problem's mistakes computed for all the
     variants at once (:func:`blanks`)."""
     if not variants:
         return []
     columns = [
-        blanks(m, [v.problems[k] for v in variants]) for k in range(len(variants[0].problems))
+        blanks(manifest, [v.problems[k] for v in variants])
+        for k in range(len(variants[0].problems))
     ]
     return [
         tuple(
@@ -104,7 +105,7 @@ def class_items(m: Manifest, variants: Sequence[Variant]) -> list[tuple[Item, ..
     ]
 
 
-def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]]:
+def blanks(manifest: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]]:
     """The asked values of one problem in many variants (the same spec: one kind, one
     shape), with the key's windows and the mistakes' windows.
 
@@ -117,8 +118,8 @@ def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]
     """
     first = vps[0].problem
     asked = vps[0].solution.asked
-    step = Decimal(1).scaleb(-(m.decimals + defaults.BOUND_EXTRA_DIGITS))
-    correct = [{lab: m.bounds(lab, vp.solution.values[lab]) for lab in asked} for vp in vps]
+    step = Decimal(1).scaleb(-(manifest.decimals + defaults.BOUND_EXTRA_DIGITS))
+    correct = [{lab: manifest.bounds(lab, vp.solution.values[lab]) for lab in asked} for vp in vps]
     found: list[dict[str, list[Mistake]]] = [{lab: [] for lab in asked} for _ in vps]
     tried: list[set[tuple[str, float, float]]] = [set() for _ in vps]
     g = stack([vp.problem.givens for vp in vps]) if first.kind is not Kind.PARAMETERS else {}
@@ -131,8 +132,8 @@ def blanks(m: Manifest, vps: Sequence[VariantProblem]) -> list[tuple[Blank, ...]
     bounds = np.array([[float(c[lab][j]) for lab in asked for j in (0, 1)] for c in correct]).T
     lows = dict(zip(asked, bounds[0::2], strict=True))
     highs = dict(zip(asked, bounds[1::2], strict=True))
-    must_show = {c.key: set(c.labels) for c in twist_checks(first) if c.every}
-    window_of = _window_rule(m.tolerance, first.decimals)
+    must_show = {c.key: set(c.labels) for c in slip_checks(first) if c.every}
+    window_of = _window_rule(manifest.tolerance, first.decimals)
     rounded_batch = (
         RoundedBatch.for_draws([vp.problem for vp in vps])
         if first.kind is not Kind.PARAMETERS

@@ -107,11 +107,11 @@ def _category(path: str, info: str) -> str:
     )
 
 
-def problem_category(m: Manifest, number: int, title: str) -> str:
-    return category_path(m.title, f"Problem {number}: {title}")
+def problem_category(manifest: Manifest, number: int, title: str) -> str:
+    return category_path(manifest.title, f"Problem {number}: {title}")
 
 
-def moodle_question(m: Manifest, item: Item, weight: int) -> str:
+def moodle_question(manifest: Manifest, item: Item, weight: int) -> str:
     """One variant's Cloze question of one problem."""
     number, title = item.vp.number, KINDS[item.vp.problem.kind].title
     return (
@@ -122,18 +122,18 @@ def moodle_question(m: Manifest, item: Item, weight: int) -> str:
         f"    <defaultgrade>{weight * len(item.blanks)}</defaultgrade>\n"
         "    <penalty>0.3333333</penalty>\n"
         "    <hidden>0</hidden>\n"
-        f"    <idnumber>{xml_text(f'{m.slug}-{item.variant}-q{number}')}</idnumber>\n"
+        f"    <idnumber>{xml_text(f'{manifest.slug}-{item.variant}-q{number}')}</idnumber>\n"
         "  </question>\n"
     )
 
 
-def moodle_pieces(m: Manifest, items: Sequence[Item], weights: dict[int, int]) -> list[str]:
+def moodle_pieces(manifest: Manifest, items: Sequence[Item], weights: dict[int, int]) -> list[str]:
     """A variant's questions, one a problem (the parts :func:`moodle_document` joins)."""
-    return [moodle_question(m, it, weights[it.vp.number]) for it in items]
+    return [moodle_question(manifest, it, weights[it.vp.number]) for it in items]
 
 
 def moodle_document(
-    m: Manifest, problems: Sequence[tuple[int, str]], pieces: Sequence[Sequence[str]]
+    manifest: Manifest, problems: Sequence[tuple[int, str]], pieces: Sequence[Sequence[str]]
 ) -> str:
     """The whole file: the worksheet's category, then per problem (number, title) its
     subcategory and every variant's Cloze question of it (``pieces``: per variant, its
@@ -142,16 +142,16 @@ def moodle_document(
     out = ['<?xml version="1.0" encoding="UTF-8"?>\n<quiz>\n']
     out.append(
         _category(
-            category_path(m.title),
-            f"<p>{esc(m.title)} ({esc(m.course)}): {len(pieces)} variants, made by "
+            category_path(manifest.title),
+            f"<p>{esc(manifest.title)} ({esc(manifest.course)}): {len(pieces)} variants, made by "
             "lstm-exam quiz.</p>",
         )
     )
     for k, (number, title) in enumerate(problems):
         out.append(
             _category(
-                problem_category(m, number, title),
-                f"<p>Problem {number} of {esc(m.title)}, one question per variant.</p>",
+                problem_category(manifest, number, title),
+                f"<p>Problem {number} of {esc(manifest.title)}, one question per variant.</p>",
             )
         )
         out += [questions[k] for questions in pieces]
@@ -159,9 +159,13 @@ def moodle_document(
     return "".join(out)
 
 
-def moodle_xml(m: Manifest, variants: Sequence[Sequence[Item]], weights: dict[int, int]) -> str:
+def moodle_xml(
+    manifest: Manifest, variants: Sequence[Sequence[Item]], weights: dict[int, int]
+) -> str:
     """:func:`moodle_document` of these variants' items."""
     problems = (
         [(it.vp.number, KINDS[it.vp.problem.kind].title) for it in variants[0]] if variants else []
     )
-    return moodle_document(m, problems, [moodle_pieces(m, its, weights) for its in variants])
+    return moodle_document(
+        manifest, problems, [moodle_pieces(manifest, its, weights) for its in variants]
+    )

@@ -29,11 +29,11 @@ from lstm_exam.generator.core.defaults import ANSWER_DIGITS, ANSWER_PLACES, DECI
 from lstm_exam.generator.core.formulas import as_json
 from lstm_exam.generator.core.misconceptions import (
     ROUNDING_SLIPS,
-    Twist,
+    Misconception,
     applicable_slips,
     explain,
     gate_of,
-    twist_targets,
+    slip_targets,
 )
 from lstm_exam.generator.core.notation import (
     GATE_GRADIENTS,
@@ -71,7 +71,7 @@ def page_script() -> bytes:
     return b"".join(folder.joinpath(name).read_bytes() for name in SCRIPT_PARTS)
 
 
-def practice_files(m: Manifest, variants: Sequence[Variant]) -> dict[str, bytes]:
+def practice_files(manifest: Manifest, variants: Sequence[Variant]) -> dict[str, bytes]:
     """The practice site of ``variants``: ``{relative path: bytes}``."""
     here = resources.files(__package__)
     files = {
@@ -80,8 +80,8 @@ def practice_files(m: Manifest, variants: Sequence[Variant]) -> dict[str, bytes]
     }
     names = page_names(len(variants))
     for name, v in zip(names, variants, strict=True):
-        files[name] = page(m, v).encode()
-    files["index.html"] = index(m, variants, names).encode()
+        files[name] = page(manifest, v).encode()
+    files["index.html"] = index(manifest, variants, names).encode()
     return files
 
 
@@ -100,7 +100,8 @@ def formula_table(names: Sequence[str]) -> dict[str, list[list[Any]]]:
     none: practice.js names them)."""
     return {
         name: [
-            [f.quantity, gate_of(f.quantity), as_json(f.expr)] for f in Twist[name].value.formulas
+            [f.quantity, gate_of(f.quantity), as_json(f.expr)]
+            for f in Misconception[name].value.formulas
         ]
         for name in names
     }
@@ -119,15 +120,15 @@ def notation() -> dict[str, Any]:
     }
 
 
-def problem_data(m: Manifest, vp: VariantProblem) -> dict[str, Any]:
+def problem_data(manifest: Manifest, variant_problem: VariantProblem) -> dict[str, Any]:
     """One problem as its page checks it: as ``compare``, ``carry_forward`` and
     ``diagnose`` of graders/grade.py see it."""
-    p, sol = vp.problem, vp.solution
+    p, sol = variant_problem.problem, variant_problem.solution
     asked = list(sol.asked)
-    stored = vp.accept or {}
+    stored = variant_problem.accept or {}
     accept = {}
     for lab in asked:
-        lo, hi = stored.get(lab) or m.bounds(lab, sol.values[lab])
+        lo, hi = stored.get(lab) or manifest.bounds(lab, sol.values[lab])
         accept[lab] = [plain(lo), plain(hi)]
     asked_set = set(asked)
     names = sorted({label_name(lab) for lab in asked})
@@ -145,15 +146,15 @@ def problem_data(m: Manifest, vp: VariantProblem) -> dict[str, Any]:
             "twist": tw.name,
             "step": t,
             "gate": gate,
-            "targets": sorted(twist_targets(p.kind, p.show_steps, tw, gate)),
+            "targets": sorted(slip_targets(p.kind, p.show_steps, tw, gate)),
             "explain": {n: sentence(explain(tw, n, gate)) for n in names},
         }
         for tw, t, gate in applicable_slips(p)
     ]
     return {
-        "number": vp.number,
+        "number": variant_problem.number,
         "kind": str(p.kind),
-        "points": plain(vp.points),
+        "points": plain(variant_problem.points),
         "decimals": sol.decimals,
         "givens": {k: plain_tree(g) for k, g in p.givens.items()},
         "asked": asked,
@@ -174,13 +175,13 @@ def problem_data(m: Manifest, vp: VariantProblem) -> dict[str, Any]:
     }
 
 
-def page_data(m: Manifest, v: Variant) -> dict[str, Any]:
-    """Everything the page of variant ``v`` checks with."""
-    problems = [problem_data(m, vp) for vp in v.problems]
+def page_data(manifest: Manifest, variant: Variant) -> dict[str, Any]:
+    """Everything the page of variant ``variant`` checks with."""
+    problems = [problem_data(manifest, vp) for vp in variant.problems]
     return {
-        "variant": v.code,
-        "tolerance": {"mode": m.tolerance.mode, "amount": plain(m.tolerance.amount)},
-        "carry_forward": plain(m.carry_forward),
+        "variant": variant.code,
+        "tolerance": {"mode": manifest.tolerance.mode, "amount": plain(manifest.tolerance.amount)},
+        "carry_forward": plain(manifest.carry_forward),
         "limits": {
             "precision": DECIMAL_PRECISION,
             "answer_digits": ANSWER_DIGITS,
@@ -229,27 +230,27 @@ def _given_html(name: str, value: Any) -> str:
     return f'<table class="given {cls}" data-given="{_e(name)}">{caption}{rows}</table>'
 
 
-def _num(d: Decimal) -> str:
-    return _e(plain(d).replace("-", "−"))
+def _num(value: Decimal) -> str:
+    return _e(plain(value).replace("-", "−"))
 
 
-def _problem_html(vp: VariantProblem) -> str:
-    p = vp.problem
+def _problem_html(variant_problem: VariantProblem) -> str:
+    p = variant_problem.problem
     info = KINDS[p.kind]
-    points = normal(vp.points)
+    points = normal(variant_problem.points)
     parts = [
-        f'<section class="problem" id="q{vp.number}">',
-        f"<h2>Problem {vp.number}: {_e(info.title)} "
+        f'<section class="problem" id="q{variant_problem.number}">',
+        f"<h2>Problem {variant_problem.number}: {_e(info.title)} "
         f'<span class="points">({_e(points)} point{"" if points == "1" else "s"}; '
-        f"{_e(_places(vp.solution.decimals))})</span></h2>",
+        f"{_e(_places(variant_problem.solution.decimals))})</span></h2>",
         '<div class="givens">',
         *(_given_html(name, p.givens[name]) for name, _ in info.givens if name in p.givens),
         "</div>",
         '<table class="answers"><thead><tr><th>label</th><th>quantity</th><th>your answer</th>'
         "<th>verdict</th><th>why</th></tr></thead><tbody>",
     ]
-    for lab in vp.solution.asked:
-        q = vp.label(lab)
+    for lab in variant_problem.solution.asked:
+        q = variant_problem.label(lab)
         parts.append(
             f'<tr data-label="{_e(q)}"><td><code>{_e(q)}</code></td>'
             f"<td>{symbol(describe_label(q))}</td>"
@@ -259,7 +260,7 @@ def _problem_html(vp: VariantProblem) -> str:
         )
     parts += [
         "</tbody></table>",
-        f'<p class="score" data-problem="{vp.number}"></p>',
+        f'<p class="score" data-problem="{variant_problem.number}"></p>',
         "</section>",
     ]
     return "\n".join(parts)
@@ -280,42 +281,42 @@ def _head(title: str) -> str:
     )
 
 
-def page(m: Manifest, v: Variant) -> str:
+def page(manifest: Manifest, variant: Variant) -> str:
     """The practice page of one variant."""
     return (
-        _head(f"{m.title}: practice, variant {v.code}")
+        _head(f"{manifest.title}: practice, variant {variant.code}")
         + "<body>\n<main>\n"
-        + f"<h1>{_e(m.title)}</h1>\n"
-        + f'<p class="course">{_e(m.course)} · practice · variant <strong>{_e(v.code)}</strong></p>\n'
+        + f"<h1>{_e(manifest.title)}</h1>\n"
+        + f'<p class="course">{_e(manifest.course)} · practice · variant <strong>{_e(variant.code)}</strong></p>\n'
         + '<p class="rule">Round each answer to the places its problem asks, with a decimal '
         + "point or a decimal comma. An answer counts as correct when it lies "
-        + f"{_e(m.tolerance.words())} (a whole number only exactly). <em>Check</em> marks "
+        + f"{_e(manifest.tolerance.words())} (a whole number only exactly). <em>Check</em> marks "
         + "each answer as <code>lstm-exam grade</code> would: an answer that follows from "
         + "your own earlier wrong answers is carried forward, and a usual mistake is "
         + "named.</p>\n"
         + '<form id="practice" autocomplete="off">\n'
-        + "\n".join(_problem_html(vp) for vp in v.problems)
+        + "\n".join(_problem_html(vp) for vp in variant.problems)
         + '\n<p class="actions"><button type="submit" id="check">Check</button> '
         + '<span id="total"></span> <span id="status" role="status"></span></p>\n'
         + "</form>\n"
         + '<p class="note">This page holds the accepted ranges of its answers: it is for '
         + "practice, not for an exam.</p>\n"
         + "</main>\n"
-        + f'<script type="application/json" id="practice-data">{script_json(page_data(m, v))}</script>\n'
+        + f'<script type="application/json" id="practice-data">{script_json(page_data(manifest, variant))}</script>\n'
         + '<script src="practice.js"></script>\n</body>\n</html>\n'
     )
 
 
-def index(m: Manifest, variants: Sequence[Variant], names: Sequence[str]) -> str:
+def index(manifest: Manifest, variants: Sequence[Variant], names: Sequence[str]) -> str:
     """The site's first page: every variant, by its code."""
     items = "\n".join(
         f'<li><a href="{_e(name)}">Variant {k}: <strong>{_e(v.code)}</strong></a></li>'
         for k, (name, v) in enumerate(zip(names, variants, strict=True), start=1)
     )
     return (
-        _head(f"{m.title}: practice")
+        _head(f"{manifest.title}: practice")
         + "<body>\n<main>\n"
-        + f'<h1>{_e(m.title)}</h1>\n<p class="course">{_e(m.course)} · practice</p>\n'
+        + f'<h1>{_e(manifest.title)}</h1>\n<p class="course">{_e(manifest.course)} · practice</p>\n'
         + "<p>Open the page of your variant (its code is on your sheet), type your answers "
         + "and press <em>Check</em>.</p>\n"
         + f'<ol class="variants">\n{items}\n</ol>\n</main>\n</body>\n</html>\n'

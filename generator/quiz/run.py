@@ -55,17 +55,21 @@ class Sheet:
     """A variant's points."""
 
 
-def _moodle(m: Manifest, sheet: Sheet, pieces: Sequence[Sequence[str]]) -> dict[str, bytes]:
-    return {f"{m.slug}-moodle.xml": moodle_document(m, sheet.problems, pieces).encode("utf-8")}
+def _moodle(manifest: Manifest, sheet: Sheet, pieces: Sequence[Sequence[str]]) -> dict[str, bytes]:
+    return {
+        f"{manifest.slug}-moodle.xml": moodle_document(manifest, sheet.problems, pieces).encode(
+            "utf-8"
+        )
+    }
 
 
-def _canvas(m: Manifest, sheet: Sheet, pieces: Sequence[Sequence[str]]) -> dict[str, bytes]:
+def _canvas(manifest: Manifest, sheet: Sheet, pieces: Sequence[Sequence[str]]) -> dict[str, bytes]:
     from lstm_exam.generator.quiz.canvas import canvas_document
 
-    return {f"{m.slug}-canvas-qti.zip": canvas_document(m, pieces, sheet.points)}
+    return {f"{manifest.slug}-canvas-qti.zip": canvas_document(manifest, pieces, sheet.points)}
 
 
-def _canvas_pieces(m: Manifest, its: Sequence[Item], w: Mapping[int, int]) -> list[str]:
+def _canvas_pieces(manifest: Manifest, its: Sequence[Item], w: Mapping[int, int]) -> list[str]:
     """A variant's Canvas questions (the module, and the XML library it uses, imported
     only for Canvas: a Moodle quiz starts 20 ms sooner)."""
     from lstm_exam.generator.quiz.canvas import canvas_pieces
@@ -91,44 +95,46 @@ def quiz_roster(count: int) -> tuple[Student, ...]:
 
 
 def quiz_manifest(
-    ws: Worksheet, count: int, seed: str | None = None, tick: Tick | None = None
+    worksheet: Worksheet, count: int, seed: str | None = None, tick: Tick | None = None
 ) -> Manifest:
     """The N variants, drawn and solved (pure: no files)."""
-    m, _, _ = build_manifest(ws, quiz_roster(count), seed, tick)
+    m, _, _ = build_manifest(worksheet, quiz_roster(count), seed, tick)
     return m
 
 
-def all_items(m: Manifest) -> list[tuple[Item, ...]]:
+def all_items(manifest: Manifest) -> list[tuple[Item, ...]]:
     """Every variant's problems as blanks."""
-    return class_items(m, m.variants)
+    return class_items(manifest, manifest.variants)
 
 
-def _sheet(ws: Worksheet) -> Sheet:
-    problems = tuple((n, KINDS[spec.kind].title) for n, spec in enumerate(ws.problems, start=1))
-    return Sheet(problems, sum((spec.points for spec in ws.problems), Decimal(0)))
+def _sheet(worksheet: Worksheet) -> Sheet:
+    problems = tuple(
+        (n, KINDS[spec.kind].title) for n, spec in enumerate(worksheet.problems, start=1)
+    )
+    return Sheet(problems, sum((spec.points for spec in worksheet.problems), Decimal(0)))
 
 
-def _pieces(m: Manifest, variants: Sequence[Variant], to: str) -> list[list[str]]:
+def _pieces(manifest: Manifest, variants: Sequence[Variant], to: str) -> list[list[str]]:
     """Each variant's pieces in format ``to``."""
     if not variants:
         return []
     pieces, _ = FORMATS[to]
     _, w = weights(variants[0].problems)  # the same for every variant: the spec's
-    return [pieces(m, its, w) for its in class_items(m, variants)]
+    return [pieces(manifest, its, w) for its in class_items(manifest, variants)]
 
 
-def quiz_files(m: Manifest, to: str, ws: Worksheet | None = None) -> dict[str, bytes]:
+def quiz_files(manifest: Manifest, to: str, worksheet: Worksheet | None = None) -> dict[str, bytes]:
     """The files of format ``to`` for the manifest's variants, by path relative to the
     output folder (pure)."""
     check_format(to)
     if to == "html":
-        return practice_files(m)
-    sheet = _sheet(ws) if ws is not None else _sheet_of(m)
-    return FORMATS[to][1](m, sheet, _pieces(m, m.variants, to))
+        return practice_files(manifest)
+    sheet = _sheet(worksheet) if worksheet is not None else _sheet_of(manifest)
+    return FORMATS[to][1](manifest, sheet, _pieces(manifest, manifest.variants, to))
 
 
-def _sheet_of(m: Manifest) -> Sheet:
-    first = m.variants[0].problems if m.variants else ()
+def _sheet_of(manifest: Manifest) -> Sheet:
+    first = manifest.variants[0].problems if manifest.variants else ()
     problems = tuple((vp.number, KINDS[vp.problem.kind].title) for vp in first)
     return Sheet(problems, sum((vp.points for vp in first), Decimal(0)))
 
@@ -139,18 +145,18 @@ def check_format(to: str) -> None:
         raise InputError("--to", "", f"{to!r} is not one of {', '.join(defaults.QUIZ_FORMATS)}")
 
 
-def practice_files(m: Manifest) -> dict[str, bytes]:
+def practice_files(manifest: Manifest) -> dict[str, bytes]:
     """The self-check pages (:mod:`practice`) in their folder, ``<slug>-practice/``
     (the module imported only for them, as :mod:`json` and the manifest's reader only
     for a key: a Moodle quiz starts sooner)."""
     from lstm_exam.generator.quiz import practice
 
-    files = practice.practice_files(m, m.variants)
-    return {f"{m.slug}-practice/{path}": data for path, data in files.items()}
+    files = practice.practice_files(manifest, manifest.variants)
+    return {f"{manifest.slug}-practice/{path}": data for path, data in files.items()}
 
 
 def draw_quiz(
-    ws: Worksheet,
+    worksheet: Worksheet,
     count: int,
     to: str,
     seed: str | None = None,
@@ -162,16 +168,16 @@ def draw_quiz(
     check_format(to)
     students = quiz_roster(count)
     if to == "html":
-        m = quiz_manifest(ws, count, seed, tick)
+        m = quiz_manifest(worksheet, count, seed, tick)
         return m, practice_files(m)
-    m0, _, _ = build_manifest(ws, (), seed)  # the settings, the seed chosen
+    m0, _, _ = build_manifest(worksheet, (), seed)  # the settings, the seed chosen
 
-    def work(vs: list[Variant]) -> list[tuple[list[str], str | None]]:
-        m = replace(m0, variants=tuple(vs))
-        lines = [student_json(m, v) if keep else None for v in vs]
-        return list(zip(_pieces(m, vs, to), lines, strict=True))
+    def work(variants: list[Variant]) -> list[tuple[list[str], str | None]]:
+        m = replace(m0, variants=tuple(variants))
+        lines = [student_json(m, v) if keep else None for v in variants]
+        return list(zip(_pieces(m, variants, to), lines, strict=True))
 
-    done = list(draw_class(ws, m0.seed, students, work, tick, defaults.QUIZ_PARALLEL_FROM))
+    done = list(draw_class(worksheet, m0.seed, students, work, tick, defaults.QUIZ_PARALLEL_FROM))
     m = m0
     if keep:
         import json
@@ -180,11 +186,11 @@ def draw_quiz(
 
         variants = tuple(variant_from_json(json.loads(line or "")) for _, line in done)
         m = replace(m0, variants=variants)
-    return m, FORMATS[to][1](m, _sheet(ws), [pieces for pieces, _ in done])
+    return m, FORMATS[to][1](m, _sheet(worksheet), [pieces for pieces, _ in done])
 
 
 def write_quiz(
-    ws: Worksheet,
+    worksheet: Worksheet,
     count: int,
     to: str,
     out: Path,
@@ -198,10 +204,10 @@ def write_quiz(
 ) -> Quizzed:
     """Draw the variants and write the quiz (and with ``key`` the key PDF) into ``out``,
     all or nothing; a non-empty ``out`` only with ``force``."""
-    m, files = draw_quiz(ws, count, to, seed, tick, keep=key)
-    notes = given_problem_notes(ws)
+    m, files = draw_quiz(worksheet, count, to, seed, tick, keep=key)
+    notes = given_problem_notes(worksheet)
     names = list(files)
-    with staged_folder(out, force, quiz_layout(ws.slug)) as stage:
+    with staged_folder(out, force, quiz_layout(worksheet.slug)) as stage:
         for rel, data in files.items():
             path = stage / rel
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -248,7 +254,7 @@ NEXT_STEP = {
 }
 
 
-def summary_lines(q: Quizzed, to: str, seed_chosen: bool) -> list[str]:
+def summary_lines(quizzed: Quizzed, to: str, seed_chosen: bool) -> list[str]:
     """What `quiz` prints: where it wrote, each file (the practice pages as their folder
     and count), the seed when none was given, and what to do next.
 
@@ -257,8 +263,8 @@ def summary_lines(q: Quizzed, to: str, seed_chosen: bool) -> list[str]:
     >>> summary_lines(q, "html", False)[:2]
     ['Wrote 2 variants to out/', '  w-practice/index.html (and 2 variant pages, practice.js)']
     """
-    lines = [f"Wrote {q.variants} variants to {q.out}/"]
-    pages = [f for f in q.files if "/" in f]
+    lines = [f"Wrote {quizzed.variants} variants to {quizzed.out}/"]
+    pages = [f for f in quizzed.files if "/" in f]
     if pages:
         folder = pages[0].split("/")[0]
         shown = sorted(f.split("/", 1)[1] for f in pages)
@@ -266,15 +272,17 @@ def summary_lines(q: Quizzed, to: str, seed_chosen: bool) -> list[str]:
         rest = [f for f in shown if f not in counted and f != "index.html"]
         extra = ", ".join([f"{len(counted)} variant pages", *rest])
         lines.append(f"  {folder}/index.html (and {extra})")
-    lines += [f"  {f}" for f in q.files if "/" not in f]
+    lines += [f"  {f}" for f in quizzed.files if "/" not in f]
     if seed_chosen:
-        lines.append(f"  (seed {q.seed}: --seed {q.seed} makes the same variants again)")
+        lines.append(
+            f"  (seed {quizzed.seed}: --seed {quizzed.seed} makes the same variants again)"
+        )
     lines.append(f"  next: {NEXT_STEP[to]} (docs/quiz.md)")
     return lines
 
 
 def key_pdf(
-    m: Manifest, folder: Path, templates: Path | None = None, timeout: float | None = None
+    manifest: Manifest, folder: Path, templates: Path | None = None, timeout: float | None = None
 ) -> tuple[str | None, list[str]]:
     """``<slug>-key.pdf``: the class key of the variants, as `generate` typesets it
     (:mod:`render.document`'s key template); its name (None without TeX) and the notes."""
@@ -289,8 +297,8 @@ def key_pdf(
         typeset,
     )
 
-    limit = timeout if timeout is not None else tex_timeout(len(m.variants))
-    rendered = fill(m, templates, ("keys",), limit)
+    limit = timeout if timeout is not None else tex_timeout(len(manifest.variants))
+    rendered = fill(manifest, templates, ("keys",), limit)
     notes = list(rendered.warnings)
     name = DOCUMENTS["keys"]
     texdir = folder / ".tex"
@@ -302,7 +310,7 @@ def key_pdf(
         notes.append(missing_note("the key PDF is skipped"))
         return None, notes
     pdf = typeset(tex, templates, limit)
-    target = f"{m.slug}-key.pdf"
+    target = f"{manifest.slug}-key.pdf"
     pdf.replace(folder / target)
     shutil.rmtree(texdir)
     return target, notes

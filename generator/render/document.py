@@ -13,13 +13,13 @@ from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.core.notation import (
     Kind,
 )
-from lstm_exam.generator.render.key_view import _accept_view, _key_steps
+from lstm_exam.generator.render.key_view import accept_view, key_steps
 from lstm_exam.generator.render.latex import Tex, make_env, template_folder, unsupported
 from lstm_exam.generator.render.scripts import needs, printed
 from lstm_exam.generator.render.sheet_view import (
     NETWORK_KINDS,
-    _diagram_box,
-    _problem_view,
+    diagram_box,
+    problem_view,
     student_view,
 )
 from lstm_exam.generator.runtime import OutOfTime
@@ -38,40 +38,40 @@ class Rendered:
 
 
 def render_tex(
-    m: Manifest, templates: Path | None = None, documents: Sequence[str] = tuple(DOCUMENTS)
+    manifest: Manifest, templates: Path | None = None, documents: Sequence[str] = tuple(DOCUMENTS)
 ) -> Rendered:
     """The class documents as LaTeX (pure: no files): by default the sheets and the key;
     ``documents`` names which (keys of :data:`DOCUMENTS`)."""
     env = make_env(templates)
-    kinds = sorted({vp.problem.kind for v in m.variants for vp in v.problems})
-    fonts = needs([m.title, m.course, *(v.student.name for v in m.variants)])
+    kinds = sorted({vp.problem.kind for v in manifest.variants for vp in v.problems})
+    fonts = needs([manifest.title, manifest.course, *(v.student.name for v in manifest.variants)])
     common = {
         "fonts": {"fontenc": fonts.fontenc, "T2A": "T2A" in fonts.encodings, "cjk": fonts.cjk},
-        "course": m.course,
-        "title": m.title,
-        "decimals": m.decimals,
-        "tolerance_words": m.tolerance.words(),
+        "course": manifest.course,
+        "title": manifest.title,
+        "decimals": manifest.decimals,
+        "tolerance_words": manifest.tolerance.words(),
         "counts_only": kinds == [Kind.PARAMETERS],
-        "fillable": m.fillable,
-        "diagrams": {str(k): Tex(_diagram_box(k)) for k in kinds},
+        "fillable": manifest.fillable,
+        "diagrams": {str(k): Tex(diagram_box(k)) for k in kinds},
         "network_kinds": [str(k) for k in NETWORK_KINDS],
     }
     sheets, keys = [], []
     warnings = [
         f"no PDF font has {bad!r} of the {what} {text!r}; printed as {printed(text)!r}"
-        for what, text in (("title", m.title), ("course", m.course))
+        for what, text in (("title", manifest.title), ("course", manifest.course))
         if (bad := unsupported(text))
     ]
-    for v in m.variants:
+    for v in manifest.variants:
         s, warn = student_view(v)
         warnings += warn
-        views = [_problem_view(vp) for vp in v.problems]
+        views = [problem_view(vp) for vp in v.problems]
         sheets.append((s, views))
         keys.append(
             (
                 s,
                 [
-                    {**view, "steps": _key_steps(vp), "accept_pairs": _accept_view(m, vp)}
+                    {**view, "steps": key_steps(vp), "accept_pairs": accept_view(manifest, vp)}
                     for view, vp in zip(views, v.problems, strict=True)
                 ],
             )
@@ -97,28 +97,28 @@ def render_tex(
     return Rendered(tex, tuple(warnings))
 
 
-def template_fault(e: BaseException, templates: Path | None) -> InputError:
+def template_fault(error: BaseException, templates: Path | None) -> InputError:
     """A fault raised while a template ran, as one line: the template and its line (the
     innermost template frame of the traceback) and what went wrong."""
     file, place = str(templates or template_folder()), ""
-    tb = e.__traceback__
+    tb = error.__traceback__
     while tb is not None:
         if "__jinja_exception__" in tb.tb_frame.f_globals:  # a template's frame (jinja2.debug)
             file, place = tb.tb_frame.f_code.co_filename, f"line {tb.tb_lineno}"
         tb = tb.tb_next
-    if isinstance(e, SecurityError):  # the sandbox: a template may print, never run code
-        fault = f"template refused: {e}"
-    elif isinstance(e, UndefinedError):
-        fault = f"template error: {e.message}"
-    elif isinstance(e, RecursionError):
+    if isinstance(error, SecurityError):  # the sandbox: a template may print, never run code
+        fault = f"template refused: {error}"
+    elif isinstance(error, UndefinedError):
+        fault = f"template error: {error.message}"
+    elif isinstance(error, RecursionError):
         fault = "template error: endless recursion (or nesting too deep)"
-    elif isinstance(e, MemoryError):
+    elif isinstance(error, MemoryError):
         fault = "the template ran out of memory (a string or list grown without end?)"
-    elif isinstance(e, OutOfTime):
+    elif isinstance(error, OutOfTime):
         fault = (
-            f"the templates ran past their time limit ({e}; a loop in a template?); "
+            f"the templates ran past their time limit ({error}; a loop in a template?); "
             "raise it with --tex-timeout SECONDS"
         )
     else:
-        fault = f"template error: {type(e).__name__}: {e}"
+        fault = f"template error: {type(error).__name__}: {error}"
     return InputError(file, place, " ".join(fault.split())[:300])

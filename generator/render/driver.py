@@ -42,7 +42,7 @@ class StudentWriter(Protocol):
     @property
     def suffix(self) -> str: ...
 
-    def text(self, m: Manifest, v: Variant) -> str:
+    def text(self, manifest: Manifest, variant: Variant) -> str:
         """The file of one student (pure)."""
         ...
 
@@ -59,8 +59,8 @@ class ClassWriter(Protocol):
         """How many times it calls ``tick`` for a class of ``students``."""
         ...
 
-    def write(self, m: Manifest, folder: Path, tick: Tick | None) -> list[str]:
-        """Write the files (``m`` holds every variant); notes for the user."""
+    def write(self, manifest: Manifest, folder: Path, tick: Tick | None) -> list[str]:
+        """Write the files (``manifest`` holds every variant); notes for the user."""
         ...
 
 
@@ -70,15 +70,17 @@ def make_folders(folder: Path, writers: Sequence[StudentWriter]) -> None:
         (folder / w.folder).mkdir(exist_ok=True)
 
 
-def write_student(m: Manifest, v: Variant, folder: Path, writers: Sequence[StudentWriter]) -> None:
+def write_student(
+    manifest: Manifest, variant: Variant, folder: Path, writers: Sequence[StudentWriter]
+) -> None:
     """Every writer's file of one student (the subfolders exist)."""
-    sid = v.student.student_id
+    sid = variant.student.student_id
     for w in writers:
-        write_text(folder / w.folder / f"{sid}{w.suffix}", w.text(m, v), mkdir=False)
+        write_text(folder / w.folder / f"{sid}{w.suffix}", w.text(manifest, variant), mkdir=False)
 
 
 def write_class(
-    m: Manifest,
+    manifest: Manifest,
     folder: Path,
     writers: Sequence[ClassWriter],
     tick: Tick | None = None,
@@ -89,5 +91,5 @@ def write_class(
     for w in writers:
         if on_writer is not None:
             on_writer(w)
-        notes += w.write(m, folder, tick)
+        notes += w.write(manifest, folder, tick)
     return notes

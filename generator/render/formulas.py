@@ -106,9 +106,9 @@ _Y = {
 _P = {n: sp.Symbol(n) for n in ("D", "H", "K", "F")}
 
 
-def _gate(act: Any, g: str) -> Any:
+def _gate(act: Any, gate: str) -> Any:
     z = _Concat(_S["h_prev"], _S["x"])
-    return act(sp.Add(_Dot(sp.Symbol(f"W_{g}"), z), sp.Symbol(f"b_{g}"), evaluate=False))
+    return act(sp.Add(_Dot(sp.Symbol(f"W_{gate}"), z), sp.Symbol(f"b_{gate}"), evaluate=False))
 
 
 FORMULAS: dict[str, Any] = {

@@ -19,7 +19,7 @@ from lstm_exam.generator.core.notation import (
 )
 from lstm_exam.generator.core.numbers import plain
 from lstm_exam.generator.core.problem import Problem
-from lstm_exam.generator.render.latex import Tex, _head, escape_text, num, vector_tex
+from lstm_exam.generator.render.latex import Tex, column_head, escape_text, num, vector_tex
 from lstm_exam.generator.store.manifest import Manifest
 from lstm_exam.generator.variants.variant import VariantProblem
 
@@ -29,8 +29,8 @@ def _line(lhs: str, parts: Sequence[str], exact: Decimal, key: Decimal) -> Tex:
     return Tex(" = ".join([lhs, *parts, plain(exact)]) + rf" \approx {plain(key)}")
 
 
-def _n(d: Decimal) -> str:
-    return f"({plain(d)})"
+def _n(value: Decimal) -> str:
+    return f"({plain(value)})"
 
 
 def _products(pairs: Sequence[tuple[Decimal, Decimal]], start: Decimal) -> tuple[str, Decimal]:
@@ -78,52 +78,54 @@ def _worked_wz(letter: str) -> Worked:
     return lines
 
 
-def _worked_head(r: _FirstRow) -> list[Tex]:
+def _worked_head(row: _FirstRow) -> list[Tex]:
     """The dense layer's first output."""
-    p = r.p
+    p = row.p
     b = p.givens["b_y"][0]
-    h = [r.value("h_t", c) for c in range(1, p.hidden + 1)]
+    h = [row.value("h_t", c) for c in range(1, p.hidden + 1)]
     terms, exact = _products(list(zip(p.givens["W_y"][0], h, strict=True)), b)
     first = "logit" if "logit" in KINDS[p.kind].order else "y_hat"
     rule = r"W_y[1] \cdot h_T + b_y[1]"
-    return [_line(f"{QUANTITIES[first].tex}[1]", [rule, f"{terms} + {_n(b)}"], exact, r.v(first))]
+    return [_line(f"{QUANTITIES[first].tex}[1]", [rule, f"{terms} + {_n(b)}"], exact, row.v(first))]
 
 
-def _worked_through_h(r: _FirstRow) -> list[Tex]:
+def _worked_through_h(row: _FirstRow) -> list[Tex]:
     """dL/do_t and the total dL/dC_t."""
     one = Decimal(1)
-    dh, o, tC, nxt = r.v("dh_t"), r.v("o_t"), r.v("tanh_C"), r.v("dC_next")
+    dh, o, tC, nxt = row.v("dh_t"), row.v("o_t"), row.v("tanh_C"), row.v("dC_next")
     rule = r"\partial C_t^{\,\mathrm{next}} + \partial h_t \ast o_t \ast (1 - \tanh^2(C_t))"
     return [
-        r.product(r"\partial o_t[1]", r"\partial h_t \ast \tanh(C_t)", ("dh_t", "tanh_C"), "do_t"),
+        row.product(
+            r"\partial o_t[1]", r"\partial h_t \ast \tanh(C_t)", ("dh_t", "tanh_C"), "do_t"
+        ),
         _line(
             r"\partial C_t[1]",
             [rule, rf"{_n(nxt)} + {_n(dh)}{_n(o)}(1 - {_n(tC)}^2)"],
             nxt + dh * o * (one - tC * tC),
-            r.v("dC_t"),
+            row.v("dC_t"),
         ),
     ]
 
 
-def _worked_gates(r: _FirstRow) -> list[Tex]:
+def _worked_gates(row: _FirstRow) -> list[Tex]:
     """dL/df_t, dL/di_t and dL/dC~_t."""
     return [
-        r.product(r"\partial f_t[1]", r"\partial C_t \ast C_{t-1}", ("dC_t", "C_prev"), "df_t"),
-        r.product(
+        row.product(r"\partial f_t[1]", r"\partial C_t \ast C_{t-1}", ("dC_t", "C_prev"), "df_t"),
+        row.product(
             r"\partial i_t[1]", r"\partial C_t \ast \tilde{C}_t", ("dC_t", "C_tilde"), "di_t"
         ),
-        r.product(
+        row.product(
             r"\partial \tilde{C}_t[1]", r"\partial C_t \ast i_t", ("dC_t", "i_t"), "dC_tilde"
         ),
     ]
 
 
-def _worked_pre(r: _FirstRow) -> list[Tex]:
+def _worked_pre(row: _FirstRow) -> list[Tex]:
     """The four pre-activation gradients, through each activation's derivative."""
     one = Decimal(1)
     lines = []
     for g, grad, act in GATE_GRADIENTS:
-        d, a, gate = r.v(grad), r.v(act), QUANTITIES[act].tex
+        d, a, gate = row.v(grad), row.v(act), QUANTITIES[act].tex
         if act == "C_tilde":  # tanh' = 1 - tanh²
             slope, filled, exact = rf"(1 - {gate}^2)", f"(1 - {_n(a)}^2)", d * (one - a * a)
         else:  # σ' = σ(1 - σ)
@@ -133,30 +135,30 @@ def _worked_pre(r: _FirstRow) -> list[Tex]:
                 d * a * (one - a),
             )
         rule = rf"{QUANTITIES[grad].tex} \ast {slope}"
-        lines.append(_line(rf"\partial a_{g}[1]", [rule, _n(d) + filled], exact, r.v(f"da_{g}")))
+        lines.append(_line(rf"\partial a_{g}[1]", [rule, _n(d) + filled], exact, row.v(f"da_{g}")))
     return lines
 
 
-def _worked_back(r: _FirstRow) -> list[Tex]:
+def _worked_back(row: _FirstRow) -> list[Tex]:
     """dL/dh_{t-1} over every gate and cell, and dL/dC_{t-1}."""
-    p = r.p
+    p = row.p
     pairs = [
-        (p.givens[f"W_{g}"][c - 1][0], r.value(f"da_{g}", c))
+        (p.givens[f"W_{g}"][c - 1][0], row.value(f"da_{g}", c))
         for g in "fiCo"
         for c in range(1, p.hidden + 1)
     ]
     terms, exact = _products(pairs, Decimal(0))
     rule = r"\sum_g \sum_c W_g[c][1]\, \partial a_g[c]"
     return [
-        _line(r"\partial h_{t-1}[1]", [rule, terms], exact, r.v("dh_prev")),
-        r.product(r"\partial C_{t-1}[1]", r"\partial C_t \ast f_t", ("dC_t", "f_t"), "dC_prev"),
+        _line(r"\partial h_{t-1}[1]", [rule, terms], exact, row.v("dh_prev")),
+        row.product(r"\partial C_{t-1}[1]", r"\partial C_t \ast f_t", ("dC_t", "f_t"), "dC_prev"),
     ]
 
 
-def _worked_params(r: _FirstRow) -> list[Tex]:
+def _worked_params(row: _FirstRow) -> list[Tex]:
     """Every count term by term, with the problem's sizes (Keras: one bias per gate)."""
-    D, H, K, F, T = (int(r.p.givens[n][0]) for n in ("D", "H", "K", "F", "T"))
-    P = {n: int(r.v(n)) for n in ("P_gate", "P_lstm", "P_dense", "P_video")}
+    D, H, K, F, T = (int(row.p.givens[n][0]) for n in ("D", "H", "K", "F", "T"))
+    P = {n: int(row.v(n)) for n in ("P_gate", "P_lstm", "P_dense", "P_video")}
     sym = {n: QUANTITIES[n].tex for n in (*P, "seq_steps", "seq_units", "last_units")}
 
     def gate(inputs: int, name: str) -> list[str]:
@@ -267,8 +269,9 @@ _KIND_TABLES: dict[Kind, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
-    p, sol = vp.problem, vp.solution
+def key_steps(variant_problem: VariantProblem) -> list[dict[str, Any]]:
+    """The key's worked steps of one problem, for the key template."""
+    p, sol = variant_problem.problem, variant_problem.solution
     asked = set(sol.asked)
     step_tables, after = _KIND_TABLES[p.kind]
     last = p.step_numbers[-1]
@@ -313,7 +316,7 @@ def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
             tables.append(
                 {
                     "title": title,
-                    "headers": [_head(n) for n in cols],
+                    "headers": [column_head(n) for n in cols],
                     "rows": rows,
                     "row_names": p.row_names(cols[-1]),
                     "dots": worked(_FirstRow(p, value, z)) if worked else [],
@@ -330,15 +333,18 @@ def _key_steps(vp: VariantProblem) -> list[dict[str, Any]]:
     return steps
 
 
-def _accept_view(m: Manifest, vp: VariantProblem) -> list[tuple[dict, dict | None]]:
+def accept_view(
+    manifest: Manifest, variant_problem: VariantProblem
+) -> list[tuple[dict, dict | None]]:
+    """The key's acceptance windows of one problem, each answer beside its pair."""
     items = []
-    for lab in vp.solution.asked:
-        val = vp.solution.values[lab]
-        lo, hi = m.bounds(lab, val)
+    for lab in variant_problem.solution.asked:
+        val = variant_problem.solution.values[lab]
+        lo, hi = manifest.bounds(lab, val)
         exact = lo == hi  # a whole number: nothing but itself
         items.append(
             {
-                "label": escape_text(vp.label(lab)),
+                "label": escape_text(variant_problem.label(lab)),
                 "key": num(val.rounded),
                 "range": Tex(
                     f"exactly ${plain(lo)}$" if exact else f"$[{plain(lo)},\\ {plain(hi)}]$"

@@ -113,30 +113,30 @@ def make_env(custom: Path | None = None) -> BoundedSandbox:
     return env
 
 
-def num(d: Decimal | float, places: int | None = None) -> Tex:
+def num(value: Decimal | float, places: int | None = None) -> Tex:
     """A number in math mode with a true minus sign."""
-    return Tex(f"${at_places(d, places)}$")
+    return Tex(f"${at_places(value, places)}$")
 
 
-def vector_tex(v: Sequence[Decimal]) -> Tex:
+def vector_tex(value: Sequence[Decimal]) -> Tex:
     """A row vector."""
-    return Tex(r"\begin{bmatrix}" + " & ".join(plain(e) for e in v) + r"\end{bmatrix}")
+    return Tex(r"\begin{bmatrix}" + " & ".join(plain(e) for e in value) + r"\end{bmatrix}")
 
 
-def column_tex(v: Sequence[Decimal]) -> Tex:
+def column_tex(value: Sequence[Decimal]) -> Tex:
     """A column vector."""
-    return Tex(r"\begin{bmatrix}" + r" \\ ".join(plain(e) for e in v) + r"\end{bmatrix}")
+    return Tex(r"\begin{bmatrix}" + r" \\ ".join(plain(e) for e in value) + r"\end{bmatrix}")
 
 
-def matrix_tex(m: Sequence[Sequence[Decimal]], split: int | None = None) -> Tex:
+def matrix_tex(matrix: Sequence[Sequence[Decimal]], split: int | None = None) -> Tex:
     """A matrix; ``split`` draws a bar after that column (between h and x)."""
-    n = len(m[0])
+    n = len(matrix[0])
     cols = "r" * n if not split else "r" * split + "|" + "r" * (n - split)
-    body = r" \\ ".join(" & ".join(plain(e) for e in row) for row in m)
+    body = r" \\ ".join(" & ".join(plain(e) for e in row) for row in matrix)
     return Tex(rf"\left[\begin{{array}}{{{cols}}}{body}\end{{array}}\right]")
 
 
-def _head(name: str) -> Tex:
+def column_head(name: str) -> Tex:
     """A column heading: the symbol, or "bias added" as the lecture's tables say."""
     if name.startswith("a_"):
         return Tex(rf"bias added $+\,b_{{{name[2:]}}}$")

@@ -10,15 +10,15 @@ from lstm_exam.generator.core.errors import InputError
 from lstm_exam.generator.render.document import DOCUMENTS
 from lstm_exam.generator.render.split import split_class
 from lstm_exam.generator.render.typeset import (
-    _finish_pdflatex,
-    _start_pdflatex,
-    _wait_any,
     backstop,
     fill,
+    finish_pdflatex,
     missing_note,
     pdflatex,
+    start_pdflatex,
     stop,
     tex_timeout,
+    wait_any,
 )
 from lstm_exam.generator.store.files import check_rebuilt, rebuilt_folder
 from lstm_exam.generator.store.guard import WORKSHEET, shown
@@ -29,7 +29,7 @@ RENDER_WITHOUT_TEX = "nothing rendered, the worksheet is left as it was"
 
 
 def render_pdfs(
-    m: Manifest,
+    manifest: Manifest,
     folder: Path,
     templates: Path | None = None,
     tick: Callable[[int], None] | None = None,
@@ -51,8 +51,8 @@ def render_pdfs(
     ``templates`` is the custom folder the caller chose (the command line, the spec);
     the manifest's ``templates`` is never followed.
     """
-    limit = timeout if timeout is not None else tex_timeout(len(m.variants))
-    rendered = fill(m, templates, limit=limit)
+    limit = timeout if timeout is not None else tex_timeout(len(manifest.variants))
+    rendered = fill(manifest, templates, limit=limit)
     notes = list(rendered.warnings)
     texdir = folder / "tex"
     texdir.mkdir(parents=True, exist_ok=True)
@@ -63,18 +63,24 @@ def render_pdfs(
         return notes
     kinds = {name: kind for kind, name in DOCUMENTS.items()}
     deadline = backstop(limit)
-    ids = [v.student.student_id for v in m.variants]
-    running = {name: _start_pdflatex(texdir / f"{name}.tex", limit) for name in rendered.tex}
+    ids = [v.student.student_id for v in manifest.variants]
+    running = {name: start_pdflatex(texdir / f"{name}.tex", limit) for name in rendered.tex}
     try:
         while running:  # split each document as soon as it is typeset
-            name = _wait_any(running, deadline)
-            pdf = _finish_pdflatex(running.pop(name), texdir / f"{name}.tex", templates)
+            name = wait_any(running, deadline)
+            pdf = finish_pdflatex(running.pop(name), texdir / f"{name}.tex", templates)
             whole = folder / f"{name}.pdf"
-            rebuilt = duplex or (m.fillable and kinds[name] == "sheets")  # the form rebuilt
+            rebuilt = duplex or (manifest.fillable and kinds[name] == "sheets")  # the form rebuilt
             if not rebuilt:
                 shutil.copyfile(pdf, whole)
             split_class(
-                pdf, ids, folder / kinds[name], whole if rebuilt else None, duplex, tick, m.title
+                pdf,
+                ids,
+                folder / kinds[name],
+                whole if rebuilt else None,
+                duplex,
+                tick,
+                manifest.title,
             )
     finally:
         for p in running.values():
@@ -85,10 +91,10 @@ def render_pdfs(
     return notes
 
 
-def check_renderable(folder: Path, m: Manifest) -> None:
+def check_renderable(folder: Path, manifest: Manifest) -> None:
     """Refuse, before anything is done, a worksheet `render` cannot make PDFs of: one
     without students, or (no pdflatex) any: rendering it would lose its PDFs."""
-    if not m.variants:
+    if not manifest.variants:
         raise InputError(shown(folder / MANIFEST), "students", "none: nothing to typeset")
     if pdflatex() is None:
         raise InputError(shown(folder), "", missing_note(RENDER_WITHOUT_TEX))
@@ -103,7 +109,7 @@ CHECKED = ("keys",)
 
 def rerender(
     folder: Path,
-    m: Manifest,
+    manifest: Manifest,
     templates: Path | None = None,
     tick: Callable[[int], None] | None = None,
     timeout: float | None = None,
@@ -116,10 +122,10 @@ def rerender(
     a file in the rebuilt parts the worksheet did not make (:func:`rebuilt_folder`) leave
     the old folder as it was, with one line.
     """
-    check_renderable(folder, m)
+    check_renderable(folder, manifest)
     with rebuilt_folder(folder, REBUILT, WORKSHEET, checked=CHECKED) as stage:
         keys = stage / "keys"
         if keys.is_dir():  # the keys' CSVs stay, their PDFs are made again
             for f in keys.glob("*.pdf"):
                 f.unlink()
-        return render_pdfs(m, stage, templates, tick, timeout, duplex)
+        return render_pdfs(manifest, stage, templates, tick, timeout, duplex)

@@ -45,8 +45,8 @@ def _refuse(what: str) -> SecurityError:
     )
 
 
-def _size(n: int, what: str) -> None:
-    if n > defaults.TEMPLATE_MAX_SIZE:
+def _size(count: int, what: str) -> None:
+    if count > defaults.TEMPLATE_MAX_SIZE:
         raise _refuse(what)
 
 
@@ -143,11 +143,11 @@ def _lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str
     return generate_lorem_ipsum(n, html, min, max)
 
 
-def _bounded_filter(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     """A built-in filter whose numbers (widths, counts) and result sizes are checked first."""
-    first = 1 + bool(getattr(fn, "jinja_pass_arg", None))  # the context or environment
+    first = 1 + bool(getattr(function, "jinja_pass_arg", None))  # the context or environment
 
-    @wraps(fn)
+    @wraps(function)
     def bounded(*args: Any, **kwargs: Any) -> Any:
         value, rest = args[first - 1], args[first:]
         if name in _SIZED_FILTERS:
@@ -166,7 +166,7 @@ def _bounded_filter(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
             width = rest[0] if rest else kwargs.get("width", 4)
             each = len(width) if isinstance(width, str) else width if isinstance(width, int) else 0
             _size(len(value) + (value.count("\n") + 1) * each, "an indent")
-        return fn(*args, **kwargs)
+        return function(*args, **kwargs)
 
     return bounded
 

@@ -155,19 +155,19 @@ CJK_FONTS = {"zh": ("gbsn", "min", "nanummj"), "ja": ("min", "gbsn", "nanummj")}
 CJK_FONTS["ko"] = ("nanummj", "min", "gbsn")
 
 
-def _in(ch: str, ranges: Ranges) -> bool:
-    cp = ord(ch)
+def _in(char: str, ranges: Ranges) -> bool:
+    cp = ord(char)
     return any(lo <= cp <= hi for lo, hi in ranges)
 
 
-def _two_bytes(ch: str, codec: str) -> bool:
+def _two_bytes(char: str, codec: str) -> bool:
     try:
-        return len(ch.encode(codec)) == 2
+        return len(char.encode(codec)) == 2
     except UnicodeEncodeError:
         return False
 
 
-def cjk_font_has(font: str, ch: str) -> bool:
+def cjk_font_has(font: str, char: str) -> bool:
     """Whether a CJK font has a character: its character set, less the few characters
     whose glyphs the Debian fonts lack (tests/test_scripts.py checks this against their
     TFM files).
@@ -176,10 +176,10 @@ def cjk_font_has(font: str, ch: str) -> bool:
     (True, False, True)
     """
     if font == "gbsn":
-        return _two_bytes(ch, "gb2312") and ch not in "\u2015\u30fb"
+        return _two_bytes(char, "gb2312") and char not in "\u2015\u30fb"
     if font == "min":
-        return _two_bytes(ch, "shift_jis") and ch != "\uff3c"
-    return _in(ch, HANGUL)  # nanummj: every Hangul syllable and jamo, no Hanja
+        return _two_bytes(char, "shift_jis") and char != "\uff3c"
+    return _in(char, HANGUL)  # nanummj: every Hangul syllable and jamo, no Hanja
 
 
 #: The scripts after T1, in the order a character is tried in them (the first that has it).
@@ -193,11 +193,11 @@ SCRIPTS: tuple[tuple[str, Ranges], ...] = (
 )
 
 
-def _script(ch: str) -> str | None:
+def _script(char: str) -> str | None:
     """T1, T5, LGR, T2A, ja, ko or han (Chinese, Japanese or Korean); None: no font."""
-    if ch in _T1_CHARS:
+    if char in _T1_CHARS:
         return "T1"
-    return next((name for name, ranges in SCRIPTS if _in(ch, ranges)), None)
+    return next((name for name, ranges in SCRIPTS if _in(char, ranges)), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,9 +280,9 @@ def _pieces(text: str) -> list[tuple[str, str, str]]:
     return pieces
 
 
-def _continues(classes: list[str | None], k: int) -> bool:
-    """Whether the character after the space at ``k`` is of the script before it."""
-    return k + 1 < len(classes) and classes[k + 1] == classes[k - 1]
+def _continues(classes: list[str | None], index: int) -> bool:
+    """Whether the character after the space at ``index`` is of the script before it."""
+    return index + 1 < len(classes) and classes[index + 1] == classes[index - 1]
 
 
 def _clean(text: str) -> str:

@@ -18,7 +18,7 @@ from lstm_exam.generator.core.problem import Problem
 from lstm_exam.generator.render.formulas import KIND_FORMULAS, formula_tex
 from lstm_exam.generator.render.latex import (
     Tex,
-    _head,
+    column_head,
     column_tex,
     escape_text,
     matrix_tex,
@@ -29,9 +29,9 @@ from lstm_exam.generator.render.scripts import printed
 from lstm_exam.generator.variants.variant import Variant, VariantProblem
 
 
-def _givens_view(vp: VariantProblem) -> list[Tex]:
+def _givens_view(variant_problem: VariantProblem) -> list[Tex]:
     """The givens as display lines: the vectors together, each W beside its b."""
-    p = vp.problem
+    p = variant_problem.problem
     vectors, lines = [], []
     for name, shape in KINDS[p.kind].givens:
         value, sym = p.givens[name], QUANTITIES[name].tex
@@ -62,9 +62,9 @@ def _givens_view(vp: VariantProblem) -> list[Tex]:
     return [*(Tex(r"\qquad ".join(row)) for row in rows), *lines]
 
 
-def _asked_names(vp: VariantProblem) -> list[str]:
+def _asked_names(variant_problem: VariantProblem) -> list[str]:
     seen: dict[str, None] = {}
-    for lab in vp.solution.asked:
+    for lab in variant_problem.solution.asked:
         seen.setdefault(label_name(lab), None)
     return list(seen)
 
@@ -92,20 +92,20 @@ class AnswerBox(Tex):
         return box
 
 
-def _answer_tables(vp: VariantProblem, width: int = 6) -> list[dict[str, Any]]:
-    p = vp.problem
+def _answer_tables(variant_problem: VariantProblem, width: int = 6) -> list[dict[str, Any]]:
+    p = variant_problem.problem
     tables = []
-    for t, names in p.blocks(_asked_names(vp)):
+    for t, names in p.blocks(_asked_names(variant_problem)):
         for k in range(0, len(names), width):
             chunk = names[k : k + width]
             rows = [
-                [AnswerBox(vp.label(make_label(n, c, p.step_of(n, t)))) for n in chunk]
+                [AnswerBox(variant_problem.label(make_label(n, c, p.step_of(n, t)))) for n in chunk]
                 for c in range(1, p.cells(chunk[0]) + 1)
             ]
             tables.append(
                 {
                     "caption": f"Step {t}" if t else "Output layer" if chunk[0] in HEAD else "",
-                    "headers": [_head(n) for n in chunk],
+                    "headers": [column_head(n) for n in chunk],
                     "rows": rows,
                     "row_names": p.row_names(chunk[0]),
                 }
@@ -113,35 +113,38 @@ def _answer_tables(vp: VariantProblem, width: int = 6) -> list[dict[str, Any]]:
     return tables
 
 
-def _asked_words(p: Problem, names: list[str]) -> str:
-    def words(ns: list[str]) -> str:
-        return ", ".join(f"${QUANTITIES[n].tex}$" for n in ns)
+def _asked_words(problem: Problem, names: list[str]) -> str:
+    def words(names: list[str]) -> str:
+        return ", ".join(f"${QUANTITIES[n].tex}$" for n in names)
 
     per_cell = [n for n in names if n not in HEAD]
     head = [n for n in names if n in HEAD]
-    if p.kind is Kind.PARAMETERS:
+    if problem.kind is Kind.PARAMETERS:
         return words(names) + " (whole numbers)."
     text = words(per_cell) + " for every cell"
-    if KINDS[p.kind].stepped:
-        text += f" at each of the {p.steps} steps"
+    if KINDS[problem.kind].stepped:
+        text += f" at each of the {problem.steps} steps"
     if head:
         text += "; then " + words(head) + " of the output layer"
     return text + "."
 
 
-def _problem_view(vp: VariantProblem) -> dict[str, Any]:
-    p = vp.problem
+def problem_view(variant_problem: VariantProblem) -> dict[str, Any]:
+    """What the sheet template shows of one problem."""
+    p = variant_problem.problem
     return {
-        "number": vp.number,
+        "number": variant_problem.number,
         "title": KINDS[p.kind].title,
-        "points": normal(vp.points),
-        "formulas": [Tex(formula_tex(f)) for f in KIND_FORMULAS[p.kind]] if vp.formulas else [],
-        "diagram": Tex(_diagram_box(p.kind)),
+        "points": normal(variant_problem.points),
+        "formulas": [Tex(formula_tex(f)) for f in KIND_FORMULAS[p.kind]]
+        if variant_problem.formulas
+        else [],
+        "diagram": Tex(diagram_box(p.kind)),
         "network": p.kind in NETWORK_KINDS,
-        "givens": _givens_view(vp),
-        "asked_words": Tex(_asked_words(p, _asked_names(vp))),
+        "givens": _givens_view(variant_problem),
+        "asked_words": Tex(_asked_words(p, _asked_names(variant_problem))),
         "intro": _INTRO.get(p.kind, ""),
-        "answer_tables": _answer_tables(vp),
+        "answer_tables": _answer_tables(variant_problem),
     }
 
 
@@ -179,25 +182,26 @@ _INTRO = {
 }
 
 
-def _diagram_box(kind: Kind) -> str:
+def diagram_box(kind: Kind) -> str:
+    """The LaTeX command that draws the diagram of a problem kind."""
     return "\\diag" + "".join(w.capitalize() for w in str(kind).split("_"))
 
 
-def student_view(v: Variant) -> tuple[dict[str, Any], list[str]]:
+def student_view(variant: Variant) -> tuple[dict[str, Any], list[str]]:
     """The student part of the view, and a warning if no font has part of the name."""
     warnings = []
-    bad = unsupported(v.student.name)
+    bad = unsupported(variant.student.name)
     if bad:
         warnings.append(
-            f"student {v.student.student_id}: no PDF font has {bad!r} of the name "
-            f"{v.student.name!r}; printed as {printed(v.student.name)!r}"
+            f"student {variant.student.student_id}: no PDF font has {bad!r} of the name "
+            f"{variant.student.name!r}; printed as {printed(variant.student.name)!r}"
         )
     return {
-        "id_raw": Tex(v.student.student_id),
-        "id": v.student.student_id,
-        "name": v.student.name,
-        "code": v.code,
+        "id_raw": Tex(variant.student.student_id),
+        "id": variant.student.student_id,
+        "name": variant.student.name,
+        "code": variant.code,
         # the hidden fields' values, as PDF hex strings (nothing in them is TeX's)
-        "id_hex": Tex(v.student.student_id.encode().hex()),
-        "code_hex": Tex(v.code.encode().hex()),
+        "id_hex": Tex(variant.student.student_id.encode().hex()),
+        "code_hex": Tex(variant.code.encode().hex()),
     }, warnings

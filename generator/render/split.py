@@ -127,13 +127,13 @@ def split_class(
     if forked is None:
         forked = forks(len(students))
 
-    def job(k: int) -> list[str]:
+    def job(index: int) -> list[str]:
         try:
             doc, ranges = _source(pdf, students)
-            if k < first and whole is not None:
+            if index < first and whole is not None:
                 _write_padded(doc, ranges, whole, pad)
                 return []
-            lo = (k - first) * defaults.SPLIT_CHUNK
+            lo = (index - first) * defaults.SPLIT_CHUNK
             done = ranges[lo : lo + defaults.SPLIT_CHUNK]
             with _pages_copied():
                 for sid, begin, end in done:

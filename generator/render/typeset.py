@@ -51,7 +51,7 @@ def tex_timeout(students: int) -> float:
 
 
 def fill(
-    m: Manifest,
+    manifest: Manifest,
     templates: Path | None,
     documents: Sequence[str] = tuple(DOCUMENTS),
     limit: float | None = None,
@@ -63,11 +63,11 @@ def fill(
     Raises:
         InputError: a template's fault, or the templates ran past a limit: one line.
     """
-    students = len(m.variants)
+    students = len(manifest.variants)
     limit = limit if limit is not None else tex_timeout(students)
     memory = defaults.TEMPLATE_MEMORY + defaults.TEMPLATE_MEMORY_PER_STUDENT * students
     try:
-        return confined(partial(render_tex, m, templates, documents), limit, memory)
+        return confined(partial(render_tex, manifest, templates, documents), limit, memory)
     except Stopped as e:
         fault = (
             f"the templates ran past their time limit ({limit:g} s of CPU time; a loop in a "
@@ -94,10 +94,10 @@ def typeset(tex_file: Path, templates: Path | None, limit: float) -> Path:
     Raises:
         TexError: pdflatex failed, or ran past the limit (then it is killed).
     """
-    proc = _start_pdflatex(tex_file, limit)
+    proc = start_pdflatex(tex_file, limit)
     try:
-        _wait_any({tex_file.stem: proc}, backstop(limit))
-        return _finish_pdflatex(proc, tex_file, templates)
+        wait_any({tex_file.stem: proc}, backstop(limit))
+        return finish_pdflatex(proc, tex_file, templates)
     finally:
         stop(proc)
 
@@ -109,7 +109,7 @@ def backstop(limit: float) -> float:
     return time.monotonic() + defaults.WALL_FACTOR * limit
 
 
-def _start_pdflatex(tex_file: Path, limit: float) -> subprocess.Popen:
+def start_pdflatex(tex_file: Path, limit: float) -> subprocess.Popen:
     """Start pdflatex once on a file (no shell escape), in its folder, within ``limit``
     seconds of CPU time (SIGXCPU, then SIGKILL) and ``defaults.TEX_MEMORY``."""
     exe = pdflatex()
@@ -146,7 +146,8 @@ def stop(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def _finish_pdflatex(proc: subprocess.Popen, tex_file: Path, templates: Path | None) -> Path:
+def finish_pdflatex(proc: subprocess.Popen, tex_file: Path, templates: Path | None) -> Path:
+    """Wait for a started pdflatex; its PDF, or its error mapped to the templates."""
     proc.wait()
     if proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL):  # its CPU time used up
         raise _past_limit(tex_file.stem)
@@ -209,7 +210,7 @@ def _find_template_line(tex_line: str, templates: Path | None) -> str:
     return best
 
 
-def _wait_any(running: Mapping[str, subprocess.Popen], deadline: float) -> str:
+def wait_any(running: Mapping[str, subprocess.Popen], deadline: float) -> str:
     """Block until one of the running processes ends; its name.
 
     Raises:

@@ -23,10 +23,12 @@ class ProblemFile:
     folder: str = "problems"
     suffix: str = ".toml"
 
-    def text(self, m: Manifest, v: Variant) -> str:
-        sid = v.student.student_id
-        comment = f"lstm-exam problems for student {sid}, variant {v.code}\n{m.title}"
-        return problems_toml(tuple(vp.problem for vp in v.problems), comment.replace("\r", " "))
+    def text(self, manifest: Manifest, variant: Variant) -> str:
+        sid = variant.student.student_id
+        comment = f"lstm-exam problems for student {sid}, variant {variant.code}\n{manifest.title}"
+        return problems_toml(
+            tuple(vp.problem for vp in variant.problems), comment.replace("\r", " ")
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +38,8 @@ class AnswerTemplate:
     folder: str = "answer-templates"
     suffix: str = ".csv"
 
-    def text(self, m: Manifest, v: Variant) -> str:
-        return template_csv(v)
+    def text(self, manifest: Manifest, variant: Variant) -> str:
+        return template_csv(variant)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +49,8 @@ class KeyTable:
     folder: str = "keys"
     suffix: str = ".csv"
 
-    def text(self, m: Manifest, v: Variant) -> str:
-        return key_csv(m, v)
+    def text(self, manifest: Manifest, variant: Variant) -> str:
+        return key_csv(manifest, variant)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +68,10 @@ class SheetsAndKeys:
     def ticks(self, students: int) -> int:
         return 2 * students  # each student's sheet and key, as they are split off
 
-    def write(self, m: Manifest, folder: Path, tick: Tick | None) -> list[str]:
+    def write(self, manifest: Manifest, folder: Path, tick: Tick | None) -> list[str]:
         from lstm_exam.generator.render.pdfs import render_pdfs
 
-        return render_pdfs(m, folder, self.templates, tick, self.timeout, self.duplex)
+        return render_pdfs(manifest, folder, self.templates, tick, self.timeout, self.duplex)
 
 
 #: The files every student gets, in every worksheet folder.

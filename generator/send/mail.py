@@ -137,13 +137,13 @@ def encoded(name: str, text: str) -> str:
     return Header(text, "utf-8", maxlinelen=_LINE, header_name=name).encode(linesep="\r\n")
 
 
-def mailbox(name: str, a: Address) -> str:
+def mailbox(name: str, address: Address) -> str:
     """A ``From`` or ``To`` value: the display name encoded (:func:`encoded`), then the
     address (checked by :func:`address_fault`) in angle brackets."""
-    addr = a.addr_spec
-    if not a.display_name:
+    addr = address.addr_spec
+    if not address.display_name:
         return addr
-    value = encoded(name, a.display_name)
+    value = encoded(name, address.display_name)
     last = value.rsplit("\r\n", 1)[-1] if "\r\n" in value else f"{name}: {value}"
     fold = "\r\n " if len(last) + len(addr) + 3 > _LINE else " "
     return f"{value}{fold}<{addr}>"
@@ -229,7 +229,7 @@ def message(
     course: str,
     what: What,
     parcel: Parcel,
-    to: Address,
+    address: Address,
     sender: Address,
 ) -> EmailMessage:
     """The student's message: a short plain text naming them and the worksheet, and
@@ -244,7 +244,7 @@ def message(
     msg = EmailMessage(policy=_POLICY)
     # set_raw: these values are stored as made here, never parsed (see the module)
     msg.set_raw("From", mailbox("From", sender))
-    msg.set_raw("To", mailbox("To", Address(parcel.student.name, addr_spec=to.addr_spec)))
+    msg.set_raw("To", mailbox("To", Address(parcel.student.name, addr_spec=address.addr_spec)))
     msg.set_raw("Subject", encoded("Subject", f"{title}: your {NOUNS[what]}"))
     msg["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     msg["Message-ID"] = make_msgid(domain=sender.domain.strip("[]") or None)
@@ -285,33 +285,33 @@ class _Smtp(smtplib.SMTP):
         self.ended_data = False  # a new message begins
         return super().mail(sender, options)
 
-    def send(self, s: Buffer | str) -> None:
-        super().send(s)
+    def send(self, data: Buffer | str) -> None:
+        super().send(data)
         # commands are text; only a message's DATA is bytes, sent whole with its end
-        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+        if isinstance(data, bytes) and data.endswith(b"\r\n.\r\n"):
             self.ended_data = True
 
 
-def _said(e: BaseException) -> str:
+def _said(error: BaseException) -> str:
     """The server's answer (or the fault) as one short line of text."""
-    if isinstance(e, smtplib.SMTPRecipientsRefused):
-        code, said = next(iter(e.recipients.values()), (0, b""))
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, said = next(iter(error.recipients.values()), (0, b""))
         return _said(smtplib.SMTPResponseException(code, said))
-    if isinstance(e, smtplib.SMTPResponseException):
-        text: bytes | str = e.smtp_error
+    if isinstance(error, smtplib.SMTPResponseException):
+        text: bytes | str = error.smtp_error
         words = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
-        return _one_line(f"the server said {e.smtp_code} {words}")
-    if isinstance(e, smtplib.SMTPServerDisconnected):
+        return _one_line(f"the server said {error.smtp_code} {words}")
+    if isinstance(error, smtplib.SMTPServerDisconnected):
         return _one_line(
-            f"the server closed the connection ({e})"
-            if str(e)
+            f"the server closed the connection ({error})"
+            if str(error)
             else "the server closed the connection"
         )
-    if isinstance(e, TimeoutError):
+    if isinstance(error, TimeoutError):
         return "the server did not answer in time"
-    if isinstance(e, OSError):
-        return _one_line(f"connection lost ({e.strerror or e})")
-    return _one_line(str(e))
+    if isinstance(error, OSError):
+        return _one_line(f"connection lost ({error.strerror or error})")
+    return _one_line(str(error))
 
 
 def _one_line(text: str) -> str:
@@ -382,7 +382,7 @@ class Session:
             raise
         return smtp
 
-    def deliver(self, msg: EmailMessage, sender: Address, to: Address) -> None:
+    def deliver(self, msg: EmailMessage, sender: Address, address: Address) -> None:
         """Send one message to one recipient.
 
         Raises:
@@ -401,7 +401,7 @@ class Session:
                 self._dead = f"the server could not be reached again ({_said(e)})"
                 raise DeliveryError(self._dead) from None
         try:
-            self._smtp.send_message(msg, sender.addr_spec, [to.addr_spec])
+            self._smtp.send_message(msg, sender.addr_spec, [address.addr_spec])
         except smtplib.SMTPRecipientsRefused as e:
             raise DeliveryError(_said(e)) from None
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as e:

@@ -188,7 +188,7 @@ def messages_layout(students: Sequence[Student]) -> Layout:
 
 def _one(
     box: Outbox,
-    p: Parcel,
+    parcel: Parcel,
     found: tuple[Address | None, str | None],
     sender: Address,
     log: SendLog,
@@ -198,28 +198,36 @@ def _one(
 ) -> Outcome:
     """One student: held back, written (a dry run) or delivered."""
     address, fault = found
-    held = _held(box, p, address, fault, log, resend)
+    held = _held(box, parcel, address, fault, log, resend)
     if held is not None:
         return held
     assert address is not None
     try:
-        msg = message(box.settings.title, box.settings.course, box.what, p, address, sender)
+        msg = message(box.settings.title, box.settings.course, box.what, parcel, address, sender)
     except ValueError as e:  # a header the policy refuses: never reaches the wire
-        return _outcome(p, "skipped", str(e), address)
+        return _outcome(parcel, "skipped", str(e), address)
     if stage is not None:
-        write_parts(stage / f"{p.student.student_id}.eml", [msg.as_bytes()])
-        return _outcome(p, "sent", "", address)
+        write_parts(stage / f"{parcel.student.student_id}.eml", [msg.as_bytes()])
+        return _outcome(parcel, "sent", "", address)
     assert session is not None
-    return _deliver(box, p, msg, sender, address, session, log)
+    return _deliver(box, parcel, msg, sender, address, session, log)
 
 
-def _outcome(p: Parcel, status: Status, reason: str, to: Address | None = None) -> Outcome:
-    return Outcome(p.student.student_id, p.student.name, status, reason, to.addr_spec if to else "")
+def _outcome(
+    parcel: Parcel, status: Status, reason: str, address: Address | None = None
+) -> Outcome:
+    return Outcome(
+        parcel.student.student_id,
+        parcel.student.name,
+        status,
+        reason,
+        address.addr_spec if address else "",
+    )
 
 
 def _held(
     box: Outbox,
-    p: Parcel,
+    parcel: Parcel,
     address: Address | None,
     fault: str | None,
     log: SendLog,
@@ -227,17 +235,17 @@ def _held(
 ) -> Outcome | None:
     """Why the student's parcel does not go out now, or None when it does."""
     if fault is not None or address is None:
-        return _outcome(p, "skipped", fault or "no e-mail address")
-    if p.fault is not None:
-        return _outcome(p, "skipped", p.fault, address)
+        return _outcome(parcel, "skipped", fault or "no e-mail address")
+    if parcel.fault is not None:
+        return _outcome(parcel, "skipped", parcel.fault, address)
     if resend:
         return None
-    st: Standing = log.standing(box.what, p.student.student_id, p.digests())
+    st: Standing = log.standing(box.what, parcel.student.student_id, parcel.digests())
     if st.state == "sent":
-        return _outcome(p, "already", f"sent {st.when}", address)
+        return _outcome(parcel, "already", f"sent {st.when}", address)
     if st.state == "changed":
         return _outcome(
-            p,
+            parcel,
             "held",
             f"the {NOUNS[box.what]} changed since it was sent on {st.when}: "
             "--resend sends it again",
@@ -251,37 +259,37 @@ def _held(
             else f"a run stopped while sending it on {st.when} (message {st.message_id})"
         )
         return _outcome(
-            p, "held", f"{how}, so it may have arrived: --resend sends it again", address
+            parcel, "held", f"{how}, so it may have arrived: --resend sends it again", address
         )
     return None
 
 
 def _deliver(
     box: Outbox,
-    p: Parcel,
+    parcel: Parcel,
     msg: EmailMessage,
     sender: Address,
-    to: Address,
+    address: Address,
     session: Session,
     log: SendLog,
 ) -> Outcome:
-    sid, digests, mid = p.student.student_id, p.digests(), str(msg["Message-ID"])
-    log.record("sending", box.what, sid, to.addr_spec, digests, mid)
+    sid, digests, mid = parcel.student.student_id, parcel.digests(), str(msg["Message-ID"])
+    log.record("sending", box.what, sid, address.addr_spec, digests, mid)
     try:
-        session.deliver(msg, sender, to)
+        session.deliver(msg, sender, address)
     except MayHaveArrived as e:  # never sent again unasked, as a run killed here
-        log.record("uncertain", box.what, sid, to.addr_spec, digests, mid, str(e))
+        log.record("uncertain", box.what, sid, address.addr_spec, digests, mid, str(e))
         return _outcome(
-            p,
+            parcel,
             "held",
             f"{e} (message {mid}), so it may have arrived: --resend sends it again",
-            to,
+            address,
         )
     except DeliveryError as e:
-        log.record("failed", box.what, sid, to.addr_spec, digests, mid, str(e))
-        return _outcome(p, "failed", str(e), to)
-    log.record("sent", box.what, sid, to.addr_spec, digests, mid)
-    return _outcome(p, "sent", "", to)
+        log.record("failed", box.what, sid, address.addr_spec, digests, mid, str(e))
+        return _outcome(parcel, "failed", str(e), address)
+    log.record("sent", box.what, sid, address.addr_spec, digests, mid)
+    return _outcome(parcel, "sent", "", address)
 
 
 def _n(count: int, noun: str) -> str:

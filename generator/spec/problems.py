@@ -167,13 +167,13 @@ def read_problem_file(path: Path) -> tuple[Problem, ...]:
     return (parse_problem(data, file),)
 
 
-def _toml_value(v: Any, indent: int) -> str:
-    if isinstance(v, Decimal):
-        return toml_number(v)
-    if v and isinstance(v[0], Decimal):
-        return "[" + ", ".join(toml_number(e) for e in v) + "]"
+def _toml_value(value: Any, indent: int) -> str:
+    if isinstance(value, Decimal):
+        return toml_number(value)
+    if value and isinstance(value[0], Decimal):
+        return "[" + ", ".join(toml_number(e) for e in value) + "]"
     pad = " " * indent
-    inner = (",\n" + pad).join(_toml_value(r, indent) for r in v)
+    inner = (",\n" + pad).join(_toml_value(r, indent) for r in value)
     return "[" + inner + "]"
 
 

@@ -61,12 +61,12 @@ def shown(value: Any) -> str:
 
 
 def check_vector(
-    value: Any, n: int | None, file: str, place: str, what: str
+    value: Any, count: int | None, file: str, place: str, what: str
 ) -> tuple[Decimal, ...]:
     if not isinstance(value, list):
         raise InputError(file, place, f"expected a list of numbers ({what}), got {shown(value)}")
-    if n is not None and len(value) != n:
-        raise InputError(file, place, f"has {len(value)} entries, expected {n} ({what})")
+    if count is not None and len(value) != count:
+        raise InputError(file, place, f"has {len(value)} entries, expected {count} ({what})")
     return tuple(to_decimal(v, file, f"{place}[{k}]") for k, v in enumerate(value, start=1))
 
 
@@ -82,10 +82,10 @@ def check_count(value: Any, file: str, place: str) -> int:
     return value
 
 
-def check_size(n: int, lo: int, hi: int, file: str, place: str, what: str) -> int:
-    if not lo <= n <= hi:
-        raise InputError(file, place, f"{what} is {n}, must be from {lo} to {hi}")
-    return n
+def check_size(count: int, low: int, high: int, file: str, place: str, what: str) -> int:
+    if not low <= count <= high:
+        raise InputError(file, place, f"{what} is {count}, must be from {low} to {high}")
+    return count
 
 
 def known_keys(
@@ -144,8 +144,8 @@ def read_capped(path: Path, cap: int, what: str = "file") -> bytes:
 READ_CHUNK = 1 << 20
 
 
-def read_at_most(f: IO[bytes], cap: int, size: int) -> bytes:
-    """At most ``cap + 1`` bytes of ``f`` (one more than the cap tells a file over it),
+def read_at_most(handle: IO[bytes], cap: int, size: int) -> bytes:
+    """At most ``cap + 1`` bytes of ``handle`` (one more than the cap tells a file over it),
     in memory as large as the file: ``size`` bytes (what the file system or a zip says
     it holds) are read at once, what a file that grew or a zip that lied holds beyond
     them a :data:`READ_CHUNK` at a time; never a buffer as large as the cap.
@@ -156,12 +156,12 @@ def read_at_most(f: IO[bytes], cap: int, size: int) -> bytes:
     >>> read_at_most(io.BytesIO(b"abc"), 10**12, 3)
     b'abc'
     """
-    first = f.read(max(0, min(size, cap)) + 1)
+    first = handle.read(max(0, min(size, cap)) + 1)
     if len(first) <= size or len(first) > cap:
         return first
     parts, got = [first], len(first)
     while got <= cap:
-        part = f.read(min(READ_CHUNK, cap + 1 - got))
+        part = handle.read(min(READ_CHUNK, cap + 1 - got))
         if not part:
             break
         parts.append(part)
@@ -169,8 +169,8 @@ def read_at_most(f: IO[bytes], cap: int, size: int) -> bytes:
     return b"".join(parts)
 
 
-def _size_words(n: int) -> str:
-    return f"{n // 1_000_000} MB" if n >= 1_000_000 else f"{n:,} bytes"
+def _size_words(count: int) -> str:
+    return f"{count // 1_000_000} MB" if count >= 1_000_000 else f"{count:,} bytes"
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -239,8 +239,8 @@ def _line_of(text: str, at: int) -> str:
     return f"line {text.count(chr(10), 0, at) + 1}"
 
 
-def check_int(value: Any, lo: int, hi: int, file: str, place: str) -> int:
-    """A whole number from ``lo`` to ``hi``, written bare or in quotes as every number
+def check_int(value: Any, low: int, high: int, file: str, place: str) -> int:
+    """A whole number from ``low`` to ``high``, written bare or in quotes as every number
     may be (``decimals = "3"`` as ``points = "3"``).
 
     >>> check_int(" 3", 0, 8, "s.toml", "decimals"), check_int(8, 0, 8, "s.toml", "decimals")
@@ -252,8 +252,8 @@ def check_int(value: Any, lo: int, hi: int, file: str, place: str) -> int:
     """
     if isinstance(value, str) and _WHOLE.fullmatch(value):
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise InputError(file, place, f"{shown(value)} must be an integer from {lo} to {hi}")
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InputError(file, place, f"{shown(value)} must be an integer from {low} to {high}")
     return value
 
 

@@ -42,30 +42,30 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return buf.getvalue()
 
 
-def template_csv(v: Variant) -> str:
+def template_csv(variant: Variant) -> str:
     """The answer template a student fills: every asked label, answer empty."""
     rows = [
         (vp.label(lab), describe(vp.label(lab)), "")
-        for vp in v.problems
+        for vp in variant.problems
         for lab in vp.solution.asked
     ]
     return to_csv(TEMPLATE_HEADER, rows)
 
 
-def key_csv(m: Manifest, v: Variant) -> str:
+def key_csv(manifest: Manifest, variant: Variant) -> str:
     """The key: the template's rows with the rounded-chain answer and the accepted range."""
     rows = []
-    for vp in v.problems:
+    for vp in variant.problems:
         for lab in vp.solution.asked:
             val = vp.solution.values[lab]
-            lo, hi = m.bounds(lab, val)
+            lo, hi = manifest.bounds(lab, val)
             whole = is_whole(lab)
             rows.append(
                 (
                     vp.label(lab),
                     describe(vp.label(lab)),
                     plain(val.rounded),
-                    plain(val.rounded) if whole else fixed(val.full, m.decimals + 4),
+                    plain(val.rounded) if whole else fixed(val.full, manifest.decimals + 4),
                     plain(lo),
                     plain(hi),
                 )

@@ -61,14 +61,14 @@ def _lock_file(lock: Path, out: Path, shared: bool) -> int:
     return fd
 
 
-def _unlock_file(lock: Path, fd: int) -> None:
+def _unlock_file(lock: Path, descriptor: int) -> None:
     try:  # the last holder (nobody else holds it now) removes the file
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         with contextlib.suppress(OSError):
             lock.unlink()
     except OSError:
         pass
-    os.close(fd)  # releases the lock
+    os.close(descriptor)  # releases the lock
 
 
 def locked(out: Path, shared: bool = False) -> contextlib.AbstractContextManager[None]:

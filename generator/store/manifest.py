@@ -86,28 +86,28 @@ _BOUNDS: dict[int, tuple[Value, Tolerance, int, tuple[Decimal, Decimal]]] = {}
 _KEPT = 4096
 
 
-def manifest_parts(m: Manifest, students: Sequence[str] | None = None) -> list[Part]:
+def manifest_parts(manifest: Manifest, students: Sequence[str] | None = None) -> list[Part]:
     """The manifest as UTF-8 in parts: the settings, then one student a line (:mod:`lines`).
 
     ``students`` gives each student's line already made by :func:`student_json`
-    (generate's workers make them); by default they are made from ``m.variants``.
+    (generate's workers make them); by default they are made from ``manifest.variants``.
     """
     if students is None:
-        students = [student_json(m, v) for v in m.variants]
-    return document_parts(_json(_header(m)), "students", [[s.encode()] for s in students])
+        students = [student_json(manifest, v) for v in manifest.variants]
+    return document_parts(_json(_header(manifest)), "students", [[s.encode()] for s in students])
 
 
-def student_json(m: Manifest, v: Variant) -> str:
+def student_json(manifest: Manifest, variant: Variant) -> str:
     """One student's line of the manifest: roster entry, givens, both chains."""
     problems = []
-    for vp in v.problems:
+    for vp in variant.problems:
         sol = vp.solution
         asked = set(sol.asked)
         values = {}
         for label, val in sol.values.items():
             entry: dict[str, Any] = {"full": val.full, "rounded": plain(val.rounded)}
             if label in asked:
-                lo, hi = m.bounds(label, val)
+                lo, hi = manifest.bounds(label, val)
                 entry |= {
                     "asked": True,
                     "accept_min": plain(lo),
@@ -133,10 +133,10 @@ def student_json(m: Manifest, v: Variant) -> str:
         )
     return _json(
         {
-            "student_id": v.student.student_id,
-            "name": v.student.name,
-            "extra": dict(v.student.extra),
-            "variant": v.code,
+            "student_id": variant.student.student_id,
+            "name": variant.student.name,
+            "extra": dict(variant.student.extra),
+            "variant": variant.code,
             "problems": problems,
         }
     )
@@ -172,25 +172,25 @@ def student_json_text(doc: Mapping[str, Any]) -> str:
     return _json(doc)
 
 
-def _header(m: Manifest) -> dict[str, Any]:
+def _header(manifest: Manifest) -> dict[str, Any]:
     return {
         "format": defaults.MANIFEST_FORMAT,
         "format_version": defaults.MANIFEST_VERSION,
         "generator": f"lstm-exam {__version__}",
-        "created": m.created,
+        "created": manifest.created,
         "private": "This file holds the secret seed and every answer: never share it with students.",
-        "title": m.title,
-        "course": m.course,
-        "slug": m.slug,
-        "seed": m.seed,
-        "decimals": m.decimals,
-        "tolerance": {m.tolerance.mode: plain(m.tolerance.amount)},
-        "carry_forward": plain(m.carry_forward),
+        "title": manifest.title,
+        "course": manifest.course,
+        "slug": manifest.slug,
+        "seed": manifest.seed,
+        "decimals": manifest.decimals,
+        "tolerance": {manifest.tolerance.mode: plain(manifest.tolerance.amount)},
+        "carry_forward": plain(manifest.carry_forward),
         # a path in any bytes (a folder name that is not UTF-8) as JSON can hold it: the
         # manifest only records it, render takes templates from its command line alone
-        "templates": None if m.templates is None else shown_name(m.templates),
+        "templates": None if manifest.templates is None else shown_name(manifest.templates),
         # written only when off: a manifest without it (every older one) is fillable
-        **({} if m.fillable else {"fillable": False}),
+        **({} if manifest.fillable else {"fillable": False}),
     }
 
 

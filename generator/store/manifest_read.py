@@ -128,13 +128,19 @@ _DAMAGE = (KeyError, TypeError, ValueError, ArithmeticError, AttributeError)
 
 
 @contextlib.contextmanager
-def reading(st: ManifestStudent) -> Iterator[None]:
+def reading(student: ManifestStudent) -> Iterator[None]:
     """Inside, a fault found in the student's JSON is the one-line error naming its line."""
     try:
         yield
     except _DAMAGE as e:
-        place = f"line {st.line}" if isinstance(st.source, bytes) else f"students[{st.line - 1}]"
-        raise InputError(st.file, place, f"damaged manifest ({type(e).__name__}: {e})") from None
+        place = (
+            f"line {student.line}"
+            if isinstance(student.source, bytes)
+            else f"students[{student.line - 1}]"
+        )
+        raise InputError(
+            student.file, place, f"damaged manifest ({type(e).__name__}: {e})"
+        ) from None
 
 
 def read_settings(folder: Path) -> Manifest:
@@ -200,18 +206,18 @@ def _roster_entry(
     )
 
 
-def student_doc(s: ManifestStudent) -> Mapping[str, Any]:
+def student_doc(student: ManifestStudent) -> Mapping[str, Any]:
     """A student's parsed JSON: givens, both chains.
 
     Raises:
         InputError: naming the manifest and the line when the line is no JSON object.
     """
-    if isinstance(s.source, bytes):
-        start, stop = s.span
-        doc = _parse_line(s.file, s.line, s.source[start:stop])
-        _check_student(s.file, f"line {s.line}", doc)
+    if isinstance(student.source, bytes):
+        start, stop = student.span
+        doc = _parse_line(student.file, student.line, student.source[start:stop])
+        _check_student(student.file, f"line {student.line}", doc)
         return doc
-    return s.source  # checked by read_manifest
+    return student.source  # checked by read_manifest
 
 
 def _check_student(file: str, place: str, doc: Any, part: str = "student") -> None:
@@ -321,23 +327,23 @@ def _places(value: Any) -> int:
     return value
 
 
-def student_from_json(s: Mapping[str, Any]) -> Student:
+def student_from_json(doc: Mapping[str, Any]) -> Student:
     """The roster entry of one manifest student."""
-    return Student(s["student_id"], s["name"], MappingProxyType(dict(s.get("extra", {}))))
+    return Student(doc["student_id"], doc["name"], MappingProxyType(dict(doc.get("extra", {}))))
 
 
-def variant_from_json(s: Mapping[str, Any], asked_only: bool = False) -> Variant:
+def variant_from_json(doc: Mapping[str, Any], asked_only: bool = False) -> Variant:
     """One student's variant from the manifest's JSON.
 
     ``asked_only`` keeps only the asked values (all grading needs: it recomputes
     from the givens), which makes a large class quicker to load; the givens are then
     turned into exact decimals only when first used (a correct sheet never needs them).
     """
-    student = student_from_json(s)
+    student = student_from_json(doc)
     problems = []
-    if not s["problems"]:
+    if not doc["problems"]:
         raise ValueError(f"student {student.student_id} has no problems")
-    for p in s["problems"]:
+    for p in doc["problems"]:
         kind = Kind(p["kind"])
         raw = p["givens"]
         givens = (
@@ -374,7 +380,7 @@ def variant_from_json(s: Mapping[str, Any], asked_only: bool = False) -> Variant
                 bool(p.get("formulas", True)),
             )
         )
-    return Variant(student, s["variant"], tuple(problems))
+    return Variant(student, doc["variant"], tuple(problems))
 
 
 @functools.lru_cache(maxsize=1024)

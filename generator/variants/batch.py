@@ -29,34 +29,34 @@ class Batch:
 
     name = "batch"
 
-    def num(self, d: Any) -> Any:
-        return d.astype(float) if isinstance(d, np.ndarray) else float(d)
+    def num(self, value: Any) -> Any:
+        return value.astype(float) if isinstance(value, np.ndarray) else float(value)
 
-    def rnd(self, v: np.ndarray) -> np.ndarray:
-        return v  # nothing rounded, as FULL
+    def rnd(self, value: np.ndarray) -> np.ndarray:
+        return value  # nothing rounded, as FULL
 
-    def sigmoid(self, v: np.ndarray) -> np.ndarray:
+    def sigmoid(self, value: np.ndarray) -> np.ndarray:
         # FULL.sigmoid's two forms, entry by entry: e = exp(-|v|), then the form's division
-        neg = v < 0
-        e = _each(math.exp, np.where(neg, v, -v))
+        neg = value < 0
+        e = _each(math.exp, np.where(neg, value, -value))
         return np.where(neg, e / (1.0 + e), 1.0 / (1.0 + e))
 
-    def tanh(self, v: np.ndarray) -> np.ndarray:
-        return _each(math.tanh, v)
+    def tanh(self, value: np.ndarray) -> np.ndarray:
+        return _each(math.tanh, value)
 
-    def exp(self, v: np.ndarray) -> np.ndarray:
-        return _each(math.exp, v)
+    def exp(self, value: np.ndarray) -> np.ndarray:
+        return _each(math.exp, value)
 
-    def largest(self, vs: list[np.ndarray]) -> np.ndarray:
-        return functools.reduce(np.maximum, vs)
+    def largest(self, values: list[np.ndarray]) -> np.ndarray:
+        return functools.reduce(np.maximum, values)
 
-    def first_max(self, vs: list[np.ndarray]) -> np.ndarray:
-        return np.argmax(np.stack(vs), axis=0)  # the first of equals, as FULL
+    def first_max(self, values: list[np.ndarray]) -> np.ndarray:
+        return np.argmax(np.stack(values), axis=0)  # the first of equals, as FULL
 
 
-def _each(fn: Any, v: np.ndarray) -> np.ndarray:
-    """``fn`` (a ``math`` function, not numpy's own) on every entry."""
-    return np.fromiter(map(fn, v.tolist()), dtype=float, count=len(v))
+def _each(function: Any, value: np.ndarray) -> np.ndarray:
+    """``function`` (a ``math`` function, not numpy's own) on every entry."""
+    return np.fromiter(map(function, value.tolist()), dtype=float, count=len(value))
 
 
 BATCH = Batch()
@@ -91,23 +91,23 @@ class RoundedBatch(Batch):
         self.scale = 10.0**decimals
         self.ties: np.ndarray | bool = False
 
-    def rnd(self, v: np.ndarray) -> np.ndarray:
-        scaled = np.abs(np.asarray(v)) * self.scale
+    def rnd(self, value: np.ndarray) -> np.ndarray:
+        scaled = np.abs(np.asarray(value)) * self.scale
         near = np.abs(scaled % 1.0 - 0.5) < self.TIE_GUARD
-        if self.exact_ties and not isinstance(v, _Inexact):
+        if self.exact_ties and not isinstance(value, _Inexact):
             scaled = scaled + np.where(near, self.TIE_GUARD, 0.0)  # a tie: away from zero
         else:
             self.ties = self.ties | near
-        return np.sign(np.asarray(v)) * np.floor(scaled + 0.5) / self.scale
+        return np.sign(np.asarray(value)) * np.floor(scaled + 0.5) / self.scale
 
-    def sigmoid(self, v: np.ndarray) -> np.ndarray:
-        return super().sigmoid(np.asarray(v)).view(_Inexact)
+    def sigmoid(self, value: np.ndarray) -> np.ndarray:
+        return super().sigmoid(np.asarray(value)).view(_Inexact)
 
-    def tanh(self, v: np.ndarray) -> np.ndarray:
-        return super().tanh(np.asarray(v)).view(_Inexact)
+    def tanh(self, value: np.ndarray) -> np.ndarray:
+        return super().tanh(np.asarray(value)).view(_Inexact)
 
-    def exp(self, v: np.ndarray) -> np.ndarray:
-        return super().exp(np.asarray(v)).view(_Inexact)
+    def exp(self, value: np.ndarray) -> np.ndarray:
+        return super().exp(np.asarray(value)).view(_Inexact)
 
     @classmethod
     def for_draws(cls, problems: Sequence[Problem]) -> RoundedBatch:
@@ -138,10 +138,10 @@ def given_places(problems: Sequence[Problem]) -> int:
     return max(0, *(-int(x.as_tuple().exponent) for x in unique.values()))
 
 
-def stack(gs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def stack(draws: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The givens of many draws, prepared for :data:`BATCH`: every number an array
     over the draws, each entry ``float(d)`` as :func:`solve.prepare` makes it."""
-    return {name: _stack([g[name] for g in gs]) for name in gs[0]}
+    return {name: _stack([g[name] for g in draws]) for name in draws[0]}
 
 
 def _stack(items: list[Any]) -> Any:

@@ -15,9 +15,9 @@ from lstm_exam.generator.variants.stream import Stream
 
 
 @functools.lru_cache(maxsize=65536)
-def _on_grid(k: int, decimals: int) -> Decimal:
+def _on_grid(index: int, decimals: int) -> Decimal:
     """k units of the last place: the same (immutable) Decimal every time."""
-    return Decimal(k).scaleb(-decimals)
+    return Decimal(index).scaleb(-decimals)
 
 
 @functools.lru_cache(maxsize=256)
@@ -54,10 +54,12 @@ class Given:
     rows: tuple[Call, ...]
 
 
-def _call(n: int, d: Distribution, zeros: bool = False, nonzero: bool = False) -> Call:
-    grid, zero_at = _grid_values(d.low, d.high, d.decimals)
-    chance = _threshold(d.zeros) if zeros and d.zeros else 0
-    return Call(n, grid, chance, _on_grid(0, d.decimals), zero_at if nonzero else -1)
+def _call(
+    count: int, distribution: Distribution, zeros: bool = False, nonzero: bool = False
+) -> Call:
+    grid, zero_at = _grid_values(distribution.low, distribution.high, distribution.decimals)
+    chance = _threshold(distribution.zeros) if zeros and distribution.zeros else 0
+    return Call(count, grid, chance, _on_grid(0, distribution.decimals), zero_at if nonzero else -1)
 
 
 def draw_plan(spec: ProblemSpec) -> tuple[Given, ...]:
@@ -98,15 +100,15 @@ def _vector_call(name: str, shape: str, spec: ProblemSpec, H: int, D: int, K: in
     return _call(H, vals)
 
 
-def draw_problem(spec: ProblemSpec, decimals: int, s: Stream) -> Problem:
+def draw_problem(spec: ProblemSpec, decimals: int, stream: Stream) -> Problem:
     """Draw one problem's givens from its spec."""
     givens: dict[str, object] = {}
     if spec.kind is Kind.PARAMETERS:  # sizes of a network, answered as whole numbers
         for name, _ in KINDS[spec.kind].givens:
             lo, hi = defaults.PARAMETER_RANGES[name]
-            givens[name] = (Decimal(lo + s.below(hi - lo + 1)),)
+            givens[name] = (Decimal(lo + stream.below(hi - lo + 1)),)
         return Problem(spec.kind, MappingProxyType(givens), 0, spec.show_steps)
     for given in draw_plan(spec):
-        rows = [tuple(s.pick(c.n, c.grid, c.chance, c.zero, c.avoid)) for c in given.rows]
+        rows = [tuple(stream.pick(c.n, c.grid, c.chance, c.zero, c.avoid)) for c in given.rows]
         givens[given.name] = tuple(rows) if given.matrix else rows[0]
     return Problem(spec.kind, MappingProxyType(givens), decimals, spec.show_steps)

@@ -26,7 +26,7 @@ from lstm_exam.generator.core.problem import Problem
 from lstm_exam.generator.core.solution import asked_labels
 from lstm_exam.generator.core.tolerance import Tolerance, array_verdict, array_window
 from lstm_exam.generator.variants.batch import BATCH, RoundedBatch, stack
-from lstm_exam.generator.variants.wellposed import Screened, TwistCheck, twist_checks
+from lstm_exam.generator.variants.wellposed import Screened, SlipCheck, slip_checks
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +79,14 @@ def screen(problems: Sequence[Problem], tol: Tolerance) -> list[Verdict]:
     refuse(everyone, knife, None, "knife-edge")
     # each misconception on the draws still open alone: an entry is computed from its
     # own draw's numbers only, so taking the open ones out changes no value
-    twisted: dict[Any, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
+    slip_values: dict[Any, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
     part = _Part(everyone, g, full)
-    for check in twist_checks(first):
+    for check in slip_checks(first):
         if not open_.any():
             break
         part = part.narrowed(open_)
         values = check.evaluate(first.kind, part.g, part.full, BATCH)
-        twisted[check.key] = (part.at, {label: values[label] for label in check.labels})
+        slip_values[check.key] = (part.at, {label: values[label] for label in check.labels})
         hidden, unsure = _judge(
             check,
             values,
@@ -104,7 +104,12 @@ def screen(problems: Sequence[Problem], tol: Tolerance) -> list[Verdict]:
         rounded = (
             part.at,
             _screen_rounded(
-                [problems[k] for k in part.at], part, _taken(twisted, part.at), tol, open_, refuse
+                [problems[k] for k in part.at],
+                part,
+                _taken(slip_values, part.at),
+                tol,
+                open_,
+                refuse,
             ),
         )
     # still open: every check passed, clear of every bound, in both chains
@@ -112,7 +117,7 @@ def screen(problems: Sequence[Problem], tol: Tolerance) -> list[Verdict]:
         return [Verdict(why=why[k]) if why[k] else UNSURE for k in range(n)]
     # a draw that passed the rounded chain's screen too needs only its full chain
     passed = _Unstacked(
-        np.flatnonzero(open_), full, {} if rounded_too else twisted, rounded, first.decimals
+        np.flatnonzero(open_), full, {} if rounded_too else slip_values, rounded, first.decimals
     )
     return [
         Verdict(why=why[k]) if why[k] else Verdict(screened=passed.draw(k)) if open_[k] else UNSURE
@@ -151,21 +156,21 @@ def _take(tree: Any, pos: np.ndarray) -> Any:
 
 
 def _taken(
-    twisted: Mapping[Any, tuple[np.ndarray, Mapping[str, np.ndarray]]], at: np.ndarray
+    slip_values: Mapping[Any, tuple[np.ndarray, Mapping[str, np.ndarray]]], at: np.ndarray
 ) -> dict[Any, dict[str, np.ndarray]]:
     """Each misconception's values of the draws ``at`` (each held them all: a draw
     still open was open at every check)."""
     out = {}
-    for key, (held, values) in twisted.items():
+    for key, (held, values) in slip_values.items():
         pos = np.searchsorted(held, at)
         out[key] = {label: v[pos] for label, v in values.items()}
     return out
 
 
 def _judge(
-    check: TwistCheck, values: Mapping[str, np.ndarray], bounds: Any, units: Any = None
+    check: SlipCheck, values: Mapping[str, np.ndarray], bounds: Any, units: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per draw, whether ``check``'s slip hides (:meth:`TwistCheck.hidden`) and whether
+    """Per draw, whether ``check``'s slip hides (:meth:`SlipCheck.hidden`) and whether
     that is too close to tell: each label's value clearly inside its margin, or near a
     bound (``bounds(label)``: the margin's low and high bounds and the slack).
     ``units(label, x, near_lo, near_hi)``, if given, decides some values near a bound
@@ -190,7 +195,7 @@ def _judge(
 def _screen_rounded(
     problems: Sequence[Problem],
     part: _Part,
-    twisted: Mapping[Any, Mapping[str, np.ndarray]],
+    slip_values: Mapping[Any, Mapping[str, np.ndarray]],
     tol: Tolerance,
     open_: np.ndarray,
     refuse: Any,
@@ -199,7 +204,7 @@ def _screen_rounded(
     (:class:`RoundedBatch`): the misconceptions against the window of both chains, the
     close call, the rounded chain's knife-edges, every slip in the rounded chain. A draw
     whose rounded chain came near a tie, or any value near a bound, is left to the
-    exact check. ``problems``, ``part`` and ``twisted`` hold the draws still open.
+    exact check. ``problems``, ``part`` and ``slip_values`` hold the draws still open.
     Returns the rounded chain (of the draws in ``part``)."""
     first = problems[0]
     g, full, at = part.g, part.full, part.at
@@ -218,9 +223,9 @@ def _screen_rounded(
     if "class[1]" in full:
         close, unsure = _close_calls(first, full, rounded, tol)
         refuse(at, close, unsure, "close call")
-    checks = twist_checks(first)
+    checks = slip_checks(first)
     for check in checks:  # the full chain's slips against the window of both chains
-        hidden, unsure = _judge(check, twisted[check.key], window)
+        hidden, unsure = _judge(check, slip_values[check.key], window)
         refuse(at, hidden, unsure, check.why)
     # the rounded chain's knife-edges: each asked value from the rounded ones before it
     raw: dict[str, np.ndarray] = {}
@@ -322,7 +327,7 @@ class _Unstacked:
         self,
         passed: np.ndarray,
         full: Mapping[str, np.ndarray],
-        twisted: Mapping[Any, tuple[np.ndarray, Mapping[str, np.ndarray]]],
+        slip_values: Mapping[Any, tuple[np.ndarray, Mapping[str, np.ndarray]]],
         rounded: tuple[np.ndarray, Mapping[str, np.ndarray]] | None,
         decimals: int,
     ) -> None:
@@ -333,7 +338,7 @@ class _Unstacked:
         rows: list[np.ndarray] = []
         values: Mapping[str, np.ndarray]
         mine = {label: v[passed] for label, v in full.items()}
-        for key, values in (("full", mine), *_taken(twisted, passed).items()):
+        for key, values in (("full", mine), *_taken(slip_values, passed).items()):
             self.parts.append((key, list(values), slice(len(rows), len(rows) + len(values))))
             rows += values.values()
         self.matrix = np.stack(rows)
@@ -352,21 +357,21 @@ class _Unstacked:
                 ]
             ).astype(np.int64)
 
-    def draw(self, k: int) -> Screened:
-        column = self.matrix[:, self.column[k]].tolist()
-        full, *twisted = (
+    def draw(self, index: int) -> Screened:
+        column = self.matrix[:, self.column[index]].tolist()
+        full, *slip_values = (
             (key, dict(zip(labels, column[rows], strict=True))) for key, labels, rows in self.parts
         )
-        return Screened(full[1], dict(twisted), self.rounded_clear, self._rounded(k))
+        return Screened(full[1], dict(slip_values), self.rounded_clear, self._rounded(index))
 
-    def _rounded(self, k: int) -> dict[str, Decimal] | None:
-        """The rounded chain of draw ``k`` in exact decimals, as :class:`Rounded` gives
+    def _rounded(self, index: int) -> dict[str, Decimal] | None:
+        """The rounded chain of draw ``index`` in exact decimals, as :class:`Rounded` gives
         it: k units are ``k × 10**-decimals`` (a class, a whole number). None when a
         value rounds to zero: its sign (-0.000) is the exact value's, which the floats
         need not keep."""
         if self.units is None:
             return None
-        units = self.units[:, self.column[k]].tolist()
+        units = self.units[:, self.column[index]].tolist()
         if 0 in units:
             return None
         d = self.decimals

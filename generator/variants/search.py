@@ -32,7 +32,7 @@ Tick = Callable[[int], None]
 
 
 def make_variants(
-    ws: Worksheet, seed: str, students: Sequence[Student], tick: Tick | None = None
+    worksheet: Worksheet, seed: str, students: Sequence[Student], tick: Tick | None = None
 ) -> list[Variant]:
     """:func:`variants.make_variant` for every student: the same variants, searched together.
 
@@ -47,7 +47,7 @@ def make_variants(
     per_student: list[list[VariantProblem]] = [[] for _ in students]
     rejected: list[Counter[str | None]] = [Counter() for _ in students]
     used = [0] * len(students)  # each student's draws so far, of every problem
-    for number, spec in enumerate(ws.problems, start=1):
+    for number, spec in enumerate(worksheet.problems, start=1):
         if spec.given is not None:
             vp = VariantProblem(
                 number, spec.points, spec.given, spec.given.solve(), 1, formulas=spec.formulas
@@ -56,29 +56,29 @@ def make_variants(
                 mine.append(vp)
         else:
             for part in (range(min(1, len(students))), range(1, len(students))):
-                for k, vp in _search(ws, seed, students, part, number, spec, rejected, used):
+                for k, vp in _search(worksheet, seed, students, part, number, spec, rejected, used):
                     per_student[k].append(vp)
         if tick is not None:
             tick(len(students))
     return [
-        Variant(st, variant_code(seed, ws.slug, st.student_id), tuple(mine), refused)
+        Variant(st, variant_code(seed, worksheet.slug, st.student_id), tuple(mine), refused)
         for st, mine, refused in zip(students, per_student, rejected, strict=True)
     ]
 
 
-def given_problem_notes(ws: Worksheet) -> list[str]:
+def given_problem_notes(worksheet: Worksheet) -> list[str]:
     """What to say of the worksheet's ``given`` problems: each usual mistake that hides
     in one (no draw chose its numbers, so well-posedness could not keep it away)."""
     return [
         note
-        for number, spec in enumerate(ws.problems, start=1)
+        for number, spec in enumerate(worksheet.problems, start=1)
         if spec.given is not None
-        for note in given_notes(number, spec.given, ws.tolerance)
+        for note in given_notes(number, spec.given, worksheet.tolerance)
     ]
 
 
 def _search(
-    ws: Worksheet,
+    worksheet: Worksheet,
     seed: str,
     students: Sequence[Student],
     part: range,
@@ -101,7 +101,7 @@ def _search(
         return found
     here = {k: Counter[str | None]() for k in pending}  # this problem's refusals
     limit = {k: min(defaults.MAX_DRAWS, defaults.MAX_SHEET_DRAWS - used[k]) for k in pending}
-    slug = ws.slug
+    slug = worksheet.slug
     draw = 1
     seen = 0  # draws looked at so far (up to each student's first well-posed one)
     while pending and draw <= min(limit[k] for k in pending):
@@ -120,12 +120,12 @@ def _search(
         streams = [
             (slug, students[k].student_id, f"q{number}", f"draw{d}") for k in pending for d in draws
         ]
-        problems = draw_problems(spec, ws.decimals, seed, streams)
-        verdicts = iter(zip(problems, screen(problems, ws.tolerance), strict=True))
+        problems = draw_problems(spec, worksheet.decimals, seed, streams)
+        verdicts = iter(zip(problems, screen(problems, worksheet.tolerance), strict=True))
         still = []
         for k in pending:
             mine = [next(verdicts) for _ in draws]
-            taken = _first_well_posed(mine, draws, ws.tolerance, here[k])
+            taken = _first_well_posed(mine, draws, worksheet.tolerance, here[k])
             if taken is None:
                 still.append(k)
                 seen += len(draws)
@@ -145,7 +145,7 @@ def _search(
         return found
     k = min(pending, key=lambda j: limit[j])
     raise no_well_posed(
-        ws.source, number, spec.kind, here[k], draw - 1, sheet=limit[k] < defaults.MAX_DRAWS
+        worksheet.source, number, spec.kind, here[k], draw - 1, sheet=limit[k] < defaults.MAX_DRAWS
     )
 
 

@@ -54,16 +54,16 @@ class Stream:
         self._words[:] = _WORDS.unpack(outer_later.digest() + outer_now.digest())
         return self._words
 
-    def below(self, n: int) -> int:
+    def below(self, count: int) -> int:
         """A uniform integer in [0, n), by rejection (no modulo bias)."""
-        limit = _WORD - _WORD % n
+        limit = _WORD - _WORD % count
         words = self._words
         while True:
             r = (words or self._refill()).pop()
             if r < limit:
-                return r % n
+                return r % count
 
-    def pick(self, n: int, grid: Sequence[T], zeros: int, zero: T, avoid: int = -1) -> list[T]:
+    def pick(self, count: int, grid: Sequence[T], zeros: int, zero: T, avoid: int = -1) -> list[T]:
         """n entries of ``grid``, each uniform, as ``grid[below(len(grid))]``.
 
         Before each, with chance ``zeros`` / 2**30, ``zero`` instead; the entry at
@@ -75,7 +75,7 @@ class Stream:
         words = self._words
         pop, refill = words.pop, self._refill
         out = []
-        for _ in range(n):
+        for _ in range(count):
             if zeros:  # below(2**30): never rejected, 2**64 being a multiple of 2**30
                 if not words:
                     refill()

@@ -49,7 +49,7 @@ class Variant:
     """Why draws were rejected, for the benchmark's report."""
 
 
-def make_variant(ws: Worksheet, seed: str, student: Student) -> Variant:
+def make_variant(worksheet: Worksheet, seed: str, student: Student) -> Variant:
     """Draw and solve a student's variant; redraw each problem until well-posed, within
     ``MAX_DRAWS`` draws of a problem and ``MAX_SHEET_DRAWS`` of the sheet.
 
@@ -59,7 +59,7 @@ def make_variant(ws: Worksheet, seed: str, student: Student) -> Variant:
     problems = []
     rejected: Counter = Counter()
     used = 0  # draws of the problems before: the sheet's budget is MAX_SHEET_DRAWS
-    for number, spec in enumerate(ws.problems, start=1):
+    for number, spec in enumerate(worksheet.problems, start=1):
         if spec.given is not None:
             problems.append(
                 VariantProblem(
@@ -74,14 +74,14 @@ def make_variant(ws: Worksheet, seed: str, student: Student) -> Variant:
             continue
 
         def drawn(draw: int, spec: ProblemSpec = spec, number: int = number) -> Problem:
-            s = Stream(seed, ws.slug, student.student_id, f"q{number}", f"draw{draw}")
-            return draw_problem(spec, ws.decimals, s)
+            s = Stream(seed, worksheet.slug, student.student_id, f"q{number}", f"draw{draw}")
+            return draw_problem(spec, worksheet.decimals, s)
 
         limit = min(defaults.MAX_DRAWS, defaults.MAX_SHEET_DRAWS - used)
         here: Counter = Counter()  # this problem's refusals
         for draw in range(1, limit + 1):
             problem = drawn(draw)
-            solution, why = check_problem(problem, ws.tolerance)
+            solution, why = check_problem(problem, worksheet.tolerance)
             if solution is not None and why is None:
                 problems.append(
                     VariantProblem(
@@ -93,8 +93,8 @@ def make_variant(ws: Worksheet, seed: str, student: Student) -> Variant:
             here[why] += 1
         else:
             sheet = limit < defaults.MAX_DRAWS
-            raise no_well_posed(ws.source, number, spec.kind, here, max(0, limit), sheet)
+            raise no_well_posed(worksheet.source, number, spec.kind, here, max(0, limit), sheet)
         rejected.update(here)
     return Variant(
-        student, variant_code(seed, ws.slug, student.student_id), tuple(problems), rejected
+        student, variant_code(seed, worksheet.slug, student.student_id), tuple(problems), rejected
     )

@@ -17,10 +17,10 @@ from lstm_exam.generator.core.evaluate import evaluate_prepared, prepare
 from lstm_exam.generator.core.misconceptions import (
     GATE_NAMES,
     LIKELY_HIDDEN,
+    Misconception,
     Slip,
-    Twist,
-    _slips,
-    twist_targets,
+    slip_targets,
+    slips_of,
 )
 from lstm_exam.generator.core.notation import HEAD, KINDS, Kind, label_name, make_label
 from lstm_exam.generator.core.problem import Problem, cell_count
@@ -59,8 +59,8 @@ def check_problem(
             return None, why
         # misconceptions: first against the full chain alone (its window lies inside the
         # exact one, so what it refuses is refused), then the exact-decimal chain
-        twisted: dict[Slip, dict] = {}
-        why = _hidden_misconception(problem, full, None, g, tol, twisted)
+        slip_values: dict[Slip, dict] = {}
+        why = _hidden_misconception(problem, full, None, g, tol, slip_values)
         if why:
             return None, why
     else:  # every misconception's chain is at hand: nothing is evaluated from the givens
@@ -75,11 +75,11 @@ def check_problem(
                 screened.rounded,
             ), None
         g = {}
-        twisted = {key: dict(values) for key, values in screened.twisted.items()}
+        slip_values = {key: dict(values) for key, values in screened.slip_values.items()}
     solution = combine(problem.kind, full, problem.givens, problem.decimals, problem.show_steps)
     if "class[1]" in full and _close_call(problem, solution, tol):
         return None, "close call"
-    why = _hidden_misconception(problem, full, solution.values, g, tol, twisted)
+    why = _hidden_misconception(problem, full, solution.values, g, tol, slip_values)
     if why is None:
         why = _in_the_rounded_chain(problem, solution, tol)
     return solution, why
@@ -114,14 +114,14 @@ def _in_the_rounded_chain(problem: Problem, solution: Solution, tol: Tolerance) 
 
 def _first_hidden(
     problem: Problem,
-    values_of: Callable[[TwistCheck], Mapping[str, Any]],
+    values_of: Callable[[SlipCheck], Mapping[str, Any]],
     window: Callable[[str], tuple[Any, Any]],
-) -> TwistCheck | None:
-    """The first misconception check (:func:`twist_checks`) whose values
+) -> SlipCheck | None:
+    """The first misconception check (:func:`slip_checks`) whose values
     (``values_of(check)``) lie inside the margin (``window(label)``, asked once a label)
     where the check says a slip hides, or None. One loop for both chains."""
     windows: dict[str, tuple[Any, Any]] = {}
-    for check in twist_checks(problem):
+    for check in slip_checks(problem):
         values = values_of(check)
         inside = []
         for label in check.labels:
@@ -139,7 +139,7 @@ class Screened:
     """A draw's full chain and each misconception's, from a screen it passed."""
 
     full: Mapping[str, float]
-    twisted: Mapping[Slip, Mapping[str, float]]
+    slip_values: Mapping[Slip, Mapping[str, float]]
     rounded_clear: bool = False
     """The screen also judged the rest of :func:`check_problem` (the close call, the
     misconceptions against the window of both chains and :func:`_in_the_rounded_chain`,
@@ -180,27 +180,27 @@ def _likely_first(kind: Kind, steps: int, old_cell: bool, hidden: int) -> tuple[
         hides = LIKELY_HIDDEN.index(tw) if tw in LIKELY_HIDDEN else len(LIKELY_HIDDEN)
         return hides, -t, gate is not None  # the slip in all gates, then in each
 
-    return tuple(sorted(_slips(kind, steps, old_cell, hidden), key=rank))
+    return tuple(sorted(slips_of(kind, steps, old_cell, hidden), key=rank))
 
 
 def _hidden_misconception(
     problem: Problem,
     full: Mapping[str, float],
     rounded: Mapping[str, Value] | None,
-    g: dict,
+    givens: dict,
     tol: Tolerance,
-    twisted: dict[Slip, dict],
+    slip_values: dict[Slip, dict],
 ) -> str | None:
     """The first misconception whose answer lands inside the margin, or None.
 
     Without ``rounded`` the window is the full chain's alone (a part of the exact
-    window); ``twisted`` caches each misconception's chain between the two passes.
+    window); ``slip_values`` caches each misconception's chain between the two passes.
     """
 
-    def values_of(check: TwistCheck) -> Mapping[str, Any]:
-        values = twisted.get(check.key)
+    def values_of(check: SlipCheck) -> Mapping[str, Any]:
+        values = slip_values.get(check.key)
         if values is None:
-            values = twisted[check.key] = check.evaluate(problem.kind, g, full)
+            values = slip_values[check.key] = check.evaluate(problem.kind, givens, full)
         return values
 
     def window(label: str) -> tuple[float, float]:
@@ -215,10 +215,10 @@ def _hidden_misconception(
 
 
 @dataclass(frozen=True, slots=True)
-class TwistCheck:
+class SlipCheck:
     """One misconception at one step, as well-posedness checks it."""
 
-    twist: Twist
+    misconception: Misconception
     step: int
     gate: str | None
     """The one gate it is made in (None: every gate it can be made in)."""
@@ -242,22 +242,22 @@ class TwistCheck:
 
     @property
     def key(self) -> Slip:
-        return self.twist, self.step, self.gate
+        return self.misconception, self.step, self.gate
 
     @property
     def why(self) -> str:
         where = f" in {GATE_NAMES[self.gate][1]}" if self.gate and not self.every else ""
-        return f"misconception {self.twist.name}{where} invisible"
+        return f"misconception {self.misconception.name}{where} invisible"
 
-    def evaluate(self, kind: Kind, g: Mapping, full: Mapping, ch: Any = FULL) -> dict:
+    def evaluate(self, kind: Kind, givens: Mapping, full: Mapping, chain: Any = FULL) -> dict:
         """The chain with the misconception, redone only where it changes (from ``full``,
-        the chain without it in ``ch``)."""
-        return run_mistake(kind, g, self.key, ch, redo=Redo(full, self.start, self.until))
+        the chain without it in ``chain``)."""
+        return run_mistake(kind, givens, self.key, chain, redo=Redo(full, self.start, self.until))
 
 
-def twist_checks(problem: Problem) -> tuple[TwistCheck, ...]:
+def slip_checks(problem: Problem) -> tuple[SlipCheck, ...]:
     """The misconceptions to check in a draw, the likeliest to hide first."""
-    return _twist_checks(
+    return _slip_checks(
         problem.kind,
         problem.steps,
         "C_prev" in problem.givens,
@@ -268,15 +268,15 @@ def twist_checks(problem: Problem) -> tuple[TwistCheck, ...]:
 
 
 @functools.lru_cache(maxsize=256)
-def _twist_checks(
+def _slip_checks(
     kind: Kind, steps: int, old_cell: bool, show_steps: bool, hidden: int, classes: int
-) -> tuple[TwistCheck, ...]:
+) -> tuple[SlipCheck, ...]:
     stepped = KINDS[kind].stepped
     out = []
     slips = _likely_first(kind, steps, old_cell, hidden)
     for tw, t, gate in slips:
         every = gate is None or sum(1 for s in slips if s[:2] == (tw, t)) == 1
-        targets = twist_targets(kind, show_steps, tw, gate)
+        targets = slip_targets(kind, show_steps, tw, gate)
         if not every and targets <= _own_quantities(gate or ""):
             continue  # it shows in its gate's own values, as the slip in every gate does
         labels = tuple(
@@ -287,7 +287,7 @@ def _twist_checks(
         # redo from step t (the output layer alone for its own slips) to where it shows
         until = None if targets & HEAD else t
         start = redo_from(kind, steps, (tw, t, gate))
-        out.append(TwistCheck(tw, t, gate, every, until, start, labels))
+        out.append(SlipCheck(tw, t, gate, every, until, start, labels))
     return tuple(out)
 
 
@@ -351,9 +351,9 @@ def no_well_posed(
     )
 
 
-def hidden_mistakes(problem: Problem, tol: Tolerance) -> list[tuple[TwistCheck, str, bool]]:
+def hidden_mistakes(problem: Problem, tol: Tolerance) -> list[tuple[SlipCheck, str, bool]]:
     """The usual mistakes that hide in a problem no draw chose (a ``given`` one): each
-    check of :func:`twist_checks` that hides, the first value it hides in and whether that
+    check of :func:`slip_checks` that hides, the first value it hides in and whether that
     value lands inside the accepted window itself (else: within ``MISCONCEPTION_MARGIN``
     tolerances of it), the mistake computed in both chains as :func:`check_problem` does."""
     solution = problem.solve()
@@ -363,7 +363,7 @@ def hidden_mistakes(problem: Problem, tol: Tolerance) -> list[tuple[TwistCheck, 
     ch = Rounded(problem.decimals)
     g_rounded = prepare(problem.givens, ch) if problem.kind is not Kind.PARAMETERS else None
     out = []
-    for check in twist_checks(problem):
+    for check in slip_checks(problem):
         chains = [check.evaluate(problem.kind, g, full)]
         if g_rounded is not None:
             chains.append(check.evaluate(problem.kind, g_rounded, rounded, ch))
@@ -387,11 +387,11 @@ def given_notes(number: int, problem: Problem, tol: Tolerance, most: int = 6) ->
     """What `generate` and `quiz` say of a ``given`` problem whose usual mistakes hide:
     one line a mistake (and gate), naming it and the first value it cannot be told apart
     in; past ``most`` lines, one more naming the rest."""
-    seen: dict[tuple[Twist, str | None], list[tuple[str, bool]]] = {}
+    seen: dict[tuple[Misconception, str | None], list[tuple[str, bool]]] = {}
     for check, label, accepted in hidden_mistakes(problem, tol):
-        seen.setdefault((check.twist, check.gate), []).append((label, accepted))
+        seen.setdefault((check.misconception, check.gate), []).append((label, accepted))
     notes = []
-    for (twist, gate), where in list(seen.items())[:most]:
+    for (misconception, gate), where in list(seen.items())[:most]:
         label, accepted = max(where, key=lambda w: w[1])  # inside the window first
         lands = (
             "within the accepted window: it cannot be told apart (full credit)"
@@ -403,7 +403,7 @@ def given_notes(number: int, problem: Problem, tol: Tolerance, most: int = 6) ->
         more = f" (and at {n} more step{'s' if n > 1 else ''})" if n else ""
         in_gate = f" in the {GATE_NAMES[gate][0]}" if gate else ""
         notes.append(
-            f"problem {number} (given): the mistake '{twist.value.summary}' ({twist.name})"
+            f"problem {number} (given): the mistake '{misconception.value.summary}' ({misconception.name})"
             f"{in_gate} lands on {label}{more} {lands}"
         )
     rest = sorted({tw.name for tw, _ in list(seen)[most:]})

@@ -32,19 +32,19 @@ if TYPE_CHECKING:
     from lstm_exam.api import Notice
 
 
-def reports_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+def reports_errors(function: Callable[..., Any]) -> Callable[..., Any]:
     """Bad input: one line on stderr, exit code 2, no traceback. Ctrl-C: one line saying
     what the run left (nothing, or what it had finished), exit code 130. A closed output
     (``| head``): one line, exit code 141."""
 
-    @functools.wraps(fn)
+    @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from lstm_exam.generator.core.errors import InputError
         from lstm_exam.generator.runtime import stop_at_first_interrupt
 
         before = stop_at_first_interrupt()
         try:
-            return fn(*args, **kwargs)
+            return function(*args, **kwargs)
         except KeyboardInterrupt:
             say(interrupted_line(sending=sending()))
             exit_interrupted()
