@@ -27,7 +27,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
-from bench_grade import _cpu, write_submissions  # noqa: E402
+from bench_grade import write_submissions  # noqa: E402
+from cputime import cpu as _cpu  # noqa: E402
 from pdffill import fill  # noqa: E402
 
 from lstm_exam.generator.generate import generate  # noqa: E402
