@@ -245,30 +245,30 @@ def _values(fields: object) -> list[tuple[str, str]]:
                 f"the PDF's form has more than {MAX_PDF_FIELDS:,} fields or is nested more "
                 f"than {MAX_PDF_DEPTH} deep: this is not a sheet"
             )
-        # "in" before each lookup: pikepdf's get of a missing key raises and catches an
-        # exception inside (about 7 us; a leaf has no /Kids, a parent no /FT nor /V)
+        # A field has its name (/T), a leaf its type (/FT) and, filled, its value (/V):
+        # those are read at once; /Kids (a leaf has none), and /FT of a parent (it has
+        # none), are tested first, for pikepdf's get of a missing key costs an exception
+        # inside it (about 7 us, against 1 us).
+        t = node.get("/T")
         name = above
-        if "/T" in node:
-            t = node["/T"]
-            if isinstance(t, string):
-                part = str(t)[:MAX_VALUE_CHARS]
-                name = f"{above}.{part}" if above else part
-        if "/FT" in node:
-            kind = node["/FT"]
+        if isinstance(t, string):
+            part = str(t)[:MAX_VALUE_CHARS]
+            name = f"{above}.{part}" if above else part
         if "/Kids" in node:
+            if "/FT" in node:
+                kind = node["/FT"]
             kids = node["/Kids"]
             if isinstance(kids, array):
                 below = [k for k in kids if isinstance(k, dictionary) and "/T" in k]
                 if below:
                     stack.extend((k, name, kind, depth + 1) for k in reversed(below))
                     continue
+        else:
+            kind = node.get("/FT", kind)
         if kind != text or not name:
             continue
-        value = ""
-        if "/V" in node:
-            v = node["/V"]
-            if isinstance(v, string):
-                value = str(v)[:MAX_VALUE_CHARS]
+        v = node.get("/V")
+        value = str(v)[:MAX_VALUE_CHARS] if isinstance(v, string) else ""
         out.append((name, value))
     return out
 
