@@ -100,8 +100,10 @@ class Bounded:
         return doc["ok"]
 
     def close(self) -> None:
-        """End the child (it also ends when this process does)."""
-        self._end(kill=False)
+        """End the child (it also ends when this process does): killed, for it keeps
+        nothing, and a child forked since (another bounded child, a worker) may hold a
+        copy of its input, so that it would never see that input end."""
+        self._end(kill=True)
 
     @staticmethod
     def _send(child: tuple[int, int, int, int, int | None], data: bytes) -> None:
