@@ -3,8 +3,6 @@ Canvas's own sources, and the fixtures of tests/data/lms/ checked against them."
 
 from __future__ import annotations
 
-import io
-import json
 import sys
 import zipfile
 from pathlib import Path
@@ -13,16 +11,9 @@ import lms
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LMS = Path(__file__).parent / "data" / "lms"
-EXPECTED = json.loads((LMS / "expected.json").read_text("utf-8"))
-
-
-def _zip(names: list[str], data: bytes = b"x") -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for n in names:
-            zf.writestr(n, data)
-    return buf.getvalue()
+LMS = lms.FIXTURES
+EXPECTED = lms.EXPECTED
+_zip = lms.zip_of
 
 
 # --- Canvas gradebook ----------------------------------------------------------------------------

@@ -4,8 +4,6 @@ against them."""
 
 from __future__ import annotations
 
-import io
-import json
 import subprocess
 import sys
 import zipfile
@@ -15,16 +13,9 @@ import lms
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LMS = Path(__file__).parent / "data" / "lms"
-EXPECTED = json.loads((LMS / "expected.json").read_text("utf-8"))
-
-
-def _zip(names: list[str], data: bytes = b"x") -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for n in names:
-            zf.writestr(n, data)
-    return buf.getvalue()
+LMS = lms.FIXTURES
+EXPECTED = lms.EXPECTED
+_zip = lms.zip_of
 
 
 def _roster() -> dict[str, dict[str, str]]:

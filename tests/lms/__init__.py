@@ -90,6 +90,12 @@ from .canvas import (
     canvas_title_with_id as canvas_title_with_id,
 )
 from .common import (
+    EXPECTED as EXPECTED,
+)
+from .common import (
+    FIXTURES as FIXTURES,
+)
+from .common import (
     ZIP_DATE as ZIP_DATE,
 )
 from .common import (
@@ -106,6 +112,9 @@ from .common import (
 )
 from .common import (
     write_zip as write_zip,
+)
+from .common import (
+    zip_of as zip_of,
 )
 from .moodle import (
     MoodleUser as MoodleUser,

@@ -4,9 +4,11 @@ upload, writing a zip as an LMS's download does, and PHP's reading of numbers.""
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 from collections.abc import Iterable
+from pathlib import Path
 
 # A fixed stamp for every zip member, so fixtures are byte-for-byte reproducible.
 ZIP_DATE = (2026, 3, 2, 10, 15, 0)
@@ -45,3 +47,17 @@ def php_float_cast(s: str) -> float:
     0.0 when there is none."""
     m = re.match(r"[ \t\n\r\v\f]*([+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?)", s)
     return float(m.group(1)) if m else 0.0
+
+
+#: The LMS files of tests/data/lms, built as the LMSs build them, and what each holds.
+FIXTURES = Path(__file__).resolve().parent.parent / "data" / "lms"
+EXPECTED = json.loads((FIXTURES / "expected.json").read_text("utf-8"))
+
+
+def zip_of(names: list[str], data: bytes = b"x") -> bytes:
+    """A zip whose members are ``names``, each holding ``data``."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name in names:
+            zf.writestr(name, data)
+    return buf.getvalue()
