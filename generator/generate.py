@@ -221,7 +221,7 @@ def generate(
     """Generate a worksheet folder (docs/formats.md), all or nothing.
 
     Args:
-        ws: the checked spec.
+        worksheet: the checked spec.
         students: the roster.
         out: the folder to create; a non-empty one only with ``force``.
         seed: overrides the spec's seed (a random one when both are None).

@@ -12,6 +12,7 @@ import click
 
 from lstm_exam.cli.params import FILE, OUT, TEX_TIMEOUT
 from lstm_exam.cli.terminal import Bar, reports_errors, warn
+from lstm_exam.generator.core.defaults import QUIZ_FORMATS
 
 
 @click.command()
@@ -219,7 +220,7 @@ def send(
 @click.option(
     "--to",
     "to",
-    type=click.Choice(["moodle", "canvas", "html"]),
+    type=click.Choice(QUIZ_FORMATS),
     required=True,
     help="Moodle XML (Cloze), a Canvas QTI 1.2 zip, or the self-check web page.",
 )
