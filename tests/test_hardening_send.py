@@ -39,7 +39,7 @@ from lstm_exam.generator.spec.roster import Student
 from lstm_exam.generator.store.manifest_read import read_manifest_students
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_send import Mailbox, cli, free_port, log_lines, start_server
+from test_send import Mailbox, cli, free_port, log_lines, mailbox, start_server  # noqa: F401  (mailbox: the fixture)
 
 ROSTER = (
     "student_id,name,email\n"
@@ -105,13 +105,9 @@ def ws(classes, tmp_path) -> dict[str, Path]:
 
 
 @pytest.fixture
-def server() -> Iterator[tuple[Mailbox, str]]:
-    box = Mailbox()
-    controller = start_server(box)
-    try:
-        yield box, f"127.0.0.1:{controller.port}"
-    finally:
-        controller.stop()
+def server(mailbox: tuple[Mailbox, str]) -> tuple[Mailbox, str]:  # noqa: F811  (the fixture)
+    """test_send's plain SMTP server on 127.0.0.1: the mailbox and its HOST:PORT."""
+    return mailbox
 
 
 def send(wk: Path, server: str, *more: object) -> Any:
